@@ -1,0 +1,310 @@
+/**
+ * Progress of a long import: on a terminal one live line rewritten in place,
+ * elsewhere (CI logs, `NO_COLOR`) one plain line every 10 seconds.
+ *
+ * @example Report progress on stderr
+ * ```ts
+ * import { ProgressReporter, stderrProgressOptions } from "./progress.ts";
+ *
+ * const progress = new ProgressReporter(stderrProgressOptions());
+ * for (let rows = 1_000; rows <= 5_000; rows += 1_000) {
+ *   progress.update({
+ *     rowsDone: rows, totalRows: 5_000, usersDone: rows, writes: rows * 2,
+ *     writesPerSecondLimit: 50, rateLimited: 0, retries: 0,
+ *   });
+ * }
+ * progress.finish();
+ * ```
+ *
+ * @module
+ */
+
+import { formatCount, formatRate } from "./_format.ts";
+import { truncateToWidth } from "./_text_width.ts";
+import { formatDuration } from "./summary.ts";
+
+/** Where an import stands. Counts are job-wide: a resumed job includes earlier sessions. */
+export interface ProgressSnapshot {
+  /** Input rows finished (succeeded or failed). */
+  rowsDone: number;
+  /** All rows in the input, when known (not for stdin). */
+  totalRows?: number;
+  /** Users created or adopted. */
+  usersDone: number;
+  /** User-management write requests sent. */
+  writes: number;
+  /** The write budget per second (`--rate-limit`). */
+  writesPerSecondLimit: number;
+  /** 429 answers so far. */
+  rateLimited: number;
+  /** Retried requests so far. */
+  retries: number;
+}
+
+/** Options for {@linkcode ProgressReporter}. */
+export interface ProgressOptions {
+  /** Writes text as is (no newline added), e.g. to stderr. */
+  write(text: string): void;
+  /** Whether the output is a terminal: only then is the line live. */
+  isTerminal: boolean;
+  /** `NO_COLOR` is set: no live line even on a terminal. */
+  noColor?: boolean;
+  /** Time between plain lines, in ms. Default 10,000. */
+  intervalMs?: number;
+  /** Time between live redraws, in ms. Default 250. */
+  redrawMs?: number;
+  /** The clock, in ms. Default `Date.now`. */
+  now?: () => number;
+  /** `rowsDone` when this session started, so rates count this session only. Default 0. */
+  rowsDoneAtStart?: number;
+  /** `usersDone` when this session started. Default 0. */
+  usersDoneAtStart?: number;
+  /** `writes` when this session started. Default 0. */
+  writesAtStart?: number;
+  /** The terminal's width: a live line is cut to fit, as a wrapped line cannot be rewritten. */
+  columns?: number;
+}
+
+/** Rates per second and the ETA, over the moving window. */
+interface Rates {
+  rowsPerSecond: number;
+  usersPerSecond: number;
+  writesPerSecond: number;
+}
+
+interface Sample {
+  at: number;
+  rows: number;
+  users: number;
+  writes: number;
+}
+
+// Rates are averaged over the last minute: long enough to smooth batches and
+// 429 pauses, short enough to follow a change of pace.
+const SAMPLE_EVERY_MS = 1_000;
+const WINDOW_SAMPLES = 60;
+
+/**
+ * The progress line for a snapshot and its rates: rows done (of the total
+ * with a percentage, when known), users per second, writes per second
+ * against the budget, 429s, retries and, when the total is known, the ETA.
+ *
+ * @example A line
+ * ```ts
+ * import { formatProgressLine } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const line = formatProgressLine(
+ *   { rowsDone: 25_000, totalRows: 100_000, usersDone: 24_000, writes: 48_000,
+ *     writesPerSecondLimit: 50, rateLimited: 0, retries: 2 },
+ *   { rowsPerSecond: 25, usersPerSecond: 24, writesPerSecond: 49.5 },
+ * );
+ * assert.equal(
+ *   line,
+ *   "Progress: 25,000/100,000 rows (25.0%) | 24.0 users/s | writes 49.5/50 per s | 429s: 0 | retries: 2 | ETA 50m 00s",
+ * );
+ * ```
+ *
+ * @param snapshot Where the import stands.
+ * @param rates This session's rates per second.
+ * @returns The line, without newline.
+ */
+export function formatProgressLine(snapshot: ProgressSnapshot, rates: Rates): string {
+  const total = snapshot.totalRows;
+  const rows = total === undefined
+    ? `${formatCount(snapshot.rowsDone)} rows`
+    : `${formatCount(snapshot.rowsDone)}/${formatCount(total)} rows (${
+      percent(snapshot.rowsDone, total)
+    })`;
+  const parts = [
+    `Progress: ${rows}`,
+    `${formatRate(rates.usersPerSecond)} users/s`,
+    `writes ${formatRate(rates.writesPerSecond)}/${
+      formatCount(snapshot.writesPerSecondLimit)
+    } per s`,
+    `429s: ${formatCount(snapshot.rateLimited)}`,
+    `retries: ${formatCount(snapshot.retries)}`,
+  ];
+  if (total !== undefined) {
+    const remaining = Math.max(0, total - snapshot.rowsDone);
+    if (remaining === 0) parts.push(`ETA ${formatDuration(0)}`);
+    else if (rates.rowsPerSecond > 0) {
+      parts.push(`ETA ${formatDuration(remaining / rates.rowsPerSecond * 1000)}`);
+    } else parts.push("ETA --");
+  }
+  return parts.join(" | ");
+}
+
+function percent(done: number, total: number): string {
+  if (total <= 0) return "100.0%";
+  return `${Math.min(100, done / total * 100).toFixed(1)}%`;
+}
+
+/**
+ * Shows an import's progress. Call {@linkcode ProgressReporter.update} as
+ * often as you like (per batch): it throttles itself, redrawing a live line
+ * at most every `redrawMs` and printing a plain line every `intervalMs`.
+ * Call {@linkcode ProgressReporter.finish} before printing anything else.
+ *
+ * On a terminal without `noColor` the line is rewritten in place
+ * (carriage return, then erase to end of line); otherwise plain lines go to
+ * the log, the first one `intervalMs` after the start, so short runs print
+ * none. Rates are moving averages over the last minute of this session.
+ *
+ * @example Plain lines in a CI log
+ * ```ts
+ * import { ProgressReporter } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let clock = 0;
+ * const lines: string[] = [];
+ * const progress = new ProgressReporter({
+ *   write: (text) => lines.push(text), isTerminal: false, now: () => clock,
+ * });
+ * for (let second = 1; second <= 20; second++) {
+ *   clock = second * 1000;
+ *   progress.update({
+ *     rowsDone: second * 10, totalRows: 400, usersDone: second * 10, writes: second * 20,
+ *     writesPerSecondLimit: 50, rateLimited: 0, retries: 0,
+ *   });
+ * }
+ * assert.equal(lines.length, 2);
+ * assert.match(lines[0], /^Progress: 100\/400 rows \(25.0%\) .* ETA 30.0 s\n$/);
+ * ```
+ */
+export class ProgressReporter {
+  #write: (text: string) => void;
+  #live: boolean;
+  #intervalMs: number;
+  #redrawMs: number;
+  #now: () => number;
+  #columns: number | undefined;
+  #samples: Sample[];
+  #latest: ProgressSnapshot | undefined;
+  #lastShown: number;
+  #shown = false;
+  #finished = false;
+
+  /**
+   * Starts the clock for this session.
+   *
+   * @param options Output, mode and clock.
+   */
+  constructor(options: ProgressOptions) {
+    this.#write = options.write;
+    this.#live = options.isTerminal && !options.noColor;
+    this.#intervalMs = options.intervalMs ?? 10_000;
+    this.#redrawMs = options.redrawMs ?? 250;
+    this.#now = options.now ?? Date.now;
+    this.#columns = options.columns;
+    const start = this.#now();
+    this.#samples = [{
+      at: start,
+      rows: options.rowsDoneAtStart ?? 0,
+      users: options.usersDoneAtStart ?? 0,
+      writes: options.writesAtStart ?? 0,
+    }];
+    // A live line starts at once; plain lines wait a full interval.
+    this.#lastShown = this.#live ? -Infinity : start;
+  }
+
+  /**
+   * Records where the import stands and shows it if it is time to.
+   *
+   * @param snapshot Job-wide counts.
+   */
+  update(snapshot: ProgressSnapshot): void {
+    if (this.#finished) return;
+    const now = this.#now();
+    this.#latest = snapshot;
+    const last = this.#samples[this.#samples.length - 1];
+    if (now - last.at >= SAMPLE_EVERY_MS) {
+      this.#samples.push({
+        at: now,
+        rows: snapshot.rowsDone,
+        users: snapshot.usersDone,
+        writes: snapshot.writes,
+      });
+      if (this.#samples.length > WINDOW_SAMPLES + 1) this.#samples.shift();
+    }
+    if (now - this.#lastShown >= (this.#live ? this.#redrawMs : this.#intervalMs)) {
+      this.#show(snapshot, now);
+    }
+  }
+
+  /**
+   * Shows the final state and ends the live line with a newline, so the
+   * summary starts on its own line. A plain log gets a final line only if it
+   * got progress lines before. Later updates are ignored.
+   */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#latest === undefined) return;
+    if (this.#live || this.#shown) this.#show(this.#latest, this.#now());
+    if (this.#live) this.#write("\n");
+  }
+
+  #rates(snapshot: ProgressSnapshot, now: number): Rates {
+    const oldest = this.#samples[0];
+    const seconds = (now - oldest.at) / 1000;
+    if (seconds <= 0) return { rowsPerSecond: 0, usersPerSecond: 0, writesPerSecond: 0 };
+    return {
+      rowsPerSecond: Math.max(0, (snapshot.rowsDone - oldest.rows) / seconds),
+      usersPerSecond: Math.max(0, (snapshot.usersDone - oldest.users) / seconds),
+      writesPerSecond: Math.max(0, (snapshot.writes - oldest.writes) / seconds),
+    };
+  }
+
+  #show(snapshot: ProgressSnapshot, now: number): void {
+    this.#lastShown = now;
+    this.#shown = true;
+    const line = formatProgressLine(snapshot, this.#rates(snapshot, now));
+    if (!this.#live) {
+      this.#write(line + "\n");
+      return;
+    }
+    // The cursor must stay on this row to rewrite it, so the line may not wrap.
+    const fitted = this.#columns === undefined ? line : truncateToWidth(line, this.#columns - 1);
+    this.#write(`\r${fitted}\x1b[K`);
+  }
+}
+
+/**
+ * Options that report to stderr: live when stderr is a terminal and
+ * `NO_COLOR` is not set, cut to the terminal's width.
+ *
+ * @example Use stderr, with a resumed job's starting point
+ * ```ts
+ * import { ProgressReporter, stderrProgressOptions } from "./progress.ts";
+ *
+ * const progress = new ProgressReporter(stderrProgressOptions({ rowsDoneAtStart: 40_000 }));
+ * progress.finish();
+ * ```
+ *
+ * @param overrides Options that replace the defaults.
+ * @returns Options for {@linkcode ProgressReporter}.
+ */
+export function stderrProgressOptions(overrides: Partial<ProgressOptions> = {}): ProgressOptions {
+  const encoder = new TextEncoder();
+  const isTerminal = Deno.stderr.isTerminal();
+  let columns: number | undefined;
+  if (isTerminal) {
+    try {
+      columns = Deno.consoleSize().columns;
+    } catch {
+      // Not every terminal reports a size; lines are then left uncut.
+    }
+  }
+  return {
+    write(text: string): void {
+      const bytes = encoder.encode(text);
+      let offset = 0;
+      while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+    },
+    isTerminal,
+    noColor: Deno.noColor,
+    columns,
+    ...overrides,
+  };
+}
