@@ -1,0 +1,404 @@
+/**
+ * The WorkOS rate budget of one API key: user-management writes, reads, and
+ * everything together, each kept as an exact sliding window, plus the
+ * all-workers pause a 429 calls for.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "./clock.ts";
+import { Queue } from "./_queue.ts";
+import { SlidingWindow } from "./sliding_window.ts";
+
+/** Which user-management budget a request takes: lookups are reads. */
+export type RequestKind = "write" | "read";
+
+/** Options for {@linkcode RateBudget}. */
+export interface RateBudgetOptions {
+  /**
+   * User-management writes per second (`--rate-limit`); default 50, which is
+   * WorkOS's limit. Reads get twice that, and the general budget follows
+   * WorkOS's numbers scaled the same way.
+   */
+  writesPerSecond?: number;
+  /** Time source; default the system clock. */
+  clock?: Clock;
+  /**
+   * How much longer than the server's each window is kept, as a fraction of
+   * it; default 0.01 (a 10 s window is treated as 10.1 s).
+   */
+  marginRatio?: number;
+}
+
+/** Counters of what a {@linkcode RateBudget} granted and paused. */
+export interface RateBudgetStats {
+  /** Write slots granted. */
+  writes: number;
+  /** Read slots granted. */
+  reads: number;
+  /** All slots granted. */
+  total: number;
+  /** Calls to {@linkcode RateBudget.pause}. */
+  pauses: number;
+  /** Milliseconds during which grants were paused (overlaps counted once). */
+  pausedMs: number;
+}
+
+/** The limits a {@linkcode RateBudget} enforces, as the server counts them. */
+export interface RateBudgetLimits {
+  /** User-management writes per 10 s window. */
+  writesPer10s: number;
+  /** User-management reads per 10 s window. */
+  readsPer10s: number;
+  /** All requests per 60 s window. */
+  totalPer60s: number;
+}
+
+const KINDS: readonly RequestKind[] = ["write", "read"];
+const KIND_WINDOW_MS = 10_000;
+const GENERAL_WINDOW_MS = 60_000;
+
+interface Waiter {
+  kind: RequestKind;
+  /** Arrival order across kinds, so ties go to whoever asked first. */
+  seq: number;
+  resolve(): void;
+  reject(reason: unknown): void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  settled: boolean;
+}
+
+/**
+ * Hands out send slots so that, provably, WorkOS's limits are never exceeded
+ * and almost none of the budget is wasted. With `w` writes per second:
+ *
+ * - writes: at most `10·w` in any 10 s window (500 for w = 50);
+ * - reads: at most `20·w` in any 10 s window (1,000);
+ * - everything: at most `120·w` in any 60 s window (6,000).
+ *
+ * How it keeps those promises:
+ *
+ * 1. **A grant is a send.** {@linkcode acquire} resolves at the very instant
+ *    its slot is recorded, in both its kind's window and the general one,
+ *    so callers must send right away. Recording at one time and sending
+ *    later would let the server see `limit + 1` in some window.
+ * 2. **Grants are serialized.** One internal loop makes every grant, in FIFO
+ *    order per kind (ties across kinds go to the earlier caller), sleeping
+ *    until the next grant is allowed. Waiters never wake together and race,
+ *    so thousands of them cannot overshoot.
+ * 3. **Sliding windows, not token buckets.** No window of the server's length
+ *    ever holds more than the limit, even at the start; but the whole limit
+ *    is usable in the first window (500 writes may go at t = 0). That burst
+ *    is what the server allows, and the worker count bounds it in practice.
+ * 4. **A small margin.** Arrival at the server is skewed by the network, so
+ *    each window is kept `marginRatio` longer than the server's (1 % by
+ *    default), which costs at most that share of the budget.
+ * 5. **A 429 pauses everyone, then resumes gently.** {@linkcode pause} holds
+ *    every grant until its end. Our count did not predict the 429, so the
+ *    server sees traffic we do not (other clients of the same environment);
+ *    for one 10 s window after a pause each kind is therefore paced at half
+ *    its average rate (grants at least `2 · window / limit` apart, so no
+ *    burst on resume), then returns to full rate.
+ *
+ * @example Usage
+ * ```ts
+ * import { RateBudget } from "./rate_budget.ts";
+ * import { ManualClock } from "./clock.ts";
+ * const budget = new RateBudget({ writesPerSecond: 1, clock: new ManualClock() });
+ * console.log(budget.limits); // { writesPer10s: 10, readsPer10s: 20, totalPer60s: 120 }
+ * await budget.acquire("write"); // send the request now
+ * console.log(budget.stats.writes); // 1
+ * ```
+ */
+export class RateBudget {
+  /** The limits enforced, as the server counts them (before the margin). */
+  readonly limits: RateBudgetLimits;
+  readonly #clock: Clock;
+  readonly #windows: Record<RequestKind, SlidingWindow>;
+  readonly #general: SlidingWindow;
+  readonly #queues: Record<RequestKind, Queue<Waiter>> = {
+    write: new Queue(),
+    read: new Queue(),
+  };
+  readonly #paceIntervalMs: Record<RequestKind, number>;
+  readonly #recoveryMs: number;
+  #paceLast: Record<RequestKind, number> = { write: -Infinity, read: -Infinity };
+  #pausedUntil = -Infinity;
+  #recoveryEnd = -Infinity;
+  #seq = 0;
+  #waiting = 0;
+  #pumping = false;
+  #wake: AbortController | undefined;
+  #stats: RateBudgetStats = { writes: 0, reads: 0, total: 0, pauses: 0, pausedMs: 0 };
+
+  /**
+   * @param options Writes per second, clock and safety margin.
+   *
+   * @example Usage
+   * ```ts
+   * import { RateBudget } from "./rate_budget.ts";
+   * const budget = new RateBudget({ writesPerSecond: 20 });
+   * console.log(budget.limits.writesPer10s); // 200
+   * ```
+   */
+  constructor(options: RateBudgetOptions = {}) {
+    const { writesPerSecond = 50, clock = systemClock, marginRatio = 0.01 } = options;
+    if (!Number.isFinite(writesPerSecond) || writesPerSecond * 10 < 1) {
+      throw new RangeError(
+        `Cannot create a rate budget: writes per second "${writesPerSecond}" must allow at least one write in 10 s`,
+      );
+    }
+    if (!Number.isFinite(marginRatio) || marginRatio < 0) {
+      throw new RangeError(
+        `Cannot create a rate budget: margin ratio "${marginRatio}" is not a non-negative number`,
+      );
+    }
+    this.#clock = clock;
+    // Floors keep fractional rates on the safe side of WorkOS's numbers.
+    this.limits = {
+      writesPer10s: Math.floor(writesPerSecond * 10),
+      readsPer10s: Math.floor(writesPerSecond * 20),
+      totalPer60s: Math.floor(writesPerSecond * 120),
+    };
+    const kindMargin = KIND_WINDOW_MS * marginRatio;
+    this.#windows = {
+      write: new SlidingWindow({
+        limit: this.limits.writesPer10s,
+        windowMs: KIND_WINDOW_MS,
+        marginMs: kindMargin,
+      }),
+      read: new SlidingWindow({
+        limit: this.limits.readsPer10s,
+        windowMs: KIND_WINDOW_MS,
+        marginMs: kindMargin,
+      }),
+    };
+    this.#general = new SlidingWindow({
+      limit: this.limits.totalPer60s,
+      windowMs: GENERAL_WINDOW_MS,
+      marginMs: GENERAL_WINDOW_MS * marginRatio,
+    });
+    this.#recoveryMs = KIND_WINDOW_MS + kindMargin;
+    // Half the average rate: one grant per two average slots.
+    this.#paceIntervalMs = {
+      write: (2 * this.#recoveryMs) / this.limits.writesPer10s,
+      read: (2 * this.#recoveryMs) / this.limits.readsPer10s,
+    };
+  }
+
+  /**
+   * What has been granted and paused so far (a snapshot).
+   *
+   * @returns A copy of the counters.
+   *
+   * @example Usage
+   * ```ts
+   * import { RateBudget } from "./rate_budget.ts";
+   * const budget = new RateBudget();
+   * await budget.acquire("read");
+   * console.log(budget.stats.reads, budget.stats.total); // 1 1
+   * ```
+   */
+  get stats(): RateBudgetStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * How many callers wait for a slot.
+   *
+   * @returns The number of pending, not aborted acquires.
+   *
+   * @example Usage
+   * ```ts
+   * import { RateBudget } from "./rate_budget.ts";
+   * const budget = new RateBudget();
+   * console.log(budget.waiting); // 0
+   * ```
+   */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /**
+   * Waits for a slot of `kind` and of the general budget, after any pause,
+   * then takes both at the same instant. Send the request as soon as this
+   * resolves: the slot was recorded at this moment.
+   *
+   * @param kind `"write"` for user-management changes, `"read"` for lookups.
+   * @param signal Gives up waiting when it aborts; the promise then rejects
+   * with the signal's reason and no slot is taken.
+   * @returns A promise that resolves when the request may be sent.
+   *
+   * @example Usage
+   * ```ts
+   * import { RateBudget } from "./rate_budget.ts";
+   * const budget = new RateBudget();
+   * await budget.acquire("write");
+   * // fetch(...) right away
+   * ```
+   */
+  acquire(kind: RequestKind, signal?: AbortSignal): Promise<void> {
+    if (kind !== "write" && kind !== "read") {
+      return Promise.reject(
+        new TypeError(`Cannot acquire a rate budget slot: kind "${kind}" is not "write" or "read"`),
+      );
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const queue = this.#queues[kind];
+      const waiter: Waiter = { kind, seq: this.#seq++, resolve, reject, signal, settled: false };
+      if (signal) {
+        waiter.onAbort = () => {
+          if (waiter.settled) return;
+          waiter.settled = true;
+          this.#waiting--;
+          reject(signal.reason);
+          // The grant loop may be sleeping for this waiter; let it re-plan.
+          if (queue.peek() === waiter) this.#kick();
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      // Only a new head can change the plan; waking the loop for every
+      // arrival behind it would only cost time.
+      const isHead = this.#head(kind) === undefined;
+      queue.push(waiter);
+      this.#waiting++;
+      if (isHead) this.#kick();
+    });
+  }
+
+  /**
+   * Holds every grant, for waiting and new callers alike, until `ms` from
+   * now: a 429's Retry-After. Overlapping pauses extend, never shorten, the
+   * pause in force. When it ends, each kind runs at half rate for one 10 s
+   * window before returning to full rate.
+   *
+   * @param ms How long to pause in milliseconds (not negative).
+   *
+   * @example Usage
+   * ```ts
+   * import { RateBudget } from "./rate_budget.ts";
+   * import { ManualClock } from "./clock.ts";
+   * const clock = new ManualClock();
+   * const budget = new RateBudget({ clock });
+   * budget.pause(2_000);
+   * const granted = budget.acquire("write");
+   * await clock.advance(2_000);
+   * await granted;
+   * console.log(clock.now()); // 2000
+   * ```
+   */
+  pause(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) {
+      throw new RangeError(
+        `Cannot pause the rate budget: "${ms}" is not a finite, non-negative delay`,
+      );
+    }
+    const now = this.#clock.now();
+    const until = now + ms;
+    this.#stats.pauses++;
+    if (until > this.#pausedUntil) {
+      this.#stats.pausedMs += until - Math.max(now, this.#pausedUntil);
+      this.#pausedUntil = until;
+    }
+    this.#recoveryEnd = Math.max(this.#recoveryEnd, this.#pausedUntil + this.#recoveryMs);
+    this.#paceLast = { write: -Infinity, read: -Infinity };
+    // No need to wake the grant loop: a pause only makes grants later, and
+    // the loop re-plans whenever it wakes.
+  }
+
+  /** The first time `kind`'s head waiter may be granted, given `now`. */
+  #grantTime(kind: RequestKind, now: number): number {
+    // Window answers computed at `now` stay valid for any later time: only
+    // grants change them, and only this loop grants.
+    let at = Math.max(
+      now,
+      this.#pausedUntil,
+      this.#windows[kind].earliestGrant(now),
+      this.#general.earliestGrant(now),
+    );
+    if (at < this.#recoveryEnd) {
+      at = Math.max(
+        at,
+        Math.min(this.#paceLast[kind] + this.#paceIntervalMs[kind], this.#recoveryEnd),
+      );
+    }
+    return at;
+  }
+
+  #head(kind: RequestKind): Waiter | undefined {
+    const queue = this.#queues[kind];
+    while (queue.length > 0 && queue.peek()?.settled) queue.shift();
+    return queue.peek();
+  }
+
+  #kick(): void {
+    if (this.#pumping) this.#wake?.abort();
+    else void this.#pump();
+  }
+
+  #grant(waiter: Waiter, now: number): void {
+    this.#queues[waiter.kind].shift();
+    this.#windows[waiter.kind].record(now);
+    this.#general.record(now);
+    if (now < this.#recoveryEnd) this.#paceLast[waiter.kind] = now;
+    if (waiter.kind === "write") this.#stats.writes++;
+    else this.#stats.reads++;
+    this.#stats.total++;
+    waiter.settled = true;
+    this.#waiting--;
+    if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+    waiter.resolve();
+  }
+
+  /**
+   * The one place grants are made. Runs while anyone waits: grants every
+   * head that may go now, otherwise sleeps until the earliest may. New heads
+   * and aborts cut the sleep short so the plan is redone.
+   */
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      for (;;) {
+        const now = this.#clock.now();
+        let best: Waiter | undefined;
+        let bestAt = Infinity;
+        for (const kind of KINDS) {
+          const head = this.#head(kind);
+          if (head === undefined) continue;
+          const at = this.#grantTime(kind, now);
+          if (at < bestAt || (at === bestAt && best !== undefined && head.seq < best.seq)) {
+            best = head;
+            bestAt = at;
+          }
+        }
+        if (best === undefined) return;
+        if (bestAt <= now) {
+          this.#grant(best, now);
+          continue;
+        }
+        const wake = new AbortController();
+        this.#wake = wake;
+        try {
+          await this.#clock.sleep(bestAt - now, wake.signal);
+        } catch (error) {
+          if (!wake.signal.aborted) throw error;
+        } finally {
+          this.#wake = undefined;
+        }
+      }
+    } catch (error) {
+      // Only a broken clock gets here; fail the waiters rather than hang them.
+      for (const kind of KINDS) {
+        for (let waiter = this.#head(kind); waiter; waiter = this.#head(kind)) {
+          waiter.settled = true;
+          this.#waiting--;
+          waiter.reject(error);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+}
