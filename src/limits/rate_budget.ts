@@ -10,8 +10,12 @@ import { type Clock, systemClock } from "./clock.ts";
 import { Queue } from "./_queue.ts";
 import { SlidingWindow } from "./sliding_window.ts";
 
-/** Which user-management budget a request takes: lookups are reads. */
-export type RequestKind = "write" | "read";
+/**
+ * Which budget a request takes: user-management `write`s and `read`s (lookups
+ * are reads) count against their own window and the general one; `other`
+ * requests (organizations) count against the general window only.
+ */
+export type RequestKind = "write" | "read" | "other";
 
 /** Options for {@linkcode RateBudget}. */
 export interface RateBudgetOptions {
@@ -54,7 +58,7 @@ export interface RateBudgetLimits {
   totalPer60s: number;
 }
 
-const KINDS: readonly RequestKind[] = ["write", "read"];
+const KINDS: readonly RequestKind[] = ["write", "read", "other"];
 const KIND_WINDOW_MS = 10_000;
 const GENERAL_WINDOW_MS = 60_000;
 
@@ -120,10 +124,11 @@ export class RateBudget {
   readonly #queues: Record<RequestKind, Queue<Waiter>> = {
     write: new Queue(),
     read: new Queue(),
+    other: new Queue(),
   };
   readonly #paceIntervalMs: Record<RequestKind, number>;
   readonly #recoveryMs: number;
-  #paceLast: Record<RequestKind, number> = { write: -Infinity, read: -Infinity };
+  #paceLast: Record<RequestKind, number> = { write: -Infinity, read: -Infinity, other: -Infinity };
   #pausedUntil = -Infinity;
   #recoveryEnd = -Infinity;
   #seq = 0;
@@ -173,6 +178,13 @@ export class RateBudget {
         windowMs: KIND_WINDOW_MS,
         marginMs: kindMargin,
       }),
+      // Organizations have no window of their own: this one mirrors the
+      // general window, so only the general limit binds them.
+      other: new SlidingWindow({
+        limit: this.limits.totalPer60s,
+        windowMs: GENERAL_WINDOW_MS,
+        marginMs: GENERAL_WINDOW_MS * marginRatio,
+      }),
     };
     this.#general = new SlidingWindow({
       limit: this.limits.totalPer60s,
@@ -184,6 +196,7 @@ export class RateBudget {
     this.#paceIntervalMs = {
       write: (2 * this.#recoveryMs) / this.limits.writesPer10s,
       read: (2 * this.#recoveryMs) / this.limits.readsPer10s,
+      other: (2 * GENERAL_WINDOW_MS * (1 + marginRatio)) / this.limits.totalPer60s,
     };
   }
 
@@ -239,9 +252,11 @@ export class RateBudget {
    * ```
    */
   acquire(kind: RequestKind, signal?: AbortSignal): Promise<void> {
-    if (kind !== "write" && kind !== "read") {
+    if (!KINDS.includes(kind)) {
       return Promise.reject(
-        new TypeError(`Cannot acquire a rate budget slot: kind "${kind}" is not "write" or "read"`),
+        new TypeError(
+          `Cannot acquire a rate budget slot: kind "${kind}" is not "write", "read" or "other"`,
+        ),
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -303,7 +318,7 @@ export class RateBudget {
       this.#pausedUntil = until;
     }
     this.#recoveryEnd = Math.max(this.#recoveryEnd, this.#pausedUntil + this.#recoveryMs);
-    this.#paceLast = { write: -Infinity, read: -Infinity };
+    this.#paceLast = { write: -Infinity, read: -Infinity, other: -Infinity };
     // No need to wake the grant loop: a pause only makes grants later, and
     // the loop re-plans whenever it wakes.
   }
@@ -344,7 +359,7 @@ export class RateBudget {
     this.#general.record(now);
     if (now < this.#recoveryEnd) this.#paceLast[waiter.kind] = now;
     if (waiter.kind === "write") this.#stats.writes++;
-    else this.#stats.reads++;
+    else if (waiter.kind === "read") this.#stats.reads++;
     this.#stats.total++;
     waiter.settled = true;
     this.#waiting--;

@@ -1,0 +1,39 @@
+/**
+ * workos-importer as a library: import users from CSV, NDJSON or row objects
+ * into WorkOS User Management from your own code and tests.
+ *
+ * @example Import a CSV into a fake WorkOS
+ * ```ts ignore
+ * import { importUsers } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const summary = await importUsers("examples/example-input.csv", {
+ *   apiKey: fake.apiKey,
+ *   apiUrl: fake.url,
+ * });
+ * console.log(summary.status); // "success"
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type ImportProgress,
+  type ImportResult,
+  type ImportSource,
+  type ImportStartInfo,
+  importUsers,
+  type ImportUsersOptions,
+} from "./src/pipeline/import_users.ts";
+export type { OnExisting, RowOutcome, UserOutcome } from "./src/pipeline/row_processor.ts";
+export type { PlanReport } from "./src/pipeline/dry_run_plan.ts";
+export type {
+  ErrorRecord,
+  ErrorType,
+  ImportStatus,
+  ImportSummary,
+  InputFormat,
+  OrganizationRef,
+  UserRow,
+} from "./src/types.ts";

@@ -1,0 +1,69 @@
+/**
+ * What the CLI reads from its surroundings: the secret key (environment or
+ * `.env`), and where its lines go.
+ *
+ * @module
+ */
+
+import { loadEnvFile } from "node:process";
+
+/** Where the CLI writes lines; tests pass their own. */
+export interface Console {
+  /** Results: per-row lines, the summary (stdout). */
+  log(line: string): void;
+  /** Warnings (stderr). */
+  warn(line: string): void;
+  /** Errors and, with `--json`, everything but the JSON (stderr). */
+  error(line: string): void;
+}
+
+/** The process's own stdout and stderr. */
+export const systemConsole: Console = {
+  log: (line) => console.log(line),
+  warn: (line) => console.error(line),
+  error: (line) => console.error(line),
+};
+
+/**
+ * The WorkOS secret key: `WORKOS_SECRET_KEY` from the environment, else from
+ * a `.env` file in the working directory.
+ *
+ * @returns The key, or `undefined` when there is none.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const key = readSecretKey();
+ * ```
+ */
+export function readSecretKey(): string | undefined {
+  const fromEnvironment = Deno.env.get("WORKOS_SECRET_KEY");
+  if (fromEnvironment) return fromEnvironment;
+  try {
+    loadEnvFile(".env");
+  } catch (error) {
+    // No .env file is the common case; a .env we may not read is treated the
+    // same, since the key can come from the environment instead.
+    if (!(error instanceof Deno.errors.NotFound) && !isPermissionError(error)) {
+      const code = (error as { code?: string }).code;
+      if (code !== "ENOENT") throw error;
+    }
+    return undefined;
+  }
+  return Deno.env.get("WORKOS_SECRET_KEY") || undefined;
+}
+
+/**
+ * Whether an error is Deno refusing a permission.
+ *
+ * @param error Anything thrown.
+ * @returns `true` for `NotCapable` and `PermissionDenied` errors.
+ *
+ * @example Usage
+ * ```ts
+ * import { isPermissionError } from "./environment.ts";
+ * console.log(isPermissionError(new Deno.errors.NotCapable("Requires read access"))); // true
+ * ```
+ */
+export function isPermissionError(error: unknown): boolean {
+  return error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
+}

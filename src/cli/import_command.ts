@@ -1,0 +1,242 @@
+/**
+ * `workos-importer --csv users.csv …`: the import as the user runs it, with
+ * per-row lines, live progress, the summary box, Ctrl+C handling and the
+ * exit code.
+ *
+ * @module
+ */
+
+import type { ImportSummary } from "../types.ts";
+import { type Flags, integerFlag, numberFlag } from "./args.ts";
+import { ExitCode, UsageError } from "./usage_error.ts";
+import { importUsers, type ImportUsersOptions } from "../pipeline/import_users.ts";
+import type { OnExisting, RowOutcome } from "../pipeline/row_processor.ts";
+import type { PlanReport } from "../pipeline/dry_run_plan.ts";
+import { errorFileFormatWarning } from "../report/error_writer.ts";
+import { formatSummary } from "../report/summary.ts";
+import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
+import { countRecords } from "../input/file_facts.ts";
+import { type Console, readSecretKey } from "./environment.ts";
+import { InterruptHandler } from "./interrupt.ts";
+
+/** The input path the flags name, with the deprecated alias warned about once. */
+export function inputPathOf(flags: Flags, console: Console): string | undefined {
+  if (flags["user-export"] !== undefined) {
+    console.warn('Warning: "--user-export" is deprecated: use "--csv" instead');
+  }
+  const given = [flags.csv, flags.input, flags["user-export"]].filter((path) => path !== undefined);
+  if (given.length > 1) {
+    throw new UsageError("Cannot import: give one input: --csv, --input or --user-export");
+  }
+  return given[0];
+}
+
+/** Import options from flags, checked. */
+export function importOptionsOf(flags: Flags): ImportUsersOptions {
+  const format = flags.format;
+  if (format !== undefined && format !== "csv" && format !== "ndjson") {
+    throw new UsageError(`Cannot use "--format": "${format}" is not csv or ndjson`);
+  }
+  const onExisting = flags["on-existing"];
+  if (onExisting !== undefined && !["skip", "update", "error"].includes(onExisting)) {
+    throw new UsageError(
+      `Cannot use "--on-existing": "${onExisting}" is not skip, update or error`,
+    );
+  }
+  const apiUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL");
+  if (apiUrl !== undefined) {
+    try {
+      const url = new URL(apiUrl);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError();
+    } catch {
+      throw new UsageError(`Cannot use API URL "${apiUrl}": it is not an http(s) URL`);
+    }
+  }
+  if (flags["create-org-if-missing"] && flags["org-external-id"] === undefined) {
+    throw new UsageError(
+      "Cannot use --create-org-if-missing without --org-external-id: add the external id",
+    );
+  }
+  if (flags["create-org-if-missing"] && !flags["org-name"]) {
+    throw new UsageError(
+      'Cannot use --create-org-if-missing without --org-name: add --org-name "<name>"',
+    );
+  }
+  if (flags["org-id"] !== undefined && flags["org-external-id"] !== undefined) {
+    throw new UsageError("Cannot use both --org-id and --org-external-id: give one");
+  }
+  return {
+    format,
+    apiUrl,
+    organizationId: flags["org-id"],
+    organizationExternalId: flags["org-external-id"],
+    createOrganizationIfMissing: flags["create-org-if-missing"],
+    organizationName: flags["org-name"],
+    requireMembership: flags["require-membership"],
+    onExisting: onExisting as OnExisting | undefined,
+    dryRun: flags["dry-run"],
+    concurrency: integerFlag(flags, "concurrency", { fallback: 10, min: 1, max: 1000 }),
+    rateLimit: numberFlag(flags, "rate-limit", 50),
+    maxRetries: integerFlag(flags, "max-retries", { fallback: 5, min: 0, max: 20 }),
+    requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
+    errorsOut: flags["errors-out"],
+  };
+}
+
+/**
+ * Runs an import from parsed flags.
+ *
+ * @param flags The parsed flags.
+ * @param console Where lines go.
+ * @returns The exit code.
+ */
+export async function runImportCommand(flags: Flags, console: Console): Promise<number> {
+  const path = inputPathOf(flags, console);
+  if (path === undefined) {
+    throw new UsageError(
+      'Cannot import: no input given: add --csv <path> (or "-" for standard input)',
+    );
+  }
+  const options = importOptionsOf(flags);
+  if (options.errorsOut) {
+    const warning = errorFileFormatWarning(options.errorsOut);
+    if (warning) console.warn(`Warning: ${warning}`);
+  }
+  if (!options.dryRun) {
+    options.apiKey = readSecretKey();
+    if (!options.apiKey) {
+      throw new UsageError(
+        "WORKOS_SECRET_KEY is missing: set it in the environment or in a .env file, or use --dry-run",
+      );
+    }
+  }
+  const quiet = flags.quiet ?? false;
+  const json = flags.json ?? false;
+  // With --json, stdout carries only the JSON summary.
+  const say = json ? console.error : console.log;
+
+  const interrupt = new InterruptHandler(console);
+  let progress: ProgressReporter | undefined;
+  let totalRows: number | undefined;
+  let writesLimit = options.rateLimit ?? 50;
+  try {
+    if (!options.dryRun && path !== "-") {
+      totalRows = await countRecords(path, { format: options.format }).catch(() => undefined);
+    }
+    if (!options.dryRun) progress = new ProgressReporter(stderrProgressOptions());
+    writesLimit = options.rateLimit ?? 50;
+    const summary = await importUsers(path === "-" ? Deno.stdin.readable : path, {
+      ...options,
+      stop: interrupt.stop,
+      abort: interrupt.abort,
+      onWarning: (message) => console.warn(`Warning: ${message}`),
+      onStart: (info) => {
+        if (options.dryRun) say("Dry run: no WorkOS API call will be made");
+        say(modeLine(info.mode, info.organizationId ?? options.organizationId));
+      },
+      onRow: quiet ? undefined : (outcome) => say(rowLine(outcome)),
+      onProgress: (numbers) =>
+        progress?.update({
+          rowsDone: numbers.rowsDone,
+          totalRows,
+          usersDone: numbers.usersDone,
+          writes: numbers.writes,
+          writesPerSecondLimit: writesLimit,
+          rateLimited: numbers.rateLimited,
+          retries: numbers.retries,
+        }),
+    });
+    progress?.finish();
+    progress = undefined;
+    if (summary.plan) say(planLines(summary.plan));
+    say(formatSummary(summary, { extraLines: extraLines(summary, options.errorsOut) }));
+    if (json) console.log(JSON.stringify(summaryJson(summary)));
+    if (summary.interrupted) {
+      say("Interrupted: rows in flight were finished; the rest were not started");
+      return ExitCode.Interrupted;
+    }
+    return summary.status === "success" ? ExitCode.Success : ExitCode.Failure;
+  } finally {
+    progress?.finish();
+    interrupt.dispose();
+  }
+}
+
+function modeLine(mode: string, organizationId: string | undefined): string {
+  if (mode === "multi") return "Multi-org mode: Organizations will be resolved per-row from CSV";
+  if (mode === "single") {
+    return `Single-org mode: every user joins organization "${organizationId ?? "(from flags)"}"`;
+  }
+  return "User-only mode: no memberships will be created";
+}
+
+function rowLine(outcome: RowOutcome): string {
+  const where = `Row ${outcome.recordNumber} ${outcome.email || "(no email)"}`;
+  if (outcome.error) {
+    return `✗ ${where}: ${outcome.error.errorType}: ${outcome.error.errorMessage}`;
+  }
+  if (!outcome.user) return `✓ ${where}: valid`;
+  const user = outcome.user === "repeat" ? "same user as an earlier row" : `user ${outcome.user}`;
+  const membership = outcome.membership
+    ? `; membership ${
+      outcome.membership.created ? "created" : "already existed"
+    } in ${outcome.membership.organizationId}`
+    : "";
+  return `✓ ${where}: ${user}${membership}`;
+}
+
+function planLines(plan: PlanReport): string {
+  return [
+    "Plan:",
+    `  Rows valid: ${plan.validRows}`,
+    `  Rows invalid: ${plan.invalidRows}`,
+    `  Distinct users: ${plan.distinctUsers}`,
+    `  Duplicate rows (same email as an earlier row): ${plan.duplicateRows}`,
+    `  Organizations referenced: ${plan.distinctOrganizations}`,
+    `  Memberships that would be created: ${plan.membershipsPlanned}`,
+  ].join("\n");
+}
+
+function extraLines(
+  summary: ImportSummary & { errorsWritten: number },
+  errorsOut: string | undefined,
+): Array<[string, string]> {
+  const lines: Array<[string, string]> = [];
+  if (summary.retries > 0) lines.push(["Retries", String(summary.retries)]);
+  if (summary.rateLimited > 0) lines.push(["Rate limited (429)", String(summary.rateLimited)]);
+  if (errorsOut && summary.errorsWritten > 0) lines.push(["Error file", errorsOut]);
+  return lines;
+}
+
+/**
+ * The `--json` summary: stable field names, documented in the README.
+ *
+ * @param summary The import's result.
+ * @returns A plain object for `JSON.stringify`.
+ */
+export function summaryJson(
+  summary: ImportSummary & { interrupted: boolean; plan?: PlanReport; errorsWritten: number },
+): Record<string, unknown> {
+  return {
+    status: summary.interrupted ? "interrupted" : summary.status,
+    totalRows: summary.totalRows,
+    successes: summary.successes,
+    failures: summary.failures,
+    usersCreated: summary.usersCreated,
+    usersExisting: summary.usersExisting,
+    usersUpdated: summary.usersUpdated,
+    membershipsCreated: summary.membershipsCreated,
+    membershipsExisting: summary.membershipsExisting,
+    organizationsCreated: summary.organizationsCreated,
+    invitationsSent: summary.invitationsSent,
+    warnings: summary.warnings,
+    cacheHits: summary.cacheHits,
+    cacheMisses: summary.cacheMisses,
+    retries: summary.retries,
+    rateLimited: summary.rateLimited,
+    durationMs: summary.durationMs,
+    dryRun: summary.dryRun,
+    errorsWritten: summary.errorsWritten,
+    ...(summary.plan ? { plan: summary.plan } : {}),
+  };
+}

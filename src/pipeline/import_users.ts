@@ -1,0 +1,403 @@
+/**
+ * One import, start to end: open the input, decide the organization mode,
+ * set up the WorkOS client, run the pipeline, and total the result. The CLI
+ * and the library API both call {@linkcode importUsers}.
+ *
+ * @module
+ */
+
+import type { ImportSummary, InputFormat, OrganizationRef, SourceRecord } from "../types.ts";
+import { type InputSource, openInput, type ResumePoint } from "../input/open_input.ts";
+import { RateBudget } from "../limits/rate_budget.ts";
+import {
+  type CachedOrganization,
+  OrganizationResolutionError,
+  OrganizationResolver,
+} from "../organizations/organization_resolver.ts";
+import { openErrorWriter } from "../report/error_writer.ts";
+import { importStatus } from "../report/summary.ts";
+import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+import type { WorkOSUser } from "../workos/users.ts";
+import type { PlanReport } from "./dry_run_plan.ts";
+import {
+  type OnExisting,
+  type OrganizationMode,
+  type RowOutcome,
+  RowProcessor,
+  type UserOutcome,
+} from "./row_processor.ts";
+import { emptyTally, type ImportTally, runImport, type Watermark } from "./run_import.ts";
+
+/** Where rows come from: a path (or `-` for stdin), a byte stream, or row objects. */
+export type ImportSource =
+  | string
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Record<string, unknown>>
+  | Iterable<Record<string, unknown>>;
+
+/** The CSV columns that put an import in multi-organization mode. */
+const ORGANIZATION_COLUMNS = ["org_id", "org_external_id"];
+
+/** Progress numbers handed to {@linkcode ImportUsersOptions.onProgress}. */
+export interface ImportProgress {
+  /** Rows finished in the whole job (earlier sessions included). */
+  rowsDone: number;
+  usersDone: number;
+  /** Requests sent in this session. */
+  requests: number;
+  writes: number;
+  retries: number;
+  rateLimited: number;
+}
+
+/**
+ * A checkpoint journal the import reports to (see `src/journal`). The import
+ * works without one; with one, it resumes where the journal says and commits
+ * every outcome to it.
+ */
+export interface ImportJournal {
+  /** When the job first started (ms since epoch): users created since are the job's own. */
+  readonly startedAt: number;
+  /** Where to seek in the input; absent for a new job. */
+  readonly resumeFrom?: ResumePoint;
+  /** Counts of earlier sessions. */
+  readonly tallyAtStart: ImportTally;
+  /** Organization cache entries saved by earlier sessions. */
+  readonly organizationCache: Array<[string, CachedOrganization]>;
+  /** Organizations created by earlier sessions. */
+  readonly organizationsCreatedAtStart: number;
+  /** Rows above the watermark that are already final. */
+  isFinal(recordNumber: number): boolean;
+  /** Rows that may have been cut off mid-flight by a crash. */
+  isUncertain(recordNumber: number): boolean;
+  /** How to count an adopted user this job made (see {@linkcode RowProcessor}). */
+  classifyOwnUser(user: WorkOSUser, recordNumber: number): Promise<UserOutcome>;
+  /** Commits a batch of outcomes and the new watermark. */
+  commit(
+    outcomes: RowOutcome[],
+    watermark: Watermark | undefined,
+    state: { organizationCache: Array<[string, CachedOrganization]>; organizationsCreated: number },
+  ): Promise<void>;
+}
+
+/** Options for {@linkcode importUsers}. */
+export interface ImportUsersOptions {
+  /** WorkOS secret key; required unless `dryRun`. */
+  apiKey?: string;
+  /** WorkOS API location (`https://api.workos.com`). */
+  apiUrl?: string;
+  /** Input format; by default from the file extension or first byte. */
+  format?: InputFormat;
+  /** Every user joins this organization (by WorkOS id). */
+  organizationId?: string;
+  /** Every user joins the organization with this external id. */
+  organizationExternalId?: string;
+  /** Create the `organizationExternalId` organization when missing (needs `organizationName`). */
+  createOrganizationIfMissing?: boolean;
+  /** Name for the organization to create. */
+  organizationName?: string;
+  /** Delete a user this run created when its membership fails. */
+  requireMembership?: boolean;
+  /** Existing users: adopt (`skip`), `update`, or fail the row (`error`). */
+  onExisting?: OnExisting;
+  /** Validate and plan only: no API call. */
+  dryRun?: boolean;
+  /** Rows in flight at once (10). */
+  concurrency?: number;
+  /** User-management writes per second (50). */
+  rateLimit?: number;
+  /** Retries of a transient failure (5). */
+  maxRetries?: number;
+  /** Request timeout in ms (30,000). */
+  requestTimeoutMs?: number;
+  /** Write failed rows here (`.csv`, `.json` or `.jsonl`). */
+  errorsOut?: string;
+  /** Stop taking rows when aborted; rows in flight finish. */
+  stop?: AbortSignal;
+  /** Abort requests in flight (a second Ctrl+C). */
+  abort?: AbortSignal;
+  /** A checkpoint journal to resume from and commit to. */
+  journal?: ImportJournal;
+  /** Called once per finished row, in completion order. */
+  onRow?(outcome: RowOutcome): void;
+  /** Called for each warning (file-level and row-level). */
+  onWarning?(message: string): void;
+  /** Called with job-wide numbers after each batch. */
+  onProgress?(progress: ImportProgress): void;
+  /** Called once the input is open, with what was detected. */
+  onStart?(info: ImportStartInfo): void;
+}
+
+/** What the import detected before the first row. */
+export interface ImportStartInfo {
+  format: InputFormat;
+  columns: string[];
+  /** `none` (users only), `single` (flags) or `multi` (per-row columns). */
+  mode: OrganizationMode["kind"];
+  /** The single organization's id, once resolved. */
+  organizationId?: string;
+  upsert: boolean;
+}
+
+/** What {@linkcode importUsers} returns. */
+export interface ImportResult extends ImportSummary {
+  /** The plan of a dry run. */
+  plan?: PlanReport;
+  /** `true` when the stop signal ended the run early. */
+  interrupted: boolean;
+  /** The last row of the finished prefix, for resuming. */
+  watermark?: Watermark;
+  /** Failed rows written to `errorsOut`. */
+  errorsWritten: number;
+}
+
+/**
+ * Imports users into WorkOS.
+ *
+ * @param source A path (`-` for stdin), a byte stream, or row objects with the CSV column names.
+ * @param options Key, organization mode, limits, callbacks.
+ * @returns The summary of the run.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const summary = await importUsers("users.csv", { apiKey: "sk_test_123", dryRun: true });
+ * console.log(summary.status);
+ * ```
+ */
+export async function importUsers(
+  source: ImportSource,
+  options: ImportUsersOptions = {},
+): Promise<ImportResult> {
+  const startedAt = Date.now();
+  const journal = options.journal;
+  const warn = options.onWarning ?? (() => {});
+  checkOrganizationOptions(options);
+
+  const input = await openSource(source, options.format, journal?.resumeFrom);
+  const hasOrganizationColumns = input.columns.some((column) =>
+    ORGANIZATION_COLUMNS.includes(column)
+  );
+  const flagged = options.organizationId ?? options.organizationExternalId;
+  let mode: OrganizationMode;
+  if (flagged !== undefined) {
+    if (hasOrganizationColumns) warn("CSV contains org columns but CLI flags provided");
+    mode = {
+      kind: "single",
+      organization: options.organizationId !== undefined
+        ? { kind: "id", id: options.organizationId }
+        : {
+          kind: "external_id",
+          externalId: options.organizationExternalId as string,
+          name: options.createOrganizationIfMissing ? options.organizationName : undefined,
+        },
+    };
+  } else if (hasOrganizationColumns || input.format === "ndjson") {
+    mode = { kind: "multi" };
+  } else {
+    mode = { kind: "none" };
+  }
+  if (input.unknownColumns.length > 0) {
+    warn(`Ignoring unknown columns: ${input.unknownColumns.map((c) => `"${c}"`).join(", ")}`);
+  }
+  const onExisting = options.onExisting ?? (input.upsert ? "update" : "skip");
+
+  const errorWriter = options.errorsOut
+    ? await openErrorWriter(options.errorsOut, { columns: input.columns })
+    : undefined;
+  const tally = journal ? { ...journal.tallyAtStart } : emptyTally();
+
+  let client: WorkOSClient | undefined;
+  let resolver: OrganizationResolver;
+  let processor: RowProcessor | undefined;
+  let singleOrganizationId: string | undefined;
+  let organizationsCreatedBefore = 0;
+  if (!options.dryRun) {
+    if (!options.apiKey) {
+      throw new TypeError("Cannot import: WORKOS_SECRET_KEY is missing: set it or use a dry run");
+    }
+    client = new WorkOSClient({
+      apiKey: options.apiKey,
+      apiUrl: options.apiUrl ?? DEFAULT_API_URL,
+      budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50 }),
+      maxRetries: options.maxRetries,
+      requestTimeoutMs: options.requestTimeoutMs,
+      signal: options.abort,
+    });
+  }
+  resolver = new OrganizationResolver(client);
+  if (journal) resolver.restore(journal.organizationCache);
+  if (client) {
+    if (mode.kind === "single") {
+      singleOrganizationId = await resolveSingleOrganization(resolver, mode.organization);
+      mode = { kind: "single", organization: { kind: "id", id: singleOrganizationId } };
+      // Rows now resolve through the id: a fresh resolver keeps the stats about rows.
+      organizationsCreatedBefore = resolver.created;
+      resolver = new OrganizationResolver(client);
+    }
+    processor = new RowProcessor(client, resolver, {
+      mode,
+      requireMembership: options.requireMembership,
+      onExisting,
+      startedAt: journal?.startedAt ?? startedAt,
+      lookupFirst: journal ? (n) => journal.isUncertain(n) : undefined,
+      classifyOwnUser: journal
+        ? (user, row) => journal.classifyOwnUser(user, row.recordNumber)
+        : undefined,
+    });
+  }
+  options.onStart?.({
+    format: input.format,
+    columns: input.columns,
+    mode: mode.kind,
+    organizationId: singleOrganizationId,
+    upsert: input.upsert,
+  });
+
+  const createdAtStart = (journal?.organizationsCreatedAtStart ?? 0) + organizationsCreatedBefore;
+  let rowsDone = tally.totalRows;
+  let usersDone = tally.usersCreated + tally.usersExisting + tally.usersUpdated;
+  let result;
+  try {
+    result = await runImport(input.records, {
+      concurrency: options.concurrency,
+      dryRun: options.dryRun,
+      processor,
+      mode,
+      stop: options.stop,
+      skip: journal ? (n) => journal.isFinal(n) : undefined,
+      onWarning: (recordNumber, message) => warn(`Row ${recordNumber}: ${message}`),
+      onOutcomes: async (outcomes, watermark) => {
+        if (options.onRow) { for (const outcome of outcomes) options.onRow(outcome); }
+        const errors = outcomes.flatMap((outcome) => outcome.error ? [outcome.error] : []);
+        if (errorWriter && errors.length > 0) await errorWriter.write(errors);
+        await journal?.commit(outcomes, watermark, {
+          organizationCache: resolver.entries(),
+          organizationsCreated: createdAtStart + resolver.created,
+        });
+        rowsDone += outcomes.length;
+        for (const outcome of outcomes) {
+          if (outcome.user && outcome.user !== "repeat" && !outcome.deletedUserId) usersDone++;
+        }
+        if (options.onProgress) {
+          options.onProgress({
+            rowsDone,
+            usersDone,
+            requests: client?.stats.requests ?? 0,
+            writes: client?.budget.stats.writes ?? 0,
+            retries: client?.stats.retries ?? 0,
+            rateLimited: client?.stats.rateLimited ?? 0,
+          });
+        }
+      },
+    });
+  } finally {
+    await errorWriter?.close();
+  }
+
+  const session = result.tally;
+  for (const key of Object.keys(tally) as Array<keyof ImportTally>) tally[key] += session[key];
+  const cache = resolver.cacheStats;
+  return {
+    status: importStatus(tally.successes, tally.failures),
+    ...tally,
+    organizationsCreated: createdAtStart + resolver.created,
+    invitationsSent: 0,
+    cacheHits: cache.hits,
+    cacheMisses: cache.misses,
+    retries: client?.stats.retries ?? 0,
+    rateLimited: client?.stats.rateLimited ?? 0,
+    durationMs: Date.now() - startedAt,
+    dryRun: options.dryRun ?? false,
+    plan: result.plan,
+    interrupted: result.interrupted,
+    watermark: result.watermark,
+    errorsWritten: errorWriter?.count ?? 0,
+  };
+}
+
+function checkOrganizationOptions(options: ImportUsersOptions): void {
+  if (options.organizationId !== undefined && options.organizationExternalId !== undefined) {
+    throw new TypeError(
+      "Cannot import: --org-id and --org-external-id name two organizations: give one",
+    );
+  }
+  if (options.createOrganizationIfMissing) {
+    if (options.organizationExternalId === undefined) {
+      throw new TypeError(
+        "Cannot import: --create-org-if-missing needs --org-external-id: add the external id",
+      );
+    }
+    if (!options.organizationName) {
+      throw new TypeError(
+        'Cannot import: --create-org-if-missing needs --org-name: add --org-name "<name>"',
+      );
+    }
+  }
+}
+
+async function resolveSingleOrganization(
+  resolver: OrganizationResolver,
+  organization: OrganizationRef,
+): Promise<string> {
+  try {
+    return await resolver.resolve(organization);
+  } catch (error) {
+    if (error instanceof OrganizationResolutionError && organization.kind === "external_id") {
+      throw new OrganizationResolutionError(
+        error.httpStatus === 404
+          ? `Organization not found: "${organization.externalId}": add --create-org-if-missing --org-name "<name>" to create it`
+          : error.message,
+        error,
+      );
+    }
+    throw error;
+  }
+}
+
+async function openSource(
+  source: ImportSource,
+  format: InputFormat | undefined,
+  resumeFrom: ResumePoint | undefined,
+): Promise<{
+  format: InputFormat;
+  columns: string[];
+  unknownColumns: string[];
+  upsert: boolean;
+  records: ReadableStream<SourceRecord[]>;
+}> {
+  if (typeof source === "string" || source instanceof ReadableStream) {
+    return await openInput(source as InputSource, { format, resumeFrom });
+  }
+  return {
+    format: "ndjson",
+    columns: [],
+    unknownColumns: [],
+    upsert: false,
+    records: objectRecords(source, resumeFrom?.recordNumber ?? 0),
+  };
+}
+
+function objectRecords(
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
+  skipCount: number,
+): ReadableStream<SourceRecord[]> {
+  async function* batches(): AsyncGenerator<SourceRecord[]> {
+    let batch: SourceRecord[] = [];
+    let recordNumber = 0;
+    for await (const fields of rows) {
+      recordNumber++;
+      if (recordNumber <= skipCount) continue;
+      const normalized: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(fields)) {
+        normalized[key.trim().toLowerCase()] = value;
+      }
+      batch.push({ recordNumber, fields: normalized, byteEnd: 0 });
+      if (batch.length >= 256) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+  return ReadableStream.from(batches());
+}

@@ -1,0 +1,363 @@
+/**
+ * The import pipeline: parsed records → validation → (organization → user →
+ * membership) with bounded concurrency → outcomes in batches for the journal,
+ * error file and report. Memory stays flat: rows flow through web streams and
+ * at most `concurrency` rows are in flight.
+ *
+ * @module
+ */
+
+import type { ErrorRecord, SourceRecord, UserRow } from "../types.ts";
+import { Semaphore } from "../limits/semaphore.ts";
+import { validateRecord } from "../validation/validate_record.ts";
+import type { OrganizationResolver } from "../organizations/organization_resolver.ts";
+import {
+  type OrganizationMode,
+  type RowOutcome,
+  RowProcessor,
+  withoutSecrets,
+} from "./row_processor.ts";
+import { DryRunPlanner, type PlanReport } from "./dry_run_plan.ts";
+
+/** A record after validation: a row to import, or a row that failed. */
+type Checked =
+  | { row: UserRow; warnings: string[] }
+  | { outcome: RowOutcome; warnings: string[] };
+
+/** Counts the pipeline keeps as outcomes arrive. */
+export interface ImportTally {
+  totalRows: number;
+  successes: number;
+  failures: number;
+  usersCreated: number;
+  usersExisting: number;
+  usersUpdated: number;
+  membershipsCreated: number;
+  membershipsExisting: number;
+  /** Rows warned about (hash-over-password, ignored org_name, …). */
+  warnings: number;
+}
+
+/**
+ * A fresh tally with every count at zero.
+ *
+ * @returns The tally.
+ *
+ * @example Usage
+ * ```ts
+ * import { emptyTally } from "./run_import.ts";
+ * console.log(emptyTally().successes); // 0
+ * ```
+ */
+export function emptyTally(): ImportTally {
+  return {
+    totalRows: 0,
+    successes: 0,
+    failures: 0,
+    usersCreated: 0,
+    usersExisting: 0,
+    usersUpdated: 0,
+    membershipsCreated: 0,
+    membershipsExisting: 0,
+    warnings: 0,
+  };
+}
+
+/**
+ * Adds one row's outcome to a tally.
+ *
+ * @param tally The tally to change.
+ * @param outcome The row's outcome.
+ *
+ * @example Usage
+ * ```ts
+ * import { emptyTally, tallyOutcome } from "./run_import.ts";
+ * const tally = emptyTally();
+ * tallyOutcome(tally, { recordNumber: 1, byteEnd: 10, email: "a@b.co", user: "created" });
+ * console.log(tally.usersCreated); // 1
+ * ```
+ */
+export function tallyOutcome(tally: ImportTally, outcome: RowOutcome): void {
+  tally.totalRows++;
+  if (outcome.error) {
+    tally.failures++;
+  } else {
+    tally.successes++;
+  }
+  if (outcome.user === "created" && !outcome.deletedUserId) tally.usersCreated++;
+  if (outcome.user === "existing") tally.usersExisting++;
+  if (outcome.user === "updated") tally.usersUpdated++;
+  if (outcome.membership?.created) tally.membershipsCreated++;
+  if (outcome.membership && !outcome.membership.created) tally.membershipsExisting++;
+}
+
+/** Options for {@linkcode runImport}. */
+export interface RunImportOptions {
+  /** Rows in flight at once (10). */
+  concurrency?: number;
+  /** Validate and plan only: no API call. */
+  dryRun?: boolean;
+  /** Processes valid rows; required unless `dryRun`. */
+  processor?: RowProcessor;
+  /** Used by the dry-run plan to tell organization modes apart. */
+  mode?: OrganizationMode;
+  /** When aborted, no new row is started; rows in flight finish. */
+  stop?: AbortSignal;
+  /** Rows already final in a journal: not processed again. */
+  skip?(recordNumber: number): boolean;
+  /**
+   * Receives outcomes in batches, in completion order, with the low
+   * watermark: every record up to and including it is final. Awaited, so a
+   * slow sink slows the import instead of piling up memory.
+   */
+  onOutcomes?(outcomes: RowOutcome[], watermark: Watermark | undefined): Promise<void> | void;
+  /** Receives each row warning, e.g. for per-row log lines. */
+  onWarning?(recordNumber: number, message: string): void;
+  /** Outcomes per batch handed to `onOutcomes` (500). */
+  batchSize?: number;
+  /** Longest time an outcome waits for its batch, in ms (250). */
+  flushIntervalMs?: number;
+}
+
+/** The last record of the input's longest fully finished prefix. */
+export interface Watermark {
+  recordNumber: number;
+  /** Byte offset just past that record: where a resume starts reading. */
+  byteEnd: number;
+}
+
+/** What {@linkcode runImport} returns. */
+export interface RunImportResult {
+  tally: ImportTally;
+  /** `true` when `stop` ended the run before the input did. */
+  interrupted: boolean;
+  /** The dry-run plan, with `dryRun`. */
+  plan?: PlanReport;
+  /** Every record up to here is final. */
+  watermark?: Watermark;
+}
+
+/**
+ * Runs records through validation and, unless dry, through WorkOS.
+ *
+ * @param records Batches of parsed records, in input order.
+ * @param options Concurrency, processor, stop signal and outcome sink.
+ * @returns The tally, whether it was interrupted, and the plan of a dry run.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const input = await openInput("users.csv");
+ * const { tally } = await runImport(input.records, { dryRun: true });
+ * ```
+ */
+export async function runImport(
+  records: ReadableStream<SourceRecord[]>,
+  options: RunImportOptions,
+): Promise<RunImportResult> {
+  const tally = emptyTally();
+  const concurrency = options.concurrency ?? 10;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`Cannot import: concurrency must be a whole number of at least 1`);
+  }
+  if (!options.dryRun && !options.processor) {
+    throw new TypeError("Cannot import: a row processor is required unless it is a dry run");
+  }
+  const planner = options.dryRun ? new DryRunPlanner(options.mode ?? { kind: "none" }) : undefined;
+  const sink = new OutcomeBatcher(tally, options);
+  const semaphore = new Semaphore(concurrency);
+  const inFlight = new Set<Promise<void>>();
+  const stop = options.stop;
+  let interrupted = false;
+
+  function start(row: UserRow, processor: RowProcessor): Promise<void> {
+    const task = processor.process(row).then(
+      (outcome) => sink.add(outcome),
+      (error) => {
+        // A row task must never reject: anything unexpected fails the row.
+        sink.add({
+          recordNumber: row.recordNumber,
+          byteEnd: row.byteEnd,
+          email: row.email,
+          error: {
+            recordNumber: row.recordNumber,
+            email: row.email,
+            errorType: "user_create",
+            errorMessage: error instanceof Error ? error.message : String(error),
+            timestamp: new Date().toISOString(),
+          },
+        });
+      },
+    ).finally(() => {
+      semaphore.release();
+      inFlight.delete(task);
+    });
+    inFlight.add(task);
+    return task;
+  }
+
+  const reader = records.getReader();
+  try {
+    while (true) {
+      if (stop?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const { value: batch, done } = await reader.read();
+      if (done) break;
+      for (const record of batch) {
+        sink.begin(record);
+        if (options.skip?.(record.recordNumber)) {
+          sink.settle(record.recordNumber);
+          continue;
+        }
+        const checked = check(record);
+        for (const warning of checked.warnings) {
+          tally.warnings++;
+          options.onWarning?.(record.recordNumber, warning);
+        }
+        if ("outcome" in checked) {
+          planner?.addInvalid();
+          await sink.add(checked.outcome);
+          continue;
+        }
+        if (planner) {
+          planner.addValid(checked.row);
+          await sink.add({
+            recordNumber: record.recordNumber,
+            byteEnd: record.byteEnd,
+            email: checked.row.email,
+          });
+          continue;
+        }
+        await semaphore.acquire();
+        if (stop?.aborted) {
+          // The row was read but not started: the watermark stays below it,
+          // so a resume starts from it.
+          semaphore.release();
+          interrupted = true;
+          break;
+        }
+        start(checked.row, options.processor as RowProcessor);
+      }
+      if (interrupted) break;
+    }
+  } finally {
+    if (interrupted) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+    await Promise.all(inFlight);
+    await sink.close();
+  }
+  return { tally, interrupted, plan: planner?.report(), watermark: sink.watermark };
+}
+
+function check(record: SourceRecord): Checked {
+  const result = validateRecord(record);
+  const warnings = result.ok ? result.warnings.map((issue) => issue.message) : [];
+  if (result.ok) return { row: result.row, warnings };
+  const error: ErrorRecord = {
+    recordNumber: record.recordNumber,
+    email: result.email,
+    errorType: "validation",
+    errorMessage: result.issues.map((issue) => issue.message).join("; "),
+    timestamp: new Date().toISOString(),
+    rawRow: withoutSecrets(result.original),
+  };
+  return {
+    outcome: {
+      recordNumber: record.recordNumber,
+      byteEnd: record.byteEnd,
+      email: result.email,
+      error,
+    },
+    warnings,
+  };
+}
+
+interface Pending {
+  recordNumber: number;
+  byteEnd: number;
+  done: boolean;
+}
+
+/**
+ * Groups outcomes into batches, hands them on one batch at a time, and keeps
+ * the low watermark: records are registered in input order and the
+ * watermark advances over the finished prefix.
+ */
+class OutcomeBatcher {
+  readonly #tally: ImportTally;
+  readonly #onOutcomes?: RunImportOptions["onOutcomes"];
+  readonly #batchSize: number;
+  readonly #intervalMs: number;
+  // Records in input order that are not yet below the watermark. Bounded by
+  // the rows in flight plus those that finished while an older one lingers.
+  #order: Pending[] = [];
+  #head = 0;
+  readonly #byNumber = new Map<number, Pending>();
+  #watermark?: Watermark;
+  #pending: RowOutcome[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #timer?: number;
+  #failure?: unknown;
+
+  constructor(tally: ImportTally, options: RunImportOptions) {
+    this.#tally = tally;
+    this.#onOutcomes = options.onOutcomes;
+    this.#batchSize = options.batchSize ?? 500;
+    this.#intervalMs = options.flushIntervalMs ?? 250;
+  }
+
+  get watermark(): Watermark | undefined {
+    return this.#watermark;
+  }
+
+  begin(record: SourceRecord): void {
+    const pending = { recordNumber: record.recordNumber, byteEnd: record.byteEnd, done: false };
+    this.#order.push(pending);
+    this.#byNumber.set(record.recordNumber, pending);
+  }
+
+  settle(recordNumber: number): void {
+    const pending = this.#byNumber.get(recordNumber);
+    if (!pending) return;
+    pending.done = true;
+    this.#byNumber.delete(recordNumber);
+    while (this.#head < this.#order.length && this.#order[this.#head].done) {
+      const finished = this.#order[this.#head++];
+      this.#watermark = { recordNumber: finished.recordNumber, byteEnd: finished.byteEnd };
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  add(outcome: RowOutcome): Promise<void> {
+    tallyOutcome(this.#tally, outcome);
+    this.settle(outcome.recordNumber);
+    if (!this.#onOutcomes) return Promise.resolve();
+    this.#pending.push(outcome);
+    if (this.#pending.length >= this.#batchSize) return this.#flush();
+    this.#timer ??= setTimeout(() => this.#flush(), this.#intervalMs);
+    return Promise.resolve();
+  }
+
+  #flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return this.#chain;
+    const batch = this.#pending;
+    this.#pending = [];
+    const watermark = this.#watermark;
+    const onOutcomes = this.#onOutcomes as NonNullable<RunImportOptions["onOutcomes"]>;
+    this.#chain = this.#chain.then(() => onOutcomes(batch, watermark)).catch((error) => {
+      this.#failure ??= error;
+    });
+    return this.#chain;
+  }
+
+  async close(): Promise<void> {
+    await this.#flush();
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}

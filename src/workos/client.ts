@@ -1,0 +1,281 @@
+/**
+ * The one door to WorkOS. Every request goes through here so that three rules
+ * hold everywhere: each request takes a slot of the right rate budget first,
+ * transient failures are retried by exactly one policy (ours; the SDK's own
+ * retry loop is switched off), and the `X-Request-ID` of every answer is
+ * captured for error files.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { WorkOS } from "@workos-inc/node";
+import { type Clock, systemClock } from "../limits/clock.ts";
+import { RateBudget, type RequestKind } from "../limits/rate_budget.ts";
+import { retry, type RetryDecision } from "../limits/retry.ts";
+import {
+  type ApiFailure,
+  describeApiError,
+  isTransient,
+  mayHaveApplied,
+  RequestTimeoutError,
+} from "./errors.ts";
+
+/** The default WorkOS API location. */
+export const DEFAULT_API_URL = "https://api.workos.com";
+
+/** Options for {@linkcode WorkOSClient}. */
+export interface WorkOSClientOptions {
+  /** WorkOS secret key (`sk_...`). */
+  apiKey: string;
+  /** API base URL; default `https://api.workos.com`. */
+  apiUrl?: string;
+  /** Shared rate budget; default: WorkOS's limits at 50 writes/s. */
+  budget?: RateBudget;
+  /** Per-request timeout in milliseconds; default 30,000. */
+  requestTimeoutMs?: number;
+  /** Retries after the first attempt for transient failures; default 5. */
+  maxRetries?: number;
+  /** Time source, for tests. */
+  clock?: Clock;
+  /** Aborts waits and in-flight requests (a second Ctrl+C). */
+  signal?: AbortSignal;
+}
+
+/** Counters of what the client did, for progress lines and the summary. */
+export interface ClientStats {
+  /** Requests sent, every attempt counted. */
+  requests: number;
+  /** Attempts that were retries. */
+  retries: number;
+  /** 429 answers received. */
+  rateLimited: number;
+}
+
+/** A request that failed for good: retries exhausted, or not worth retrying. */
+export class WorkOSApiError extends Error {
+  override name = "WorkOSApiError";
+  /** What went wrong. */
+  readonly failure: ApiFailure;
+  /** `X-Request-ID` of the last answer, when the server answered. */
+  readonly requestId?: string;
+  /**
+   * @param failure What went wrong.
+   * @param requestId The request id of the failing answer.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkOSApiError } from "./client.ts";
+   * const error = new WorkOSApiError({ kind: "http", status: 422, codes: [], message: "Bad" });
+   * console.log(error.failure.status); // 422
+   * ```
+   */
+  constructor(failure: ApiFailure, requestId?: string) {
+    super(failure.message);
+    this.failure = failure;
+    this.requestId = requestId;
+  }
+}
+
+/** What {@linkcode WorkOSClient.ensure} found or made. */
+export interface Ensured<T> {
+  value: T;
+  /** `true` when this call created it (ghost successes included). */
+  created: boolean;
+}
+
+/** How to create something idempotently with {@linkcode WorkOSClient.ensure}. */
+export interface EnsureSteps<T> {
+  /** Budget the create takes. */
+  kind: RequestKind;
+  /** Budget the lookup takes. */
+  lookupKind: RequestKind;
+  /** The create call. */
+  create(sdk: WorkOS): Promise<T>;
+  /** Finds what the create would have made; `undefined` when absent. */
+  lookup(sdk: WorkOS): Promise<T | undefined>;
+  /** Whether a failed create means "it exists already". */
+  exists(failure: ApiFailure): boolean;
+}
+
+interface RequestRecord {
+  requestId?: string;
+}
+
+const requestContext = new AsyncLocalStorage<RequestRecord>();
+
+/**
+ * A WorkOS SDK instance wrapped with the importer's budget, retry and
+ * request-id rules.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { WorkOSClient } from "./client.ts";
+ * const client = new WorkOSClient({ apiKey: "sk_test_123", apiUrl: "http://127.0.0.1:4100" });
+ * const user = await client.read("read", (sdk) => sdk.userManagement.getUser("user_123"));
+ * ```
+ */
+export class WorkOSClient {
+  /** The official SDK instance every call goes through. */
+  readonly sdk: WorkOS;
+  /** The budget every request takes a slot of. */
+  readonly budget: RateBudget;
+  /** What the client did so far. */
+  readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0 };
+  readonly #maxRetries: number;
+  readonly #clock: Clock;
+  readonly #signal?: AbortSignal;
+
+  /**
+   * @param options Key, location, limits.
+   */
+  constructor(options: WorkOSClientOptions) {
+    const url = new URL(options.apiUrl ?? DEFAULT_API_URL);
+    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    const https = url.protocol === "https:";
+    this.budget = options.budget ?? new RateBudget({ clock: options.clock });
+    this.#maxRetries = options.maxRetries ?? 5;
+    this.#clock = options.clock ?? systemClock;
+    this.#signal = options.signal;
+    this.sdk = new WorkOS(options.apiKey, {
+      apiHostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      https,
+      // One retry policy governs: ours. The SDK's would multiply attempts and
+      // ignore the shared budget.
+      maxRetries: 0,
+      // Our fetch wrapper enforces the timeout; the SDK's must never fire first.
+      timeout: timeoutMs + 60_000,
+      fetchFn: createFetch(timeoutMs, options.signal),
+    });
+  }
+
+  /**
+   * Runs one request: takes a budget slot, sends, and on failure throws a
+   * {@linkcode WorkOSApiError}. A 429 pauses the whole budget for its
+   * `Retry-After`, so every worker waits, not only this one.
+   *
+   * @param kind Which budget the request takes.
+   * @param call The SDK call.
+   * @returns What the SDK returned.
+   */
+  async attempt<T>(kind: RequestKind, call: (sdk: WorkOS) => Promise<T>): Promise<T> {
+    await this.budget.acquire(kind, this.#signal);
+    this.stats.requests++;
+    const record: RequestRecord = {};
+    try {
+      return await requestContext.run(record, () => call(this.sdk));
+    } catch (error) {
+      const failure = describeApiError(error);
+      if (failure.status === 429) {
+        this.stats.rateLimited++;
+        this.budget.pause((failure.retryAfterSeconds ?? 1) * 1000);
+      }
+      throw new WorkOSApiError(failure, record.requestId);
+    }
+  }
+
+  /**
+   * Runs a request that changes nothing, retrying transient failures.
+   *
+   * @param kind Which budget the request takes.
+   * @param call The SDK call.
+   * @returns What the SDK returned.
+   */
+  read<T>(kind: RequestKind, call: (sdk: WorkOS) => Promise<T>): Promise<T> {
+    return retry(() => this.attempt(kind, call), {
+      maxRetries: this.#maxRetries,
+      decide: (error) => this.#decide(error),
+      clock: this.#clock,
+      signal: this.#signal,
+      onRetry: () => this.stats.retries++,
+    });
+  }
+
+  /**
+   * Runs a request whose absence of an answer leaves its effect unknown
+   * (delete, update). Retries transient failures; the caller makes the
+   * request idempotent (a repeated delete that answers 404 is a success).
+   *
+   * @param kind Which budget the request takes.
+   * @param call The SDK call.
+   * @returns What the SDK returned.
+   */
+  write<T>(kind: RequestKind, call: (sdk: WorkOS) => Promise<T>): Promise<T> {
+    return this.read(kind, call);
+  }
+
+  /**
+   * Creates something exactly once, whatever the network does.
+   *
+   * When a create fails in a way that may hide a success (timeout, dropped
+   * connection, 5xx: "ghost success"), the next attempt first looks for what
+   * it would have created and adopts it. When the server says it exists
+   * already, it is looked up and adopted (`created: false`).
+   *
+   * @param steps How to create, look up and recognize "exists already".
+   * @returns What was found or made.
+   */
+  ensure<T>(steps: EnsureSteps<T>): Promise<Ensured<T>> {
+    let mayExist = false;
+    return retry(async (): Promise<Ensured<T>> => {
+      if (mayExist) {
+        const found = await this.read(steps.lookupKind, steps.lookup);
+        // Only our own earlier attempt can have made it since: it is ours.
+        if (found !== undefined) return { value: found, created: true };
+      }
+      try {
+        return { value: await this.attempt(steps.kind, steps.create), created: true };
+      } catch (error) {
+        if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) throw error;
+        const found = await this.read(steps.lookupKind, steps.lookup);
+        if (found === undefined) throw error;
+        return { value: found, created: false };
+      }
+    }, {
+      maxRetries: this.#maxRetries,
+      decide: (error) => {
+        const decision = this.#decide(error);
+        if (decision.retry && error instanceof WorkOSApiError && mayHaveApplied(error.failure)) {
+          mayExist = true;
+        }
+        return decision;
+      },
+      clock: this.#clock,
+      signal: this.#signal,
+      onRetry: () => this.stats.retries++,
+    });
+  }
+
+  #decide(error: unknown): RetryDecision {
+    if (!(error instanceof WorkOSApiError) || !isTransient(error.failure)) return { retry: false };
+    if (error.failure.status === 429) {
+      // The budget is already paused for Retry-After; waiting that long here
+      // too keeps this request from jumping the queue.
+      return {
+        retry: true,
+        afterMs: (error.failure.retryAfterSeconds ?? 1) * 1000,
+        rateLimited: true,
+      };
+    }
+    return { retry: true };
+  }
+}
+
+function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
+  return async function fetchWithTimeout(input, init) {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signals = [timeout];
+    if (init?.signal) signals.push(init.signal);
+    if (signal) signals.push(signal);
+    try {
+      const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+      const record = requestContext.getStore();
+      if (record) record.requestId = response.headers.get("x-request-id") ?? undefined;
+      return response;
+    } catch (error) {
+      if (timeout.aborted) throw new RequestTimeoutError(timeoutMs);
+      throw error;
+    }
+  };
+}

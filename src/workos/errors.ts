@@ -1,0 +1,248 @@
+/**
+ * Turns whatever the WorkOS SDK (or the network under it) threw into one
+ * plain description the importer can decide on: retry, adopt, or report.
+ *
+ * @module
+ */
+
+/** Thrown by the importer's own fetch wrapper when a request outlives `--request-timeout`. */
+export class RequestTimeoutError extends Error {
+  override name = "RequestTimeoutError";
+  /** The timeout that was exceeded, in milliseconds. */
+  readonly timeoutMs: number;
+  /**
+   * @param timeoutMs The timeout that was exceeded.
+   *
+   * @example Usage
+   * ```ts
+   * import { RequestTimeoutError } from "./errors.ts";
+   * const error = new RequestTimeoutError(30_000);
+   * console.log(error.message); // "Request timed out after 30000 ms"
+   * ```
+   */
+  constructor(timeoutMs: number) {
+    super(`Request timed out after ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** What went wrong with one API request, in the terms the importer decides on. */
+export interface ApiFailure {
+  /** `http` when the server answered, `network` when it did not, `timeout` when it was too slow. */
+  kind: "http" | "network" | "timeout";
+  /** HTTP status, when the server answered. */
+  status?: number;
+  /** WorkOS error code: the top-level `code`, or the first entry of `errors`. */
+  code?: string;
+  /** Every error code WorkOS gave (top level and `errors[]`). */
+  codes: string[];
+  /** Human-readable message. */
+  message: string;
+  /** `Retry-After` in seconds, for 429. */
+  retryAfterSeconds?: number;
+}
+
+interface ErrorLike {
+  status?: unknown;
+  code?: unknown;
+  errors?: unknown;
+  message?: unknown;
+  retryAfter?: unknown;
+  rawData?: unknown;
+  cause?: unknown;
+  name?: unknown;
+}
+
+function asErrorLike(value: unknown): ErrorLike | undefined {
+  return typeof value === "object" && value !== null ? value as ErrorLike : undefined;
+}
+
+function errorCodes(error: ErrorLike): string[] {
+  const codes: string[] = [];
+  if (typeof error.code === "string") codes.push(error.code);
+  const rawData = asErrorLike(error.rawData);
+  if (rawData && typeof rawData.code === "string" && !codes.includes(rawData.code)) {
+    codes.push(rawData.code);
+  }
+  const lists = [error.errors, rawData?.errors];
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const entry of list) {
+      const code = asErrorLike(entry)?.code;
+      if (typeof code === "string" && !codes.includes(code)) codes.push(code);
+    }
+  }
+  return codes;
+}
+
+/** The first error in a `cause` chain that the SDK wrapped, or the error itself. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5; depth++) {
+    const cause = asErrorLike(current)?.cause;
+    if (cause === undefined) return current;
+    current = cause;
+  }
+  return current;
+}
+
+/**
+ * Describes an error thrown by a WorkOS SDK call.
+ *
+ * The SDK throws typed exceptions carrying `status` for HTTP answers, and
+ * wraps network failures (and our own timeouts) as `Error("Unexpected error")`
+ * with the original in `cause`.
+ *
+ * @param error What the SDK call threw.
+ * @returns The failure in the importer's terms.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeApiError, RequestTimeoutError } from "./errors.ts";
+ * const failure = describeApiError(new Error("x", { cause: new RequestTimeoutError(10) }));
+ * console.log(failure.kind); // "timeout"
+ * ```
+ */
+export function describeApiError(error: unknown): ApiFailure {
+  const root = rootCause(error);
+  if (root instanceof RequestTimeoutError) {
+    return { kind: "timeout", message: root.message, codes: [] };
+  }
+  if (asErrorLike(root)?.name === "TimeoutError") {
+    // The timeout fired while the body was still arriving.
+    return { kind: "timeout", message: "Request timed out while reading the answer", codes: [] };
+  }
+  const like = asErrorLike(error);
+  if (like && typeof like.status === "number") {
+    const codes = errorCodes(like);
+    const failure: ApiFailure = {
+      kind: "http",
+      status: like.status,
+      codes,
+      code: codes[0],
+      message: httpMessage(like, codes),
+    };
+    if (typeof like.retryAfter === "number" && Number.isFinite(like.retryAfter)) {
+      failure.retryAfterSeconds = like.retryAfter;
+    }
+    return failure;
+  }
+  const rootLike = asErrorLike(root);
+  const message = typeof rootLike?.message === "string" && rootLike.message
+    ? rootLike.message
+    : String(root);
+  return { kind: "network", message: `Network error: ${message}`, codes: [] };
+}
+
+function httpMessage(error: ErrorLike, codes: string[]): string {
+  // The SDK rewrites 422 messages into a multi-line list of codes; the server's
+  // own message (kept in rawData or errors[]) reads better in an error file.
+  const details: string[] = [];
+  const rawData = asErrorLike(error.rawData);
+  const lists = [error.errors, rawData?.errors];
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const entry of list) {
+      const message = asErrorLike(entry)?.message;
+      if (typeof message === "string" && !details.includes(message)) details.push(message);
+    }
+  }
+  const base = typeof rawData?.message === "string"
+    ? rawData.message
+    : typeof error.message === "string"
+    ? error.message.trim()
+    : "Request failed";
+  if (details.length > 0 && !details.every((detail) => base.includes(detail))) {
+    return `${base.split("\n")[0]}: ${details.join("; ")}`;
+  }
+  return base || (codes[0] ?? "Request failed");
+}
+
+/** Statuses worth another attempt: the server may answer differently next time. */
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * Whether a failure is transient and the request should be tried again.
+ *
+ * @param failure The described failure.
+ * @returns `true` for 408, 429, 500, 502, 503, 504, network errors and timeouts.
+ *
+ * @example Usage
+ * ```ts
+ * import { isTransient } from "./errors.ts";
+ * console.log(isTransient({ kind: "http", status: 503, codes: [], message: "" })); // true
+ * ```
+ */
+export function isTransient(failure: ApiFailure): boolean {
+  if (failure.kind !== "http") return true;
+  return failure.status !== undefined && RETRYABLE_STATUSES.has(failure.status);
+}
+
+/**
+ * Whether a failed write may nevertheless have been applied by the server,
+ * so that the next attempt must look before it writes again.
+ *
+ * A 429 is refused before any work is done; a dropped connection, a timeout or
+ * a 5xx may hide a write that happened ("ghost success").
+ *
+ * @param failure The described failure.
+ * @returns `true` when the write may have been applied.
+ *
+ * @example Usage
+ * ```ts
+ * import { mayHaveApplied } from "./errors.ts";
+ * console.log(mayHaveApplied({ kind: "network", codes: [], message: "" })); // true
+ * ```
+ */
+export function mayHaveApplied(failure: ApiFailure): boolean {
+  if (failure.kind !== "http") return true;
+  return failure.status !== undefined && failure.status !== 429 && isTransient(failure);
+}
+
+const DUPLICATE_EMAIL_CODES: ReadonlySet<string> = new Set([
+  "email_not_available",
+  "user_already_exists",
+  "email_already_exists",
+]);
+
+/**
+ * Whether a create-user failure means the email already belongs to a user:
+ * HTTP 400 `email_not_available`, or 409 as some WorkOS servers answer.
+ *
+ * @param failure The described failure of a create-user call.
+ * @returns `true` when the user exists already.
+ *
+ * @example Usage
+ * ```ts
+ * import { isDuplicateEmail } from "./errors.ts";
+ * console.log(isDuplicateEmail({
+ *   kind: "http", status: 400, codes: ["user_creation_error", "email_not_available"], message: "",
+ * })); // true
+ * ```
+ */
+export function isDuplicateEmail(failure: ApiFailure): boolean {
+  if (failure.kind !== "http") return false;
+  if (failure.status === 409) return true;
+  return failure.codes.some((code) => DUPLICATE_EMAIL_CODES.has(code));
+}
+
+/**
+ * Whether a create failure means "it exists already" for resources other than
+ * users (organizations by external id, memberships): a 409, or a 400/422 whose
+ * code speaks of something already existing or taken.
+ *
+ * @param failure The described failure.
+ * @returns `true` when the resource exists already.
+ *
+ * @example Usage
+ * ```ts
+ * import { isAlreadyExists } from "./errors.ts";
+ * console.log(isAlreadyExists({ kind: "http", status: 409, codes: [], message: "" })); // true
+ * ```
+ */
+export function isAlreadyExists(failure: ApiFailure): boolean {
+  if (failure.kind !== "http") return false;
+  if (failure.status === 409) return true;
+  if (failure.status !== 400 && failure.status !== 422) return false;
+  return failure.codes.some((code) => /already|exists|taken|not_available|duplicate/.test(code));
+}

@@ -1,0 +1,71 @@
+/**
+ * Organization memberships: create exactly once, delete.
+ *
+ * @module
+ */
+
+import type { OrganizationMembership } from "@workos-inc/node";
+import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
+import { isAlreadyExists } from "./errors.ts";
+
+/** The membership fields the importer reads back. */
+export type WorkOSMembership = Pick<
+  OrganizationMembership,
+  "id" | "userId" | "organizationId" | "status"
+>;
+
+/**
+ * Adds a user to an organization, or adopts the membership that exists
+ * already (`created: false`).
+ *
+ * @param client The WorkOS client.
+ * @param userId The user.
+ * @param options The organization and the role.
+ * @returns The membership and whether this call created it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { value } = await ensureMembership(client, "user_1", { organizationId: "org_1" });
+ * ```
+ */
+export function ensureMembership(
+  client: WorkOSClient,
+  userId: string,
+  options: { organizationId: string; roleSlug?: string },
+): Promise<Ensured<WorkOSMembership>> {
+  const { organizationId, roleSlug } = options;
+  return client.ensure<WorkOSMembership>({
+    kind: "write",
+    lookupKind: "read",
+    create: (sdk) =>
+      sdk.userManagement.createOrganizationMembership({ userId, organizationId, roleSlug }),
+    lookup: (sdk) =>
+      sdk.userManagement.listOrganizationMemberships({ userId, organizationId, limit: 1 }).then((
+        page,
+      ) => page.data.find((membership) => membership.status !== "inactive")),
+    exists: isAlreadyExists,
+  });
+}
+
+/**
+ * Deletes a membership; one already gone counts as deleted.
+ *
+ * @param client The WorkOS client.
+ * @param membershipId The membership to delete.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await deleteMembership(client, "om_123");
+ * ```
+ */
+export async function deleteMembership(client: WorkOSClient, membershipId: string): Promise<void> {
+  try {
+    await client.write(
+      "write",
+      (sdk) => sdk.userManagement.deleteOrganizationMembership(membershipId),
+    );
+  } catch (error) {
+    if (error instanceof WorkOSApiError && error.failure.status === 404) return;
+    throw error;
+  }
+}

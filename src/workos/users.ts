@@ -1,0 +1,144 @@
+/**
+ * Users: create exactly once, find by email, update, delete.
+ *
+ * @module
+ */
+
+import type { CreateUserOptions, User } from "@workos-inc/node";
+import type { UserRow } from "../types.ts";
+import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
+import { isDuplicateEmail } from "./errors.ts";
+
+/** The user fields the importer reads back. */
+export type WorkOSUser = Pick<
+  User,
+  | "id"
+  | "email"
+  | "firstName"
+  | "lastName"
+  | "emailVerified"
+  | "externalId"
+  | "metadata"
+  | "createdAt"
+>;
+
+// The SDK's type lags WorkOS's list (it lacks "pbkdf2"); validation owns the list.
+type PasswordHashType = NonNullable<CreateUserOptions["passwordHashType"]>;
+
+/**
+ * Finds the user with this email (WorkOS matches emails case-insensitively).
+ *
+ * @param client The WorkOS client.
+ * @param email The email to look up.
+ * @returns The user, or `undefined` when none has this email.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const user = await findUserByEmail(client, "ada@example.com");
+ * ```
+ */
+export async function findUserByEmail(
+  client: WorkOSClient,
+  email: string,
+): Promise<WorkOSUser | undefined> {
+  const page = await client.read(
+    "read",
+    (sdk) => sdk.userManagement.listUsers({ email: email.toLowerCase(), limit: 1 }),
+  );
+  return page.data[0];
+}
+
+/**
+ * Creates the row's user, or adopts the existing user with its email.
+ *
+ * `created` is `false` when WorkOS answered that the email is taken (HTTP 400
+ * `email_not_available`, or 409) and the existing user was adopted.
+ *
+ * @param client The WorkOS client.
+ * @param row The validated row.
+ * @returns The user and whether this call created it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { value: user, created } = await ensureUser(client, row);
+ * ```
+ */
+export function ensureUser(client: WorkOSClient, row: UserRow): Promise<Ensured<WorkOSUser>> {
+  return client.ensure<WorkOSUser>({
+    kind: "write",
+    lookupKind: "read",
+    create: (sdk) =>
+      sdk.userManagement.createUser({
+        email: row.email,
+        firstName: row.firstName,
+        lastName: row.lastName,
+        emailVerified: row.emailVerified,
+        externalId: row.externalId,
+        metadata: row.metadata,
+        ...(row.passwordHash
+          ? {
+            passwordHash: row.passwordHash,
+            passwordHashType: row.passwordHashType as PasswordHashType,
+          }
+          : row.password
+          ? { password: row.password }
+          : {}),
+      }),
+    lookup: (sdk) =>
+      sdk.userManagement.listUsers({ email: row.email.toLowerCase(), limit: 1 }).then((page) =>
+        page.data[0]
+      ),
+    exists: isDuplicateEmail,
+  });
+}
+
+/** The profile fields `--on-existing update` may change. */
+export interface UserChanges {
+  firstName?: string;
+  lastName?: string;
+  emailVerified?: boolean;
+  externalId?: string;
+  metadata?: Record<string, string | null>;
+}
+
+/**
+ * Updates a user's profile fields (never its email).
+ *
+ * @param client The WorkOS client.
+ * @param userId The user to change.
+ * @param changes The new values.
+ * @returns The updated user.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await updateUser(client, "user_123", { firstName: "Ada" });
+ * ```
+ */
+export function updateUser(
+  client: WorkOSClient,
+  userId: string,
+  changes: UserChanges,
+): Promise<WorkOSUser> {
+  return client.write("write", (sdk) => sdk.userManagement.updateUser({ userId, ...changes }));
+}
+
+/**
+ * Deletes a user; a user that is already gone counts as deleted, so that a
+ * retried or resumed delete is harmless.
+ *
+ * @param client The WorkOS client.
+ * @param userId The user to delete.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await deleteUser(client, "user_123");
+ * ```
+ */
+export async function deleteUser(client: WorkOSClient, userId: string): Promise<void> {
+  try {
+    await client.write("write", (sdk) => sdk.userManagement.deleteUser(userId));
+  } catch (error) {
+    if (error instanceof WorkOSApiError && error.failure.status === 404) return;
+    throw error;
+  }
+}

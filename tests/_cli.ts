@@ -1,0 +1,71 @@
+/**
+ * Test helpers: run the real CLI as a subprocess and write temporary input
+ * files.
+ *
+ * @module
+ */
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** What a CLI run printed and how it ended. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for {@linkcode runCli}. */
+export interface RunCliOptions {
+  /** Extra environment variables (the API key, the API URL). */
+  env?: Record<string, string>;
+  /** Text for standard input. */
+  stdin?: string;
+  /** Working directory. */
+  cwd?: string;
+  /** Deno permission flags; all permissions by default. */
+  permissions?: string[];
+}
+
+/**
+ * Runs `deno run main.ts <args>` and collects its output.
+ *
+ * @param args The CLI arguments.
+ * @param options Environment, stdin, working directory and permissions.
+ * @returns Exit code, stdout and stderr.
+ */
+export async function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-prompt", ...(options.permissions ?? ["-A"]), MAIN, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = command.spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/**
+ * Writes text to a new temporary file.
+ *
+ * @param text The file's content.
+ * @param suffix The file name's ending, e.g. ".csv".
+ * @returns The file's path.
+ */
+export async function tempFile(text: string, suffix = ".csv"): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix });
+  await Deno.writeTextFile(path, text);
+  return path;
+}
