@@ -234,3 +234,26 @@ Deno.test("finish without any update writes nothing", () => {
     assert.deepEqual(output, []);
   }
 });
+
+Deno.test("log writes other output above the live line and redraws it", () => {
+  const { clock, output, reporter } = harness();
+  reporter.log("Before any progress");
+  assert.deepEqual(output, ["Before any progress\n"]);
+  reporter.update(at(0, 10));
+  clock.now = 50;
+  reporter.log('Warning: unknown column "department"\n');
+  assert.equal(output[2], `\r${ERASE_TO_END}Warning: unknown column "department"\n`);
+  assert.match(output[3], /^\rProgress: 0\/1,000 rows/);
+  reporter.finish();
+  reporter.log("Done");
+  assert.equal(output.at(-1), "Done\n");
+});
+
+Deno.test("log in a plain log writes the text as is", () => {
+  const { clock, output, reporter } = harness({ isTerminal: false });
+  clock.now = 10_000;
+  reporter.update(at(10, 10));
+  reporter.log("Warning");
+  assert.equal(output.length, 2);
+  assert.equal(output[1], "Warning\n");
+});

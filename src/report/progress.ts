@@ -233,6 +233,38 @@ export class ProgressReporter {
   }
 
   /**
+   * Writes other output (a warning, say) without garbling the live line: the
+   * line is erased, the text written on its own line, and the line drawn
+   * again below it. Without a live line the text is just written.
+   *
+   * @example A warning during a live run
+   * ```ts
+   * import { ProgressReporter } from "./progress.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const output: string[] = [];
+   * const progress = new ProgressReporter({ write: (text) => output.push(text), isTerminal: true });
+   * progress.update({
+   *   rowsDone: 1, usersDone: 1, writes: 1, writesPerSecondLimit: 50, rateLimited: 0, retries: 0,
+   * });
+   * progress.log("Row 7 has an unknown column");
+   * assert.equal(output[1], "\r\x1b[KRow 7 has an unknown column\n");
+   * assert.match(output[2], /^\rProgress: 1 rows/);
+   * ```
+   *
+   * @param text The text; a final newline is added if missing.
+   */
+  log(text: string): void {
+    const line = text.endsWith("\n") ? text : text + "\n";
+    if (!this.#live || !this.#shown || this.#finished || this.#latest === undefined) {
+      this.#write(line);
+      return;
+    }
+    this.#write(`\r\x1b[K${line}`);
+    this.#show(this.#latest, this.#now());
+  }
+
+  /**
    * Shows the final state and ends the live line with a newline, so the
    * summary starts on its own line. A plain log gets a final line only if it
    * got progress lines before. Later updates are ignored.
