@@ -8,7 +8,9 @@ import {
   openErrorWriter,
   toCsvCell,
 } from "../src/report/error_writer.ts";
+import { openInput } from "../src/input/open_input.ts";
 import type { ErrorRecord } from "../src/types.ts";
+import { validateRecord } from "../src/validation/validate_record.ts";
 
 const SECRET = "Hunter2-secret-password";
 const HASH = "$2b$12$MBhdaPLJ0CBJZbBXza3h.S0phRZpLJuKrqfD4NuIjsWGDbjIbKuh4";
@@ -119,7 +121,11 @@ Deno.test("csvErrorHeader puts input columns first, drops secrets and old error 
     "org_id",
     ...ERROR_FIELDS.filter((field) => field !== "email"),
   ]);
-  assert.deepEqual(csvErrorHeader(["first_name"]), ["first_name", ...ERROR_FIELDS]);
+  assert.deepEqual(csvErrorHeader(["first_name"]), [
+    "first_name",
+    "email",
+    ...ERROR_FIELDS.filter((field) => field !== "email"),
+  ]);
 });
 
 Deno.test("CSV error file: original columns first, no secrets, formulas escaped, owner-only", async () => {
@@ -350,4 +356,53 @@ Deno.test("append is refused for a JSON array, and writes after close are refuse
   assert.equal(writer.format, "jsonl");
   await writer.close();
   await assert.rejects(writer.write([record(1)]), TypeError);
+});
+
+Deno.test("a CSV error file can be fixed and fed back as input", async () => {
+  const path = tempPath(".csv");
+  const columns = ["email", "first_name", "last_name", "password", "metadata", "org_external_id"];
+  const writer = await openErrorWriter(path, { columns });
+  await writer.write([
+    record(1, {
+      rawRow: {
+        email: "user1@example.com",
+        first_name: "Ada",
+        last_name: 'Lovelace, "Countess"',
+        password: SECRET,
+        metadata: '{"team":"eng, ops"}',
+        org_external_id: "acme",
+      },
+    }),
+    record(2, {
+      errorType: "validation",
+      errorMessage: 'Cannot import row 2: "email" is not valid',
+      rawRow: { email: "user2 at example.com", first_name: "Bob", org_external_id: "acme" },
+    }),
+  ]);
+  await writer.close();
+  // The user fixes row 2's email in a spreadsheet.
+  await Deno.writeTextFile(
+    path,
+    (await Deno.readTextFile(path)).replace("user2 at example.com", "user2@example.com"),
+  );
+
+  const input = await openInput(path);
+  assert.deepEqual(input.unknownColumns, []);
+  const validated = [];
+  for await (const batch of input.records) {
+    for (const source of batch) validated.push(validateRecord(source));
+  }
+  assert.equal(validated.length, 2);
+  const rows = validated.map((result) => {
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.warnings, []);
+    return result.row;
+  });
+  assert.equal(rows[0].email, "user1@example.com");
+  assert.equal(rows[0].lastName, 'Lovelace, "Countess"');
+  assert.deepEqual(rows[0].metadata, { team: "eng, ops" });
+  assert.equal(rows[0].password, undefined);
+  assert.deepEqual(rows[0].organization, { kind: "external_id", externalId: "acme" });
+  assert.equal(rows[1].email, "user2@example.com");
+  assert.equal(rows[1].firstName, "Bob");
 });

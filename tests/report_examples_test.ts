@@ -1,31 +1,22 @@
 import assert from "node:assert/strict";
-import { parse } from "csv-parse/stream";
+import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import { generateCsv } from "../examples/gen_csv.ts";
 import type { SourceRecord, UserRow } from "../src/types.ts";
 
-const EXAMPLES = new URL("../examples/", import.meta.url);
+const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 
-async function csvRecords(name: string | URL): Promise<SourceRecord[]> {
-  const file = await Deno.open(typeof name === "string" ? new URL(name, EXAMPLES) : name);
-  const rows: string[][] = [];
-  for await (const row of file.readable.pipeThrough(parse())) rows.push(row as string[]);
-  const [header, ...data] = rows;
-  const columns = header.map((column) => column.trim().toLowerCase());
-  return data.map((values, i) => ({
-    recordNumber: i + 1,
-    byteEnd: 0,
-    fields: Object.fromEntries(columns.map((column, j) => [column, values[j]])),
-  }));
+/** Every record of a file, read by the importer's own parser; asserts no unknown column. */
+async function readRecords(path: string): Promise<SourceRecord[]> {
+  const input = await openInput(path);
+  assert.deepEqual(input.unknownColumns, [], path);
+  const records: SourceRecord[] = [];
+  for await (const batch of input.records) records.push(...batch);
+  return records;
 }
 
-async function ndjsonRecords(name: string): Promise<SourceRecord[]> {
-  const lines = (await Deno.readTextFile(new URL(name, EXAMPLES))).split("\n");
-  return lines.filter((line) => line.trim() !== "").map((line, i) => ({
-    recordNumber: i + 1,
-    byteEnd: 0,
-    fields: JSON.parse(line),
-  }));
+function example(name: string): Promise<SourceRecord[]> {
+  return readRecords(EXAMPLES + name);
 }
 
 /** Validates every record, asserting no issue and no warning, and returns the rows. */
@@ -43,7 +34,7 @@ function orgKey(row: UserRow): string | undefined {
 }
 
 Deno.test("example-input.csv shows each user-only case and validates cleanly", async () => {
-  const rows = validRows("example-input.csv", await csvRecords("example-input.csv"));
+  const rows = validRows("example-input.csv", await example("example-input.csv"));
   assert.ok(rows.every((row) => row.organization === undefined));
   assert.ok(rows.some((row) => row.firstName === undefined && row.emailVerified === undefined));
   assert.ok(rows.some((row) => row.firstName !== undefined && row.emailVerified === true));
@@ -55,13 +46,13 @@ Deno.test("example-input.csv shows each user-only case and validates cleanly", a
 });
 
 Deno.test("single-org.csv has users only, for the organization flags", async () => {
-  const rows = validRows("single-org.csv", await csvRecords("single-org.csv"));
+  const rows = validRows("single-org.csv", await example("single-org.csv"));
   assert.ok(rows.length >= 3);
   assert.ok(rows.every((row) => row.organization === undefined));
 });
 
 Deno.test("multi-org-simple.csv: 10 users, 4 organizations, 4 cache misses and 6 hits", async () => {
-  const rows = validRows("multi-org-simple.csv", await csvRecords("multi-org-simple.csv"));
+  const rows = validRows("multi-org-simple.csv", await example("multi-org-simple.csv"));
   assert.equal(rows.length, 10);
   assert.equal(new Set(rows.map((row) => row.emailKey)).size, 10);
   const seen = new Set<string>();
@@ -78,7 +69,7 @@ Deno.test("multi-org-simple.csv: 10 users, 4 organizations, 4 cache misses and 6
 });
 
 Deno.test("multi-org-mixed.csv: one person in several organizations with member and admin roles", async () => {
-  const rows = validRows("multi-org-mixed.csv", await csvRecords("multi-org-mixed.csv"));
+  const rows = validRows("multi-org-mixed.csv", await example("multi-org-mixed.csv"));
   const orgsByPerson = new Map<string, Set<string | undefined>>();
   for (const row of rows) {
     const orgs = orgsByPerson.get(row.emailKey) ?? new Set();
@@ -97,7 +88,7 @@ Deno.test("multi-org-mixed.csv: one person in several organizations with member 
 });
 
 Deno.test("users.ndjson holds metadata objects and validates cleanly", async () => {
-  const records = await ndjsonRecords("users.ndjson");
+  const records = await example("users.ndjson");
   assert.ok(records.some((record) => typeof record.fields.metadata === "object"));
   const rows = validRows("users.ndjson", records);
   assert.ok(rows.some((row) => row.metadata !== undefined && Object.keys(row.metadata).length > 1));
@@ -113,7 +104,7 @@ Deno.test("gen_csv: the validator rejects exactly the rows it counts as invalid"
       personsInOrgs: 2,
       seed: 11,
     });
-    const records = await csvRecords(new URL(`file://${path}`));
+    const records = await readRecords(path);
     assert.equal(records.length, 10_000);
     let invalid = 0;
     for (const record of records) {

@@ -28,6 +28,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { ErrorRecord } from "../types.ts";
+import { ERROR_FILE_COLUMNS } from "../validation/columns.ts";
 
 /** The formats an error file can have. */
 export type ErrorFileFormat = "csv" | "json" | "jsonl";
@@ -142,8 +143,9 @@ export function toCsvCell(value: string): string {
 /**
  * The header of a CSV error file for an input with `columns`: the input's
  * columns in their order, minus {@linkcode SECRET_COLUMNS} and any error
- * column a fed-back error file already had, then the error fields (`email`
- * only once).
+ * column a fed-back error file already had, then `email` if the input had
+ * none, then the error columns the importer ignores in its input
+ * (`ERROR_FILE_COLUMNS`).
  *
  * @example Header for an input with a password
  * ```ts
@@ -160,21 +162,11 @@ export function toCsvCell(value: string): string {
  * @returns The error file's header.
  */
 export function csvErrorHeader(columns: readonly string[]): string[] {
-  return [...rawColumns(columns), ...errorColumns(columns)];
-}
-
-function rawColumns(columns: readonly string[]): string[] {
-  // Input headers arrive lower-cased, so "recordNumber" from a fed-back file is "recordnumber".
-  const dropped = new Set(
-    [...SECRET_COLUMNS, ...ERROR_FIELDS.filter((field) => field !== "email")]
-      .map((name) => name.toLowerCase()),
-  );
-  return [...new Set(columns)].filter((column) => !dropped.has(column.toLowerCase()));
-}
-
-function errorColumns(columns: readonly string[]): string[] {
-  const hasEmail = columns.includes("email");
-  return ERROR_FIELDS.filter((field) => !(hasEmail && field === "email"));
+  // The importer ignores exactly ERROR_FILE_COLUMNS in its input, which is what
+  // lets a fixed error file be fed back; input headers arrive lower-cased.
+  const dropped = new Set([...SECRET_COLUMNS, ...ERROR_FILE_COLUMNS].map((c) => c.toLowerCase()));
+  const raw = [...new Set(columns)].filter((column) => !dropped.has(column.toLowerCase()));
+  return [...raw, ...(raw.includes("email") ? [] : ["email"]), ...ERROR_FILE_COLUMNS];
 }
 
 /** The fields of a record that go into JSON files, in a fixed order; never `rawRow`. */
@@ -354,7 +346,7 @@ class FileErrorWriter implements ErrorWriter {
       this.#header = csvErrorHeader(Object.keys(firstRaw ?? { email: "" }));
     }
     const header = this.#header;
-    const errorStart = header.indexOf("recordNumber");
+    const errorStart = header.length - ERROR_FILE_COLUMNS.length;
     const rows: string[][] = [];
     if (!this.#headerWritten) {
       rows.push(header);
