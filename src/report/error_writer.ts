@@ -247,8 +247,8 @@ class FileErrorWriter implements ErrorWriter {
   readonly format: ErrorFileFormat;
   #file: Deno.FsFile;
   #encoder = new TextEncoder();
+  /** The CSV header, once it is in the file. */
   #header: string[] | undefined;
-  #headerWritten: boolean;
   #count = 0;
   #pending: Promise<void> = Promise.resolve();
   #failure: unknown = undefined;
@@ -259,13 +259,11 @@ class FileErrorWriter implements ErrorWriter {
     format: ErrorFileFormat,
     file: Deno.FsFile,
     header: string[] | undefined,
-    headerWritten: boolean,
   ) {
     this.path = path;
     this.format = format;
     this.#file = file;
     this.#header = header;
-    this.#headerWritten = headerWritten;
   }
 
   get count(): number {
@@ -341,17 +339,14 @@ class FileErrorWriter implements ErrorWriter {
   }
 
   #serializeCsv(records: readonly ErrorRecord[]): string {
+    const rows: string[][] = [];
     if (this.#header === undefined) {
       const firstRaw = records.find((record) => record.rawRow !== undefined)?.rawRow;
       this.#header = csvErrorHeader(Object.keys(firstRaw ?? { email: "" }));
+      rows.push(this.#header);
     }
     const header = this.#header;
     const errorStart = header.length - ERROR_FILE_COLUMNS.length;
-    const rows: string[][] = [];
-    if (!this.#headerWritten) {
-      rows.push(header);
-      this.#headerWritten = true;
-    }
     for (const record of records) {
       const row = new Array<string>(header.length);
       for (let i = 0; i < header.length; i++) {
@@ -433,12 +428,12 @@ export async function openErrorWriter(
   try {
     // `mode` applies only to a new file; an existing one may be readable by others.
     if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
-    const header = columns === undefined ? undefined : csvErrorHeader(columns);
+    const header = format === "csv" && columns !== undefined ? csvErrorHeader(columns) : undefined;
     const size = (await file.stat()).size;
     const encoder = new TextEncoder();
     let headerWritten = false;
     if (size > 0 && append) {
-      if (format === "csv" && header !== undefined) {
+      if (header !== undefined) {
         const expected = encoder.encode(stringify([header]));
         const found = new Uint8Array(expected.length);
         const read = await readAt(file, 0, found);
@@ -455,11 +450,10 @@ export async function openErrorWriter(
       if (last[0] !== 0x0a) await writeAll(file, encoder.encode("\n"));
     }
     if (format === "json") await writeAll(file, encoder.encode("["));
-    if (format === "csv" && header !== undefined && !headerWritten) {
+    if (header !== undefined && !headerWritten) {
       await writeAll(file, encoder.encode(stringify([header])));
-      headerWritten = true;
     }
-    return new FileErrorWriter(path, format, file, header, headerWritten);
+    return new FileErrorWriter(path, format, file, header);
   } catch (error) {
     file.close();
     throw error;
