@@ -87,6 +87,7 @@ Deno.test("formatSummary prints the earlier importer's lines in a closed box", (
       "│ SUMMARY                  │",
       "│ Status: Success          │",
       "│ Users imported: 100/100  │",
+      "│ Users created: 95        │",
       "│ Already existed: 5       │",
       "│ Memberships created: 100 │",
       "│ Organizations created: 5 │",

@@ -190,6 +190,8 @@ export function formatSummary(summary: ImportSummary, options: FormatSummaryOpti
   const lines: Array<[string, string]> = [
     ["Status", STATUS_LABELS[summary.status]],
     ["Users imported", `${formatCount(summary.successes)}/${formatCount(summary.totalRows)}`],
+    // Rows and people differ when one person is on several rows (several organizations).
+    ["Users created", formatCount(summary.usersCreated)],
     ["Already existed", formatCount(summary.usersExisting)],
   ];
   if (summary.usersUpdated > 0) lines.push(["Users updated", formatCount(summary.usersUpdated)]);
