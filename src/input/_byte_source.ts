@@ -1,0 +1,151 @@
+// Chunked byte readers over files and streams that know their absolute
+// position, can give bytes back, and can move forward to an offset: a file by
+// seeking, a stream by discarding what lies before it.
+
+/** Bytes read from a file per chunk; sets the size of record batches. */
+export const CHUNK_SIZE = 128 * 1024;
+
+/** A source of byte chunks at known absolute offsets. */
+export interface ByteSource {
+  /** Absolute offset of the next byte `read` returns. */
+  readonly position: number;
+  /** The next chunk, or `null` at the end. Never an empty chunk. */
+  read(): Promise<Uint8Array | null>;
+  /** Gives bytes back; the next `read` returns them first. */
+  unread(bytes: Uint8Array): void;
+  /** Moves forward to an absolute offset. */
+  skipTo(offset: number): Promise<void>;
+  /** Releases the file or stream. Safe to call more than once. */
+  close(): void;
+}
+
+/** Opens a file as a byte source at offset 0. */
+export async function openFileSource(path: string): Promise<ByteSource> {
+  const file = await Deno.open(path, { read: true });
+  return new FileSource(file);
+}
+
+/** Wraps a byte stream (stdin or any other) as a byte source. */
+export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
+  return new StreamSource(stream.getReader());
+}
+
+abstract class BaseSource implements ByteSource {
+  #pending: Uint8Array[] = [];
+  #position = 0;
+
+  get position(): number {
+    return this.#position;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    const pending = this.#pending.pop();
+    if (pending !== undefined) {
+      this.#position += pending.length;
+      return pending;
+    }
+    for (;;) {
+      const chunk = await this.readRaw();
+      if (chunk === null) return null;
+      if (chunk.length === 0) continue;
+      this.#position += chunk.length;
+      return chunk;
+    }
+  }
+
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#pending.push(bytes);
+    this.#position -= bytes.length;
+  }
+
+  async skipTo(offset: number): Promise<void> {
+    if (offset < this.#position) {
+      throw new RangeError(
+        `Cannot move back to byte ${offset}: the input is already at byte ${this.#position}`,
+      );
+    }
+    if (offset === this.#position) return;
+    const landed = await this.seek(offset);
+    if (landed !== undefined) {
+      this.#pending = [];
+      this.#position = landed;
+      return;
+    }
+    while (this.#position < offset) {
+      const chunk = await this.read();
+      if (chunk === null) return;
+      const over = this.#position - offset;
+      if (over > 0) this.unread(chunk.subarray(chunk.length - over));
+    }
+  }
+
+  /** Reads the next raw chunk from the underlying file or stream. */
+  protected abstract readRaw(): Promise<Uint8Array | null>;
+  /** Seeks to an absolute offset, or returns `undefined` when it cannot. */
+  protected abstract seek(offset: number): Promise<number | undefined>;
+  abstract close(): void;
+}
+
+class FileSource extends BaseSource {
+  #file: Deno.FsFile;
+  #closed = false;
+
+  constructor(file: Deno.FsFile) {
+    super();
+    this.#file = file;
+  }
+
+  protected async readRaw(): Promise<Uint8Array | null> {
+    if (this.#closed) return null;
+    const buffer = new Uint8Array(CHUNK_SIZE);
+    const count = await this.#file.read(buffer);
+    if (count === null) {
+      this.close();
+      return null;
+    }
+    // A short read would pin a whole chunk-sized buffer for a few bytes.
+    return count < CHUNK_SIZE / 2 ? buffer.slice(0, count) : buffer.subarray(0, count);
+  }
+
+  protected async seek(offset: number): Promise<number | undefined> {
+    if (this.#closed) return undefined;
+    return await this.#file.seek(offset, Deno.SeekMode.Start);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#file.close();
+  }
+}
+
+class StreamSource extends BaseSource {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #done = false;
+
+  constructor(reader: ReadableStreamDefaultReader<Uint8Array>) {
+    super();
+    this.#reader = reader;
+  }
+
+  protected async readRaw(): Promise<Uint8Array | null> {
+    if (this.#done) return null;
+    const { done, value } = await this.#reader.read();
+    if (done) {
+      this.#done = true;
+      return null;
+    }
+    return value;
+  }
+
+  protected seek(): Promise<number | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,320 @@
+// Reads CSV records from a byte source in batches: one batch per chunk read,
+// exact byte offsets, and a broken record turned into a row error without
+// losing the records after it.
+
+import type { SourceRecord } from "../types.ts";
+import { isInputColumn, normalizeColumnName } from "../validation/columns.ts";
+import type { ByteSource } from "./_byte_source.ts";
+import {
+  ESCAPED,
+  indexAfterLineBreak,
+  isBlankRecord,
+  NEED_MORE,
+  RECORD,
+  ScannedRecord,
+  scanRecord,
+  TEXT_AFTER_QUOTE,
+} from "./_csv_scanner.ts";
+import { concatBytes, emptyBytes, MAX_RECORD_BYTES, stripBom } from "./_bytes.ts";
+
+// ignoreBOM keeps a U+FEFF inside the data, so string offsets match bytes.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A CSV header and where the data after it starts. */
+export interface CsvHeader {
+  /** Normalized column names. */
+  columns: string[];
+  /** Absolute offset just past the header's line break. */
+  end: number;
+}
+
+/**
+ * Reads the header (the first non-blank record) from a source positioned at
+ * the start of the input, and gives back the bytes after it. Returns `null`
+ * for an input with no header at all.
+ */
+export async function readCsvHeader(source: ByteSource): Promise<CsvHeader | null> {
+  const scanned = new ScannedRecord();
+  let buf = emptyBytes();
+  let base = source.position;
+  let pos = 0;
+  let eof = false;
+  let bomChecked = base !== 0;
+  for (;;) {
+    const chunk = await source.read();
+    if (chunk === null) {
+      eof = true;
+    } else {
+      buf = concatBytes(buf.subarray(pos), chunk);
+      base += pos;
+      pos = 0;
+    }
+    if (!bomChecked) {
+      if (buf.length < 3 && !eof) continue;
+      pos = stripBom(buf);
+      bomChecked = true;
+    }
+    while (pos < buf.length) {
+      const outcome = scanRecord(buf, pos, buf.length, eof, scanned);
+      if (outcome === NEED_MORE) break;
+      if (outcome !== RECORD) {
+        const problem = outcome === TEXT_AFTER_QUOTE
+          ? `the quoted name of column ${scanned.errorField + 1} is followed by more text`
+          : `the quote that opens column ${scanned.errorField + 1} is never closed`;
+        throw new SyntaxError(`Cannot read the CSV header: ${problem}: fix the first line`);
+      }
+      if (isBlankRecord(buf, scanned)) {
+        pos = scanned.end;
+        continue;
+      }
+      const columns = decodeFields(buf, scanned).map(normalizeColumnName);
+      source.unread(buf.slice(scanned.end));
+      return { columns, end: base + scanned.end };
+    }
+    if (eof) return null;
+    if (buf.length - pos > MAX_RECORD_BYTES) {
+      throw new SyntaxError(
+        `Cannot read the CSV header: it is longer than ${MAX_RECORD_BYTES} bytes: check for a quote that is never closed`,
+      );
+    }
+  }
+}
+
+function decodeFields(buf: Uint8Array, scanned: ScannedRecord): string[] {
+  const values: string[] = [];
+  const { bounds } = scanned;
+  for (let f = 0; f < scanned.fieldCount; f++) {
+    const text = decoder.decode(buf.subarray(bounds[f * 3], bounds[f * 3 + 1]));
+    values.push(bounds[f * 3 + 2] & ESCAPED ? text.replaceAll('""', '"') : text);
+  }
+  return values;
+}
+
+/** Streams the data records after a CSV header, in batches. */
+export class CsvRecordReader {
+  readonly #source: ByteSource;
+  readonly #columns: readonly string[];
+  /** Per column: the field name to store the value under, or null to drop it. */
+  readonly #keys: (string | null)[];
+  readonly #scanned = new ScannedRecord();
+  #recordNumber: number;
+  #carry = emptyBytes();
+  #done = false;
+  /** A broken record waiting for the end of its first line. */
+  #skipping: SourceRecord | null = null;
+  /** Records found so far, blank lines aside. */
+  #count = 0;
+  /** Counting mode: find records without decoding them. */
+  #countOnly = false;
+
+  /**
+   * @param source Positioned at the first byte after the header, or at a
+   *   record boundary when resuming.
+   * @param lastRecordNumber Number of the record before the source position.
+   */
+  constructor(source: ByteSource, columns: readonly string[], lastRecordNumber: number) {
+    this.#source = source;
+    this.#columns = columns;
+    this.#keys = columns.map((name, index) =>
+      isInputColumn(name) && columns.indexOf(name) === index ? name : null
+    );
+    this.#recordNumber = lastRecordNumber;
+  }
+
+  /** The next batch of records (never empty), or `null` at the end. */
+  async next(): Promise<SourceRecord[] | null> {
+    const batch: SourceRecord[] = [];
+    while (batch.length === 0 && !this.#done) {
+      const base = this.#source.position - this.#carry.length;
+      const chunk = await this.#source.read();
+      const eof = chunk === null;
+      const buf = eof ? this.#carry : concatBytes(this.#carry, chunk);
+      this.#process(buf, base, eof, batch);
+      if (eof) this.#done = true;
+    }
+    return batch.length === 0 ? null : batch;
+  }
+
+  /** Reads to the end and returns how many records there were. */
+  async count(): Promise<number> {
+    this.#countOnly = true;
+    const sink: SourceRecord[] = [];
+    while (!this.#done) {
+      const base = this.#source.position - this.#carry.length;
+      const chunk = await this.#source.read();
+      const eof = chunk === null;
+      const buf = eof ? this.#carry : concatBytes(this.#carry, chunk);
+      this.#process(buf, base, eof, sink);
+      sink.length = 0;
+      if (eof) this.#done = true;
+    }
+    return this.#count;
+  }
+
+  #process(buf: Uint8Array, base: number, eof: boolean, batch: SourceRecord[]): void {
+    let pos = 0;
+    if (this.#skipping !== null) {
+      const after = indexAfterLineBreak(buf, 0, eof);
+      if (after === -1 && !eof) {
+        this.#carry = emptyBytes();
+        return;
+      }
+      pos = after === -1 ? buf.length : after;
+      this.#skipping.byteEnd = base + pos;
+      batch.push(this.#skipping);
+      this.#skipping = null;
+    }
+    const scanned = this.#scanned;
+    while (pos < buf.length) {
+      // Scanning stops MAX_RECORD_BYTES into a record, so that where chunks
+      // happen to end never decides whether a long record is accepted.
+      const limit = Math.min(buf.length, pos + MAX_RECORD_BYTES);
+      const outcome = scanRecord(buf, pos, limit, eof && limit === buf.length, scanned);
+      if (outcome === RECORD) {
+        if (!isBlankRecord(buf, scanned)) {
+          this.#count++;
+          if (this.#countOnly) this.#recordNumber++;
+          else batch.push(this.#record(buf, base, pos));
+        }
+        pos = scanned.end;
+        continue;
+      }
+      let problem: string;
+      if (outcome === NEED_MORE) {
+        if (limit === buf.length) break;
+        problem =
+          `the row is longer than ${MAX_RECORD_BYTES} bytes: check for a quote that is never closed`;
+      } else if (outcome === TEXT_AFTER_QUOTE) {
+        problem = `the quoted value in ${
+          this.#columnName(scanned.errorField)
+        } is followed by more text: write a quote inside a quoted value as two quotes ("")`;
+      } else {
+        problem = `the quote that opens ${
+          this.#columnName(scanned.errorField)
+        } is never closed: close it, or write a quote inside a value as two quotes ("")`;
+      }
+      // Resume on the line after the broken record's first line: an
+      // unbalanced quote usually swallows the rows after it.
+      const after = indexAfterLineBreak(buf, pos, eof);
+      const record = this.#brokenRecord(buf, pos, after === -1 ? buf.length : after, problem);
+      if (after === -1 && !eof) {
+        this.#skipping = record;
+        this.#carry = emptyBytes();
+        return;
+      }
+      pos = after === -1 ? buf.length : after;
+      record.byteEnd = base + pos;
+      batch.push(record);
+    }
+    this.#carry = pos === 0 ? buf : buf.subarray(pos);
+  }
+
+  #record(buf: Uint8Array, base: number, start: number): SourceRecord {
+    const scanned = this.#scanned;
+    const recordNumber = ++this.#recordNumber;
+    const fields: Record<string, unknown> = {};
+    const keys = this.#keys;
+    const { bounds, fieldCount } = scanned;
+    const count = fieldCount < keys.length ? fieldCount : keys.length;
+    let parseError: string | undefined;
+    let text: string | undefined;
+    if (!scanned.nonAscii) {
+      text = decoder.decode(buf.subarray(start, scanned.contentEnd));
+    } else {
+      try {
+        text = strictDecoder.decode(buf.subarray(start, scanned.contentEnd));
+        toCharOffsets(buf, start, scanned);
+      } catch {
+        text = undefined;
+      }
+    }
+    if (text !== undefined) {
+      for (let f = 0; f < count; f++) {
+        const key = keys[f];
+        if (key === null) continue;
+        const at = f * 3;
+        const value = text.slice(bounds[at] - start, bounds[at + 1] - start);
+        fields[key] = bounds[at + 2] & ESCAPED ? value.replaceAll('""', '"') : value;
+      }
+    } else {
+      // Some bytes are not UTF-8: find the first column at fault, and keep
+      // best-effort values for the error record.
+      for (let f = 0; f < count; f++) {
+        const key = keys[f];
+        const at = f * 3;
+        const bytes = buf.subarray(bounds[at], bounds[at + 1]);
+        if (parseError === undefined) {
+          try {
+            strictDecoder.decode(bytes);
+          } catch {
+            parseError = `Cannot parse row ${recordNumber}: ${
+              this.#columnName(f)
+            } is not valid UTF-8: save the file as UTF-8`;
+          }
+        }
+        if (key !== null) {
+          const value = decoder.decode(bytes);
+          fields[key] = bounds[at + 2] & ESCAPED ? value.replaceAll('""', '"') : value;
+        }
+      }
+    }
+    const record: SourceRecord = { recordNumber, fields, byteEnd: base + scanned.end };
+    if (fieldCount !== keys.length) {
+      const fix = fieldCount > keys.length
+        ? "quote values that contain commas"
+        : "add the missing values";
+      record.parseError =
+        `Cannot parse row ${recordNumber}: found ${fieldCount} values but the header has ${keys.length} columns: ${fix}`;
+    } else if (parseError !== undefined) {
+      record.parseError = parseError;
+    }
+    return record;
+  }
+
+  /** A row error for a record that cannot be scanned, with a best guess at its fields. */
+  #brokenRecord(buf: Uint8Array, start: number, end: number, problem: string): SourceRecord {
+    const recordNumber = ++this.#recordNumber;
+    this.#count++;
+    const line = decoder.decode(buf.subarray(start, end)).replace(/\r?\n?$/, "");
+    const guesses = line.split(",");
+    const fields: Record<string, unknown> = {};
+    for (let f = 0; f < this.#keys.length && f < guesses.length; f++) {
+      const key = this.#keys[f];
+      if (key !== null) fields[key] = guesses[f];
+    }
+    return {
+      recordNumber,
+      fields,
+      byteEnd: 0,
+      parseError: `Cannot parse row ${recordNumber}: ${problem}`,
+    };
+  }
+
+  #columnName(index: number): string {
+    const name = this.#columns[index];
+    return name === undefined || name === "" ? `column ${index + 1}` : JSON.stringify(name);
+  }
+}
+
+/**
+ * Rewrites a scanned record's field bounds from byte offsets into offsets in
+ * the UTF-16 string decoded from `buf[start..]` (plus `start`), assuming the
+ * bytes are valid UTF-8: every byte that is not a continuation byte starts
+ * one code unit, and a 4-byte sequence makes two.
+ */
+function toCharOffsets(buf: Uint8Array, start: number, scanned: ScannedRecord): void {
+  const { bounds } = scanned;
+  const limit = scanned.fieldCount * 3;
+  let units = 0;
+  let byte = start;
+  for (let at = 0; at < limit; at++) {
+    if (at % 3 === 2) continue;
+    const target = bounds[at];
+    for (; byte < target; byte++) {
+      const c = buf[byte];
+      if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
+    }
+    bounds[at] = start + units;
+  }
+}

@@ -1,0 +1,272 @@
+// Reads NDJSON records (one JSON object per line) from a byte source in
+// batches, with exact byte offsets; a bad line becomes a row error.
+
+import type { SourceRecord } from "../types.ts";
+import { normalizeColumnName } from "../validation/columns.ts";
+import type { ByteSource } from "./_byte_source.ts";
+import { concatBytes, emptyBytes, MAX_RECORD_BYTES, stripBom } from "./_bytes.ts";
+
+const LF = 0x0a;
+const CR = 0x0d;
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const NORMALIZED_KEY = /^[a-z0-9_]*$/;
+
+/** What the start of an NDJSON input says before its records. */
+export interface NdjsonStart {
+  /** Whether the first line was `{"_mode":"upsert"}`. */
+  upsert: boolean;
+  /** Absolute offset where records start. */
+  end: number;
+  /** Lines before that offset (the mode line and blank lines before it). */
+  lines: number;
+}
+
+/**
+ * Reads the optional mode line from a source positioned at the start of the
+ * input. When the first non-blank line is not a mode line, its bytes are
+ * given back and records start after the byte order mark, if any.
+ */
+export async function readNdjsonStart(source: ByteSource): Promise<NdjsonStart> {
+  let buf = emptyBytes();
+  let eof = false;
+  for (;;) {
+    const chunk = await source.read();
+    if (chunk === null) eof = true;
+    else buf = concatBytes(buf, chunk);
+    if (buf.length < 3 && !eof) continue;
+    const bom = stripBom(buf);
+    const found = findModeLine(buf, bom, eof);
+    if (found === "more" && buf.length <= MAX_RECORD_BYTES) continue;
+    if (found !== "more" && found !== "none") {
+      source.unread(buf.subarray(found.end));
+      return found;
+    }
+    source.unread(buf.subarray(bom));
+    return { upsert: false, end: bom, lines: 0 };
+  }
+}
+
+/** The mode line if the first non-blank line is one; "more" when undecided. */
+function findModeLine(buf: Uint8Array, start: number, eof: boolean): NdjsonStart | "none" | "more" {
+  let pos = start;
+  let lines = 0;
+  while (pos < buf.length) {
+    const newline = buf.indexOf(LF, pos);
+    if (newline === -1 && !eof) return "more";
+    const lineEnd = newline === -1 ? buf.length : newline;
+    const next = newline === -1 ? buf.length : newline + 1;
+    lines++;
+    if (!isBlank(buf, pos, lineEnd)) {
+      const upsert = modeOf(buf.subarray(pos, lineEnd), lines);
+      return upsert === undefined ? "none" : { upsert, end: next, lines };
+    }
+    pos = next;
+  }
+  return eof ? "none" : "more";
+}
+
+/** `true`/`false` for a mode line, `undefined` for any other line. */
+function modeOf(bytes: Uint8Array, lineNumber: number): boolean | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(strictDecoder.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || keys[0] !== "_mode") return undefined;
+  const mode = (value as { _mode: unknown })._mode;
+  if (mode === "upsert") return true;
+  throw new SyntaxError(
+    `Cannot read line ${lineNumber}: "_mode" is ${JSON.stringify(mode)}: the only mode is "upsert"`,
+  );
+}
+
+function isBlank(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0x20 && c !== 0x09 && c !== CR) return false;
+  }
+  return true;
+}
+
+/** Streams NDJSON records in batches. */
+export class NdjsonRecordReader {
+  readonly #source: ByteSource;
+  #lineNumber: number;
+  #carry = emptyBytes();
+  #done = false;
+  /** An over-long line waiting for its end. */
+  #skipping: SourceRecord | null = null;
+  /** Records found so far, blank lines aside. */
+  #count = 0;
+  /** Counting mode: find records without parsing them. */
+  #countOnly = false;
+
+  /**
+   * @param source Positioned at the start of a line.
+   * @param lastLineNumber Number of the line before the source position.
+   */
+  constructor(source: ByteSource, lastLineNumber: number) {
+    this.#source = source;
+    this.#lineNumber = lastLineNumber;
+  }
+
+  /** The next batch of records (never empty), or `null` at the end. */
+  async next(): Promise<SourceRecord[] | null> {
+    const batch: SourceRecord[] = [];
+    while (batch.length === 0 && !this.#done) {
+      const base = this.#source.position - this.#carry.length;
+      const chunk = await this.#source.read();
+      const eof = chunk === null;
+      const buf = eof ? this.#carry : concatBytes(this.#carry, chunk);
+      this.#process(buf, base, eof, batch);
+      if (eof) this.#done = true;
+    }
+    return batch.length === 0 ? null : batch;
+  }
+
+  /** Reads to the end and returns how many records there were. */
+  async count(): Promise<number> {
+    this.#countOnly = true;
+    const sink: SourceRecord[] = [];
+    while (!this.#done) {
+      const base = this.#source.position - this.#carry.length;
+      const chunk = await this.#source.read();
+      const eof = chunk === null;
+      const buf = eof ? this.#carry : concatBytes(this.#carry, chunk);
+      this.#process(buf, base, eof, sink);
+      sink.length = 0;
+      if (eof) this.#done = true;
+    }
+    return this.#count;
+  }
+
+  #process(buf: Uint8Array, base: number, eof: boolean, batch: SourceRecord[]): void {
+    let pos = 0;
+    if (this.#skipping !== null) {
+      const newline = buf.indexOf(LF);
+      if (newline === -1 && !eof) {
+        this.#carry = emptyBytes();
+        return;
+      }
+      pos = newline === -1 ? buf.length : newline + 1;
+      this.#skipping.byteEnd = base + pos;
+      batch.push(this.#skipping);
+      this.#skipping = null;
+    }
+    while (pos < buf.length) {
+      const newline = buf.indexOf(LF, pos);
+      if (newline === -1 && !eof) {
+        if (buf.length - pos > MAX_RECORD_BYTES) {
+          const lineNumber = ++this.#lineNumber;
+          this.#count++;
+          this.#skipping = tooLong(lineNumber, 0);
+          this.#carry = emptyBytes();
+          return;
+        }
+        break;
+      }
+      const next = newline === -1 ? buf.length : newline + 1;
+      const lineEnd = newline === -1 ? buf.length : newline;
+      const lineNumber = ++this.#lineNumber;
+      if (lineEnd - pos > MAX_RECORD_BYTES) {
+        this.#count++;
+        batch.push(tooLong(lineNumber, base + next));
+      } else if (!isBlank(buf, pos, lineEnd)) {
+        this.#count++;
+        if (!this.#countOnly) {
+          batch.push(parseLine(buf.subarray(pos, lineEnd), lineNumber, base + next));
+        }
+      }
+      pos = next;
+    }
+    this.#carry = pos === 0 ? buf : buf.subarray(pos);
+  }
+}
+
+function parseLine(bytes: Uint8Array, lineNumber: number, byteEnd: number): SourceRecord {
+  let text: string;
+  try {
+    text = strictDecoder.decode(bytes);
+  } catch {
+    return failed(lineNumber, byteEnd, "the line is not valid UTF-8: save the file as UTF-8");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    // The parser's message quotes the line, which may hold a password; only
+    // the position is passed on.
+    const position = /at position (\d+)/.exec(String(error))?.[1];
+    const where = position === undefined ? "" : ` (near character ${Number(position) + 1})`;
+    return failed(
+      lineNumber,
+      byteEnd,
+      `the line is not valid JSON${where}: check its quotes, commas and braces`,
+    );
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const kind = Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`;
+    return failed(
+      lineNumber,
+      byteEnd,
+      `the line is ${kind}, not a JSON object: write one object per line, like {"email":"ada@example.com"}`,
+    );
+  }
+  let fields = value as Record<string, unknown>;
+  for (const key in fields) {
+    if (!NORMALIZED_KEY.test(key)) {
+      const normalized = normalizeKeys(fields);
+      if (typeof normalized === "string") {
+        return failed(lineNumber, byteEnd, normalized);
+      }
+      fields = normalized;
+      break;
+    }
+  }
+  if ("_mode" in fields && Object.keys(fields).length === 1) {
+    return failed(
+      lineNumber,
+      byteEnd,
+      `"_mode" is only read from the first line: move it to line 1`,
+    );
+  }
+  return { recordNumber: lineNumber, fields, byteEnd };
+}
+
+/** Fields under normalized names, or a problem when two names collide. */
+function normalizeKeys(fields: Record<string, unknown>): Record<string, unknown> | string {
+  const normalized: Record<string, unknown> = {};
+  const originalNames = new Map<string, string>();
+  for (const key in fields) {
+    const name = normalizeColumnName(key);
+    const earlier = originalNames.get(name);
+    if (earlier !== undefined) {
+      return `${JSON.stringify(earlier)} and ${
+        JSON.stringify(key)
+      } name the same field: keep only one of them`;
+    }
+    originalNames.set(name, key);
+    normalized[name] = fields[key];
+  }
+  return normalized;
+}
+
+function tooLong(lineNumber: number, byteEnd: number): SourceRecord {
+  return failed(
+    lineNumber,
+    byteEnd,
+    `the line is longer than ${MAX_RECORD_BYTES} bytes: put one user on each line`,
+  );
+}
+
+function failed(lineNumber: number, byteEnd: number, problem: string): SourceRecord {
+  return {
+    recordNumber: lineNumber,
+    fields: {},
+    byteEnd,
+    parseError: `Cannot parse line ${lineNumber}: ${problem}`,
+  };
+}

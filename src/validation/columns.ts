@@ -1,0 +1,140 @@
+/**
+ * The column names the importer understands, and which header columns it
+ * will ignore.
+ *
+ * Header names are compared after trimming and lower-casing, the way
+ * {@linkcode openInput} normalizes a CSV header.
+ *
+ * @module
+ */
+
+/**
+ * Columns that carry user data, in the order an error file should list them.
+ *
+ * @example Check a column
+ * ```ts
+ * import { INPUT_COLUMNS } from "./columns.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(INPUT_COLUMNS.includes("email"));
+ * ```
+ */
+export const INPUT_COLUMNS: readonly string[] = Object.freeze([
+  "email",
+  "first_name",
+  "last_name",
+  "name",
+  "password",
+  "password_hash",
+  "password_hash_type",
+  "email_verified",
+  "external_id",
+  "metadata",
+  "org_id",
+  "org_external_id",
+  "org_name",
+  "role_slug",
+]);
+
+/**
+ * Columns that an error file adds next to the input columns. An error file is
+ * meant to be fixed and fed back, so these are recognized and ignored without
+ * a warning.
+ *
+ * @example Check a column
+ * ```ts
+ * import { ERROR_FILE_COLUMNS } from "./columns.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(ERROR_FILE_COLUMNS.includes("errorMessage"));
+ * ```
+ */
+export const ERROR_FILE_COLUMNS: readonly string[] = Object.freeze([
+  "recordNumber",
+  "errorType",
+  "errorMessage",
+  "httpStatus",
+  "workosCode",
+  "workosRequestId",
+  "timestamp",
+]);
+
+/**
+ * Every column name the importer recognizes, normalized (lower case): the
+ * {@linkcode INPUT_COLUMNS} and the {@linkcode ERROR_FILE_COLUMNS}.
+ *
+ * @example Check a normalized header name
+ * ```ts
+ * import { KNOWN_COLUMNS } from "./columns.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(KNOWN_COLUMNS.includes("errormessage"));
+ * ok(!KNOWN_COLUMNS.includes("department"));
+ * ```
+ */
+export const KNOWN_COLUMNS: readonly string[] = Object.freeze([
+  ...INPUT_COLUMNS,
+  ...ERROR_FILE_COLUMNS.map((name) => name.toLowerCase()),
+]);
+
+const INPUT_SET: ReadonlySet<string> = new Set(INPUT_COLUMNS);
+const KNOWN_SET: ReadonlySet<string> = new Set(KNOWN_COLUMNS);
+
+/**
+ * Normalizes a header name the way the parser does: trimmed, lower case.
+ *
+ * @example Normalize a spreadsheet header
+ * ```ts
+ * import { normalizeColumnName } from "./columns.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(normalizeColumnName(" First_Name "), "first_name");
+ * ```
+ */
+export function normalizeColumnName(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+/**
+ * Whether a column carries user data (one of {@linkcode INPUT_COLUMNS}).
+ * The name is normalized first.
+ *
+ * @example Tell data columns from error-file columns
+ * ```ts
+ * import { isInputColumn } from "./columns.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(isInputColumn("Email"));
+ * ok(!isInputColumn("errorType"));
+ * ```
+ */
+export function isInputColumn(name: string): boolean {
+  return INPUT_SET.has(normalizeColumnName(name));
+}
+
+/**
+ * The columns the importer does not know, in header order and without
+ * duplicates. Names are normalized before the check; blank names are not
+ * reported (a trailing comma in a header makes one).
+ *
+ * @example Find the columns that will be ignored
+ * ```ts
+ * import { findUnknownColumns } from "./columns.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(
+ *   findUnknownColumns(["email", "department", "errorType", "Team"]),
+ *   ["department", "team"],
+ * );
+ * ```
+ */
+export function findUnknownColumns(columns: readonly string[]): string[] {
+  const unknown: string[] = [];
+  for (const column of columns) {
+    const name = normalizeColumnName(column);
+    if (name !== "" && !KNOWN_SET.has(name) && !unknown.includes(name)) {
+      unknown.push(name);
+    }
+  }
+  return unknown;
+}

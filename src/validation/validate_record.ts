@@ -1,0 +1,398 @@
+/**
+ * Turns one parsed input record into a validated {@linkcode UserRow}, or into
+ * the list of problems that keep it from being imported.
+ *
+ * @module
+ */
+
+import type { OrganizationRef, SourceRecord, UserRow, ValidationIssue } from "../types.ts";
+import { INPUT_COLUMNS, KNOWN_COLUMNS } from "./columns.ts";
+import { normalizeEmail } from "./email.ts";
+import { parseMetadata } from "./metadata.ts";
+import { codePointLength, isAscii } from "./_text.ts";
+
+/** The outcome of {@linkcode validateRecord}. */
+export type RecordValidation =
+  | { ok: true; row: UserRow; warnings: ValidationIssue[] }
+  | {
+    ok: false;
+    issues: ValidationIssue[];
+    /** The email as far as it could be read (trimmed), for the error record. */
+    email: string;
+    /** The row's fields as strings, like {@linkcode UserRow.original}. */
+    original: Record<string, string>;
+  };
+
+/**
+ * The password hash types WorkOS accepts for `password_hash_type`.
+ *
+ * @example Check a hash type
+ * ```ts
+ * import { PASSWORD_HASH_TYPES } from "./validate_record.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(PASSWORD_HASH_TYPES.includes("bcrypt"));
+ * ```
+ */
+export const PASSWORD_HASH_TYPES: readonly string[] = Object.freeze([
+  "bcrypt",
+  "firebase-scrypt",
+  "ssha",
+  "scrypt",
+  "argon2",
+  "pbkdf2",
+]);
+
+/**
+ * WorkOS limits external identifiers (of users and organizations) to 64
+ * characters: https://workos.com/docs/authkit/metadata.
+ *
+ * @example Read the limit
+ * ```ts
+ * import { MAX_EXTERNAL_ID_LENGTH } from "./validate_record.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(MAX_EXTERNAL_ID_LENGTH, 64);
+ * ```
+ */
+export const MAX_EXTERNAL_ID_LENGTH = 64;
+
+const INPUT_SET: ReadonlySet<string> = new Set(INPUT_COLUMNS);
+const KNOWN_SET: ReadonlySet<string> = new Set(KNOWN_COLUMNS);
+const HASH_TYPE_SET: ReadonlySet<string> = new Set(PASSWORD_HASH_TYPES);
+const HASH_TYPE_LIST = "bcrypt, firebase-scrypt, ssha, scrypt, argon2 or pbkdf2";
+const TRUE_WORDS: ReadonlySet<string> = new Set(["true", "1", "yes"]);
+const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/**
+ * Validates and normalizes one record from {@linkcode openInput}.
+ *
+ * Text values are trimmed (passwords are kept as they are) and blank values
+ * count as absent. The email is normalized with {@linkcode normalizeEmail};
+ * `name` fills in whichever of `first_name`/`last_name` is absent; a password
+ * hash wins over a plain password; `metadata` must be a JSON object of
+ * strings within WorkOS's limits. Every problem in the row is reported, not
+ * just the first. A record that could not be parsed fails with its parse
+ * error. Fields that are not input columns (possible in NDJSON) are warnings.
+ *
+ * Messages never contain passwords or password hashes.
+ *
+ * @example Validate a CSV row
+ * ```ts
+ * import { validateRecord } from "./validate_record.ts";
+ * import { deepEqual, equal } from "node:assert/strict";
+ *
+ * const result = validateRecord({
+ *   recordNumber: 1,
+ *   byteEnd: 80,
+ *   fields: { email: " Ada@Example.com ", name: "Ada Lovelace", org_external_id: "acme" },
+ * });
+ * equal(result.ok, true);
+ * if (result.ok) {
+ *   equal(result.row.emailKey, "ada@example.com");
+ *   equal(result.row.lastName, "Lovelace");
+ *   deepEqual(result.row.organization, { kind: "external_id", externalId: "acme" });
+ * }
+ * ```
+ *
+ * @example A row that cannot be imported
+ * ```ts
+ * import { validateRecord } from "./validate_record.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const result = validateRecord({ recordNumber: 12, byteEnd: 400, fields: { email: "" } });
+ * deepEqual(result, {
+ *   ok: false,
+ *   email: "",
+ *   original: { email: "" },
+ *   issues: [{
+ *     recordNumber: 12,
+ *     column: "email",
+ *     message: 'Cannot import row 12: "email" is missing: add an email address',
+ *   }],
+ * });
+ * ```
+ */
+export function validateRecord(record: SourceRecord): RecordValidation {
+  const { recordNumber, fields } = record;
+  const original = toOriginal(fields);
+  if (record.parseError !== undefined) {
+    return {
+      ok: false,
+      issues: [{ recordNumber, message: record.parseError }],
+      email: bestEffortEmail(fields),
+      original,
+    };
+  }
+  const check = new RowCheck(recordNumber, fields);
+  for (const key in fields) {
+    if (!KNOWN_SET.has(key)) {
+      check.warn(key, `Ignoring unknown field ${JSON.stringify(key)} on row ${recordNumber}`);
+    }
+  }
+
+  const row: UserRow = { recordNumber, byteEnd: record.byteEnd, email: "", emailKey: "", original };
+  const email = check.text("email");
+  if (email === undefined) {
+    if (!check.failed("email")) check.fail("email", '"email" is missing: add an email address');
+  } else {
+    const normalized = normalizeEmail(email);
+    if (normalized.ok) {
+      row.email = normalized.email;
+      row.emailKey = normalized.key;
+    } else {
+      check.fail("email", `"email" is not a valid address: ${normalized.reason}: correct it`);
+    }
+  }
+
+  readNames(check, row);
+  readPassword(check, row);
+
+  const verified = readBoolean(check, "email_verified");
+  if (verified !== undefined) row.emailVerified = verified;
+  const externalId = readExternalId(check, "external_id");
+  if (externalId !== undefined) row.externalId = externalId;
+
+  if (fields.metadata !== undefined) {
+    const metadata = parseMetadata(fields.metadata);
+    if (!metadata.ok) check.fail("metadata", `"metadata" ${metadata.reason}`);
+    else if (metadata.metadata !== undefined) row.metadata = metadata.metadata;
+  }
+
+  const organization = readOrganization(check);
+  if (organization !== undefined) row.organization = organization;
+  const roleSlug = check.text("role_slug");
+  if (roleSlug !== undefined) row.roleSlug = roleSlug;
+
+  if (check.issues.length > 0) {
+    return { ok: false, issues: check.issues, email: email ?? "", original };
+  }
+  return { ok: true, row, warnings: check.warnings };
+}
+
+/** Collects a row's issues and reads its fields with type checks. */
+class RowCheck {
+  readonly issues: ValidationIssue[] = [];
+  readonly warnings: ValidationIssue[] = [];
+  readonly recordNumber: number;
+  readonly #fields: Record<string, unknown>;
+
+  constructor(recordNumber: number, fields: Record<string, unknown>) {
+    this.recordNumber = recordNumber;
+    this.#fields = fields;
+  }
+
+  raw(column: string): unknown {
+    return this.#fields[column];
+  }
+
+  fail(column: string, detail: string): void {
+    this.issues.push({
+      recordNumber: this.recordNumber,
+      column,
+      message: `Cannot import row ${this.recordNumber}: ${detail}`,
+    });
+  }
+
+  failed(column: string): boolean {
+    return this.issues.some((issue) => issue.column === column);
+  }
+
+  warn(column: string, message: string): void {
+    this.warnings.push({ recordNumber: this.recordNumber, column, message });
+  }
+
+  /**
+   * A trimmed text value, or `undefined` when absent or blank. Numbers are
+   * accepted (NDJSON ids are often numbers); other types are an issue.
+   */
+  text(column: string): string | undefined {
+    const value = this.#fields[column];
+    if (value === undefined || value === null) return undefined;
+    let text: string;
+    if (typeof value === "string") text = value.trim();
+    else if (typeof value === "number" && Number.isFinite(value) && column !== "email") {
+      text = String(value);
+    } else {
+      this.fail(column, `${JSON.stringify(column)} must be text, not ${describe(value)}`);
+      return undefined;
+    }
+    if (text === "") return undefined;
+    if (CONTROL.test(text)) {
+      this.fail(
+        column,
+        `${JSON.stringify(column)} contains a line break or control character: remove it`,
+      );
+      return undefined;
+    }
+    return text;
+  }
+
+  /** A secret kept as written (not trimmed), or `undefined` when empty. */
+  secret(column: string, trim: boolean): string | undefined {
+    const value = this.#fields[column];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") {
+      this.fail(column, `${JSON.stringify(column)} must be text, not ${describe(value)}`);
+      return undefined;
+    }
+    const secret = trim ? value.trim() : value;
+    return secret === "" ? undefined : secret;
+  }
+}
+
+function readNames(check: RowCheck, row: UserRow): void {
+  const firstName = check.text("first_name");
+  const lastName = check.text("last_name");
+  let fullFirst: string | undefined;
+  let fullLast: string | undefined;
+  if (firstName === undefined || lastName === undefined) {
+    const name = check.text("name");
+    if (name !== undefined) [fullFirst, fullLast] = splitName(name);
+  }
+  const first = firstName ?? fullFirst;
+  const last = lastName ?? fullLast;
+  if (first !== undefined) row.firstName = first;
+  if (last !== undefined) row.lastName = last;
+}
+
+/** Splits "Ada King Lovelace" into "Ada" and "King Lovelace". */
+function splitName(name: string): [string, string | undefined] {
+  const space = name.search(/\s/);
+  if (space === -1) return [name, undefined];
+  return [name.slice(0, space), name.slice(space + 1).trim()];
+}
+
+function readPassword(check: RowCheck, row: UserRow): void {
+  const password = check.secret("password", false);
+  const hash = check.secret("password_hash", true);
+  const hashTypeText = check.text("password_hash_type");
+  if (hash === undefined) {
+    // A hash type without a hash is common in exports where the type column
+    // is filled for every user, including those without a password.
+    if (password !== undefined) row.password = password;
+    return;
+  }
+  if (hashTypeText === undefined) {
+    if (!check.failed("password_hash_type")) {
+      check.fail(
+        "password_hash_type",
+        `"password_hash" is set but "password_hash_type" is empty: add the hash type (${HASH_TYPE_LIST})`,
+      );
+    }
+    return;
+  }
+  const hashType = hashTypeText.toLowerCase();
+  if (!HASH_TYPE_SET.has(hashType)) {
+    check.fail(
+      "password_hash_type",
+      `"password_hash_type" is ${JSON.stringify(hashTypeText)}: use ${HASH_TYPE_LIST}`,
+    );
+    return;
+  }
+  row.passwordHash = hash;
+  row.passwordHashType = hashType;
+  if (password !== undefined) {
+    check.warn(
+      "password",
+      `Ignoring "password" on row ${row.recordNumber}: "password_hash" is set and wins over a plain password`,
+    );
+  }
+}
+
+function readBoolean(check: RowCheck, column: string): boolean | undefined {
+  const value = check.raw(column);
+  if (typeof value === "boolean") return value;
+  if (value === 1 || value === 0) return value === 1;
+  const text = check.text(column);
+  if (text === undefined) return undefined;
+  const word = text.toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  check.fail(
+    column,
+    `${JSON.stringify(column)} is ${JSON.stringify(text)}: write true or false (or yes/no, 1/0)`,
+  );
+  return undefined;
+}
+
+function readExternalId(check: RowCheck, column: string): string | undefined {
+  const id = check.text(column);
+  if (id === undefined) return undefined;
+  const length = isAscii(id) ? id.length : codePointLength(id);
+  if (length > MAX_EXTERNAL_ID_LENGTH) {
+    check.fail(
+      column,
+      `${
+        JSON.stringify(column)
+      } is ${length} characters long: WorkOS allows at most ${MAX_EXTERNAL_ID_LENGTH}`,
+    );
+    return undefined;
+  }
+  return id;
+}
+
+function readOrganization(check: RowCheck): OrganizationRef | undefined {
+  const orgId = check.text("org_id");
+  const orgExternalId = readExternalId(check, "org_external_id");
+  const orgName = check.text("org_name");
+  if (orgId !== undefined && orgExternalId !== undefined) {
+    check.fail(
+      "org_external_id",
+      `both "org_id" and "org_external_id" are set: keep only one of them`,
+    );
+    return undefined;
+  }
+  if (orgId !== undefined) return { kind: "id", id: orgId };
+  if (orgExternalId !== undefined) {
+    return orgName === undefined
+      ? { kind: "external_id", externalId: orgExternalId }
+      : { kind: "external_id", externalId: orgExternalId, name: orgName };
+  }
+  if (orgName !== undefined && !check.failed("org_external_id")) {
+    check.warn(
+      "org_name",
+      `Ignoring "org_name" on row ${check.recordNumber}: ` +
+        `"org_external_id" is empty: add the organization's external ID to find or create it`,
+    );
+  }
+  return undefined;
+}
+
+/** The row's input fields as trimmed strings (passwords untrimmed). */
+function toOriginal(fields: Record<string, unknown>): Record<string, string> {
+  const original: Record<string, string> = {};
+  for (const key in fields) {
+    const value = fields[key];
+    if (typeof value === "string") {
+      if (key === "password" || key === "password_hash") original[key] = value;
+      else if (INPUT_SET.has(key)) original[key] = value.trim();
+    } else if (INPUT_SET.has(key)) {
+      if (value === undefined || value === null) original[key] = "";
+      else if (typeof value === "object") original[key] = JSON.stringify(value);
+      else original[key] = String(value);
+    }
+  }
+  return original;
+}
+
+function bestEffortEmail(fields: Record<string, unknown>): string {
+  const email = fields.email;
+  return typeof email === "string" ? email.trim() : "";
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  switch (typeof value) {
+    case "number":
+      return "a number";
+    case "boolean":
+      return "true or false";
+    case "object":
+      return "an object";
+    default:
+      return typeof value;
+  }
+}
