@@ -177,3 +177,33 @@ function lineEnds(bytes: Uint8Array): number[] {
   });
   return ends;
 }
+
+Deno.test('openInput("-") reads standard input and detects the format', async () => {
+  const script = new URL("./fixtures/input/_read_stdin.ts", import.meta.url).pathname;
+  for (
+    const [text, format] of [
+      ['{"_mode":"upsert"}\n{"email":"a@example.com"}\n', "ndjson"],
+      [BOM + "email\r\na@example.com\r\n", "csv"],
+    ]
+  ) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", script],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(bytesOf(text));
+    await writer.close();
+    const { code, stdout, stderr } = await child.output();
+    equal(code, 0, new TextDecoder().decode(stderr));
+    const result = JSON.parse(new TextDecoder().decode(stdout));
+    equal(result.format, format);
+    equal(result.upsert, format === "ndjson");
+    deepEqual(result.records, [{
+      recordNumber: format === "ndjson" ? 2 : 1,
+      fields: { email: "a@example.com" },
+      byteEnd: bytesOf(text).length,
+    }]);
+  }
+});

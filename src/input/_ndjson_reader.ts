@@ -116,14 +116,7 @@ export class NdjsonRecordReader {
   /** The next batch of records (never empty), or `null` at the end. */
   async next(): Promise<SourceRecord[] | null> {
     const batch: SourceRecord[] = [];
-    while (batch.length === 0 && !this.#done) {
-      const base = this.#source.position - this.#carry.length;
-      const chunk = await this.#source.read();
-      const eof = chunk === null;
-      const buf = eof ? this.#carry : concatBytes(this.#carry, chunk);
-      this.#process(buf, base, eof, batch);
-      if (eof) this.#done = true;
-    }
+    while (batch.length === 0 && !this.#done) await this.#step(batch);
     return batch.length === 0 ? null : batch;
   }
 
@@ -132,15 +125,19 @@ export class NdjsonRecordReader {
     this.#countOnly = true;
     const sink: SourceRecord[] = [];
     while (!this.#done) {
-      const base = this.#source.position - this.#carry.length;
-      const chunk = await this.#source.read();
-      const eof = chunk === null;
-      const buf = eof ? this.#carry : concatBytes(this.#carry, chunk);
-      this.#process(buf, base, eof, sink);
+      await this.#step(sink);
       sink.length = 0;
-      if (eof) this.#done = true;
     }
     return this.#count;
+  }
+
+  /** Reads one chunk and adds the records it completes to `batch`. */
+  async #step(batch: SourceRecord[]): Promise<void> {
+    const base = this.#source.position - this.#carry.length;
+    const chunk = await this.#source.read();
+    const eof = chunk === null;
+    this.#process(eof ? this.#carry : concatBytes(this.#carry, chunk), base, eof, batch);
+    if (eof) this.#done = true;
   }
 
   #process(buf: Uint8Array, base: number, eof: boolean, batch: SourceRecord[]): void {

@@ -363,17 +363,38 @@ function readOrganization(check: RowCheck): OrganizationRef | undefined {
 
 /** The row's input fields as trimmed strings (passwords untrimmed). */
 function toOriginal(fields: Record<string, unknown>): Record<string, string> {
+  for (const key in fields) {
+    if (typeof fields[key] !== "string" || !INPUT_SET.has(key)) return convertOriginal(fields);
+  }
+  // Every value is already a string of an input column (always so for CSV):
+  // cloning keeps the record's shape, which is much faster than rebuilding.
+  const original = { ...fields } as Record<string, string>;
+  for (const key in original) {
+    const value = original[key];
+    if (
+      value.length > 0 &&
+      (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1)))
+    ) {
+      if (key !== "password" && key !== "password_hash") original[key] = value.trim();
+    }
+  }
+  return original;
+}
+
+function isSpace(code: number): boolean {
+  return code <= 0x20 || code === 0xa0 || code === 0xfeff || (code >= 0x1680 && code <= 0x3000);
+}
+
+function convertOriginal(fields: Record<string, unknown>): Record<string, string> {
   const original: Record<string, string> = {};
   for (const key in fields) {
+    if (!INPUT_SET.has(key)) continue;
     const value = fields[key];
     if (typeof value === "string") {
-      if (key === "password" || key === "password_hash") original[key] = value;
-      else if (INPUT_SET.has(key)) original[key] = value.trim();
-    } else if (INPUT_SET.has(key)) {
-      if (value === undefined || value === null) original[key] = "";
-      else if (typeof value === "object") original[key] = JSON.stringify(value);
-      else original[key] = String(value);
-    }
+      original[key] = key === "password" || key === "password_hash" ? value : value.trim();
+    } else if (value === undefined || value === null) original[key] = "";
+    else if (typeof value === "object") original[key] = JSON.stringify(value);
+    else original[key] = String(value);
   }
   return original;
 }
