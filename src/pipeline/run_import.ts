@@ -297,7 +297,7 @@ class OutcomeBatcher {
   #watermark?: Watermark;
   #pending: RowOutcome[] = [];
   #chain: Promise<void> = Promise.resolve();
-  #timer?: number;
+  #timer?: ReturnType<typeof setTimeout>;
   #failure?: unknown;
 
   constructor(tally: ImportTally, options: RunImportOptions) {
