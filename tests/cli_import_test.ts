@@ -23,7 +23,10 @@ Deno.test("user-only mode imports every user of the example file", async () => {
   assert.equal(fake.state.membershipCount(), 0);
   assert.match(result.stdout, /User-only mode/);
   assert.match(result.stdout, /Status: Success/);
-  assert.match(result.stdout, new RegExp(`Users imported: ${lines.length - 1}/${lines.length - 1}`));
+  assert.match(
+    result.stdout,
+    new RegExp(`Users imported: ${lines.length - 1}/${lines.length - 1}`),
+  );
   // Hash beats password, and secrets never reach the output.
   const hashed = fake.state.listUsers().find((user) => user.passwordHashType !== null);
   assert.ok(hashed, "a user created from a password hash");
@@ -65,7 +68,10 @@ Deno.test("single-org mode with a missing organization and no create flag fails 
   const csv = await tempFile("email\nann@acme.test\n");
   const result = await runCli(["--csv", csv, "--org-external-id", "nope"], { env: envOf(fake) });
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /^Error: Organization not found: "nope": add --create-org-if-missing/);
+  assert.match(
+    result.stderr,
+    /^Error: Organization not found: "nope": add --create-org-if-missing/,
+  );
   assert.equal(result.stderr.trim().split("\n").length, 1);
   assert.equal(fake.state.userCount(), 0);
 });

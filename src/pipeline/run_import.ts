@@ -10,7 +10,6 @@
 import type { ErrorRecord, SourceRecord, UserRow } from "../types.ts";
 import { Semaphore } from "../limits/semaphore.ts";
 import { validateRecord } from "../validation/validate_record.ts";
-import type { OrganizationResolver } from "../organizations/organization_resolver.ts";
 import {
   type OrganizationMode,
   type RowOutcome,
