@@ -132,7 +132,7 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
       onWarning: (message) => console.warn(`Warning: ${message}`),
       onStart: (info) => {
         if (options.dryRun) say("Dry run: no WorkOS API call will be made");
-        say(modeLine(info.mode, info.organizationId ?? options.organizationId));
+        say(modeLine(info.mode, info.organizationId ?? options.organizationId, info.format));
       },
       onRow: quiet ? undefined : (outcome) => say(rowLine(outcome)),
       onProgress: (numbers) =>
@@ -162,7 +162,10 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
   }
 }
 
-function modeLine(mode: string, organizationId: string | undefined): string {
+function modeLine(mode: string, organizationId: string | undefined, format: string): string {
+  if (mode === "multi" && format === "ndjson") {
+    return "Per-row mode: rows that name an organization join it; the others create users only";
+  }
   if (mode === "multi") return "Multi-org mode: Organizations will be resolved per-row from CSV";
   if (mode === "single") {
     return `Single-org mode: every user joins organization "${organizationId ?? "(from flags)"}"`;
