@@ -201,9 +201,6 @@ export async function importUsers(
   }
   const onExisting = options.onExisting ?? (input.upsert ? "update" : "skip");
 
-  const errorWriter = options.errorsOut
-    ? await openErrorWriter(options.errorsOut, { columns: input.columns })
-    : undefined;
   const tally = journal ? { ...journal.tallyAtStart } : emptyTally();
 
   let client: WorkOSClient | undefined;
@@ -256,6 +253,10 @@ export async function importUsers(
   const createdAtStart = (journal?.organizationsCreatedAtStart ?? 0) + organizationsCreatedBefore;
   let rowsDone = tally.totalRows;
   let usersDone = tally.usersCreated + tally.usersExisting + tally.usersUpdated;
+  // Opened last, so that a failure before the first row leaves no half-written file.
+  const errorWriter = options.errorsOut
+    ? await openErrorWriter(options.errorsOut, { columns: input.columns })
+    : undefined;
   let result;
   try {
     result = await runImport(input.records, {
