@@ -1,6 +1,13 @@
 // Reads CSV records from a byte source in batches: one batch per chunk read,
 // exact byte offsets, and a broken record turned into a row error without
 // losing the records after it.
+//
+// Why not csv-parse (which the tests use as the oracle: on valid files values
+// and byte offsets match it exactly): its stream errors as a whole on the
+// first malformed record, its skip option drops that record silently and stays
+// in quote mode after a stray quote, and it emits one record per chunk. An
+// import must report a broken row with its number and keep every valid row
+// after it, and a resume must seek to an exact byte offset.
 
 import type { SourceRecord } from "../types.ts";
 import { isInputColumn, normalizeColumnName } from "../validation/columns.ts";
