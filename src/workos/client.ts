@@ -217,26 +217,43 @@ export class WorkOSClient {
    * @returns What was found or made.
    */
   ensure<T>(steps: EnsureSteps<T>): Promise<Ensured<T>> {
+    // What earlier attempts learned: a create that failed ambiguously may
+    // have landed; a create answered "exists" tells whose the thing is.
     let mayExist = false;
+    let existing: { ours: boolean; error: WorkOSApiError } | undefined;
+    let createFailed = false;
+    // Each lookup and create is one attempt of this one retry loop, so
+    // --max-retries bounds the whole operation, not each step of it.
     return retry(async (): Promise<Ensured<T>> => {
-      if (mayExist) {
-        const found = await this.read(steps.lookupKind, steps.lookup);
+      createFailed = false;
+      if (mayExist || existing) {
+        const found = await this.attempt(steps.lookupKind, steps.lookup);
         // Only our own earlier attempt can have made it since: it is ours.
-        if (found !== undefined) return { value: found, created: true };
+        if (found !== undefined) return { value: found, created: existing?.ours ?? true };
+        if (existing) throw existing.error;
       }
       try {
         return { value: await this.attempt(steps.kind, steps.create), created: true };
       } catch (error) {
-        if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) throw error;
-        const found = await this.read(steps.lookupKind, steps.lookup);
+        if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) {
+          createFailed = true;
+          throw error;
+        }
+        // After an ambiguous create whose lookup found nothing, "exists"
+        // means that create landed late: what exists is ours.
+        existing = { ours: mayExist, error };
+        const found = await this.attempt(steps.lookupKind, steps.lookup);
         if (found === undefined) throw error;
-        return { value: found, created: false };
+        return { value: found, created: existing.ours };
       }
     }, {
       maxRetries: this.#maxRetries,
       decide: (error) => {
         const decision = this.#decide(error);
-        if (decision.retry && error instanceof WorkOSApiError && mayHaveApplied(error.failure)) {
+        if (
+          decision.retry && createFailed && error instanceof WorkOSApiError &&
+          mayHaveApplied(error.failure)
+        ) {
           mayExist = true;
         }
         return decision;
@@ -269,7 +286,11 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
     if (init?.signal) signals.push(init.signal);
     if (signal) signals.push(signal);
     try {
-      const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+      const response = await fetch(input, {
+        ...init,
+        body: unretriedBody(init?.body),
+        signal: AbortSignal.any(signals),
+      });
       const record = requestContext.getStore();
       if (record) record.requestId = response.headers.get("x-request-id") ?? undefined;
       return response;
@@ -278,4 +299,23 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
       throw error;
     }
   };
+}
+
+/**
+ * Deno's fetch silently sends a request again when a reused connection closes
+ * before the answer, once, for any body it can replay: a second retry policy
+ * under ours, which turns a dropped create that the server applied into a
+ * duplicate whose answer says the user existed already. A streamed body
+ * cannot be replayed, so writes are sent streamed: every attempt reaches the
+ * server at most once and our retry (with its lookup first) decides.
+ */
+function unretriedBody(body: BodyInit | null | undefined): BodyInit | null | undefined {
+  if (typeof body !== "string" || body === "") return body;
+  const bytes = new TextEncoder().encode(body);
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }

@@ -128,6 +128,23 @@ export function describeApiError(error: unknown): ApiFailure {
     return failure;
   }
   const rootLike = asErrorLike(root);
+  const rawStatus = (root as { rawStatus?: unknown } | undefined)?.rawStatus;
+  if (typeof rawStatus === "number") {
+    // The SDK's ParseError: the server answered, but not with JSON (a
+    // gateway's error page). Its status still decides retry or not.
+    const failure: ApiFailure = {
+      kind: "http",
+      status: rawStatus,
+      codes: [],
+      message: `Unexpected answer from WorkOS: HTTP ${rawStatus} with a body that is not JSON`,
+    };
+    const headers = (root as { rawHeaders?: unknown }).rawHeaders;
+    const retryAfter = headers instanceof Headers ? Number(headers.get("retry-after")) : NaN;
+    if (headers instanceof Headers && headers.has("retry-after") && Number.isFinite(retryAfter)) {
+      failure.retryAfterSeconds = retryAfter;
+    }
+    return failure;
+  }
   const message = typeof rootLike?.message === "string" && rootLike.message
     ? rootLike.message
     : String(root);
