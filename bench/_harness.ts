@@ -1,0 +1,231 @@
+/**
+ * What the importer benchmarks share: input files, running the real CLI as a
+ * subprocess (so the importer and the in-process fake never share an event
+ * loop) while watching its peak memory, and the one JSON line each benchmark
+ * prints.
+ *
+ * @module
+ */
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Writes progress of a benchmark to stderr. */
+export function logger(name: string): (message: string) => void {
+  return (message) => console.error(`[${name}] ${message}`);
+}
+
+/**
+ * Writes a users-only CSV (no organization columns): `rows` distinct,
+ * valid users.
+ */
+export async function writeUsersCsv(path: string, rows: number): Promise<void> {
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const encoder = new TextEncoder();
+  let text = "email,first_name,last_name,external_id\n";
+  for (let i = 1; i <= rows; i++) {
+    text += `bench.user${i}@example.com,Bench,User ${i},bench-${i}\n`;
+    if (text.length > 1 << 16) {
+      await file.write(encoder.encode(text));
+      text = "";
+    }
+  }
+  await file.write(encoder.encode(text));
+}
+
+/**
+ * Writes a multi-organization CSV: `rows` distinct users spread round-robin
+ * over `orgs` organizations named so the importer creates them, plus
+ * `invalidRows` rows with a bad email spread through the file.
+ */
+export async function writeMultiOrgCsv(
+  path: string,
+  rows: number,
+  options: { orgs: number; invalidRows?: number },
+): Promise<void> {
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const encoder = new TextEncoder();
+  const invalidEvery = options.invalidRows ? Math.floor(rows / options.invalidRows) : 0;
+  let text = "email,first_name,last_name,org_external_id,org_name,role_slug\n";
+  let invalid = 0;
+  for (let i = 1; i <= rows; i++) {
+    const org = (i - 1) % options.orgs + 1;
+    text += `bench.user${i}@example.com,Bench,User ${i},bench-org-${org},Bench Org ${org},member\n`;
+    if (invalidEvery && i % invalidEvery === 0 && invalid < (options.invalidRows ?? 0)) {
+      invalid++;
+      text += `not-an-email-${invalid},Bad,Row,bench-org-${org},Bench Org ${org},\n`;
+    }
+    if (text.length > 1 << 16) {
+      await file.write(encoder.encode(text));
+      text = "";
+    }
+  }
+  await file.write(encoder.encode(text));
+}
+
+/** What one importer run printed and used. */
+export interface ImporterRun {
+  code: number;
+  /** The `--json` summary, when the run printed one. */
+  summary?: Record<string, unknown>;
+  /** Peak resident memory of the importer process, in MiB (Linux; 0 elsewhere). */
+  peakRssMiB: number;
+  /** Wall time from spawn to exit, in ms. */
+  wallMs: number;
+  /** The last stderr lines, for diagnosis. */
+  stderrTail: string[];
+}
+
+/** Options for {@linkcode runImporter}. */
+export interface RunImporterOptions {
+  /** The fake (or real) API the importer talks to; absent for a dry run. */
+  api?: { url: string; apiKey: string };
+  /** Prefix for relayed stderr lines (progress, warnings). */
+  relay?: (line: string) => void;
+  /** Extra V8 or Deno flags before the script, e.g. `--cpu-prof`. */
+  denoFlags?: string[];
+  /** Kill the run after this many ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * Peak resident memory of a process, from Linux's `VmHWM`; `undefined`
+ * when it cannot be read (another OS, or the process is gone).
+ */
+async function peakRssOf(pid: number): Promise<number | undefined> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const match = status.match(/^VmHWM:\s+(\d+) kB/m);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `deno run main.ts <args> --json` and collects the summary, the exit
+ * code and the peak RSS (polled from `/proc` while it runs: `VmHWM` only
+ * grows, so the last reading before exit is the peak).
+ */
+export async function runImporter(
+  args: string[],
+  options: RunImporterOptions = {},
+): Promise<ImporterRun> {
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  if (options.api) {
+    env.WORKOS_SECRET_KEY = options.api.apiKey;
+    env.WORKOS_API_URL = options.api.url;
+  }
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "-A", ...(options.denoFlags ?? []), MAIN, ...args, "--json"],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let peak = 0;
+  const poll = setInterval(async () => {
+    const rss = await peakRssOf(child.pid);
+    if (rss !== undefined && rss > peak) peak = rss;
+  }, 100);
+  const timeout = options.timeoutMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+  const tail: string[] = [];
+  const stderrDone = (async () => {
+    let pending = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        options.relay?.(line);
+      }
+    }
+    if (pending) tail.push(pending);
+  })();
+  const stdoutText = new Response(child.stdout).text();
+  const status = await child.status;
+  const wallMs = performance.now() - started;
+  clearInterval(poll);
+  clearTimeout(timeout);
+  const [stdout] = await Promise.all([stdoutText, stderrDone]);
+  let summary: Record<string, unknown> | undefined;
+  const last = stdout.trim().split("\n").at(-1);
+  if (last?.startsWith("{")) {
+    try {
+      summary = JSON.parse(last);
+    } catch {
+      summary = undefined;
+    }
+  }
+  return {
+    code: status.code,
+    summary,
+    peakRssMiB: round(peak / 2 ** 20, 1),
+    wallMs,
+    stderrTail: tail,
+  };
+}
+
+/** Rounds to `digits` decimals. */
+export function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Whether the benchmark was asked for its short form. */
+export function isQuick(args: readonly string[] = Deno.args): boolean {
+  return args.includes("--quick");
+}
+
+/** Prints the benchmark's one JSON line on stdout. */
+export function emit(result: Record<string, unknown> & { name: string; passed: boolean }): void {
+  console.log(JSON.stringify(result));
+}
+
+/**
+ * Samples a counter every `everyMs` as `[ms since start, value]` pairs,
+ * until stopped.
+ */
+export class CounterSampler {
+  readonly samples: Array<[number, number]> = [];
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #read: () => number;
+  readonly #start = performance.now();
+
+  constructor(read: () => number, everyMs = 10) {
+    this.#read = read;
+    this.samples.push([0, read()]);
+    this.#timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  sample(): void {
+    this.samples.push([performance.now() - this.#start, this.#read()]);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.sample();
+  }
+
+  /** The first sample time at which the counter reached `value`. */
+  timeOf(value: number): number | undefined {
+    return this.samples.find(([, count]) => count >= value)?.[0];
+  }
+
+  /** The counter's value at time `t` (the last sample at or before it). */
+  valueAt(t: number): number {
+    let lo = 0;
+    let hi = this.samples.length - 1;
+    if (t < this.samples[0][0]) return this.samples[0][1];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.samples[mid][0] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.samples[lo][1];
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Little's law: with `c` requests in flight and a latency of `L`, a client
+ * that is never the bottleneck runs `c / L` requests per second. This runs
+ * the real CLI (users only, one request per row) against the fake with rate
+ * limits off and a fixed 50 ms latency at concurrency 10, 50 and 200, and
+ * reports achieved requests/s ÷ (concurrency ÷ latency). Target: ≥ 0.95 at
+ * every concurrency.
+ *
+ * Run: `deno run -A bench/littles_law_bench.ts [--quick] [--concurrency 10,50,200]
+ * [--seconds 10]`. The fake runs in this process, the importer in its own,
+ * so they never share an event loop. Requests/s is measured at the fake,
+ * between the moments 10 % and 90 % of the requests had arrived, so start-up
+ * and the tail do not count. `--rate-limit` is set far above the load so the
+ * budget never binds.
+ *
+ * Each level also runs a baseline: a bare `fetch` loop in its own process
+ * sending the same creates at the same concurrency to the same fake. What
+ * it reaches is what this machine allows (timers fire late, loopback and
+ * both processes share the cores); `vsBaseline` is the importer's share of
+ * it, the part of the gap that is the importer's own.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { startFakeWorkOS } from "../testing.ts";
+import {
+  CounterSampler,
+  emit,
+  isQuick,
+  logger,
+  round,
+  runImporter,
+  writeUsersCsv,
+} from "./_harness.ts";
+
+const NAME = "littles_law";
+const LATENCY_MS = 50;
+const TARGET = 0.95;
+const log = logger(NAME);
+
+interface Point {
+  concurrency: number;
+  rows: number;
+  requestsPerSecond: number;
+  ideal: number;
+  ratio: number;
+  baselineRequestsPerSecond: number;
+  baselineRatio: number;
+  vsBaseline: number;
+  exitCode: number;
+  peakRssMiB: number;
+}
+
+/** Baseline side: `concurrency` bare fetch loops creating `total` users. */
+async function runBaselineClient(
+  url: string,
+  apiKey: string,
+  total: number,
+  concurrency: number,
+): Promise<void> {
+  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+  let issued = 0;
+  async function loop(): Promise<void> {
+    while (issued < total) {
+      const n = ++issued;
+      const response = await fetch(`${url}/user_management/users`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          email: `baseline.user${n}@example.com`,
+          first_name: "Bench",
+          last_name: `User ${n}`,
+          external_id: `baseline-${n}`,
+        }),
+      });
+      await response.arrayBuffer();
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, loop));
+}
+
+/** Requests/s at the fake between 10 % and 90 % of `total` arrivals. */
+function steadyRate(sampler: CounterSampler, total: number): number {
+  const t10 = sampler.timeOf(total * 0.1) ?? 0;
+  const t90 = sampler.timeOf(total * 0.9) ?? 0;
+  const counted = sampler.valueAt(t90) - sampler.valueAt(t10);
+  return t90 > t10 ? counted / ((t90 - t10) / 1000) : 0;
+}
+
+async function baseline(concurrency: number, total: number): Promise<number> {
+  await using fake = await startFakeWorkOS({
+    rateLimits: false,
+    latency: { fixedMs: LATENCY_MS },
+  });
+  const sampler = new CounterSampler(() => fake.state.totalRequests);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      import.meta.filename as string,
+      `--baseline-client=${fake.url}`,
+      `--api-key=${fake.apiKey}`,
+      `--requests=${total}`,
+      `--concurrency=${concurrency}`,
+    ],
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  sampler.stop();
+  if (!output.success) throw new Error("The baseline client failed");
+  return steadyRate(sampler, fake.state.totalRequests);
+}
+
+async function measure(concurrency: number, seconds: number, cpuProf?: string): Promise<Point> {
+  const ideal = concurrency / (LATENCY_MS / 1000);
+  const rows = Math.round(ideal * seconds);
+  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  try {
+    await writeUsersCsv(path, rows);
+    await using fake = await startFakeWorkOS({
+      rateLimits: false,
+      latency: { fixedMs: LATENCY_MS },
+    });
+    const sampler = new CounterSampler(() => fake.state.totalRequests);
+    const run = await runImporter([
+      "--csv",
+      path,
+      "--concurrency",
+      String(concurrency),
+      // Far above the load: the budget must not be what limits this run.
+      "--rate-limit",
+      String(Math.max(1_000, Math.ceil(ideal * 2))),
+      "--quiet",
+    ], {
+      api: fake,
+      relay: (line) => log(`  ${line}`),
+      denoFlags: cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [],
+      timeoutMs: seconds * 1000 * 10 + 60_000,
+    });
+    sampler.stop();
+    const requestsPerSecond = steadyRate(sampler, fake.state.totalRequests);
+    const baselineRequestsPerSecond = await baseline(concurrency, rows);
+    const point: Point = {
+      concurrency,
+      rows,
+      requestsPerSecond: round(requestsPerSecond),
+      ideal,
+      ratio: round(requestsPerSecond / ideal, 3),
+      baselineRequestsPerSecond: round(baselineRequestsPerSecond),
+      baselineRatio: round(baselineRequestsPerSecond / ideal, 3),
+      vsBaseline: round(requestsPerSecond / baselineRequestsPerSecond, 3),
+      exitCode: run.code,
+      peakRssMiB: run.peakRssMiB,
+    };
+    if (run.code !== 0 || fake.state.userCount() !== rows) {
+      log(`run failed: exit ${run.code}, ${fake.state.userCount()}/${rows} users`);
+      for (const line of run.stderrTail) log(`  ${line}`);
+      point.ratio = 0;
+    }
+    return point;
+  } finally {
+    await Deno.remove(path).catch(() => {});
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      concurrency: { type: "string", default: "10,50,200" },
+      seconds: { type: "string" },
+      "cpu-prof": { type: "string" },
+      "baseline-client": { type: "string" },
+      "api-key": { type: "string" },
+      requests: { type: "string" },
+    },
+  });
+  if (values["baseline-client"]) {
+    await runBaselineClient(
+      values["baseline-client"],
+      values["api-key"] as string,
+      Number(values.requests),
+      Number(values.concurrency),
+    );
+    return;
+  }
+  const seconds = Number(values.seconds ?? (isQuick() ? 4 : 10));
+  const levels = values.concurrency.split(",").map(Number);
+  const points: Point[] = [];
+  for (const concurrency of levels) {
+    log(`concurrency ${concurrency}: ${concurrency / (LATENCY_MS / 1000)} requests/s ideal`);
+    const point = await measure(concurrency, seconds, values["cpu-prof"]);
+    log(
+      `concurrency ${concurrency}: ${point.requestsPerSecond} requests/s, ratio ${point.ratio}; ` +
+        `bare fetch ${point.baselineRequestsPerSecond} requests/s, ratio ${point.baselineRatio}; ` +
+        `importer/bare ${point.vsBaseline}`,
+    );
+    points.push(point);
+  }
+  emit({
+    name: NAME,
+    latencyMs: LATENCY_MS,
+    ratios: Object.fromEntries(points.map((p) => [String(p.concurrency), p.ratio])),
+    minRatio: Math.min(...points.map((p) => p.ratio)),
+    baselineRatios: Object.fromEntries(
+      points.map((p) => [String(p.concurrency), p.baselineRatio]),
+    ),
+    vsBaseline: Object.fromEntries(points.map((p) => [String(p.concurrency), p.vsBaseline])),
+    points,
+    target: TARGET,
+    passed: points.every((p) => p.ratio >= TARGET),
+  });
+}
+
+if (import.meta.main) await main();
