@@ -15,6 +15,7 @@ import type { PlanReport } from "../pipeline/dry_run_plan.ts";
 import { errorFileFormatWarning } from "../report/error_writer.ts";
 import { formatSummary } from "../report/summary.ts";
 import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
+import { ProgressWiring } from "./_progress_wiring.ts";
 import { countRecords } from "../input/file_facts.ts";
 import { type Console, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
@@ -117,6 +118,7 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
 
   const interrupt = new InterruptHandler(console);
   let progress: ProgressReporter | undefined;
+  let wiring: ProgressWiring | undefined;
   let totalRows: number | undefined;
   let writesLimit = options.rateLimit ?? 50;
   try {
@@ -125,18 +127,25 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     }
     if (!options.dryRun) progress = new ProgressReporter(stderrProgressOptions());
     writesLimit = options.rateLimit ?? 50;
+    wiring = new ProgressWiring(progress, {
+      warn: (line) => console.warn(line),
+      say,
+      rowsShareTerminal: json || Deno.stdout.isTerminal(),
+      live: Deno.stderr.isTerminal() && !Deno.noColor,
+    });
+    const output = wiring;
     const summary = await importUsers(path === "-" ? Deno.stdin.readable : path, {
       ...options,
       stop: interrupt.stop,
       abort: interrupt.abort,
-      onWarning: (message) => console.warn(`Warning: ${message}`),
+      onWarning: (message) => output.warn(`Warning: ${message}`),
       onStart: (info) => {
         if (options.dryRun) say("Dry run: no WorkOS API call will be made");
         say(modeLine(info.mode, info.organizationId ?? options.organizationId, info.format));
       },
-      onRow: quiet ? undefined : (outcome) => say(rowLine(outcome)),
+      onRow: quiet ? undefined : (outcome) => output.row(rowLine(outcome)),
       onProgress: (numbers) =>
-        progress?.update({
+        output.update({
           rowsDone: numbers.rowsDone,
           totalRows,
           usersDone: numbers.usersDone,
@@ -146,6 +155,7 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
           retries: numbers.retries,
         }),
     });
+    wiring.close();
     progress?.finish();
     progress = undefined;
     if (summary.plan) say(planLines(summary.plan));
@@ -157,6 +167,7 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     }
     return summary.status === "success" ? ExitCode.Success : ExitCode.Failure;
   } finally {
+    wiring?.close();
     progress?.finish();
     interrupt.dispose();
   }
