@@ -23,6 +23,8 @@ export interface FaultProxy {
   readonly url: string;
   /** Requests the proxy received, in order (`METHOD /path`). */
   readonly received: string[];
+  /** Headers of the requests the proxy received, in order. */
+  readonly receivedHeaders: Headers[];
   /** Request ids the proxy answered with itself, in order. */
   readonly ownRequestIds: string[];
   /** Stops the proxy. */
@@ -39,6 +41,7 @@ export interface FaultProxy {
 export function startFaultProxy(target: string, script: ProxyStep[]): FaultProxy {
   const steps = [...script];
   const received: string[] = [];
+  const receivedHeaders: Headers[] = [];
   const ownRequestIds: string[] = [];
   let served = 0;
   const server = Deno.serve({
@@ -48,6 +51,7 @@ export function startFaultProxy(target: string, script: ProxyStep[]): FaultProxy
   }, async (request) => {
     const url = new URL(request.url);
     received.push(`${request.method} ${url.pathname}`);
+    receivedHeaders.push(new Headers(request.headers));
     const step = steps.shift() ?? "forward";
     if (typeof step === "object" && "status" in step) {
       const requestId = `proxy-${++served}`;
@@ -82,6 +86,7 @@ export function startFaultProxy(target: string, script: ProxyStep[]): FaultProxy
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     received,
+    receivedHeaders,
     ownRequestIds,
     async [Symbol.asyncDispose]() {
       await server.shutdown();

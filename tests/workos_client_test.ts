@@ -110,14 +110,25 @@ Deno.test("client retries dropped connections, then reports them as a network er
   assert.match(failure.message, /^Network error: /);
   assert.equal(failure.requestId, undefined, "no answer, no request id");
   // The create, then for each retry a lookup first (the create may have
-  // landed). The create reached the fake once: its body is streamed, so
-  // Deno's fetch cannot replay it. A lookup may be replayed once by fetch on
-  // a reused connection (harmless: it changes nothing).
+  // landed). The create reached the fake once: its body is a Blob, which
+  // Deno's fetch never replays. A lookup may be replayed once by fetch on a
+  // reused connection (harmless: it changes nothing).
   assert.equal(client.stats.requests, 3);
   assert.equal(count(fake, CREATE_USER), 1);
   const lookups = count(fake, LIST_USERS);
   assert.ok(lookups >= 2 && lookups <= 4, `${lookups} lookups`);
   assert.equal(fake.state.userCount(), 0);
+});
+
+Deno.test("client sends writes with a Content-Length, not chunked", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  await using proxy = startFaultProxy(fake.url, []);
+  const client = clientFor({ url: proxy.url, apiKey: fake.apiKey });
+  await ensureUser(client, rowFor("ann@example.com", { firstName: "Ann" }));
+  const [headers] = proxy.receivedHeaders;
+  assert.equal(headers.get("transfer-encoding"), null);
+  assert.ok(Number(headers.get("content-length")) > 0);
+  assert.equal(headers.get("content-type"), "application/json");
 });
 
 Deno.test("client retries a refused connection, then reports it as a network error", async () => {

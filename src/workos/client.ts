@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { WorkOS } from "@workos-inc/node";
 import { type Clock, systemClock } from "../limits/clock.ts";
 import { RateBudget, type RequestKind } from "../limits/rate_budget.ts";
+import { Deadlines } from "./_deadlines.ts";
 import { retry, type RetryDecision } from "../limits/retry.ts";
 import {
   type ApiFailure,
@@ -280,42 +281,44 @@ export class WorkOSClient {
 }
 
 function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
+  // One deadline queue instead of a timer and two abort signals per request:
+  // at thousands of requests a second those were a tenth of the CPU.
+  const deadlines = new Deadlines(timeoutMs, signal);
   return async function fetchWithTimeout(input, init) {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signals = [timeout];
-    if (init?.signal) signals.push(init.signal);
-    if (signal) signals.push(signal);
+    // The SDK's own signal is left out: its timeout is set to fire after ours.
+    const deadline = deadlines.start();
+    let response: Response;
     try {
-      const response = await fetch(input, {
+      response = await fetch(input, {
         ...init,
         body: unretriedBody(init?.body),
-        signal: AbortSignal.any(signals),
+        signal: deadline.signal,
       });
-      const record = requestContext.getStore();
-      if (record) record.requestId = response.headers.get("x-request-id") ?? undefined;
-      return response;
     } catch (error) {
-      if (timeout.aborted) throw new RequestTimeoutError(timeoutMs);
+      deadline.finish();
+      if (deadline.timedOut) throw new RequestTimeoutError(timeoutMs);
       throw error;
     }
+    const record = requestContext.getStore();
+    if (record) record.requestId = response.headers.get("x-request-id") ?? undefined;
+    // The deadline covers the answer's body too: it ends once the SDK has
+    // read it (the SDK reads every body with text()).
+    const text = response.text.bind(response);
+    response.text = () => text().finally(() => deadline.finish());
+    return response;
   };
 }
 
 /**
  * Deno's fetch silently sends a request again when a reused connection closes
- * before the answer, once, for any body it can replay: a second retry policy
- * under ours, which turns a dropped create that the server applied into a
- * duplicate whose answer says the user existed already. A streamed body
- * cannot be replayed, so writes are sent streamed: every attempt reaches the
- * server at most once and our retry (with its lookup first) decides.
+ * before the answer, once, for any body it keeps as bytes (a string): a
+ * second retry policy under ours, which turns a dropped create that the
+ * server applied into a duplicate whose answer says the user existed
+ * already. A Blob body is sent the same way (with its Content-Length) but
+ * never replayed, so every attempt reaches the server at most once and our
+ * retry, with its lookup first, decides.
  */
 function unretriedBody(body: BodyInit | null | undefined): BodyInit | null | undefined {
   if (typeof body !== "string" || body === "") return body;
-  const bytes = new TextEncoder().encode(body);
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
+  return new Blob([body]);
 }
