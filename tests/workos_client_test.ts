@@ -384,3 +384,18 @@ Deno.test("a user that existed before stays not created when the lookup after 'e
   assert.equal(value.id, existing.id);
   assert.deepEqual(proxy.received, [CREATE_USER, LIST_USERS, LIST_USERS]);
 });
+
+Deno.test("aborting the client's signal (a second Ctrl+C) ends requests in flight at once, without retries", async () => {
+  await using fake = await startFakeWorkOS({
+    rateLimits: false,
+    faults: { slowRate: 1, slowMs: 10_000 },
+  });
+  const abort = new AbortController();
+  const client = clientFor(fake, { signal: abort.signal });
+  const pending = findUserByEmail(client, "a@example.com");
+  while (fake.state.totalRequests === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  abort.abort(new Error("Interrupted twice"));
+  await assert.rejects(pending);
+  assert.equal(fake.state.totalRequests, 1);
+  assert.equal(client.stats.retries, 0);
+});
