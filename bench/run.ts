@@ -228,7 +228,12 @@ async function main(): Promise<number> {
   const report = { ...meta, results };
   await Deno.mkdir(new URL("./results/", BENCH_DIR), { recursive: true });
   await Deno.writeTextFile(RESULTS, JSON.stringify(report, null, 2) + "\n");
-  if (values.markdown) await updateMarkdown(values.markdown, markdown(results, meta));
+  if (values.markdown) {
+    await updateMarkdown(values.markdown, markdown(results, meta));
+    // The table is written unaligned; let deno fmt align it as it expects.
+    await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", values.markdown] })
+      .output().catch(() => undefined);
+  }
   const text = `\n${table(results)}\n\nResults: ${RESULTS.pathname}`;
   if (values.json) {
     console.error(text);
