@@ -5,7 +5,7 @@
  * @module
  */
 
-import { loadEnvFile } from "node:process";
+import { parseEnv } from "node:util";
 
 /** Where the CLI writes lines; tests pass their own. */
 export interface Console {
@@ -26,7 +26,8 @@ export const systemConsole: Console = {
 
 /**
  * The WorkOS secret key: `WORKOS_SECRET_KEY` from the environment, else from
- * a `.env` file in the working directory.
+ * a `.env` file in the working directory. Only that one variable is taken
+ * from the file, so it needs read access to `.env` and no more env access.
  *
  * @returns The key, or `undefined` when there is none.
  *
@@ -38,18 +39,35 @@ export const systemConsole: Console = {
 export function readSecretKey(): string | undefined {
   const fromEnvironment = Deno.env.get("WORKOS_SECRET_KEY");
   if (fromEnvironment) return fromEnvironment;
+  let text: string;
   try {
-    loadEnvFile(".env");
+    text = Deno.readTextFileSync(".env");
   } catch (error) {
     // No .env file is the common case; a .env we may not read is treated the
     // same, since the key can come from the environment instead.
-    if (!(error instanceof Deno.errors.NotFound) && !isPermissionError(error)) {
-      const code = (error as { code?: string }).code;
-      if (code !== "ENOENT") throw error;
-    }
-    return undefined;
+    if (error instanceof Deno.errors.NotFound || isPermissionError(error)) return undefined;
+    throw error;
   }
-  return Deno.env.get("WORKOS_SECRET_KEY") || undefined;
+  // Parsed, not loaded: loading would set every variable of the file, and
+  // each would need its own --allow-env.
+  return parseEnv(text).WORKOS_SECRET_KEY || undefined;
+}
+
+/**
+ * Why a `.env` file may have gone unread: empty when it could be read,
+ * else the flag to add, for the end of a "key is missing" line.
+ *
+ * @returns `""` or `": .env was not read: add --allow-read=.env"`.
+ *
+ * @example Usage
+ * ```ts
+ * import { envFileHint } from "./environment.ts";
+ * console.log(`WORKOS_SECRET_KEY is missing${envFileHint()}`);
+ * ```
+ */
+export function envFileHint(): string {
+  const state = Deno.permissions.querySync({ name: "read", path: ".env" }).state;
+  return state === "granted" ? "" : ": .env was not read: add --allow-read=.env";
 }
 
 /**

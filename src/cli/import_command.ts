@@ -17,8 +17,9 @@ import { formatSummary } from "../report/summary.ts";
 import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
 import { ProgressWiring } from "./_progress_wiring.ts";
 import { countRecords } from "../input/file_facts.ts";
-import { type Console, readSecretKey } from "./environment.ts";
+import { type Console, envFileHint, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
+import { checkPermissions, importNeedsOf, importPermissions } from "./permissions.ts";
 
 /** The input path the flags name, with the deprecated alias warned about once. */
 export function inputPathOf(flags: Flags, console: Console): string | undefined {
@@ -44,7 +45,9 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
       `Cannot use "--on-existing": "${onExisting}" is not skip, update or error`,
     );
   }
-  const apiUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL");
+  // A dry run calls no API: it must not need env access to learn where the API is.
+  const callsApi = flags.plan === true || flags["dry-run"] !== true;
+  const apiUrl = flags["api-url"] ?? (callsApi ? Deno.env.get("WORKOS_API_URL") : undefined);
   if (apiUrl !== undefined) {
     try {
       const url = new URL(apiUrl);
@@ -99,6 +102,7 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     );
   }
   const options = importOptionsOf(flags);
+  checkPermissions(importPermissions(importNeedsOf(path, flags, options.apiUrl)));
   if (options.errorsOut) {
     const warning = errorFileFormatWarning(options.errorsOut);
     if (warning) console.warn(`Warning: ${warning}`);
@@ -107,7 +111,8 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     options.apiKey = readSecretKey();
     if (!options.apiKey) {
       throw new UsageError(
-        "WORKOS_SECRET_KEY is missing: set it in the environment or in a .env file, or use --dry-run",
+        "WORKOS_SECRET_KEY is missing: set it in the environment or in a .env file, or use --dry-run" +
+          envFileHint(),
       );
     }
   }

@@ -9,6 +9,7 @@
 import { HELP, parseCommandLine } from "./args.ts";
 import { type Console, isPermissionError, systemConsole } from "./environment.ts";
 import { runImportCommand } from "./import_command.ts";
+import { missingPermissionMessage } from "./permissions.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
 import { WorkOSApiError } from "../workos/client.ts";
@@ -111,8 +112,9 @@ function report(error: unknown, console: Console): number {
  * ```
  */
 export function permissionMessage(error: Error): string {
-  const match = error.message.match(/Requires (\w+) access to "?([^",]+?)"?(?:,|$)/);
+  const match = error.message.match(/Requires (\w+) access(?: to "?([^",]+?)"?)?(?:,|$)/);
   if (!match) return `Missing permission: ${error.message}`;
   const [, kind, target] = match;
-  return `Missing permission: ${kind} access to "${target}": add --allow-${kind}=${target}`;
+  if (target === undefined) return missingPermissionMessage(`${kind} access`, `--allow-${kind}`);
+  return missingPermissionMessage(`${kind} access to "${target}"`, `--allow-${kind}=${target}`);
 }

@@ -418,7 +418,8 @@ export async function openErrorWriter(
     throw new TypeError(`Cannot append to "${path}": pass the input's columns to check its header`);
   }
   const file = await Deno.open(path, {
-    read: true,
+    // A new file is only written, so `--allow-write` on it is all it needs.
+    read: append,
     write: true,
     create: true,
     truncate: !append,
@@ -429,7 +430,8 @@ export async function openErrorWriter(
     // `mode` applies only to a new file; an existing one may be readable by others.
     if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
     const header = format === "csv" && columns !== undefined ? csvErrorHeader(columns) : undefined;
-    const size = (await file.stat()).size;
+    // A truncated file is empty; stat would need read access.
+    const size = append ? (await file.stat()).size : 0;
     const encoder = new TextEncoder();
     let headerWritten = false;
     if (size > 0 && append) {
