@@ -34,8 +34,11 @@ export async function main(
   args: readonly string[],
   console: Console = systemConsole,
 ): Promise<number> {
+  // Known before parsing, so that a flag mistake still answers in JSON.
+  let json = args.includes("--json");
   try {
     const parsed = parseCommandLine(args);
+    json = parsed.flags.json === true;
     if (parsed.flags.help) {
       console.log(HELP);
       return ExitCode.Success;
@@ -56,7 +59,18 @@ export async function main(
         throw new UsageError(`The "${parsed.command}" command is not available in this build`);
     }
   } catch (error) {
-    return report(error, console);
+    if (!json) return report(error, console);
+    // With --json stdout carries one object whatever happens, so CI can parse every outcome.
+    let message = "";
+    const code = report(error, {
+      ...console,
+      error: (line) => {
+        message ||= line.split("\n")[0].replace(/^Error: /, "");
+        console.error(line);
+      },
+    });
+    console.log(JSON.stringify({ status: "error", exitCode: code, error: message }));
+    return code;
   }
 }
 
