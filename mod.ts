@@ -3,16 +3,17 @@
  * into WorkOS User Management from your own code and tests.
  *
  * @example Import a CSV into a fake WorkOS
- * ```ts ignore
+ * ```ts
  * import { importUsers } from "@workos-importer/cli";
  * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const summary = await importUsers("examples/example-input.csv", {
- *   apiKey: fake.apiKey,
- *   apiUrl: fake.url,
- * });
- * console.log(summary.status); // "success"
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email,first_name\nada@example.com,Ada\n");
+ * const summary = await importUsers(path, { apiKey: fake.apiKey, apiUrl: fake.url });
+ * assert.equal(summary.status, "success");
+ * assert.equal(fake.state.findUserByEmail("ada@example.com")?.firstName, "Ada");
  * ```
  *
  * @module

@@ -6,7 +6,20 @@
  * @module
  */
 
-/** The input formats the importer reads. */
+/**
+ * The input formats the importer reads.
+ *
+ * @example Force NDJSON for a stream
+ * ```ts
+ * import { importUsers, type InputFormat } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const format: InputFormat = "ndjson";
+ * const stream = new Blob(['{"email":"ada@example.com"}\n']).stream();
+ * const summary = await importUsers(stream, { dryRun: true, format });
+ * assert.equal(summary.successes, 1);
+ * ```
+ */
 export type InputFormat = "csv" | "ndjson";
 
 /**
@@ -32,12 +45,42 @@ export interface SourceRecord {
   parseError?: string;
 }
 
-/** How a row names the organization its user should join. */
+/**
+ * How a row names the organization its user should join: by WorkOS id, or
+ * by your external id (with the name to create it under, if it is missing).
+ *
+ * @example Both forms
+ * ```ts
+ * import type { OrganizationRef } from "@workos-importer/cli";
+ *
+ * const byId: OrganizationRef = { kind: "id", id: "org_01H945H0YD4F97JN9MATX7BYAG" };
+ * const byExternalId: OrganizationRef = { kind: "external_id", externalId: "acme", name: "Acme" };
+ * console.log(byId.kind, byExternalId.kind);
+ * ```
+ */
 export type OrganizationRef =
   | { kind: "id"; id: string }
   | { kind: "external_id"; externalId: string; name?: string };
 
-/** A validated, normalized row ready to be written to WorkOS. */
+/**
+ * A validated, normalized row ready to be written to WorkOS.
+ *
+ * @example The row a CSV line becomes
+ * ```ts
+ * import type { UserRow } from "@workos-importer/cli";
+ *
+ * const row: UserRow = {
+ *   recordNumber: 1,
+ *   byteEnd: 42,
+ *   email: "Ada@Example.com",
+ *   emailKey: "ada@example.com",
+ *   firstName: "Ada",
+ *   organization: { kind: "external_id", externalId: "acme" },
+ *   original: { email: "Ada@Example.com", first_name: "Ada", org_external_id: "acme" },
+ * };
+ * console.log(row.emailKey);
+ * ```
+ */
 export interface UserRow {
   /** Same as {@linkcode SourceRecord.recordNumber}. */
   recordNumber: number;
@@ -76,7 +119,24 @@ export interface ValidationIssue {
   message: string;
 }
 
-/** The stage at which a row failed. */
+/**
+ * The stage at which a row failed.
+ *
+ * @example Count failures by stage
+ * ```ts
+ * import { type ErrorType, importUsers } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const counts: Partial<Record<ErrorType, number>> = {};
+ * await importUsers([{ email: "not-an-email" }], {
+ *   dryRun: true,
+ *   onRow: ({ error }) => {
+ *     if (error) counts[error.errorType] = (counts[error.errorType] ?? 0) + 1;
+ *   },
+ * });
+ * assert.deepEqual(counts, { validation: 1 });
+ * ```
+ */
 export type ErrorType =
   | "validation"
   | "user_create"
@@ -85,7 +145,24 @@ export type ErrorType =
   | "org_resolution"
   | "invitation";
 
-/** One failed row, as written to error files and journals. Never holds secrets. */
+/**
+ * One failed row, as written to error files and journals. Never holds secrets.
+ *
+ * @example The record of an invalid email
+ * ```ts
+ * import { type ErrorRecord, importUsers } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const errors: ErrorRecord[] = [];
+ * await importUsers([{ email: "not-an-email", password: "hunter2" }], {
+ *   dryRun: true,
+ *   onRow: ({ error }) => error && errors.push(error),
+ * });
+ * assert.equal(errors[0].recordNumber, 1);
+ * assert.match(errors[0].errorMessage, /"email" is not a valid address/);
+ * assert.equal(errors[0].rawRow?.password, undefined);
+ * ```
+ */
 export interface ErrorRecord {
   recordNumber: number;
   email: string;
@@ -100,10 +177,40 @@ export interface ErrorRecord {
   rawRow?: Record<string, string>;
 }
 
-/** Overall outcome of an import, following the earlier importer's rules. */
+/**
+ * Overall outcome of an import, following the earlier importer's rules:
+ * `success` when no row failed and at least one succeeded,
+ * `completed_with_errors` when both, `failed` otherwise.
+ *
+ * @example Gate a pipeline on it
+ * ```ts
+ * import { importUsers, type ImportStatus } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const { status } = await importUsers([{ email: "ada@example.com" }], { dryRun: true });
+ * const acceptable: ImportStatus[] = ["success"];
+ * assert.ok(acceptable.includes(status));
+ * ```
+ */
 export type ImportStatus = "success" | "completed_with_errors" | "failed";
 
-/** The numbers an import reports at the end. */
+/**
+ * The numbers an import reports at the end (the CLI's `--json` fields).
+ *
+ * @example Read the counts
+ * ```ts
+ * import { importUsers, type ImportSummary } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const summary: ImportSummary = await importUsers(
+ *   [{ email: "ada@example.com" }, { email: "bob@example.com" }],
+ *   { dryRun: true },
+ * );
+ * assert.equal(summary.totalRows, 2);
+ * assert.equal(summary.failures, 0);
+ * assert.equal(summary.dryRun, true);
+ * ```
+ */
 export interface ImportSummary {
   status: ImportStatus;
   /** Rows read from the input (valid and invalid). */

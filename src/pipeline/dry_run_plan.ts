@@ -10,7 +10,21 @@
 import type { OrganizationRef, UserRow } from "../types.ts";
 import type { OrganizationMode } from "./row_processor.ts";
 
-/** The plan a dry run prints. */
+/**
+ * The plan a dry run prints: what an import of the same rows would do.
+ *
+ * @example Plan a multi-organization file
+ * ```ts
+ * import { importUsers, type PlanReport } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const csv = "email,org_external_id\nada@example.com,acme\nada@example.com,beta\n";
+ * const { plan } = await importUsers(new Blob([csv]).stream(), { dryRun: true });
+ * const expected: Partial<PlanReport> = { distinctUsers: 1, membershipsPlanned: 2 };
+ * assert.equal(plan?.distinctUsers, expected.distinctUsers);
+ * assert.equal(plan?.membershipsPlanned, expected.membershipsPlanned);
+ * ```
+ */
 export interface PlanReport {
   validRows: number;
   invalidRows: number;

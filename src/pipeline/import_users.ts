@@ -28,7 +28,28 @@ import {
 } from "./row_processor.ts";
 import { emptyTally, type ImportTally, runImport, type Watermark } from "./run_import.ts";
 
-/** Where rows come from: a path (or `-` for stdin), a byte stream, or row objects. */
+/**
+ * Where rows come from: a path (or `-` for stdin), a byte stream of CSV or
+ * NDJSON, or row objects keyed by the CSV column names.
+ *
+ * @example Each kind of source
+ * ```ts
+ * import { importUsers, type ImportSource } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ * const sources: ImportSource[] = [
+ *   path,
+ *   new Blob(['{"email":"ada@example.com"}\n']).stream(),
+ *   [{ email: "ada@example.com", first_name: "Ada" }],
+ * ];
+ * for (const source of sources) {
+ *   const summary = await importUsers(source, { dryRun: true });
+ *   assert.equal(summary.successes, 1);
+ * }
+ * ```
+ */
 export type ImportSource =
   | string
   | ReadableStream<Uint8Array>
@@ -38,7 +59,24 @@ export type ImportSource =
 /** The CSV columns that put an import in multi-organization mode. */
 const ORGANIZATION_COLUMNS = ["org_id", "org_external_id"];
 
-/** Progress numbers handed to {@linkcode ImportUsersOptions.onProgress}. */
+/**
+ * Progress numbers handed to {@linkcode ImportUsersOptions.onProgress} after
+ * each batch of rows.
+ *
+ * @example Follow an import
+ * ```ts
+ * import { type ImportProgress, importUsers } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let last: ImportProgress | undefined;
+ * await importUsers([{ email: "ada@example.com" }, { email: "bob@example.com" }], {
+ *   dryRun: true,
+ *   onProgress: (progress) => last = progress,
+ * });
+ * assert.equal(last?.rowsDone, 2);
+ * assert.equal(last?.requests, 0);
+ * ```
+ */
 export interface ImportProgress {
   /** Rows finished in the whole job (earlier sessions included). */
   rowsDone: number;
@@ -80,7 +118,29 @@ export interface ImportJournal {
   ): Promise<void>;
 }
 
-/** Options for {@linkcode importUsers}. */
+/**
+ * Options for {@linkcode importUsers}; they mirror the CLI's flags.
+ *
+ * @example Single-organization mode against a fake WorkOS
+ * ```ts
+ * import { importUsers, type ImportUsersOptions } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const options: ImportUsersOptions = {
+ *   apiKey: fake.apiKey,
+ *   apiUrl: fake.url,
+ *   organizationExternalId: "acme",
+ *   createOrganizationIfMissing: true,
+ *   organizationName: "Acme Inc.",
+ *   concurrency: 4,
+ * };
+ * const summary = await importUsers([{ email: "ada@example.com" }], options);
+ * assert.equal(summary.membershipsCreated, 1);
+ * assert.equal(fake.state.findOrganizationByExternalId("acme")?.name, "Acme Inc.");
+ * ```
+ */
 export interface ImportUsersOptions {
   /** WorkOS secret key; required unless `dryRun`. */
   apiKey?: string;
@@ -128,7 +188,23 @@ export interface ImportUsersOptions {
   onStart?(info: ImportStartInfo): void;
 }
 
-/** What the import detected before the first row. */
+/**
+ * What the import detected before the first row, handed to
+ * {@linkcode ImportUsersOptions.onStart}.
+ *
+ * @example The mode follows the columns
+ * ```ts
+ * import { importUsers, type ImportStartInfo } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let info: ImportStartInfo | undefined;
+ * const csv = "email,org_external_id\nada@example.com,acme\n";
+ * await importUsers(new Blob([csv]).stream(), { dryRun: true, onStart: (i) => info = i });
+ * assert.equal(info?.format, "csv");
+ * assert.equal(info?.mode, "multi");
+ * assert.deepEqual(info?.columns, ["email", "org_external_id"]);
+ * ```
+ */
 export interface ImportStartInfo {
   format: InputFormat;
   columns: string[];
@@ -139,7 +215,25 @@ export interface ImportStartInfo {
   upsert: boolean;
 }
 
-/** What {@linkcode importUsers} returns. */
+/**
+ * What {@linkcode importUsers} returns: the summary, and for a dry run the
+ * plan.
+ *
+ * @example A dry run's plan
+ * ```ts
+ * import { importUsers, type ImportResult } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const result: ImportResult = await importUsers(
+ *   [{ email: "ada@example.com" }, { email: "ADA@example.com" }, { email: "not-an-email" }],
+ *   { dryRun: true },
+ * );
+ * assert.equal(result.status, "completed_with_errors");
+ * assert.equal(result.plan?.distinctUsers, 1);
+ * assert.equal(result.plan?.invalidRows, 1);
+ * assert.equal(result.interrupted, false);
+ * ```
+ */
 export interface ImportResult extends ImportSummary {
   /** The plan of a dry run. */
   plan?: PlanReport;
@@ -152,16 +246,43 @@ export interface ImportResult extends ImportSummary {
 }
 
 /**
- * Imports users into WorkOS.
+ * Imports users into WorkOS: creates each person once (rows with one email,
+ * any case, are one person), adopts users that already exist, and ensures
+ * the memberships the rows or options ask for. Row problems end up in the
+ * summary and in {@linkcode ImportUsersOptions.onRow} outcomes, never as
+ * exceptions.
  *
  * @param source A path (`-` for stdin), a byte stream, or row objects with the CSV column names.
  * @param options Key, organization mode, limits, callbacks.
  * @returns The summary of the run.
+ * @throws {TypeError} When the options contradict each other or the key is missing.
  *
- * @example Usage
- * ```ts ignore
- * const summary = await importUsers("users.csv", { apiKey: "sk_test_123", dryRun: true });
- * console.log(summary.status);
+ * @example Import a CSV into a fake WorkOS
+ * ```ts
+ * import { importUsers } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const csv = "email,first_name,org_external_id,org_name\n" +
+ *   "ada@example.com,Ada,acme,Acme Inc.\n" +
+ *   "grace@example.com,Grace,acme,Acme Inc.\n";
+ * const summary = await importUsers(new Blob([csv]).stream(), {
+ *   apiKey: fake.apiKey,
+ *   apiUrl: fake.url,
+ * });
+ * assert.equal(summary.status, "success");
+ * assert.equal(fake.state.userCount(), 2);
+ * assert.equal(fake.state.membershipCount(), 2);
+ * ```
+ *
+ * @example Check a file without calling any API
+ * ```ts
+ * import { importUsers } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const summary = await importUsers([{ email: "ada@example.com" }], { dryRun: true });
+ * assert.equal(summary.plan?.validRows, 1);
  * ```
  */
 export async function importUsers(

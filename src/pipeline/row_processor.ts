@@ -29,10 +29,52 @@ export type OrganizationMode =
   | { kind: "single"; organization: OrganizationRef }
   | { kind: "multi" };
 
-/** What to do with a user whose email already exists in WorkOS. */
+/**
+ * What to do with a user whose email already exists in WorkOS: adopt it as
+ * is (`skip`, the default), `update` its names, verification, external id
+ * and metadata from the row, or fail the row (`error`).
+ *
+ * @example Update existing users
+ * ```ts
+ * import { importUsers, type OnExisting } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * // Made before this import started: a user the import did not create.
+ * fake.state.addUser({ email: "ada@example.com", firstName: "A.", createdAt: "2024-01-01" });
+ * const onExisting: OnExisting = "update";
+ * const summary = await importUsers([{ email: "ada@example.com", first_name: "Ada" }], {
+ *   apiKey: fake.apiKey,
+ *   apiUrl: fake.url,
+ *   onExisting,
+ * });
+ * assert.equal(summary.usersUpdated, 1);
+ * assert.equal(fake.state.findUserByEmail("ada@example.com")?.firstName, "Ada");
+ * ```
+ */
 export type OnExisting = "skip" | "update" | "error";
 
-/** How a row's user came about. */
+/**
+ * How a row's user came about.
+ *
+ * @example The second row of one person is a repeat
+ * ```ts
+ * import { importUsers, type UserOutcome } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const users: Array<UserOutcome | undefined> = [];
+ * await importUsers([{ email: "ada@example.com" }, { email: "ADA@example.com" }], {
+ *   apiKey: fake.apiKey,
+ *   apiUrl: fake.url,
+ *   concurrency: 1,
+ *   onRow: (outcome) => users[outcome.recordNumber - 1] = outcome.user,
+ * });
+ * assert.deepEqual(users, ["created", "repeat"]);
+ * ```
+ */
 export type UserOutcome =
   /** This row created the user. */
   | "created"
@@ -43,7 +85,25 @@ export type UserOutcome =
   /** An earlier row of this import already handled this person. */
   | "repeat";
 
-/** The result of one row. */
+/**
+ * The result of one row, handed to {@linkcode ImportUsersOptions.onRow}:
+ * the user and membership it ended with, or the error that stopped it.
+ *
+ * @example Collect failed rows
+ * ```ts
+ * import { importUsers, type RowOutcome } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const failed: RowOutcome[] = [];
+ * await importUsers([{ email: "ada@example.com" }, { email: "not-an-email" }], {
+ *   dryRun: true,
+ *   onRow: (outcome) => outcome.error && failed.push(outcome),
+ * });
+ * assert.equal(failed.length, 1);
+ * assert.equal(failed[0].recordNumber, 2);
+ * assert.equal(failed[0].error?.errorType, "validation");
+ * ```
+ */
 export interface RowOutcome {
   recordNumber: number;
   byteEnd: number;
