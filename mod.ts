@@ -29,6 +29,31 @@ export {
 } from "./src/pipeline/import_users.ts";
 export type { OnExisting, RowOutcome, UserOutcome } from "./src/pipeline/row_processor.ts";
 export type { PlanReport } from "./src/pipeline/dry_run_plan.ts";
+export {
+  validateFile,
+  type ValidateFileOptions,
+  type ValidationReport,
+  type ValidationReportError,
+  type ValidationReportWarning,
+} from "./src/validation/validate_file.ts";
+export {
+  type OrganizationPrediction,
+  type OrganizationStatus,
+  planTenant,
+  type RowPrediction,
+  type TenantPlan,
+  type TenantPlanOptions,
+  type UserPrediction,
+} from "./src/pipeline/tenant_plan.ts";
+export {
+  undoAuditLog,
+  type UndoOptions,
+  type UndoStep,
+  type UndoStepKind,
+  type UndoStepResult,
+  type UndoSummary,
+} from "./src/undo/undo_job.ts";
+export type { AuditAction, AuditEntry, AuditUserValues } from "./src/report/audit_log.ts";
 export type {
   ErrorRecord,
   ErrorType,

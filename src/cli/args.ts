@@ -44,6 +44,8 @@ const FLAGS = {
   "invite": { type: "boolean" },
   "invite-expires-days": { type: "string" },
   "invite-rate": { type: "string" },
+  "audit-out": { type: "string" },
+  "audit-file": { type: "string" },
   "help": { type: "boolean", short: "h" },
   "version": { type: "boolean", short: "V" },
 } as const;
@@ -181,6 +183,7 @@ Usage:
   workos-importer status <job-id> [--json]          show one job
   workos-importer clean <job-id>                    delete a job's checkpoint
   workos-importer undo <job-id> [--dry-run]         take a job back from its audit log
+  workos-importer undo --audit-file <path>          take back a run recorded with --audit-out
 
 Input:
   --csv <path|->              CSV file, or - for standard input
@@ -219,6 +222,7 @@ Checkpoints:
 
 Output:
   --errors-out <path>         failed rows: .csv, .json or .jsonl
+  --audit-out <path>          append every write to this audit log (a job keeps its own)
   --quiet                     no per-row lines
   --json                      the summary as one JSON object on stdout
   -h, --help                  this text

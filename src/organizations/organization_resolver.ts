@@ -137,6 +137,11 @@ export class OrganizationResolver {
     if (found) return found.id;
     const name = ref.name;
     if (!name) {
+      // Another row of the same organization may be creating it right now
+      // (it shared this lookup): its answer is this row's too, so that rows
+      // succeed or fail alike whatever the concurrency.
+      const settled = await this.#cache.update(key, (current) => Promise.resolve(current ?? null));
+      if (settled) return settled.id;
       throw new OrganizationResolutionError(
         `Organization not found: "${ref.externalId}": add an "org_name" to create it, or create it in WorkOS first`,
         { httpStatus: 404 },

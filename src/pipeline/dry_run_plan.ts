@@ -44,8 +44,17 @@ export interface PlanReport {
  * A 53-bit string hash (cyrb53). A million people collide with a chance of
  * about 1 in 20,000, which a dry-run estimate can bear; storing numbers
  * instead of emails keeps a 1M-row plan in a few tens of MiB.
+ *
+ * @param text The text to hash.
+ * @returns A whole number below 2^53.
+ *
+ * @example Usage
+ * ```ts
+ * import { hash53 } from "./dry_run_plan.ts";
+ * console.log(hash53("ada@example.com") === hash53("ada@example.com")); // true
+ * ```
  */
-function hash53(text: string): number {
+export function hash53(text: string): number {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {

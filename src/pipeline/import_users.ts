@@ -16,7 +16,11 @@ import {
 } from "../organizations/organization_resolver.ts";
 import { openErrorWriter } from "../report/error_writer.ts";
 import { importStatus } from "../report/summary.ts";
-import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+import { currentTrace, DEFAULT_API_URL, traceRequests, WorkOSClient } from "../workos/client.ts";
+import { type AuditEntry, type AuditLog, openAuditLog } from "../report/audit_log.ts";
+import type { WorkOSOrganization } from "../workos/organizations.ts";
+import { auditEntriesOf, organizationAuditEntry } from "./audit_entries.ts";
+import { InvitationProcessor } from "./invitation_processor.ts";
 import type { WorkOSUser } from "../workos/users.ts";
 import type { PlanReport } from "./dry_run_plan.ts";
 import {
@@ -24,9 +28,16 @@ import {
   type OrganizationMode,
   type RowOutcome,
   RowProcessor,
+  RowTrace,
   type UserOutcome,
 } from "./row_processor.ts";
-import { emptyTally, type ImportTally, runImport, type Watermark } from "./run_import.ts";
+import {
+  emptyTally,
+  type ImportTally,
+  type RowRunner,
+  runImport,
+  type Watermark,
+} from "./run_import.ts";
 
 /**
  * Where rows come from: a path (or `-` for stdin), a byte stream of CSV or
@@ -178,6 +189,19 @@ export interface ImportUsersOptions {
   abort?: AbortSignal;
   /** A checkpoint journal to resume from and commit to. */
   journal?: ImportJournal;
+  /**
+   * Where every write is recorded (`undo` reads it): a path, opened for
+   * appending and closed at the end, or an open log the caller closes.
+   * Entries reach the log before the journal commits the rows that caused
+   * them.
+   */
+  auditLog?: string | AuditLog;
+  /** Send WorkOS invitations instead of creating users. */
+  invite?: boolean;
+  /** Days until an invitation expires (7). */
+  inviteExpiresDays?: number;
+  /** Invitations sent per second at most (10). */
+  inviteRate?: number;
   /** Called once per finished row, in completion order. */
   onRow?(outcome: RowOutcome): void;
   /** Called for each warning (file-level and row-level). */
@@ -323,10 +347,27 @@ export async function importUsers(
   const onExisting = options.onExisting ?? (input.upsert ? "update" : "skip");
 
   const tally = journal ? { ...journal.tallyAtStart } : emptyTally();
+  // A path is opened with the error file, once the import is sure to start;
+  // an organization created before that (single-org mode) waits in memory.
+  let auditLog = typeof options.auditLog === "string" ? undefined : options.auditLog;
+  const organizationEntriesBefore: AuditEntry[] = [];
+  // Organizations are created mid-row, outside the outcome batches: their
+  // entries are queued at once and flushed before the next journal commit.
+  const onOrganizationCreated = options.auditLog !== undefined && !options.dryRun
+    ? (organization: WorkOSOrganization) => {
+      const trace = currentTrace();
+      const entry = organizationAuditEntry(organization, {
+        row: trace instanceof RowTrace ? trace.recordNumber : undefined,
+        requestId: trace?.lastRequestId,
+      });
+      if (!auditLog) organizationEntriesBefore.push(entry);
+      else auditLog.write([entry]).catch(() => {/* reported by the next flush */});
+    }
+    : undefined;
 
   let client: WorkOSClient | undefined;
   let resolver: OrganizationResolver;
-  let processor: RowProcessor | undefined;
+  let processor: RowRunner | undefined;
   let singleOrganizationId: string | undefined;
   let organizationsCreatedBefore = 0;
   if (!options.dryRun) {
@@ -342,16 +383,30 @@ export async function importUsers(
       signal: options.abort,
     });
   }
-  resolver = new OrganizationResolver(client);
+  resolver = new OrganizationResolver(client, { onCreated: onOrganizationCreated });
   if (journal) resolver.restore(journal.organizationCache);
   if (client) {
     if (mode.kind === "single") {
-      singleOrganizationId = await resolveSingleOrganization(resolver, mode.organization);
+      const single = mode.organization;
+      const first = resolver;
+      singleOrganizationId = await traceRequests(
+        {},
+        () => resolveSingleOrganization(first, single),
+      );
       mode = { kind: "single", organization: { kind: "id", id: singleOrganizationId } };
       // Rows now resolve through the id: a fresh resolver keeps the stats about rows.
       organizationsCreatedBefore = resolver.created;
-      resolver = new OrganizationResolver(client);
+      resolver = new OrganizationResolver(client, { onCreated: onOrganizationCreated });
     }
+  }
+  if (client && options.invite) {
+    processor = new InvitationProcessor(client, resolver, {
+      mode,
+      expiresInDays: options.inviteExpiresDays,
+      invitesPerSecond: options.inviteRate,
+      signal: options.abort,
+    });
+  } else if (client) {
     processor = new RowProcessor(client, resolver, {
       mode,
       requireMembership: options.requireMembership,
@@ -378,8 +433,13 @@ export async function importUsers(
   const errorWriter = options.errorsOut
     ? await openErrorWriter(options.errorsOut, { columns: input.columns })
     : undefined;
+  const ownAuditLog = typeof options.auditLog === "string" && !options.dryRun;
   let result;
   try {
+    if (ownAuditLog) {
+      auditLog = await openAuditLog(options.auditLog as string);
+      await auditLog.write(organizationEntriesBefore);
+    }
     result = await runImport(input.records, {
       concurrency: options.concurrency,
       dryRun: options.dryRun,
@@ -392,6 +452,10 @@ export async function importUsers(
         if (options.onRow) { for (const outcome of outcomes) options.onRow(outcome); }
         const errors = outcomes.flatMap((outcome) => outcome.error ? [outcome.error] : []);
         if (errorWriter && errors.length > 0) await errorWriter.write(errors);
+        if (auditLog) {
+          const timestamp = new Date().toISOString();
+          await auditLog.write(outcomes.flatMap((outcome) => auditEntriesOf(outcome, timestamp)));
+        }
         await journal?.commit(outcomes, watermark, {
           organizationCache: resolver.entries(),
           organizationsCreated: createdAtStart + resolver.created,
@@ -412,8 +476,10 @@ export async function importUsers(
         }
       },
     });
+    await auditLog?.flush();
   } finally {
     await errorWriter?.close();
+    if (ownAuditLog) await auditLog?.close();
   }
 
   const session = result.tally;
@@ -423,7 +489,6 @@ export async function importUsers(
     status: importStatus(tally.successes, tally.failures),
     ...tally,
     organizationsCreated: createdAtStart + resolver.created,
-    invitationsSent: 0,
     cacheHits: cache.hits,
     cacheMisses: cache.misses,
     retries: client?.stats.retries ?? 0,

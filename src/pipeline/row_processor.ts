@@ -12,7 +12,12 @@ import {
   OrganizationResolutionError,
   type OrganizationResolver,
 } from "../organizations/organization_resolver.ts";
-import { WorkOSApiError, type WorkOSClient } from "../workos/client.ts";
+import {
+  type RequestTrace,
+  traceRequests,
+  WorkOSApiError,
+  type WorkOSClient,
+} from "../workos/client.ts";
 import { ensureMembership } from "../workos/memberships.ts";
 import {
   deleteUser,
@@ -115,10 +120,52 @@ export interface RowOutcome {
   membership?: { id: string; organizationId: string; created: boolean };
   /** Set when the row failed. */
   error?: ErrorRecord;
-  /** Values a `--on-existing update` replaced, for the audit log. */
+  /** Values a `--on-existing update` replaced, for the audit log (`null`: was empty). */
   previous?: UserChanges;
+  /** Values a `--on-existing update` set, for the audit log. */
+  changes?: UserChanges;
   /** Set when `--require-membership` deleted the user this row created. */
   deletedUserId?: string;
+  /** Set when the row sent (or found pending) an invitation instead of creating a user. */
+  invitation?: { id: string; organizationId?: string; roleSlug?: string; created: boolean };
+  /** `X-Request-ID`s of the writes this row made, for the audit log. */
+  requestIds?: { user?: string; membership?: string; deletion?: string; invitation?: string };
+}
+
+/**
+ * The request trace of one row: which input row a request was made for, so
+ * that writes made on a row's behalf (an organization it caused to be
+ * created) can be attributed to it.
+ *
+ * @example Usage
+ * ```ts
+ * import { RowTrace } from "./row_processor.ts";
+ * const trace = new RowTrace(12);
+ * console.log(trace.recordNumber, trace.lastRequestId); // 12 undefined
+ * ```
+ */
+export class RowTrace implements RequestTrace {
+  /** The input row. */
+  readonly recordNumber: number;
+  /** `X-Request-ID` of the last successful request made for the row. */
+  lastRequestId?: string;
+
+  /**
+   * @param recordNumber The input row.
+   */
+  constructor(recordNumber: number) {
+    this.recordNumber = recordNumber;
+  }
+}
+
+/** A user update that WorkOS refused: the row fails as `user_update`. */
+class UserUpdateError extends Error {
+  override name = "UserUpdateError";
+  override readonly cause: unknown;
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.cause = cause;
+  }
 }
 
 /** Options for {@linkcode RowProcessor}. */
@@ -204,7 +251,11 @@ export class RowProcessor {
     let organizationId: string | undefined;
     if (reference) {
       try {
-        organizationId = await this.#resolver.resolve(reference);
+        // Traced, so that an organization this row creates is audited with its row.
+        organizationId = await traceRequests(
+          new RowTrace(row.recordNumber),
+          () => this.#resolver.resolve(reference),
+        );
       } catch (error) {
         return this.#fail(outcome, row, "org_resolution", error);
       }
@@ -212,33 +263,51 @@ export class RowProcessor {
 
     let person: Person;
     let firstRowOfPerson = false;
+    const userTrace = new RowTrace(row.recordNumber);
     try {
-      person = await this.#people.get(row.emailKey, () => {
-        firstRowOfPerson = true;
-        return this.#establishUser(row, outcome);
-      });
+      person = await traceRequests(userTrace, () =>
+        this.#people.get(row.emailKey, () => {
+          firstRowOfPerson = true;
+          return this.#establishUser(row, outcome);
+        }));
     } catch (error) {
+      if (error instanceof UserUpdateError) {
+        return this.#fail(outcome, row, "user_update", error.cause);
+      }
       return this.#fail(outcome, row, "user_create", error);
     }
     outcome.userId = person.user.id;
     outcome.user = firstRowOfPerson ? person.outcome : "repeat";
+    if (firstRowOfPerson && (person.outcome === "created" || person.outcome === "updated")) {
+      outcome.requestIds = { user: userTrace.lastRequestId };
+    }
 
     if (organizationId === undefined) return outcome;
+    const membershipTrace = new RowTrace(row.recordNumber);
     try {
-      const { value, created } = await ensureMembership(this.#client, person.user.id, {
-        organizationId,
-        roleSlug: row.roleSlug,
-      });
+      const { value, created } = await traceRequests(
+        membershipTrace,
+        () =>
+          ensureMembership(this.#client, person.user.id, {
+            organizationId,
+            roleSlug: row.roleSlug,
+          }),
+      );
       outcome.membership = { id: value.id, organizationId, created };
+      if (created) {
+        outcome.requestIds = { ...outcome.requestIds, membership: membershipTrace.lastRequestId };
+      }
       return outcome;
     } catch (error) {
       if (this.#options.requireMembership && firstRowOfPerson && person.outcome === "created") {
+        const deletionTrace = new RowTrace(row.recordNumber);
         try {
-          await deleteUser(this.#client, person.user.id);
+          await traceRequests(deletionTrace, () => deleteUser(this.#client, person.user.id));
           this.#people.delete(row.emailKey);
           outcome.deletedUserId = person.user.id;
           outcome.user = undefined;
           outcome.userId = undefined;
+          outcome.requestIds = { ...outcome.requestIds, deletion: deletionTrace.lastRequestId };
         } catch {
           // The membership error is what the user must act on; a failed
           // cleanup leaves the user in place, as without the flag.
@@ -284,8 +353,14 @@ export class RowProcessor {
     if (policy === "skip") return { user, outcome: "existing" };
     const { changes, previous } = changesFor(user, row);
     if (Object.keys(changes).length === 0) return { user, outcome: "existing" };
-    const updated = await updateUser(this.#client, user.id, changes);
+    let updated: WorkOSUser;
+    try {
+      updated = await updateUser(this.#client, user.id, changes);
+    } catch (error) {
+      throw new UserUpdateError(error);
+    }
     outcome.previous = previous;
+    outcome.changes = changes;
     return { user: updated, outcome: "updated" };
   }
 
@@ -295,7 +370,48 @@ export class RowProcessor {
   }
 }
 
-function changesFor(
+/**
+ * What `--on-existing update` would change on an existing user, and the
+ * values it would replace. Only fields the row gives are compared; an email
+ * is never changed (another email is another identity). Metadata is merged
+ * by WorkOS, so only the row's keys count, and `previous.metadata` holds the
+ * replaced keys' old values (`null` for keys the user did not have).
+ *
+ * @param user The user as WorkOS has it.
+ * @param row The row.
+ * @returns The changes (empty when nothing differs) and the previous values
+ *   (`null` for fields that were empty).
+ *
+ * @example Usage
+ * ```ts
+ * import { changesFor } from "./row_processor.ts";
+ * const { changes, previous } = changesFor(
+ *   {
+ *     id: "user_1",
+ *     email: "ada@example.com",
+ *     firstName: "Ada",
+ *     lastName: null,
+ *     emailVerified: false,
+ *     externalId: null,
+ *     metadata: { team: "a" },
+ *     createdAt: "2024-01-01T00:00:00.000Z",
+ *   },
+ *   {
+ *     recordNumber: 1,
+ *     byteEnd: 10,
+ *     email: "ada@example.com",
+ *     emailKey: "ada@example.com",
+ *     firstName: "Ada",
+ *     lastName: "Lovelace",
+ *     metadata: { team: "a", tier: "gold" },
+ *     original: {},
+ *   },
+ * );
+ * console.log(changes); // { lastName: "Lovelace", metadata: { tier: "gold" } }
+ * console.log(previous); // { lastName: null, metadata: { tier: null } }
+ * ```
+ */
+export function changesFor(
   user: WorkOSUser,
   row: UserRow,
 ): { changes: UserChanges; previous: UserChanges } {
@@ -303,13 +419,24 @@ function changesFor(
   const previous: UserChanges = {};
   for (const field of FIELDS_TO_UPDATE) {
     const next = row[field];
-    if (next === undefined || next === user[field]) continue;
+    const current = user[field] ?? null;
+    if (next === undefined || next === current) continue;
     (changes as Record<string, unknown>)[field] = next;
-    (previous as Record<string, unknown>)[field] = user[field] ?? undefined;
+    (previous as Record<string, unknown>)[field] = current;
   }
-  if (row.metadata && JSON.stringify(row.metadata) !== JSON.stringify(user.metadata ?? {})) {
-    changes.metadata = row.metadata;
-    previous.metadata = { ...(user.metadata ?? {}) };
+  if (row.metadata) {
+    const current: Record<string, string> = user.metadata ?? {};
+    const changed: Record<string, string> = {};
+    const replaced: Record<string, string | null> = {};
+    for (const [key, value] of Object.entries(row.metadata)) {
+      if (current[key] === value) continue;
+      changed[key] = value;
+      replaced[key] = Object.hasOwn(current, key) ? current[key] : null;
+    }
+    if (Object.keys(changed).length > 0) {
+      changes.metadata = changed;
+      previous.metadata = replaced;
+    }
   }
   return { changes, previous };
 }

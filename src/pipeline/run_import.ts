@@ -10,12 +10,7 @@
 import type { ErrorRecord, SourceRecord, UserRow } from "../types.ts";
 import { Semaphore } from "../limits/semaphore.ts";
 import { validateRecord } from "../validation/validate_record.ts";
-import {
-  type OrganizationMode,
-  type RowOutcome,
-  RowProcessor,
-  withoutSecrets,
-} from "./row_processor.ts";
+import { type OrganizationMode, type RowOutcome, withoutSecrets } from "./row_processor.ts";
 import { DryRunPlanner, type PlanReport } from "./dry_run_plan.ts";
 
 /** A record after validation: a row to import, or a row that failed. */
@@ -33,6 +28,8 @@ export interface ImportTally {
   usersUpdated: number;
   membershipsCreated: number;
   membershipsExisting: number;
+  /** Invitations this import sent (`--invite`). */
+  invitationsSent: number;
   /** Rows warned about (hash-over-password, ignored org_name, …). */
   warnings: number;
 }
@@ -58,6 +55,7 @@ export function emptyTally(): ImportTally {
     usersUpdated: 0,
     membershipsCreated: 0,
     membershipsExisting: 0,
+    invitationsSent: 0,
     warnings: 0,
   };
 }
@@ -88,6 +86,13 @@ export function tallyOutcome(tally: ImportTally, outcome: RowOutcome): void {
   if (outcome.user === "updated") tally.usersUpdated++;
   if (outcome.membership?.created) tally.membershipsCreated++;
   if (outcome.membership && !outcome.membership.created) tally.membershipsExisting++;
+  if (outcome.invitation?.created) tally.invitationsSent++;
+}
+
+/** Runs one valid row against WorkOS: a `RowProcessor`, or another mode's processor. */
+export interface RowRunner {
+  /** Runs the row to its end; row-level failures are in the outcome, never thrown. */
+  process(row: UserRow): Promise<RowOutcome>;
 }
 
 /** Options for {@linkcode runImport}. */
@@ -97,7 +102,7 @@ export interface RunImportOptions {
   /** Validate and plan only: no API call. */
   dryRun?: boolean;
   /** Processes valid rows; required unless `dryRun`. */
-  processor?: RowProcessor;
+  processor?: RowRunner;
   /** Used by the dry-run plan to tell organization modes apart. */
   mode?: OrganizationMode;
   /** When aborted, no new row is started; rows in flight finish. */
@@ -168,7 +173,7 @@ export async function runImport(
   const stop = options.stop;
   let interrupted = false;
 
-  function start(row: UserRow, processor: RowProcessor): Promise<void> {
+  function start(row: UserRow, processor: RowRunner): Promise<void> {
     const task = processor.process(row).then(
       (outcome) => sink.add(outcome),
       (error) => {
@@ -236,7 +241,7 @@ export async function runImport(
           interrupted = true;
           break;
         }
-        start(checked.row, options.processor as RowProcessor);
+        start(checked.row, options.processor as RowRunner);
       }
       if (interrupted) break;
     }

@@ -106,6 +106,52 @@ interface RequestRecord {
 const requestContext = new AsyncLocalStorage<RequestRecord>();
 
 /**
+ * Receives the request id of every request that succeeds inside
+ * {@linkcode traceRequests}, so that audit entries can name the request that
+ * made each write.
+ */
+export interface RequestTrace {
+  /** `X-Request-ID` of the last successful request, if the server sent one. */
+  lastRequestId?: string;
+}
+
+const traceContext = new AsyncLocalStorage<RequestTrace>();
+
+/**
+ * Runs `call` with `trace` collecting the request id of each request that
+ * succeeds inside it (through any number of awaits and retries).
+ *
+ * @param trace The object to record request ids on.
+ * @param call The work to trace.
+ * @returns What `call` returned.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const trace: RequestTrace = {};
+ * await traceRequests(trace, () => ensureUser(client, row));
+ * console.log(trace.lastRequestId);
+ * ```
+ */
+export function traceRequests<T>(trace: RequestTrace, call: () => Promise<T>): Promise<T> {
+  return traceContext.run(trace, call);
+}
+
+/**
+ * The trace of the innermost {@linkcode traceRequests} around the caller.
+ *
+ * @returns The trace, or `undefined` outside of one.
+ *
+ * @example Usage
+ * ```ts
+ * import { currentTrace } from "./client.ts";
+ * console.log(currentTrace()); // undefined
+ * ```
+ */
+export function currentTrace(): RequestTrace | undefined {
+  return traceContext.getStore();
+}
+
+/**
  * A WorkOS SDK instance wrapped with the importer's budget, retry and
  * request-id rules.
  *
@@ -165,7 +211,10 @@ export class WorkOSClient {
     this.stats.requests++;
     const record: RequestRecord = {};
     try {
-      return await requestContext.run(record, () => call(this.sdk));
+      const result = await requestContext.run(record, () => call(this.sdk));
+      const trace = traceContext.getStore();
+      if (trace && record.requestId !== undefined) trace.lastRequestId = record.requestId;
+      return result;
     } catch (error) {
       const failure = describeApiError(error);
       if (failure.status === 429) {

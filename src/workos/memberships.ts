@@ -48,6 +48,56 @@ export function ensureMembership(
 }
 
 /**
+ * Finds the active membership of a user in an organization, without writing.
+ *
+ * @param client The WorkOS client.
+ * @param userId The user.
+ * @param organizationId The organization.
+ * @returns The membership, or `undefined` when the user is not a member.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const membership = await findMembership(client, "user_1", "org_1");
+ * ```
+ */
+export async function findMembership(
+  client: WorkOSClient,
+  userId: string,
+  organizationId: string,
+): Promise<WorkOSMembership | undefined> {
+  const page = await client.read(
+    "read",
+    (sdk) => sdk.userManagement.listOrganizationMemberships({ userId, organizationId, limit: 1 }),
+  );
+  return page.data.find((membership) => membership.status !== "inactive");
+}
+
+/**
+ * Whether an organization has any active member, without writing.
+ *
+ * @param client The WorkOS client.
+ * @param organizationId The organization.
+ * @returns `true` when at least one membership is active.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (!(await hasMembers(client, "org_1"))) await deleteOrganization(client, "org_1");
+ * ```
+ */
+export async function hasMembers(client: WorkOSClient, organizationId: string): Promise<boolean> {
+  const page = await client.read(
+    "read",
+    (sdk) =>
+      sdk.userManagement.listOrganizationMemberships({
+        organizationId,
+        statuses: ["active", "pending"],
+        limit: 1,
+      }),
+  );
+  return page.data.length > 0;
+}
+
+/**
  * Deletes a membership; one already gone counts as deleted.
  *
  * @param client The WorkOS client.

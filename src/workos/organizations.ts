@@ -49,6 +49,27 @@ export function findOrganizationByExternalId(
 }
 
 /**
+ * Finds the organization with this id.
+ *
+ * @param client The WorkOS client.
+ * @param organizationId The WorkOS organization id.
+ * @returns The organization, or `undefined` when none has this id.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const organization = await findOrganizationById(client, "org_123");
+ * ```
+ */
+export function findOrganizationById(
+  client: WorkOSClient,
+  organizationId: string,
+): Promise<WorkOSOrganization | undefined> {
+  return getByExternalId(() =>
+    client.read("other", (sdk) => sdk.organizations.getOrganization(organizationId))
+  );
+}
+
+/**
  * Creates an organization with this external id, or adopts the one that has
  * it already (`created: false`).
  *

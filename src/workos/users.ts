@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CreateUserOptions, User } from "@workos-inc/node";
+import type { CreateUserOptions, UpdateUserOptions, User } from "@workos-inc/node";
 import type { UserRow } from "../types.ts";
 import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
 import { isDuplicateEmail } from "./errors.ts";
@@ -92,12 +92,16 @@ export function ensureUser(client: WorkOSClient, row: UserRow): Promise<Ensured<
   });
 }
 
-/** The profile fields `--on-existing update` may change. */
+/**
+ * The profile fields `--on-existing update` may change. `null` clears a
+ * field (undo restores a field that was empty before); a metadata key set to
+ * `null` is removed.
+ */
 export interface UserChanges {
-  firstName?: string;
-  lastName?: string;
+  firstName?: string | null;
+  lastName?: string | null;
   emailVerified?: boolean;
-  externalId?: string;
+  externalId?: string | null;
   metadata?: Record<string, string | null>;
 }
 
@@ -119,7 +123,10 @@ export function updateUser(
   userId: string,
   changes: UserChanges,
 ): Promise<WorkOSUser> {
-  return client.write("write", (sdk) => sdk.userManagement.updateUser({ userId, ...changes }));
+  // The SDK's types omit null, but it sends the fields as given and WorkOS
+  // clears a field set to null.
+  const options = { userId, ...changes } as UpdateUserOptions;
+  return client.write("write", (sdk) => sdk.userManagement.updateUser(options));
 }
 
 /**

@@ -1,0 +1,204 @@
+/**
+ * `workos-importer undo <job-id> [--dry-run]`: takes a job back from its
+ * audit log, printing each step, or with `--dry-run` what it would do.
+ * `--audit-file <path>` undoes a run recorded with `--audit-out` instead.
+ *
+ * @module
+ */
+
+import { type Flags, integerFlag, numberFlag } from "./args.ts";
+import { type Console, readSecretKey } from "./environment.ts";
+import { InterruptHandler } from "./interrupt.ts";
+import { ExitCode, UsageError } from "./usage_error.ts";
+import type { AuditEntry } from "../report/audit_log.ts";
+import { drawBox } from "../report/summary.ts";
+import { undoAuditLog, type UndoStep, type UndoSummary } from "../undo/undo_job.ts";
+
+/** Where jobs live unless `--checkpoint-dir` says otherwise. */
+const DEFAULT_CHECKPOINT_DIR = ".workos-checkpoints";
+
+/**
+ * The audit log `undo` reads: `--audit-file`, or the job's `audit.jsonl`.
+ *
+ * @param positionals The arguments after `undo`: the job id.
+ * @param flags The parsed flags.
+ * @returns The audit log's path and a name for messages.
+ * @throws {UsageError} When neither or both are given, or the job id is not a plain name.
+ *
+ * @example Usage
+ * ```ts
+ * import { undoTarget } from "./undo_command.ts";
+ * console.log(undoTarget(["nightly"], {}).path); // .workos-checkpoints/nightly/audit.jsonl
+ * ```
+ */
+export function undoTarget(
+  positionals: readonly string[],
+  flags: Flags,
+): { path: string; name: string } {
+  const auditFile = flags["audit-file"];
+  if (positionals.length > 1) {
+    throw new UsageError(`Unexpected argument "${positionals[1]}": give one job id`);
+  }
+  const jobId = positionals[0] ?? flags["job-id"];
+  if (auditFile !== undefined && jobId !== undefined) {
+    throw new UsageError("Cannot undo: give a job id or --audit-file, not both");
+  }
+  if (auditFile !== undefined) return { path: auditFile, name: `audit log "${auditFile}"` };
+  if (jobId === undefined) {
+    throw new UsageError(
+      'Cannot undo: no job given: run "workos-importer undo <job-id>" (or --audit-file <path>)',
+    );
+  }
+  if (jobId === "" || jobId === "." || jobId === ".." || /[\/\\]/.test(jobId)) {
+    throw new UsageError(`Cannot undo job "${jobId}": a job id is a name, not a path`);
+  }
+  const directory = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
+  return { path: `${directory}/${jobId}/audit.jsonl`, name: `job "${jobId}"` };
+}
+
+/**
+ * Runs `undo` from parsed flags.
+ *
+ * @param positionals The arguments after `undo`: the job id.
+ * @param flags The parsed flags.
+ * @param console Where lines go.
+ * @returns The exit code: 0 when every step succeeded, 1 when some failed, 130 when interrupted.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const code = await runUndoCommand(["nightly"], { "dry-run": true }, systemConsole);
+ * ```
+ */
+export async function runUndoCommand(
+  positionals: readonly string[],
+  flags: Flags,
+  console: Console,
+): Promise<number> {
+  const target = undoTarget(positionals, flags);
+  const dryRun = flags["dry-run"] ?? false;
+  const quiet = flags.quiet ?? false;
+  const json = flags.json ?? false;
+  const say = json ? console.error : console.log;
+  try {
+    await Deno.stat(target.path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new UsageError(
+      `Cannot undo ${target.name}: no audit log at "${target.path}": check the job id and --checkpoint-dir`,
+    );
+  }
+  let apiKey: string | undefined;
+  if (!dryRun) {
+    apiKey = readSecretKey();
+    if (!apiKey) {
+      throw new UsageError(
+        "WORKOS_SECRET_KEY is missing: set it in the environment or in a .env file, or use --dry-run",
+      );
+    }
+  }
+  const apiUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL");
+  const interrupt = new InterruptHandler(console);
+  let summary: UndoSummary;
+  try {
+    if (dryRun) say(`Dry run: listing what undo of ${target.name} would do; nothing is changed`);
+    summary = await undoAuditLog(target.path, {
+      apiKey,
+      apiUrl,
+      dryRun,
+      concurrency: integerFlag(flags, "concurrency", { fallback: 10, min: 1, max: 1000 }),
+      rateLimit: numberFlag(flags, "rate-limit", 50),
+      maxRetries: integerFlag(flags, "max-retries", { fallback: 5, min: 0, max: 20 }),
+      requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
+      stop: interrupt.stop,
+      abort: interrupt.abort,
+      onStep: (step) => {
+        if (step.result === "failed") console.error(stepLine(step));
+        else if (!quiet && step.result !== "already_undone") say(stepLine(step));
+      },
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  say(summaryBox(summary, target.name));
+  if (json) console.log(JSON.stringify(summary));
+  if (summary.interrupted) {
+    say("Interrupted: run the same command again to continue");
+    return ExitCode.Interrupted;
+  }
+  if (summary.failures > 0) {
+    say("Some steps failed: run the same command again to retry them");
+    return ExitCode.Failure;
+  }
+  return ExitCode.Success;
+}
+
+function subject(entry: AuditEntry): string {
+  switch (entry.action) {
+    case "membership_created":
+      return `membership ${entry.id} (${entry.email ?? entry.userId ?? "?"} in ${
+        entry.organizationId ?? "?"
+      })`;
+    case "organization_created":
+      return `organization ${entry.id}${
+        entry.organizationExternalId ? ` (${entry.organizationExternalId})` : ""
+      }`;
+    case "invitation_sent":
+      return `invitation ${entry.id} (${entry.email ?? "?"})`;
+    default:
+      return `user ${entry.id}${entry.email ? ` (${entry.email})` : ""}`;
+  }
+}
+
+const VERBS: Record<UndoStep["kind"], [done: string, planned: string, failed: string]> = {
+  delete_membership: ["Deleted", "Would delete", "Could not delete"],
+  delete_user: ["Deleted", "Would delete", "Could not delete"],
+  restore_user: ["Restored", "Would restore", "Could not restore"],
+  delete_organization: ["Deleted", "Would delete", "Could not delete"],
+  nothing: ["Nothing to undo for", "Nothing to undo for", "Could not undo"],
+  keep_invitation: ["Kept", "Would keep", "Could not keep"],
+};
+
+function stepLine(step: UndoStep): string {
+  const [done, planned, failed] = VERBS[step.kind];
+  const detail = step.detail ? `: ${step.detail}` : "";
+  const what = subject(step.entry);
+  switch (step.result) {
+    case "failed":
+      return `✗ ${failed} ${what}${detail}`;
+    case "planned":
+      return `· ${planned} ${what}${detail}`;
+    case "kept":
+      return `• Kept ${what}${detail}`;
+    case "already_undone":
+      return `· Already undone: ${what}`;
+    default:
+      return `✓ ${done} ${what}${detail}`;
+  }
+}
+
+function summaryBox(summary: UndoSummary, name: string): string {
+  const number = (value: number) => value.toLocaleString("en-US");
+  const deleted = summary.dryRun ? "to delete" : "deleted";
+  const lines = [
+    summary.dryRun ? `UNDO of ${name} (dry run)` : `UNDO of ${name}`,
+    `Audit entries: ${number(summary.entries)}`,
+    `Memberships ${deleted}: ${number(summary.membershipsDeleted)}`,
+    `Users ${deleted}: ${number(summary.usersDeleted)}`,
+    `Users ${summary.dryRun ? "to restore" : "restored"}: ${number(summary.usersRestored)}`,
+    `Organizations ${deleted}: ${number(summary.organizationsDeleted)}`,
+  ];
+  if (summary.organizationsKept > 0) {
+    lines.push(`Organizations kept: ${number(summary.organizationsKept)}`);
+  }
+  if (summary.invitationsKept > 0) {
+    lines.push(`Invitations left pending: ${number(summary.invitationsKept)}`);
+  }
+  if (summary.alreadyUndone > 0) {
+    lines.push(`Already undone earlier: ${number(summary.alreadyUndone)}`);
+  }
+  if (summary.invalidLines > 0) {
+    lines.push(`Unreadable audit lines: ${number(summary.invalidLines)}`);
+  }
+  lines.push(`Failures: ${number(summary.failures)}`);
+  return drawBox(lines);
+}

@@ -1,0 +1,122 @@
+/**
+ * `workos-importer validate <file> [--report report.json]`: checks every row
+ * and writes nothing to WorkOS. Exits 0 only when the file can be imported
+ * as it is.
+ *
+ * @module
+ */
+
+import type { OrganizationRef } from "../types.ts";
+import type { Flags } from "./args.ts";
+import type { Console } from "./environment.ts";
+import { ExitCode, UsageError } from "./usage_error.ts";
+import { validateFile, type ValidationReport } from "../validation/validate_file.ts";
+
+function formatCount(value: number): string {
+  return value.toLocaleString("en-US");
+}
+
+/** Errors and warnings printed before pointing at the report for the rest. */
+const PRINTED_ISSUES = 20;
+
+/**
+ * Runs `validate` from parsed flags.
+ *
+ * @param positionals The arguments after `validate`: the file.
+ * @param flags The parsed flags.
+ * @param console Where lines go.
+ * @returns The exit code: 0 when the file can proceed, 1 when it cannot.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const code = await runValidateCommand(["users.csv"], { report: "report.json" }, systemConsole);
+ * ```
+ */
+export async function runValidateCommand(
+  positionals: readonly string[],
+  flags: Flags,
+  console: Console,
+): Promise<number> {
+  const given = [...positionals, flags.csv, flags.input].filter((path) => path !== undefined);
+  if (given.length === 0) {
+    throw new UsageError(
+      'Cannot validate: no file given: run "workos-importer validate <file> [--report report.json]"',
+    );
+  }
+  if (given.length > 1) {
+    throw new UsageError(
+      `Cannot validate: give one file, not ${given.map((path) => `"${path}"`).join(" and ")}`,
+    );
+  }
+  const path = given[0] as string;
+  const format = flags.format;
+  if (format !== undefined && format !== "csv" && format !== "ndjson") {
+    throw new UsageError(`Cannot use "--format": "${format}" is not csv or ndjson`);
+  }
+  if (flags["org-id"] !== undefined && flags["org-external-id"] !== undefined) {
+    throw new UsageError("Cannot use both --org-id and --org-external-id: give one");
+  }
+  const organization: OrganizationRef | undefined = flags["org-id"] !== undefined
+    ? { kind: "id", id: flags["org-id"] }
+    : flags["org-external-id"] !== undefined
+    ? { kind: "external_id", externalId: flags["org-external-id"] }
+    : undefined;
+  const json = flags.json ?? false;
+  const say = json ? console.error : console.log;
+
+  let report: ValidationReport;
+  try {
+    report = await validateFile(path, { format, organization });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Cannot validate: no file "${path}": check the path`);
+    }
+    throw error;
+  }
+  if (flags.report !== undefined) await writeReport(flags.report, report);
+  for (const line of reportLines(report, flags.report)) say(line);
+  if (json) console.log(JSON.stringify(report));
+  return report.can_proceed ? ExitCode.Success : ExitCode.Failure;
+}
+
+async function writeReport(path: string, report: ValidationReport): Promise<void> {
+  // The report lists emails: owner-only, like error files.
+  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n", { mode: 0o600 });
+}
+
+function reportLines(report: ValidationReport, reportPath: string | undefined): string[] {
+  const lines: string[] = [];
+  for (const error of report.errors.slice(0, PRINTED_ISSUES)) {
+    lines.push(`✗ Row ${error.row}${error.column ? ` (${error.column})` : ""}: ${error.error}`);
+  }
+  for (const warning of report.warnings.slice(0, PRINTED_ISSUES)) {
+    const where = warning.row === null ? "File" : `Row ${warning.row}`;
+    lines.push(`! ${where}${warning.column ? ` (${warning.column})` : ""}: ${warning.warning}`);
+  }
+  const hidden = Math.max(0, report.errors.length - PRINTED_ISSUES) +
+    Math.max(0, report.warnings.length - PRINTED_ISSUES) + report.errors_omitted +
+    report.warnings_omitted;
+  if (hidden > 0) {
+    lines.push(
+      reportPath
+        ? `… and ${formatCount(hidden)} more: see "${reportPath}"`
+        : `… and ${formatCount(hidden)} more: add --report report.json to see them all`,
+    );
+  }
+  lines.push(
+    `Validated "${report.file_name}": ${formatCount(report.total_rows)} rows, ` +
+      `${formatCount(report.valid_rows)} valid, ${formatCount(report.error_rows)} with errors, ` +
+      `${formatCount(report.duplicate_rows)} duplicates, ${
+        formatCount(report.warnings.length + report.warnings_omitted)
+      } warnings`,
+  );
+  lines.push(
+    report.can_proceed
+      ? "Can proceed: every row can be imported"
+      : report.valid_rows === 0 && report.error_rows === 0
+      ? "Cannot proceed: the file has no rows"
+      : "Cannot proceed: fix the rows with errors, then validate again",
+  );
+  if (reportPath) lines.push(`Report written to "${reportPath}"`);
+  return lines;
+}

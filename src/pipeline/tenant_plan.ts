@@ -1,0 +1,483 @@
+/**
+ * `--plan`: what an import would do to the live tenant, found by reading
+ * only. Every row is validated and looked up (its user by email, its
+ * organization by external id or id, and the membership when both exist),
+ * within the read budget; rows are then decided in input order with the
+ * import's own rules, so that the prediction for each row is what
+ * `importUsers` with concurrency 1 then does, and the counts are what any
+ * import then reports.
+ *
+ * Lookups run ahead of the decisions, `concurrency` rows at a time, and are
+ * coalesced: a person or an organization named on many rows is looked up
+ * once while it is remembered.
+ *
+ * @module
+ */
+
+import type { ErrorType, InputFormat, OrganizationRef, UserRow } from "../types.ts";
+import { type InputSource, openInput } from "../input/open_input.ts";
+import { RateBudget } from "../limits/rate_budget.ts";
+import { CoalescingCache } from "../organizations/organization_cache.ts";
+import { validateRecord } from "../validation/validate_record.ts";
+import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+import { findMembership } from "../workos/memberships.ts";
+import { findOrganizationByExternalId, findOrganizationById } from "../workos/organizations.ts";
+import { findUserByEmail, type WorkOSUser } from "../workos/users.ts";
+import { hash53 } from "./dry_run_plan.ts";
+import { changesFor, type OnExisting, type OrganizationMode } from "./row_processor.ts";
+
+/** What the import will do with a row's user. */
+export type UserPrediction =
+  /** The user will be created. */
+  | "create"
+  /** The user exists and will be adopted unchanged. */
+  | "exists"
+  /** The user exists and `--on-existing update` will change it. */
+  | "update"
+  /** The user exists and `--on-existing error` will fail the row. */
+  | "conflict"
+  /** An earlier row of the same person handles the user. */
+  | "repeat";
+
+/** What the tenant holds of an organization the file names. */
+export type OrganizationStatus =
+  /** It exists. */
+  | "exists"
+  /** It is missing and the import will create it (the row or the flags name it). */
+  | "create"
+  /** It is missing and nothing names it: its rows will fail. */
+  | "missing";
+
+/** The prediction for one row. */
+export interface RowPrediction {
+  /** The row's number, as in error files. */
+  row: number;
+  email: string;
+  user?: UserPrediction;
+  /** The existing user's id, when it exists. */
+  userId?: string;
+  /** Fields `--on-existing update` will change. */
+  changes?: string[];
+  /** The row's organization: its external id or id, and what the tenant holds. */
+  organization?: { ref: string; status: OrganizationStatus };
+  /** Whether the membership will be created or exists already. */
+  membership?: "create" | "exists";
+  /** Set when the row will fail: the stage, as in error files. */
+  errorType?: ErrorType;
+  /** Why the row will fail. */
+  error?: string;
+}
+
+/** The prediction for one organization the file names. */
+export interface OrganizationPrediction {
+  /** The external id or the id, as the file gives it. */
+  ref: string;
+  kind: "external_id" | "id";
+  status: OrganizationStatus;
+  /** The organization's id, when it exists. */
+  id?: string;
+}
+
+/** What {@linkcode planTenant} returns. */
+export interface TenantPlan {
+  totalRows: number;
+  /** Rows that fail validation. */
+  invalidRows: number;
+  /** Rows predicted to fail for any reason (validation included). */
+  failingRows: number;
+  usersToCreate: number;
+  usersExisting: number;
+  usersToUpdate: number;
+  /** Rows `--on-existing error` will fail. */
+  conflicts: number;
+  organizationsExisting: number;
+  organizationsToCreate: number;
+  organizationsMissing: number;
+  membershipsToCreate: number;
+  membershipsExisting: number;
+  /**
+   * The organizations the file names, up to `organizationLimit`; the counts
+   * above cover them all.
+   */
+  organizations: OrganizationPrediction[];
+  /** Read requests spent. */
+  requests: number;
+  /** `true` when the stop signal ended the plan early. */
+  interrupted: boolean;
+}
+
+/** Options for {@linkcode planTenant}. */
+export interface TenantPlanOptions {
+  /** WorkOS secret key. */
+  apiKey: string;
+  /** WorkOS API location (`https://api.workos.com`). */
+  apiUrl?: string;
+  /** Input format; by default from the file extension or first byte. */
+  format?: InputFormat;
+  /** Every user joins this organization (by WorkOS id). */
+  organizationId?: string;
+  /** Every user joins the organization with this external id. */
+  organizationExternalId?: string;
+  /** The import will create the `organizationExternalId` organization when missing. */
+  createOrganizationIfMissing?: boolean;
+  /** Name for the organization to create. */
+  organizationName?: string;
+  /** Existing users: adopt (`skip`), `update`, or fail the row (`error`). */
+  onExisting?: OnExisting;
+  /** Rows looked up at once (10). */
+  concurrency?: number;
+  /** User-management writes per second the budget is scaled from (50; reads get twice that). */
+  rateLimit?: number;
+  /** Retries of a transient failure (5). */
+  maxRetries?: number;
+  /** Request timeout in ms (30,000). */
+  requestTimeoutMs?: number;
+  /** Organizations listed in the result at most (10,000). */
+  organizationLimit?: number;
+  /** Stop reading rows when aborted. */
+  stop?: AbortSignal;
+  /** Abort requests in flight. */
+  abort?: AbortSignal;
+  /** Called with each row's prediction, in input order. */
+  onRow?(prediction: RowPrediction): void | Promise<void>;
+  /** Called for file-level warnings. */
+  onWarning?(message: string): void;
+}
+
+type Organization = { id: string } | null;
+
+interface PendingRow {
+  prediction: RowPrediction;
+  row?: UserRow;
+  user?: Promise<WorkOSUser | null>;
+  organization?: Promise<Organization>;
+  ref?: OrganizationRef;
+}
+
+function refKey(ref: OrganizationRef): string {
+  return ref.kind === "id" ? `id:${ref.id}` : `ext:${ref.externalId}`;
+}
+
+function refLabel(ref: OrganizationRef): string {
+  return ref.kind === "id" ? ref.id : ref.externalId;
+}
+
+/**
+ * Predicts, reading only, what an import of `source` would do to the tenant.
+ *
+ * @param source A path (`-` for stdin) or a byte stream.
+ * @param options Key, organization mode, policy and limits, as for an import.
+ * @returns The counts and the organizations; rows go to `onRow`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const plan = await planTenant("users.csv", { apiKey: "sk_test_123", onRow: console.log });
+ * console.log(plan.usersToCreate, plan.membershipsToCreate);
+ * ```
+ */
+export async function planTenant(
+  source: InputSource,
+  options: TenantPlanOptions,
+): Promise<TenantPlan> {
+  const concurrency = options.concurrency ?? 10;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError("Cannot plan: concurrency must be a whole number of at least 1");
+  }
+  if (options.organizationId !== undefined && options.organizationExternalId !== undefined) {
+    throw new TypeError(
+      "Cannot plan: --org-id and --org-external-id name two organizations: give one",
+    );
+  }
+  const input = await openInput(source, { format: options.format });
+  const warn = options.onWarning ?? (() => {});
+  const hasOrganizationColumns = input.columns.some((column) =>
+    column === "org_id" || column === "org_external_id"
+  );
+  let mode: OrganizationMode;
+  if (options.organizationId !== undefined) {
+    mode = { kind: "single", organization: { kind: "id", id: options.organizationId } };
+  } else if (options.organizationExternalId !== undefined) {
+    mode = {
+      kind: "single",
+      organization: {
+        kind: "external_id",
+        externalId: options.organizationExternalId,
+        name: options.createOrganizationIfMissing ? options.organizationName : undefined,
+      },
+    };
+  } else if (hasOrganizationColumns || input.format === "ndjson") {
+    mode = { kind: "multi" };
+  } else {
+    mode = { kind: "none" };
+  }
+  if (mode.kind === "single" && hasOrganizationColumns) {
+    warn("CSV contains org columns but CLI flags provided");
+  }
+  if (input.unknownColumns.length > 0) {
+    warn(`Ignoring unknown columns: ${input.unknownColumns.map((c) => `"${c}"`).join(", ")}`);
+  }
+  const onExisting = options.onExisting ?? (input.upsert ? "update" : "skip");
+  const client = new WorkOSClient({
+    apiKey: options.apiKey,
+    apiUrl: options.apiUrl ?? DEFAULT_API_URL,
+    budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50 }),
+    maxRetries: options.maxRetries,
+    requestTimeoutMs: options.requestTimeoutMs,
+    signal: options.abort,
+  });
+  const planner = new Planner(client, mode, onExisting, options.organizationLimit ?? 10_000);
+
+  const window: PendingRow[] = [];
+  const decideNext = async () => {
+    const prediction = await planner.decide(window.shift() as PendingRow);
+    await options.onRow?.(prediction);
+  };
+  const reader = input.records.getReader();
+  let interrupted = false;
+  try {
+    while (true) {
+      if (options.stop?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const { value: batch, done } = await reader.read();
+      if (done) break;
+      for (const record of batch) {
+        window.push(planner.start(record.recordNumber, validateRecord(record)));
+        // Lookups run ahead; decisions are made in input order.
+        if (window.length >= concurrency) await decideNext();
+      }
+    }
+    while (window.length > 0) await decideNext();
+  } finally {
+    if (interrupted) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+    // Lookups of rows never decided must not outlive the plan unobserved.
+    await Promise.allSettled(
+      window.flatMap((pending) => [pending.user, pending.organization]),
+    );
+  }
+  return { ...planner.totals(), requests: client.stats.requests, interrupted };
+}
+
+/** The import's rules, applied to looked-up facts in input order. */
+class Planner {
+  readonly #client: WorkOSClient;
+  readonly #mode: OrganizationMode;
+  readonly #onExisting: OnExisting;
+  readonly #organizationLimit: number;
+  readonly #users = new CoalescingCache<WorkOSUser | null>({ capacity: 100_000 });
+  readonly #organizations = new CoalescingCache<Organization>({ capacity: 10_000 });
+  readonly #memberships = new CoalescingCache<boolean>({ capacity: 100_000 });
+  /** People a decided row has handled (hashes of email keys). */
+  readonly #people = new Set<number>();
+  /** Person and organization pairs with a membership by the end of the import. */
+  readonly #pairs = new Set<number>();
+  /** Ids of the existing organizations the file names. */
+  readonly #existingIds = new Set<string>();
+  /** What each organization the file names turns out to be (by reference key). */
+  readonly #organizationStatus = new Map<string, OrganizationPrediction>();
+  #totals = {
+    totalRows: 0,
+    invalidRows: 0,
+    failingRows: 0,
+    usersToCreate: 0,
+    usersExisting: 0,
+    usersToUpdate: 0,
+    conflicts: 0,
+    membershipsToCreate: 0,
+    membershipsExisting: 0,
+  };
+  #organizationCounts = { exists: 0, create: 0, missing: 0 };
+
+  constructor(
+    client: WorkOSClient,
+    mode: OrganizationMode,
+    onExisting: OnExisting,
+    organizationLimit: number,
+  ) {
+    this.#client = client;
+    this.#mode = mode;
+    this.#onExisting = onExisting;
+    this.#organizationLimit = organizationLimit;
+  }
+
+  start(
+    recordNumber: number,
+    validation: ReturnType<typeof validateRecord>,
+  ): PendingRow {
+    if (!validation.ok) {
+      return {
+        prediction: {
+          row: recordNumber,
+          email: validation.email,
+          errorType: "validation",
+          error: validation.issues.map((issue) => issue.message).join("; "),
+        },
+      };
+    }
+    const row = validation.row;
+    const pending: PendingRow = { prediction: { row: recordNumber, email: row.email }, row };
+    const ref = this.#mode.kind === "single"
+      ? this.#mode.organization
+      : this.#mode.kind === "multi"
+      ? row.organization
+      : undefined;
+    if (ref) {
+      pending.ref = ref;
+      pending.organization = this.#organizations.get(
+        refKey(ref),
+        () => this.#findOrganization(ref),
+      );
+      pending.organization.catch(() => {});
+    }
+    pending.user = this.#users.get(
+      row.emailKey,
+      () => findUserByEmail(this.#client, row.email).then((user) => user ?? null),
+    );
+    pending.user.catch(() => {});
+    return pending;
+  }
+
+  async decide(pending: PendingRow): Promise<RowPrediction> {
+    const prediction = pending.prediction;
+    this.#totals.totalRows++;
+    const row = pending.row;
+    if (!row) {
+      this.#totals.invalidRows++;
+      this.#totals.failingRows++;
+      return prediction;
+    }
+    const ref = pending.ref;
+    let organizationId: string | undefined;
+    let organizationStatus: OrganizationStatus | undefined;
+    if (ref) {
+      const found = await (pending.organization as Promise<Organization>);
+      organizationStatus = this.#organizationOf(ref, found);
+      prediction.organization = { ref: refLabel(ref), status: organizationStatus };
+      organizationId = found?.id;
+      if (organizationStatus === "missing" && ref.kind === "external_id") {
+        // The import fails the row before it touches the user.
+        return this.#fail(
+          prediction,
+          "org_resolution",
+          `Organization not found: "${ref.externalId}": add an "org_name" to create it, or create it in WorkOS first`,
+        );
+      }
+    }
+
+    const personKey = hash53(row.emailKey);
+    const user = await (pending.user as Promise<WorkOSUser | null>);
+    if (user) prediction.userId = user.id;
+    if (this.#people.has(personKey)) {
+      prediction.user = "repeat";
+    } else if (!user) {
+      prediction.user = "create";
+      this.#people.add(personKey);
+      this.#totals.usersToCreate++;
+    } else if (this.#onExisting === "error") {
+      // A failed row does not settle the person: the next row tries again.
+      prediction.user = "conflict";
+      this.#totals.conflicts++;
+      return this.#fail(
+        prediction,
+        "user_create",
+        `User "${row.email}" already exists: use --on-existing skip or update to import it anyway`,
+      );
+    } else {
+      this.#people.add(personKey);
+      const changes = this.#onExisting === "update" ? changesFor(user, row).changes : {};
+      if (Object.keys(changes).length > 0) {
+        prediction.user = "update";
+        prediction.changes = Object.keys(changes);
+        this.#totals.usersToUpdate++;
+      } else {
+        prediction.user = "exists";
+        this.#totals.usersExisting++;
+      }
+    }
+
+    if (!ref) return prediction;
+    if (organizationStatus === "missing") {
+      return this.#fail(
+        prediction,
+        "membership_create",
+        `Organization not found: "${refLabel(ref)}": check the organization id`,
+      );
+    }
+    const pair = hash53(`${row.emailKey}\u0000${refKey(ref)}`);
+    let exists = this.#pairs.has(pair);
+    if (!exists && user && organizationId !== undefined) {
+      const userId = user.id;
+      const id = organizationId;
+      exists = await this.#memberships.get(
+        `${userId}\u0000${id}`,
+        () => findMembership(this.#client, userId, id).then((found) => found !== undefined),
+      );
+    }
+    this.#pairs.add(pair);
+    prediction.membership = exists ? "exists" : "create";
+    if (exists) this.#totals.membershipsExisting++;
+    else this.#totals.membershipsToCreate++;
+    return prediction;
+  }
+
+  totals(): Omit<TenantPlan, "requests" | "interrupted"> {
+    const organizations: OrganizationPrediction[] = [];
+    for (const organization of this.#organizationStatus.values()) {
+      if (organizations.length >= this.#organizationLimit) break;
+      organizations.push(organization);
+    }
+    return {
+      ...this.#totals,
+      organizationsExisting: this.#organizationCounts.exists,
+      organizationsToCreate: this.#organizationCounts.create,
+      organizationsMissing: this.#organizationCounts.missing,
+      organizations,
+    };
+  }
+
+  #fail(prediction: RowPrediction, type: ErrorType, message: string): RowPrediction {
+    prediction.errorType = type;
+    prediction.error = message;
+    this.#totals.failingRows++;
+    return prediction;
+  }
+
+  /** The organization's status once this row is reached, recording how it changes. */
+  #organizationOf(ref: OrganizationRef, found: Organization): OrganizationStatus {
+    const key = refKey(ref);
+    let known = this.#organizationStatus.get(key);
+    if (!known) {
+      known = {
+        ref: refLabel(ref),
+        kind: ref.kind,
+        status: found ? "exists" : "missing",
+        ...(found ? { id: found.id } : {}),
+      };
+      this.#organizationStatus.set(key, known);
+      // One organization named by id on some rows and by external id on
+      // others is still one organization.
+      if (!found) this.#organizationCounts.missing++;
+      else if (!this.#existingIds.has(found.id)) {
+        this.#existingIds.add(found.id);
+        this.#organizationCounts.exists++;
+      }
+    }
+    // The first row that names a missing organization creates it; rows
+    // before that fail, rows after find it.
+    if (known.status === "missing" && ref.kind === "external_id" && ref.name) {
+      this.#organizationCounts.missing--;
+      this.#organizationCounts.create++;
+      known.status = "create";
+    }
+    return known.status;
+  }
+
+  async #findOrganization(ref: OrganizationRef): Promise<Organization> {
+    const found = ref.kind === "id"
+      ? await findOrganizationById(this.#client, ref.id)
+      : await findOrganizationByExternalId(this.#client, ref.externalId);
+    return found ? { id: found.id } : null;
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The audit log of a job: one JSON line per write the job made to WorkOS
+ * (user created or updated, organization created, membership created,
+ * invitation sent, user deleted), appended as the job goes, in an
+ * owner-only file. `undo` reads it back, newest first, to take the job back.
+ *
+ * Entries never hold a password or a password hash: they are built field by
+ * field from a fixed list, whatever the caller passes.
+ *
+ * @example Write entries, then read them newest first
+ * ```ts
+ * import { openAuditLog, readAuditLogBackward } from "./audit_log.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const log = await openAuditLog(path);
+ * await log.write([
+ *   { timestamp: "2024-01-01T00:00:00.000Z", action: "user_created", id: "user_1", email: "a@b.co", row: 1 },
+ *   { timestamp: "2024-01-01T00:00:01.000Z", action: "membership_created", id: "om_1", userId: "user_1", organizationId: "org_1", row: 1 },
+ * ]);
+ * await log.close();
+ * const ids = [];
+ * for await (const entry of readAuditLogBackward(path)) ids.push(entry.id);
+ * deepEqual(ids, ["om_1", "user_1"]);
+ * ```
+ *
+ * @module
+ */
+
+/** The writes an audit log records. */
+export type AuditAction =
+  | "user_created"
+  | "user_updated"
+  | "organization_created"
+  | "membership_created"
+  | "invitation_sent"
+  | "user_deleted";
+
+const ACTIONS: ReadonlySet<string> = new Set([
+  "user_created",
+  "user_updated",
+  "organization_created",
+  "membership_created",
+  "invitation_sent",
+  "user_deleted",
+]);
+
+/** Profile values of a user, as an update found or left them (`null`: empty). */
+export interface AuditUserValues {
+  firstName?: string | null;
+  lastName?: string | null;
+  emailVerified?: boolean;
+  externalId?: string | null;
+  metadata?: Record<string, string | null>;
+}
+
+/** One write a job made. */
+export interface AuditEntry {
+  /** ISO 8601 time the write was recorded. */
+  timestamp: string;
+  action: AuditAction;
+  /** The WorkOS id of what was written (user, organization, membership or invitation). */
+  id: string;
+  /** The user's (or invitee's) email. */
+  email?: string;
+  /** The organization (of a membership or invitation; the organization itself when created). */
+  organizationId?: string;
+  /** The organization's external id, when known. */
+  organizationExternalId?: string;
+  /** The member, for `membership_created`. */
+  userId?: string;
+  /** The role, for memberships and invitations. */
+  roleSlug?: string;
+  /** The input row that caused the write. */
+  row?: number;
+  /** `X-Request-ID` of the request that made the write. */
+  requestId?: string;
+  /** For `user_updated`: the values before the update (`null`: the field was empty). */
+  previous?: AuditUserValues;
+  /** For `user_updated`: the values the update set. */
+  changes?: AuditUserValues;
+}
+
+const USER_VALUE_FIELDS = ["firstName", "lastName", "emailVerified", "externalId"] as const;
+
+function cleanValues(values: AuditUserValues | undefined): AuditUserValues | undefined {
+  if (values === undefined || values === null || typeof values !== "object") return undefined;
+  const clean: AuditUserValues = {};
+  for (const field of USER_VALUE_FIELDS) {
+    const value = values[field];
+    if (value === undefined) continue;
+    (clean as Record<string, unknown>)[field] = value;
+  }
+  if (values.metadata !== undefined && values.metadata !== null) {
+    const metadata: Record<string, string | null> = {};
+    for (const [key, value] of Object.entries(values.metadata)) {
+      if (typeof value === "string" || value === null) metadata[key] = value;
+    }
+    clean.metadata = metadata;
+  }
+  return clean;
+}
+
+/**
+ * An entry with only the known fields, in a fixed order: whatever else the
+ * caller's object holds (a password, a row) never reaches the file.
+ *
+ * @param entry The entry to write.
+ * @returns A plain object for `JSON.stringify`.
+ *
+ * @example Unknown fields are dropped
+ * ```ts
+ * import { auditRecord } from "./audit_log.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const entry = {
+ *   timestamp: "2024-01-01T00:00:00.000Z",
+ *   action: "user_created" as const,
+ *   id: "user_1",
+ *   password: "hunter2",
+ * };
+ * deepEqual(auditRecord(entry), {
+ *   timestamp: "2024-01-01T00:00:00.000Z",
+ *   action: "user_created",
+ *   id: "user_1",
+ * });
+ * ```
+ */
+export function auditRecord(entry: AuditEntry): Record<string, unknown> {
+  const record: Record<string, unknown> = {
+    timestamp: entry.timestamp,
+    action: entry.action,
+    id: entry.id,
+  };
+  if (entry.email !== undefined) record.email = entry.email;
+  if (entry.organizationId !== undefined) record.organizationId = entry.organizationId;
+  if (entry.organizationExternalId !== undefined) {
+    record.organizationExternalId = entry.organizationExternalId;
+  }
+  if (entry.userId !== undefined) record.userId = entry.userId;
+  if (entry.roleSlug !== undefined) record.roleSlug = entry.roleSlug;
+  if (entry.row !== undefined) record.row = entry.row;
+  if (entry.requestId !== undefined) record.requestId = entry.requestId;
+  const previous = cleanValues(entry.previous);
+  if (previous) record.previous = previous;
+  const changes = cleanValues(entry.changes);
+  if (changes) record.changes = changes;
+  return record;
+}
+
+/** Appends entries to an audit file. */
+export interface AuditLog {
+  /**
+   * Appends entries. Calls are written in call order even when they overlap;
+   * await the promise to know they are in the file.
+   */
+  write(entries: readonly AuditEntry[]): Promise<void>;
+  /** Waits until every entry written so far is in the file. */
+  flush(): Promise<void>;
+  /** Flushes and closes the file. Safe to call twice. */
+  close(): Promise<void>;
+  /** The file's path. */
+  readonly path: string;
+  /** Entries written through this log (not counting the file's earlier content). */
+  readonly count: number;
+  /** Same as {@linkcode AuditLog.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+}
+
+class FileAuditLog implements AuditLog {
+  readonly path: string;
+  readonly #file: Deno.FsFile;
+  readonly #encoder = new TextEncoder();
+  #count = 0;
+  #pending: Promise<void> = Promise.resolve();
+  #failure: unknown = undefined;
+  #closed = false;
+
+  constructor(path: string, file: Deno.FsFile) {
+    this.path = path;
+    this.#file = file;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  write(entries: readonly AuditEntry[]): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        new TypeError(`Cannot write to audit log "${this.path}": the file is closed`),
+      );
+    }
+    if (entries.length === 0) return this.flush();
+    // Serialized now, so that overlapping calls keep their order in the file.
+    let text = "";
+    for (const entry of entries) text += JSON.stringify(auditRecord(entry)) + "\n";
+    this.#count += entries.length;
+    const bytes = this.#encoder.encode(text);
+    const next = this.#pending.then(async () => {
+      // After a failed write the log is incomplete: fail every later write too.
+      if (this.#failure !== undefined) throw this.#failure;
+      try {
+        await writeAll(this.#file, bytes);
+      } catch (error) {
+        this.#failure = error;
+        throw error;
+      }
+    });
+    this.#pending = next.catch(() => {});
+    return next;
+  }
+
+  async flush(): Promise<void> {
+    await this.#pending;
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.flush();
+    } finally {
+      this.#file.close();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Opens an audit log for appending, creating it owner-only (0o600) when
+ * missing. An audit log is never truncated: a resumed job, or a second run
+ * with the same `--audit-out`, adds to it.
+ *
+ * @param path The file.
+ * @returns The open log; close it when done.
+ *
+ * @example Usage
+ * ```ts
+ * import { openAuditLog } from "./audit_log.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await using log = await openAuditLog(path);
+ * await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
+ * console.log(log.count); // 1
+ * ```
+ */
+export async function openAuditLog(path: string): Promise<AuditLog> {
+  const file = await Deno.open(path, { read: true, create: true, append: true, mode: 0o600 });
+  try {
+    // A torn last line (a crash mid-write) must not glue onto the next entry.
+    const size = (await file.stat()).size;
+    if (size > 0) {
+      const last = new Uint8Array(1);
+      await file.seek(size - 1, Deno.SeekMode.Start);
+      await file.read(last);
+      if (last[0] !== 0x0a) await writeAll(file, new Uint8Array([0x0a]));
+    }
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return new FileAuditLog(path, file);
+}
+
+/**
+ * Reads one line of an audit file.
+ *
+ * @param line The line, without its line break.
+ * @returns The entry, or `undefined` when the line is blank or not an entry.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseAuditLine } from "./audit_log.ts";
+ * const entry = parseAuditLine('{"timestamp":"2024-01-01T00:00:00Z","action":"user_created","id":"user_1"}');
+ * console.log(entry?.id); // user_1
+ * console.log(parseAuditLine("{torn")); // undefined
+ * ```
+ */
+export function parseAuditLine(line: string): AuditEntry | undefined {
+  if (line.trim() === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const entry = value as Record<string, unknown>;
+  if (typeof entry.action !== "string" || !ACTIONS.has(entry.action)) return undefined;
+  if (typeof entry.id !== "string" || typeof entry.timestamp !== "string") return undefined;
+  return entry as unknown as AuditEntry;
+}
+
+/** Options for {@linkcode readAuditLogBackward}. */
+export interface ReadAuditLogOptions {
+  /** Bytes read at a time (64 KiB). */
+  chunkSize?: number;
+  /** Called for each line that is not an entry (e.g. torn by a crash). */
+  onInvalidLine?(line: string): void;
+}
+
+/**
+ * Reads an audit file newest entry first, a chunk at a time from its end, so
+ * that memory stays flat however long the job was.
+ *
+ * @param path The audit file.
+ * @param options Chunk size and a callback for lines that are not entries.
+ * @returns The entries, newest first.
+ *
+ * @example Usage
+ * ```ts ignore
+ * for await (const entry of readAuditLogBackward(".workos-checkpoints/job-1/audit.jsonl")) {
+ *   console.log(entry.action, entry.id);
+ * }
+ * ```
+ */
+export async function* readAuditLogBackward(
+  path: string,
+  options: ReadAuditLogOptions = {},
+): AsyncGenerator<AuditEntry> {
+  const chunkSize = options.chunkSize ?? 65_536;
+  const decoder = new TextDecoder();
+  using file = await Deno.open(path, { read: true });
+  let position = (await file.stat()).size;
+  // Bytes of the line that begins before the chunk just read.
+  let carry = new Uint8Array(0);
+  const emit = (bytes: Uint8Array): AuditEntry | undefined => {
+    const line = decoder.decode(bytes);
+    const entry = parseAuditLine(line);
+    if (entry === undefined && line.trim() !== "") options.onInvalidLine?.(line);
+    return entry;
+  };
+  while (position > 0) {
+    const start = Math.max(0, position - chunkSize);
+    const chunk = new Uint8Array(position - start + carry.length);
+    await file.seek(start, Deno.SeekMode.Start);
+    let filled = 0;
+    while (filled < position - start) {
+      const read = await file.read(chunk.subarray(filled, position - start));
+      if (read === null) break;
+      filled += read;
+    }
+    chunk.set(carry, position - start);
+    position = start;
+    // Lines end at "\n" bytes, which never occur inside a UTF-8 character.
+    let end = chunk.length;
+    for (let i = chunk.length - 1; i >= 0; i--) {
+      if (chunk[i] !== 0x0a) continue;
+      if (end > i + 1) {
+        const entry = emit(chunk.subarray(i + 1, end));
+        if (entry) yield entry;
+      }
+      end = i;
+    }
+    carry = chunk.slice(0, end);
+  }
+  if (carry.length > 0) {
+    const entry = emit(carry);
+    if (entry) yield entry;
+  }
+}
