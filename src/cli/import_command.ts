@@ -19,6 +19,7 @@ import { ProgressWiring } from "./_progress_wiring.ts";
 import { countRecords } from "../input/file_facts.ts";
 import { type Console, envFileHint, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
+import { runPlanCommand } from "./plan_command.ts";
 import { checkPermissions, importNeedsOf, importPermissions } from "./permissions.ts";
 
 /** The input path the flags name, with the deprecated alias warned about once. */
@@ -84,6 +85,10 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
     maxRetries: integerFlag(flags, "max-retries", { fallback: 5, min: 0, max: 20 }),
     requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
     errorsOut: flags["errors-out"],
+    auditLog: flags["audit-out"],
+    invite: flags.invite,
+    inviteExpiresDays: integerFlag(flags, "invite-expires-days", { fallback: 7, min: 1, max: 30 }),
+    inviteRate: numberFlag(flags, "invite-rate", 10),
   };
 }
 
@@ -103,6 +108,7 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
   }
   const options = importOptionsOf(flags);
   checkPermissions(importPermissions(importNeedsOf(path, flags, options.apiUrl)));
+  if (flags.plan) return await runPlanCommand(path, options, flags, console);
   if (options.errorsOut) {
     const warning = errorFileFormatWarning(options.errorsOut);
     if (warning) console.warn(`Warning: ${warning}`);
@@ -221,6 +227,9 @@ function extraLines(
   errorsOut: string | undefined,
 ): Array<[string, string]> {
   const lines: Array<[string, string]> = [];
+  if (summary.invitationsSent > 0) {
+    lines.push(["Invitations sent", String(summary.invitationsSent)]);
+  }
   if (summary.retries > 0) lines.push(["Retries", String(summary.retries)]);
   if (summary.rateLimited > 0) lines.push(["Rate limited (429)", String(summary.rateLimited)]);
   if (errorsOut && summary.errorsWritten > 0) lines.push(["Error file", errorsOut]);

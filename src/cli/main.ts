@@ -9,6 +9,8 @@
 import { HELP, parseCommandLine } from "./args.ts";
 import { type Console, isPermissionError, systemConsole } from "./environment.ts";
 import { runImportCommand } from "./import_command.ts";
+import { runUndoCommand } from "./undo_command.ts";
+import { runValidateCommand } from "./validate_command.ts";
 import { missingPermissionMessage } from "./permissions.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
@@ -55,6 +57,10 @@ export async function main(
           );
         }
         return await runImportCommand(parsed.flags, console);
+      case "validate":
+        return await runValidateCommand(parsed.positionals, parsed.flags, console);
+      case "undo":
+        return await runUndoCommand(parsed.positionals, parsed.flags, console);
       default:
         throw new UsageError(`The "${parsed.command}" command is not available in this build`);
     }

@@ -101,6 +101,8 @@ export interface EnsureSteps<T> {
 
 interface RequestRecord {
   requestId?: string;
+  /** The body of a 4xx answer, kept for the server's own error messages. */
+  errorBody?: string;
 }
 
 const requestContext = new AsyncLocalStorage<RequestRecord>();
@@ -216,7 +218,7 @@ export class WorkOSClient {
       if (trace && record.requestId !== undefined) trace.lastRequestId = record.requestId;
       return result;
     } catch (error) {
-      const failure = describeApiError(error);
+      const failure = describeApiError(withServerDetails(error, record.errorBody));
       if (failure.status === 429) {
         this.stats.rateLimited++;
         this.budget.pause((failure.retryAfterSeconds ?? 1) * 1000);
@@ -329,6 +331,26 @@ export class WorkOSClient {
   }
 }
 
+/**
+ * The SDK's 422 exception keeps only the error codes ("role_not_found"), not
+ * WorkOS's messages ("Role 'boss' does not exist…"), which are what a user
+ * needs in an error file: give the error the answer's body as `rawData`,
+ * where the failure description looks for them, unless it has one.
+ */
+function withServerDetails(error: unknown, body: string | undefined): unknown {
+  if (body === undefined || typeof error !== "object" || error === null) return error;
+  if ((error as { rawData?: unknown }).rawData !== undefined) return error;
+  try {
+    const rawData: unknown = JSON.parse(body);
+    if (typeof rawData === "object" && rawData !== null) {
+      Object.defineProperty(error, "rawData", { value: rawData, configurable: true });
+    }
+  } catch {
+    // Not JSON: the SDK's own message stands.
+  }
+  return error;
+}
+
 function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
   // One deadline queue instead of a timer and two abort signals per request:
   // at thousands of requests a second those were a tenth of the CPU.
@@ -353,7 +375,12 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
     // The deadline covers the answer's body too: it ends once the SDK has
     // read it (the SDK reads every body with text()).
     const text = response.text.bind(response);
-    response.text = () => text().finally(() => deadline.finish());
+    const clientError = response.status >= 400 && response.status < 500;
+    response.text = () =>
+      text().then((body) => {
+        if (record && clientError) record.errorBody = body;
+        return body;
+      }).finally(() => deadline.finish());
     return response;
   };
 }
