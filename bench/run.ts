@@ -49,6 +49,11 @@ interface BenchResult {
   result?: Record<string, unknown>;
   /** Whether it met its target (a crash counts as not). */
   passed: boolean;
+  /** When it ran (ISO 8601), and on what. */
+  ranAt: string;
+  commit: string | null;
+  loadAverage: string;
+  quick: boolean;
 }
 
 async function benches(): Promise<string[]> {
@@ -68,11 +73,17 @@ async function argsFor(bench: string, quick: boolean): Promise<string[]> {
   return /quick/.test(source) ? ["--quick"] : [];
 }
 
-async function runOne(bench: string, quick: boolean): Promise<BenchResult> {
+async function runOne(
+  bench: string,
+  quick: boolean,
+  commit: string | null,
+): Promise<BenchResult> {
   const file = `bench/${bench}_bench.ts`;
   const args = await argsFor(bench, quick);
   const command = ["deno", "run", "-A", file, ...args].join(" ");
   console.error(`\n=== ${bench}: ${command}`);
+  const ranAt = new Date().toISOString();
+  const loadAverage = loadAverageText();
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(`${bench}_bench.ts`, BENCH_DIR).pathname, ...args],
@@ -97,7 +108,34 @@ async function runOne(bench: string, quick: boolean): Promise<BenchResult> {
   }
   // Older benchmarks print no verdict; having printed their numbers counts.
   const passed = status.code === 0 && result !== undefined && result.passed !== false;
-  return { bench, command, wallMs, exitCode: status.code, result, passed };
+  return {
+    bench,
+    command,
+    wallMs,
+    exitCode: status.code,
+    result,
+    passed,
+    ranAt,
+    commit,
+    loadAverage,
+    quick,
+  };
+}
+
+function loadAverageText(): string {
+  return Deno.loadavg().map((n) => n.toFixed(2)).join(" ");
+}
+
+/** Results of an earlier run, so `--only` updates its rows and keeps the others. */
+async function previousResults(): Promise<BenchResult[]> {
+  try {
+    const report = JSON.parse(await Deno.readTextFile(RESULTS));
+    return Array.isArray(report.results)
+      ? report.results.filter((r: Partial<BenchResult>) => typeof r.ranAt === "string")
+      : [];
+  } catch {
+    return [];
+  }
 }
 
 async function gitCommit(): Promise<string | null> {
@@ -158,15 +196,17 @@ function markdown(results: BenchResult[], meta: Record<string, unknown>): string
     START_MARKER,
     "",
     `Last run: ${meta.date}, commit ${meta.commit ?? "?"}, Deno ${meta.deno}, ` +
-    `${meta.cpus} CPUs, load average at start ${meta.loadAverage}` +
-    `${meta.quick ? ", `--quick`" : ""}.`,
+    `${meta.cpus} CPUs${meta.quick ? ", `--quick`" : ""}. Rows of benchmarks not in that run ` +
+    "come from earlier runs (see their date).",
     "",
-    "| Benchmark | Result | Numbers | Target | Command |",
-    "| --- | --- | --- | --- | --- |",
+    "| Benchmark | Result | Numbers | Target | Command | Ran (UTC), load average |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...results.map((r) =>
       `| ${r.bench} | ${r.passed ? "pass" : r.result ? "**fail**" : "**crash**"} | ${
         escape(headline(r.result))
-      } | ${escape(targetText(r.result))} | \`${r.command}\` |`
+      } | ${escape(targetText(r.result))} | \`${r.command}\` | ${
+        r.ranAt.slice(0, 16).replace("T", " ")
+      }, ${r.loadAverage} |`
     ),
     "",
     END_MARKER,
@@ -220,11 +260,16 @@ async function main(): Promise<number> {
     deno: Deno.version.deno,
     os: `${Deno.build.os}-${Deno.build.arch}`,
     cpus: navigator.hardwareConcurrency,
-    loadAverage: Deno.loadavg().map((n) => n.toFixed(2)).join(" "),
+    loadAverage: loadAverageText(),
   };
-  const results: BenchResult[] = [];
-  for (const bench of selected) results.push(await runOne(bench, values.quick));
+  const fresh: BenchResult[] = [];
+  for (const bench of selected) fresh.push(await runOne(bench, values.quick, meta.commit));
 
+  // Earlier results of benchmarks not run now are kept, so `--only` composes.
+  const kept = (await previousResults()).filter((r) =>
+    all.includes(r.bench) && !selected.includes(r.bench)
+  );
+  const results = [...fresh, ...kept].sort((a, b) => a.bench.localeCompare(b.bench));
   const report = { ...meta, results };
   await Deno.mkdir(new URL("./results/", BENCH_DIR), { recursive: true });
   await Deno.writeTextFile(RESULTS, JSON.stringify(report, null, 2) + "\n");
@@ -234,14 +279,14 @@ async function main(): Promise<number> {
     await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", values.markdown] })
       .output().catch(() => undefined);
   }
-  const text = `\n${table(results)}\n\nResults: ${RESULTS.pathname}`;
+  const text = `\n${table(fresh)}\n\nResults: ${RESULTS.pathname}`;
   if (values.json) {
     console.error(text);
     console.log(JSON.stringify(report));
   } else {
     console.log(text);
   }
-  return results.every((r) => r.passed) ? 0 : 1;
+  return fresh.every((r) => r.passed) ? 0 : 1;
 }
 
 if (import.meta.main) Deno.exit(await main());
