@@ -156,3 +156,24 @@ Deno.test("--invite stopped with Ctrl+C and run again sends every invitation exa
   }
   assert.equal(fake.state.userCount(), 0);
 });
+
+Deno.test("role_slug sets the membership role in an import; an unknown role fails its row with WorkOS's message", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const acme = fake.state.addOrganization({ name: "Acme", externalId: "acme" });
+  const csv = await tempFile(
+    "email,org_external_id,role_slug\nboss@role.test,acme,admin\nodd@role.test,acme,boss\n",
+  );
+  const dir = await Deno.makeTempDir();
+  const result = await runCli(["--csv", csv, "--errors-out", `${dir}/errors.jsonl`], {
+    env: envOf(fake),
+  });
+  assert.equal(result.code, 1);
+  const boss = fake.state.findUserByEmail("boss@role.test");
+  assert.equal(fake.state.membershipsOfUser(boss?.id ?? "")[0]?.roleSlug, "admin");
+  assert.equal(fake.state.membershipsOfUser(boss?.id ?? "")[0]?.organizationId, acme.id);
+  const errors = await readJsonLines(`${dir}/errors.jsonl`);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].errorType, "membership_create");
+  assert.equal(errors[0].httpStatus, 422);
+  assert.match(String(errors[0].errorMessage), /Role 'boss' does not exist in this environment/);
+});
