@@ -30,6 +30,21 @@ export {
 export type { OnExisting, RowOutcome, UserOutcome } from "./src/pipeline/row_processor.ts";
 export type { PlanReport } from "./src/pipeline/dry_run_plan.ts";
 export {
+  createJob,
+  type CreateJobOptions,
+  describeInput,
+  JobError,
+  type JobInfo,
+  type JobStatus,
+  type JobTotals,
+  type Journal,
+  listJobs,
+  readJob,
+  removeJob,
+  resumeJob,
+  type ResumeJobOptions,
+} from "./src/journal/mod.ts";
+export {
   validateFile,
   type ValidateFileOptions,
   type ValidationReport,

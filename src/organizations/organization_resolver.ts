@@ -57,6 +57,12 @@ export interface OrganizationResolverOptions {
   capacity?: number;
   /** Called once for each organization this resolver created. */
   onCreated?(organization: WorkOSOrganization): void;
+  /**
+   * Whether an organization found by lookup was made by this import (a
+   * resumed job's earlier session a crash cut off): it then counts in
+   * {@linkcode OrganizationResolver.created}.
+   */
+  isOwn?(organization: WorkOSOrganization): boolean;
 }
 
 /**
@@ -74,6 +80,7 @@ export class OrganizationResolver {
   readonly #client?: WorkOSClient;
   readonly #cache: CoalescingCache<CachedOrganization>;
   readonly #onCreated?: (organization: WorkOSOrganization) => void;
+  readonly #isOwn?: (organization: WorkOSOrganization) => boolean;
   #created = 0;
 
   /**
@@ -84,6 +91,7 @@ export class OrganizationResolver {
     this.#client = client;
     this.#cache = new CoalescingCache({ capacity: options.capacity });
     this.#onCreated = options.onCreated;
+    this.#isOwn = options.isOwn;
   }
 
   /** Cache hits, misses and size. */
@@ -157,6 +165,7 @@ export class OrganizationResolver {
   async #find(client: WorkOSClient, externalId: string): Promise<CachedOrganization> {
     try {
       const organization = await findOrganizationByExternalId(client, externalId);
+      if (organization && this.#isOwn?.(organization)) this.#created++;
       return organization ? { id: organization.id } : null;
     } catch (error) {
       throw toResolutionError(error, `Cannot look up organization "${externalId}"`);

@@ -13,12 +13,14 @@ import {
   type CachedOrganization,
   OrganizationResolutionError,
   OrganizationResolver,
+  type OrganizationResolverOptions,
 } from "../organizations/organization_resolver.ts";
 import { openErrorWriter } from "../report/error_writer.ts";
 import { importStatus } from "../report/summary.ts";
 import { currentTrace, DEFAULT_API_URL, traceRequests, WorkOSClient } from "../workos/client.ts";
 import { type AuditEntry, type AuditLog, openAuditLog } from "../report/audit_log.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
+import type { WorkOSMembership } from "../workos/memberships.ts";
 import { auditEntriesOf, organizationAuditEntry } from "./audit_entries.ts";
 import { InvitationProcessor } from "./invitation_processor.ts";
 import type { WorkOSUser } from "../workos/users.ts";
@@ -121,12 +123,56 @@ export interface ImportJournal {
   isUncertain(recordNumber: number): boolean;
   /** How to count an adopted user this job made (see {@linkcode RowProcessor}). */
   classifyOwnUser(user: WorkOSUser, recordNumber: number): Promise<UserOutcome>;
+  /**
+   * How a committed row of the job already counted this user: `"repeat"`
+   * when another row did, the row's own outcome when this row did (before a
+   * crash), `undefined` when none did.
+   */
+  priorUserOutcome?(user: WorkOSUser, recordNumber: number): Promise<UserOutcome | undefined>;
+  /**
+   * Whether an adopted membership made since the job started was made by
+   * this row (before a crash) rather than by another row of the job.
+   */
+  classifyOwnMembership?(membership: WorkOSMembership, recordNumber: number): Promise<boolean>;
+  /**
+   * An organization found by lookup: `true` when the job made it (in a
+   * session a crash cut off) and has not counted it yet.
+   */
+  claimOrganization?(organization: WorkOSOrganization): boolean;
+  /** An organization this session created. */
+  noteOrganizationCreated?(organization: WorkOSOrganization): void;
   /** Commits a batch of outcomes and the new watermark. */
   commit(
     outcomes: RowOutcome[],
     watermark: Watermark | undefined,
-    state: { organizationCache: Array<[string, CachedOrganization]>; organizationsCreated: number },
+    state: JournalCommitState,
   ): Promise<void>;
+  /** Job-wide numbers of the committed rows, all sessions summed. */
+  totals?(): JournalTotals;
+}
+
+/** What {@linkcode ImportJournal.commit} gets besides the outcomes. */
+export interface JournalCommitState {
+  organizationCache: Array<[string, CachedOrganization]>;
+  /** Organizations the job created, all sessions. */
+  organizationsCreated: number;
+  /** Warnings of rows, by record number (rows not in the batch are ignored). */
+  rowWarnings?: ReadonlyMap<number, number>;
+  /** Requests were abandoned (a second Ctrl+C): failed rows may have been cut off. */
+  abandoned?: boolean;
+  /** This session's counters so far. */
+  session?: { retries: number; rateLimited: number; cacheHits: number; cacheMisses: number };
+}
+
+/** Job-wide numbers a journal keeps. */
+export interface JournalTotals extends ImportTally {
+  organizationsCreated: number;
+  retries: number;
+  rateLimited: number;
+  cacheHits: number;
+  cacheMisses: number;
+  /** Sessions' durations summed, in ms. */
+  durationMs: number;
 }
 
 /**
@@ -175,6 +221,8 @@ export interface ImportUsersOptions {
   dryRun?: boolean;
   /** Rows in flight at once (10). */
   concurrency?: number;
+  /** Outcomes committed to the journal (and the error file) together (500). */
+  chunkSize?: number;
   /** User-management writes per second (50). */
   rateLimit?: number;
   /** Retries of a transient failure (5). */
@@ -365,6 +413,17 @@ export async function importUsers(
     }
     : undefined;
 
+  const resolverOptions: OrganizationResolverOptions = {
+    onCreated: journal?.noteOrganizationCreated
+      ? (organization) => {
+        journal.noteOrganizationCreated?.(organization);
+        onOrganizationCreated?.(organization);
+      }
+      : onOrganizationCreated,
+    isOwn: journal?.claimOrganization
+      ? (organization) => journal.claimOrganization?.(organization) ?? false
+      : undefined,
+  };
   let client: WorkOSClient | undefined;
   let resolver: OrganizationResolver;
   let processor: RowRunner | undefined;
@@ -383,7 +442,7 @@ export async function importUsers(
       signal: options.abort,
     });
   }
-  resolver = new OrganizationResolver(client, { onCreated: onOrganizationCreated });
+  resolver = new OrganizationResolver(client, resolverOptions);
   if (journal) resolver.restore(journal.organizationCache);
   if (client) {
     if (mode.kind === "single") {
@@ -396,7 +455,7 @@ export async function importUsers(
       mode = { kind: "single", organization: { kind: "id", id: singleOrganizationId } };
       // Rows now resolve through the id: a fresh resolver keeps the stats about rows.
       organizationsCreatedBefore = resolver.created;
-      resolver = new OrganizationResolver(client, { onCreated: onOrganizationCreated });
+      resolver = new OrganizationResolver(client, resolverOptions);
     }
   }
   if (client && options.invite) {
@@ -416,6 +475,13 @@ export async function importUsers(
       classifyOwnUser: journal
         ? (user, row) => journal.classifyOwnUser(user, row.recordNumber)
         : undefined,
+      priorOutcome: journal?.priorUserOutcome
+        ? async (user, row) => await journal.priorUserOutcome?.(user, row.recordNumber)
+        : undefined,
+      classifyOwnMembership: journal?.classifyOwnMembership
+        ? async (membership, row) =>
+          await journal.classifyOwnMembership?.(membership, row.recordNumber) ?? false
+        : undefined,
     });
   }
   options.onStart?.({
@@ -434,6 +500,9 @@ export async function importUsers(
     ? await openErrorWriter(options.errorsOut, { columns: input.columns })
     : undefined;
   const ownAuditLog = typeof options.auditLog === "string" && !options.dryRun;
+  // A journal counts a row's warnings when it commits the row, so that a
+  // row that runs again after a crash is not counted twice.
+  const rowWarnings = new Map<number, number>();
   let result;
   try {
     if (ownAuditLog) {
@@ -447,7 +516,11 @@ export async function importUsers(
       mode,
       stop: options.stop,
       skip: journal ? (n) => journal.isFinal(n) : undefined,
-      onWarning: (recordNumber, message) => warn(`Row ${recordNumber}: ${message}`),
+      batchSize: options.chunkSize,
+      onWarning: (recordNumber, message) => {
+        if (journal) rowWarnings.set(recordNumber, (rowWarnings.get(recordNumber) ?? 0) + 1);
+        warn(`Row ${recordNumber}: ${message}`);
+      },
       onOutcomes: async (outcomes, watermark) => {
         if (options.onRow) { for (const outcome of outcomes) options.onRow(outcome); }
         const errors = outcomes.flatMap((outcome) => outcome.error ? [outcome.error] : []);
@@ -456,10 +529,22 @@ export async function importUsers(
           const timestamp = new Date().toISOString();
           await auditLog.write(outcomes.flatMap((outcome) => auditEntriesOf(outcome, timestamp)));
         }
-        await journal?.commit(outcomes, watermark, {
-          organizationCache: resolver.entries(),
-          organizationsCreated: createdAtStart + resolver.created,
-        });
+        if (journal) {
+          const cache = resolver.cacheStats;
+          await journal.commit(outcomes, watermark, {
+            organizationCache: resolver.entries(),
+            organizationsCreated: createdAtStart + resolver.created,
+            rowWarnings,
+            abandoned: options.abort?.aborted ?? false,
+            session: {
+              retries: client?.stats.retries ?? 0,
+              rateLimited: client?.stats.rateLimited ?? 0,
+              cacheHits: cache.hits,
+              cacheMisses: cache.misses,
+            },
+          });
+          for (const outcome of outcomes) rowWarnings.delete(outcome.recordNumber);
+        }
         rowsDone += outcomes.length;
         for (const outcome of outcomes) {
           if (outcome.user && outcome.user !== "repeat" && !outcome.deletedUserId) usersDone++;
@@ -485,8 +570,10 @@ export async function importUsers(
   const session = result.tally;
   for (const key of Object.keys(tally) as Array<keyof ImportTally>) tally[key] += session[key];
   const cache = resolver.cacheStats;
+  // With a journal the summary covers the whole job: what every session committed.
+  const job = journal?.totals?.();
   return {
-    status: importStatus(tally.successes, tally.failures),
+    status: importStatus(job?.successes ?? tally.successes, job?.failures ?? tally.failures),
     ...tally,
     organizationsCreated: createdAtStart + resolver.created,
     cacheHits: cache.hits,
@@ -494,6 +581,7 @@ export async function importUsers(
     retries: client?.stats.retries ?? 0,
     rateLimited: client?.stats.rateLimited ?? 0,
     durationMs: Date.now() - startedAt,
+    ...job,
     dryRun: options.dryRun ?? false,
     plan: result.plan,
     interrupted: result.interrupted,

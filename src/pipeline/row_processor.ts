@@ -18,7 +18,7 @@ import {
   WorkOSApiError,
   type WorkOSClient,
 } from "../workos/client.ts";
-import { ensureMembership } from "../workos/memberships.ts";
+import { ensureMembership, type WorkOSMembership } from "../workos/memberships.ts";
 import {
   deleteUser,
   ensureUser,
@@ -192,11 +192,27 @@ export interface RowProcessorOptions {
    * (resume support: was it this very row before a crash, or another row?).
    */
   classifyOwnUser?(user: WorkOSUser, row: UserRow): Promise<UserOutcome> | UserOutcome;
+  /**
+   * How an earlier session of a resumed job already counted an adopted user:
+   * `"repeat"` when another row established the person, this row's own
+   * outcome when it ran before a crash, `undefined` when no row did. With it,
+   * a user with nothing left to update that changed since `startedAt` counts
+   * as updated (by this row, before a crash).
+   */
+  priorOutcome?(user: WorkOSUser, row: UserRow): Promise<UserOutcome | undefined>;
+  /**
+   * Whether an adopted membership made since `startedAt` was made by this
+   * row (before a crash) rather than by another row: counted as created
+   * when `true`.
+   */
+  classifyOwnMembership?(membership: WorkOSMembership, row: UserRow): Promise<boolean>;
 }
 
 interface Person {
   user: WorkOSUser;
   outcome: UserOutcome;
+  /** Memberships rows of this person asked for, by organization id. */
+  memberships?: Map<string, Promise<{ id: string; created: boolean }>>;
 }
 
 const FIELDS_TO_UPDATE = ["firstName", "lastName", "emailVerified", "externalId"] as const;
@@ -287,11 +303,7 @@ export class RowProcessor {
     try {
       const { value, created } = await traceRequests(
         membershipTrace,
-        () =>
-          ensureMembership(this.#client, person.user.id, {
-            organizationId,
-            roleSlug: row.roleSlug,
-          }),
+        () => this.#ensureMembership(person, organizationId, row),
       );
       outcome.membership = { id: value.id, organizationId, created };
       if (created) {
@@ -334,7 +346,41 @@ export class RowProcessor {
     return this.#adopt(value, row, outcome);
   }
 
+  /**
+   * One membership request per person and organization at a time: a later
+   * row for the same pair waits for the earlier one and adopts its
+   * membership, so no request is spent on a sure conflict and counting
+   * (created once, existing for the others) never races.
+   */
+  #ensureMembership(
+    person: Person,
+    organizationId: string,
+    row: UserRow,
+  ): Promise<{ value: { id: string }; created: boolean }> {
+    const memberships = person.memberships ??= new Map();
+    const earlier = memberships.get(organizationId);
+    const attempt = (async () => {
+      if (earlier) {
+        const settled = await earlier.catch(() => undefined);
+        if (settled) return { id: settled.id, created: false };
+      }
+      const { value, created } = await ensureMembership(this.#client, person.user.id, {
+        organizationId,
+        roleSlug: row.roleSlug,
+      });
+      const classify = this.#options.classifyOwnMembership;
+      if (created || !classify || !(Date.parse(value.createdAt) >= this.#startedAt)) {
+        return { id: value.id, created };
+      }
+      return { id: value.id, created: await classify(value, row) };
+    })();
+    memberships.set(organizationId, attempt);
+    return attempt.then(({ id, created }) => ({ value: { id }, created }));
+  }
+
   async #adopt(user: WorkOSUser, row: UserRow, outcome: RowOutcome): Promise<Person> {
+    const prior = await this.#options.priorOutcome?.(user, row);
+    if (prior !== undefined) return { user, outcome: prior };
     if (Date.parse(user.createdAt) >= this.#startedAt) {
       const own = await (this.#options.classifyOwnUser?.(user, row) ?? "repeat");
       return { user, outcome: own };
@@ -352,7 +398,13 @@ export class RowProcessor {
     }
     if (policy === "skip") return { user, outcome: "existing" };
     const { changes, previous } = changesFor(user, row);
-    if (Object.keys(changes).length === 0) return { user, outcome: "existing" };
+    if (Object.keys(changes).length === 0) {
+      // No row of the job counted this person, yet it changed since the job
+      // started: this row updated it before a crash.
+      const updatedByJob = this.#options.priorOutcome !== undefined &&
+        user.updatedAt !== undefined && Date.parse(user.updatedAt) >= this.#startedAt;
+      return { user, outcome: updatedByJob ? "updated" : "existing" };
+    }
     let updated: WorkOSUser;
     try {
       updated = await updateUser(this.#client, user.id, changes);

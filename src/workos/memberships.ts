@@ -11,7 +11,7 @@ import { isAlreadyExists } from "./errors.ts";
 /** The membership fields the importer reads back. */
 export type WorkOSMembership = Pick<
   OrganizationMembership,
-  "id" | "userId" | "organizationId" | "status"
+  "id" | "userId" | "organizationId" | "status" | "createdAt"
 >;
 
 /**

@@ -10,17 +10,19 @@ import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
 import { isDuplicateEmail } from "./errors.ts";
 
 /** The user fields the importer reads back. */
-export type WorkOSUser = Pick<
-  User,
-  | "id"
-  | "email"
-  | "firstName"
-  | "lastName"
-  | "emailVerified"
-  | "externalId"
-  | "metadata"
-  | "createdAt"
->;
+export type WorkOSUser =
+  & Pick<
+    User,
+    | "id"
+    | "email"
+    | "firstName"
+    | "lastName"
+    | "emailVerified"
+    | "externalId"
+    | "metadata"
+    | "createdAt"
+  >
+  & Partial<Pick<User, "updatedAt">>;
 
 // The SDK's type lags WorkOS's list (it lacks "pbkdf2"); validation owns the list.
 type PasswordHashType = NonNullable<CreateUserOptions["passwordHashType"]>;

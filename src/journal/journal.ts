@@ -1,0 +1,777 @@
+/**
+ * The checkpoint journal of a job, in Deno KV: {@linkcode createJob} starts
+ * one, {@linkcode resumeJob} continues one after any stop (Ctrl+C, SIGKILL,
+ * reboot). The {@linkcode Journal} is handed to `importUsers` as its
+ * `journal`: it says where to seek, which rows are final or were in flight,
+ * how to count what a crashed session made, and commits every outcome.
+ *
+ * Exactly once, however the process ends:
+ *
+ * - A commit writes the batch's failed rows to `errors.jsonl` (synced), then
+ *   its entries in as many atomics as Deno KV's limits need, each tagged with
+ *   the commit's sequence number, then `["progress"]` (watermark, totals, the
+ *   error file's committed length) with that number. A crash before the
+ *   progress leaves the batch's rows not final; entries with a newer number
+ *   are ignored and the error file is cut back to its committed length.
+ * - Rows above the watermark that finished are kept as `["done", n]` so a
+ *   resume skips them; the watermark's byte offset is where it seeks.
+ * - Each row that established a person or created a membership leaves a
+ *   claim, so that a resumed row that finds a user or membership made since
+ *   the job started can tell whether it made it itself before the crash
+ *   (counted as created) or another row did (counted once, by that row).
+ *
+ * @example Start a job, import, finish
+ * ```ts ignore
+ * import { createJob } from "./journal.ts";
+ * import { importUsers } from "../pipeline/import_users.ts";
+ *
+ * const journal = await createJob("tenant-42", {
+ *   input: await describeInput("users.csv"),
+ *   options: { concurrency: 10 },
+ * });
+ * const result = await importUsers("users.csv", { apiKey, journal });
+ * await journal.finish(result.interrupted ? "interrupted" : "completed");
+ * ```
+ *
+ * @module
+ */
+
+import type { ErrorRecord, InputFormat } from "../types.ts";
+import type { ResumePoint } from "../input/open_input.ts";
+import { countRecords, hashFile } from "../input/file_facts.ts";
+import type { ImportJournal, JournalCommitState, JournalTotals } from "../pipeline/import_users.ts";
+import type { RowOutcome, UserOutcome } from "../pipeline/row_processor.ts";
+import {
+  emptyTally,
+  type ImportTally,
+  tallyOutcome,
+  type Watermark,
+} from "../pipeline/run_import.ts";
+import type { CachedOrganization } from "../organizations/organization_resolver.ts";
+import { type ErrorWriter, openErrorWriter } from "../report/error_writer.ts";
+import type { WorkOSMembership } from "../workos/memberships.ts";
+import type { WorkOSOrganization } from "../workos/organizations.ts";
+import type { WorkOSUser } from "../workos/users.ts";
+import { commitInOrder, type Mutation } from "./_atomic.ts";
+import {
+  CLAIM,
+  claimOf,
+  DONE,
+  JOB_KEY,
+  type JobInput,
+  type JobOptions,
+  type JobProgress,
+  type JobRecord,
+  type JobStatus,
+  type JobTotals,
+  JOURNAL_VERSION,
+  ORGANIZATION,
+  ORGANIZATION_CACHE,
+  packRows,
+  PROGRESS_KEY,
+  readHeader,
+  ROWS,
+  totalsOf,
+  userOutcomeOf,
+} from "./_records.ts";
+import {
+  createJobDir,
+  DEFAULT_CHECKPOINT_DIR,
+  JobLock,
+  type JobPaths,
+  jobPaths,
+  restrictFiles,
+} from "./job_files.ts";
+
+export type { JobInput, JobOptions, JobProgress, JobRecord, JobStatus, JobTotals };
+
+/** A job cannot be started or resumed; the message says why and what to do. */
+export class JobError extends Error {
+  override name = "JobError";
+
+  /**
+   * @param message One line: what is wrong and how to fix it.
+   *
+   * @example Usage
+   * ```ts
+   * import { JobError } from "./journal.ts";
+   * const error = new JobError('Cannot resume job "x": no such job');
+   * console.log(error.message);
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Options for {@linkcode createJob}. */
+export interface CreateJobOptions {
+  /** Where jobs live (`.workos-checkpoints`). */
+  checkpointDir?: string;
+  /** The input file, as {@linkcode describeInput} describes it. */
+  input: JobInput;
+  /**
+   * The import options every session of the job runs with. Only plain
+   * values are kept, and never `apiKey`.
+   */
+  options: Record<string, unknown>;
+  /** The job's start, in ms since epoch (now). */
+  startedAt?: number;
+}
+
+/** Options for {@linkcode resumeJob}. */
+export interface ResumeJobOptions {
+  /** Where jobs live (`.workos-checkpoints`). */
+  checkpointDir?: string;
+  /** Where the input is now, when it moved; by default where it was. */
+  inputPath?: string;
+  /** Continue although the input's SHA-256 changed. */
+  allowChangedInput?: boolean;
+  /** Told about anything surprising that does not stop the resume. */
+  onWarning?(message: string): void;
+  /** Vetoes the resume by throwing, before anything is written (e.g. flags that differ). */
+  check?(job: JobRecord): void;
+}
+
+/** Options for {@linkcode describeInput}. */
+export interface DescribeInputOptions {
+  /** The format, when not detected from the name or first byte. */
+  format?: InputFormat;
+}
+
+/**
+ * What a job records about its input file: absolute path, SHA-256, size,
+ * and record count.
+ *
+ * @param path The input file.
+ * @param options The format.
+ * @returns The description.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeInput } from "./journal.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ * const input = await describeInput(path);
+ * console.log(input.totalRows, input.sha256.length); // 1 64
+ * ```
+ */
+export async function describeInput(
+  path: string,
+  options: DescribeInputOptions = {},
+): Promise<JobInput> {
+  const absolute = await Deno.realPath(path);
+  const [sha256, stat, totalRows] = await Promise.all([
+    hashFile(absolute),
+    Deno.stat(absolute),
+    countRecords(absolute, { format: options.format }).catch(() => undefined),
+  ]);
+  const input: JobInput = { path: absolute, sha256, bytes: stat.size };
+  if (options.format) input.format = options.format;
+  if (totalRows !== undefined) input.totalRows = totalRows;
+  return input;
+}
+
+/**
+ * Starts a new job: creates its directory (owner-only), journal and error
+ * file, and takes its lock.
+ *
+ * @param jobId The job's id.
+ * @param options Checkpoint directory, input and options.
+ * @returns The journal, ready for `importUsers`.
+ * @throws {JobError} When the job exists already or another process holds it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const journal = await createJob("j1", { input: await describeInput(path), options: {} });
+ * ```
+ */
+export async function createJob(jobId: string, options: CreateJobOptions): Promise<Journal> {
+  const paths = jobPaths(options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR, jobId);
+  await createJobDir(paths);
+  const lock = await JobLock.acquire(paths);
+  if (!lock) {
+    throw new JobError(`Cannot start job "${jobId}": another process is running it`);
+  }
+  let kv: Deno.Kv | undefined;
+  try {
+    if (await exists(paths.journal)) {
+      kv = await Deno.openKv(paths.journal);
+      const header = await readHeader(kv);
+      kv.close();
+      kv = undefined;
+      if (header) {
+        throw new JobError(
+          `Cannot start job "${jobId}": it exists already in "${
+            parentOf(paths.dir)
+          }": resume it with --resume ${jobId}, or delete it with "workos-importer clean ${jobId}"`,
+        );
+      }
+      // A start that died before its first write left an empty journal.
+      for (const suffix of ["", "-wal", "-shm"]) await removeIfPresent(paths.journal + suffix);
+    }
+    kv = await Deno.openKv(paths.journal);
+    const startedAt = options.startedAt ?? Date.now();
+    const job: JobRecord = {
+      version: JOURNAL_VERSION,
+      id: jobId,
+      createdAt: new Date(startedAt).toISOString(),
+      startedAt,
+      input: options.input,
+      options: plainOptions(options.options),
+    };
+    const progress: JobProgress = {
+      status: "running",
+      updatedAt: startedAt,
+      seq: 0,
+      horizon: 0,
+      totals: totalsOf(),
+      errorsBytes: 0,
+      sessions: 1,
+    };
+    const result = await kv.atomic()
+      .check({ key: JOB_KEY, versionstamp: null })
+      .set(JOB_KEY, job)
+      .set(PROGRESS_KEY, progress)
+      .commit();
+    if (!result.ok) throw new JobError(`Cannot start job "${jobId}": it exists already`);
+    await restrictFiles(kvFiles(paths));
+    await Deno.writeFile(paths.errors, new Uint8Array(0), { mode: 0o600 });
+    const errors = await openErrors(paths);
+    return new Journal({ kv, lock, paths, job, progress, errors, state: emptyState() });
+  } catch (error) {
+    kv?.close();
+    lock.release();
+    throw error;
+  }
+}
+
+/**
+ * Continues a job where it stopped: checks the input's SHA-256, cuts the
+ * error file back to what was committed, and loads the rows that are final
+ * above the watermark and the organization cache.
+ *
+ * @param jobId The job's id.
+ * @param options Checkpoint directory, moved input, changed-input policy.
+ * @returns The journal, ready for `importUsers`.
+ * @throws {JobError} When the job is missing, complete, held by another
+ *   process, or its input changed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const journal = await resumeJob("j1");
+ * const result = await importUsers(journal.job.input.path, { ...journal.job.options, journal });
+ * ```
+ */
+export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): Promise<Journal> {
+  const checkpointDir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
+  const paths = jobPaths(checkpointDir, jobId);
+  if (!(await exists(paths.journal))) {
+    throw new JobError(
+      `Cannot resume job "${jobId}": there is no such job in "${checkpointDir}": run "workos-importer jobs" to list them`,
+    );
+  }
+  const lock = await JobLock.acquire(paths);
+  if (!lock) {
+    throw new JobError(
+      `Cannot resume job "${jobId}": another process is running it: wait for it to end or stop it`,
+    );
+  }
+  let kv: Deno.Kv | undefined;
+  try {
+    kv = await Deno.openKv(paths.journal);
+    const header = await readHeader(kv);
+    if (!header) {
+      throw new JobError(
+        `Cannot resume job "${jobId}": it stopped before its first checkpoint: start it again with --job-id ${jobId}`,
+      );
+    }
+    const { job, progress } = header;
+    if (job.version !== JOURNAL_VERSION) {
+      throw new JobError(
+        `Cannot resume job "${jobId}": its journal has version ${job.version}, this build reads ${JOURNAL_VERSION}`,
+      );
+    }
+    options.check?.(job);
+    if (progress.status === "completed") {
+      throw new JobError(
+        `Cannot resume job "${jobId}": it completed already: run "workos-importer status ${jobId}" to see it`,
+      );
+    }
+    const [input, state] = await Promise.all([
+      checkInput(job, progress, options),
+      loadState(kv, progress),
+    ]);
+    job.input = input;
+    await restoreErrorFile(paths, progress.errorsBytes, options.onWarning);
+    const resumed: JobProgress = {
+      ...progress,
+      status: "running",
+      updatedAt: Date.now(),
+      sessions: progress.sessions + 1,
+    };
+    delete resumed.lastError;
+    await commitInOrder(kv, [
+      ...state.stale,
+      { type: "set", key: JOB_KEY, value: job },
+      { type: "set", key: PROGRESS_KEY, value: resumed },
+    ]);
+    await restrictFiles(kvFiles(paths));
+    const errors = await openErrors(paths);
+    return new Journal({ kv, lock, paths, job, progress: resumed, errors, state });
+  } catch (error) {
+    kv?.close();
+    lock.release();
+    throw error;
+  }
+}
+
+interface LoadedState {
+  /** Rows above the watermark that are final. */
+  done: Set<number>;
+  organizationClaims: Set<string>;
+  organizationCache: Map<string, string>;
+  /** Entries of a commit a crash cut off: removed on resume. */
+  stale: Mutation[];
+}
+
+function emptyState(): LoadedState {
+  return {
+    done: new Set(),
+    organizationClaims: new Set(),
+    organizationCache: new Map(),
+    stale: [],
+  };
+}
+
+async function loadState(kv: Deno.Kv, progress: JobProgress): Promise<LoadedState> {
+  const state = emptyState();
+  const floor = progress.watermark?.recordNumber ?? 0;
+  const [done, rows, claims, cache] = await Promise.all([
+    collect(kv.list<number>({ start: [DONE, floor + 1], end: [DONE, Infinity] })),
+    collect(kv.list({ start: [ROWS, progress.seq + 1], end: [ROWS, Infinity] })),
+    collect(kv.list<number>({ prefix: [ORGANIZATION] })),
+    collect(kv.list<string>({ prefix: [ORGANIZATION_CACHE] })),
+  ]);
+  for (const entry of done) {
+    if (entry.value <= progress.seq) state.done.add(entry.key[1] as number);
+    else state.stale.push({ type: "delete", key: entry.key });
+  }
+  for (const entry of rows) state.stale.push({ type: "delete", key: entry.key });
+  for (const entry of claims) {
+    if (entry.value <= progress.seq) state.organizationClaims.add(entry.key[1] as string);
+  }
+  for (const entry of cache) state.organizationCache.set(entry.key[1] as string, entry.value);
+  return state;
+}
+
+async function checkInput(
+  job: JobRecord,
+  progress: JobProgress,
+  options: ResumeJobOptions,
+): Promise<JobInput> {
+  const path = options.inputPath ?? job.input.path;
+  let sha256: string;
+  let absolute: string;
+  try {
+    absolute = await Deno.realPath(path);
+    sha256 = await hashFile(absolute);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new JobError(
+        `Cannot resume job "${job.id}": its input "${path}" is missing: pass --csv <path> to say where it is now`,
+      );
+    }
+    throw error;
+  }
+  if (sha256 === job.input.sha256) return { ...job.input, path: absolute };
+  if (!options.allowChangedInput) {
+    throw new JobError(
+      `Cannot resume job "${job.id}": the input file changed: pass --allow-changed-input to continue anyway`,
+    );
+  }
+  const row = progress.watermark?.recordNumber ?? 0;
+  options.onWarning?.(
+    `The input "${absolute}" changed since job "${job.id}" started: continuing after row ${row} (byte ${
+      progress.watermark?.byteEnd ?? 0
+    }) as --allow-changed-input asks`,
+  );
+  return await describeInput(absolute, { format: job.input.format });
+}
+
+async function restoreErrorFile(
+  paths: JobPaths,
+  committedBytes: number,
+  onWarning: ((message: string) => void) | undefined,
+): Promise<void> {
+  let size = 0;
+  try {
+    size = (await Deno.stat(paths.errors)).size;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (size > committedBytes) {
+    // Lines past the committed length belong to rows a crash cut off: they run again.
+    await Deno.truncate(paths.errors, committedBytes);
+  } else if (size < committedBytes) {
+    onWarning?.(
+      `The job's error file "${paths.errors}" is shorter than its journal says: errors of earlier sessions were lost`,
+    );
+  }
+}
+
+async function openErrors(paths: JobPaths): Promise<ErrorFile> {
+  const writer = await openErrorWriter(paths.errors, { format: "jsonl", append: true });
+  const file = await Deno.open(paths.errors, { read: true, write: true });
+  return { writer, file };
+}
+
+interface ErrorFile {
+  writer: ErrorWriter;
+  /** A second handle, to sync and measure the file. */
+  file: Deno.FsFile;
+}
+
+interface JournalParts {
+  kv: Deno.Kv;
+  lock: JobLock;
+  paths: JobPaths;
+  job: JobRecord;
+  progress: JobProgress;
+  errors: ErrorFile;
+  state: LoadedState;
+}
+
+/** What {@linkcode Journal.finish} records besides the status. */
+export interface FinishOptions {
+  /** Why the session failed, for `status`. */
+  error?: string;
+}
+
+/**
+ * An open job: the `journal` of `importUsers`, plus what the CLI shows
+ * about the job. Close it with {@linkcode Journal.finish}.
+ */
+export class Journal implements ImportJournal {
+  /** The job's settings. */
+  readonly job: JobRecord;
+  /** The job's files. */
+  readonly paths: JobPaths;
+  readonly #kv: Deno.Kv;
+  readonly #lock: JobLock;
+  readonly #errors: ErrorFile;
+  #progress: JobProgress;
+  readonly #atStart: JobProgress;
+  readonly #done: Set<number>;
+  // ["done", n] keys in KV, deleted once the watermark passes them.
+  readonly #doneKeys: Set<number>;
+  readonly #organizationClaims: Set<string>;
+  #pendingOrganizationClaims: string[] = [];
+  readonly #savedCache: Map<string, string>;
+  readonly #sessionStart = Date.now();
+  #maxSeen = 0;
+  #frozen = false;
+  #closed = false;
+  #atomics = 0;
+
+  /** @param parts The opened pieces (use {@linkcode createJob} or {@linkcode resumeJob}). */
+  constructor(parts: JournalParts) {
+    this.#kv = parts.kv;
+    this.#lock = parts.lock;
+    this.paths = parts.paths;
+    this.job = parts.job;
+    this.#errors = parts.errors;
+    this.#progress = parts.progress;
+    this.#atStart = parts.progress;
+    this.#done = parts.state.done;
+    this.#doneKeys = new Set(parts.state.done);
+    this.#organizationClaims = parts.state.organizationClaims;
+    this.#savedCache = parts.state.organizationCache;
+  }
+
+  /** The job's id. */
+  get id(): string {
+    return this.job.id;
+  }
+
+  /** The progress as last committed. */
+  get progress(): JobProgress {
+    return this.#progress;
+  }
+
+  /** Atomics committed by this session (a batch may need several). */
+  get atomicsCommitted(): number {
+    return this.#atomics;
+  }
+
+  get startedAt(): number {
+    return this.job.startedAt;
+  }
+
+  get resumeFrom(): ResumePoint | undefined {
+    const watermark = this.#atStart.watermark;
+    return watermark
+      ? { byteOffset: watermark.byteEnd, recordNumber: watermark.recordNumber }
+      : undefined;
+  }
+
+  get tallyAtStart(): ImportTally {
+    const tally = emptyTally();
+    for (const key of Object.keys(tally) as Array<keyof ImportTally>) {
+      tally[key] = this.#atStart.totals[key] ?? 0;
+    }
+    return tally;
+  }
+
+  get organizationCache(): Array<[string, CachedOrganization]> {
+    return [...this.#savedCache].map(([key, id]) => [key, { id }]);
+  }
+
+  get organizationsCreatedAtStart(): number {
+    return this.#atStart.totals.organizationsCreated;
+  }
+
+  isFinal(recordNumber: number): boolean {
+    if (recordNumber > this.#maxSeen) this.#maxSeen = recordNumber;
+    return this.#done.has(recordNumber);
+  }
+
+  isUncertain(recordNumber: number): boolean {
+    const floor = this.#atStart.watermark?.recordNumber ?? 0;
+    return recordNumber > floor && recordNumber <= this.#atStart.horizon &&
+      !this.#done.has(recordNumber);
+  }
+
+  classifyOwnUser(_user: WorkOSUser, _recordNumber: number): Promise<UserOutcome> {
+    // Asked only once `priorUserOutcome` found no row that counted the user:
+    // this row made it, before a crash or just now.
+    return Promise.resolve("created");
+  }
+
+  async priorUserOutcome(user: WorkOSUser, recordNumber: number): Promise<UserOutcome | undefined> {
+    let other = false;
+    for await (
+      const entry of this.#kv.list<[number, number, number]>({ prefix: [CLAIM, user.id] })
+    ) {
+      const [, userCode] = entry.value;
+      if (userCode === 0) continue;
+      if (entry.key[3] === recordNumber) return userOutcomeOf(userCode);
+      other = true;
+    }
+    return other ? "repeat" : undefined;
+  }
+
+  async classifyOwnMembership(
+    membership: WorkOSMembership,
+    recordNumber: number,
+  ): Promise<boolean> {
+    const prefix = [CLAIM, membership.userId, membership.organizationId];
+    for await (const entry of this.#kv.list<[number, number, number]>({ prefix })) {
+      if (entry.value[2] === 1) return entry.key[3] === recordNumber;
+    }
+    return true;
+  }
+
+  claimOrganization(organization: WorkOSOrganization): boolean {
+    if (this.#organizationClaims.has(organization.id)) return false;
+    if (!(Date.parse(organization.createdAt) >= this.job.startedAt)) return false;
+    this.#organizationClaims.add(organization.id);
+    this.#pendingOrganizationClaims.push(organization.id);
+    return true;
+  }
+
+  noteOrganizationCreated(organization: WorkOSOrganization): void {
+    if (this.#organizationClaims.has(organization.id)) return;
+    this.#organizationClaims.add(organization.id);
+    this.#pendingOrganizationClaims.push(organization.id);
+  }
+
+  async commit(
+    outcomes: RowOutcome[],
+    watermark: Watermark | undefined,
+    state: JournalCommitState,
+  ): Promise<void> {
+    this.#checkOpen();
+    if (state.abandoned) this.#frozen = true;
+    // Requests abandoned by a second Ctrl+C fail their rows; those rows were
+    // cut off, not failed: they stay unfinished and run again on resume.
+    const kept = this.#frozen
+      ? outcomes.filter((outcome) => !outcome.error || outcome.error.errorType === "validation")
+      : outcomes;
+    const previous = this.#progress;
+    const seq = previous.seq + 1;
+
+    let errorsBytes = previous.errorsBytes;
+    const errors: ErrorRecord[] = [];
+    for (const outcome of kept) if (outcome.error) errors.push(outcome.error);
+    if (errors.length > 0) {
+      await this.#errors.writer.write(errors);
+      // On disk before the journal says these rows are final.
+      await this.#errors.file.syncData();
+      errorsBytes = (await this.#errors.file.stat()).size;
+    }
+
+    const totals = { ...previous.totals };
+    for (const outcome of kept) {
+      tallyOutcome(totals, outcome);
+      totals.warnings += state.rowWarnings?.get(outcome.recordNumber) ?? 0;
+    }
+    totals.organizationsCreated = state.organizationsCreated;
+    const session = state.session;
+    const start = this.#atStart.totals;
+    if (session) {
+      totals.retries = start.retries + session.retries;
+      totals.rateLimited = start.rateLimited + session.rateLimited;
+      totals.cacheHits = start.cacheHits + session.cacheHits;
+      totals.cacheMisses = start.cacheMisses + session.cacheMisses;
+    }
+    totals.durationMs = this.#durationMs();
+    const next = this.#frozen ? previous.watermark : (watermark ?? previous.watermark);
+    const floor = next?.recordNumber ?? 0;
+
+    const body: Mutation[] = [];
+    packRows(kept).forEach((part, index) => {
+      body.push({ type: "set", key: [ROWS, seq, index], value: part });
+    });
+    for (const outcome of kept) {
+      if (outcome.recordNumber > floor) {
+        body.push({ type: "set", key: [DONE, outcome.recordNumber], value: seq });
+        this.#doneKeys.add(outcome.recordNumber);
+      }
+      const claim = claimOf(outcome, seq);
+      if (claim) body.push({ type: "set", key: claim.key, value: claim.value });
+    }
+    const organizationClaims = this.#pendingOrganizationClaims;
+    for (const id of organizationClaims) {
+      body.push({ type: "set", key: [ORGANIZATION, id], value: seq });
+    }
+    const progress: JobProgress = {
+      ...previous,
+      updatedAt: Date.now(),
+      seq,
+      horizon: Math.max(previous.horizon, this.#maxSeen),
+      totals,
+      errorsBytes,
+    };
+    if (next) progress.watermark = next;
+    // After the progress: a cache entry must not let a resume skip the
+    // lookup that counts an organization a cut-off commit created, and a
+    // done key must outlive the watermark that makes it needless.
+    const tail: Mutation[] = [];
+    for (const [key, value] of state.organizationCache) {
+      if (value && this.#savedCache.get(key) !== value.id) {
+        tail.push({ type: "set", key: [ORGANIZATION_CACHE, key], value: value.id });
+        this.#savedCache.set(key, value.id);
+      }
+    }
+    for (const recordNumber of this.#doneKeys) {
+      if (recordNumber <= floor) {
+        tail.push({ type: "delete", key: [DONE, recordNumber] });
+        this.#doneKeys.delete(recordNumber);
+      }
+    }
+    this.#pendingOrganizationClaims = [];
+    this.#atomics += await commitInOrder(this.#kv, [
+      ...body,
+      { type: "set", key: PROGRESS_KEY, value: progress },
+      ...tail,
+    ]);
+    this.#progress = progress;
+  }
+
+  totals(): JournalTotals {
+    return { ...this.#progress.totals, durationMs: this.#durationMs() };
+  }
+
+  /**
+   * Records the session's end (status, summed duration) and closes the
+   * journal, the error file and the lock. Safe to call twice.
+   *
+   * @param status `completed` (input done), `interrupted` or `failed`.
+   * @param options Why it failed.
+   */
+  async finish(status: JobStatus, options: FinishOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      const progress: JobProgress = {
+        ...this.#progress,
+        status,
+        updatedAt: Date.now(),
+        totals: { ...this.#progress.totals, durationMs: this.#durationMs() },
+      };
+      if (options.error) progress.lastError = options.error.slice(0, 1000);
+      await this.#kv.set(PROGRESS_KEY, progress);
+      this.#progress = progress;
+    } finally {
+      await this.#errors.writer.close().catch(() => {});
+      this.#errors.file.close();
+      this.#kv.close();
+      this.#lock.release();
+    }
+  }
+
+  /** Same as `finish("interrupted")` unless finished, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.finish("interrupted");
+  }
+
+  #durationMs(): number {
+    return this.#atStart.totals.durationMs + (Date.now() - this.#sessionStart);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new Error(`Cannot commit to job "${this.job.id}": the journal is closed`);
+    }
+  }
+}
+
+/**
+ * The options a job keeps: plain values only, never a key or a callback.
+ *
+ * @param options Import options.
+ * @returns The plain subset.
+ */
+function plainOptions(options: Record<string, unknown>): JobOptions {
+  const plain: JobOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === "apiKey" || value === undefined) continue;
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      plain[key] = value;
+    }
+  }
+  return plain;
+}
+
+function kvFiles(paths: JobPaths): string[] {
+  return [paths.journal, `${paths.journal}-wal`, `${paths.journal}-shm`];
+}
+
+function parentOf(dir: string): string {
+  return dir.slice(0, dir.lastIndexOf("/"));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+async function collect<T>(iterator: Deno.KvListIterator<T>): Promise<Deno.KvEntry<T>[]> {
+  const entries: Deno.KvEntry<T>[] = [];
+  for await (const entry of iterator) entries.push(entry);
+  return entries;
+}

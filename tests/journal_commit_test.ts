@@ -1,0 +1,289 @@
+/**
+ * The journal on its own: commits larger than one Deno KV atomic, the
+ * crash-consistency rules a resume relies on (entries of a cut-off commit
+ * ignored, the error file cut back), and how a resumed row tells its own
+ * earlier work from another row's.
+ */
+
+import assert from "node:assert/strict";
+import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
+import { keySize, type Mutation, SAFE_LIMITS, splitMutations } from "../src/journal/_atomic.ts";
+import type { RowOutcome } from "../src/pipeline/row_processor.ts";
+import type { JournalCommitState } from "../src/pipeline/import_users.ts";
+
+const STATE: JournalCommitState = { organizationCache: [], organizationsCreated: 0 };
+
+async function newJob(rows: number): Promise<{ dir: string; csv: string }> {
+  const dir = await Deno.makeTempDir();
+  const csv = `${dir}/users.csv`;
+  let text = "email,org_external_id,org_name\n";
+  for (let i = 1; i <= rows; i++) text += `user${i}@journal.test,acme,Acme\n`;
+  await Deno.writeTextFile(csv, text);
+  return { dir, csv };
+}
+
+function outcome(n: number, extra: Partial<RowOutcome> = {}): RowOutcome {
+  return {
+    recordNumber: n,
+    byteEnd: n * 10,
+    email: `user${n}@journal.test`,
+    userId: `user_${String(n).padStart(26, "0")}`,
+    user: "created",
+    membership: { id: `om_${String(n).padStart(26, "0")}`, organizationId: "org_1", created: true },
+    ...extra,
+  };
+}
+
+Deno.test("a commit larger than one atomic splits within Deno KV's limits and resumes exactly", async () => {
+  const { dir, csv } = await newJob(3);
+  const input = await describeInput(csv);
+  const journal = await createJob("big", { checkpointDir: dir, input, options: {} });
+  // 2,500 rows, each with a claim and a done key: several thousand mutations.
+  const outcomes: RowOutcome[] = [];
+  for (let n = 2; n <= 2_501; n++) outcomes.push(outcome(n));
+  outcomes.push(outcome(2_502, {
+    userId: undefined,
+    user: undefined,
+    membership: undefined,
+    error: {
+      recordNumber: 2_502,
+      email: "bad",
+      errorType: "validation",
+      errorMessage: 'Email is invalid: "bad"'.repeat(40),
+      timestamp: new Date().toISOString(),
+    },
+  }));
+  // Row 1 is still in flight: the watermark stays at 0 and every row is "done above" it.
+  await journal.commit(outcomes, undefined, STATE);
+  assert.ok(journal.atomicsCommitted >= 5, `${journal.atomicsCommitted} atomics`);
+  assert.equal(journal.progress.totals.totalRows, 2_501);
+  assert.equal(journal.progress.totals.usersCreated, 2_500);
+  assert.equal(journal.progress.totals.failures, 1);
+  await journal.finish("interrupted");
+
+  const resumed = await resumeJob("big", { checkpointDir: dir });
+  try {
+    assert.equal(resumed.tallyAtStart.membershipsCreated, 2_500);
+    assert.equal(resumed.isFinal(1), false);
+    assert.equal(resumed.isFinal(2), true);
+    assert.equal(resumed.isFinal(2_502), true);
+    assert.equal(resumed.isFinal(2_503), false);
+    assert.equal(resumed.resumeFrom, undefined);
+    // Row 1 finishes: the watermark passes every row, and the done keys go.
+    await resumed.commit([outcome(1)], { recordNumber: 2_502, byteEnd: 25_020 }, STATE);
+    assert.equal(resumed.progress.totals.totalRows, 2_502);
+  } finally {
+    await resumed.finish("interrupted");
+  }
+  const kv = await Deno.openKv(`${dir}/big/journal.kv`);
+  try {
+    let doneKeys = 0;
+    for await (const _ of kv.list({ prefix: ["done"] })) doneKeys++;
+    assert.equal(doneKeys, 0);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("splitMutations keeps order and every group within count, size and key limits", () => {
+  const mutations: Mutation[] = [];
+  for (let i = 0; i < 2_400; i++) {
+    mutations.push({
+      type: "set",
+      key: ["u", `user_${"x".repeat(26)}${i}`, "org_abc", i],
+      value: [1, 1, 1],
+    });
+    if (i % 100 === 0) {
+      mutations.push({ type: "set", key: ["rows", i], value: new Uint8Array(60_000) });
+    }
+    if (i % 7 === 0) mutations.push({ type: "delete", key: ["done", i] });
+  }
+  const groups = splitMutations(mutations);
+  assert.deepEqual(groups.flat(), mutations);
+  for (const group of groups) {
+    assert.ok(group.length <= 1_000);
+    const keys = group.reduce((sum, m) => sum + keySize(m.key), 0);
+    assert.ok(keys <= SAFE_LIMITS.keyBytes);
+    const values = group.reduce(
+      (sum, m) => sum + (m.type === "set" && m.value instanceof Uint8Array ? m.value.length : 0),
+      0,
+    );
+    assert.ok(values + keys <= 800 * 1024);
+  }
+});
+
+Deno.test("a resume ignores the entries of a commit a crash cut off and cuts the error file back", async () => {
+  const { dir, csv } = await newJob(10);
+  const journal = await createJob("cut", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+  });
+  const failed = outcome(3, {
+    userId: undefined,
+    user: undefined,
+    membership: undefined,
+    error: {
+      recordNumber: 3,
+      email: "x",
+      errorType: "validation",
+      errorMessage: "Email is invalid",
+      timestamp: new Date().toISOString(),
+    },
+  });
+  await journal.commit([outcome(1), outcome(2), failed, outcome(5)], {
+    recordNumber: 3,
+    byteEnd: 30,
+  }, STATE);
+  const committedBytes = journal.progress.errorsBytes;
+  await journal.finish("running");
+  // What a crash mid-commit leaves: the next commit's entries without its progress,
+  // and error lines past the committed length.
+  const kv = await Deno.openKv(`${dir}/cut/journal.kv`);
+  await kv.atomic()
+    .set(["done", 6], 2)
+    .set(["rows", 2, 0], new Uint8Array(10))
+    .set(["u", "user_x", "", 6], [2, 1, 0])
+    .commit();
+  kv.close();
+  await Deno.writeTextFile(`${dir}/cut/errors.jsonl`, '{"recordNumber":6}\n{"record', {
+    append: true,
+  });
+
+  const resumed = await resumeJob("cut", { checkpointDir: dir });
+  try {
+    assert.deepEqual(resumed.resumeFrom, { byteOffset: 30, recordNumber: 3 });
+    assert.equal(resumed.isFinal(5), true);
+    assert.equal(resumed.isFinal(6), false, "a row of the cut-off commit runs again");
+    assert.equal(resumed.isFinal(4), false);
+    assert.equal(resumed.isUncertain(4), false, "beyond the rows read by the last commit");
+    assert.equal(resumed.tallyAtStart.totalRows, 4);
+    assert.equal((await Deno.stat(`${dir}/cut/errors.jsonl`)).size, committedBytes);
+  } finally {
+    await resumed.finish("interrupted");
+  }
+  const check = await Deno.openKv(`${dir}/cut/journal.kv`);
+  try {
+    assert.equal((await check.get(["done", 6])).value, null, "stale done key removed");
+    assert.equal((await check.get(["rows", 2, 0])).value, null, "stale rows removed");
+  } finally {
+    check.close();
+  }
+});
+
+Deno.test("a resumed row tells its own earlier work from another row's", async () => {
+  const { dir, csv } = await newJob(10);
+  const journal = await createJob("claims", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+    startedAt: Date.parse("2025-01-01T00:00:00Z"),
+  });
+  const user = {
+    id: "user_ada",
+    email: "ada@journal.test",
+    firstName: null,
+    lastName: null,
+    emailVerified: false,
+    externalId: null,
+    metadata: {},
+    createdAt: "2025-01-01T00:00:01Z",
+  };
+  // Row 1 created Ada and her membership in org_1; row 4 (same person) joined org_2.
+  await journal.commit(
+    [
+      outcome(1, {
+        userId: "user_ada",
+        membership: { id: "om_1", organizationId: "org_1", created: true },
+      }),
+      outcome(4, {
+        userId: "user_ada",
+        user: "repeat",
+        membership: { id: "om_2", organizationId: "org_2", created: true },
+      }),
+    ],
+    { recordNumber: 1, byteEnd: 10 },
+    STATE,
+  );
+  try {
+    assert.equal(await journal.priorUserOutcome(user, 7), "repeat");
+    assert.equal(await journal.priorUserOutcome(user, 1), "created");
+    assert.equal(await journal.priorUserOutcome({ ...user, id: "user_bob" }, 2), undefined);
+    const membership = {
+      id: "om_2",
+      userId: "user_ada",
+      organizationId: "org_2",
+      status: "active" as const,
+      createdAt: "2025-01-01T00:00:02Z",
+    };
+    assert.equal(await journal.classifyOwnMembership(membership, 4), true);
+    assert.equal(await journal.classifyOwnMembership(membership, 9), false);
+    assert.equal(
+      await journal.classifyOwnMembership({ ...membership, organizationId: "org_3" }, 9),
+      true,
+      "made since the start and claimed by no row: this row made it before a crash",
+    );
+    const organization = { id: "org_9", name: "Nine", externalId: "nine", createdAt: "" };
+    assert.equal(
+      journal.claimOrganization({ ...organization, createdAt: "2024-12-31T00:00:00Z" }),
+      false,
+      "older than the job",
+    );
+    assert.equal(
+      journal.claimOrganization({ ...organization, createdAt: "2025-01-02T00:00:00Z" }),
+      true,
+    );
+    assert.equal(
+      journal.claimOrganization({ ...organization, createdAt: "2025-01-02T00:00:00Z" }),
+      false,
+      "counted once",
+    );
+  } finally {
+    await journal.finish("interrupted");
+  }
+});
+
+Deno.test("a job's files are owner-only and its journal never holds the API key", async () => {
+  const { dir, csv } = await newJob(2);
+  const secret = "sk_test_never_in_a_journal_4242";
+  const journal = await createJob("secret", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: { apiKey: secret, concurrency: 3, onWarning: () => {}, organizationId: "org_1" },
+  });
+  await journal.commit([outcome(1)], { recordNumber: 1, byteEnd: 10 }, STATE);
+  assert.deepEqual(journal.job.options, { concurrency: 3, organizationId: "org_1" });
+  await journal.finish("completed");
+  if (Deno.build.os !== "windows") {
+    assert.equal(((await Deno.stat(`${dir}/secret`)).mode ?? 0) & 0o777, 0o700);
+    for (const name of ["journal.kv", "errors.jsonl", "job.lock"]) {
+      assert.equal(((await Deno.stat(`${dir}/secret/${name}`)).mode ?? 0) & 0o777, 0o600, name);
+    }
+  }
+  for await (const entry of Deno.readDir(`${dir}/secret`)) {
+    const bytes = await Deno.readFile(`${dir}/secret/${entry.name}`);
+    assert.ok(!new TextDecoder().decode(bytes).includes(secret), entry.name);
+  }
+  await assert.rejects(
+    () => resumeJob("secret", { checkpointDir: dir }),
+    /Cannot resume job "secret": it completed already/,
+  );
+});
+
+Deno.test("a job cannot be opened twice at once, nor started twice", async () => {
+  const { dir, csv } = await newJob(2);
+  const input = await describeInput(csv);
+  const journal = await createJob("once", { checkpointDir: dir, input, options: {} });
+  try {
+    await assert.rejects(
+      () => resumeJob("once", { checkpointDir: dir }),
+      /another process is running it/,
+    );
+  } finally {
+    await journal.finish("interrupted");
+  }
+  await assert.rejects(
+    () => createJob("once", { checkpointDir: dir, input, options: {} }),
+    /Cannot start job "once": it exists already .*--resume once/,
+  );
+});
