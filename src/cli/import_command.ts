@@ -19,8 +19,9 @@ import { ProgressWiring } from "./_progress_wiring.ts";
 import { countRecords } from "../input/file_facts.ts";
 import { type Console, envFileHint, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
-import { runPlanCommand } from "./plan_command.ts";
+import { isJobImport, type JobImport, openJobImport } from "./job_commands.ts";
 import { checkPermissions, importNeedsOf, importPermissions } from "./permissions.ts";
+import { runPlanCommand } from "./plan_command.ts";
 
 /** The input path the flags name, with the deprecated alias warned about once. */
 export function inputPathOf(flags: Flags, console: Console): string | undefined {
@@ -100,15 +101,16 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
  * @returns The exit code.
  */
 export async function runImportCommand(flags: Flags, console: Console): Promise<number> {
-  const path = inputPathOf(flags, console);
-  if (path === undefined) {
+  let path = inputPathOf(flags, console);
+  // A resumed job knows its input.
+  if (path === undefined && (flags.resume === undefined || flags.plan)) {
     throw new UsageError(
       'Cannot import: no input given: add --csv <path> (or "-" for standard input)',
     );
   }
-  const options = importOptionsOf(flags);
-  checkPermissions(importPermissions(importNeedsOf(path, flags, options.apiUrl)));
-  if (flags.plan) return await runPlanCommand(path, options, flags, console);
+  let options = importOptionsOf(flags);
+  checkPermissions(importPermissions(importNeedsOf(path as string, flags, options.apiUrl)));
+  if (flags.plan) return await runPlanCommand(path as string, options, flags, console);
   if (options.errorsOut) {
     const warning = errorFileFormatWarning(options.errorsOut);
     if (warning) console.warn(`Warning: ${warning}`);
@@ -132,11 +134,20 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
   let wiring: ProgressWiring | undefined;
   let totalRows: number | undefined;
   let writesLimit = options.rateLimit ?? 50;
+  let job: JobImport | undefined;
   try {
-    if (!options.dryRun && path !== "-") {
-      totalRows = await countRecords(path, { format: options.format }).catch(() => undefined);
+    if (isJobImport(flags)) {
+      job = await openJobImport(flags, options, path, console);
+      options = job.options;
+      path = job.inputPath;
+      totalRows = job.totalRows;
+    } else if (!options.dryRun && path !== "-") {
+      totalRows = await countRecords(path as string, { format: options.format }).catch(() =>
+        undefined
+      );
     }
-    if (!options.dryRun) progress = new ProgressReporter(stderrProgressOptions());
+    // A resumed job's progress is job-wide; its rates count this session only.
+    if (!options.dryRun) progress = new ProgressReporter(stderrProgressOptions(job?.progressStart));
     writesLimit = options.rateLimit ?? 50;
     wiring = new ProgressWiring(progress, {
       warn: (line) => console.warn(line),
@@ -145,12 +156,14 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
       live: Deno.stderr.isTerminal() && !Deno.noColor,
     });
     const output = wiring;
-    const summary = await importUsers(path === "-" ? Deno.stdin.readable : path, {
+    const summary = await importUsers(path === "-" ? Deno.stdin.readable : path as string, {
       ...options,
+      journal: job?.journal,
       stop: interrupt.stop,
       abort: interrupt.abort,
       onWarning: (message) => output.warn(`Warning: ${message}`),
       onStart: (info) => {
+        job?.setColumns(info.columns);
         if (options.dryRun) say("Dry run: no WorkOS API call will be made");
         say(modeLine(info.mode, info.organizationId ?? options.organizationId, info.format));
       },
@@ -169,14 +182,40 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     wiring.close();
     progress?.finish();
     progress = undefined;
+    if (job) summary.errorsWritten = await job.complete(summary);
     if (summary.plan) say(planLines(summary.plan));
-    say(formatSummary(summary, { extraLines: extraLines(summary, options.errorsOut) }));
-    if (json) console.log(JSON.stringify(summaryJson(summary)));
+    say(
+      formatSummary(summary, {
+        extraLines: extraLines(summary, job?.errorsFile ?? options.errorsOut),
+      }),
+    );
+    if (json) {
+      const fields = summaryJson(summary);
+      console.log(JSON.stringify(job ? { ...fields, jobId: job.id } : fields));
+    }
     if (summary.interrupted) {
-      say("Interrupted: rows in flight were finished; the rest were not started");
+      say(
+        interrupt.abort.aborted
+          ? "Interrupted: requests in flight were abandoned; their rows run again on resume"
+          : "Interrupted: rows in flight were finished; the rest were not started",
+      );
+      if (job) say(`Resume with: ${job.resumeCommand}`);
       return ExitCode.Interrupted;
     }
+    if (job) {
+      say(`Job "${job.id}" completed: "workos-importer clean ${job.id}" deletes its checkpoint`);
+    }
     return summary.status === "success" ? ExitCode.Success : ExitCode.Failure;
+  } catch (error) {
+    if (job) {
+      progress?.finish();
+      progress = undefined;
+      await job.fail(error);
+      console.error(
+        `Job "${job.id}" stopped on the error below: fix its cause, then run: ${job.resumeCommand}`,
+      );
+    }
+    throw error;
   } finally {
     wiring?.close();
     progress?.finish();

@@ -9,9 +9,10 @@
 import { HELP, parseCommandLine } from "./args.ts";
 import { type Console, isPermissionError, systemConsole } from "./environment.ts";
 import { runImportCommand } from "./import_command.ts";
+import { runCleanCommand, runJobsCommand, runStatusCommand } from "./job_commands.ts";
+import { missingPermissionMessage } from "./permissions.ts";
 import { runUndoCommand } from "./undo_command.ts";
 import { runValidateCommand } from "./validate_command.ts";
-import { missingPermissionMessage } from "./permissions.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
 import { WorkOSApiError } from "../workos/client.ts";
@@ -61,6 +62,15 @@ export async function main(
         return await runValidateCommand(parsed.positionals, parsed.flags, console);
       case "undo":
         return await runUndoCommand(parsed.positionals, parsed.flags, console);
+      case "jobs":
+        if (parsed.positionals.length > 0) {
+          throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": "jobs" takes none`);
+        }
+        return await runJobsCommand(parsed.flags, console);
+      case "status":
+        return await runStatusCommand(parsed.flags, parsed.positionals, console);
+      case "clean":
+        return await runCleanCommand(parsed.flags, parsed.positionals, console);
       default:
         throw new UsageError(`The "${parsed.command}" command is not available in this build`);
     }
