@@ -1,0 +1,155 @@
+/**
+ * What checkpointing costs: the same import against the fake WorkOS (limits
+ * off, no latency, so the importer itself is the bottleneck and any journal
+ * cost shows), with and without `--job-id`, alternated to spread machine
+ * noise over both. Target: the checkpointed run at most 5 % slower (median
+ * wall time, process start to exit).
+ *
+ * Run: `deno run -A bench/checkpoint_overhead_bench.ts [--rows 20000]
+ * [--pairs 3] [--quick]`. Progress goes to stderr; stdout gets exactly one
+ * JSON line.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { startFakeWorkOS } from "../testing.ts";
+import { generateCsv } from "../examples/gen_csv.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const TARGET_OVERHEAD = 0.05;
+const RUN_TIMEOUT_MS = 300_000;
+
+function log(message: string): void {
+  console.error(`[checkpoint_overhead_bench] ${message}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+interface Run {
+  wallMs: number;
+  importMs: number;
+  /** User plus system CPU of the importer process (Linux; 0 elsewhere). */
+  cpuMs: number;
+}
+
+/** CPU time so far of a process, from Linux's `/proc/<pid>/stat` (clock ticks of 10 ms). */
+async function cpuMsOf(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runImporter(
+  args: string[],
+  api: { url: string; apiKey: string },
+): Promise<Run> {
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "-A", MAIN, ...args, "--quiet", "--json"],
+    env: { WORKOS_SECRET_KEY: api.apiKey, WORKOS_API_URL: api.url, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
+  // Sampled while it runs: the last reading before exit misses at most one interval.
+  let cpuMs = 0;
+  const sampler = setInterval(async () => {
+    cpuMs = (await cpuMsOf(child.pid)) ?? cpuMs;
+  }, 50);
+  const output = await child.output();
+  clearInterval(sampler);
+  clearTimeout(timer);
+  const wallMs = performance.now() - started;
+  const stdout = new TextDecoder().decode(output.stdout).trim();
+  if (output.code !== 0) {
+    throw new Error(
+      `The importer exited with ${output.code}: ${
+        new TextDecoder().decode(output.stderr).slice(-500)
+      }`,
+    );
+  }
+  const summary = JSON.parse(stdout.split("\n").at(-1) as string);
+  return { wallMs, importMs: summary.durationMs, cpuMs };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      rows: { type: "string" },
+      pairs: { type: "string" },
+      quick: { type: "boolean", default: false },
+    },
+  });
+  const rows = Number(values.rows ?? (values.quick ? 5_000 : 20_000));
+  const pairs = Number(values.pairs ?? (values.quick ? 1 : 3));
+  const dir = await Deno.makeTempDir({ prefix: "checkpoint_bench_" });
+  try {
+    const csv = `${dir}/users.csv`;
+    await generateCsv(csv, { rows, orgs: 50, seed: 7 });
+    log(`${rows} rows in ${csv}; ${pairs} pairs of runs, alternating`);
+    await using fake = await startFakeWorkOS({ rateLimits: false });
+    const common = ["--csv", csv, "--concurrency", "20", "--rate-limit", "1000000"];
+    // A first run warms Deno's module cache and the file cache for both.
+    fake.state.reset();
+    await runImporter(common, fake);
+    const plain: Run[] = [];
+    const checkpointed: Run[] = [];
+    for (let pair = 0; pair < pairs; pair++) {
+      // Alternate which goes first, so a drift in machine load hits both.
+      const order = pair % 2 === 0 ? ["plain", "job"] : ["job", "plain"];
+      for (const kind of order) {
+        fake.state.reset();
+        const args = kind === "plain"
+          ? common
+          : [...common, "--job-id", `bench-${pair}`, "--checkpoint-dir", `${dir}/checkpoints`];
+        const run = await runImporter(args, fake);
+        if (fake.state.userCount() !== rows) {
+          throw new Error(
+            `Expected ${rows} users after a ${kind} run, found ${fake.state.userCount()}`,
+          );
+        }
+        (kind === "plain" ? plain : checkpointed).push(run);
+        log(
+          `pair ${pair + 1} ${kind}: ${
+            Math.round(run.wallMs)
+          } ms wall, ${run.importMs} ms import, ${run.cpuMs} ms CPU`,
+        );
+      }
+    }
+    const plainMs = median(plain.map((run) => run.wallMs));
+    const jobMs = median(checkpointed.map((run) => run.wallMs));
+    const overhead = jobMs / plainMs - 1;
+    console.log(JSON.stringify({
+      name: "checkpoint_overhead",
+      rows,
+      pairs,
+      plainWallMs: plain.map((run) => Math.round(run.wallMs)),
+      checkpointedWallMs: checkpointed.map((run) => Math.round(run.wallMs)),
+      medianPlainMs: Math.round(plainMs),
+      medianCheckpointedMs: Math.round(jobMs),
+      medianPlainImportMs: median(plain.map((run) => run.importMs)),
+      medianCheckpointedImportMs: median(checkpointed.map((run) => run.importMs)),
+      // CPU time suffers less from a busy machine than wall time: a second view of the cost.
+      medianPlainCpuMs: median(plain.map((run) => run.cpuMs)),
+      medianCheckpointedCpuMs: median(checkpointed.map((run) => run.cpuMs)),
+      overheadPercent: Math.round(overhead * 1000) / 10,
+      target: "checkpointed at most 5% slower (median wall time)",
+      passed: overhead <= TARGET_OVERHEAD,
+    }));
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();
