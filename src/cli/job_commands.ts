@@ -398,8 +398,6 @@ export async function runStatusCommand(
   const lines = [
     `Job: ${job.id}`,
     `Status: ${job.status}${job.active ? " (a process is running it)" : ""}`,
-    `Input: ${job.input.path}`,
-    `Input SHA-256: ${job.input.sha256}`,
     `Rows done: ${rowsOf(job)}${percent}`,
     `Resume point: ${
       job.resumeFrom
@@ -420,6 +418,8 @@ export async function runStatusCommand(
     `Updated: ${time(job.updatedAt)}`,
   ];
   console.log(drawBox(lines));
+  console.log(`Input: ${job.input.path}`);
+  console.log(`Input SHA-256: ${job.input.sha256}`);
   console.log(`Error file: ${job.paths.errors}`);
   if (job.lastError) console.log(`Last error: ${job.lastError}`);
   if (job.status !== "completed" && !job.active) {
