@@ -221,6 +221,12 @@ async function* readErrorLines(path: string): AsyncGenerator<ErrorRecord> {
  * @param console Where warnings go.
  * @returns The session.
  * @throws {UsageError} For a job that cannot start or resume.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const job = await openJobImport({ resume: "tenant-42" }, importOptionsOf(flags), undefined, console);
+ * console.log(job.inputPath, job.resumeCommand);
+ * ```
  */
 export async function openJobImport(
   flags: Flags,
@@ -343,6 +349,11 @@ function rowsOf(job: JobInfo): string {
  * @param flags The parsed flags.
  * @param console Where lines go.
  * @returns The exit code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await runJobsCommand({ "checkpoint-dir": ".workos-checkpoints" }, systemConsole);
+ * ```
  */
 export async function runJobsCommand(flags: Flags, console: Console): Promise<number> {
   const checkpointDir = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
@@ -380,6 +391,11 @@ export async function runJobsCommand(flags: Flags, console: Console): Promise<nu
  * @param positionals The arguments after the command.
  * @param console Where lines go.
  * @returns The exit code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await runStatusCommand({ json: true }, ["tenant-42"], systemConsole);
+ * ```
  */
 export async function runStatusCommand(
   flags: Flags,
@@ -438,6 +454,11 @@ export async function runStatusCommand(
  * @param positionals The arguments after the command.
  * @param console Where lines go.
  * @returns The exit code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await runCleanCommand({}, ["tenant-42"], systemConsole);
+ * ```
  */
 export async function runCleanCommand(
   flags: Flags,
@@ -488,6 +509,11 @@ async function readJobOrThrow(jobId: string, checkpointDir: string, verb: string
  *
  * @param job The job.
  * @returns A plain object for `JSON.stringify`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * console.log(JSON.stringify(jobJson(await readJob("tenant-42"))));
+ * ```
  */
 export function jobJson(job: JobInfo): Record<string, unknown> {
   return {

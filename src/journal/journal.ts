@@ -451,6 +451,14 @@ export interface FinishOptions {
 /**
  * An open job: the `journal` of `importUsers`, plus what the CLI shows
  * about the job. Close it with {@linkcode Journal.finish}.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const journal = await resumeJob("tenant-42");
+ * const result = await importUsers(journal.job.input.path, { apiKey, journal });
+ * await journal.finish(result.interrupted ? "interrupted" : "completed");
+ * console.log(journal.progress.totals.usersCreated);
+ * ```
  */
 export class Journal implements ImportJournal {
   /** The job's settings. */
@@ -504,10 +512,12 @@ export class Journal implements ImportJournal {
     return this.#atomics;
   }
 
+  /** When the job first started: what was made since may be the job's own. */
   get startedAt(): number {
     return this.job.startedAt;
   }
 
+  /** Where the input is read from: just past the watermark. */
   get resumeFrom(): ResumePoint | undefined {
     const watermark = this.#atStart.watermark;
     return watermark
@@ -515,6 +525,7 @@ export class Journal implements ImportJournal {
       : undefined;
   }
 
+  /** Counts of the rows earlier sessions committed. */
   get tallyAtStart(): ImportTally {
     const tally = emptyTally();
     for (const key of Object.keys(tally) as Array<keyof ImportTally>) {
@@ -523,31 +534,63 @@ export class Journal implements ImportJournal {
     return tally;
   }
 
+  /** The organization cache earlier sessions saved. */
   get organizationCache(): Array<[string, CachedOrganization]> {
     return [...this.#savedCache].map(([key, id]) => [key, { id }]);
   }
 
+  /** Organizations earlier sessions counted as created. */
   get organizationsCreatedAtStart(): number {
     return this.#atStart.totals.organizationsCreated;
   }
 
+  /**
+   * Whether a row above the watermark finished in an earlier session. Every
+   * record passes here in order, so it also tracks how far reading got.
+   *
+   * @param recordNumber The row.
+   * @returns `true` when the row must not run again.
+   */
   isFinal(recordNumber: number): boolean {
     if (recordNumber > this.#maxSeen) this.#maxSeen = recordNumber;
     return this.#done.has(recordNumber);
   }
 
+  /**
+   * Whether a row may have been in flight when the last session died: above
+   * the watermark, not final, and read before the last commit.
+   *
+   * @param recordNumber The row.
+   * @returns `true` when the row should look its user up before creating it.
+   */
   isUncertain(recordNumber: number): boolean {
     const floor = this.#atStart.watermark?.recordNumber ?? 0;
     return recordNumber > floor && recordNumber <= this.#atStart.horizon &&
       !this.#done.has(recordNumber);
   }
 
+  /**
+   * How to count a user made since the job started that no committed row
+   * claims.
+   *
+   * @param _user The user.
+   * @param _recordNumber The row that adopted it.
+   * @returns `"created"`.
+   */
   classifyOwnUser(_user: WorkOSUser, _recordNumber: number): Promise<UserOutcome> {
     // Asked only once `priorUserOutcome` found no row that counted the user:
     // this row made it, before a crash or just now.
     return Promise.resolve("created");
   }
 
+  /**
+   * How a committed row already counted this user.
+   *
+   * @param user The adopted user.
+   * @param recordNumber The row that adopted it.
+   * @returns `"repeat"` when another row established the person, this row's
+   *   own outcome when it did (a commit a crash cut off), else `undefined`.
+   */
   async priorUserOutcome(user: WorkOSUser, recordNumber: number): Promise<UserOutcome | undefined> {
     let other = false;
     for await (
@@ -561,6 +604,14 @@ export class Journal implements ImportJournal {
     return other ? "repeat" : undefined;
   }
 
+  /**
+   * Whether an adopted membership made since the job started counts as
+   * created by this row.
+   *
+   * @param membership The membership.
+   * @param recordNumber The row that adopted it.
+   * @returns `false` when another row's claim has it, else `true`.
+   */
   async classifyOwnMembership(
     membership: WorkOSMembership,
     recordNumber: number,
@@ -572,6 +623,13 @@ export class Journal implements ImportJournal {
     return true;
   }
 
+  /**
+   * Counts an organization found by lookup as the job's own, once, when it
+   * was made since the job started.
+   *
+   * @param organization The organization found.
+   * @returns `true` when it is to be counted as created now.
+   */
   claimOrganization(organization: WorkOSOrganization): boolean {
     if (this.#organizationClaims.has(organization.id)) return false;
     if (!(Date.parse(organization.createdAt) >= this.job.startedAt)) return false;
@@ -580,12 +638,27 @@ export class Journal implements ImportJournal {
     return true;
   }
 
+  /**
+   * Records an organization this session created, so a later lookup of it
+   * never counts it again.
+   *
+   * @param organization The organization.
+   */
   noteOrganizationCreated(organization: WorkOSOrganization): void {
     if (this.#organizationClaims.has(organization.id)) return;
     this.#organizationClaims.add(organization.id);
     this.#pendingOrganizationClaims.push(organization.id);
   }
 
+  /**
+   * Commits a batch: failed rows to `errors.jsonl` (synced), then the rows,
+   * their claims and the new watermark to the journal, in as many atomics as
+   * Deno KV's limits need, the progress last.
+   *
+   * @param outcomes Finished rows, in completion order.
+   * @param watermark Every row up to it is final.
+   * @param state The organization cache and counters.
+   */
   async commit(
     outcomes: RowOutcome[],
     watermark: Watermark | undefined,
@@ -679,6 +752,11 @@ export class Journal implements ImportJournal {
     this.#progress = progress;
   }
 
+  /**
+   * Job-wide numbers: what every session committed, durations summed.
+   *
+   * @returns The totals.
+   */
   totals(): JournalTotals {
     return { ...this.#progress.totals, durationMs: this.#durationMs() };
   }
