@@ -7,7 +7,7 @@
  * every concurrency.
  *
  * Run: `deno run -A bench/littles_law_bench.ts [--quick] [--concurrency 10,50,200]
- * [--seconds 10]`. The fake runs in this process, the importer in its own,
+ * [--seconds 6]`. The fake runs in this process, the importer in its own,
  * so they never share an event loop. Requests/s is measured at the fake,
  * between the moments 10 % and 90 % of the requests had arrived, so start-up
  * and the tail do not count. `--rate-limit` is set far above the load so the
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const seconds = Number(values.seconds ?? (isQuick() ? 4 : 10));
+  const seconds = Number(values.seconds ?? (isQuick() ? 3 : 6));
   const levels = values.concurrency.split(",").map(Number);
   const points: Point[] = [];
   for (const concurrency of levels) {

@@ -5,10 +5,11 @@
  * with the machine they ran on, and prints a table.
  *
  * ```sh
- * deno task bench                      # everything (about 5 minutes)
- * deno task bench --quick              # smaller inputs (about 2.5 minutes)
+ * deno task bench                      # everything (about 10 minutes on a busy 2-core machine)
+ * deno task bench --quick              # smaller inputs (under 3 minutes)
  * deno task bench --only budget_use    # one benchmark (comma-separate several)
  * deno task bench --json               # the results as JSON on stdout
+ * deno task bench --out /tmp/r.json     # results elsewhere than bench/results/latest.json
  * deno task bench --markdown BENCHMARKS.md   # also refresh the results table there
  * ```
  *
@@ -22,7 +23,7 @@
 import { parseArgs } from "node:util";
 
 const BENCH_DIR = new URL("./", import.meta.url);
-const RESULTS = new URL("./results/latest.json", BENCH_DIR);
+const DEFAULT_RESULTS = new URL("./results/latest.json", BENCH_DIR);
 const TIMEOUT_MS = 15 * 60_000;
 const START_MARKER = "<!-- bench:results:start -->";
 const END_MARKER = "<!-- bench:results:end -->";
@@ -127,9 +128,9 @@ function loadAverageText(): string {
 }
 
 /** Results of an earlier run, so `--only` updates its rows and keeps the others. */
-async function previousResults(): Promise<BenchResult[]> {
+async function previousResults(path: string | URL): Promise<BenchResult[]> {
   try {
-    const report = JSON.parse(await Deno.readTextFile(RESULTS));
+    const report = JSON.parse(await Deno.readTextFile(path));
     return Array.isArray(report.results)
       ? report.results.filter((r: Partial<BenchResult>) => typeof r.ranAt === "string")
       : [];
@@ -232,13 +233,15 @@ async function main(): Promise<number> {
       quick: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       markdown: { type: "string" },
+      out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   const all = await benches();
   if (values.help) {
     console.log(
-      `Usage: deno task bench [--quick] [--only <name,...>] [--json] [--markdown <file>]\n` +
+      `Usage: deno task bench [--quick] [--only <name,...>] [--json] [--markdown <file>] ` +
+        `[--out <file>]\n` +
         `Benchmarks: ${all.join(", ")}`,
     );
     return 0;
@@ -266,20 +269,21 @@ async function main(): Promise<number> {
   for (const bench of selected) fresh.push(await runOne(bench, values.quick, meta.commit));
 
   // Earlier results of benchmarks not run now are kept, so `--only` composes.
-  const kept = (await previousResults()).filter((r) =>
+  const out = values.out ?? DEFAULT_RESULTS;
+  const kept = (await previousResults(out)).filter((r) =>
     all.includes(r.bench) && !selected.includes(r.bench)
   );
   const results = [...fresh, ...kept].sort((a, b) => a.bench.localeCompare(b.bench));
   const report = { ...meta, results };
-  await Deno.mkdir(new URL("./results/", BENCH_DIR), { recursive: true });
-  await Deno.writeTextFile(RESULTS, JSON.stringify(report, null, 2) + "\n");
+  if (!values.out) await Deno.mkdir(new URL("./results/", BENCH_DIR), { recursive: true });
+  await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
   if (values.markdown) {
     await updateMarkdown(values.markdown, markdown(results, meta));
     // The table is written unaligned; let deno fmt align it as it expects.
     await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", values.markdown] })
       .output().catch(() => undefined);
   }
-  const text = `\n${table(fresh)}\n\nResults: ${RESULTS.pathname}`;
+  const text = `\n${table(fresh)}\n\nResults: ${out instanceof URL ? out.pathname : out}`;
   if (values.json) {
     console.error(text);
     console.log(JSON.stringify(report));
