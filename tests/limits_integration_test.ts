@@ -234,16 +234,16 @@ Deno.test("cache hits take no budget: 60 rows in 3 organizations cost 3 lookups 
 
 Deno.test("the CLI at --rate-limit runs into the fake's own limits without a 429, and logs progress every 10 s", async () => {
   // The fake at 2 % of WorkOS's limits (10 writes per 10 s) and the CLI at
-  // --rate-limit 1 (the same): 15 users need a second window.
+  // --rate-limit 1 (the same): 12 users take more than one window.
   await using fake = await startFakeWorkOS({ rateLimits: { scale: 0.02 } });
   const lines = ["email,first_name"];
-  for (let i = 1; i <= 15; i++) lines.push(`user${i}@example.com,User${i}`);
+  for (let i = 1; i <= 12; i++) lines.push(`user${i}@example.com,User${i}`);
   const csv = await tempFile(lines.join("\n") + "\n");
   const result = await runCli(["--csv", csv, "--rate-limit", "1", "--quiet"], {
     env: envOf(fake),
   });
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(fake.state.userCount(), 15);
+  assert.equal(fake.state.userCount(), 12);
   assert.equal(fake.state.rateLimitedCount, 0);
   assert.doesNotMatch(result.stdout, /Rate limited/);
   // Not a terminal: plain lines, no escape codes, with the file's total.
@@ -251,7 +251,7 @@ Deno.test("the CLI at --rate-limit runs into the fake's own limits without a 429
   assert.ok(progress.length >= 1, result.stderr);
   assert.match(
     progress.at(-1) ?? "",
-    /^Progress: 15\/15 rows \(100\.0%\) \| [\d.]+ users\/s \| writes [\d.]+\/1 per s \| 429s: 0 \| retries: 0 \| ETA /,
+    /^Progress: 12\/12 rows \(100\.0%\) \| [\d.]+ users\/s \| writes [\d.]+\/1 per s \| 429s: 0 \| retries: 0 \| ETA /,
   );
   assert.ok(!result.stderr.includes("\x1b["), "no escape codes");
 });
@@ -259,7 +259,7 @@ Deno.test("the CLI at --rate-limit runs into the fake's own limits without a 429
 Deno.test("the CLI reading standard input shows progress without a total or an ETA", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: { scale: 0.02 } });
   const lines = ["email"];
-  for (let i = 1; i <= 15; i++) lines.push(`user${i}@example.com`);
+  for (let i = 1; i <= 12; i++) lines.push(`user${i}@example.com`);
   const result = await runCli(["--csv", "-", "--rate-limit", "1", "--quiet"], {
     env: envOf(fake),
     stdin: lines.join("\n") + "\n",
@@ -268,6 +268,6 @@ Deno.test("the CLI reading standard input shows progress without a total or an E
   assert.equal(fake.state.rateLimitedCount, 0);
   const progress = result.stderr.split("\n").filter((line) => line.startsWith("Progress: "));
   assert.ok(progress.length >= 1, result.stderr);
-  assert.match(progress.at(-1) ?? "", /^Progress: 15 rows \| /);
+  assert.match(progress.at(-1) ?? "", /^Progress: 12 rows \| /);
   assert.doesNotMatch(progress.at(-1) ?? "", /ETA|%/);
 });

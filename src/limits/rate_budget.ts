@@ -32,6 +32,19 @@ export interface RateBudgetOptions {
    * it; default 0.01 (a 10 s window is treated as 10.1 s).
    */
   marginRatio?: number;
+  /**
+   * How much of a window's budget may go back to back, as time at the
+   * window's average rate: each kind may send at most `limit × burstMs /
+   * window` grants at once (at least one); beyond that, grants are spread
+   * evenly at the average rate, catching up on any lateness. Default: the
+   * whole window (no spreading; the sliding windows alone decide).
+   *
+   * The windows bound every grant either way. Spreading keeps a run from
+   * sending its whole window at once: such bursts starve the sender's event
+   * loop, and the skew they cause between sending and the server's count
+   * can outgrow the margin and earn 429s.
+   */
+  burstMs?: number;
 }
 
 /** Counters of what a {@linkcode RateBudget} granted and paused. */
@@ -59,6 +72,14 @@ export interface RateBudgetLimits {
 }
 
 const KINDS: readonly RequestKind[] = ["write", "read", "other"];
+
+/** A token bucket per kind, refilled at the window's average rate, capped at the burst. */
+interface SpreadState {
+  ratePerMs: Record<RequestKind, number>;
+  capacity: Record<RequestKind, number>;
+  tokens: Record<RequestKind, number>;
+  updatedAt: Record<RequestKind, number>;
+}
 const KIND_WINDOW_MS = 10_000;
 const GENERAL_WINDOW_MS = 60_000;
 
@@ -95,6 +116,9 @@ interface Waiter {
  *    ever holds more than the limit, even at the start; but the whole limit
  *    is usable in the first window (500 writes may go at t = 0). That burst
  *    is what the server allows, and the worker count bounds it in practice.
+ *    With `burstMs` (the importer uses one second), grants beyond that much
+ *    of the budget are spread at the window's average rate instead: the
+ *    same throughput, without whole-window bursts that starve the sender.
  * 4. **A small margin.** Arrival at the server is skewed by the network, so
  *    each window is kept `marginRatio` longer than the server's (1 % by
  *    default), which costs at most that share of the budget.
@@ -128,6 +152,8 @@ export class RateBudget {
   };
   readonly #paceIntervalMs: Record<RequestKind, number>;
   readonly #recoveryMs: number;
+  // Spreading (burstMs); absent when it is off.
+  readonly #spread?: SpreadState;
   #paceLast: Record<RequestKind, number> = { write: -Infinity, read: -Infinity, other: -Infinity };
   #pausedUntil = -Infinity;
   #recoveryEnd = -Infinity;
@@ -148,7 +174,12 @@ export class RateBudget {
    * ```
    */
   constructor(options: RateBudgetOptions = {}) {
-    const { writesPerSecond = 50, clock = systemClock, marginRatio = 0.01 } = options;
+    const { writesPerSecond = 50, clock = systemClock, marginRatio = 0.01, burstMs } = options;
+    if (burstMs !== undefined && !(burstMs > 0)) {
+      throw new RangeError(
+        `Cannot create a rate budget: burst "${burstMs}" is not a positive number of milliseconds`,
+      );
+    }
     if (!Number.isFinite(writesPerSecond) || writesPerSecond * 10 < 1) {
       throw new RangeError(
         `Cannot create a rate budget: writes per second "${writesPerSecond}" must allow at least one write in 10 s`,
@@ -198,6 +229,32 @@ export class RateBudget {
       read: (2 * this.#recoveryMs) / this.limits.readsPer10s,
       other: (2 * GENERAL_WINDOW_MS * (1 + marginRatio)) / this.limits.totalPer60s,
     };
+    if (burstMs !== undefined && Number.isFinite(burstMs)) {
+      const generalSpan = GENERAL_WINDOW_MS * (1 + marginRatio);
+      const ratePerMs = {
+        write: this.limits.writesPer10s / this.#recoveryMs,
+        read: this.limits.readsPer10s / this.#recoveryMs,
+        other: this.limits.totalPer60s / generalSpan,
+      };
+      const capacity = {
+        write: Math.max(1, Math.min(this.limits.writesPer10s, ratePerMs.write * burstMs)),
+        read: Math.max(1, Math.min(this.limits.readsPer10s, ratePerMs.read * burstMs)),
+        other: Math.max(1, Math.min(this.limits.totalPer60s, ratePerMs.other * burstMs)),
+      };
+      this.#spread = {
+        ratePerMs,
+        capacity,
+        tokens: { ...capacity },
+        updatedAt: { write: -Infinity, read: -Infinity, other: -Infinity },
+      };
+    }
+  }
+
+  /** Grants `kind` may make back to back at time `at` (spreading only). */
+  #tokens(kind: RequestKind, at: number): number {
+    const spread = this.#spread as SpreadState;
+    const refill = (at - spread.updatedAt[kind]) * spread.ratePerMs[kind];
+    return Math.min(spread.capacity[kind], spread.tokens[kind] + refill);
   }
 
   /**
@@ -339,6 +396,12 @@ export class RateBudget {
         Math.min(this.#paceLast[kind] + this.#paceIntervalMs[kind], this.#recoveryEnd),
       );
     }
+    const spread = this.#spread;
+    if (spread) {
+      // Wait for the next token; a hair of rounding is not worth a sleep.
+      const missing = 1 - this.#tokens(kind, at);
+      if (missing > 1e-9) at += missing / spread.ratePerMs[kind];
+    }
     return at;
   }
 
@@ -358,6 +421,11 @@ export class RateBudget {
     this.#windows[waiter.kind].record(now);
     this.#general.record(now);
     if (now < this.#recoveryEnd) this.#paceLast[waiter.kind] = now;
+    const spread = this.#spread;
+    if (spread) {
+      spread.tokens[waiter.kind] = Math.max(0, this.#tokens(waiter.kind, now) - 1);
+      spread.updatedAt[waiter.kind] = now;
+    }
     if (waiter.kind === "write") this.#stats.writes++;
     else if (waiter.kind === "read") this.#stats.reads++;
     this.#stats.total++;

@@ -436,7 +436,10 @@ export async function importUsers(
     client = new WorkOSClient({
       apiKey: options.apiKey,
       apiUrl: options.apiUrl ?? DEFAULT_API_URL,
-      budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50 }),
+      // A second's worth at once at most: the rest of each window's budget is
+      // spread at its average rate, so no burst starves the event loop and
+      // skews sends past the budget's margin (same throughput).
+      budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50, burstMs: 1_000 }),
       maxRetries: options.maxRetries,
       requestTimeoutMs: options.requestTimeoutMs,
       signal: options.abort,
