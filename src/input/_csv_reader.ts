@@ -12,6 +12,7 @@
 import type { SourceRecord } from "../types.ts";
 import { isInputColumn, normalizeColumnName } from "../validation/columns.ts";
 import type { ByteSource } from "./_byte_source.ts";
+import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import {
   ESCAPED,
   indexAfterLineBreak,
@@ -99,21 +100,14 @@ function decodeFields(buf: Uint8Array, scanned: ScannedRecord): string[] {
 }
 
 /** Streams the data records after a CSV header, in batches. */
-export class CsvRecordReader {
-  readonly #source: ByteSource;
+export class CsvRecordReader extends ChunkedRecordReader {
   readonly #columns: readonly string[];
   /** Per column: the field name to store the value under, or null to drop it. */
   readonly #keys: (string | null)[];
   readonly #scanned = new ScannedRecord();
   #recordNumber: number;
-  #carry = emptyBytes();
-  #done = false;
   /** A broken record waiting for the end of its first line. */
   #skipping: SourceRecord | null = null;
-  /** Records found so far, blank lines aside. */
-  #count = 0;
-  /** Counting mode: find records without decoding them. */
-  #countOnly = false;
 
   /**
    * @param source Positioned at the first byte after the header, or at a
@@ -121,7 +115,7 @@ export class CsvRecordReader {
    * @param lastRecordNumber Number of the record before the source position.
    */
   constructor(source: ByteSource, columns: readonly string[], lastRecordNumber: number) {
-    this.#source = source;
+    super(source);
     this.#columns = columns;
     this.#keys = columns.map((name, index) =>
       isInputColumn(name) && columns.indexOf(name) === index ? name : null
@@ -129,41 +123,16 @@ export class CsvRecordReader {
     this.#recordNumber = lastRecordNumber;
   }
 
-  /** The next batch of records (never empty), or `null` at the end. */
-  async next(): Promise<SourceRecord[] | null> {
-    const batch: SourceRecord[] = [];
-    while (batch.length === 0 && !this.#done) await this.#step(batch);
-    return batch.length === 0 ? null : batch;
-  }
-
-  /** Reads to the end and returns how many records there were. */
-  async count(): Promise<number> {
-    this.#countOnly = true;
-    const sink: SourceRecord[] = [];
-    while (!this.#done) {
-      await this.#step(sink);
-      sink.length = 0;
-    }
-    return this.#count;
-  }
-
-  /** Reads one chunk and adds the records it completes to `batch`. */
-  async #step(batch: SourceRecord[]): Promise<void> {
-    const base = this.#source.position - this.#carry.length;
-    const chunk = await this.#source.read();
-    const eof = chunk === null;
-    this.#process(eof ? this.#carry : concatBytes(this.#carry, chunk), base, eof, batch);
-    if (eof) this.#done = true;
-  }
-
-  #process(buf: Uint8Array, base: number, eof: boolean, batch: SourceRecord[]): void {
+  protected override process(
+    buf: Uint8Array,
+    base: number,
+    eof: boolean,
+    batch: SourceRecord[],
+  ): Uint8Array {
     let pos = 0;
     if (this.#skipping !== null) {
       const after = indexAfterLineBreak(buf, 0, eof);
-      if (after === -1 && !eof) {
-        this.#carry = emptyBytes();
-        return;
-      }
+      if (after === -1 && !eof) return emptyBytes();
       pos = after === -1 ? buf.length : after;
       this.#skipping.byteEnd = base + pos;
       batch.push(this.#skipping);
@@ -177,8 +146,8 @@ export class CsvRecordReader {
       const outcome = scanRecord(buf, pos, limit, eof && limit === buf.length, scanned);
       if (outcome === RECORD) {
         if (!isBlankRecord(buf, scanned)) {
-          this.#count++;
-          if (this.#countOnly) this.#recordNumber++;
+          this.recordsFound++;
+          if (this.countOnly) this.#recordNumber++;
           else batch.push(this.#record(buf, base, pos));
         }
         pos = scanned.end;
@@ -204,14 +173,13 @@ export class CsvRecordReader {
       const record = this.#brokenRecord(buf, pos, after === -1 ? buf.length : after, problem);
       if (after === -1 && !eof) {
         this.#skipping = record;
-        this.#carry = emptyBytes();
-        return;
+        return emptyBytes();
       }
       pos = after === -1 ? buf.length : after;
       record.byteEnd = base + pos;
       batch.push(record);
     }
-    this.#carry = pos === 0 ? buf : buf.subarray(pos);
+    return pos === 0 ? buf : buf.subarray(pos);
   }
 
   #record(buf: Uint8Array, base: number, start: number): SourceRecord {
@@ -279,7 +247,7 @@ export class CsvRecordReader {
   /** A row error for a record that cannot be scanned, with a best guess at its fields. */
   #brokenRecord(buf: Uint8Array, start: number, end: number, problem: string): SourceRecord {
     const recordNumber = ++this.#recordNumber;
-    this.#count++;
+    this.recordsFound++;
     const line = decoder.decode(buf.subarray(start, end)).replace(/\r?\n?$/, "");
     const guesses = line.split(",");
     const fields: Record<string, unknown> = {};

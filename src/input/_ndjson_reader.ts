@@ -4,6 +4,7 @@
 import type { SourceRecord } from "../types.ts";
 import { normalizeColumnName } from "../validation/columns.ts";
 import type { ByteSource } from "./_byte_source.ts";
+import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { concatBytes, emptyBytes, MAX_RECORD_BYTES, stripBom } from "./_bytes.ts";
 
 const LF = 0x0a;
@@ -92,62 +93,30 @@ function isBlank(buf: Uint8Array, start: number, end: number): boolean {
 }
 
 /** Streams NDJSON records in batches. */
-export class NdjsonRecordReader {
-  readonly #source: ByteSource;
+export class NdjsonRecordReader extends ChunkedRecordReader {
   #lineNumber: number;
-  #carry = emptyBytes();
-  #done = false;
   /** An over-long line waiting for its end. */
   #skipping: SourceRecord | null = null;
-  /** Records found so far, blank lines aside. */
-  #count = 0;
-  /** Counting mode: find records without parsing them. */
-  #countOnly = false;
 
   /**
    * @param source Positioned at the start of a line.
    * @param lastLineNumber Number of the line before the source position.
    */
   constructor(source: ByteSource, lastLineNumber: number) {
-    this.#source = source;
+    super(source);
     this.#lineNumber = lastLineNumber;
   }
 
-  /** The next batch of records (never empty), or `null` at the end. */
-  async next(): Promise<SourceRecord[] | null> {
-    const batch: SourceRecord[] = [];
-    while (batch.length === 0 && !this.#done) await this.#step(batch);
-    return batch.length === 0 ? null : batch;
-  }
-
-  /** Reads to the end and returns how many records there were. */
-  async count(): Promise<number> {
-    this.#countOnly = true;
-    const sink: SourceRecord[] = [];
-    while (!this.#done) {
-      await this.#step(sink);
-      sink.length = 0;
-    }
-    return this.#count;
-  }
-
-  /** Reads one chunk and adds the records it completes to `batch`. */
-  async #step(batch: SourceRecord[]): Promise<void> {
-    const base = this.#source.position - this.#carry.length;
-    const chunk = await this.#source.read();
-    const eof = chunk === null;
-    this.#process(eof ? this.#carry : concatBytes(this.#carry, chunk), base, eof, batch);
-    if (eof) this.#done = true;
-  }
-
-  #process(buf: Uint8Array, base: number, eof: boolean, batch: SourceRecord[]): void {
+  protected override process(
+    buf: Uint8Array,
+    base: number,
+    eof: boolean,
+    batch: SourceRecord[],
+  ): Uint8Array {
     let pos = 0;
     if (this.#skipping !== null) {
       const newline = buf.indexOf(LF);
-      if (newline === -1 && !eof) {
-        this.#carry = emptyBytes();
-        return;
-      }
+      if (newline === -1 && !eof) return emptyBytes();
       pos = newline === -1 ? buf.length : newline + 1;
       this.#skipping.byteEnd = base + pos;
       batch.push(this.#skipping);
@@ -158,10 +127,9 @@ export class NdjsonRecordReader {
       if (newline === -1 && !eof) {
         if (buf.length - pos > MAX_RECORD_BYTES) {
           const lineNumber = ++this.#lineNumber;
-          this.#count++;
+          this.recordsFound++;
           this.#skipping = tooLong(lineNumber, 0);
-          this.#carry = emptyBytes();
-          return;
+          return emptyBytes();
         }
         break;
       }
@@ -169,17 +137,17 @@ export class NdjsonRecordReader {
       const lineEnd = newline === -1 ? buf.length : newline;
       const lineNumber = ++this.#lineNumber;
       if (lineEnd - pos > MAX_RECORD_BYTES) {
-        this.#count++;
+        this.recordsFound++;
         batch.push(tooLong(lineNumber, base + next));
       } else if (!isBlank(buf, pos, lineEnd)) {
-        this.#count++;
-        if (!this.#countOnly) {
+        this.recordsFound++;
+        if (!this.countOnly) {
           batch.push(parseLine(buf.subarray(pos, lineEnd), lineNumber, base + next));
         }
       }
       pos = next;
     }
-    this.#carry = pos === 0 ? buf : buf.subarray(pos);
+    return pos === 0 ? buf : buf.subarray(pos);
   }
 }
 

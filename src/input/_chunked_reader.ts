@@ -1,0 +1,73 @@
+// The chunk loop the CSV and NDJSON record readers share: read a chunk, hand
+// it (after the bytes the last one left unfinished) to the format's parser,
+// and keep what that parser leaves for the next read. The loop keeps the
+// carried bytes and the source position in step, which is what makes each
+// record's byte offset exact.
+
+import type { SourceRecord } from "../types.ts";
+import type { ByteSource } from "./_byte_source.ts";
+import { concatBytes, emptyBytes } from "./_bytes.ts";
+
+/** Streams records in batches, one chunk of the source at a time. */
+export abstract class ChunkedRecordReader {
+  readonly #source: ByteSource;
+  #carry = emptyBytes();
+  #done = false;
+  /**
+   * Records found so far, blank lines aside: {@linkcode process} adds to it.
+   * A field rather than a `#private` one so that subclasses can count.
+   */
+  protected recordsFound = 0;
+  /** Counting mode: {@linkcode process} finds records without decoding them. */
+  protected countOnly = false;
+
+  /** @param source Positioned at the start of a record. */
+  constructor(source: ByteSource) {
+    this.#source = source;
+  }
+
+  /** The next batch of records (never empty), or `null` at the end. */
+  async next(): Promise<SourceRecord[] | null> {
+    const batch: SourceRecord[] = [];
+    while (batch.length === 0 && !this.#done) await this.#step(batch);
+    return batch.length === 0 ? null : batch;
+  }
+
+  /** Reads to the end and returns how many records there were. */
+  async count(): Promise<number> {
+    this.countOnly = true;
+    const sink: SourceRecord[] = [];
+    while (!this.#done) {
+      await this.#step(sink);
+      sink.length = 0;
+    }
+    return this.recordsFound;
+  }
+
+  /**
+   * Adds the records `buf` completes to `batch`.
+   *
+   * @param buf The carried bytes followed by the chunk just read.
+   * @param base Absolute offset of `buf[0]` in the input.
+   * @param eof Whether `buf` ends the input.
+   * @param batch Where completed records go.
+   * @returns The bytes to carry to the next chunk: the start of a record
+   *   `buf` does not complete (empty when there is none, or none to keep).
+   */
+  protected abstract process(
+    buf: Uint8Array,
+    base: number,
+    eof: boolean,
+    batch: SourceRecord[],
+  ): Uint8Array;
+
+  /** Reads one chunk and adds the records it completes to `batch`. */
+  async #step(batch: SourceRecord[]): Promise<void> {
+    const base = this.#source.position - this.#carry.length;
+    const chunk = await this.#source.read();
+    const eof = chunk === null;
+    const buf = eof ? this.#carry : concatBytes(this.#carry, chunk);
+    this.#carry = this.process(buf, base, eof, batch);
+    if (eof) this.#done = true;
+  }
+}
