@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ErrorType, OrganizationRef, UserRow } from "../types.ts";
+import type { UserRow } from "../types.ts";
 import { type Clock, systemClock } from "../limits/clock.ts";
 import { SlidingWindow } from "../limits/sliding_window.ts";
 import { CoalescingCache } from "../organizations/organization_cache.ts";
@@ -16,10 +16,11 @@ import type { OrganizationResolver } from "../organizations/organization_resolve
 import { traceRequests, type WorkOSClient } from "../workos/client.ts";
 import { ensureInvitation } from "../workos/invitations.ts";
 import {
+  failRow,
   type OrganizationMode,
   type RowOutcome,
   RowTrace,
-  toErrorRecord,
+  startRow,
 } from "./row_processor.ts";
 import type { RowRunner } from "./run_import.ts";
 
@@ -122,23 +123,8 @@ export class InvitationProcessor implements RowRunner {
    * @returns What happened.
    */
   async process(row: UserRow): Promise<RowOutcome> {
-    const outcome: RowOutcome = {
-      recordNumber: row.recordNumber,
-      byteEnd: row.byteEnd,
-      email: row.email,
-    };
-    const reference = this.#organizationOf(row);
-    let organizationId: string | undefined;
-    if (reference) {
-      try {
-        organizationId = await traceRequests(
-          new RowTrace(row.recordNumber),
-          () => this.#resolver.resolve(reference),
-        );
-      } catch (error) {
-        return fail(outcome, row, "org_resolution", error);
-      }
-    }
+    const { outcome, organizationId } = await startRow(row, this.#options.mode, this.#resolver);
+    if (outcome.error) return outcome;
     // Rows of one person and organization share one invitation; two rows in
     // flight at once must not both find none pending and both send.
     let first = false;
@@ -156,7 +142,7 @@ export class InvitationProcessor implements RowRunner {
       if (first && sent.created) outcome.requestIds = { invitation: sent.requestId };
       return outcome;
     } catch (error) {
-      return fail(outcome, row, "invitation", error);
+      return failRow(outcome, row, "invitation", error);
     }
   }
 
@@ -171,16 +157,4 @@ export class InvitationProcessor implements RowRunner {
       }, { beforeSend: () => this.#pacer.acquire(this.#options.signal) }));
     return { id: value.id, created, requestId: created ? trace.lastRequestId : undefined };
   }
-
-  #organizationOf(row: UserRow): OrganizationRef | undefined {
-    const mode = this.#options.mode;
-    if (mode.kind === "single") return mode.organization;
-    if (mode.kind === "multi") return row.organization;
-    return undefined;
-  }
-}
-
-function fail(outcome: RowOutcome, row: UserRow, type: ErrorType, error: unknown): RowOutcome {
-  outcome.error = toErrorRecord(row, type, error);
-  return outcome;
 }

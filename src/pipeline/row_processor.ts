@@ -158,6 +158,93 @@ export class RowTrace implements RequestTrace {
   }
 }
 
+/** A row's outcome as {@linkcode startRow} begins it. */
+export interface StartedRow {
+  /** The outcome to fill in; it carries an `org_resolution` error when resolving failed. */
+  outcome: RowOutcome;
+  /** The row's organization, when it has one and it resolved. */
+  organizationId?: string;
+}
+
+/**
+ * The first step of every row, whatever is done with it next (a user and
+ * membership, or an invitation): an outcome naming the row, and the row's
+ * organization under `mode` resolved. Never throws: a failed resolution
+ * fails the row.
+ *
+ * @param row The validated row.
+ * @param mode Where the row's organization comes from.
+ * @param resolver Resolves organizations (shared cache).
+ * @returns The outcome and, when the row has one, its organization's id.
+ *
+ * @example Usage
+ * ```ts
+ * import { startRow } from "./row_processor.ts";
+ * import { OrganizationResolver } from "../organizations/organization_resolver.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const row = { recordNumber: 1, byteEnd: 20, email: "ada@example.com", emailKey: "ada@example.com", original: {} };
+ * const { outcome, organizationId } = await startRow(
+ *   row,
+ *   { kind: "single", organization: { kind: "id", id: "org_1" } },
+ *   new OrganizationResolver(undefined),
+ * );
+ * assert.equal(organizationId, "org_1");
+ * assert.equal(outcome.error, undefined);
+ * ```
+ */
+export async function startRow(
+  row: UserRow,
+  mode: OrganizationMode,
+  resolver: OrganizationResolver,
+): Promise<StartedRow> {
+  const outcome: RowOutcome = {
+    recordNumber: row.recordNumber,
+    byteEnd: row.byteEnd,
+    email: row.email,
+  };
+  const reference = mode.kind === "single"
+    ? mode.organization
+    : mode.kind === "multi"
+    ? row.organization
+    : undefined;
+  if (!reference) return { outcome };
+  try {
+    // Traced, so that an organization this row creates is audited with its row.
+    const organizationId = await traceRequests(
+      new RowTrace(row.recordNumber),
+      () => resolver.resolve(reference),
+    );
+    return { outcome, organizationId };
+  } catch (error) {
+    return { outcome: failRow(outcome, row, "org_resolution", error) };
+  }
+}
+
+/**
+ * Fails a row: records the error in its outcome.
+ *
+ * @param outcome The row's outcome so far.
+ * @param row The row.
+ * @param type The stage that failed.
+ * @param error What was thrown.
+ * @returns `outcome`, with its error set.
+ *
+ * @example Usage
+ * ```ts ignore
+ * return failRow(outcome, row, "membership_create", error);
+ * ```
+ */
+export function failRow(
+  outcome: RowOutcome,
+  row: UserRow,
+  type: ErrorType,
+  error: unknown,
+): RowOutcome {
+  outcome.error = toErrorRecord(row, type, error);
+  return outcome;
+}
+
 /** A user update that WorkOS refused: the row fails as `user_update`. */
 class UserUpdateError extends Error {
   override name = "UserUpdateError";
@@ -258,24 +345,8 @@ export class RowProcessor {
    * @returns What happened.
    */
   async process(row: UserRow): Promise<RowOutcome> {
-    const outcome: RowOutcome = {
-      recordNumber: row.recordNumber,
-      byteEnd: row.byteEnd,
-      email: row.email,
-    };
-    const reference = this.#organizationOf(row);
-    let organizationId: string | undefined;
-    if (reference) {
-      try {
-        // Traced, so that an organization this row creates is audited with its row.
-        organizationId = await traceRequests(
-          new RowTrace(row.recordNumber),
-          () => this.#resolver.resolve(reference),
-        );
-      } catch (error) {
-        return this.#fail(outcome, row, "org_resolution", error);
-      }
-    }
+    const { outcome, organizationId } = await startRow(row, this.#options.mode, this.#resolver);
+    if (outcome.error) return outcome;
 
     let person: Person;
     let firstRowOfPerson = false;
@@ -288,9 +359,9 @@ export class RowProcessor {
         }));
     } catch (error) {
       if (error instanceof UserUpdateError) {
-        return this.#fail(outcome, row, "user_update", error.cause);
+        return failRow(outcome, row, "user_update", error.cause);
       }
-      return this.#fail(outcome, row, "user_create", error);
+      return failRow(outcome, row, "user_create", error);
     }
     outcome.userId = person.user.id;
     outcome.user = firstRowOfPerson ? person.outcome : "repeat";
@@ -325,15 +396,8 @@ export class RowProcessor {
           // cleanup leaves the user in place, as without the flag.
         }
       }
-      return this.#fail(outcome, row, "membership_create", error);
+      return failRow(outcome, row, "membership_create", error);
     }
-  }
-
-  #organizationOf(row: UserRow): OrganizationRef | undefined {
-    const mode = this.#options.mode;
-    if (mode.kind === "single") return mode.organization;
-    if (mode.kind === "multi") return row.organization;
-    return undefined;
   }
 
   async #establishUser(row: UserRow, outcome: RowOutcome): Promise<Person> {
@@ -414,11 +478,6 @@ export class RowProcessor {
     outcome.previous = previous;
     outcome.changes = changes;
     return { user: updated, outcome: "updated" };
-  }
-
-  #fail(outcome: RowOutcome, row: UserRow, type: ErrorType, error: unknown): RowOutcome {
-    outcome.error = toErrorRecord(row, type, error);
-    return outcome;
   }
 }
 
