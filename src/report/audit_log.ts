@@ -27,6 +27,8 @@
  * @module
  */
 
+import { OrderedFileWriter, writeAll } from "./_ordered_file_writer.ts";
+
 /** The writes an audit log records. */
 export type AuditAction =
   | "user_created"
@@ -167,23 +169,16 @@ export interface AuditLog {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-}
-
 class FileAuditLog implements AuditLog {
   readonly path: string;
-  readonly #file: Deno.FsFile;
+  readonly #out: OrderedFileWriter;
   readonly #encoder = new TextEncoder();
   #count = 0;
-  #pending: Promise<void> = Promise.resolve();
-  #failure: unknown = undefined;
   #closed = false;
 
   constructor(path: string, file: Deno.FsFile) {
     this.path = path;
-    this.#file = file;
+    this.#out = new OrderedFileWriter(file);
   }
 
   get count(): number {
@@ -201,34 +196,17 @@ class FileAuditLog implements AuditLog {
     let text = "";
     for (const entry of entries) text += JSON.stringify(auditRecord(entry)) + "\n";
     this.#count += entries.length;
-    const bytes = this.#encoder.encode(text);
-    const next = this.#pending.then(async () => {
-      // After a failed write the log is incomplete: fail every later write too.
-      if (this.#failure !== undefined) throw this.#failure;
-      try {
-        await writeAll(this.#file, bytes);
-      } catch (error) {
-        this.#failure = error;
-        throw error;
-      }
-    });
-    this.#pending = next.catch(() => {});
-    return next;
+    return this.#out.write(this.#encoder.encode(text));
   }
 
-  async flush(): Promise<void> {
-    await this.#pending;
-    if (this.#failure !== undefined) throw this.#failure;
+  flush(): Promise<void> {
+    return this.#out.flush();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      await this.flush();
-    } finally {
-      this.#file.close();
-    }
+    await this.#out.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

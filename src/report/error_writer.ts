@@ -29,6 +29,7 @@
 import { stringify } from "csv-stringify/sync";
 import type { ErrorRecord } from "../types.ts";
 import { ERROR_FILE_COLUMNS } from "../validation/columns.ts";
+import { OrderedFileWriter, writeAll } from "./_ordered_file_writer.ts";
 
 /** The formats an error file can have. */
 export type ErrorFileFormat = "csv" | "json" | "jsonl";
@@ -225,11 +226,6 @@ export interface OpenErrorWriterOptions {
   append?: boolean;
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-}
-
 /** Reads the bytes at `position` into `buffer`, returning how many were read. */
 async function readAt(file: Deno.FsFile, position: number, buffer: Uint8Array): Promise<number> {
   await file.seek(position, Deno.SeekMode.Start);
@@ -245,13 +241,11 @@ async function readAt(file: Deno.FsFile, position: number, buffer: Uint8Array): 
 class FileErrorWriter implements ErrorWriter {
   readonly path: string;
   readonly format: ErrorFileFormat;
-  #file: Deno.FsFile;
+  readonly #out: OrderedFileWriter;
   #encoder = new TextEncoder();
   /** The CSV header, once it is in the file. */
   #header: string[] | undefined;
   #count = 0;
-  #pending: Promise<void> = Promise.resolve();
-  #failure: unknown = undefined;
   #closed = false;
 
   constructor(
@@ -262,7 +256,7 @@ class FileErrorWriter implements ErrorWriter {
   ) {
     this.path = path;
     this.format = format;
-    this.#file = file;
+    this.#out = new OrderedFileWriter(file);
     this.#header = header;
   }
 
@@ -276,11 +270,11 @@ class FileErrorWriter implements ErrorWriter {
         new TypeError(`Cannot write errors to "${this.path}": the file is closed`),
       );
     }
-    if (records.length === 0) return this.#pending;
+    if (records.length === 0) return this.#out.settled;
     // Serialized now, so that overlapping calls keep their order in the file.
     const text = this.#serialize(records);
     this.#count += records.length;
-    return this.#enqueue(this.#encoder.encode(text));
+    return this.#out.write(this.#encoder.encode(text));
   }
 
   async close(): Promise<void> {
@@ -288,33 +282,17 @@ class FileErrorWriter implements ErrorWriter {
     this.#closed = true;
     try {
       if (this.format === "json") {
-        await this.#enqueue(this.#encoder.encode(this.#count === 0 ? "]\n" : "\n]\n"));
-      } else {
-        await this.#pending;
-        if (this.#failure !== undefined) throw this.#failure;
+        await this.#out.write(this.#encoder.encode(this.#count === 0 ? "]\n" : "\n]\n"));
       }
     } finally {
-      this.#file.close();
+      // Closes the file even when the closing bracket failed; rejects with
+      // the first failed write, if any.
+      await this.#out.close();
     }
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  #enqueue(bytes: Uint8Array): Promise<void> {
-    const next = this.#pending.then(async () => {
-      // After a failed write the file is incomplete: fail every later write too.
-      if (this.#failure !== undefined) throw this.#failure;
-      try {
-        await writeAll(this.#file, bytes);
-      } catch (error) {
-        this.#failure = error;
-        throw error;
-      }
-    });
-    this.#pending = next.catch(() => {});
-    return next;
   }
 
   #serialize(records: readonly ErrorRecord[]): string {
