@@ -355,7 +355,9 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
   // One deadline queue instead of a timer and two abort signals per request:
   // at thousands of requests a second those were a tenth of the CPU.
   const deadlines = new Deadlines(timeoutMs, signal);
+  const allowedHosts = new Set<string>();
   return async function fetchWithTimeout(input, init) {
+    ensureNetPermission(input, allowedHosts);
     // The SDK's own signal is left out: its timeout is set to fire after ours.
     const deadline = deadlines.start();
     let response: Response;
@@ -383,6 +385,25 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
       }).finally(() => deadline.finish());
     return response;
   };
+}
+
+/**
+ * Refuses a request Deno would refuse, before fetch sees it: a fetch with a
+ * Blob body that is denied net access leaves an operation pending that keeps
+ * the process alive (Deno 2.9). Hosts already granted are remembered.
+ */
+function ensureNetPermission(input: RequestInfo | URL, allowedHosts: Set<string>): void {
+  const host = new URL(input instanceof Request ? input.url : input).host;
+  if (allowedHosts.has(host)) return;
+  const descriptor = { name: "net", host } as const;
+  let state = Deno.permissions.querySync(descriptor).state;
+  if (state === "prompt") state = Deno.permissions.requestSync(descriptor).state;
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Requires net access to "${host}", run again with the --allow-net flag`,
+    );
+  }
+  allowedHosts.add(host);
 }
 
 /**

@@ -28,8 +28,11 @@ export class RequestTimeoutError extends Error {
 
 /** What went wrong with one API request, in the terms the importer decides on. */
 export interface ApiFailure {
-  /** `http` when the server answered, `network` when it did not, `timeout` when it was too slow. */
-  kind: "http" | "network" | "timeout";
+  /**
+   * `http` when the server answered, `network` when it did not, `timeout`
+   * when it was too slow, `permission` when Deno refused to send it.
+   */
+  kind: "http" | "network" | "timeout" | "permission";
   /** HTTP status, when the server answered. */
   status?: number;
   /** WorkOS error code: the top-level `code`, or the first entry of `errors`. */
@@ -107,6 +110,10 @@ export function describeApiError(error: unknown): ApiFailure {
   const root = rootCause(error);
   if (root instanceof RequestTimeoutError) {
     return { kind: "timeout", message: root.message, codes: [] };
+  }
+  if (root instanceof Deno.errors.NotCapable || root instanceof Deno.errors.PermissionDenied) {
+    // Retrying cannot help: the request never left this process.
+    return { kind: "permission", message: (root as Error).message, codes: [] };
   }
   if (asErrorLike(root)?.name === "TimeoutError") {
     // The timeout fired while the body was still arriving.
@@ -191,6 +198,7 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503
  * ```
  */
 export function isTransient(failure: ApiFailure): boolean {
+  if (failure.kind === "permission") return false;
   if (failure.kind !== "http") return true;
   return failure.status !== undefined && RETRYABLE_STATUSES.has(failure.status);
 }
@@ -212,6 +220,7 @@ export function isTransient(failure: ApiFailure): boolean {
  * ```
  */
 export function mayHaveApplied(failure: ApiFailure): boolean {
+  if (failure.kind === "permission") return false;
   if (failure.kind !== "http") return true;
   return failure.status !== undefined && failure.status !== 429 && isTransient(failure);
 }
