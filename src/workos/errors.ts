@@ -5,6 +5,8 @@
  * @module
  */
 
+import { retryable } from "../limits/retry.ts";
+
 /** Thrown by the importer's own fetch wrapper when a request outlives `--request-timeout`. */
 export class RequestTimeoutError extends Error {
   override name = "RequestTimeoutError";
@@ -182,9 +184,6 @@ function httpMessage(error: ErrorLike, codes: string[]): string {
   return base || (codes[0] ?? "Request failed");
 }
 
-/** Statuses worth another attempt: the server may answer differently next time. */
-const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
-
 /**
  * Whether a failure is transient and the request should be tried again.
  *
@@ -200,7 +199,7 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503
 export function isTransient(failure: ApiFailure): boolean {
   if (failure.kind === "permission") return false;
   if (failure.kind !== "http") return true;
-  return failure.status !== undefined && RETRYABLE_STATUSES.has(failure.status);
+  return failure.status !== undefined && retryable(failure.status);
 }
 
 /**
