@@ -4,42 +4,10 @@ import {
   NotFoundException,
   UnauthorizedException,
   UnprocessableEntityException,
-  WorkOS,
 } from "@workos-inc/node";
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
-
-interface Recorded {
-  method: string;
-  url: string;
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-/** The SDK as the importer builds it, recording every raw answer. */
-function sdk(fake: FakeWorkOS, apiKey = fake.apiKey) {
-  const answers: Recorded[] = [];
-  const fetchFn: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    answers.push({
-      method: init?.method ?? "GET",
-      url: String(input),
-      status: response.status,
-      headers: response.headers,
-      body: await response.clone().text(),
-    });
-    return response;
-  };
-  const workos = new WorkOS(apiKey, {
-    apiHostname: fake.hostname,
-    port: fake.port,
-    https: false,
-    maxRetries: 0,
-    fetchFn,
-  });
-  return { workos, answers, last: () => answers[answers.length - 1] };
-}
+import { recordingSdk } from "./_recording_sdk.ts";
 
 function start(options: FakeWorkOSOptions = {}): Promise<FakeWorkOS> {
   return startFakeWorkOS({ rateLimits: false, ...options });
@@ -49,7 +17,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 Deno.test("createUser answers a WorkOS user and stores it", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const user = await workos.userManagement.createUser({
     email: "Ada.Lovelace@Example.com",
     firstName: "Ada",
@@ -88,7 +56,7 @@ Deno.test("createUser answers a WorkOS user and stores it", async () => {
 
 Deno.test("getUser, getUserByExternalId and listUsers find users; unknown ids answer 404", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const created = await workos.userManagement.createUser({
     email: "grace@example.com",
     externalId: "g/1 hopper",
@@ -123,7 +91,7 @@ Deno.test("getUser, getUserByExternalId and listUsers find users; unknown ids an
 
 Deno.test("updateUser changes fields, merges metadata and keeps emails unique", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const ada = await workos.userManagement.createUser({
     email: "ada@example.com",
     metadata: { a: "1", b: "2" },
@@ -166,7 +134,7 @@ Deno.test("updateUser changes fields, merges metadata and keeps emails unique", 
 
 Deno.test("deleteUser removes the user and its memberships", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const user = await workos.userManagement.createUser({ email: "gone@example.com" });
   const org = fake.state.addOrganization({ name: "Acme" });
   fake.state.addMembership({ userId: user.id, organizationId: org.id });
@@ -182,7 +150,7 @@ Deno.test("deleteUser removes the user and its memberships", async () => {
 
 Deno.test("a duplicate email answers 400 email_not_available by default", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   await workos.userManagement.createUser({ email: "dup@example.com" });
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "DUP@example.com", firstName: "Other" }),
@@ -208,7 +176,7 @@ Deno.test("a duplicate email answers 400 email_not_available by default", async 
 
 Deno.test("duplicateEmailStatus 409 answers 409 user_already_exists", async () => {
   await using fake = await start({ duplicateEmailStatus: 409 });
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   await workos.userManagement.createUser({ email: "dup@example.com" });
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "dup@example.com" }),
@@ -231,7 +199,7 @@ Deno.test("duplicateEmailStatus 409 answers 409 user_already_exists", async () =
 
 Deno.test("a duplicate user external_id answers 400 external_id_not_available", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   await workos.userManagement.createUser({ email: "a@example.com", externalId: "same" });
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "b@example.com", externalId: "same" }),
@@ -245,7 +213,7 @@ Deno.test("a duplicate user external_id answers 400 external_id_not_available", 
 
 Deno.test("invalid users answer 422 with WorkOS-style codes and create nothing", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   type CreateUser = Parameters<typeof workos.userManagement.createUser>[0];
   const cases: [CreateUser, string][] = [
     [{ email: "not-an-email" }, "email_invalid"],
@@ -305,7 +273,7 @@ Deno.test("invalid users answer 422 with WorkOS-style codes and create nothing",
 
 Deno.test("every allowed password hash type is accepted", async () => {
   await using fake = await start();
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   const types = ["bcrypt", "firebase-scrypt", "ssha", "scrypt", "argon2", "pbkdf2"];
   for (const [i, type] of types.entries()) {
     await workos.userManagement.createUser({
@@ -319,7 +287,7 @@ Deno.test("every allowed password hash type is accepted", async () => {
 
 Deno.test("a wrong API key answers 401 with a request id", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake, "sk_test_wrong");
+  const { workos, last } = recordingSdk(fake, { apiKey: "sk_test_wrong" });
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "a@example.com" }),
     UnauthorizedException,
@@ -332,7 +300,7 @@ Deno.test("a wrong API key answers 401 with a request id", async () => {
 
 Deno.test("listUsers pages with limit, after, before and order like AutoPaginatable expects", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const ids = Array.from(
     { length: 25 },
     (_, i) => fake.state.addUser({ email: `page${i}@example.com` }).id,
@@ -380,7 +348,7 @@ Deno.test("listUsers pages with limit, after, before and order like AutoPaginata
 
 Deno.test("autoPagination walks every page of a large list", async () => {
   await using fake = await start();
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   for (let i = 0; i < 230; i++) fake.state.addUser({ email: `auto${i}@example.com` });
   const all = await (await workos.userManagement.listUsers()).autoPagination();
   assert.equal(all.length, 230);
@@ -390,7 +358,7 @@ Deno.test("autoPagination walks every page of a large list", async () => {
 
 Deno.test("organizations: create, get, get by external id, list, update, delete", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const org = await workos.organizations.createOrganization({
     name: "Acme Inc.",
     externalId: "acme",
@@ -447,7 +415,7 @@ Deno.test("organizations: create, get, get by external id, list, update, delete"
 
 Deno.test("memberships: create, list by user and organization, duplicates, roles, delete", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const org = fake.state.addOrganization({ name: "Acme" });
   const other = fake.state.addOrganization({ name: "Other" });
   const ada = fake.state.addUser({ email: "ada@example.com" });
@@ -546,7 +514,7 @@ Deno.test("memberships: create, list by user and organization, duplicates, roles
 
 Deno.test("custom roles decide which role slugs exist", async () => {
   await using fake = await start({ roles: ["viewer", "editor"] });
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   const org = fake.state.addOrganization({ name: "Acme" });
   const user = fake.state.addUser({ email: "ada@example.com" });
   const membership = await workos.userManagement.createOrganizationMembership({
@@ -566,7 +534,7 @@ Deno.test("custom roles decide which role slugs exist", async () => {
 
 Deno.test("invitations: send and list by email and organization", async () => {
   await using fake = await start();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const org = fake.state.addOrganization({ name: "Acme" });
   const invitation = await workos.userManagement.sendInvitation({
     email: "Invitee@Example.com",
@@ -620,7 +588,7 @@ Deno.test("invitations: send and list by email and organization", async () => {
 
 Deno.test("every endpoint is counted under its route pattern", async () => {
   await using fake = await start();
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   const user = await workos.userManagement.createUser({ email: "c@example.com" });
   await workos.userManagement.getUser(user.id);
   await workos.userManagement.getUser(user.id);

@@ -1,34 +1,7 @@
-import { GenericServerException, WorkOS } from "@workos-inc/node";
+import { GenericServerException } from "@workos-inc/node";
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
-
-interface Recorded {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-function sdk(fake: FakeWorkOS, timeout?: number) {
-  const answers: Recorded[] = [];
-  const fetchFn: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    answers.push({
-      status: response.status,
-      headers: response.headers,
-      body: await response.clone().text(),
-    });
-    return response;
-  };
-  const workos = new WorkOS(fake.apiKey, {
-    apiHostname: fake.hostname,
-    port: fake.port,
-    https: false,
-    maxRetries: 0,
-    timeout,
-    fetchFn,
-  });
-  return { workos, answers, last: () => answers[answers.length - 1] };
-}
+import { recordingSdk } from "./_recording_sdk.ts";
 
 function start(options: FakeWorkOSOptions): Promise<FakeWorkOS> {
   return startFakeWorkOS({ rateLimits: false, ...options });
@@ -44,7 +17,7 @@ function assertNetworkError(error: unknown): true {
 
 Deno.test("latency delays every answer by at least the fixed part", async () => {
   await using fake = await start({ latency: { fixedMs: 80, jitterMs: 20 } });
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   const started = performance.now();
   await workos.userManagement.createUser({ email: "slowish@example.com" });
   // A lower bound only: timers never fire early, but a busy machine can be late.
@@ -54,7 +27,7 @@ Deno.test("latency delays every answer by at least the fixed part", async () => 
 
 Deno.test("failureRate answers 500, 502 or 503 and does not apply the write", async () => {
   await using fake = await start({ faults: { failureRate: 1 } });
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const statuses = new Set<number>();
   for (let i = 0; i < 30; i++) {
     await assert.rejects(
@@ -82,7 +55,7 @@ Deno.test("dropRate closes the connection without an answer: a TypeError from fe
       }),
     TypeError,
   );
-  const { workos, answers } = sdk(fake);
+  const { workos, answers } = recordingSdk(fake);
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "drop@example.com" }),
     assertNetworkError,
@@ -94,7 +67,7 @@ Deno.test("dropRate closes the connection without an answer: a TypeError from fe
 
 Deno.test("dropped connections leave no half-open state: the next request works", async () => {
   await using fake = await start({ faults: { dropRate: 1 } });
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "a@example.com" }),
     assertNetworkError,
@@ -106,7 +79,7 @@ Deno.test("dropped connections leave no half-open state: the next request works"
 
 Deno.test("slowRate answers after the client's timeout; the write lands late", async () => {
   await using fake = await start({ faults: { slowRate: 1, slowMs: 300 } });
-  const { workos } = sdk(fake, 50);
+  const { workos } = recordingSdk(fake, { timeout: 50 });
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "late@example.com" }),
     (error: { status?: number; message?: string }) => {
@@ -122,7 +95,7 @@ Deno.test("slowRate answers after the client's timeout; the write lands late", a
 
 Deno.test("ghost writes are applied, then answered 500", async () => {
   await using fake = await start({ faults: { ghostRate: 1, ghostStyle: "error" } });
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   await assert.rejects(
     () => workos.userManagement.createUser({ email: "ghost@example.com" }),
     (error) => {
@@ -146,7 +119,7 @@ Deno.test("ghost writes are applied, then answered 500", async () => {
 
 Deno.test("ghost writes are applied, then the connection is dropped", async () => {
   await using fake = await start({ faults: { ghostRate: 1, ghostStyle: "drop" } });
-  const { workos, answers } = sdk(fake);
+  const { workos, answers } = recordingSdk(fake);
   const org = fake.state.addOrganization({ name: "Acme" });
   const user = fake.state.addUser({ email: "member@example.com" });
   await assert.rejects(
@@ -172,7 +145,7 @@ Deno.test("ghost writes are applied, then the connection is dropped", async () =
 
 Deno.test("ghostStyle both mixes 500s and drops; deletes can be ghosts too", async () => {
   await using fake = await start({ faults: { ghostRate: 1 }, seed: 7 });
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   const kinds = new Set<string>();
   for (let i = 0; i < 16; i++) {
     const user = fake.state.addUser({ email: `g${i}@example.com` });
@@ -189,7 +162,7 @@ Deno.test("ghostStyle both mixes 500s and drops; deletes can be ghosts too", asy
 Deno.test("the same seed replays the same fault pattern", async () => {
   async function pattern(): Promise<string> {
     await using fake = await start({ faults: { failureRate: 0.5 }, seed: 42 });
-    const { workos } = sdk(fake);
+    const { workos } = recordingSdk(fake);
     let outcome = "";
     for (let i = 0; i < 24; i++) {
       outcome += await workos.userManagement.createUser({ email: `p${i}@example.com` }).then(
@@ -207,7 +180,7 @@ Deno.test("the same seed replays the same fault pattern", async () => {
 
 Deno.test("configure changes knobs at runtime and merges fault fields", async () => {
   await using fake = await start({});
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   await workos.userManagement.createUser({ email: "a@example.com" });
   fake.configure({ faults: { failureRate: 1 } });
   await assert.rejects(() => workos.userManagement.createUser({ email: "b@example.com" }));
@@ -243,7 +216,7 @@ Deno.test("faults never touch inspection: state and /__fake/ routes", async () =
 
 Deno.test("close cancels pending slow answers and drops their connections", async () => {
   const fake = await start({ faults: { slowRate: 1, slowMs: 60_000 } });
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   const pending = workos.userManagement.createUser({ email: "never@example.com" });
   pending.catch(() => {});
   await new Promise((resolve) => setTimeout(resolve, 50));

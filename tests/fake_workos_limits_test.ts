@@ -1,34 +1,8 @@
-import { RateLimitExceededException, WorkOS } from "@workos-inc/node";
+import { RateLimitExceededException } from "@workos-inc/node";
 import assert from "node:assert/strict";
-import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
+import { startFakeWorkOS } from "../testing.ts";
 import { RateLimiter } from "../src/fake_workos/_rate_limiter.ts";
-
-interface Recorded {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-function sdk(fake: FakeWorkOS) {
-  const answers: Recorded[] = [];
-  const fetchFn: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    answers.push({
-      status: response.status,
-      headers: response.headers,
-      body: await response.clone().text(),
-    });
-    return response;
-  };
-  const workos = new WorkOS(fake.apiKey, {
-    apiHostname: fake.hostname,
-    port: fake.port,
-    https: false,
-    maxRetries: 0,
-    fetchFn,
-  });
-  return { workos, last: () => answers[answers.length - 1] };
-}
+import { type Recorded, recordingSdk } from "./_recording_sdk.ts";
 
 /** Asserts a 429 the way WorkOS sends it, and returns its Retry-After. */
 function assertTooMany(answer: Recorded, maxSeconds: number): number {
@@ -55,7 +29,7 @@ async function rejectsWith429(call: () => Promise<unknown>): Promise<void> {
 
 Deno.test("user-management writes are limited to 500 per 10 s (scaled)", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: { scale: 0.01 } });
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   for (let i = 0; i < 5; i++) {
     await workos.userManagement.createUser({ email: `w${i}@example.com` });
   }
@@ -71,7 +45,7 @@ Deno.test("user-management writes are limited to 500 per 10 s (scaled)", async (
 
 Deno.test("user-management reads are limited to 1,000 per 10 s (scaled)", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: { scale: 0.01 } });
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const user = fake.state.addUser({ email: "r@example.com" });
   for (let i = 0; i < 10; i++) await workos.userManagement.getUser(user.id);
   await rejectsWith429(() => workos.userManagement.listUsers({ email: "r@example.com" }));
@@ -83,7 +57,7 @@ Deno.test("user-management reads are limited to 1,000 per 10 s (scaled)", async 
 
 Deno.test("all requests are limited to 6,000 per 60 s (scaled)", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: { scale: 0.01 } });
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   const org = fake.state.addOrganization({ name: "Acme", externalId: "acme" });
   // Organization endpoints are outside user management: only the general limit applies.
   for (let i = 0; i < 60; i++) await workos.organizations.getOrganization(org.id);
@@ -99,7 +73,7 @@ Deno.test("all requests are limited to 6,000 per 60 s (scaled)", async () => {
 
 Deno.test("rateLimitStorm answers 429 to everything for its duration", async () => {
   await using fake = await startFakeWorkOS();
-  const { workos, last } = sdk(fake);
+  const { workos, last } = recordingSdk(fake);
   fake.rateLimitStorm(30_000);
   await rejectsWith429(() => workos.userManagement.createUser({ email: "s@example.com" }));
   assertTooMany(last(), 30);
@@ -120,7 +94,7 @@ Deno.test("rateLimitStorm answers 429 to everything for its duration", async () 
 
 Deno.test("rate limits can be turned off and back on at runtime; reset clears windows", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: { scale: 0.01 } });
-  const { workos } = sdk(fake);
+  const { workos } = recordingSdk(fake);
   fake.configure({ rateLimits: false });
   for (let i = 0; i < 20; i++) {
     await workos.userManagement.createUser({ email: `off${i}@example.com` });
