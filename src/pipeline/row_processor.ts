@@ -405,9 +405,11 @@ export class RowProcessor {
       const found = await findUserByEmail(this.#client, row.email);
       if (found) return this.#adopt(found, row, outcome);
     }
-    const { value, created } = await ensureUser(this.#client, row);
-    if (created) return { user: value, outcome: "created" };
-    return this.#adopt(value, row, outcome);
+    const { value, created, uncertain } = await ensureUser(this.#client, row);
+    if (created && !uncertain) return { user: value, outcome: "created" };
+    // Found after a create that may have landed: this row's ghost success,
+    // unless it is older than the run or another row counted it.
+    return this.#adopt(value, row, outcome, uncertain ? "created" : "repeat");
   }
 
   /**
@@ -428,25 +430,38 @@ export class RowProcessor {
         const settled = await earlier.catch(() => undefined);
         if (settled) return { id: settled.id, created: false };
       }
-      const { value, created } = await ensureMembership(this.#client, person.user.id, {
-        organizationId,
-        roleSlug: row.roleSlug,
-      });
-      const classify = this.#options.classifyOwnMembership;
-      if (created || !classify || !(Date.parse(value.createdAt) >= this.#startedAt)) {
-        return { id: value.id, created };
+      const { value, created, uncertain } = await ensureMembership(
+        this.#client,
+        person.user.id,
+        { organizationId, roleSlug: row.roleSlug },
+      );
+      if (created && !uncertain) return { id: value.id, created };
+      // Older than the run: whatever the create did, it was there before.
+      if (!(Date.parse(value.createdAt) >= this.#startedAt)) {
+        return { id: value.id, created: false };
       }
-      return { id: value.id, created: await classify(value, row) };
+      const classify = this.#options.classifyOwnMembership;
+      return { id: value.id, created: classify ? await classify(value, row) : created };
     })();
     memberships.set(organizationId, attempt);
     return attempt.then(({ id, created }) => ({ value: { id }, created }));
   }
 
-  async #adopt(user: WorkOSUser, row: UserRow, outcome: RowOutcome): Promise<Person> {
+  /**
+   * Takes over a user that exists. `madeSinceStart` is how a user made since
+   * the run started counts when no journal can tell: a repeat of an earlier
+   * row, or (found after an uncertain create) this row's own ghost success.
+   */
+  async #adopt(
+    user: WorkOSUser,
+    row: UserRow,
+    outcome: RowOutcome,
+    madeSinceStart: UserOutcome = "repeat",
+  ): Promise<Person> {
     const prior = await this.#options.priorOutcome?.(user, row);
     if (prior !== undefined) return { user, outcome: prior };
     if (Date.parse(user.createdAt) >= this.#startedAt) {
-      const own = await (this.#options.classifyOwnUser?.(user, row) ?? "repeat");
+      const own = await (this.#options.classifyOwnUser?.(user, row) ?? madeSinceStart);
       return { user, outcome: own };
     }
     const policy = this.#options.onExisting ?? "skip";

@@ -83,6 +83,13 @@ export interface Ensured<T> {
   value: T;
   /** `true` when this call created it (ghost successes included). */
   created: boolean;
+  /**
+   * Found by the lookup that follows a create which may have landed: most
+   * likely that create made it (`created` is `true`), but it may have been
+   * there before, made by someone else. Callers that can tell (its
+   * `createdAt`, a journal) should.
+   */
+  uncertain?: boolean;
 }
 
 /** How to create something idempotently with {@linkcode WorkOSClient.ensure}. */
@@ -280,8 +287,12 @@ export class WorkOSClient {
       createFailed = false;
       if (mayExist || existing) {
         const found = await this.attempt(steps.lookupKind, steps.lookup);
-        // Only our own earlier attempt can have made it since: it is ours.
-        if (found !== undefined) return { value: found, created: existing?.ours ?? true };
+        if (found !== undefined) {
+          if (existing) return { value: found, created: existing.ours };
+          // Our earlier attempt may have made it, or it was there before that
+          // attempt failed without landing: only the caller can tell.
+          return { value: found, created: true, uncertain: true };
+        }
         if (existing) throw existing.error;
       }
       try {
