@@ -38,9 +38,13 @@ Deno.test("a commit larger than one atomic splits within Deno KV's limits and re
   const { dir, csv } = await newJob(3);
   const input = await describeInput(csv);
   const journal = await createJob("big", { checkpointDir: dir, input, options: {} });
-  // 2,500 rows, each with a claim and a done key: several thousand mutations.
+  // 2,500 rows, each with a claim and above the watermark. Half have ids
+  // that are not ULIDs, so each of their claims takes a value of its own:
+  // more mutations than one atomic holds.
   const outcomes: RowOutcome[] = [];
-  for (let n = 2; n <= 2_501; n++) outcomes.push(outcome(n));
+  for (let n = 2; n <= 2_501; n++) {
+    outcomes.push(n % 2 ? outcome(n, { userId: `user_legacy_${n}` }) : outcome(n));
+  }
   outcomes.push(outcome(2_502, {
     userId: undefined,
     user: undefined,
@@ -55,7 +59,7 @@ Deno.test("a commit larger than one atomic splits within Deno KV's limits and re
   }));
   // Row 1 is still in flight: the watermark stays at 0 and every row is "done above" it.
   await journal.commit(outcomes, undefined, STATE);
-  assert.ok(journal.atomicsCommitted >= 5, `${journal.atomicsCommitted} atomics`);
+  assert.ok(journal.atomicsCommitted >= 2, `${journal.atomicsCommitted} atomics`);
   assert.equal(journal.progress.totals.totalRows, 2_501);
   assert.equal(journal.progress.totals.usersCreated, 2_500);
   assert.equal(journal.progress.totals.failures, 1);
@@ -141,9 +145,9 @@ Deno.test("a resume ignores the entries of a commit a crash cut off and cuts the
   // and error lines past the committed length.
   const kv = await Deno.openKv(`${dir}/cut/journal.kv`);
   await kv.atomic()
-    .set(["done", 6], 2)
+    .set(["done", 2, 0], [6])
     .set(["rows", 2, 0], new Uint8Array(10))
-    .set(["u", "user_x", "", 6], [2, 1, 0])
+    .set(["org", "org_cut"], 2)
     .commit();
   kv.close();
   await Deno.writeTextFile(`${dir}/cut/errors.jsonl`, '{"recordNumber":6}\n{"record', {
@@ -164,7 +168,12 @@ Deno.test("a resume ignores the entries of a commit a crash cut off and cuts the
   }
   const check = await Deno.openKv(`${dir}/cut/journal.kv`);
   try {
-    assert.equal((await check.get(["done", 6])).value, null, "stale done key removed");
+    assert.equal((await check.get(["done", 2, 0])).value, null, "stale done entry removed");
+    assert.equal(
+      (await check.get(["org", "org_cut"])).value,
+      null,
+      "stale organization claim removed",
+    );
     assert.equal((await check.get(["rows", 2, 0])).value, null, "stale rows removed");
   } finally {
     check.close();
@@ -286,4 +295,114 @@ Deno.test("a job cannot be opened twice at once, nor started twice", async () =>
     () => createJob("once", { checkpointDir: dir, input, options: {} }),
     /Cannot start job "once": it exists already .*--resume once/,
   );
+});
+
+Deno.test("claims of users made in the same second share a value, and each is found exactly", async () => {
+  const { dir, csv } = await newJob(3);
+  const journal = await createJob("buckets", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+    startedAt: Date.parse("2025-01-01T00:00:00Z"),
+  });
+  // ULIDs of one millisecond, as WorkOS makes them; the last one is a
+  // prefix of none of the others but shares their bucket.
+  const ids = Array.from(
+    { length: 600 },
+    (_, i) => `user_01JD8Z3K4M${String(i).padStart(16, "0")}`,
+  );
+  const outcomes = ids.map((id, i) =>
+    outcome(i + 1, {
+      userId: id,
+      membership: { id: `om_${i}`, organizationId: `org_${i % 3}`, created: true },
+    })
+  );
+  try {
+    await journal.commit(outcomes, { recordNumber: 600, byteEnd: 6_000 }, STATE);
+    const kv = await Deno.openKv(`${dir}/buckets/journal.kv`);
+    let claimEntries = 0;
+    for await (const _ of kv.list({ prefix: ["claims"] })) claimEntries++;
+    kv.close();
+    assert.ok(claimEntries <= 2, `${claimEntries} claim values for 600 rows`);
+    for (const i of [0, 17, 599]) {
+      const user = {
+        id: ids[i],
+        email: `user${i + 1}@journal.test`,
+        firstName: null,
+        lastName: null,
+        emailVerified: false,
+        externalId: null,
+        metadata: {},
+        createdAt: "2025-01-01T00:00:01Z",
+      };
+      assert.equal(await journal.priorUserOutcome(user, i + 1), "created");
+      assert.equal(await journal.priorUserOutcome(user, 9_999), "repeat");
+      const membership = {
+        id: `om_${i}`,
+        userId: ids[i],
+        organizationId: `org_${i % 3}`,
+        status: "active" as const,
+        createdAt: "2025-01-01T00:00:02Z",
+      };
+      assert.equal(await journal.classifyOwnMembership(membership, i + 1), true);
+      assert.equal(await journal.classifyOwnMembership(membership, 9_999), false);
+    }
+    assert.equal(
+      await journal.priorUserOutcome({
+        id: `user_01JD8Z3K4M${"9".repeat(16)}`,
+        email: "none@journal.test",
+        firstName: null,
+        lastName: null,
+        emailVerified: false,
+        externalId: null,
+        metadata: {},
+        createdAt: "2025-01-01T00:00:01Z",
+      }, 1),
+      undefined,
+      "a user of the same second that no row claims",
+    );
+  } finally {
+    await journal.finish("interrupted");
+  }
+});
+
+Deno.test("a resume keeps the claims of a commit a crash cut off, and later commits never overwrite them", async () => {
+  const { dir, csv } = await newJob(3);
+  const journal = await createJob("keep", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+    startedAt: Date.parse("2025-01-01T00:00:00Z"),
+  });
+  const id = (i: number) => `user_01JD8Z3K4M${String(i).padStart(16, "0")}`;
+  await journal.commit([outcome(1, { userId: id(1) })], { recordNumber: 1, byteEnd: 10 }, STATE);
+  const cutSeq = journal.progress.seq + 1;
+  await journal.finish("running");
+  // The cut-off commit wrote row 2's claim (it did create the user) but not its progress.
+  const kv = await Deno.openKv(`${dir}/keep/journal.kv`);
+  await kv.set(
+    ["claims", id(2).slice(0, -18), cutSeq, 0],
+    new TextEncoder().encode(JSON.stringify([id(2), "org_1", 2, 1, 1]) + "\n"),
+  );
+  kv.close();
+
+  const resumed = await resumeJob("keep", { checkpointDir: dir });
+  try {
+    await resumed.commit([outcome(3, { userId: id(3) })], { recordNumber: 1, byteEnd: 10 }, STATE);
+    const user = {
+      id: id(2),
+      email: "user2@journal.test",
+      firstName: null,
+      lastName: null,
+      emailVerified: false,
+      externalId: null,
+      metadata: {},
+      createdAt: "2025-01-01T00:00:01Z",
+    };
+    assert.equal(await resumed.priorUserOutcome(user, 2), "created", "row 2 made it");
+    assert.equal(await resumed.priorUserOutcome(user, 5), "repeat", "another row of Ada's");
+    assert.equal(await resumed.priorUserOutcome({ ...user, id: id(3) }, 3), "created");
+  } finally {
+    await resumed.finish("interrupted");
+  }
 });

@@ -4,15 +4,22 @@
 //   ["job"]                          JobRecord: settings, fixed at start
 //   ["progress"]                     JobProgress: status, watermark, totals (last of every commit)
 //   ["rows", seq, part]              the outcomes of commit `seq`, packed as UTF-8 JSON lines
-//   ["done", recordNumber]           seq: a row above the watermark that is final
-//   ["u", userId, orgId, recordNumber]  [seq, userCode, membershipCreated]: which row
-//                                    established a person / created a membership
+//   ["done", seq, part]              record numbers above the watermark that commit `seq` made final
+//   ["claims", bucket, seq, part]    which rows of commit `seq` established a person or created a
+//                                    membership, for users whose id falls in `bucket`, packed as
+//                                    UTF-8 JSON lines [userId, orgId, recordNumber, userCode,
+//                                    membershipCreated]
 //   ["org", organizationId]          seq: an organization counted as created by the job
 //   ["orgcache", cacheKey]           organization id: the resolver's cache
 //
 // A commit writes its entries tagged with its `seq`, then ["progress"] with
 // that `seq`; entries with a larger `seq` belong to a commit a crash cut off
-// and are ignored (their rows are not final).
+// and are ignored (their rows are not final). A resume moves `seq` past the
+// cut-off commit's, so that no later commit writes over its claims.
+//
+// Everything a commit writes per row is packed into a few values: one KV
+// mutation costs about as much as the rest of a row's journal work, so a
+// key per row would make checkpointing several percent of a limits-off run.
 
 import type { InputFormat } from "../types.ts";
 import type { ImportTally, Watermark } from "../pipeline/run_import.ts";
@@ -21,13 +28,13 @@ import { utf8Length } from "./_atomic.ts";
 import type { RowOutcome, UserOutcome } from "../pipeline/row_processor.ts";
 
 /** Format version of the journal. */
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
 
 export const JOB_KEY: Deno.KvKey = ["job"];
 export const PROGRESS_KEY: Deno.KvKey = ["progress"];
 export const ROWS = "rows";
 export const DONE = "done";
-export const CLAIM = "u";
+export const CLAIM = "claims";
 export const ORGANIZATION = "org";
 export const ORGANIZATION_CACHE = "orgcache";
 
@@ -115,21 +122,38 @@ export function totalsOf(stored?: Partial<JobTotals>): JobTotals {
 const USER_CODES: Record<UserOutcome, number> = { repeat: 0, created: 1, existing: 2, updated: 3 };
 const USER_OUTCOMES: UserOutcome[] = ["repeat", "created", "existing", "updated"];
 
+// Deno KV values are at most 64 KiB; parts stay well below.
+const PART_BYTES = 60_000;
+// Record numbers a done value holds: V8 writes each in at most 9 bytes.
+const DONE_PART = 4_000;
+const MESSAGE_CHARS = 300;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 /** The claim a row makes: it established its person, or created a membership. */
 export interface Claim {
-  key: Deno.KvKey;
-  value: [seq: number, userCode: number, membershipCreated: number];
+  userId: string;
+  /** `""` when the row has no membership. */
+  organizationId: string;
+  recordNumber: number;
+  /** How the row counted the user: 0 repeat, 1 created, 2 existing, 3 updated. */
+  userCode: number;
+  /** 1 when the row created the membership. */
+  membershipCreated: number;
 }
 
 /** The claim of an outcome, if it makes one. */
-export function claimOf(outcome: RowOutcome, seq: number): Claim | undefined {
+export function claimOf(outcome: RowOutcome): Claim | undefined {
   if (!outcome.userId) return undefined;
   const userCode = outcome.user ? USER_CODES[outcome.user] : 0;
   const membershipCreated = outcome.membership?.created ? 1 : 0;
   if (userCode === 0 && membershipCreated === 0) return undefined;
   return {
-    key: [CLAIM, outcome.userId, outcome.membership?.organizationId ?? "", outcome.recordNumber],
-    value: [seq, userCode, membershipCreated],
+    userId: outcome.userId,
+    organizationId: outcome.membership?.organizationId ?? "",
+    recordNumber: outcome.recordNumber,
+    userCode,
+    membershipCreated,
   };
 }
 
@@ -138,10 +162,106 @@ export function userOutcomeOf(code: number): UserOutcome {
   return USER_OUTCOMES[code] ?? "repeat";
 }
 
-// Deno KV values are at most 64 KiB; parts stay well below.
-const PART_BYTES = 60_000;
-const MESSAGE_CHARS = 300;
-const encoder = new TextEncoder();
+// A WorkOS id ends in a ULID, whose first ten characters are its creation
+// time in ms: the first eight name a 1.024 s window.
+const ULID_SUFFIX = /_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * The bucket a user's claims are filed under: users created within the same
+ * second share one, so a commit's claims take a few values instead of one
+ * each. Any other id is its own bucket; a lookup reads one bucket.
+ *
+ * @param userId The user's id.
+ * @returns The bucket.
+ */
+export function claimBucket(userId: string): string {
+  return ULID_SUFFIX.test(userId) ? userId.slice(0, -18) : userId;
+}
+
+/**
+ * Packs a commit's claims by bucket, each bucket into values of at most
+ * 60,000 bytes.
+ *
+ * @param outcomes The commit's rows.
+ * @param seq The commit's sequence number.
+ * @returns The KV entries to set.
+ */
+export function packClaims(
+  outcomes: readonly RowOutcome[],
+  seq: number,
+): Array<{ key: Deno.KvKey; value: Uint8Array }> {
+  const lines = new Map<string, string[]>();
+  for (const outcome of outcomes) {
+    const claim = claimOf(outcome);
+    if (!claim) continue;
+    const bucket = claimBucket(claim.userId);
+    let list = lines.get(bucket);
+    if (!list) lines.set(bucket, list = []);
+    list.push(
+      JSON.stringify([
+        claim.userId,
+        claim.organizationId,
+        claim.recordNumber,
+        claim.userCode,
+        claim.membershipCreated,
+      ]),
+    );
+  }
+  const entries: Array<{ key: Deno.KvKey; value: Uint8Array }> = [];
+  for (const [bucket, list] of lines) {
+    packLines(list).forEach((value, part) => {
+      entries.push({ key: [CLAIM, bucket, seq, part], value });
+    });
+  }
+  return entries;
+}
+
+/**
+ * The claims committed for a user, in commit order.
+ *
+ * @param kv The journal.
+ * @param userId The user.
+ * @returns The claims.
+ */
+export async function readClaims(kv: Deno.Kv, userId: string): Promise<Claim[]> {
+  const claims: Claim[] = [];
+  const needle = JSON.stringify(userId);
+  for await (const entry of kv.list<Uint8Array>({ prefix: [CLAIM, claimBucket(userId)] })) {
+    const text = decoder.decode(entry.value);
+    // Most lines of a bucket are other users': parse only the ones that name this user.
+    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + 1)) {
+      const start = text.lastIndexOf("\n", at) + 1;
+      if (at !== start + 1) continue;
+      const end = text.indexOf("\n", at);
+      const [id, organizationId, recordNumber, userCode, membershipCreated] = JSON.parse(
+        text.slice(start, end === -1 ? undefined : end),
+      ) as [string, string, number, number, number];
+      if (id !== userId) continue;
+      claims.push({ userId: id, organizationId, recordNumber, userCode, membershipCreated });
+    }
+  }
+  return claims;
+}
+
+/**
+ * Packs the record numbers a commit made final above the watermark into
+ * values of at most 4,000 numbers.
+ *
+ * @param recordNumbers The rows.
+ * @param seq The commit's sequence number.
+ * @returns The KV entries to set, with the highest row of each.
+ */
+export function packDone(
+  recordNumbers: readonly number[],
+  seq: number,
+): Array<{ key: Deno.KvKey; value: number[]; highest: number }> {
+  const entries: Array<{ key: Deno.KvKey; value: number[]; highest: number }> = [];
+  for (let start = 0, part = 0; start < recordNumbers.length; start += DONE_PART, part++) {
+    const value = recordNumbers.slice(start, start + DONE_PART);
+    entries.push({ key: [DONE, seq, part], value, highest: Math.max(...value) });
+  }
+  return entries;
+}
 
 /** One row as the journal keeps it (short names: a million of them are stored). */
 interface PackedRow {
@@ -178,18 +298,22 @@ function packedRowOf(outcome: RowOutcome): PackedRow {
 
 /** Packs outcomes into values of at most 60,000 bytes: JSON lines, UTF-8. */
 export function packRows(outcomes: readonly RowOutcome[]): Uint8Array[] {
+  return packLines(outcomes.map((outcome) => JSON.stringify(packedRowOf(outcome))));
+}
+
+/** Joins lines into values of at most 60,000 bytes, UTF-8, each line ending in a newline. */
+function packLines(lines: readonly string[]): Uint8Array[] {
   const parts: Uint8Array[] = [];
   let text = "";
   let bytes = 0;
-  for (const outcome of outcomes) {
-    const line = JSON.stringify(packedRowOf(outcome)) + "\n";
-    const size = utf8Length(line);
+  for (const line of lines) {
+    const size = utf8Length(line) + 1;
     if (bytes + size > PART_BYTES && text !== "") {
       parts.push(encoder.encode(text));
       text = "";
       bytes = 0;
     }
-    text += line;
+    text += line + "\n";
     bytes += size;
   }
   if (text !== "") parts.push(encoder.encode(text));

@@ -13,12 +13,15 @@
  *   error file's committed length) with that number. A crash before the
  *   progress leaves the batch's rows not final; entries with a newer number
  *   are ignored and the error file is cut back to its committed length.
- * - Rows above the watermark that finished are kept as `["done", n]` so a
- *   resume skips them; the watermark's byte offset is where it seeks.
+ * - Rows above the watermark that finished are kept in `["done", seq, part]`
+ *   so a resume skips them; the watermark's byte offset is where it seeks.
  * - Each row that established a person or created a membership leaves a
  *   claim, so that a resumed row that finds a user or membership made since
  *   the job started can tell whether it made it itself before the crash
  *   (counted as created) or another row did (counted once, by that row).
+ *   Claims are packed by user-id bucket (see `_records.ts`); a resume moves
+ *   the sequence number past a cut-off commit's so its claims, which record
+ *   real writes of rows that run again, are never overwritten.
  *
  * @example Start a job, import, finish
  * ```ts ignore
@@ -54,8 +57,6 @@ import type { WorkOSOrganization } from "../workos/organizations.ts";
 import type { WorkOSUser } from "../workos/users.ts";
 import { commitInOrder, type Mutation } from "./_atomic.ts";
 import {
-  CLAIM,
-  claimOf,
   DONE,
   JOB_KEY,
   type JobInput,
@@ -67,8 +68,11 @@ import {
   JOURNAL_VERSION,
   ORGANIZATION,
   ORGANIZATION_CACHE,
+  packClaims,
+  packDone,
   packRows,
   PROGRESS_KEY,
+  readClaims,
   readHeader,
   ROWS,
   totalsOf,
@@ -310,6 +314,8 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
       updatedAt: Date.now(),
       sessions: progress.sessions + 1,
     };
+    // The next commit must not reuse the number of one a crash cut off.
+    resumed.seq = progress.seq + 1;
     delete resumed.lastError;
     await commitInOrder(kv, [
       ...state.stale,
@@ -329,6 +335,8 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
 interface LoadedState {
   /** Rows above the watermark that are final. */
   done: Set<number>;
+  /** The done entries that hold them, with the highest row of each. */
+  doneEntries: DoneEntry[];
   organizationClaims: Set<string>;
   organizationCache: Map<string, string>;
   /** Entries of a commit a crash cut off: removed on resume. */
@@ -338,6 +346,7 @@ interface LoadedState {
 function emptyState(): LoadedState {
   return {
     done: new Set(),
+    doneEntries: [],
     organizationClaims: new Set(),
     organizationCache: new Map(),
     stale: [],
@@ -348,18 +357,27 @@ async function loadState(kv: Deno.Kv, progress: JobProgress): Promise<LoadedStat
   const state = emptyState();
   const floor = progress.watermark?.recordNumber ?? 0;
   const [done, rows, claims, cache] = await Promise.all([
-    collect(kv.list<number>({ start: [DONE, floor + 1], end: [DONE, Infinity] })),
+    collect(kv.list<number[]>({ prefix: [DONE] })),
     collect(kv.list({ start: [ROWS, progress.seq + 1], end: [ROWS, Infinity] })),
     collect(kv.list<number>({ prefix: [ORGANIZATION] })),
     collect(kv.list<string>({ prefix: [ORGANIZATION_CACHE] })),
   ]);
   for (const entry of done) {
-    if (entry.value <= progress.seq) state.done.add(entry.key[1] as number);
-    else state.stale.push({ type: "delete", key: entry.key });
+    const above = (entry.key[1] as number) <= progress.seq
+      ? entry.value.filter((recordNumber) => recordNumber > floor)
+      : [];
+    if (above.length === 0) {
+      state.stale.push({ type: "delete", key: entry.key });
+      continue;
+    }
+    for (const recordNumber of above) state.done.add(recordNumber);
+    state.doneEntries.push({ key: entry.key, highest: Math.max(...above) });
   }
   for (const entry of rows) state.stale.push({ type: "delete", key: entry.key });
   for (const entry of claims) {
     if (entry.value <= progress.seq) state.organizationClaims.add(entry.key[1] as string);
+    // Once the sequence number moves past it, it would pass for a real one.
+    else state.stale.push({ type: "delete", key: entry.key });
   }
   for (const entry of cache) state.organizationCache.set(entry.key[1] as string, entry.value);
   return state;
@@ -432,6 +450,12 @@ interface ErrorFile {
   file: Deno.FsFile;
 }
 
+interface DoneEntry {
+  key: Deno.KvKey;
+  /** Once the watermark reaches it, the entry is needless. */
+  highest: number;
+}
+
 interface JournalParts {
   kv: Deno.Kv;
   lock: JobLock;
@@ -471,8 +495,8 @@ export class Journal implements ImportJournal {
   #progress: JobProgress;
   readonly #atStart: JobProgress;
   readonly #done: Set<number>;
-  // ["done", n] keys in KV, deleted once the watermark passes them.
-  readonly #doneKeys: Set<number>;
+  // Done entries in KV, deleted once the watermark passes every row of one.
+  #doneEntries: DoneEntry[];
   readonly #organizationClaims: Set<string>;
   #pendingOrganizationClaims: string[] = [];
   readonly #savedCache: Map<string, string>;
@@ -492,7 +516,7 @@ export class Journal implements ImportJournal {
     this.#progress = parts.progress;
     this.#atStart = parts.progress;
     this.#done = parts.state.done;
-    this.#doneKeys = new Set(parts.state.done);
+    this.#doneEntries = parts.state.doneEntries;
     this.#organizationClaims = parts.state.organizationClaims;
     this.#savedCache = parts.state.organizationCache;
   }
@@ -593,12 +617,9 @@ export class Journal implements ImportJournal {
    */
   async priorUserOutcome(user: WorkOSUser, recordNumber: number): Promise<UserOutcome | undefined> {
     let other = false;
-    for await (
-      const entry of this.#kv.list<[number, number, number]>({ prefix: [CLAIM, user.id] })
-    ) {
-      const [, userCode] = entry.value;
-      if (userCode === 0) continue;
-      if (entry.key[3] === recordNumber) return userOutcomeOf(userCode);
+    for (const claim of await readClaims(this.#kv, user.id)) {
+      if (claim.userCode === 0) continue;
+      if (claim.recordNumber === recordNumber) return userOutcomeOf(claim.userCode);
       other = true;
     }
     return other ? "repeat" : undefined;
@@ -616,11 +637,13 @@ export class Journal implements ImportJournal {
     membership: WorkOSMembership,
     recordNumber: number,
   ): Promise<boolean> {
-    const prefix = [CLAIM, membership.userId, membership.organizationId];
-    for await (const entry of this.#kv.list<[number, number, number]>({ prefix })) {
-      if (entry.value[2] === 1) return entry.key[3] === recordNumber;
+    let other = false;
+    for (const claim of await readClaims(this.#kv, membership.userId)) {
+      if (claim.organizationId !== membership.organizationId || !claim.membershipCreated) continue;
+      if (claim.recordNumber === recordNumber) return true;
+      other = true;
     }
-    return true;
+    return !other;
   }
 
   /**
@@ -706,14 +729,13 @@ export class Journal implements ImportJournal {
     packRows(kept).forEach((part, index) => {
       body.push({ type: "set", key: [ROWS, seq, index], value: part });
     });
-    for (const outcome of kept) {
-      if (outcome.recordNumber > floor) {
-        body.push({ type: "set", key: [DONE, outcome.recordNumber], value: seq });
-        this.#doneKeys.add(outcome.recordNumber);
-      }
-      const claim = claimOf(outcome, seq);
-      if (claim) body.push({ type: "set", key: claim.key, value: claim.value });
+    const above: number[] = [];
+    for (const outcome of kept) if (outcome.recordNumber > floor) above.push(outcome.recordNumber);
+    for (const { key, value, highest } of packDone(above, seq)) {
+      body.push({ type: "set", key, value });
+      this.#doneEntries.push({ key, highest });
     }
+    for (const { key, value } of packClaims(kept, seq)) body.push({ type: "set", key, value });
     const organizationClaims = this.#pendingOrganizationClaims;
     for (const id of organizationClaims) {
       body.push({ type: "set", key: [ORGANIZATION, id], value: seq });
@@ -737,12 +759,12 @@ export class Journal implements ImportJournal {
         this.#savedCache.set(key, value.id);
       }
     }
-    for (const recordNumber of this.#doneKeys) {
-      if (recordNumber <= floor) {
-        tail.push({ type: "delete", key: [DONE, recordNumber] });
-        this.#doneKeys.delete(recordNumber);
-      }
+    const needed: DoneEntry[] = [];
+    for (const entry of this.#doneEntries) {
+      if (entry.highest <= floor) tail.push({ type: "delete", key: entry.key });
+      else needed.push(entry);
     }
+    this.#doneEntries = needed;
     this.#pendingOrganizationClaims = [];
     this.#atomics += await commitInOrder(this.#kv, [
       ...body,
