@@ -406,3 +406,28 @@ Deno.test("a resume keeps the claims of a commit a crash cut off, and later comm
     await resumed.finish("interrupted");
   }
 });
+
+Deno.test("a journal of another format version is refused with what to do", async () => {
+  const { dir, csv } = await newJob(2);
+  const journal = await createJob("old", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+  });
+  await journal.finish("interrupted");
+  const kv = await Deno.openKv(`${dir}/old/journal.kv`);
+  const job = await kv.get<Record<string, unknown>>(["job"]);
+  await kv.set(["job"], { ...job.value, version: 1 });
+  kv.close();
+  await assert.rejects(
+    () => resumeJob("old", { checkpointDir: dir }),
+    (error: Error) => {
+      assert.match(
+        error.message,
+        /^Cannot resume job "old": its journal has version 1, this build reads \d+: /,
+      );
+      assert.match(error.message, /workos-importer clean old/);
+      return true;
+    },
+  );
+});

@@ -293,7 +293,7 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
     const { job, progress } = header;
     if (job.version !== JOURNAL_VERSION) {
       throw new JobError(
-        `Cannot resume job "${jobId}": its journal has version ${job.version}, this build reads ${JOURNAL_VERSION}`,
+        `Cannot resume job "${jobId}": its journal has version ${job.version}, this build reads ${JOURNAL_VERSION}: finish it with the release that started it, or run "workos-importer clean ${jobId}" and start it again`,
       );
     }
     options.check?.(job);
