@@ -10,6 +10,8 @@ import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
 import { keySize, type Mutation, SAFE_LIMITS, splitMutations } from "../src/journal/_atomic.ts";
 import type { RowOutcome } from "../src/pipeline/row_processor.ts";
 import type { JournalCommitState } from "../src/pipeline/import_users.ts";
+import type { WorkOSMembership } from "../src/workos/memberships.ts";
+import type { WorkOSUser } from "../src/workos/users.ts";
 
 const STATE: JournalCommitState = { organizationCache: [], organizationsCreated: 0 };
 
@@ -32,6 +34,30 @@ function outcome(n: number, extra: Partial<RowOutcome> = {}): RowOutcome {
     membership: { id: `om_${String(n).padStart(26, "0")}`, organizationId: "org_1", created: true },
     ...extra,
   };
+}
+
+/** A user as WorkOS returns it, made just after the claim tests' jobs started. */
+function userOf(id: string, email: string): WorkOSUser {
+  return {
+    id,
+    email,
+    firstName: null,
+    lastName: null,
+    emailVerified: false,
+    externalId: null,
+    metadata: {},
+    createdAt: "2025-01-01T00:00:01Z",
+  };
+}
+
+/** A membership as WorkOS returns it, made just after the claim tests' jobs started. */
+function membershipOf(id: string, userId: string, organizationId: string): WorkOSMembership {
+  return { id, userId, organizationId, status: "active", createdAt: "2025-01-01T00:00:02Z" };
+}
+
+/** The `i`th user id of one millisecond: ULIDs that share a claim bucket. */
+function sameSecondId(i: number): string {
+  return `user_01JD8Z3K4M${String(i).padStart(16, "0")}`;
 }
 
 Deno.test("a commit larger than one atomic splits within Deno KV's limits and resumes exactly", async () => {
@@ -188,16 +214,7 @@ Deno.test("a resumed row tells its own earlier work from another row's", async (
     options: {},
     startedAt: Date.parse("2025-01-01T00:00:00Z"),
   });
-  const user = {
-    id: "user_ada",
-    email: "ada@journal.test",
-    firstName: null,
-    lastName: null,
-    emailVerified: false,
-    externalId: null,
-    metadata: {},
-    createdAt: "2025-01-01T00:00:01Z",
-  };
+  const user = userOf("user_ada", "ada@journal.test");
   // Row 1 created Ada and her membership in org_1; row 4 (same person) joined org_2.
   await journal.commit(
     [
@@ -218,13 +235,7 @@ Deno.test("a resumed row tells its own earlier work from another row's", async (
     assert.equal(await journal.priorUserOutcome(user, 7), "repeat");
     assert.equal(await journal.priorUserOutcome(user, 1), "created");
     assert.equal(await journal.priorUserOutcome({ ...user, id: "user_bob" }, 2), undefined);
-    const membership = {
-      id: "om_2",
-      userId: "user_ada",
-      organizationId: "org_2",
-      status: "active" as const,
-      createdAt: "2025-01-01T00:00:02Z",
-    };
+    const membership = membershipOf("om_2", "user_ada", "org_2");
     assert.equal(await journal.classifyOwnMembership(membership, 4), true);
     assert.equal(await journal.classifyOwnMembership(membership, 9), false);
     assert.equal(
@@ -307,10 +318,7 @@ Deno.test("claims of users made in the same second share a value, and each is fo
   });
   // ULIDs of one millisecond, as WorkOS makes them; the last one is a
   // prefix of none of the others but shares their bucket.
-  const ids = Array.from(
-    { length: 600 },
-    (_, i) => `user_01JD8Z3K4M${String(i).padStart(16, "0")}`,
-  );
+  const ids = Array.from({ length: 600 }, (_, i) => sameSecondId(i));
   const outcomes = ids.map((id, i) =>
     outcome(i + 1, {
       userId: id,
@@ -325,39 +333,15 @@ Deno.test("claims of users made in the same second share a value, and each is fo
     kv.close();
     assert.ok(claimEntries <= 2, `${claimEntries} claim values for 600 rows`);
     for (const i of [0, 17, 599]) {
-      const user = {
-        id: ids[i],
-        email: `user${i + 1}@journal.test`,
-        firstName: null,
-        lastName: null,
-        emailVerified: false,
-        externalId: null,
-        metadata: {},
-        createdAt: "2025-01-01T00:00:01Z",
-      };
+      const user = userOf(ids[i], `user${i + 1}@journal.test`);
       assert.equal(await journal.priorUserOutcome(user, i + 1), "created");
       assert.equal(await journal.priorUserOutcome(user, 9_999), "repeat");
-      const membership = {
-        id: `om_${i}`,
-        userId: ids[i],
-        organizationId: `org_${i % 3}`,
-        status: "active" as const,
-        createdAt: "2025-01-01T00:00:02Z",
-      };
+      const membership = membershipOf(`om_${i}`, ids[i], `org_${i % 3}`);
       assert.equal(await journal.classifyOwnMembership(membership, i + 1), true);
       assert.equal(await journal.classifyOwnMembership(membership, 9_999), false);
     }
     assert.equal(
-      await journal.priorUserOutcome({
-        id: `user_01JD8Z3K4M${"9".repeat(16)}`,
-        email: "none@journal.test",
-        firstName: null,
-        lastName: null,
-        emailVerified: false,
-        externalId: null,
-        metadata: {},
-        createdAt: "2025-01-01T00:00:01Z",
-      }, 1),
+      await journal.priorUserOutcome(userOf(sameSecondId(9_999), "none@journal.test"), 1),
       undefined,
       "a user of the same second that no row claims",
     );
@@ -374,34 +358,31 @@ Deno.test("a resume keeps the claims of a commit a crash cut off, and later comm
     options: {},
     startedAt: Date.parse("2025-01-01T00:00:00Z"),
   });
-  const id = (i: number) => `user_01JD8Z3K4M${String(i).padStart(16, "0")}`;
-  await journal.commit([outcome(1, { userId: id(1) })], { recordNumber: 1, byteEnd: 10 }, STATE);
+  await journal.commit(
+    [outcome(1, { userId: sameSecondId(1) })],
+    { recordNumber: 1, byteEnd: 10 },
+    STATE,
+  );
   const cutSeq = journal.progress.seq + 1;
   await journal.finish("running");
   // The cut-off commit wrote row 2's claim (it did create the user) but not its progress.
   const kv = await Deno.openKv(`${dir}/keep/journal.kv`);
   await kv.set(
-    ["claims", id(2).slice(0, -18), cutSeq, 0],
-    new TextEncoder().encode(JSON.stringify([id(2), "org_1", 2, 1, 1]) + "\n"),
+    ["claims", sameSecondId(2).slice(0, -18), cutSeq, 0],
+    new TextEncoder().encode(JSON.stringify([sameSecondId(2), "org_1", 2, 1, 1]) + "\n"),
   );
   kv.close();
 
   const resumed = await resumeJob("keep", { checkpointDir: dir });
   try {
-    await resumed.commit([outcome(3, { userId: id(3) })], { recordNumber: 1, byteEnd: 10 }, STATE);
-    const user = {
-      id: id(2),
-      email: "user2@journal.test",
-      firstName: null,
-      lastName: null,
-      emailVerified: false,
-      externalId: null,
-      metadata: {},
-      createdAt: "2025-01-01T00:00:01Z",
-    };
+    await resumed.commit([outcome(3, { userId: sameSecondId(3) })], {
+      recordNumber: 1,
+      byteEnd: 10,
+    }, STATE);
+    const user = userOf(sameSecondId(2), "user2@journal.test");
     assert.equal(await resumed.priorUserOutcome(user, 2), "created", "row 2 made it");
     assert.equal(await resumed.priorUserOutcome(user, 5), "repeat", "another row of Ada's");
-    assert.equal(await resumed.priorUserOutcome({ ...user, id: id(3) }, 3), "created");
+    assert.equal(await resumed.priorUserOutcome({ ...user, id: sameSecondId(3) }, 3), "created");
   } finally {
     await resumed.finish("interrupted");
   }
