@@ -250,8 +250,9 @@ for (const style of ["error", "drop"] as const) {
       faults: { ghostRate: 1, ghostStyle: style },
     });
     const client = clientFor(fake);
-    const { value, created } = await ensureUser(client, rowFor("Ghost@Example.com"));
+    const { value, created, uncertain } = await ensureUser(client, rowFor("Ghost@Example.com"));
     assert.equal(created, true, "a ghost success is this call's creation");
+    assert.equal(uncertain, true, "found by the lookup after the failure: the caller may check");
     assert.equal(fake.state.userCount(), 1);
     assert.equal(fake.state.findUserByEmail("ghost@example.com")?.id, value.id);
     assert.equal(fake.state.faultCounts.ghost, 1);
@@ -323,8 +324,9 @@ Deno.test("after an ambiguous failure, a create that finds the user taken adopts
     "forward",
   ]);
   const client = clientFor({ url: proxy.url, apiKey: fake.apiKey }, { requestTimeoutMs: 300 });
-  const { value, created } = await ensureUser(client, rowFor("late@example.com"));
+  const { value, created, uncertain } = await ensureUser(client, rowFor("late@example.com"));
   assert.deepEqual(proxy.received, [CREATE_USER, LIST_USERS, CREATE_USER, LIST_USERS]);
+  assert.equal(uncertain, undefined, "the lookup before the create found nothing: it is ours");
   assert.equal(fake.state.userCount(), 1);
   assert.equal(fake.state.findUserByEmail("late@example.com")?.id, value.id);
   assert.equal(created, true, "the user is the one this call's first attempt made");
