@@ -7,6 +7,9 @@
  * @module
  */
 
+import { parseArgs } from "node:util";
+import { generateCsv } from "../examples/gen_csv.ts";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** Writes progress of a benchmark to stderr. */
@@ -168,6 +171,48 @@ export async function runImporter(
     wallMs,
     stderrTail: tail,
   };
+}
+
+/** The input of a benchmark that reads one big generated CSV. */
+export interface LargeCsv {
+  rows: number;
+  path: string;
+  /** `--keep`: leave the file for the next run, and reuse one left by the last. */
+  keep: boolean;
+  /** Invalid rows generated; `undefined` when a kept file was reused. */
+  invalidRows?: number;
+}
+
+/**
+ * Reads `--rows` (1M; 200,000 with `--quick`), `--file` and `--keep`, and
+ * writes the multi-organization CSV with errors and people in three
+ * organizations that the dry-run and validate benchmarks read.
+ */
+export async function largeCsvInput(
+  name: string,
+  log: (message: string) => void,
+): Promise<LargeCsv> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      rows: { type: "string" },
+      file: { type: "string" },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const rows = Number(values.rows ?? (isQuick() ? 200_000 : 1_000_000));
+  const path = values.file ?? `/tmp/workos_importer_${name}_bench_${rows}.csv`;
+  const existing = values.keep ? await Deno.stat(path).catch(() => null) : null;
+  if (existing !== null) return { rows, path, keep: values.keep };
+  log(`generating ${rows} rows`);
+  const { invalidRows } = await generateCsv(path, {
+    rows,
+    orgs: 1_000,
+    withErrors: true,
+    personsInOrgs: 3,
+  });
+  return { rows, path, keep: values.keep, invalidRows };
 }
 
 /** Rounds to `digits` decimals. */

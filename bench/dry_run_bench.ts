@@ -12,37 +12,14 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { generateCsv } from "../examples/gen_csv.ts";
-import { emit, isQuick, logger, round, runImporter } from "./_harness.ts";
+import { emit, largeCsvInput, logger, round, runImporter } from "./_harness.ts";
 
 const NAME = "dry_run";
 const TARGET_RSS_MIB = 512;
 const log = logger(NAME);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      rows: { type: "string" },
-      file: { type: "string" },
-      keep: { type: "boolean", default: false },
-    },
-  });
-  const rows = Number(values.rows ?? (isQuick() ? 200_000 : 1_000_000));
-  const path = values.file ?? `/tmp/workos_importer_dry_run_bench_${rows}.csv`;
-  const existing = values.keep ? await Deno.stat(path).catch(() => null) : null;
-  let invalidRows: number | undefined;
-  if (existing === null) {
-    log(`generating ${rows} rows`);
-    ({ invalidRows } = await generateCsv(path, {
-      rows,
-      orgs: 1_000,
-      withErrors: true,
-      personsInOrgs: 3,
-    }));
-  }
+  const { rows, path, keep, invalidRows } = await largeCsvInput(NAME, log);
   try {
     const size = (await Deno.stat(path)).size;
     log(`dry run of ${rows} rows (${round(size / 2 ** 20, 1)} MiB)`);
@@ -72,7 +49,7 @@ async function main(): Promise<void> {
         (invalidRows === undefined || plan?.invalidRows === invalidRows),
     });
   } finally {
-    if (!values.keep) await Deno.remove(path).catch(() => {});
+    if (!keep) await Deno.remove(path).catch(() => {});
   }
 }
 
