@@ -225,19 +225,18 @@ export function packClaims(
  */
 export async function readClaims(kv: Deno.Kv, userId: string): Promise<Claim[]> {
   const claims: Claim[] = [];
-  const needle = JSON.stringify(userId);
+  // Most lines of a bucket are other users': parse only the ones that start
+  // with this user's id. JSON escapes the quotes of any string, so this text
+  // can only be the start of a line.
+  const lineStart = `[${JSON.stringify(userId)},`;
   for await (const entry of kv.list<Uint8Array>({ prefix: [CLAIM, claimBucket(userId)] })) {
     const text = decoder.decode(entry.value);
-    // Most lines of a bucket are other users': parse only the ones that name this user.
-    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + 1)) {
-      const start = text.lastIndexOf("\n", at) + 1;
-      if (at !== start + 1) continue;
+    for (let at = text.indexOf(lineStart); at !== -1; at = text.indexOf(lineStart, at + 1)) {
       const end = text.indexOf("\n", at);
-      const [id, organizationId, recordNumber, userCode, membershipCreated] = JSON.parse(
-        text.slice(start, end === -1 ? undefined : end),
+      const [, organizationId, recordNumber, userCode, membershipCreated] = JSON.parse(
+        text.slice(at, end === -1 ? undefined : end),
       ) as [string, string, number, number, number];
-      if (id !== userId) continue;
-      claims.push({ userId: id, organizationId, recordNumber, userCode, membershipCreated });
+      claims.push({ userId, organizationId, recordNumber, userCode, membershipCreated });
     }
   }
   return claims;
