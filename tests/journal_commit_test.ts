@@ -46,13 +46,19 @@ function userOf(id: string, email: string): WorkOSUser {
     emailVerified: false,
     externalId: null,
     metadata: {},
-    createdAt: "2025-01-01T00:00:01Z",
+    createdAtMs: Date.parse("2025-01-01T00:00:01Z"),
   };
 }
 
 /** A membership as WorkOS returns it, made just after the claim tests' jobs started. */
 function membershipOf(id: string, userId: string, organizationId: string): WorkOSMembership {
-  return { id, userId, organizationId, status: "active", createdAt: "2025-01-01T00:00:02Z" };
+  return {
+    id,
+    userId,
+    organizationId,
+    status: "active",
+    createdAtMs: Date.parse("2025-01-01T00:00:02Z"),
+  };
 }
 
 /** The `i`th user id of one millisecond: ULIDs that share a claim bucket. */
@@ -243,18 +249,27 @@ Deno.test("a resumed row tells its own earlier work from another row's", async (
       true,
       "made since the start and claimed by no row: this row made it before a crash",
     );
-    const organization = { id: "org_9", name: "Nine", externalId: "nine", createdAt: "" };
+    const organization = { id: "org_9", name: "Nine", externalId: "nine", createdAtMs: NaN };
     assert.equal(
-      journal.claimOrganization({ ...organization, createdAt: "2024-12-31T00:00:00Z" }),
+      journal.claimOrganization({
+        ...organization,
+        createdAtMs: Date.parse("2024-12-31T00:00:00Z"),
+      }),
       false,
       "older than the job",
     );
     assert.equal(
-      journal.claimOrganization({ ...organization, createdAt: "2025-01-02T00:00:00Z" }),
+      journal.claimOrganization({
+        ...organization,
+        createdAtMs: Date.parse("2025-01-02T00:00:00Z"),
+      }),
       true,
     );
     assert.equal(
-      journal.claimOrganization({ ...organization, createdAt: "2025-01-02T00:00:00Z" }),
+      journal.claimOrganization({
+        ...organization,
+        createdAtMs: Date.parse("2025-01-02T00:00:00Z"),
+      }),
       false,
       "counted once",
     );

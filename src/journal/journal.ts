@@ -655,7 +655,7 @@ export class Journal implements ImportJournal {
    */
   claimOrganization(organization: WorkOSOrganization): boolean {
     if (this.#organizationClaims.has(organization.id)) return false;
-    if (!(Date.parse(organization.createdAt) >= this.job.startedAt)) return false;
+    if (!(organization.createdAtMs >= this.job.startedAt)) return false;
     this.#organizationClaims.add(organization.id);
     this.#pendingOrganizationClaims.push(organization.id);
     return true;

@@ -99,7 +99,7 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
  * ```ts
  * import { organizationAuditEntry } from "./audit_entries.ts";
  * const entry = organizationAuditEntry(
- *   { id: "org_1", name: "Acme", externalId: "acme", createdAt: "2024-01-01T00:00:00.000Z" },
+ *   { id: "org_1", name: "Acme", externalId: "acme", createdAtMs: 1704067200000 },
  *   { row: 4 },
  * );
  * console.log(entry.action, entry.organizationExternalId); // organization_created acme

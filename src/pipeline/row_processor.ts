@@ -437,7 +437,7 @@ export class RowProcessor {
       );
       if (created && !uncertain) return { id: value.id, created };
       // Older than the run: whatever the create did, it was there before.
-      if (!(Date.parse(value.createdAt) >= this.#startedAt)) {
+      if (!(value.createdAtMs >= this.#startedAt)) {
         return { id: value.id, created: false };
       }
       const classify = this.#options.classifyOwnMembership;
@@ -460,7 +460,7 @@ export class RowProcessor {
   ): Promise<Person> {
     const prior = await this.#options.priorOutcome?.(user, row);
     if (prior !== undefined) return { user, outcome: prior };
-    if (Date.parse(user.createdAt) >= this.#startedAt) {
+    if (user.createdAtMs >= this.#startedAt) {
       const own = await (this.#options.classifyOwnUser?.(user, row) ?? madeSinceStart);
       return { user, outcome: own };
     }
@@ -481,7 +481,7 @@ export class RowProcessor {
       // No row of the job counted this person, yet it changed since the job
       // started: this row updated it before a crash.
       const updatedByJob = this.#options.priorOutcome !== undefined &&
-        user.updatedAt !== undefined && Date.parse(user.updatedAt) >= this.#startedAt;
+        user.updatedAtMs !== undefined && user.updatedAtMs >= this.#startedAt;
       return { user, outcome: updatedByJob ? "updated" : "existing" };
     }
     let updated: WorkOSUser;
@@ -520,7 +520,7 @@ export class RowProcessor {
  *     emailVerified: false,
  *     externalId: null,
  *     metadata: { team: "a" },
- *     createdAt: "2024-01-01T00:00:00.000Z",
+ *     createdAtMs: Date.parse("2024-01-01T00:00:00.000Z"),
  *   },
  *   {
  *     recordNumber: 1,

@@ -7,12 +7,43 @@
 
 import type { Invitation } from "@workos-inc/node";
 import type { Ensured, WorkOSClient } from "./client.ts";
+import { timeMs } from "./_time.ts";
 
-/** The invitation fields the importer reads back. */
-export type WorkOSInvitation = Pick<
-  Invitation,
-  "id" | "email" | "state" | "organizationId" | "expiresAt"
->;
+/** An invitation as the importer reads it back (the project's own type). */
+export interface WorkOSInvitation {
+  /** The WorkOS invitation id (`invitation_...`). */
+  id: string;
+  /** The invitee. */
+  email: string;
+  /** `pending`, `accepted`, `expired` or `revoked`. */
+  state: "pending" | "accepted" | "expired" | "revoked";
+  /** The organization to join, `null` for an invitation to the application. */
+  organizationId: string | null;
+  /** When the invitation expires, in milliseconds since the epoch. */
+  expiresAtMs: number;
+}
+
+function toInvitation(invitation: Invitation): WorkOSInvitation {
+  return {
+    id: invitation.id,
+    email: invitation.email,
+    state: invitation.state,
+    organizationId: invitation.organizationId ?? null,
+    expiresAtMs: timeMs(invitation.expiresAt),
+  };
+}
+
+/** The pending invitation of a page for this organization. */
+function pendingOf(
+  page: { data: Invitation[] },
+  organizationId: string | undefined,
+): WorkOSInvitation | undefined {
+  const invitation = page.data.find((invitation) =>
+    invitation.state === "pending" &&
+    (invitation.organizationId ?? undefined) === organizationId
+  );
+  return invitation && toInvitation(invitation);
+}
 
 /** What to invite whom to. */
 export interface InvitationRequest {
@@ -57,10 +88,7 @@ export async function findPendingInvitation(
         limit: 100,
       }),
   );
-  return page.data.find((invitation) =>
-    invitation.state === "pending" &&
-    (invitation.organizationId ?? undefined) === organizationId
-  );
+  return pendingOf(page, organizationId);
 }
 
 /**
@@ -101,17 +129,14 @@ export async function ensureInvitation(
         organizationId: request.organizationId,
         roleSlug: request.roleSlug,
         expiresInDays: request.expiresInDays,
-      }),
+      }).then(toInvitation),
     lookup: async (sdk) => {
       const page = await sdk.userManagement.listInvitations({
         email: request.email.toLowerCase(),
         organizationId: request.organizationId,
         limit: 100,
       });
-      return page.data.find((invitation) =>
-        invitation.state === "pending" &&
-        (invitation.organizationId ?? undefined) === request.organizationId
-      );
+      return pendingOf(page, request.organizationId);
     },
     // WorkOS has no "already invited" error to adopt: the lookup above is
     // what keeps an invitation from being sent twice.

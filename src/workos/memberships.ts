@@ -7,12 +7,37 @@
 import type { OrganizationMembership } from "@workos-inc/node";
 import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
 import { isAlreadyExists } from "./errors.ts";
+import { timeMs } from "./_time.ts";
 
-/** The membership fields the importer reads back. */
-export type WorkOSMembership = Pick<
-  OrganizationMembership,
-  "id" | "userId" | "organizationId" | "status" | "createdAt"
->;
+/** An organization membership as the importer reads it back (the project's own type). */
+export interface WorkOSMembership {
+  /** The WorkOS membership id (`om_...`). */
+  id: string;
+  /** The member. */
+  userId: string;
+  /** The organization. */
+  organizationId: string;
+  /** `active`, `inactive` or `pending`. */
+  status: "active" | "inactive" | "pending";
+  /** When WorkOS created the membership, in milliseconds since the epoch. */
+  createdAtMs: number;
+}
+
+function toMembership(membership: OrganizationMembership): WorkOSMembership {
+  return {
+    id: membership.id,
+    userId: membership.userId,
+    organizationId: membership.organizationId,
+    status: membership.status,
+    createdAtMs: timeMs(membership.createdAt),
+  };
+}
+
+/** The first membership of a page that is not inactive. */
+function activeOf(page: { data: OrganizationMembership[] }): WorkOSMembership | undefined {
+  const membership = page.data.find((membership) => membership.status !== "inactive");
+  return membership && toMembership(membership);
+}
 
 /**
  * Adds a user to an organization, or adopts the membership that exists
@@ -38,11 +63,13 @@ export function ensureMembership(
     kind: "write",
     lookupKind: "read",
     create: (sdk) =>
-      sdk.userManagement.createOrganizationMembership({ userId, organizationId, roleSlug }),
+      sdk.userManagement.createOrganizationMembership({ userId, organizationId, roleSlug }).then(
+        toMembership,
+      ),
     lookup: (sdk) =>
-      sdk.userManagement.listOrganizationMemberships({ userId, organizationId, limit: 1 }).then((
-        page,
-      ) => page.data.find((membership) => membership.status !== "inactive")),
+      sdk.userManagement.listOrganizationMemberships({ userId, organizationId, limit: 1 }).then(
+        activeOf,
+      ),
     exists: isAlreadyExists,
   });
 }
@@ -69,7 +96,7 @@ export async function findMembership(
     "read",
     (sdk) => sdk.userManagement.listOrganizationMemberships({ userId, organizationId, limit: 1 }),
   );
-  return page.data.find((membership) => membership.status !== "inactive");
+  return activeOf(page);
 }
 
 /**

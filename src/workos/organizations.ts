@@ -10,15 +10,34 @@
 import type { Organization } from "@workos-inc/node";
 import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
 import { isAlreadyExists } from "./errors.ts";
+import { timeMs } from "./_time.ts";
 
-/** The organization fields the importer reads back. */
-export type WorkOSOrganization = Pick<Organization, "id" | "name" | "externalId" | "createdAt">;
+/** A WorkOS organization as the importer reads it back (the project's own type). */
+export interface WorkOSOrganization {
+  /** The WorkOS organization id (`org_...`). */
+  id: string;
+  /** The organization's name. */
+  name: string;
+  /** Your identifier of the organization, `null` when unset. */
+  externalId: string | null;
+  /** When WorkOS created the organization, in milliseconds since the epoch. */
+  createdAtMs: number;
+}
+
+function toOrganization(organization: Organization): WorkOSOrganization {
+  return {
+    id: organization.id,
+    name: organization.name,
+    externalId: organization.externalId ?? null,
+    createdAtMs: timeMs(organization.createdAt),
+  };
+}
 
 async function getByExternalId(
   lookup: () => Promise<Organization>,
 ): Promise<WorkOSOrganization | undefined> {
   try {
-    return await lookup();
+    return toOrganization(await lookup());
   } catch (error) {
     if (error instanceof WorkOSApiError && error.failure.status === 404) return undefined;
     // The SDK's own NotFoundException, when called outside client.read.
@@ -91,7 +110,8 @@ export function ensureOrganization(
   return client.ensure<WorkOSOrganization>({
     kind: "other",
     lookupKind: "other",
-    create: (sdk) => sdk.organizations.createOrganization({ name: options.name, externalId }),
+    create: (sdk) =>
+      sdk.organizations.createOrganization({ name: options.name, externalId }).then(toOrganization),
     lookup: (sdk) =>
       getByExternalId(() => sdk.organizations.getOrganizationByExternalId(externalId)),
     exists: isAlreadyExists,

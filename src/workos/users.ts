@@ -8,21 +8,46 @@ import type { CreateUserOptions, UpdateUserOptions, User } from "@workos-inc/nod
 import type { UserRow } from "../types.ts";
 import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
 import { isDuplicateEmail } from "./errors.ts";
+import { timeMs } from "./_time.ts";
 
-/** The user fields the importer reads back. */
-export type WorkOSUser =
-  & Pick<
-    User,
-    | "id"
-    | "email"
-    | "firstName"
-    | "lastName"
-    | "emailVerified"
-    | "externalId"
-    | "metadata"
-    | "createdAt"
-  >
-  & Partial<Pick<User, "updatedAt">>;
+/**
+ * A WorkOS user as the importer reads it back: the project's own type, so
+ * that no SDK type reaches past `src/workos`.
+ */
+export interface WorkOSUser {
+  /** The WorkOS user id (`user_...`). */
+  id: string;
+  /** The user's email, as WorkOS stores it. */
+  email: string;
+  /** First name, `null` when empty. */
+  firstName: string | null;
+  /** Last name, `null` when empty. */
+  lastName: string | null;
+  /** Whether the email counts as verified. */
+  emailVerified: boolean;
+  /** Your identifier of the user, `null` when unset. */
+  externalId: string | null;
+  /** Metadata key/value pairs. */
+  metadata: Record<string, string>;
+  /** When WorkOS created the user, in milliseconds since the epoch. */
+  createdAtMs: number;
+  /** When WorkOS last changed the user, in milliseconds since the epoch. */
+  updatedAtMs?: number;
+}
+
+function toUser(user: User): WorkOSUser {
+  return {
+    id: user.id,
+    email: user.email,
+    firstName: user.firstName ?? null,
+    lastName: user.lastName ?? null,
+    emailVerified: user.emailVerified,
+    externalId: user.externalId ?? null,
+    metadata: user.metadata ?? {},
+    createdAtMs: timeMs(user.createdAt),
+    updatedAtMs: timeMs(user.updatedAt),
+  };
+}
 
 // The SDK's type lags WorkOS's list (it lacks "pbkdf2"); validation owns the list.
 type PasswordHashType = NonNullable<CreateUserOptions["passwordHashType"]>;
@@ -47,7 +72,8 @@ export async function findUserByEmail(
     "read",
     (sdk) => sdk.userManagement.listUsers({ email: email.toLowerCase(), limit: 1 }),
   );
-  return page.data[0];
+  const user = page.data[0];
+  return user && toUser(user);
 }
 
 /**
@@ -85,10 +111,10 @@ export function ensureUser(client: WorkOSClient, row: UserRow): Promise<Ensured<
           : row.password
           ? { password: row.password }
           : {}),
-      }),
+      }).then(toUser),
     lookup: (sdk) =>
       sdk.userManagement.listUsers({ email: row.email.toLowerCase(), limit: 1 }).then((page) =>
-        page.data[0]
+        page.data[0] && toUser(page.data[0])
       ),
     exists: isDuplicateEmail,
   });
@@ -128,7 +154,7 @@ export function updateUser(
   // The SDK's types omit null, but it sends the fields as given and WorkOS
   // clears a field set to null.
   const options = { userId, ...changes } as UpdateUserOptions;
-  return client.write("write", (sdk) => sdk.userManagement.updateUser(options));
+  return client.write("write", (sdk) => sdk.userManagement.updateUser(options).then(toUser));
 }
 
 /**
