@@ -550,7 +550,7 @@ Deno.test("invitations: send and list by email and organization", async () => {
   assert.equal(raw.email, "invitee@example.com");
   assert.equal(raw.role_slug, "admin");
   assert.equal(invitation.organizationId, org.id);
-  const days = (Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)) / 86_400_000;
+  const days = (invitation.expiresAt.getTime() - invitation.createdAt.getTime()) / 86_400_000;
   assert.equal(days, 3);
 
   await workos.userManagement.sendInvitation({ email: "other@example.com" });

@@ -64,7 +64,7 @@ Deno.test("seeding adds pre-existing tenants and returns plain camelCase objects
   // What the API sees is what was seeded.
   const fetched = await sdk(fake).userManagement.getUser(user.id);
   assert.equal(fetched.firstName, "Ada");
-  assert.equal(fetched.createdAt, user.createdAt);
+  assert.equal(fetched.createdAt.toISOString(), user.createdAt);
 });
 
 Deno.test("seeding applies the API's rules and throws TypeError", async () => {
