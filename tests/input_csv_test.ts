@@ -1,3 +1,4 @@
+import { InputError } from "../src/errors.ts";
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { parse } from "csv-parse/stream";
 import { openInput } from "../src/input/open_input.ts";
@@ -240,19 +241,19 @@ Deno.test("openInput() handles empty and header-only inputs", async () => {
 Deno.test("openInput() rejects a header it cannot use", async () => {
   await rejects(
     openInput(chunkedStream(bytesOf("mail,name\na@example.com,A\n"))),
-    new SyntaxError(
+    new InputError(
       'Cannot read the CSV header: there is no "email" column: name the column that holds the email addresses "email"',
     ),
   );
   await rejects(
     openInput(chunkedStream(bytesOf("email,Email\n"))),
-    new SyntaxError(
+    new InputError(
       'Cannot read the CSV header: column "email" appears more than once: rename or remove one of them',
     ),
   );
   await rejects(
     openInput(chunkedStream(bytesOf('email,"name\na@example.com,A\n'))),
-    new SyntaxError(
+    new InputError(
       "Cannot read the CSV header: the quote that opens column 2 is never closed: fix the first line",
     ),
   );
@@ -262,11 +263,11 @@ Deno.test("openInput() rejects UTF-16 input with a clear message", async () => {
   const utf16 = concat(new Uint8Array([0xff, 0xfe]), new Uint8Array([0x65, 0, 0x6d, 0]));
   await rejects(
     openInput(chunkedStream(utf16)),
-    new TypeError("Cannot read the input: it is encoded as UTF-16: save it as UTF-8"),
+    new InputError("Cannot read the input: it is encoded as UTF-16: save it as UTF-8"),
   );
   const path = await tempFile(utf16, ".csv");
   try {
-    await rejects(openInput(path), TypeError);
+    await rejects(openInput(path), InputError);
   } finally {
     await Deno.remove(path);
   }

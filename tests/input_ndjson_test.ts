@@ -1,3 +1,4 @@
+import { InputError } from "../src/errors.ts";
 import { deepEqual, equal, rejects } from "node:assert/strict";
 import { openInput } from "../src/input/open_input.ts";
 import type { SourceRecord } from "../src/types.ts";
@@ -83,7 +84,7 @@ Deno.test("openInput() reads a mode line only as the first line", async () => {
   );
   await rejects(
     openInput(chunkedStream(bytesOf('{"_mode":"merge"}\n'))),
-    new SyntaxError('Cannot read line 1: "_mode" is "merge": the only mode is "upsert"'),
+    new InputError('Cannot read line 1: "_mode" is "merge": the only mode is "upsert"'),
   );
 });
 

@@ -1,117 +1,539 @@
 /**
- * Command-line flags: their definitions, parsing and checks, in one place so
- * that `--help` and the parser can never disagree.
+ * Command-line flags: every flag's definition and help in one table, the
+ * shape of a command (its own flags, help and handler), and the parser that
+ * reads a command line against the command it names. `node:util` parseArgs
+ * tokenizes; the checks on its tokens are ours, so no message of Node's ever
+ * reaches the user.
+ *
+ * To add a flag: one entry in {@linkcode FLAGS}, and its name in the `flags`
+ * of each command that takes it. To add a command: a {@linkcode CommandSpec}
+ * in its own module, listed in `main.ts`.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import type { Console } from "./environment.ts";
 import { UsageError } from "./usage_error.ts";
 
-/** The subcommands; `import` is what runs when none is named. */
-export const COMMANDS = ["import", "validate", "jobs", "status", "clean", "undo"] as const;
+/** Where a flag is listed in a command's help. */
+export type FlagSection =
+  | "Input"
+  | "Organizations"
+  | "Behaviour"
+  | "Limits"
+  | "Checkpoints"
+  | "Output"
+  | "General";
 
-/** A subcommand name. */
-export type Command = typeof COMMANDS[number];
+/** One flag: how it parses and how `--help` shows it. */
+export interface FlagSpec {
+  /** A string flag takes a value; a boolean flag takes none. */
+  type: "string" | "boolean";
+  /** A one-letter alias (`-h`). */
+  short?: string;
+  /** A string flag whose value may be left out (`--resume [job-id]`). */
+  optionalValue?: boolean;
+  /** The value's placeholder in help, e.g. `<path>`. */
+  value?: string;
+  /** One line of help. */
+  help: string;
+  /** The help section it is listed in. */
+  section: FlagSection;
+}
 
-const FLAGS = {
-  "csv": { type: "string" },
-  "input": { type: "string" },
-  "format": { type: "string" },
-  "user-export": { type: "string" },
-  "errors-out": { type: "string" },
-  "quiet": { type: "boolean" },
-  "concurrency": { type: "string" },
-  "org-id": { type: "string" },
-  "org-external-id": { type: "string" },
-  "create-org-if-missing": { type: "boolean" },
-  "org-name": { type: "string" },
-  "require-membership": { type: "boolean" },
-  "dry-run": { type: "boolean" },
-  "plan": { type: "boolean" },
-  "report": { type: "string" },
-  "api-url": { type: "string" },
-  "rate-limit": { type: "string" },
-  "max-retries": { type: "string" },
-  "request-timeout": { type: "string" },
-  "json": { type: "boolean" },
-  "job-id": { type: "string" },
-  "resume": { type: "string" },
-  "chunk-size": { type: "string" },
-  "checkpoint-dir": { type: "string" },
-  "allow-changed-input": { type: "boolean" },
-  "on-existing": { type: "string" },
-  "invite": { type: "boolean" },
-  "invite-expires-days": { type: "string" },
-  "invite-rate": { type: "string" },
-  "audit-out": { type: "string" },
-  "audit-file": { type: "string" },
-  "help": { type: "boolean", short: "h" },
-  "version": { type: "boolean", short: "V" },
-} as const;
+/**
+ * Every flag any command takes. A flag means one thing whatever the command,
+ * so it is defined once; each command lists the names it takes.
+ */
+export const FLAGS = {
+  "csv": {
+    type: "string",
+    value: "<path|->",
+    section: "Input",
+    help: "CSV file, or - for standard input",
+  },
+  "input": {
+    type: "string",
+    value: "<path|->",
+    section: "Input",
+    help: "CSV or NDJSON file (format from the extension or first byte)",
+  },
+  "format": {
+    type: "string",
+    value: "csv|ndjson",
+    section: "Input",
+    help: "force the input format",
+  },
+  "delimiter": {
+    type: "string",
+    value: "<char>",
+    section: "Input",
+    help: 'CSV column separator: , ; | or tab (",")',
+  },
+  "user-export": {
+    type: "string",
+    value: "<path>",
+    section: "Input",
+    help: "deprecated alias of --csv",
+  },
+  "org-id": {
+    type: "string",
+    value: "<id>",
+    section: "Organizations",
+    help: "every user joins this organization",
+  },
+  "org-external-id": {
+    type: "string",
+    value: "<id>",
+    section: "Organizations",
+    help: "every user joins the organization with this external id",
+  },
+  "create-org-if-missing": {
+    type: "boolean",
+    section: "Organizations",
+    help: "create it when missing (needs --org-name)",
+  },
+  "org-name": {
+    type: "string",
+    value: "<name>",
+    section: "Organizations",
+    help: "name of the organization to create",
+  },
+  "require-membership": {
+    type: "boolean",
+    section: "Organizations",
+    help: "delete a user this run created when its membership fails",
+  },
+  "dry-run": {
+    type: "boolean",
+    section: "Behaviour",
+    help: "parse, validate and plan; no API call",
+  },
+  "plan": {
+    type: "boolean",
+    section: "Behaviour",
+    help: "read-only prediction against the live tenant",
+  },
+  "report": {
+    type: "string",
+    value: "<path>",
+    section: "Output",
+    help: "where the JSON report goes",
+  },
+  "on-existing": {
+    type: "string",
+    value: "skip|update|error",
+    section: "Behaviour",
+    help: "existing users: adopt (default), update, or fail the row",
+  },
+  "invite": {
+    type: "boolean",
+    section: "Behaviour",
+    help: "send invitations instead of creating users",
+  },
+  "invite-expires-days": {
+    type: "string",
+    value: "<n>",
+    section: "Behaviour",
+    help: "invitation lifetime (7)",
+  },
+  "invite-rate": {
+    type: "string",
+    value: "<n>",
+    section: "Limits",
+    help: "invitations per second (10)",
+  },
+  "concurrency": { type: "string", value: "<n>", section: "Limits", help: "rows in flight (10)" },
+  "rate-limit": {
+    type: "string",
+    value: "<n>",
+    section: "Limits",
+    help: "user-management writes per second (50; reads get twice that)",
+  },
+  "max-retries": {
+    type: "string",
+    value: "<n>",
+    section: "Limits",
+    help: "retries of a transient failure (5)",
+  },
+  "request-timeout": {
+    type: "string",
+    value: "<s>",
+    section: "Limits",
+    help: "seconds before a request counts as failed (30)",
+  },
+  "api-url": {
+    type: "string",
+    value: "<url>",
+    section: "Limits",
+    help: "WorkOS API location (WORKOS_API_URL, https://api.workos.com)",
+  },
+  "job-id": {
+    type: "string",
+    value: "<id>",
+    section: "Checkpoints",
+    help: "start a checkpointed, resumable job",
+  },
+  "resume": {
+    type: "string",
+    optionalValue: true,
+    value: "[job-id]",
+    section: "Checkpoints",
+    help: "continue a job (no id: the most recent)",
+  },
+  "chunk-size": {
+    type: "string",
+    value: "<n>",
+    section: "Checkpoints",
+    help: "rows committed together (1000)",
+  },
+  "checkpoint-dir": {
+    type: "string",
+    value: "<path>",
+    section: "Checkpoints",
+    help: "where jobs live (.workos-checkpoints)",
+  },
+  "allow-changed-input": {
+    type: "boolean",
+    section: "Checkpoints",
+    help: "resume although the input file changed",
+  },
+  "audit-file": {
+    type: "string",
+    value: "<path>",
+    section: "Input",
+    help: "the audit log to undo",
+  },
+  "errors-out": {
+    type: "string",
+    value: "<path>",
+    section: "Output",
+    help: "failed rows: .csv, .json or .jsonl",
+  },
+  "audit-out": {
+    type: "string",
+    value: "<path>",
+    section: "Output",
+    help: "append every write to this audit log (a job keeps its own)",
+  },
+  "quiet": { type: "boolean", section: "Output", help: "no per-row lines" },
+  "json": { type: "boolean", section: "Output", help: "the result as one JSON object on stdout" },
+  "help": { type: "boolean", short: "h", section: "General", help: "this text" },
+  "version": { type: "boolean", short: "V", section: "General", help: "the version" },
+} as const satisfies Record<string, FlagSpec>;
+
+/** A flag's long name. */
+export type FlagName = keyof typeof FLAGS;
 
 /** The flags as given, keyed by their long name. */
 export type Flags = {
-  [K in keyof typeof FLAGS]?: typeof FLAGS[K]["type"] extends "boolean" ? boolean : string;
+  [K in FlagName]?: typeof FLAGS[K]["type"] extends "boolean" ? boolean : string;
 };
 
-/** A parsed command line. */
-export interface ParsedArgs {
-  command: Command;
-  /** Positional arguments after the command. */
-  positionals: string[];
+/** Flags every command takes. */
+export const GLOBAL_FLAGS: readonly FlagName[] = ["help", "version"];
+
+/** What a command's handler gets. */
+export interface CommandInput {
+  /** The flags given (only the command's own). */
   flags: Flags;
+  /** Arguments after the command's name. */
+  positionals: string[];
+  /** Where lines go. */
+  console: Console;
+}
+
+/** A command: its name, its own flags and help, and its handler. */
+export interface CommandSpec {
+  /** The word that selects it (`validate`); `import` runs when none is named. */
+  name: string;
+  /** One line for the list of commands. */
+  summary: string;
+  /** Usage lines, without the program name. */
+  usage: readonly string[];
+  /** The flags it takes, besides `--help` and `--version`. */
+  flags: readonly FlagName[];
+  /** Lines after the flags in its help (notes, environment). */
+  notes?: readonly string[];
+  /** Runs it; returns the exit code. */
+  run(input: CommandInput): Promise<number>;
 }
 
 /** Marks a bare `--resume` (resume the most recent job). */
 export const RESUME_LATEST = "";
 
+/** A parsed command line. */
+export interface ParsedArgs {
+  /** The command named, or the default one. */
+  command: CommandSpec;
+  /** Positional arguments after the command. */
+  positionals: string[];
+  /** The flags given. */
+  flags: Flags;
+}
+
+const PROGRAM = "workos-importer";
+
 /**
- * Parses a command line.
+ * Parses a command line against the commands: finds the command, then
+ * refuses any flag that is not its own, with a did-you-mean for a flag that
+ * is nobody's and the command's help for a flag of another command.
  *
  * @param args The arguments, without the program name.
+ * @param commands The commands; the first runs when none is named.
  * @returns The command, positionals and flags.
- * @throws {UsageError} For unknown flags or missing values.
+ * @throws {UsageError} For unknown or foreign flags and missing or unwanted values.
  *
  * @example Usage
  * ```ts
  * import { parseCommandLine } from "./args.ts";
- * const parsed = parseCommandLine(["--csv", "users.csv", "--dry-run"]);
- * console.log(parsed.command, parsed.flags.csv, parsed.flags["dry-run"]); // import users.csv true
+ * const commands = [
+ *   { name: "import", summary: "", usage: [], flags: ["csv", "dry-run"], run: () => Promise.resolve(0) },
+ * ] as const;
+ * const parsed = parseCommandLine(["--csv", "users.csv", "--dry-run"], commands);
+ * console.log(parsed.command.name, parsed.flags.csv, parsed.flags["dry-run"]); // import users.csv true
  * ```
  */
-export function parseCommandLine(args: readonly string[]): ParsedArgs {
-  // `--resume` takes an optional job id, which parseArgs cannot express.
-  const normalized: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    normalized.push(args[i]);
-    if (args[i] === "--resume" && (i + 1 >= args.length || args[i + 1].startsWith("-"))) {
-      normalized.push(RESUME_LATEST);
+export function parseCommandLine(
+  args: readonly string[],
+  commands: readonly CommandSpec[],
+): ParsedArgs {
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: parserOptions(),
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  // A value that follows a flag whose value is optional belongs to the flag.
+  const bound = new Set<number>();
+  for (const [i, token] of tokens.entries()) {
+    const next = tokens[i + 1];
+    if (
+      token.kind === "option" && isFlagName(token.name) && isOptionalValue(token.name) &&
+      token.value === undefined && next?.kind === "positional" && next.index === token.index + 1
+    ) {
+      bound.add(i);
     }
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: normalized, options: FLAGS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(`${flagMessage(error)}: run "workos-importer --help" for the flags`);
+  const positionals: string[] = [];
+  let command = commands[0];
+  let named = false;
+  for (const [i, token] of tokens.entries()) {
+    if (token.kind !== "positional" || bound.has(i - 1)) continue;
+    const match = commands.find((candidate) => candidate.name === token.value);
+    if (!named && positionals.length === 0 && match) {
+      command = match;
+      named = true;
+      continue;
+    }
+    positionals.push(token.value);
   }
-  const positionals = [...parsed.positionals];
-  let command: Command = "import";
-  if (positionals.length > 0 && (COMMANDS as readonly string[]).includes(positionals[0])) {
-    command = positionals.shift() as Command;
+  const own = new Set<string>([...command.flags, ...GLOBAL_FLAGS]);
+  const flags: Record<string, string | boolean> = {};
+  for (const [i, token] of tokens.entries()) {
+    if (token.kind !== "option") continue;
+    const shown = token.rawName;
+    if (!isFlagName(token.name)) throw unknownFlag(shown, command, commands);
+    if (!own.has(token.name)) throw foreignFlag(token.name, command, commands);
+    const spec: FlagSpec = FLAGS[token.name];
+    if (isOptionalValue(token.name)) {
+      flags[token.name] = token.value ?? (bound.has(i) ? tokenValue(tokens[i + 1]) : RESUME_LATEST);
+      continue;
+    }
+    if (spec.type === "boolean") {
+      if (token.value !== undefined) {
+        throw new UsageError(`Flag "--${token.name}" takes no value: write --${token.name} alone`);
+      }
+      flags[token.name] = true;
+      continue;
+    }
+    // parseArgs takes the next argument as the value, even another flag.
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith("--"))) {
+      throw new UsageError(
+        `Flag "--${token.name}" needs a value: --${token.name} ${spec.value ?? "<value>"}`,
+      );
+    }
+    flags[token.name] = token.value;
   }
-  return { command, positionals, flags: parsed.values as Flags };
+  return { command, positionals, flags: flags as Flags };
 }
 
-function flagMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const unknown = message.match(/Unknown option '([^']+)'/);
-  if (unknown) return `Unknown flag "${unknown[1]}"`;
-  const missing = message.match(/Option '([^']+?)(?: <value>)?' argument missing/);
-  if (missing) return `Flag "${missing[1].split(",").pop()?.trim()}" needs a value`;
-  const positional = message.match(/Unexpected argument '([^']+)'/);
-  if (positional) return `Unexpected argument "${positional[1]}"`;
-  return message.replace(/\.$/, "");
+function tokenValue(token: { kind: string; value?: string } | undefined): string {
+  return token?.value ?? RESUME_LATEST;
+}
+
+function parserOptions(): Record<string, { type: "string" | "boolean"; short?: string }> {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const [name, spec] of Object.entries(FLAGS) as Array<[string, FlagSpec]>) {
+    // An optional value cannot be said to parseArgs: the value is bound afterwards.
+    options[name] = {
+      type: spec.optionalValue ? "boolean" : spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+    };
+  }
+  return options;
+}
+
+function isFlagName(name: string): name is FlagName {
+  return Object.hasOwn(FLAGS, name);
+}
+
+function isOptionalValue(name: FlagName): boolean {
+  return (FLAGS[name] as FlagSpec).optionalValue === true;
+}
+
+function unknownFlag(
+  shown: string,
+  command: CommandSpec,
+  commands: readonly CommandSpec[],
+): UsageError {
+  const name = shown.replace(/^-+/, "").split("=")[0];
+  const own = [...command.flags, ...GLOBAL_FLAGS];
+  const others = commands.flatMap((other) => other.flags).filter((flag) => !own.includes(flag));
+  const suggestion = nearest(name, own) ?? nearest(name, others);
+  const hint = suggestion
+    ? `did you mean "--${suggestion}"?`
+    : `run "${helpCommand(command, commands)}" for the flags`;
+  return new UsageError(`Unknown flag "${shown}": ${hint}`);
+}
+
+function foreignFlag(
+  name: FlagName,
+  command: CommandSpec,
+  commands: readonly CommandSpec[],
+): UsageError {
+  const owners = commands.filter((other) => other.flags.includes(name)).map((other) =>
+    `"${other.name}"`
+  );
+  return new UsageError(
+    `Cannot use "--${name}" with the "${command.name}" command: it is a flag of ${
+      owners.join(" and ")
+    }: see "${helpCommand(command, commands)}"`,
+    { help: commandHelp(command, commands) },
+  );
+}
+
+function helpCommand(command: CommandSpec, commands: readonly CommandSpec[]): string {
+  return command === commands[0] ? `${PROGRAM} --help` : `${PROGRAM} ${command.name} --help`;
+}
+
+/**
+ * The closest name to a mistyped one, if any is close: a unique name it
+ * starts, or one within a few edits.
+ *
+ * @param typed What the user wrote, without dashes.
+ * @param names The candidates.
+ * @returns The suggestion, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { nearest } from "./args.ts";
+ * console.log(nearest("concurency", ["concurrency", "csv"])); // concurrency
+ * ```
+ */
+export function nearest(typed: string, names: readonly string[]): string | undefined {
+  const lower = typed.toLowerCase();
+  // A unique flag it abbreviates, or one it spells out longer (`--checkpoint-directory`).
+  const prefixed = names.filter((name) =>
+    lower.length >= 3 && (name.startsWith(lower) || (name.length >= 5 && lower.startsWith(name)))
+  );
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    const distance = editDistance(lower, name);
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  const allowed = Math.max(1, Math.min(3, Math.floor(lower.length / 3)));
+  return bestDistance <= allowed ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions, swaps. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0].push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, rows[i - 2][j - 2] + 1);
+      }
+      rows[i].push(value);
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+const SECTIONS: readonly FlagSection[] = [
+  "Input",
+  "Organizations",
+  "Behaviour",
+  "Limits",
+  "Checkpoints",
+  "Output",
+  "General",
+];
+
+/**
+ * A command's `--help`: its usage, its flags by section and its notes; the
+ * default command's help also lists the other commands.
+ *
+ * @param command The command.
+ * @param commands All commands; the first is the default.
+ * @returns The help text.
+ *
+ * @example Usage
+ * ```ts
+ * import { commandHelp } from "./args.ts";
+ * const jobs = {
+ *   name: "jobs", summary: "list jobs", usage: ["jobs"], flags: ["json"],
+ *   run: () => Promise.resolve(0),
+ * } as const;
+ * console.log(commandHelp(jobs, [jobs]).includes("--json")); // true
+ * ```
+ */
+export function commandHelp(command: CommandSpec, commands: readonly CommandSpec[]): string {
+  const isDefault = command === commands[0];
+  const lines = [
+    isDefault
+      ? `${PROGRAM} — import users into WorkOS User Management`
+      : `${PROGRAM} ${command.name} — ${command.summary}`,
+    "",
+    "Usage:",
+    ...command.usage.map((line) => `  ${PROGRAM} ${line}`),
+  ];
+  if (isDefault) {
+    lines.push("", "Commands:");
+    for (const other of commands) {
+      lines.push(`  ${other.name.padEnd(26)}  ${other.summary}`);
+    }
+    lines.push(`  Run "${PROGRAM} <command> --help" for a command's flags.`);
+  }
+  const names = [...command.flags, ...GLOBAL_FLAGS];
+  for (const section of SECTIONS) {
+    const inSection = names.filter((name) => (FLAGS[name] as FlagSpec).section === section);
+    if (inSection.length === 0) continue;
+    lines.push("", `${section === "General" ? "Other" : section}:`);
+    for (const name of inSection) {
+      const spec: FlagSpec = FLAGS[name];
+      const left = `${spec.short ? `-${spec.short}, ` : ""}--${name}${
+        spec.value ? ` ${spec.value}` : ""
+      }`;
+      lines.push(`  ${left.padEnd(26)}  ${spec.help}`);
+    }
+  }
+  if (command.notes && command.notes.length > 0) lines.push("", ...command.notes);
+  return lines.join("\n");
 }
 
 /**
@@ -172,61 +594,3 @@ export function numberFlag(flags: Flags, name: keyof Flags, fallback: number): n
   }
   return value;
 }
-
-/** The `--help` text. */
-export const HELP = `workos-importer — import users into WorkOS User Management
-
-Usage:
-  workos-importer --csv <path|-> [options]          import users
-  workos-importer validate <file> [--report r.json] check every row, write nothing
-  workos-importer jobs                              list checkpointed jobs
-  workos-importer status <job-id> [--json]          show one job
-  workos-importer clean <job-id>                    delete a job's checkpoint
-  workos-importer undo <job-id> [--dry-run]         take a job back from its audit log
-  workos-importer undo --audit-file <path>          take back a run recorded with --audit-out
-
-Input:
-  --csv <path|->              CSV file, or - for standard input
-  --input <path|->            CSV or NDJSON file (format from the extension or first byte)
-  --format csv|ndjson         force the input format
-  --user-export <path>        deprecated alias of --csv
-
-Organizations:
-  --org-id <id>               every user joins this organization
-  --org-external-id <id>      every user joins the organization with this external id
-  --create-org-if-missing     create it when missing (needs --org-name)
-  --org-name <name>           name of the organization to create
-  --require-membership        delete a user this run created when its membership fails
-  (no flags, org_id/org_external_id columns: each row names its organization)
-
-Behaviour:
-  --dry-run                   parse, validate and plan; no API call
-  --plan                      read-only prediction against the live tenant
-  --report <path>             where validate/--plan write their JSON report
-  --on-existing skip|update|error   existing users: adopt (default), update, or fail the row
-  --invite                    send invitations instead of creating users
-  --invite-expires-days <n>   invitation lifetime (7)
-  --invite-rate <n>           invitations per second (10)
-  --concurrency <n>           rows in flight (10)
-  --rate-limit <n>            user-management writes per second (50; reads get twice that)
-  --max-retries <n>           retries of a transient failure (5)
-  --request-timeout <s>       seconds before a request counts as failed (30)
-  --api-url <url>             WorkOS API location (WORKOS_API_URL, https://api.workos.com)
-
-Checkpoints:
-  --job-id <id>               start a checkpointed, resumable job
-  --resume [job-id]           continue a job (no id: the most recent)
-  --chunk-size <n>            rows committed together (1000)
-  --checkpoint-dir <path>     where jobs live (.workos-checkpoints)
-  --allow-changed-input       resume although the input file changed
-
-Output:
-  --errors-out <path>         failed rows: .csv, .json or .jsonl
-  --audit-out <path>          append every write to this audit log (a job keeps its own)
-  --quiet                     no per-row lines
-  --json                      the summary as one JSON object on stdout
-  -h, --help                  this text
-  -V, --version               the version
-
-Environment: WORKOS_SECRET_KEY (or a .env file), WORKOS_API_URL, NO_COLOR.
-Exit codes: 0 success, 1 completed with errors or failed, 2 usage or input error, 130 interrupted.`;

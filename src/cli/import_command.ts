@@ -7,7 +7,8 @@
  */
 
 import type { ImportSummary } from "../types.ts";
-import { type Flags, integerFlag, numberFlag } from "./args.ts";
+import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts";
+import { checkInputFile, checkOutputFile } from "./input_check.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { importUsers, type ImportUsersOptions } from "../pipeline/import_users.ts";
 import type { OnExisting, RowOutcome } from "../pipeline/row_processor.ts";
@@ -23,6 +24,64 @@ import { isJobImport, type JobImport, openJobImport } from "./job_commands.ts";
 import { checkPermissions, importNeedsOf, importPermissions } from "./permissions.ts";
 import { runPlanCommand } from "./plan_command.ts";
 
+/** `workos-importer [--csv <file>] …`: the default command. */
+export const importCommand: CommandSpec = {
+  name: "import",
+  summary: "import users (the default command)",
+  usage: [
+    "--csv <path|-> [options]          import users",
+    "--input <path|-> [options]        import users from CSV or NDJSON",
+    "--resume [job-id]                 continue a checkpointed job",
+  ],
+  flags: [
+    "csv",
+    "input",
+    "format",
+    "delimiter",
+    "user-export",
+    "org-id",
+    "org-external-id",
+    "create-org-if-missing",
+    "org-name",
+    "require-membership",
+    "dry-run",
+    "plan",
+    "on-existing",
+    "invite",
+    "invite-expires-days",
+    "invite-rate",
+    "concurrency",
+    "rate-limit",
+    "max-retries",
+    "request-timeout",
+    "api-url",
+    "job-id",
+    "resume",
+    "chunk-size",
+    "checkpoint-dir",
+    "allow-changed-input",
+    "errors-out",
+    "audit-out",
+    "report",
+    "quiet",
+    "json",
+  ],
+  notes: [
+    "(no organization flags, org_id/org_external_id columns: each row names its organization)",
+    "",
+    "Environment: WORKOS_SECRET_KEY (or a .env file), WORKOS_API_URL, NO_COLOR.",
+    "Exit codes: 0 success, 1 some rows failed, 2 usage or input error, 75 temporary failure, 130 interrupted.",
+  ],
+  run({ flags, positionals, console }) {
+    if (positionals.length > 0) {
+      throw new UsageError(
+        `Unexpected argument "${positionals[0]}": give the input with --csv <path>`,
+      );
+    }
+    return runImportCommand(flags, console);
+  },
+};
+
 /** The input path the flags name, with the deprecated alias warned about once. */
 export function inputPathOf(flags: Flags, console: Console): string | undefined {
   if (flags["user-export"] !== undefined) {
@@ -33,6 +92,38 @@ export function inputPathOf(flags: Flags, console: Console): string | undefined 
     throw new UsageError("Cannot import: give one input: --csv, --input or --user-export");
   }
   return given[0];
+}
+
+/** The flag the input path came after. */
+function inputFlagOf(flags: Flags): string {
+  if (flags.input !== undefined) return "--input";
+  if (flags["user-export"] !== undefined) return "--user-export";
+  return "--csv";
+}
+
+/**
+ * The `--delimiter` value as a character: `tab` (or `\t`) for a tab.
+ *
+ * @param flags The parsed flags.
+ * @returns The separator, or `undefined` for the default comma.
+ * @throws {UsageError} When it is not one character other than a quote or line break.
+ *
+ * @example Usage
+ * ```ts
+ * import { delimiterOf } from "./import_command.ts";
+ * console.log(JSON.stringify(delimiterOf({ delimiter: "tab" }))); // "\t"
+ * ```
+ */
+export function delimiterOf(flags: Flags): string | undefined {
+  const raw = flags.delimiter;
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase() === "tab" || raw === "\\t" ? "\t" : raw;
+  if (value.length !== 1 || value === '"' || value === "\n" || value === "\r" || value === " ") {
+    throw new UsageError(
+      `Cannot use "--delimiter": "${raw}" is not one separator character: give , ; | or tab`,
+    );
+  }
+  return value;
 }
 
 /** Import options from flags, checked. */
@@ -73,6 +164,7 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
   }
   return {
     format,
+    delimiter: delimiterOf(flags),
     apiUrl,
     organizationId: flags["org-id"],
     organizationExternalId: flags["org-external-id"],
@@ -110,6 +202,17 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
   }
   let options = importOptionsOf(flags);
   checkPermissions(importPermissions(importNeedsOf(path as string, flags, options.apiUrl)));
+  if (path !== undefined) {
+    await checkInputFile(path, {
+      flag: inputFlagOf(flags),
+      format: options.format,
+      delimiter: options.delimiter,
+    });
+  }
+  for (const flag of ["errors-out", "audit-out", "report"] as const) {
+    const target = flags[flag];
+    if (target !== undefined) await checkOutputFile(target, `--${flag}`);
+  }
   if (flags.plan) return await runPlanCommand(path as string, options, flags, console);
   if (options.errorsOut) {
     const warning = errorFileFormatWarning(options.errorsOut);

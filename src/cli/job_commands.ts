@@ -6,18 +6,17 @@
  * @module
  */
 
-import { type Flags, integerFlag, RESUME_LATEST } from "./args.ts";
+import { type CommandSpec, type Flags, integerFlag, RESUME_LATEST } from "./args.ts";
 import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import type { ImportResult, ImportUsersOptions } from "../pipeline/import_users.ts";
 import { openErrorWriter } from "../report/error_writer.ts";
 import { drawBox, formatDuration } from "../report/summary.ts";
 import type { ErrorRecord } from "../types.ts";
-import { DEFAULT_CHECKPOINT_DIR } from "../journal/job_files.ts";
+import { DEFAULT_CHECKPOINT_DIR, jobPaths } from "../journal/job_files.ts";
 import {
   createJob,
   describeInput,
-  JobError,
   type JobRecord,
   type Journal,
   resumeJob,
@@ -27,6 +26,7 @@ import { type JobInfo, latestResumableJob, listJobs, readJob, removeJob } from "
 /** Flags that decide what a job does: fixed at its start. */
 const FIXED_FLAGS: ReadonlyArray<[keyof Flags, keyof ImportUsersOptions]> = [
   ["format", "format"],
+  ["delimiter", "delimiter"],
   ["org-id", "organizationId"],
   ["org-external-id", "organizationExternalId"],
   ["create-org-if-missing", "createOrganizationIfMissing"],
@@ -244,46 +244,41 @@ export async function openJobImport(
       "Cannot checkpoint standard input: a job must seek and hash its input: give a file with --csv <path>",
     );
   }
-  try {
-    if (flags.resume === undefined) {
-      const jobId = flags["job-id"] as string;
-      if (path === undefined) {
-        throw new UsageError(
-          `Cannot start job "${jobId}": no input given: add --csv <path>, or --resume ${jobId} to continue it`,
-        );
-      }
-      const input = await describeInput(path, { format: options.format });
-      const kept: Record<string, unknown> = { ...options, chunkSize };
-      for (const key of SESSION_ONLY) delete kept[key];
-      const journal = await createJob(jobId, { checkpointDir, input, options: kept });
-      return new JobImport(journal, { ...options, chunkSize }, { resumed: false, checkpointDir });
-    }
-    const named = flags.resume !== RESUME_LATEST ? flags.resume : flags["job-id"];
-    if (flags["job-id"] !== undefined && named !== flags["job-id"]) {
+  if (flags.resume === undefined) {
+    const jobId = flags["job-id"] as string;
+    if (path === undefined) {
       throw new UsageError(
-        `Cannot use --job-id "${flags["job-id"]}" with --resume "${flags.resume}": name one job`,
+        `Cannot start job "${jobId}": no input given: add --csv <path>, or --resume ${jobId} to continue it`,
       );
     }
-    const jobId = named ?? await latestResumableJob({ checkpointDir });
-    const journal = await resumeJob(jobId, {
-      checkpointDir,
-      inputPath: path,
-      allowChangedInput: flags["allow-changed-input"],
-      onWarning: (message) => console.warn(`Warning: ${message}`),
-      check: (job) => checkFixedFlags(job, flags, options),
+    const input = await describeInput(path, {
+      format: options.format,
+      delimiter: options.delimiter,
     });
-    console.error(`Resuming job "${jobId}"${resumePoint(journal)}`);
-    return new JobImport(journal, resumedOptions(journal, flags, options), {
-      resumed: true,
-      checkpointDir,
-    });
-  } catch (error) {
-    if (error instanceof JobError) throw new UsageError(error.message);
-    if (error instanceof TypeError && error.message.startsWith("Cannot use job id")) {
-      throw new UsageError(error.message);
-    }
-    throw error;
+    const kept: Record<string, unknown> = { ...options, chunkSize };
+    for (const key of SESSION_ONLY) delete kept[key];
+    const journal = await createJob(jobId, { checkpointDir, input, options: kept });
+    return new JobImport(journal, { ...options, chunkSize }, { resumed: false, checkpointDir });
   }
+  const named = flags.resume !== RESUME_LATEST ? flags.resume : flags["job-id"];
+  if (flags["job-id"] !== undefined && named !== flags["job-id"]) {
+    throw new UsageError(
+      `Cannot use --job-id "${flags["job-id"]}" with --resume "${flags.resume}": name one job`,
+    );
+  }
+  const jobId = named ?? await latestResumableJob({ checkpointDir });
+  const journal = await resumeJob(jobId, {
+    checkpointDir,
+    inputPath: path,
+    allowChangedInput: flags["allow-changed-input"],
+    onWarning: (message) => console.warn(`Warning: ${message}`),
+    check: (job) => checkFixedFlags(job, flags, options),
+  });
+  console.error(`Resuming job "${jobId}"${resumePoint(journal)}`);
+  return new JobImport(journal, resumedOptions(journal, flags, options), {
+    resumed: true,
+    checkpointDir,
+  });
 }
 
 function resumePoint(journal: Journal): string {
@@ -341,6 +336,41 @@ function rowsOf(job: JobInfo): string {
     ? count(job.rowsDone)
     : `${count(job.rowsDone)}/${count(job.totalRows)}`;
 }
+
+/** `workos-importer jobs`. */
+export const jobsCommand: CommandSpec = {
+  name: "jobs",
+  summary: "list checkpointed jobs",
+  usage: ["jobs [--checkpoint-dir <path>] [--json]"],
+  flags: ["checkpoint-dir", "json"],
+  run({ flags, positionals, console }) {
+    if (positionals.length > 0) {
+      throw new UsageError(`Unexpected argument "${positionals[0]}": "jobs" takes none`);
+    }
+    return runJobsCommand(flags, console);
+  },
+};
+
+/** `workos-importer status <job-id>`. */
+export const statusCommand: CommandSpec = {
+  name: "status",
+  summary: "show one job",
+  usage: ["status <job-id> [--checkpoint-dir <path>] [--json]"],
+  flags: ["checkpoint-dir", "json"],
+  run: ({ flags, positionals, console }) => runStatusCommand(flags, positionals, console),
+};
+
+/** `workos-importer clean <job-id>`. */
+export const cleanCommand: CommandSpec = {
+  name: "clean",
+  summary: "delete a job's checkpoint (and with it, undo)",
+  usage: ["clean <job-id> [--checkpoint-dir <path>]"],
+  flags: ["checkpoint-dir"],
+  notes: [
+    'Deleting a job\'s directory deletes its audit log: "undo <job-id>" is impossible afterwards.',
+  ],
+  run: ({ flags, positionals, console }) => runCleanCommand(flags, positionals, console),
+};
 
 /**
  * `workos-importer jobs`: the jobs of the checkpoint directory, most recent
@@ -467,12 +497,30 @@ export async function runCleanCommand(
 ): Promise<number> {
   const jobId = jobIdOf("clean", positionals);
   const checkpointDir = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
+  const changes = await auditEntries(jobPaths(checkpointDir, jobId).audit);
+  const dir = await removeJob(jobId, { checkpointDir });
+  console.log(`Removed job "${jobId}": its journal, error file and audit log in "${dir}"`);
+  if (changes > 0) {
+    console.warn(
+      `Warning: the audit log of ${
+        count(changes)
+      } changes in WorkOS is gone: "workos-importer undo ${jobId}" can no longer take them back`,
+    );
+  }
+  return ExitCode.Success;
+}
+
+/** Lines in an audit log, 0 when there is none. */
+async function auditEntries(path: string): Promise<number> {
   try {
-    const dir = await removeJob(jobId, { checkpointDir });
-    console.log(`Removed job "${jobId}": its journal, error file and audit log in "${dir}"`);
-    return ExitCode.Success;
+    using file = await Deno.open(path, { read: true });
+    let lines = 0;
+    for await (const chunk of file.readable) {
+      for (const byte of chunk) if (byte === 0x0a) lines++;
+    }
+    return lines;
   } catch (error) {
-    if (error instanceof JobError) throw new UsageError(error.message);
+    if (error instanceof Deno.errors.NotFound) return 0;
     throw error;
   }
 }
@@ -487,15 +535,7 @@ function jobIdOf(command: string, positionals: string[]): string {
 }
 
 async function readJobOrThrow(jobId: string, checkpointDir: string, verb: string) {
-  let job;
-  try {
-    job = await readJob(jobId, { checkpointDir });
-  } catch (error) {
-    if (error instanceof TypeError && error.message.startsWith("Cannot use job id")) {
-      throw new UsageError(error.message);
-    }
-    throw error;
-  }
+  const job = await readJob(jobId, { checkpointDir });
   if (!job) {
     throw new UsageError(
       `Cannot ${verb} job "${jobId}": there is no such job in "${checkpointDir}": run "workos-importer jobs" to list them`,

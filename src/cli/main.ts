@@ -1,25 +1,38 @@
 /**
- * The CLI: parses the command line, runs the command, and turns every error a
- * user can fix into one line and an exit code. Programmer errors keep their
- * stack.
+ * The CLI: parses the command line against the commands, runs the one named,
+ * and turns every error a user can fix into one line and the exit code the
+ * error carries. Programmer errors keep their stack.
  *
  * @module
  */
 
-import { HELP, parseCommandLine } from "./args.ts";
+import { commandHelp, type CommandSpec, parseCommandLine } from "./args.ts";
 import { type Console, isPermissionError, systemConsole } from "./environment.ts";
-import { runImportCommand } from "./import_command.ts";
-import { runCleanCommand, runJobsCommand, runStatusCommand } from "./job_commands.ts";
+import { importCommand } from "./import_command.ts";
+import { cleanCommand, jobsCommand, statusCommand } from "./job_commands.ts";
 import { missingPermissionMessage } from "./permissions.ts";
-import { runUndoCommand } from "./undo_command.ts";
-import { runValidateCommand } from "./validate_command.ts";
-import { ExitCode, UsageError } from "./usage_error.ts";
+import { undoCommand } from "./undo_command.ts";
+import { validateCommand } from "./validate_command.ts";
+import { ExitCode, UserError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
 import { WorkOSApiError } from "../workos/client.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The tool's version, from deno.json. */
 export const VERSION: string = denoJson.version;
+
+/**
+ * The commands, the default (`import`) first. A new command is one module
+ * exporting a {@linkcode CommandSpec} and one entry here.
+ */
+export const COMMANDS: readonly CommandSpec[] = [
+  importCommand,
+  validateCommand,
+  jobsCommand,
+  statusCommand,
+  cleanCommand,
+  undoCommand,
+];
 
 /**
  * Runs the CLI.
@@ -37,43 +50,53 @@ export async function main(
   args: readonly string[],
   console: Console = systemConsole,
 ): Promise<number> {
+  return await runCommandLine(args, COMMANDS, console);
+}
+
+/**
+ * Runs a command line against a set of commands: the exit code is what the
+ * command returns, or what the error it throws carries.
+ *
+ * @param args The command-line arguments, without the program name.
+ * @param commands The commands; the first runs when none is named.
+ * @param console Where lines go.
+ * @returns The exit code.
+ *
+ * @example A command whose error carries exit code 75
+ * ```ts
+ * import { runCommandLine } from "./main.ts";
+ * import { UserError } from "../errors.ts";
+ * const flaky = {
+ *   name: "import", summary: "", usage: [], flags: [],
+ *   run: () => Promise.reject(new UserError("WorkOS is down: run again later", { exitCode: 75 })),
+ * };
+ * const quiet = { log() {}, warn() {}, error() {} };
+ * console.log(await runCommandLine([], [flaky], quiet)); // 75
+ * ```
+ */
+export async function runCommandLine(
+  args: readonly string[],
+  commands: readonly CommandSpec[],
+  console: Console,
+): Promise<number> {
   // Known before parsing, so that a flag mistake still answers in JSON.
   let json = args.includes("--json");
   try {
-    const parsed = parseCommandLine(args);
+    const parsed = parseCommandLine(args, commands);
     json = parsed.flags.json === true;
     if (parsed.flags.help) {
-      console.log(HELP);
+      console.log(commandHelp(parsed.command, commands));
       return ExitCode.Success;
     }
     if (parsed.flags.version) {
       console.log(`workos-importer ${VERSION}`);
       return ExitCode.Success;
     }
-    switch (parsed.command) {
-      case "import":
-        if (parsed.positionals.length > 0) {
-          throw new UsageError(
-            `Unexpected argument "${parsed.positionals[0]}": give the input with --csv <path>`,
-          );
-        }
-        return await runImportCommand(parsed.flags, console);
-      case "validate":
-        return await runValidateCommand(parsed.positionals, parsed.flags, console);
-      case "undo":
-        return await runUndoCommand(parsed.positionals, parsed.flags, console);
-      case "jobs":
-        if (parsed.positionals.length > 0) {
-          throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": "jobs" takes none`);
-        }
-        return await runJobsCommand(parsed.flags, console);
-      case "status":
-        return await runStatusCommand(parsed.flags, parsed.positionals, console);
-      case "clean":
-        return await runCleanCommand(parsed.flags, parsed.positionals, console);
-      default:
-        throw new UsageError(`The "${parsed.command}" command is not available in this build`);
-    }
+    return await parsed.command.run({
+      flags: parsed.flags,
+      positionals: parsed.positionals,
+      console,
+    });
   } catch (error) {
     if (!json) return report(error, console);
     // With --json stdout carries one object whatever happens, so CI can parse every outcome.
@@ -90,24 +113,15 @@ export async function main(
   }
 }
 
+/** Prints an error as the user should see it and returns the exit code it carries. */
 function report(error: unknown, console: Console): number {
-  if (error instanceof UsageError) {
+  if (error instanceof UserError) {
     console.error(`Error: ${error.message}`);
+    if (error.help !== undefined) console.error(`\n${error.help}`);
     return error.exitCode;
   }
   if (isPermissionError(error)) {
     console.error(`Error: ${permissionMessage(error as Error)}`);
-    return ExitCode.Usage;
-  }
-  if (error instanceof Deno.errors.NotFound) {
-    const path = (error.message.match(/'([^']+)'|"([^"]+)"/) ?? [])[1] ?? "";
-    console.error(
-      `Error: Cannot find input file${path ? ` "${path}"` : ""}: check the path after --csv`,
-    );
-    return ExitCode.Usage;
-  }
-  if (error instanceof SyntaxError) {
-    console.error(`Error: ${error.message}`);
     return ExitCode.Usage;
   }
   if (error instanceof OrganizationResolutionError || error instanceof WorkOSApiError) {
@@ -116,10 +130,6 @@ function report(error: unknown, console: Console): number {
       : "";
     console.error(`Error: ${error.message}${requestId}`);
     return ExitCode.Failure;
-  }
-  if (error instanceof TypeError && error.message.startsWith("Cannot ")) {
-    console.error(`Error: ${error.message}`);
-    return ExitCode.Usage;
   }
   console.error(error instanceof Error && error.stack ? error.stack : String(error));
   return ExitCode.Failure;

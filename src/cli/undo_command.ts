@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Flags, integerFlag, numberFlag } from "./args.ts";
+import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts";
 import { type Console, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
@@ -16,6 +16,31 @@ import { undoAuditLog, type UndoStep, type UndoSummary } from "../undo/undo_job.
 
 /** Where jobs live unless `--checkpoint-dir` says otherwise. */
 const DEFAULT_CHECKPOINT_DIR = ".workos-checkpoints";
+
+/** `workos-importer undo <job-id>`. */
+export const undoCommand: CommandSpec = {
+  name: "undo",
+  summary: "take a job back from its audit log",
+  usage: [
+    "undo <job-id> [--dry-run]         take a job back from its audit log",
+    "undo --audit-file <path>          take back a run recorded with --audit-out",
+  ],
+  flags: [
+    "audit-file",
+    "job-id",
+    "checkpoint-dir",
+    "dry-run",
+    "concurrency",
+    "rate-limit",
+    "max-retries",
+    "request-timeout",
+    "api-url",
+    "quiet",
+    "json",
+  ],
+  notes: ["Exit codes: 0 every step done, 1 some steps failed, 2 usage error, 130 interrupted."],
+  run: ({ flags, positionals, console }) => runUndoCommand(positionals, flags, console),
+};
 
 /**
  * The audit log `undo` reads: `--audit-file`, or the job's `audit.jsonl`.

@@ -7,7 +7,9 @@
  */
 
 import type { OrganizationRef } from "../types.ts";
-import type { Flags } from "./args.ts";
+import type { CommandSpec, Flags } from "./args.ts";
+import { delimiterOf } from "./import_command.ts";
+import { checkInputFile, checkOutputFile } from "./input_check.ts";
 import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { validateFile, type ValidationReport } from "../validation/validate_file.ts";
@@ -18,6 +20,16 @@ function formatCount(value: number): string {
 
 /** Errors and warnings printed before pointing at the report for the rest. */
 const PRINTED_ISSUES = 20;
+
+/** `workos-importer validate <file>`. */
+export const validateCommand: CommandSpec = {
+  name: "validate",
+  summary: "check every row, write nothing",
+  usage: ["validate <file> [--report report.json] [--json]"],
+  flags: ["csv", "input", "format", "delimiter", "org-id", "org-external-id", "report", "json"],
+  notes: ["Exit codes: 0 every row can be imported, 1 some rows cannot, 2 usage or input error."],
+  run: ({ flags, positionals, console }) => runValidateCommand(positionals, flags, console),
+};
 
 /**
  * Runs `validate` from parsed flags.
@@ -63,16 +75,12 @@ export async function runValidateCommand(
     : undefined;
   const json = flags.json ?? false;
   const say = json ? console.error : console.log;
+  const delimiter = delimiterOf(flags);
+  const flag = positionals.length > 0 ? undefined : flags.csv !== undefined ? "--csv" : "--input";
+  await checkInputFile(path, { flag, format, delimiter, verb: "validate" });
+  if (flags.report !== undefined) await checkOutputFile(flags.report, "--report");
 
-  let report: ValidationReport;
-  try {
-    report = await validateFile(path, { format, organization });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new UsageError(`Cannot validate: no file "${path}": check the path`);
-    }
-    throw error;
-  }
+  const report: ValidationReport = await validateFile(path, { format, delimiter, organization });
   if (flags.report !== undefined) await writeReport(flags.report, report);
   for (const line of reportLines(report, flags.report)) say(line);
   if (json) console.log(JSON.stringify(report));

@@ -9,11 +9,13 @@
 // import must report a broken row with its number and keep every valid row
 // after it, and a resume must seek to an exact byte offset.
 
+import { InputError } from "../errors.ts";
 import type { SourceRecord } from "../types.ts";
 import { isInputColumn, normalizeColumnName } from "../validation/columns.ts";
 import type { ByteSource } from "./_byte_source.ts";
 import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import {
+  COMMA,
   ESCAPED,
   indexAfterLineBreak,
   isBlankRecord,
@@ -42,8 +44,11 @@ export interface CsvHeader {
  * the start of the input, and gives back the bytes after it. Returns `null`
  * for an input with no header at all.
  */
-export async function readCsvHeader(source: ByteSource): Promise<CsvHeader | null> {
-  const scanned = new ScannedRecord();
+export async function readCsvHeader(
+  source: ByteSource,
+  separator: number = COMMA,
+): Promise<CsvHeader | null> {
+  const scanned = new ScannedRecord(separator);
   let buf = emptyBytes();
   let base = source.position;
   let pos = 0;
@@ -70,7 +75,7 @@ export async function readCsvHeader(source: ByteSource): Promise<CsvHeader | nul
         const problem = outcome === TEXT_AFTER_QUOTE
           ? `the quoted name of column ${scanned.errorField + 1} is followed by more text`
           : `the quote that opens column ${scanned.errorField + 1} is never closed`;
-        throw new SyntaxError(`Cannot read the CSV header: ${problem}: fix the first line`);
+        throw new InputError(`Cannot read the CSV header: ${problem}: fix the first line`);
       }
       if (isBlankRecord(buf, scanned)) {
         pos = scanned.end;
@@ -82,7 +87,7 @@ export async function readCsvHeader(source: ByteSource): Promise<CsvHeader | nul
     }
     if (eof) return null;
     if (buf.length - pos > MAX_RECORD_BYTES) {
-      throw new SyntaxError(
+      throw new InputError(
         `Cannot read the CSV header: it is longer than ${MAX_RECORD_BYTES} bytes: check for a quote that is never closed`,
       );
     }
@@ -104,7 +109,7 @@ export class CsvRecordReader extends ChunkedRecordReader {
   readonly #columns: readonly string[];
   /** Per column: the field name to store the value under, or null to drop it. */
   readonly #keys: (string | null)[];
-  readonly #scanned = new ScannedRecord();
+  readonly #scanned: ScannedRecord;
   #recordNumber: number;
   /** A broken record waiting for the end of its first line. */
   #skipping: SourceRecord | null = null;
@@ -113,9 +118,16 @@ export class CsvRecordReader extends ChunkedRecordReader {
    * @param source Positioned at the first byte after the header, or at a
    *   record boundary when resuming.
    * @param lastRecordNumber Number of the record before the source position.
+   * @param separator The byte between fields.
    */
-  constructor(source: ByteSource, columns: readonly string[], lastRecordNumber: number) {
+  constructor(
+    source: ByteSource,
+    columns: readonly string[],
+    lastRecordNumber: number,
+    separator: number = COMMA,
+  ) {
     super(source);
+    this.#scanned = new ScannedRecord(separator);
     this.#columns = columns;
     this.#keys = columns.map((name, index) =>
       isInputColumn(name) && columns.indexOf(name) === index ? name : null
@@ -234,7 +246,9 @@ export class CsvRecordReader extends ChunkedRecordReader {
     const record: SourceRecord = { recordNumber, fields, byteEnd: base + scanned.end };
     if (fieldCount !== keys.length) {
       const fix = fieldCount > keys.length
-        ? "quote values that contain commas"
+        ? this.#scanned.separator === COMMA
+          ? "quote values that contain commas"
+          : "quote values that contain the separator"
         : "add the missing values";
       record.parseError =
         `Cannot parse row ${recordNumber}: found ${fieldCount} values but the header has ${keys.length} columns: ${fix}`;
@@ -249,7 +263,7 @@ export class CsvRecordReader extends ChunkedRecordReader {
     const recordNumber = ++this.#recordNumber;
     this.recordsFound++;
     const line = decoder.decode(buf.subarray(start, end)).replace(/\r?\n?$/, "");
-    const guesses = line.split(",");
+    const guesses = line.split(String.fromCharCode(this.#scanned.separator));
     const fields: Record<string, unknown> = {};
     for (let f = 0; f < this.#keys.length && f < guesses.length; f++) {
       const key = this.#keys[f];

@@ -3,11 +3,13 @@
 // encoding does, and so that a broken record can be skipped without losing
 // the records after it.
 //
-// Dialect: RFC 4180 with comma separators and CRLF, LF or CR line breaks.
-// Leniencies: spaces or tabs around a quoted value are ignored, and a quote
-// inside an unquoted value is kept as text.
+// Dialect: RFC 4180 with comma (or another one-byte) separators and CRLF, LF
+// or CR line breaks. Leniencies: spaces or tabs (unless tab separates) around
+// a quoted value are ignored, and a quote inside an unquoted value is kept as
+// text.
 
-const COMMA = 0x2c;
+/** The default separator byte. */
+export const COMMA = 0x2c;
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -47,6 +49,12 @@ export class ScannedRecord {
   errorField = 0;
   /** Triples of [start, end, flags] per field. */
   bounds: Int32Array = new Int32Array(3 * 32);
+  /** The byte between fields. */
+  readonly separator: number;
+
+  constructor(separator: number = COMMA) {
+    this.separator = separator;
+  }
 
   push(start: number, end: number, flags: number): void {
     const at = this.fieldCount * 3;
@@ -75,12 +83,15 @@ export function scanRecord(
   out: ScannedRecord,
 ): ScanOutcome {
   const len = limit;
+  const separator = out.separator;
+  // Padding around a quoted value is spaces, and tabs unless a tab separates.
+  const padTab = separator === TAB ? SPACE : TAB;
   out.fieldCount = 0;
   let high = 0;
   let i = start;
   for (;;) {
     let q = i;
-    while (q < len && (buf[q] === SPACE || buf[q] === TAB)) q++;
+    while (q < len && (buf[q] === SPACE || buf[q] === padTab)) q++;
     let j: number;
     if (q < len && buf[q] === QUOTE) {
       j = q + 1;
@@ -108,11 +119,11 @@ export function scanRecord(
         high |= c;
         j++;
       }
-      while (j < len && (buf[j] === SPACE || buf[j] === TAB)) j++;
+      while (j < len && (buf[j] === SPACE || buf[j] === padTab)) j++;
       out.push(valueStart, valueEnd, flags);
       if (j < len) {
         const c = buf[j];
-        if (c !== COMMA && c !== LF && c !== CR) {
+        if (c !== separator && c !== LF && c !== CR) {
           out.errorField = out.fieldCount - 1;
           return TEXT_AFTER_QUOTE;
         }
@@ -121,7 +132,7 @@ export function scanRecord(
       j = i;
       while (j < len) {
         const c = buf[j];
-        if (c === COMMA || c === LF || c === CR) break;
+        if (c === separator || c === LF || c === CR) break;
         high |= c;
         j++;
       }
@@ -134,7 +145,7 @@ export function scanRecord(
       break;
     }
     const c = buf[j];
-    if (c === COMMA) {
+    if (c === separator) {
       i = j + 1;
       continue;
     }

@@ -1,6 +1,7 @@
 // Reads NDJSON records (one JSON object per line) from a byte source in
 // batches, with exact byte offsets; a bad line becomes a row error.
 
+import { InputError } from "../errors.ts";
 import type { SourceRecord } from "../types.ts";
 import { normalizeColumnName } from "../validation/columns.ts";
 import type { ByteSource } from "./_byte_source.ts";
@@ -79,7 +80,7 @@ function modeOf(bytes: Uint8Array, lineNumber: number): boolean | undefined {
   if (keys.length !== 1 || keys[0] !== "_mode") return undefined;
   const mode = (value as { _mode: unknown })._mode;
   if (mode === "upsert") return true;
-  throw new SyntaxError(
+  throw new InputError(
     `Cannot read line ${lineNumber}: "_mode" is ${JSON.stringify(mode)}: the only mode is "upsert"`,
   );
 }

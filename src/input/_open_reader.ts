@@ -2,6 +2,7 @@
 // header or the NDJSON mode line from the start, and moves to the resume
 // point. Shared by openInput and countRecords.
 
+import { InputError } from "../errors.ts";
 import type { InputFormat, SourceRecord } from "../types.ts";
 import { findUnknownColumns } from "../validation/columns.ts";
 import { type ByteSource, openFileSource, streamSource } from "./_byte_source.ts";
@@ -37,20 +38,26 @@ export async function openReader(
     : streamSource(source === "-" ? Deno.stdin.readable : source as ReadableStream<Uint8Array>);
   try {
     const label = path === undefined ? "the input" : JSON.stringify(path);
-    const head = await peek(bytes);
+    const head = await peekOrExplain(bytes, label);
     if (hasUtf16Bom(head)) {
-      throw new TypeError(`Cannot read ${label}: it is encoded as UTF-16: save it as UTF-8`);
+      throw new InputError(`Cannot read ${label}: it is encoded as UTF-16: save it as UTF-8`);
+    }
+    if (looksBinary(head)) {
+      throw new InputError(
+        `Cannot read ${label}: it is not text (it holds bytes no CSV or NDJSON file has): give a CSV or NDJSON file`,
+      );
     }
     const format = options.format ?? detectFormatOf(path, head);
     let columns: string[] = [];
     let upsert = false;
     let start: number;
     let lastNumber: number;
+    const separator = separatorByte(options.delimiter);
     if (format === "csv") {
-      const header = await readCsvHeader(bytes);
+      const header = await readCsvHeader(bytes, separator);
       if (header !== null) {
         columns = header.columns;
-        checkHeader(columns);
+        checkHeader(columns, separator);
       }
       start = header?.end ?? bytes.position;
       lastNumber = 0;
@@ -70,7 +77,7 @@ export async function openReader(
       lastNumber = resumeFrom.recordNumber;
     }
     const reader = format === "csv"
-      ? new CsvRecordReader(bytes, columns, lastNumber)
+      ? new CsvRecordReader(bytes, columns, lastNumber, separator)
       : new NdjsonRecordReader(bytes, lastNumber);
     return {
       format,
@@ -99,12 +106,26 @@ function checkResumePoint(byteOffset: number, recordNumber: number): void {
   }
 }
 
-function checkHeader(columns: string[]): void {
+/** The byte a `delimiter` option names (a comma when absent). */
+export function separatorByte(delimiter: string | undefined): number {
+  if (delimiter === undefined) return 0x2c;
+  const code = delimiter.length === 1 ? delimiter.charCodeAt(0) : -1;
+  if (code < 0x01 || code > 0x7e || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
+    throw new RangeError(
+      `Cannot use delimiter ${
+        JSON.stringify(delimiter)
+      }: it must be one ASCII character other than a quote or line break`,
+    );
+  }
+  return code;
+}
+
+function checkHeader(columns: string[], separator: number): void {
   const seen = new Set<string>();
   for (const column of columns) {
     if (column === "") continue;
     if (seen.has(column)) {
-      throw new SyntaxError(
+      throw new InputError(
         `Cannot read the CSV header: column ${
           JSON.stringify(column)
         } appears more than once: rename or remove one of them`,
@@ -113,9 +134,69 @@ function checkHeader(columns: string[]): void {
     seen.add(column);
   }
   if (!seen.has("email")) {
-    throw new SyntaxError(
-      `Cannot read the CSV header: there is no "email" column: name the column that holds the email addresses "email"`,
+    const other = separatorOf(columns, separator);
+    throw new InputError(
+      other === undefined
+        ? `Cannot read the CSV header: there is no "email" column: name the column that holds the email addresses "email"`
+        : `Cannot read the CSV header: there is no "email" column: the file seems to separate columns with ${other.name}${
+          separator === 0x2c ? ", not commas" : ""
+        }: add --delimiter ${other.flag}`,
     );
+  }
+}
+
+/** Separators other than the comma that exports commonly use. */
+const OTHER_SEPARATORS: ReadonlyArray<{ char: string; name: string; flag: string }> = [
+  { char: ";", name: '";"', flag: '";"' },
+  { char: "\t", name: "tabs", flag: "tab" },
+  { char: "|", name: '"|"', flag: '"|"' },
+];
+
+/** The separator a header seems to use when read as one column, if any. */
+function separatorOf(
+  columns: readonly string[],
+  used: number,
+): { char: string; name: string; flag: string } | undefined {
+  const joined = columns.join(String.fromCharCode(used));
+  let best: { char: string; name: string; flag: string } | undefined;
+  let bestCount = 0;
+  const candidates = [{ char: ",", name: "commas", flag: '","' }, ...OTHER_SEPARATORS];
+  for (const separator of candidates) {
+    if (separator.char.charCodeAt(0) === used) continue;
+    const count = joined.split(separator.char).length - 1;
+    if (count > bestCount) {
+      best = separator;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/**
+ * Whether the first bytes are not text: a NUL byte (which no CSV or NDJSON
+ * file holds, and which WorkOS cannot store), or mostly control bytes.
+ */
+function looksBinary(head: Uint8Array): boolean {
+  const sample = head.subarray(0, 8192);
+  let control = 0;
+  for (const byte of sample) {
+    if (byte === 0) return true;
+    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) control++;
+  }
+  return sample.length > 0 && control / sample.length > 0.1;
+}
+
+/** Peeks, turning "it is a directory" into a message. */
+async function peekOrExplain(bytes: ByteSource, label: string): Promise<Uint8Array> {
+  try {
+    return await peek(bytes);
+  } catch (error) {
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new InputError(`Cannot read ${label}: it is a directory: give a CSV or NDJSON file`, {
+        cause: error,
+      });
+    }
+    throw error;
   }
 }
 

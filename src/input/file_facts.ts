@@ -43,6 +43,8 @@ export async function hashFile(path: string): Promise<string> {
 export interface CountRecordsOptions {
   /** The format; detected like {@linkcode openInput} does when absent. */
   format?: InputFormat;
+  /** The CSV column separator (`","` by default). */
+  delimiter?: string;
 }
 
 /**
@@ -51,7 +53,7 @@ export interface CountRecordsOptions {
  * handled as the parser does), or non-blank NDJSON lines after the optional
  * mode line. Records that would fail to parse are counted.
  *
- * @throws {SyntaxError} The CSV header is unusable.
+ * @throws {InputError} The input is not text, or the CSV header is unusable.
  *
  * @example Count the rows of a CSV file
  * ```ts
@@ -68,7 +70,10 @@ export async function countRecords(
   path: string,
   options: CountRecordsOptions = {},
 ): Promise<number> {
-  const { reader, bytes } = await openReader(path, { format: options.format });
+  const { reader, bytes } = await openReader(path, {
+    format: options.format,
+    delimiter: options.delimiter,
+  });
   try {
     return await reader.count();
   } finally {

@@ -31,6 +31,11 @@ export interface OpenInputOptions {
    * read from the start.
    */
   resumeFrom?: ResumePoint;
+  /**
+   * The CSV column separator: one character, not a quote or line break
+   * (`","` by default; `";"`, `"\t"` and `"|"` are common in exports).
+   */
+  delimiter?: string;
   /** Aborting errors the record stream with the signal's reason and releases the input. */
   signal?: AbortSignal;
 }
@@ -70,9 +75,8 @@ export interface OpenedInput {
  * or not an object comes through with `parseError`.
  *
  * @throws {Deno.errors.NotFound} The file does not exist.
- * @throws {SyntaxError} The CSV header is unusable, or the NDJSON mode line
- *   names an unknown mode.
- * @throws {TypeError} The input is UTF-16.
+ * @throws {InputError} The input is a directory, UTF-16 or not text, the CSV
+ *   header is unusable, or the NDJSON mode line names an unknown mode.
  * @throws {RangeError} The resume point lies before the first record.
  *
  * @example Read the records of a CSV file

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { UsageError } from "../errors.ts";
+
 /** The checkpoint directory when `--checkpoint-dir` is not given. */
 export const DEFAULT_CHECKPOINT_DIR = ".workos-checkpoints";
 
@@ -33,7 +35,7 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  *
  * @param jobId The id to check.
  * @returns The id.
- * @throws {TypeError} When the id cannot be used.
+ * @throws {UsageError} When the id cannot be used.
  *
  * @example Usage
  * ```ts
@@ -43,7 +45,7 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  */
 export function checkJobId(jobId: string): string {
   if (!JOB_ID.test(jobId)) {
-    throw new TypeError(
+    throw new UsageError(
       `Cannot use job id "${jobId}": use letters, digits, ".", "_" and "-" (at most 64, starting with a letter or digit)`,
     );
   }

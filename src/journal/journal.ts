@@ -39,6 +39,7 @@
  * @module
  */
 
+import { ExitCode, UserError } from "../errors.ts";
 import type { ErrorRecord, InputFormat } from "../types.ts";
 import type { ResumePoint } from "../input/open_input.ts";
 import { countRecords, hashFile } from "../input/file_facts.ts";
@@ -90,7 +91,7 @@ import {
 export type { JobInput, JobOptions, JobProgress, JobRecord, JobStatus, JobTotals };
 
 /** A job cannot be started or resumed; the message says why and what to do. */
-export class JobError extends Error {
+export class JobError extends UserError {
   override name = "JobError";
 
   /**
@@ -104,7 +105,7 @@ export class JobError extends Error {
    * ```
    */
   constructor(message: string) {
-    super(message);
+    super(message, { exitCode: ExitCode.Usage });
   }
 }
 
@@ -141,6 +142,8 @@ export interface ResumeJobOptions {
 export interface DescribeInputOptions {
   /** The format, when not detected from the name or first byte. */
   format?: InputFormat;
+  /** The CSV column separator (`","` by default). */
+  delimiter?: string;
 }
 
 /**
@@ -168,7 +171,9 @@ export async function describeInput(
   const [sha256, stat, totalRows] = await Promise.all([
     hashFile(absolute),
     Deno.stat(absolute),
-    countRecords(absolute, { format: options.format }).catch(() => undefined),
+    countRecords(absolute, { format: options.format, delimiter: options.delimiter }).catch(() =>
+      undefined
+    ),
   ]);
   const input: JobInput = { path: absolute, sha256, bytes: stat.size };
   if (options.format) input.format = options.format;

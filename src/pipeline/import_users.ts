@@ -205,6 +205,8 @@ export interface ImportUsersOptions {
   apiUrl?: string;
   /** Input format; by default from the file extension or first byte. */
   format?: InputFormat;
+  /** CSV column separator (`","` by default). */
+  delimiter?: string;
   /** Every user joins this organization (by WorkOS id). */
   organizationId?: string;
   /** Every user joins the organization with this external id. */
@@ -366,7 +368,7 @@ export async function importUsers(
   const warn = options.onWarning ?? (() => {});
   checkOrganizationOptions(options);
 
-  const input = await openSource(source, options.format, journal?.resumeFrom);
+  const input = await openSource(source, options.format, journal?.resumeFrom, options.delimiter);
   const hasOrganizationColumns = input.columns.some((column) =>
     ORGANIZATION_COLUMNS.includes(column)
   );
@@ -636,6 +638,7 @@ async function openSource(
   source: ImportSource,
   format: InputFormat | undefined,
   resumeFrom: ResumePoint | undefined,
+  delimiter: string | undefined,
 ): Promise<{
   format: InputFormat;
   columns: string[];
@@ -644,7 +647,7 @@ async function openSource(
   records: ReadableStream<SourceRecord[]>;
 }> {
   if (typeof source === "string" || source instanceof ReadableStream) {
-    return await openInput(source as InputSource, { format, resumeFrom });
+    return await openInput(source as InputSource, { format, resumeFrom, delimiter });
   }
   return {
     format: "ndjson",

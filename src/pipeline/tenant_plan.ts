@@ -114,6 +114,8 @@ export interface TenantPlanOptions {
   apiUrl?: string;
   /** Input format; by default from the file extension or first byte. */
   format?: InputFormat;
+  /** CSV column separator (`","` by default). */
+  delimiter?: string;
   /** Every user joins this organization (by WorkOS id). */
   organizationId?: string;
   /** Every user joins the organization with this external id. */
@@ -188,7 +190,7 @@ export async function planTenant(
       "Cannot plan: --org-id and --org-external-id name two organizations: give one",
     );
   }
-  const input = await openInput(source, { format: options.format });
+  const input = await openInput(source, { format: options.format, delimiter: options.delimiter });
   const warn = options.onWarning ?? (() => {});
   const hasOrganizationColumns = input.columns.some((column) =>
     column === "org_id" || column === "org_external_id"

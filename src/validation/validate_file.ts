@@ -64,6 +64,8 @@ export interface ValidationReport {
 export interface ValidateFileOptions {
   /** Input format; by default from the file extension or first byte. */
   format?: InputFormat;
+  /** CSV column separator (`","` by default). */
+  delimiter?: string;
   /** The name to report for a stream (default `"<stream>"`). */
   fileName?: string;
   /**
@@ -90,7 +92,7 @@ function organizationKey(ref: OrganizationRef | undefined): string {
  * @param options Format, organization and the cap on listed issues.
  * @returns The report.
  * @throws {Deno.errors.NotFound} The file does not exist.
- * @throws {SyntaxError} The CSV header is unusable.
+ * @throws {InputError} The input is not text, or the CSV header is unusable.
  *
  * @example Validate a small file
  * ```ts
@@ -132,7 +134,11 @@ export async function validateFile(
     else report.warnings_omitted++;
   };
 
-  const input = await openInput(source, { format: options.format, signal: options.signal });
+  const input = await openInput(source, {
+    format: options.format,
+    delimiter: options.delimiter,
+    signal: options.signal,
+  });
   for (const column of input.unknownColumns) {
     addWarning({
       row: null,
