@@ -9,6 +9,7 @@
 
 import type { OrganizationRef, UserRow } from "../types.ts";
 import type { OrganizationMode } from "./row_processor.ts";
+import { hash53 } from "../validation/hash53.ts";
 
 /**
  * The plan a dry run prints: what an import of the same rows would do.
@@ -38,33 +39,6 @@ export interface PlanReport {
   distinctOrganizations: number;
   /** Memberships an import would create (distinct person and organization pairs). */
   membershipsPlanned: number;
-}
-
-/**
- * A 53-bit string hash (cyrb53). A million people collide with a chance of
- * about 1 in 20,000, which a dry-run estimate can bear; storing numbers
- * instead of emails keeps a 1M-row plan in a few tens of MiB.
- *
- * @param text The text to hash.
- * @returns A whole number below 2^53.
- *
- * @example Usage
- * ```ts
- * import { hash53 } from "./dry_run_plan.ts";
- * console.log(hash53("ada@example.com") === hash53("ada@example.com")); // true
- * ```
- */
-export function hash53(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 function organizationKey(ref: OrganizationRef): string {

@@ -23,7 +23,7 @@ import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
 import { findMembership } from "../workos/memberships.ts";
 import { findOrganizationByExternalId, findOrganizationById } from "../workos/organizations.ts";
 import { findUserByEmail, type WorkOSUser } from "../workos/users.ts";
-import { hash53 } from "./dry_run_plan.ts";
+import { hash53 } from "../validation/hash53.ts";
 import { changesFor, type OnExisting, type OrganizationMode } from "./row_processor.ts";
 
 /** What the import will do with a row's user. */

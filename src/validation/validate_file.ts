@@ -12,7 +12,7 @@
 
 import type { InputFormat, OrganizationRef } from "../types.ts";
 import { type InputSource, openInput } from "../input/open_input.ts";
-import { hash53 } from "../pipeline/dry_run_plan.ts";
+import { hash53 } from "./hash53.ts";
 import { validateRecord } from "./validate_record.ts";
 
 /** One problem that keeps a row from being imported. */
