@@ -112,7 +112,19 @@ export const RULES: readonly LayerRule[] = Object.freeze([
   },
   {
     from: ["src/fake_workos/"],
-    forbidden: ["src/pipeline/", "src/undo/", "src/cli/", "src/journal/", "src/workos/"],
+    forbidden: [
+      "src/pipeline/",
+      "src/undo/",
+      "src/cli/",
+      "src/journal/",
+      "src/workos/",
+      "src/report/",
+      "src/input/",
+      "src/validation/",
+      "src/limits/",
+      "src/organizations/",
+      "src/types.ts",
+    ],
     why: "the fake stands in for WorkOS and knows nothing of the importer",
   },
 ]);
