@@ -43,6 +43,8 @@ export interface SourceRecord {
   byteEnd: number;
   /** Set when the record could not be parsed at all (e.g. malformed NDJSON line). */
   parseError?: string;
+  /** Warnings the reader has about the record (a provider field left out, say). */
+  warnings?: string[];
 }
 
 /**

@@ -34,6 +34,8 @@ export interface FlagSpec {
   short?: string;
   /** A string flag whose value may be left out (`--resume [job-id]`). */
   optionalValue?: boolean;
+  /** A string flag that may be given more than once; its values are kept in order. */
+  multiple?: boolean;
   /** The value's placeholder in help, e.g. `<path>`. */
   value?: string;
   /** One line of help. */
@@ -70,6 +72,31 @@ export const FLAGS = {
     value: "<char>",
     section: "Input",
     help: 'CSV column separator: , ; | or tab (",")',
+  },
+  "from": {
+    type: "string",
+    value: "<source>",
+    section: "Input",
+    help: "read another provider's export: auth0, firebase (csv, ndjson: the default)",
+  },
+  "password-hashes": {
+    type: "string",
+    value: "<path>",
+    section: "Input",
+    help: "auth0: the password hash NDJSON from Auth0 support",
+  },
+  "hash-config": {
+    type: "string",
+    value: "<path>",
+    section: "Input",
+    help: "firebase: the project's password hash parameters",
+  },
+  "map": {
+    type: "string",
+    multiple: true,
+    value: "<from=to|file>",
+    section: "Input",
+    help: "read a column (or an export's field) as an importer column; repeatable",
   },
   "user-export": {
     type: "string",
@@ -228,7 +255,9 @@ export type FlagName = keyof typeof FLAGS;
 
 /** The flags as given, keyed by their long name. */
 export type Flags = {
-  [K in FlagName]?: typeof FLAGS[K]["type"] extends "boolean" ? boolean : string;
+  [K in FlagName]?: typeof FLAGS[K] extends { multiple: true } ? string[]
+    : typeof FLAGS[K]["type"] extends "boolean" ? boolean
+    : string;
 };
 
 /** Flags every command takes. */
@@ -331,7 +360,7 @@ export function parseCommandLine(
     positionals.push(token.value);
   }
   const own = new Set<string>([...command.flags, ...GLOBAL_FLAGS]);
-  const flags: Record<string, string | boolean> = {};
+  const flags: Record<string, string | boolean | string[]> = {};
   for (const [i, token] of tokens.entries()) {
     if (token.kind !== "option") continue;
     const shown = token.rawName;
@@ -355,7 +384,11 @@ export function parseCommandLine(
         `Flag "--${token.name}" needs a value: --${token.name} ${spec.value ?? "<value>"}`,
       );
     }
-    flags[token.name] = token.value;
+    if (spec.multiple) {
+      flags[token.name] = [...(flags[token.name] as string[] | undefined ?? []), token.value];
+    } else {
+      flags[token.name] = token.value;
+    }
   }
   return { command, positionals, flags: flags as Flags };
 }

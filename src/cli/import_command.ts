@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ImportSummary } from "../types.ts";
+import type { ImportSummary, InputFormat } from "../types.ts";
 import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts";
 import { checkInputFile, checkOutputFile } from "./input_check.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
@@ -18,6 +18,9 @@ import { formatSummary } from "../report/summary.ts";
 import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
 import { ProgressWiring } from "./_progress_wiring.ts";
 import { countRecords } from "../input/file_facts.ts";
+import { describeColumnMap, parseColumnMap } from "../input/column_map.ts";
+import { isProviderName, PROVIDERS, type ProviderSpec } from "../input/providers/mod.ts";
+import { resolve } from "node:path";
 import { type Console, envFileHint, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
 import { isJobImport, type JobImport, openJobImport } from "./job_commands.ts";
@@ -38,6 +41,10 @@ export const importCommand: CommandSpec = {
     "input",
     "format",
     "delimiter",
+    "from",
+    "password-hashes",
+    "hash-config",
+    "map",
     "user-export",
     "org-id",
     "org-external-id",
@@ -126,12 +133,77 @@ export function delimiterOf(flags: Flags): string | undefined {
   return value;
 }
 
-/** Import options from flags, checked. */
-export function importOptionsOf(flags: Flags): ImportUsersOptions {
-  const format = flags.format;
+/**
+ * The source flags (`--from`, `--password-hashes`, `--hash-config`, `--map`),
+ * checked: what to read the input as.
+ *
+ * @param flags The parsed flags.
+ * @returns The format, provider and column mapping to open the input with.
+ * @throws {UsageError} For an unknown source or a flag the source does not take.
+ */
+export function sourceOptionsOf(
+  flags: Flags,
+): Pick<ImportUsersOptions, "format" | "provider" | "columnMap"> {
+  let format = flags.format;
   if (format !== undefined && format !== "csv" && format !== "ndjson") {
     throw new UsageError(`Cannot use "--format": "${format}" is not csv or ndjson`);
   }
+  const from = flags.from;
+  let provider: ProviderSpec | undefined;
+  if (from === "csv" || from === "ndjson") {
+    if (format !== undefined && format !== from) {
+      throw new UsageError(`Cannot use --from ${from} with --format ${format}: give one`);
+    }
+    format = from;
+  } else if (from !== undefined) {
+    if (!isProviderName(from)) {
+      throw new UsageError(
+        `Cannot use "--from": "${from}" is not a source the importer reads: use ${
+          ["csv", "ndjson", ...PROVIDERS].join(", ")
+        }`,
+      );
+    }
+    if (format !== undefined) {
+      throw new UsageError(`Cannot use --format with --from ${from}: the source sets the format`);
+    }
+    provider = { from };
+  }
+  const hashes = flags["password-hashes"];
+  if (hashes !== undefined) {
+    if (provider?.from !== "auth0") {
+      throw new UsageError('Cannot use "--password-hashes" without --from auth0: add --from auth0');
+    }
+    provider.passwordHashes = resolve(hashes);
+  }
+  const hashConfig = flags["hash-config"];
+  if (hashConfig !== undefined) {
+    if (provider?.from !== "firebase") {
+      throw new UsageError(
+        'Cannot use "--hash-config" without --from firebase: add --from firebase',
+      );
+    }
+    provider.hashConfig = resolve(hashConfig);
+  }
+  let columnMap: Record<string, string> | undefined;
+  if (flags.map !== undefined && flags.map.length > 0) {
+    try {
+      columnMap = parseColumnMap(flags.map);
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new UsageError(error.message);
+      if (error instanceof Deno.errors.NotFound) {
+        throw new UsageError(
+          `Cannot read mapping file: no such file: give --map source=target or the path of a mapping file`,
+        );
+      }
+      throw error;
+    }
+  }
+  return { format: format as InputFormat | undefined, provider, columnMap };
+}
+
+/** Import options from flags, checked. */
+export function importOptionsOf(flags: Flags): ImportUsersOptions {
+  const { format, provider, columnMap } = sourceOptionsOf(flags);
   const onExisting = flags["on-existing"];
   if (onExisting !== undefined && !["skip", "update", "error"].includes(onExisting)) {
     throw new UsageError(
@@ -165,6 +237,8 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
   return {
     format,
     delimiter: delimiterOf(flags),
+    provider,
+    columnMap,
     apiUrl,
     organizationId: flags["org-id"],
     organizationExternalId: flags["org-external-id"],
@@ -207,6 +281,8 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
       flag: inputFlagOf(flags),
       format: options.format,
       delimiter: options.delimiter,
+      provider: options.provider,
+      columnMap: options.columnMap,
     });
   }
   for (const flag of ["errors-out", "audit-out", "report"] as const) {
@@ -245,9 +321,10 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
       path = job.inputPath;
       totalRows = job.totalRows;
     } else if (!options.dryRun && path !== "-") {
-      totalRows = await countRecords(path as string, { format: options.format }).catch(() =>
-        undefined
-      );
+      totalRows = await countRecords(path as string, {
+        format: options.format,
+        provider: options.provider,
+      }).catch(() => undefined);
     }
     // A resumed job's progress is job-wide; its rates count this session only.
     if (!options.dryRun) progress = new ProgressReporter(stderrProgressOptions(job?.progressStart));
@@ -268,6 +345,8 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
       onStart: (info) => {
         job?.setColumns(info.columns);
         if (options.dryRun) say("Dry run: no WorkOS API call will be made");
+        if (options.provider) say(`Reading the export as ${options.provider.from}`);
+        if (options.columnMap) say(describeColumnMap(options.columnMap));
         say(modeLine(info.mode, info.organizationId ?? options.organizationId, info.format));
       },
       onRow: quiet ? undefined : (outcome) => output.row(rowLine(outcome)),

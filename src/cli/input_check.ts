@@ -10,6 +10,7 @@
 import { InputError, UsageError } from "./usage_error.ts";
 import { openInput } from "../input/open_input.ts";
 import type { InputFormat } from "../types.ts";
+import type { ProviderSpec } from "../input/providers/mod.ts";
 
 /** Options for {@linkcode checkInputFile}. */
 export interface CheckInputOptions {
@@ -21,6 +22,10 @@ export interface CheckInputOptions {
   delimiter?: string;
   /** What the command does with the file, for messages (`import`). */
   verb?: "import" | "validate";
+  /** Another provider's export (`--from`). */
+  provider?: ProviderSpec;
+  /** Columns renamed before reading (`--map`). */
+  columnMap?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -61,7 +66,12 @@ export async function checkInputFile(path: string, options: CheckInputOptions = 
       }: it is a directory: give a CSV or NDJSON file`,
     );
   }
-  const input = await openInput(path, { format: options.format, delimiter: options.delimiter });
+  const input = await openInput(path, {
+    format: options.format,
+    delimiter: options.delimiter,
+    provider: options.provider,
+    columnMap: options.columnMap,
+  });
   const reader = input.records.getReader();
   try {
     if (input.format === "csv" && input.columns.length === 0) {

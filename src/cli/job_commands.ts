@@ -26,6 +26,10 @@ import { type JobInfo, latestResumableJob, listJobs, readJob, removeJob } from "
 /** Flags that decide what a job does: fixed at its start. */
 const FIXED_FLAGS: ReadonlyArray<[keyof Flags, keyof ImportUsersOptions]> = [
   ["format", "format"],
+  ["from", "provider"],
+  ["password-hashes", "provider"],
+  ["hash-config", "provider"],
+  ["map", "columnMap"],
   ["delimiter", "delimiter"],
   ["org-id", "organizationId"],
   ["org-external-id", "organizationExternalId"],
@@ -254,6 +258,7 @@ export async function openJobImport(
     const input = await describeInput(path, {
       format: options.format,
       delimiter: options.delimiter,
+      provider: options.provider,
     });
     const kept: Record<string, unknown> = { ...options, chunkSize };
     for (const key of SESSION_ONLY) delete kept[key];
@@ -295,10 +300,11 @@ function checkFixedFlags(job: JobRecord, flags: Flags, options: ImportUsersOptio
     const given = options[key];
     const kept = stored[key];
     if (given === kept) continue;
+    if (typeof given === "object" && JSON.stringify(given) === JSON.stringify(kept)) continue;
     const was = kept === undefined ? "the job started without it" : `the job's is "${kept}"`;
     throw new UsageError(
       `Cannot resume job "${job.id}": --${flag}${
-        typeof given === "boolean" ? "" : ` "${given}"`
+        typeof given === "boolean" ? "" : ` "${typeof given === "object" ? flags[flag] : given}"`
       } differs from how it started (${was}): drop the flag to keep the job's setting`,
     );
   }

@@ -119,6 +119,8 @@ export async function runPlanCommand(
       apiKey,
       apiUrl: options.apiUrl,
       format: options.format,
+      provider: options.provider,
+      columnMap: options.columnMap,
       organizationId: options.organizationId,
       organizationExternalId: options.organizationExternalId,
       createOrganizationIfMissing: options.createOrganizationIfMissing,

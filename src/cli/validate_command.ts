@@ -13,6 +13,7 @@ import { checkInputFile, checkOutputFile } from "./input_check.ts";
 import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { validateFile, type ValidationReport } from "../validation/validate_file.ts";
+import { sourceOptionsOf } from "./import_command.ts";
 
 function formatCount(value: number): string {
   return value.toLocaleString("en-US");
@@ -26,7 +27,20 @@ export const validateCommand: CommandSpec = {
   name: "validate",
   summary: "check every row, write nothing",
   usage: ["validate <file> [--report report.json] [--json]"],
-  flags: ["csv", "input", "format", "delimiter", "org-id", "org-external-id", "report", "json"],
+  flags: [
+    "csv",
+    "input",
+    "format",
+    "delimiter",
+    "from",
+    "password-hashes",
+    "hash-config",
+    "map",
+    "org-id",
+    "org-external-id",
+    "report",
+    "json",
+  ],
   notes: ["Exit codes: 0 every row can be imported, 1 some rows cannot, 2 usage or input error."],
   run: ({ flags, positionals, console }) => runValidateCommand(positionals, flags, console),
 };
@@ -61,10 +75,7 @@ export async function runValidateCommand(
     );
   }
   const path = given[0] as string;
-  const format = flags.format;
-  if (format !== undefined && format !== "csv" && format !== "ndjson") {
-    throw new UsageError(`Cannot use "--format": "${format}" is not csv or ndjson`);
-  }
+  const { format, provider, columnMap } = sourceOptionsOf(flags);
   if (flags["org-id"] !== undefined && flags["org-external-id"] !== undefined) {
     throw new UsageError("Cannot use both --org-id and --org-external-id: give one");
   }
@@ -77,10 +88,16 @@ export async function runValidateCommand(
   const say = json ? console.error : console.log;
   const delimiter = delimiterOf(flags);
   const flag = positionals.length > 0 ? undefined : flags.csv !== undefined ? "--csv" : "--input";
-  await checkInputFile(path, { flag, format, delimiter, verb: "validate" });
+  await checkInputFile(path, { flag, format, delimiter, verb: "validate", provider, columnMap });
   if (flags.report !== undefined) await checkOutputFile(flags.report, "--report");
 
-  const report: ValidationReport = await validateFile(path, { format, delimiter, organization });
+  const report: ValidationReport = await validateFile(path, {
+    format,
+    delimiter,
+    organization,
+    provider,
+    columnMap,
+  });
   if (flags.report !== undefined) await writeReport(flags.report, report);
   for (const line of reportLines(report, flags.report)) say(line);
   if (json) console.log(JSON.stringify(report));

@@ -119,18 +119,21 @@ export class CsvRecordReader extends ChunkedRecordReader {
    *   record boundary when resuming.
    * @param lastRecordNumber Number of the record before the source position.
    * @param separator The byte between fields.
+   * @param keepAll Keep every column, not only the importer's (a provider's
+   *   export is mapped after reading).
    */
   constructor(
     source: ByteSource,
     columns: readonly string[],
     lastRecordNumber: number,
     separator: number = COMMA,
+    keepAll = false,
   ) {
     super(source);
     this.#scanned = new ScannedRecord(separator);
     this.#columns = columns;
     this.#keys = columns.map((name, index) =>
-      isInputColumn(name) && columns.indexOf(name) === index ? name : null
+      (keepAll ? name !== "" : isInputColumn(name)) && columns.indexOf(name) === index ? name : null
     );
     this.#recordNumber = lastRecordNumber;
   }

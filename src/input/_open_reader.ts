@@ -10,6 +10,7 @@ import { concatBytes, emptyBytes, hasUtf16Bom } from "./_bytes.ts";
 import { CsvRecordReader, readCsvHeader } from "./_csv_reader.ts";
 import { NdjsonRecordReader, readNdjsonStart } from "./_ndjson_reader.ts";
 import type { InputSource, OpenInputOptions } from "./open_input.ts";
+import { openProviderReader } from "./providers/mod.ts";
 
 const BOM = [0xef, 0xbb, 0xbf];
 /** How many leading bytes format detection may look at. */
@@ -47,6 +48,15 @@ export async function openReader(
         `Cannot read ${label}: it is not text (it holds bytes no CSV or NDJSON file has): give a CSV or NDJSON file`,
       );
     }
+    if (options.provider !== undefined) {
+      const provider = await openProviderReader(
+        bytes,
+        { ...options.provider, map: options.provider.map ?? options.columnMap },
+        { label, resumeFrom, onWarning: options.onWarning },
+      );
+      return { ...provider, unknownColumns: [], upsert: false, bytes };
+    }
+    const columnMap = options.columnMap;
     const format = options.format ?? detectFormatOf(path, head);
     let columns: string[] = [];
     let upsert = false;
@@ -56,7 +66,9 @@ export async function openReader(
     if (format === "csv") {
       const header = await readCsvHeader(bytes, separator);
       if (header !== null) {
-        columns = header.columns;
+        columns = columnMap === undefined
+          ? header.columns
+          : renameColumns(header.columns, columnMap);
         checkHeader(columns, separator);
       }
       start = header?.end ?? bytes.position;
@@ -78,7 +90,9 @@ export async function openReader(
     }
     const reader = format === "csv"
       ? new CsvRecordReader(bytes, columns, lastNumber, separator)
-      : new NdjsonRecordReader(bytes, lastNumber);
+      : columnMap === undefined
+      ? new NdjsonRecordReader(bytes, lastNumber)
+      : new RenamingReader(new NdjsonRecordReader(bytes, lastNumber), columnMap);
     return {
       format,
       columns,
@@ -230,4 +244,41 @@ export function detectFormatOf(path: string | undefined, firstBytes: Uint8Array)
   if (name.endsWith(".csv")) return "csv";
   if (name.endsWith(".ndjson") || name.endsWith(".jsonl")) return "ndjson";
   return firstSignificantByte(firstBytes) === 0x7b ? "ndjson" : "csv";
+}
+
+/** CSV header names after `--map`: a mapped name takes the importer column's. */
+function renameColumns(
+  columns: readonly string[],
+  map: Readonly<Record<string, string>>,
+): string[] {
+  return columns.map((column) => map[column] ?? column);
+}
+
+/** Renames NDJSON fields after `--map`. */
+class RenamingReader {
+  readonly #inner: OpenedReader["reader"];
+  readonly #map: Array<[string, string]>;
+
+  constructor(inner: OpenedReader["reader"], map: Readonly<Record<string, string>>) {
+    this.#inner = inner;
+    this.#map = Object.entries(map);
+  }
+
+  async next(): Promise<SourceRecord[] | null> {
+    const batch = await this.#inner.next();
+    if (batch === null) return null;
+    for (const record of batch) {
+      const fields = record.fields;
+      for (const [from, to] of this.#map) {
+        if (!(from in fields)) continue;
+        fields[to] = fields[from];
+        delete fields[from];
+      }
+    }
+    return batch;
+  }
+
+  count(): Promise<number> {
+    return this.#inner.count();
+  }
 }

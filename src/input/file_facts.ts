@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import type { InputFormat } from "../types.ts";
 import { openReader } from "./_open_reader.ts";
+import type { ProviderSpec } from "./providers/mod.ts";
 
 /**
  * The SHA-256 of a file's bytes, in lower-case hex.
@@ -45,6 +46,8 @@ export interface CountRecordsOptions {
   format?: InputFormat;
   /** The CSV column separator (`","` by default). */
   delimiter?: string;
+  /** Count the users of another provider's export (`--from`). */
+  provider?: ProviderSpec;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function countRecords(
   const { reader, bytes } = await openReader(path, {
     format: options.format,
     delimiter: options.delimiter,
+    provider: options.provider,
   });
   try {
     return await reader.count();

@@ -8,6 +8,7 @@
 
 import type { InputFormat, SourceRecord } from "../types.ts";
 import { detectFormatOf, openReader } from "./_open_reader.ts";
+import type { ProviderSpec } from "./providers/mod.ts";
 
 /** A file path, `"-"` for standard input, or a byte stream. */
 export type InputSource = string | ReadableStream<Uint8Array>;
@@ -38,6 +39,15 @@ export interface OpenInputOptions {
   delimiter?: string;
   /** Aborting errors the record stream with the signal's reason and releases the input. */
   signal?: AbortSignal;
+  /** Read another provider's export (`--from`) instead of the importer's CSV or NDJSON. */
+  provider?: ProviderSpec;
+  /**
+   * Columns to rename before reading (`--map`): input column (normalized
+   * for CSV) → importer column. A provider's export applies it to its fields.
+   */
+  columnMap?: Readonly<Record<string, string>>;
+  /** Told about findings on the whole file (a provider's unmatched hashes, say). */
+  onWarning?(message: string): void;
 }
 
 /** An input ready to be read. */

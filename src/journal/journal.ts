@@ -43,6 +43,7 @@ import { ExitCode, UserError } from "../errors.ts";
 import type { ErrorRecord, InputFormat } from "../types.ts";
 import type { ResumePoint } from "../input/open_input.ts";
 import { countRecords, hashFile } from "../input/file_facts.ts";
+import type { ProviderSpec } from "../input/providers/mod.ts";
 import type { ImportJournal, JournalCommitState, JournalTotals } from "../pipeline/import_users.ts";
 import type { RowOutcome, UserOutcome } from "../pipeline/row_processor.ts";
 import {
@@ -144,6 +145,8 @@ export interface DescribeInputOptions {
   format?: InputFormat;
   /** The CSV column separator (`","` by default). */
   delimiter?: string;
+  /** The provider whose export the file is (`--from`), for counting its users. */
+  provider?: ProviderSpec;
 }
 
 /**
@@ -171,9 +174,11 @@ export async function describeInput(
   const [sha256, stat, totalRows] = await Promise.all([
     hashFile(absolute),
     Deno.stat(absolute),
-    countRecords(absolute, { format: options.format, delimiter: options.delimiter }).catch(() =>
-      undefined
-    ),
+    countRecords(absolute, {
+      format: options.format,
+      delimiter: options.delimiter,
+      provider: options.provider,
+    }).catch(() => undefined),
   ]);
   const input: JobInput = { path: absolute, sha256, bytes: stat.size };
   if (options.format) input.format = options.format;

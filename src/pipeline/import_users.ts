@@ -8,6 +8,7 @@
 
 import type { ImportSummary, InputFormat, OrganizationRef, SourceRecord } from "../types.ts";
 import { type InputSource, openInput, type ResumePoint } from "../input/open_input.ts";
+import type { ProviderSpec } from "../input/providers/mod.ts";
 import { RateBudget } from "../limits/rate_budget.ts";
 import {
   type CachedOrganization,
@@ -207,6 +208,10 @@ export interface ImportUsersOptions {
   format?: InputFormat;
   /** CSV column separator (`","` by default). */
   delimiter?: string;
+  /** Read another provider's export (`--from`) instead of the importer's CSV or NDJSON. */
+  provider?: ProviderSpec;
+  /** Input columns renamed to importer columns before reading (`--map`). */
+  columnMap?: Readonly<Record<string, string>>;
   /** Every user joins this organization (by WorkOS id). */
   organizationId?: string;
   /** Every user joins the organization with this external id. */
@@ -368,7 +373,7 @@ export async function importUsers(
   const warn = options.onWarning ?? (() => {});
   checkOrganizationOptions(options);
 
-  const input = await openSource(source, options.format, journal?.resumeFrom, options.delimiter);
+  const input = await openSource(source, options, journal?.resumeFrom, warn);
   const hasOrganizationColumns = input.columns.some((column) =>
     ORGANIZATION_COLUMNS.includes(column)
   );
@@ -636,9 +641,9 @@ async function resolveSingleOrganization(
 
 async function openSource(
   source: ImportSource,
-  format: InputFormat | undefined,
+  options: ImportUsersOptions,
   resumeFrom: ResumePoint | undefined,
-  delimiter: string | undefined,
+  onWarning: (message: string) => void,
 ): Promise<{
   format: InputFormat;
   columns: string[];
@@ -647,7 +652,14 @@ async function openSource(
   records: ReadableStream<SourceRecord[]>;
 }> {
   if (typeof source === "string" || source instanceof ReadableStream) {
-    return await openInput(source as InputSource, { format, resumeFrom, delimiter });
+    return await openInput(source as InputSource, {
+      format: options.format,
+      resumeFrom,
+      delimiter: options.delimiter,
+      provider: options.provider,
+      columnMap: options.columnMap,
+      onWarning,
+    });
   }
   return {
     format: "ndjson",

@@ -16,6 +16,7 @@
 
 import type { ErrorType, InputFormat, OrganizationRef, UserRow } from "../types.ts";
 import { type InputSource, openInput } from "../input/open_input.ts";
+import type { ProviderSpec } from "../input/providers/mod.ts";
 import { RateBudget } from "../limits/rate_budget.ts";
 import { CoalescingCache } from "../organizations/organization_cache.ts";
 import { validateRecord } from "../validation/validate_record.ts";
@@ -116,6 +117,10 @@ export interface TenantPlanOptions {
   format?: InputFormat;
   /** CSV column separator (`","` by default). */
   delimiter?: string;
+  /** Read another provider's export (`--from`). */
+  provider?: ProviderSpec;
+  /** Input columns renamed to importer columns before reading (`--map`). */
+  columnMap?: Readonly<Record<string, string>>;
   /** Every user joins this organization (by WorkOS id). */
   organizationId?: string;
   /** Every user joins the organization with this external id. */
@@ -190,7 +195,12 @@ export async function planTenant(
       "Cannot plan: --org-id and --org-external-id name two organizations: give one",
     );
   }
-  const input = await openInput(source, { format: options.format, delimiter: options.delimiter });
+  const input = await openInput(source, {
+    format: options.format,
+    delimiter: options.delimiter,
+    provider: options.provider,
+    columnMap: options.columnMap,
+  });
   const warn = options.onWarning ?? (() => {});
   const hasOrganizationColumns = input.columns.some((column) =>
     column === "org_id" || column === "org_external_id"

@@ -12,6 +12,7 @@
 
 import type { InputFormat, OrganizationRef } from "../types.ts";
 import { type InputSource, openInput } from "../input/open_input.ts";
+import type { ProviderSpec } from "../input/providers/mod.ts";
 import { hash53 } from "./hash53.ts";
 import { validateRecord } from "./validate_record.ts";
 
@@ -66,6 +67,10 @@ export interface ValidateFileOptions {
   format?: InputFormat;
   /** CSV column separator (`","` by default). */
   delimiter?: string;
+  /** Read another provider's export (`--from`). */
+  provider?: ProviderSpec;
+  /** Input columns renamed to importer columns before reading (`--map`). */
+  columnMap?: Readonly<Record<string, string>>;
   /** The name to report for a stream (default `"<stream>"`). */
   fileName?: string;
   /**
@@ -134,10 +139,14 @@ export async function validateFile(
     else report.warnings_omitted++;
   };
 
+  const fileWarnings: string[] = [];
   const input = await openInput(source, {
     format: options.format,
     delimiter: options.delimiter,
     signal: options.signal,
+    provider: options.provider,
+    columnMap: options.columnMap,
+    onWarning: (warning) => fileWarnings.push(warning),
   });
   for (const column of input.unknownColumns) {
     addWarning({
@@ -195,6 +204,7 @@ export async function validateFile(
       });
     }
   }
+  for (const warning of fileWarnings) addWarning({ row: null, column: null, warning });
   report.can_proceed = report.error_rows === 0 && report.valid_rows > 0;
   return report;
 }

@@ -127,6 +127,7 @@ export function validateRecord(record: SourceRecord): RecordValidation {
     };
   }
   const check = new RowCheck(recordNumber, fields);
+  for (const message of record.warnings ?? []) check.warn("", message);
   for (const key in fields) {
     if (!KNOWN_SET.has(key)) {
       check.warn(key, `Ignoring unknown field ${JSON.stringify(key)} on row ${recordNumber}`);

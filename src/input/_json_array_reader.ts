@@ -1,0 +1,419 @@
+// Streams the elements of a JSON list of users (a top-level `[…]`, or the
+// list under one key of a top-level object such as `{"users":[…]}`, several
+// such objects one after another as paged exports write them) without loading
+// the document: a byte scanner finds where each element starts and ends, and
+// only the element is parsed. Each record's `byteEnd` is just past its
+// element's closing byte, so a resume seeks there and goes on with the `,` or
+// `]` that follows.
+
+import type { SourceRecord } from "../types.ts";
+import type { ByteSource } from "./_byte_source.ts";
+import { ChunkedRecordReader } from "./_chunked_reader.ts";
+import { emptyBytes, MAX_RECORD_BYTES } from "./_bytes.ts";
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Where the scanner is outside the elements. */
+enum At {
+  /** Between top-level values. */
+  Top,
+  /** In a wrapper object, before a key or `}`. */
+  WrapperKey,
+  /** In a wrapper object, after a key, before `:`. */
+  WrapperColon,
+  /** In a wrapper object, before a value. */
+  WrapperValue,
+  /** In a wrapper object, after a value, before `,` or `}`. */
+  WrapperAfterValue,
+  /** In the list, before an element or `]`. */
+  ListItem,
+  /** In the list, after an element, before `,` or `]`. */
+  ListAfterItem,
+}
+
+/** How the scanner finds the list. */
+export interface JsonListShape {
+  /** Keys of a top-level object whose value is the list (`["users"]`). */
+  keys: readonly string[];
+  /** Whether a top-level `[…]` is the list itself. */
+  topLevelList: boolean;
+  /** Names the format in messages: `a Firebase export`. */
+  label: string;
+}
+
+/** The state to resume with: just after an element of the list. */
+export interface JsonListResume {
+  /** Whether the list is inside a wrapper object. */
+  wrapped: boolean;
+}
+
+/** Streams the elements of a JSON list as records numbered from 1. */
+export class JsonListRecordReader extends ChunkedRecordReader {
+  readonly #shape: JsonListShape;
+  #at: At;
+  #wrapped: boolean;
+  /** Whether the wrapper holds the list (for the message when none does). */
+  #listSeen = false;
+  #recordNumber: number;
+  /** Absolute offset of the next byte to scan. */
+  #pos: number;
+  // A value being scanned: an element (captured) or a wrapper value (skipped).
+  #valueStart = -1;
+  #capturing = false;
+  #depth = 0;
+  #inString = false;
+  #escape = false;
+  /** A primitive value (number, true, …) being skipped. */
+  #primitive = false;
+  /** A wrapper key being read. */
+  #key: number[] | null = null;
+  #keyEscape = false;
+  #lastKey = "";
+  /** An element too long to keep: skipped to its end, then a row error. */
+  #tooLong = false;
+
+  /**
+   * @param source Positioned at the start of the input, or just after an
+   *   element when resuming.
+   * @param lastRecordNumber The number of the element before the position.
+   * @param resume How to continue after an element; absent at the start.
+   */
+  constructor(
+    source: ByteSource,
+    shape: JsonListShape,
+    lastRecordNumber: number,
+    resume?: JsonListResume,
+  ) {
+    super(source);
+    this.#shape = shape;
+    this.#recordNumber = lastRecordNumber;
+    this.#pos = source.position;
+    this.#at = resume === undefined ? At.Top : At.ListAfterItem;
+    this.#wrapped = resume?.wrapped ?? false;
+    this.#listSeen = resume !== undefined;
+  }
+
+  protected override process(
+    buf: Uint8Array,
+    base: number,
+    eof: boolean,
+    batch: SourceRecord[],
+  ): Uint8Array {
+    let i = this.#pos - base;
+    const end = buf.length;
+    while (i < end) {
+      if (this.#valueStart !== -1) {
+        i = this.#scanValue(buf, base, i, batch);
+        continue;
+      }
+      if (this.#key !== null) {
+        i = this.#scanKey(buf, i);
+        continue;
+      }
+      const c = buf[i];
+      if (isSpace(c)) {
+        i++;
+        continue;
+      }
+      i = this.#structural(c, base + i) ? i + 1 : i;
+    }
+    this.#pos = base + end;
+    if (eof) this.#finish(batch);
+    if (this.#valueStart !== -1 && this.#capturing) {
+      const keep = this.#valueStart - base;
+      return keep <= 0 ? buf : buf.subarray(keep);
+    }
+    return emptyBytes();
+  }
+
+  /** Handles one structural byte outside values; `false` when a value starts at it. */
+  #structural(c: number, offset: number): boolean {
+    switch (this.#at) {
+      case At.Top:
+        if (c === OPEN_BRACE && this.#shape.keys.length > 0) {
+          this.#at = At.WrapperKey;
+          this.#wrapped = true;
+          return true;
+        }
+        if (c === OPEN_BRACKET && this.#shape.topLevelList) {
+          this.#at = At.ListItem;
+          this.#wrapped = false;
+          return true;
+        }
+        throw this.#shapeError(offset, this.#expected());
+      case At.WrapperKey:
+        if (c === QUOTE) {
+          this.#key = [];
+          this.#keyEscape = false;
+          return true;
+        }
+        if (c === CLOSE_BRACE) {
+          this.#endWrapper(offset);
+          return true;
+        }
+        throw this.#shapeError(offset, "a key");
+      case At.WrapperColon:
+        if (c === COLON) {
+          this.#at = At.WrapperValue;
+          return true;
+        }
+        throw this.#shapeError(offset, '":"');
+      case At.WrapperValue:
+        if (c === OPEN_BRACKET && this.#shape.keys.includes(this.#lastKey)) {
+          this.#at = At.ListItem;
+          this.#listSeen = true;
+          return true;
+        }
+        this.#startValue(offset, false, c);
+        return false;
+      case At.WrapperAfterValue:
+        if (c === COMMA) {
+          this.#at = At.WrapperKey;
+          return true;
+        }
+        if (c === CLOSE_BRACE) {
+          this.#endWrapper(offset);
+          return true;
+        }
+        throw this.#shapeError(offset, '"," or "}"');
+      case At.ListItem:
+        if (c === CLOSE_BRACKET) {
+          this.#endList();
+          return true;
+        }
+        this.#startValue(offset, true, c);
+        return false;
+      case At.ListAfterItem:
+        if (c === COMMA) {
+          this.#at = At.ListItem;
+          return true;
+        }
+        if (c === CLOSE_BRACKET) {
+          this.#endList();
+          return true;
+        }
+        throw this.#shapeError(offset, '"," or "]" after a user');
+    }
+  }
+
+  #endList(): void {
+    this.#at = this.#wrapped ? At.WrapperAfterValue : At.Top;
+  }
+
+  #endWrapper(offset: number): void {
+    if (!this.#listSeen) {
+      const keys = this.#shape.keys.map((key) => `"${key}"`).join(" or ");
+      throw new SyntaxError(
+        `Cannot read the input as ${this.#shape.label}: the object that ends at byte ${offset} has no ${keys} list`,
+      );
+    }
+    this.#listSeen = false;
+    this.#at = At.Top;
+  }
+
+  #startValue(offset: number, capture: boolean, c: number): void {
+    this.#valueStart = offset;
+    this.#capturing = capture;
+    this.#tooLong = false;
+    this.#depth = 0;
+    this.#inString = false;
+    this.#escape = false;
+    this.#primitive = c !== OPEN_BRACE && c !== OPEN_BRACKET && c !== QUOTE;
+  }
+
+  /** Scans a value from `i`; returns where scanning stopped. */
+  #scanValue(buf: Uint8Array, base: number, i: number, batch: SourceRecord[]): number {
+    const end = buf.length;
+    if (this.#primitive) {
+      // A number, true, false or null: ends before a delimiter.
+      while (i < end) {
+        const c = buf[i];
+        if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isSpace(c)) {
+          this.#endValue(buf, base, base + i, batch);
+          return i;
+        }
+        i++;
+      }
+      return i;
+    }
+    while (i < end) {
+      if (this.#inString) {
+        if (this.#escape) {
+          this.#escape = false;
+          i++;
+          continue;
+        }
+        // Jump to the next quote or backslash.
+        let j = i;
+        while (j < end) {
+          const c = buf[j];
+          if (c === QUOTE || c === BACKSLASH) break;
+          j++;
+        }
+        if (j === end) {
+          i = end;
+          break;
+        }
+        if (buf[j] === BACKSLASH) {
+          this.#escape = true;
+        } else {
+          this.#inString = false;
+          if (this.#depth === 0) {
+            this.#endValue(buf, base, base + j + 1, batch);
+            return j + 1;
+          }
+        }
+        i = j + 1;
+        continue;
+      }
+      const c = buf[i];
+      if (c === QUOTE) {
+        this.#inString = true;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.#depth++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        this.#depth--;
+        if (this.#depth === 0) {
+          this.#endValue(buf, base, base + i + 1, batch);
+          return i + 1;
+        }
+      }
+      i++;
+    }
+    if (this.#capturing && base + i - this.#valueStart > MAX_RECORD_BYTES) {
+      // Too long to keep: scan on without the bytes, report at the end.
+      this.#capturing = false;
+      this.#tooLong = true;
+    }
+    return i;
+  }
+
+  #endValue(buf: Uint8Array, base: number, endOffset: number, batch: SourceRecord[]): void {
+    const start = this.#valueStart;
+    const capturing = this.#capturing;
+    const tooLong = this.#tooLong;
+    this.#valueStart = -1;
+    this.#capturing = false;
+    this.#tooLong = false;
+    if (this.#at === At.WrapperValue) {
+      this.#at = At.WrapperAfterValue;
+      return;
+    }
+    this.#at = At.ListAfterItem;
+    const recordNumber = ++this.#recordNumber;
+    this.recordsFound++;
+    if (this.countOnly) return;
+    if (tooLong) {
+      batch.push(failed(
+        recordNumber,
+        endOffset,
+        `user ${recordNumber} is longer than ${MAX_RECORD_BYTES} bytes: check the export`,
+      ));
+      return;
+    }
+    if (!capturing) return;
+    batch.push(parseElement(buf.subarray(start - base, endOffset - base), recordNumber, endOffset));
+  }
+
+  /** Reads a wrapper key's bytes from `i`. */
+  #scanKey(buf: Uint8Array, i: number): number {
+    const key = this.#key as number[];
+    for (; i < buf.length; i++) {
+      const c = buf[i];
+      if (this.#keyEscape) {
+        this.#keyEscape = false;
+        key.push(c);
+      } else if (c === BACKSLASH) {
+        this.#keyEscape = true;
+        key.push(c);
+      } else if (c === QUOTE) {
+        this.#lastKey = decodeKey(key);
+        this.#key = null;
+        this.#at = At.WrapperColon;
+        return i + 1;
+      } else if (key.length < 1024) {
+        key.push(c);
+      }
+    }
+    return i;
+  }
+
+  #finish(batch: SourceRecord[]): void {
+    if (this.#valueStart !== -1 && this.#at === At.ListItem) {
+      const recordNumber = ++this.#recordNumber;
+      this.recordsFound++;
+      this.#valueStart = -1;
+      if (!this.countOnly) {
+        batch.push(failed(
+          recordNumber,
+          this.#pos,
+          `the file ends inside user ${recordNumber}: the export is cut off: export it again`,
+        ));
+      }
+      return;
+    }
+    if (this.#at !== At.Top || this.#key !== null || this.#valueStart !== -1) {
+      throw new SyntaxError(
+        `Cannot read the input as ${this.#shape.label}: the file ends before the list is closed: the export is cut off: export it again`,
+      );
+    }
+  }
+
+  #expected(): string {
+    const keys = this.#shape.keys.map((key) => `{"${key}":[…]}`);
+    if (this.#shape.topLevelList) keys.push("[…]");
+    return keys.join(" or ");
+  }
+
+  #shapeError(offset: number, expected: string): SyntaxError {
+    return new SyntaxError(
+      `Cannot read the input as ${this.#shape.label}: expected ${expected} at byte ${offset}`,
+    );
+  }
+}
+
+function decodeKey(bytes: number[]): string {
+  try {
+    return JSON.parse(`"${strictDecoder.decode(new Uint8Array(bytes))}"`);
+  } catch {
+    return "";
+  }
+}
+
+function parseElement(bytes: Uint8Array, recordNumber: number, byteEnd: number): SourceRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(strictDecoder.decode(bytes));
+  } catch {
+    // The parser's message may quote a password hash: only say where.
+    return failed(recordNumber, byteEnd, `user ${recordNumber} is not valid JSON or not UTF-8`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return failed(recordNumber, byteEnd, `user ${recordNumber} is not a JSON object`);
+  }
+  const fields: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) fields[key.toLowerCase()] = item;
+  return { recordNumber, fields, byteEnd };
+}
+
+function failed(recordNumber: number, byteEnd: number, problem: string): SourceRecord {
+  return {
+    recordNumber,
+    fields: {},
+    byteEnd,
+    parseError: `Cannot parse row ${recordNumber}: ${problem}`,
+  };
+}

@@ -1,0 +1,149 @@
+// Firebase Authentication: `firebase auth:export users.json` (`{"users":[…]}`)
+// or `--format=csv` (no header, columns in a fixed order).
+
+import type { SourceRecord } from "../../types.ts";
+import {
+  booleanOf,
+  fitMetadata,
+  isObject,
+  leftOutWarning,
+  mapped,
+  type MappedFields,
+  type ProviderMapper,
+  rowError,
+  splitDisplayName,
+  textOf,
+} from "./_mapping.ts";
+
+/**
+ * The columns of `firebase auth:export --format=csv`, which writes no header,
+ * named like the JSON export's fields (lower case) so that one mapper reads
+ * both.
+ */
+export const FIREBASE_CSV_COLUMNS: readonly string[] = Object.freeze([
+  "localid",
+  "email",
+  "emailverified",
+  "passwordhash",
+  "salt",
+  "displayname",
+  "photourl",
+  "google_id",
+  "google_email",
+  "google_displayname",
+  "google_photourl",
+  "facebook_id",
+  "facebook_email",
+  "facebook_displayname",
+  "facebook_photourl",
+  "twitter_id",
+  "twitter_email",
+  "twitter_displayname",
+  "twitter_photourl",
+  "github_id",
+  "github_email",
+  "github_displayname",
+  "github_photourl",
+  "createdat",
+  "lastsignedinat",
+  "phonenumber",
+]);
+
+/** Turns a user's Firebase scrypt hash and salt into the PHC string WorkOS takes. */
+export type FirebaseHashConverter = (hash: string, salt: string) => string;
+
+/** Options for {@linkcode firebaseMapper}. */
+export interface FirebaseMapperOptions {
+  /** From `--hash-config`; without it, hashes are left out (said once). */
+  convert?: FirebaseHashConverter;
+  onWarning?(message: string): void;
+}
+
+/** Maps Firebase export users to the importer's columns. */
+export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
+  let hashesLeftOut = 0;
+  return {
+    columns: [
+      "email",
+      "first_name",
+      "last_name",
+      "email_verified",
+      "external_id",
+      "metadata",
+    ],
+    map(record: SourceRecord): SourceRecord {
+      const user = record.fields;
+      const uid = textOf(user.localid);
+      const email = textOf(user.email);
+      const who = uid === undefined ? "the user" : `user ${JSON.stringify(uid)}`;
+      if (email === undefined) {
+        const phone = textOf(user.phonenumber) !== undefined;
+        return rowError(
+          record,
+          phone
+            ? `${who} has a phone number and no email: WorkOS users sign in with an email: add an email in Firebase, or leave the user out`
+            : `${who} has no email (an anonymous user?): a WorkOS user needs one: leave the user out`,
+        );
+      }
+      const warnings: string[] = [];
+      const fields: MappedFields = { email };
+      if (uid !== undefined) fields.external_id = uid;
+      const [first, last] = splitDisplayName(textOf(user.displayname));
+      if (first !== undefined) fields.first_name = first;
+      if (last !== undefined) fields.last_name = last;
+      const verified = booleanOf(user.emailverified);
+      if (verified !== undefined) fields.email_verified = verified;
+
+      const custom = parseCustomAttributes(user.customattributes);
+      if (custom === "invalid") {
+        warnings.push(`"customAttributes" of ${who} is not a JSON object: left out`);
+      } else if (custom !== undefined) {
+        const fitted = fitMetadata(Object.entries(custom));
+        if (fitted.metadata !== undefined) fields.metadata = fitted.metadata;
+        if (fitted.leftOut.length > 0) warnings.push(leftOutWarning(fitted.leftOut));
+      }
+      if (booleanOf(user.disabled) === true) {
+        warnings.push(
+          `${who} is disabled in Firebase: WorkOS has no disabled users: imported as active`,
+        );
+      }
+
+      const hash = textOf(user.passwordhash);
+      const salt = textOf(user.salt);
+      if (hash !== undefined) {
+        if (salt === undefined) {
+          return rowError(
+            record,
+            `${who} has a "passwordHash" but no "salt": export again with "firebase auth:export", or import the user with --invite`,
+          );
+        }
+        if (options.convert === undefined) {
+          hashesLeftOut++;
+        } else {
+          fields.password_hash = options.convert(hash, salt);
+          fields.password_hash_type = "firebase-scrypt";
+        }
+      }
+      return mapped(record, fields, warnings);
+    },
+    finish(): void {
+      if (hashesLeftOut > 0) {
+        options.onWarning?.(
+          `${hashesLeftOut} users have a Firebase password hash, left out without --hash-config: add --hash-config <file> with the project's hash parameters (Firebase console → Authentication → Users → ⋮ → Password hash parameters) to import them`,
+        );
+      }
+    },
+  };
+}
+
+function parseCustomAttributes(value: unknown): Record<string, unknown> | "invalid" | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (isObject(value)) return value;
+  if (typeof value !== "string") return "invalid";
+  try {
+    const parsed = JSON.parse(value);
+    return isObject(parsed) ? parsed : "invalid";
+  } catch {
+    return "invalid";
+  }
+}

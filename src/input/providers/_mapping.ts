@@ -1,0 +1,122 @@
+// What every provider mapper shares: the shape of a mapped record, reading
+// loosely typed export values, and fitting metadata into WorkOS's limits.
+
+import type { SourceRecord } from "../../types.ts";
+import { METADATA_LIMITS } from "../../validation/metadata.ts";
+
+/** The importer's columns a mapper fills (see src/validation/columns.ts). */
+export type MappedFields = Record<string, unknown>;
+
+/** Turns one record of an export into a record of the importer's columns. */
+export interface ProviderMapper {
+  /** The importer's columns this source fills, for CSV error files. */
+  readonly columns: readonly string[];
+  /**
+   * Maps a record read from the export (top-level keys in lower case). A
+   * record the target cannot take gets `parseError`; a field left out gets a
+   * warning. Keeps `recordNumber` and `byteEnd`.
+   */
+  map(record: SourceRecord): SourceRecord;
+  /** Called once after the last record, for file-level warnings. */
+  finish?(): void;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** A trimmed string, a number as text, or `undefined` for anything else or blank. */
+export function textOf(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  return text === "" ? undefined : text;
+}
+
+/** `true`/`false` from a boolean or its usual spellings, else `undefined`. */
+export function booleanOf(value: unknown): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string") {
+    const word = value.trim().toLowerCase();
+    if (word === "true" || word === "1" || word === "yes") return true;
+    if (word === "false" || word === "0" || word === "no" || word === "") return false;
+  }
+  return undefined;
+}
+
+/** Whether a value is a plain JSON object. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** What {@linkcode fitMetadata} kept and what it left out. */
+export interface FittedMetadata {
+  metadata?: Record<string, string>;
+  /** Keys left out, each with why. */
+  leftOut: string[];
+}
+
+/**
+ * Fits key/value pairs into WorkOS metadata: strings as they are, other
+ * values as JSON text, in the order given; keys that are not ASCII or too
+ * long, values that are not ASCII or too long, and keys beyond the tenth are
+ * left out and named.
+ */
+export function fitMetadata(entries: Iterable<[string, unknown]>): FittedMetadata {
+  const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
+  const metadata: Record<string, string> = {};
+  const leftOut: string[] = [];
+  let count = 0;
+  for (const [key, raw] of entries) {
+    if (raw === undefined || raw === null || key in metadata) continue;
+    const value = typeof raw === "string" ? raw : JSON.stringify(raw);
+    const quoted = JSON.stringify(key);
+    if (key === "" || NON_ASCII.test(key) || key.length > maxKeyLength) {
+      leftOut.push(`${quoted} (the key is not ${maxKeyLength} ASCII characters or fewer)`);
+    } else if (NON_ASCII.test(value) || value.length > maxValueLength) {
+      leftOut.push(`${quoted} (the value is not ${maxValueLength} ASCII characters or fewer)`);
+    } else if (count >= maxKeys) {
+      leftOut.push(`${quoted} (WorkOS keeps ${maxKeys} keys)`);
+    } else {
+      metadata[key] = value;
+      count++;
+    }
+  }
+  return { metadata: count > 0 ? metadata : undefined, leftOut };
+}
+
+/** The warning for metadata left out of a row. */
+export function leftOutWarning(leftOut: readonly string[]): string {
+  return `Leaving metadata out: ${leftOut.join(", ")}: WorkOS metadata holds 10 ASCII keys`;
+}
+
+/** A record that cannot be imported, with the reason. */
+export function rowError(record: SourceRecord, problem: string): SourceRecord {
+  return {
+    recordNumber: record.recordNumber,
+    byteEnd: record.byteEnd,
+    fields: {},
+    parseError: `Cannot import row ${record.recordNumber}: ${problem}`,
+  };
+}
+
+/** A mapped record. */
+export function mapped(
+  record: SourceRecord,
+  fields: MappedFields,
+  warnings: string[],
+): SourceRecord {
+  const out: SourceRecord = { recordNumber: record.recordNumber, byteEnd: record.byteEnd, fields };
+  if (warnings.length > 0) out.warnings = warnings;
+  return out;
+}
+
+/**
+ * First and last name from a display name: the first word, then the rest;
+ * a name that is an email address (Auth0 fills `name` with it) is no name.
+ */
+export function splitDisplayName(name: string | undefined): [string?, string?] {
+  if (name === undefined || name.includes("@")) return [];
+  const space = name.search(/\s/);
+  if (space === -1) return [name];
+  const last = name.slice(space + 1).trim();
+  return [name.slice(0, space), last === "" ? undefined : last];
+}

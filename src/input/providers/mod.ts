@@ -1,0 +1,335 @@
+/**
+ * Readers for other identity providers' exports — Auth0, Firebase, Clerk,
+ * Supabase, Cognito and SuperTokens — that turn each exported user into a
+ * record of the importer's own columns. They feed the one import pipeline,
+ * so streaming, resume, dry run, validate and undo work the same for them.
+ * Every record keeps the exact byte offset just past its user in the export
+ * (its line, its CSV row or its element of the JSON list), so that a resumed
+ * job seeks to it.
+ *
+ * @module
+ */
+
+import type { InputFormat, SourceRecord } from "../../types.ts";
+import type { ByteSource } from "../_byte_source.ts";
+import { concatBytes, emptyBytes, stripBom } from "../_bytes.ts";
+import { CsvRecordReader, readCsvHeader } from "../_csv_reader.ts";
+import { JsonListRecordReader, type JsonListShape } from "../_json_array_reader.ts";
+import { NdjsonRecordReader } from "../_ndjson_reader.ts";
+import { auth0Mapper, Auth0PasswordHashes } from "./_auth0.ts";
+import { FIREBASE_CSV_COLUMNS, type FirebaseHashConverter, firebaseMapper } from "./_firebase.ts";
+import type { ProviderMapper } from "./_mapping.ts";
+import { describeLooks, type Looks, sniff } from "./_sniff.ts";
+
+const COMMA = 0x2c;
+
+/**
+ * The providers whose exports `--from` reads.
+ *
+ * @example Check a name
+ * ```ts
+ * import { PROVIDERS } from "./mod.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(PROVIDERS.includes("auth0"));
+ * ```
+ */
+export const PROVIDERS = Object.freeze(["auth0", "firebase"] as const);
+
+/** A provider `--from` names. */
+export type ProviderName = typeof PROVIDERS[number];
+
+/**
+ * Whether a name is one of {@linkcode PROVIDERS}.
+ *
+ * @example Check a flag value
+ * ```ts
+ * import { isProviderName } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isProviderName("firebase"), true);
+ * equal(isProviderName("okta"), false);
+ * ```
+ */
+export function isProviderName(name: string): name is ProviderName {
+  return (PROVIDERS as readonly string[]).includes(name);
+}
+
+/** How to read a provider's export (`--from` and the flags that go with it). */
+export interface ProviderSpec {
+  /** The provider the file comes from. */
+  from: ProviderName;
+  /** Auth0: the password hash NDJSON from Auth0 support. */
+  passwordHashes?: string;
+  /** Firebase: the project's password hash parameters (`--hash-config`). */
+  hashConfig?: string;
+  /**
+   * Fields of the export to read into importer columns, overriding the
+   * provider's mapping: export field (dotted path, lower-case top-level
+   * key) → importer column.
+   */
+  map?: Readonly<Record<string, string>>;
+}
+
+/** What {@linkcode openProviderReader} needs besides the spec. */
+export interface ProviderReadOptions {
+  /** Names the input in messages (`"users.json"` or `the input`). */
+  label: string;
+  /** Continue after this record (exact offset just past it). */
+  resumeFrom?: { byteOffset: number; recordNumber: number };
+  /** Told about file-level findings (hash lines that match no user, say). */
+  onWarning?(message: string): void;
+}
+
+/** A provider's export opened up to its first record. */
+export interface OpenedProviderReader {
+  format: InputFormat;
+  /** The importer's columns the records use. */
+  columns: string[];
+  reader: { next(): Promise<SourceRecord[] | null>; count(): Promise<number> };
+}
+
+const NAMES: Record<ProviderName, string> = {
+  auth0: "an Auth0 user export",
+  firebase: 'a Firebase "auth:export" file',
+};
+
+/** How many leading bytes the format check reads. */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * Opens a provider's export on a byte source positioned at its start, checks
+ * that it looks like what `spec.from` names, and positions a record reader
+ * at the first user to read.
+ *
+ * @param bytes The input, at offset 0.
+ * @param spec The provider and its options.
+ * @param options Label, resume point, warnings.
+ * @returns The reader of mapped records.
+ * @throws {SyntaxError} The file is not the format `spec.from` names.
+ *
+ * @example Read an Auth0 export
+ * ```ts ignore
+ * const opened = await openProviderReader(bytes, { from: "auth0" }, { label: "the input" });
+ * const batch = await opened.reader.next();
+ * ```
+ */
+export async function openProviderReader(
+  bytes: ByteSource,
+  spec: ProviderSpec,
+  options: ProviderReadOptions,
+): Promise<OpenedProviderReader> {
+  const head = await peekHead(bytes);
+  const bom = stripBom(head);
+  const text = new TextDecoder().decode(head.subarray(bom));
+  const looks = sniff(text);
+  const name = NAMES[spec.from];
+  const refuse = (what: string) =>
+    new SyntaxError(`Cannot read ${options.label} as ${name}: it looks like ${what}`);
+  if (looks.kind !== spec.from && !isGeneric(looks)) throw refuse(describeLooks(looks));
+  if (looks.kind === "empty") throw refuse(describeLooks(looks));
+  const layout = layoutOf(spec.from, text, looks);
+  if (typeof layout === "string") throw refuse(layout);
+
+  const { resumeFrom } = options;
+  const resuming = resumeFrom !== undefined && resumeFrom.byteOffset > 0;
+  let lastNumber = 0;
+  let columns: string[] = [];
+  let start = bom;
+  if (layout.kind === "csv-header") {
+    const header = await readCsvHeader(bytes);
+    columns = header?.columns ?? [];
+    start = header?.end ?? bytes.position;
+  } else if (!resuming) {
+    await bytes.skipTo(bom);
+  }
+  if (resuming) {
+    if (resumeFrom.byteOffset < start) {
+      throw new RangeError(
+        `Cannot resume at byte ${resumeFrom.byteOffset}: the records of ${options.label} start at byte ${start}`,
+      );
+    }
+    await bytes.skipTo(resumeFrom.byteOffset);
+    lastNumber = resumeFrom.recordNumber;
+  }
+  let inner: OpenedProviderReader["reader"];
+  let format: InputFormat = "ndjson";
+  switch (layout.kind) {
+    case "ndjson":
+      inner = new NdjsonRecordReader(bytes, lastNumber);
+      break;
+    case "json-list":
+      inner = new JsonListRecordReader(
+        bytes,
+        { ...layout.shape, label: name },
+        lastNumber,
+        resuming ? { wrapped: layout.wrapped } : undefined,
+      );
+      break;
+    case "csv-header":
+      format = "csv";
+      inner = new CsvRecordReader(bytes, columns, lastNumber, COMMA, true);
+      break;
+    case "csv-fixed":
+      format = "csv";
+      inner = new CsvRecordReader(bytes, layout.columns, lastNumber, COMMA, true);
+      break;
+  }
+  const mapper = await mapperOf(spec, { fromStart: !resuming, onWarning: options.onWarning });
+  return {
+    format,
+    columns: [...mapper.columns],
+    reader: new MappedReader(inner, mapper, spec.map),
+  };
+}
+
+function isGeneric(looks: Looks): boolean {
+  return looks.kind === "json" || looks.kind === "csv" || looks.kind === "empty";
+}
+
+type Layout =
+  | { kind: "ndjson" }
+  | { kind: "json-list"; shape: Omit<JsonListShape, "label">; wrapped: boolean }
+  | { kind: "csv-header" }
+  | { kind: "csv-fixed"; columns: readonly string[] };
+
+/** How the file is laid out, or what it looks like when it is not one this source writes. */
+function layoutOf(from: ProviderName, text: string, looks: Looks): Layout | string {
+  const first = text.trimStart()[0];
+  const json = first === "{" || first === "[";
+  switch (from) {
+    case "auth0":
+      if (!json) return describeLooks(looks);
+      if (isNdjson(text, ["users"])) return { kind: "ndjson" };
+      return {
+        kind: "json-list",
+        shape: { keys: ["users"], topLevelList: true },
+        wrapped: first === "{",
+      };
+    case "firebase":
+      if (!json) return { kind: "csv-fixed", columns: FIREBASE_CSV_COLUMNS };
+      if (first === "[" || isNdjson(text, ["users"])) {
+        return 'JSON that is not {"users":[…]}: export with "firebase auth:export users.json"';
+      }
+      return {
+        kind: "json-list",
+        shape: { keys: ["users"], topLevelList: false },
+        wrapped: true,
+      };
+  }
+}
+
+/**
+ * Whether a file that starts with `{` holds one object per line: its first
+ * line parses as an object that does not hold the user list.
+ */
+function isNdjson(text: string, listKeys: readonly string[]): boolean {
+  const trimmed = text.trimStart();
+  if (trimmed[0] !== "{") return false;
+  const newline = trimmed.indexOf("\n");
+  if (newline === -1) return false;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed.slice(0, newline));
+  } catch {
+    return false;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  return !listKeys.some((key) => Array.isArray((value as Record<string, unknown>)[key]));
+}
+
+async function mapperOf(
+  spec: ProviderSpec,
+  options: { fromStart: boolean; onWarning?(message: string): void },
+): Promise<ProviderMapper> {
+  switch (spec.from) {
+    case "auth0": {
+      const hashes = spec.passwordHashes === undefined
+        ? undefined
+        : await Auth0PasswordHashes.read(spec.passwordHashes);
+      return auth0Mapper({ hashes, ...options });
+    }
+    case "firebase":
+      return firebaseMapper({
+        convert: spec.hashConfig === undefined
+          ? undefined
+          : await firebaseConverter(spec.hashConfig),
+        onWarning: options.onWarning,
+      });
+  }
+}
+
+function firebaseConverter(_path: string): Promise<FirebaseHashConverter> {
+  return Promise.reject(
+    new SyntaxError("Cannot use --hash-config yet: Firebase hash conversion is not in this build"),
+  );
+}
+
+/** Reads up to {@linkcode HEAD_BYTES} and gives them back. */
+async function peekHead(bytes: ByteSource): Promise<Uint8Array> {
+  let head = emptyBytes();
+  while (head.length < HEAD_BYTES) {
+    const chunk = await bytes.read();
+    if (chunk === null) break;
+    head = concatBytes(head, chunk);
+  }
+  bytes.unread(head);
+  return head;
+}
+
+/** Maps the records of an inner reader, batch by batch. */
+class MappedReader {
+  readonly #inner: OpenedProviderReader["reader"];
+  readonly #mapper: ProviderMapper;
+  readonly #map: Array<[string[], string]>;
+  #finished = false;
+
+  constructor(
+    inner: OpenedProviderReader["reader"],
+    mapper: ProviderMapper,
+    map: Readonly<Record<string, string>> | undefined,
+  ) {
+    this.#inner = inner;
+    this.#mapper = mapper;
+    this.#map = Object.entries(map ?? {}).map(([from, to]) => [from.split("."), to]);
+  }
+
+  async next(): Promise<SourceRecord[] | null> {
+    const batch = await this.#inner.next();
+    if (batch === null) {
+      if (!this.#finished) {
+        this.#finished = true;
+        this.#mapper.finish?.();
+      }
+      return null;
+    }
+    return batch.map((record) => this.#mapOne(record));
+  }
+
+  count(): Promise<number> {
+    return this.#inner.count();
+  }
+
+  #mapOne(record: SourceRecord): SourceRecord {
+    if (record.parseError !== undefined) return record;
+    const out = this.#mapper.map(record);
+    if (out.parseError !== undefined || this.#map.length === 0) return out;
+    for (const [path, column] of this.#map) {
+      const value = valueAt(record.fields, path);
+      if (value !== undefined && value !== null && value !== "") out.fields[column] = value;
+    }
+    return out;
+  }
+}
+
+/** The value at a dotted path, keys compared in any case (`--map` lower-cases them). */
+function valueAt(fields: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = fields[path[0]];
+  for (let i = 1; i < path.length; i++) {
+    if (typeof value !== "object" || value === null) return undefined;
+    const object = value as Record<string, unknown>;
+    const key = Object.keys(object).find((name) => name.toLowerCase() === path[i]);
+    value = key === undefined ? undefined : object[key];
+  }
+  return value;
+}
