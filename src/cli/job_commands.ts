@@ -53,6 +53,9 @@ const TUNING_FLAGS: ReadonlyArray<[keyof Flags, keyof ImportUsersOptions]> = [
   ["api-url", "apiUrl"],
 ];
 
+/** Options that are objects, kept in the job as JSON text. */
+const OBJECT_OPTIONS = ["provider", "columnMap"] as const;
+
 /** Options that belong to one session, never to the job. */
 const SESSION_ONLY = new Set(["apiKey", "dryRun", "auditLog", "journal", "stop", "abort"]);
 
@@ -262,6 +265,10 @@ export async function openJobImport(
     });
     const kept: Record<string, unknown> = { ...options, chunkSize };
     for (const key of SESSION_ONLY) delete kept[key];
+    // A job keeps plain values: the source's settings as JSON text.
+    for (const key of OBJECT_OPTIONS) {
+      if (kept[key] !== undefined) kept[key] = JSON.stringify(kept[key]);
+    }
     const journal = await createJob(jobId, { checkpointDir, input, options: kept });
     return new JobImport(journal, { ...options, chunkSize }, { resumed: false, checkpointDir });
   }
@@ -294,14 +301,16 @@ function resumePoint(journal: Journal): string {
 }
 
 function checkFixedFlags(job: JobRecord, flags: Flags, options: ImportUsersOptions): void {
-  const stored = job.options as unknown as ImportUsersOptions;
+  const stored = storedOptions(job);
   for (const [flag, key] of FIXED_FLAGS) {
     if (flags[flag] === undefined) continue;
     const given = options[key];
     const kept = stored[key];
     if (given === kept) continue;
     if (typeof given === "object" && JSON.stringify(given) === JSON.stringify(kept)) continue;
-    const was = kept === undefined ? "the job started without it" : `the job's is "${kept}"`;
+    const was = kept === undefined
+      ? "the job started without it"
+      : `the job's is ${typeof kept === "object" ? JSON.stringify(kept) : `"${kept}"`}`;
     throw new UsageError(
       `Cannot resume job "${job.id}": --${flag}${
         typeof given === "boolean" ? "" : ` "${typeof given === "object" ? flags[flag] : given}"`
@@ -315,7 +324,7 @@ function resumedOptions(
   flags: Flags,
   options: ImportUsersOptions,
 ): ImportUsersOptions {
-  const stored = journal.job.options as unknown as ImportUsersOptions;
+  const stored = storedOptions(journal.job);
   const merged: Record<string, unknown> = { ...stored, apiKey: options.apiKey };
   for (const [flag, key] of TUNING_FLAGS) {
     if (flags[flag] !== undefined) merged[key] = options[key];
@@ -323,6 +332,15 @@ function resumedOptions(
   // The API location may come from WORKOS_API_URL as well as --api-url.
   if (options.apiUrl !== undefined) merged.apiUrl = options.apiUrl;
   return merged as ImportUsersOptions;
+}
+
+/** A job's options, with the objects {@linkcode OBJECT_OPTIONS} names read back. */
+function storedOptions(job: JobRecord): ImportUsersOptions {
+  const options: Record<string, unknown> = { ...job.options };
+  for (const key of OBJECT_OPTIONS) {
+    if (typeof options[key] === "string") options[key] = JSON.parse(options[key] as string);
+  }
+  return options as ImportUsersOptions;
 }
 
 function shellQuote(value: string): string {

@@ -161,7 +161,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       if (isObject(user.app_metadata)) entries.push(...Object.entries(user.app_metadata));
       const fitted = fitMetadata(entries);
       if (fitted.metadata !== undefined) fields.metadata = fitted.metadata;
-      if (fitted.leftOut.length > 0) warnings.push(leftOutWarning(fitted.leftOut));
+      if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
 
       if (user.blocked === true) {
         warnings.push(

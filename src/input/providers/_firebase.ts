@@ -100,7 +100,7 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
       } else if (custom !== undefined) {
         const fitted = fitMetadata(Object.entries(custom));
         if (fitted.metadata !== undefined) fields.metadata = fitted.metadata;
-        if (fitted.leftOut.length > 0) warnings.push(leftOutWarning(fitted.leftOut));
+        if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
       }
       if (booleanOf(user.disabled) === true) {
         warnings.push(

@@ -50,8 +50,8 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /** What {@linkcode fitMetadata} kept and what it left out. */
 export interface FittedMetadata {
   metadata?: Record<string, string>;
-  /** Keys left out, each with why. */
-  leftOut: string[];
+  /** Keys left out, by why. */
+  leftOut: Map<string, string[]>;
 }
 
 /**
@@ -63,18 +63,22 @@ export interface FittedMetadata {
 export function fitMetadata(entries: Iterable<[string, unknown]>): FittedMetadata {
   const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
   const metadata: Record<string, string> = {};
-  const leftOut: string[] = [];
+  const leftOut = new Map<string, string[]>();
+  const leave = (key: string, why: string) => {
+    const keys = leftOut.get(why) ?? [];
+    keys.push(JSON.stringify(key));
+    leftOut.set(why, keys);
+  };
   let count = 0;
   for (const [key, raw] of entries) {
     if (raw === undefined || raw === null || key in metadata) continue;
     const value = typeof raw === "string" ? raw : JSON.stringify(raw);
-    const quoted = JSON.stringify(key);
     if (key === "" || NON_ASCII.test(key) || key.length > maxKeyLength) {
-      leftOut.push(`${quoted} (the key is not ${maxKeyLength} ASCII characters or fewer)`);
+      leave(key, `keys must be ${maxKeyLength} ASCII characters or fewer`);
     } else if (NON_ASCII.test(value) || value.length > maxValueLength) {
-      leftOut.push(`${quoted} (the value is not ${maxValueLength} ASCII characters or fewer)`);
+      leave(key, `values must be ${maxValueLength} ASCII characters or fewer`);
     } else if (count >= maxKeys) {
-      leftOut.push(`${quoted} (WorkOS keeps ${maxKeys} keys)`);
+      leave(key, `WorkOS keeps ${maxKeys} keys`);
     } else {
       metadata[key] = value;
       count++;
@@ -84,8 +88,9 @@ export function fitMetadata(entries: Iterable<[string, unknown]>): FittedMetadat
 }
 
 /** The warning for metadata left out of a row. */
-export function leftOutWarning(leftOut: readonly string[]): string {
-  return `Leaving metadata out: ${leftOut.join(", ")}: WorkOS metadata holds 10 ASCII keys`;
+export function leftOutWarning(leftOut: ReadonlyMap<string, readonly string[]>): string {
+  const parts = [...leftOut].map(([why, keys]) => `${keys.join(", ")} (${why})`);
+  return `Leaving metadata out: ${parts.join("; ")}`;
 }
 
 /** A record that cannot be imported, with the reason. */
