@@ -6,6 +6,7 @@
 // element's closing byte, so a resume seeks there and goes on with the `,` or
 // `]` that follows.
 
+import { InputError } from "../errors.ts";
 import type { SourceRecord } from "../types.ts";
 import type { ByteSource } from "./_byte_source.ts";
 import { ChunkedRecordReader } from "./_chunked_reader.ts";
@@ -216,7 +217,7 @@ export class JsonListRecordReader extends ChunkedRecordReader {
   #endWrapper(offset: number): void {
     if (!this.#listSeen) {
       const keys = this.#shape.keys.map((key) => `"${key}"`).join(" or ");
-      throw new SyntaxError(
+      throw new InputError(
         `Cannot read the input as ${this.#shape.label}: the object that ends at byte ${offset} has no ${keys} list`,
       );
     }
@@ -366,7 +367,7 @@ export class JsonListRecordReader extends ChunkedRecordReader {
       return;
     }
     if (this.#at !== At.Top || this.#key !== null || this.#valueStart !== -1) {
-      throw new SyntaxError(
+      throw new InputError(
         `Cannot read the input as ${this.#shape.label}: the file ends before the list is closed: the export is cut off: export it again`,
       );
     }
@@ -378,8 +379,8 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     return keys.join(" or ");
   }
 
-  #shapeError(offset: number, expected: string): SyntaxError {
-    return new SyntaxError(
+  #shapeError(offset: number, expected: string): InputError {
+    return new InputError(
       `Cannot read the input as ${this.#shape.label}: expected ${expected} at byte ${offset}`,
     );
   }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { InputError } from "../../errors.ts";
 import type { InputFormat, SourceRecord } from "../../types.ts";
 import type { ByteSource } from "../_byte_source.ts";
 import { concatBytes, emptyBytes, stripBom } from "../_bytes.ts";
@@ -106,7 +107,7 @@ const HEAD_BYTES = 64 * 1024;
  * @param spec The provider and its options.
  * @param options Label, resume point, warnings.
  * @returns The reader of mapped records.
- * @throws {SyntaxError} The file is not the format `spec.from` names.
+ * @throws {InputError} The file is not the format `spec.from` names.
  *
  * @example Read an Auth0 export
  * ```ts ignore
@@ -125,7 +126,7 @@ export async function openProviderReader(
   const looks = sniff(text);
   const name = NAMES[spec.from];
   const refuse = (what: string) =>
-    new SyntaxError(`Cannot read ${options.label} as ${name}: it looks like ${what}`);
+    new InputError(`Cannot read ${options.label} as ${name}: it looks like ${what}`);
   if (looks.kind !== spec.from && !isGeneric(looks)) throw refuse(describeLooks(looks));
   if (looks.kind === "empty") throw refuse(describeLooks(looks));
   const layout = layoutOf(spec.from, text, looks);
@@ -261,7 +262,7 @@ async function mapperOf(
 
 function firebaseConverter(_path: string): Promise<FirebaseHashConverter> {
   return Promise.reject(
-    new SyntaxError("Cannot use --hash-config yet: Firebase hash conversion is not in this build"),
+    new InputError("Cannot use --hash-config yet: Firebase hash conversion is not in this build"),
   );
 }
 
