@@ -19,6 +19,8 @@ import {
   parseUpdateUser,
 } from "./_validate.ts";
 import { invitationJson, listJson, membershipJson, organizationJson, userJson } from "./_wire.ts";
+import { AUTHORIZATION_ROUTES } from "./_authorization.ts";
+import { AUTH_FACTOR_ROUTES } from "./_auth_factors.ts";
 
 type Body = Record<string, unknown>;
 
@@ -227,7 +229,7 @@ function getMembership({ store, params }: EndpointCall): HttpReply {
 function updateMembership({ store, params, body, now }: EndpointCall): HttpReply {
   const input = parseUpdateMembership(body);
   if (input instanceof ApiError) return failed(input);
-  const membership = store.updateMembership(params[0], input.roleSlug, now);
+  const membership = store.updateMembership(params[0], input.roleSlugs, now);
   return membership instanceof ApiError
     ? failed(membership)
     : json(200, membershipJson(membership, store));
@@ -299,6 +301,8 @@ const ROUTES: [string, string, (call: EndpointCall) => HttpReply][] = [
   ["POST", "/user_management/invitations", sendInvitation],
   ["GET", "/user_management/invitations", listInvitations],
   ["GET", "/user_management/invitations/:id", getInvitation],
+  ...AUTHORIZATION_ROUTES,
+  ...AUTH_FACTOR_ROUTES,
 ];
 
 interface CompiledRoute {

@@ -10,6 +10,8 @@
 import { ApiError, fieldError, notFound } from "./_api_error.ts";
 import { IdGenerator } from "./_ids.ts";
 import { IdList } from "./_pagination.ts";
+import { AuthorizationStore } from "./_authorization.ts";
+import { AuthFactorStore } from "./_auth_factors.ts";
 import type {
   InvitationInput,
   MembershipInput,
@@ -76,7 +78,8 @@ export class MembershipRecord {
   id: string;
   userId: string;
   organizationId: string;
-  roleSlug: string;
+  /** The member's roles, the primary one first. */
+  roleSlugs: string[];
   createdAt: number;
   updatedAt: number;
 
@@ -84,15 +87,20 @@ export class MembershipRecord {
     id: string,
     userId: string,
     organizationId: string,
-    roleSlug: string,
+    roleSlugs: string[],
     now: number,
   ) {
     this.id = id;
     this.userId = userId;
     this.organizationId = organizationId;
-    this.roleSlug = roleSlug;
+    this.roleSlugs = roleSlugs;
     this.createdAt = now;
     this.updatedAt = now;
+  }
+
+  /** The primary role. */
+  get roleSlug(): string {
+    return this.roleSlugs[0];
   }
 }
 
@@ -129,6 +137,8 @@ export interface StoreConfig {
   roles: ReadonlySet<string>;
   /** Role given when a membership names none. */
   defaultRole: string;
+  /** Whether a membership may have several roles (WorkOS's "Multiple Roles", off by default). */
+  multipleRoles?: boolean;
 }
 
 const EMAIL_NOT_AVAILABLE = {
@@ -184,6 +194,11 @@ export class Store {
   readonly #invitationsByEmail = new Map<string, InvitationRecord[]>();
   readonly #invitationIdsByOrganization = new Map<string, IdList>();
   readonly invitationIds: IdList = new IdList((id) => this.invitations.has(id));
+
+  /** Roles and permissions (the configured roles are environment roles). */
+  readonly authorization: AuthorizationStore = new AuthorizationStore(this.ids);
+  /** MFA factors. */
+  readonly factors: AuthFactorStore = new AuthFactorStore(this.ids);
 
   readonly #isLiveMembership = (id: string) => this.memberships.has(id);
   readonly #isLiveInvitation = (id: string) => this.invitations.has(id);
@@ -282,6 +297,7 @@ export class Store {
     for (const membership of this.#membershipsByUser.get(id)?.slice() ?? []) {
       this.deleteMembership(membership.id);
     }
+    this.factors.deleteUser(id);
     this.users.delete(id);
     this.#usersByEmail.delete(user.email);
     if (user.externalId !== null) this.#usersByExternalId.delete(user.externalId);
@@ -360,6 +376,7 @@ export class Store {
       this.#deleteInvitation(invitationId);
     }
     this.#invitationIdsByOrganization.delete(id);
+    this.authorization.deleteOrganization(id);
     this.organizations.delete(id);
     if (organization.externalId !== null) {
       this.#organizationsByExternalId.delete(organization.externalId);
@@ -370,14 +387,37 @@ export class Store {
 
   // Memberships
 
-  /** Answers 422 unless the role slug is known. */
-  checkRole(roleSlug: string): ApiError | undefined {
+  /**
+   * Answers 422 unless the role slug is known: a configured role, a role
+   * created through the authorization API, or a role of `organizationId`.
+   */
+  checkRole(roleSlug: string, organizationId?: string | null): ApiError | undefined {
     if (this.config.roles.has(roleSlug)) return undefined;
-    return fieldError(
+    if (this.authorization.hasRole(roleSlug, organizationId)) return undefined;
+    const error = fieldError(
       "role_slug",
       "role_not_found",
       `Role '${roleSlug}' does not exist in this environment`,
     );
+    error.body.code = "invalid_role";
+    error.body.message = `Role '${roleSlug}' is not a valid role for this organization.`;
+    return error;
+  }
+
+  /** Answers 422 unless every role is known and several are allowed. */
+  checkRoles(roleSlugs: readonly string[], organizationId: string): ApiError | undefined {
+    if (roleSlugs.length > 1 && !this.config.multipleRoles) {
+      return new ApiError(422, {
+        message:
+          "Multiple roles are not enabled for this environment. Enable Multiple Roles to assign more than one role.",
+        code: "multiple_roles_not_enabled",
+      });
+    }
+    for (const slug of roleSlugs) {
+      const error = this.checkRole(slug, organizationId);
+      if (error) return error;
+    }
+    return undefined;
   }
 
   /** Memberships of one user, in creation order. */
@@ -399,8 +439,8 @@ export class Store {
     if (!this.organizations.has(input.organizationId)) {
       return notFound("Organization", input.organizationId);
     }
-    const roleSlug = input.roleSlug ?? this.config.defaultRole;
-    const roleError = this.checkRole(roleSlug);
+    const roleSlugs = input.roleSlugs ?? [this.config.defaultRole];
+    const roleError = this.checkRoles(roleSlugs, input.organizationId);
     if (roleError) return roleError;
     const ofUser = this.#membershipsByUser.get(input.userId);
     if (ofUser?.some((membership) => membership.organizationId === input.organizationId)) {
@@ -413,7 +453,7 @@ export class Store {
       this.ids.next("om"),
       input.userId,
       input.organizationId,
-      roleSlug,
+      [...roleSlugs],
       now,
     );
     this.memberships.set(membership.id, membership);
@@ -429,17 +469,18 @@ export class Store {
     return membership;
   }
 
-  /** Changes a membership's role, or answers why not. */
+  /** Changes a membership's roles, or answers why not. */
   updateMembership(
     id: string,
-    roleSlug: string,
+    roleSlugs: string | string[],
     now: number = Date.now(),
   ): MembershipRecord | ApiError {
     const membership = this.memberships.get(id);
     if (!membership) return notFound("Organization membership", id);
-    const roleError = this.checkRole(roleSlug);
+    const slugs = typeof roleSlugs === "string" ? [roleSlugs] : roleSlugs;
+    const roleError = this.checkRoles(slugs, membership.organizationId);
     if (roleError) return roleError;
-    membership.roleSlug = roleSlug;
+    membership.roleSlugs = [...slugs];
     membership.updatedAt = now;
     return membership;
   }
@@ -484,7 +525,7 @@ export class Store {
       return notFound("User", input.inviterUserId);
     }
     if (input.roleSlug !== null) {
-      const roleError = this.checkRole(input.roleSlug);
+      const roleError = this.checkRole(input.roleSlug, input.organizationId);
       if (roleError) return roleError;
     }
     const id = this.ids.next("invitation");
@@ -524,6 +565,8 @@ export class Store {
 
   /** Removes every entity. */
   clear(): void {
+    this.authorization.clear();
+    this.factors.clear();
     this.users.clear();
     this.#usersByEmail.clear();
     this.#usersByExternalId.clear();

@@ -61,11 +61,11 @@ export interface OrganizationPatch {
   metadata?: Record<string, string | null>;
 }
 
-/** A membership to create; `roleSlug` null means the default role. */
+/** A membership to create; `roleSlugs` null means the default role. */
 export interface MembershipInput {
   userId: string;
   organizationId: string;
-  roleSlug: string | null;
+  roleSlugs: string[] | null;
 }
 
 /** An invitation to send. */
@@ -304,28 +304,45 @@ export function parseCreateMembership(body: Body): MembershipInput | ApiError {
   if (!organizationId) {
     c.fail("organization_id", "organization_id_required", "organization_id is required");
   }
-  let roleSlug = c.string("role_slug", true) ?? null;
-  const roleSlugs = body.role_slugs;
-  if (roleSlug === null && Array.isArray(roleSlugs) && typeof roleSlugs[0] === "string") {
-    roleSlug = roleSlugs[0];
-  }
+  const roleSlugs = roleSlugsOf(c);
   return c.result({
     userId: userId ?? "",
     organizationId: organizationId ?? "",
-    roleSlug: roleSlug || null,
+    roleSlugs: roleSlugs ?? null,
   });
 }
 
-/** PUT /user_management/organization_memberships/:id */
-export function parseUpdateMembership(body: Body): { roleSlug: string } | ApiError {
-  const c = new Checker(body);
-  let roleSlug = c.string("role_slug", false);
-  const roleSlugs = body.role_slugs;
-  if (!roleSlug && Array.isArray(roleSlugs) && typeof roleSlugs[0] === "string") {
-    roleSlug = roleSlugs[0];
+/** `role_slug` or `role_slugs` (mutually exclusive, as the docs say), as a list. */
+function roleSlugsOf(c: Checker): string[] | undefined {
+  const roleSlug = c.string("role_slug", true) || undefined;
+  const list = c.body.role_slugs;
+  if (list === undefined || list === null) return roleSlug === undefined ? undefined : [roleSlug];
+  if (roleSlug !== undefined) {
+    c.fail(
+      "role_slugs",
+      "role_slug_and_role_slugs",
+      "role_slug and role_slugs are mutually exclusive",
+    );
+    return undefined;
   }
-  if (!roleSlug) c.fail("role_slug", "role_slug_required", "role_slug is required");
-  return c.result({ roleSlug: roleSlug ?? "" });
+  if (
+    !Array.isArray(list) || list.length === 0 ||
+    list.some((slug) => typeof slug !== "string" || slug === "")
+  ) {
+    c.fail("role_slugs", "role_slugs_invalid", "role_slugs must be a non-empty list of role slugs");
+    return undefined;
+  }
+  return [...new Set(list as string[])];
+}
+
+/** PUT /user_management/organization_memberships/:id */
+export function parseUpdateMembership(body: Body): { roleSlugs: string[] } | ApiError {
+  const c = new Checker(body);
+  const roleSlugs = roleSlugsOf(c);
+  if (!roleSlugs && c.errors.length === 0) {
+    c.fail("role_slug", "role_slug_required", "role_slug is required");
+  }
+  return c.result({ roleSlugs: roleSlugs ?? [] });
 }
 
 /** POST /user_management/invitations */

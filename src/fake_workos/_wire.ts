@@ -66,7 +66,7 @@ export function membershipJson(
     organization_name: store.organizations.get(membership.organizationId)?.name ?? "",
     status: "active",
     role: { slug: membership.roleSlug },
-    roles: [{ slug: membership.roleSlug }],
+    roles: membership.roleSlugs.map((slug) => ({ slug })),
     directory_managed: false,
     custom_attributes: {},
     created_at: iso(membership.createdAt),

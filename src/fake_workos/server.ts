@@ -90,6 +90,12 @@ export interface FakeWorkOSOptions {
    * The default role of new memberships is `member` when listed, else the first.
    */
   roles?: string[];
+  /**
+   * Whether a membership may have several roles (WorkOS's "Multiple Roles"
+   * setting). Default `false`, as in WorkOS: more than one role is answered
+   * 422 `multiple_roles_not_enabled`.
+   */
+  multipleRoles?: boolean;
   /** Seed of the fault and jitter dice, for replayable fault patterns. Default 1. */
   seed?: number;
 }
@@ -154,6 +160,7 @@ interface Resolved {
   latency: Required<LatencyOptions>;
   faults: Required<FaultOptions>;
   roles: string[];
+  multipleRoles: boolean;
   seed: number;
 }
 
@@ -232,6 +239,7 @@ function resolve(options: Partial<FakeWorkOSOptions>, base?: Resolved): Resolved
       ghostStyle,
     },
     roles: [...roles],
+    multipleRoles: options.multipleRoles ?? base?.multipleRoles ?? false,
     seed,
   };
 }
@@ -241,6 +249,7 @@ function storeConfig(resolved: Resolved): StoreConfig {
     duplicateEmailStatus: resolved.duplicateEmailStatus,
     roles: new Set(resolved.roles),
     defaultRole: resolved.roles.includes("member") ? "member" : resolved.roles[0],
+    multipleRoles: resolved.multipleRoles,
   };
 }
 

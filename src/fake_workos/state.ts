@@ -81,8 +81,10 @@ export interface FakeMembership {
   userId: string;
   /** The organization. */
   organizationId: string;
-  /** The member's role. */
+  /** The member's role (the first of `roleSlugs`). */
   roleSlug: string;
+  /** The member's roles. */
+  roleSlugs: string[];
   /** Deleted memberships are removed, so every stored one is active. */
   status: "active";
   /** ISO 8601 creation time. */
@@ -169,8 +171,34 @@ export interface AddMembershipInput {
   organizationId: string;
   /** Defaults to the environment's default role (`member`). */
   roleSlug?: string;
+  /** Several roles instead of `roleSlug` (needs `multipleRoles`). */
+  roleSlugs?: string[];
   /** Defaults to now. */
   createdAt?: Date | string;
+}
+
+/** A TOTP factor as the fake stores it. */
+export interface FakeAuthFactor {
+  /** `auth_factor_` followed by a ULID. */
+  id: string;
+  userId: string;
+  type: "totp";
+  issuer: string;
+  /** The account name shown in authenticator apps. */
+  user: string;
+  /** The Base32 secret, kept by the fake so tests can check what was enrolled. */
+  secret: string;
+  /** ISO 8601 creation time. */
+  createdAt: string;
+}
+
+/** A role as the fake stores it. */
+export interface FakeRole {
+  slug: string;
+  name: string;
+  description: string | null;
+  permissions: string[];
+  type: "EnvironmentRole" | "OrganizationRole";
 }
 
 /** An invitation to seed. */
@@ -233,6 +261,7 @@ function plainMembership(membership: MembershipRecord): FakeMembership {
     userId: membership.userId,
     organizationId: membership.organizationId,
     roleSlug: membership.roleSlug,
+    roleSlugs: [...membership.roleSlugs],
     status: "active",
     createdAt: iso(membership.createdAt),
     updatedAt: iso(membership.updatedAt),
@@ -567,6 +596,83 @@ export class FakeState {
   }
 
   /**
+   * The TOTP factors of a user, in enrollment order.
+   *
+   * @param userId The user.
+   * @returns The factors (with their secrets: the fake is a test double).
+   *
+   * @example Usage
+   * ```ts
+   * import { startFakeWorkOS } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeWorkOS();
+   * const user = fake.state.addUser({ email: "ada@example.com" });
+   * assert.deepEqual(fake.state.authFactorsOfUser(user.id), []);
+   * ```
+   */
+  authFactorsOfUser(userId: string): FakeAuthFactor[] {
+    return this.#store.factors.ofUser(userId).map((factor) => ({
+      id: factor.id,
+      userId: factor.userId,
+      type: factor.type,
+      issuer: factor.issuer,
+      user: factor.user,
+      secret: factor.secret,
+      createdAt: iso(factor.createdAt),
+    }));
+  }
+
+  /**
+   * The environment's roles (configured ones included), or an
+   * organization's own roles.
+   *
+   * @param organizationId An organization, for its organization roles.
+   * @returns The roles.
+   *
+   * @example Usage
+   * ```ts
+   * import { startFakeWorkOS } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeWorkOS();
+   * assert.deepEqual(fake.state.listRoles().map((role) => role.slug), ["member", "admin"]);
+   * ```
+   */
+  listRoles(organizationId?: string): FakeRole[] {
+    const authorization = this.#store.authorization;
+    authorization.seed(this.#store.config.roles);
+    const roles = organizationId === undefined
+      ? authorization.environmentRoles()
+      : authorization.organizationRoles(organizationId);
+    return roles.map((role) => ({
+      slug: role.slug,
+      name: role.name,
+      description: role.description,
+      permissions: [...role.permissions],
+      type: role.type,
+    }));
+  }
+
+  /**
+   * The environment's permission slugs, in creation order.
+   *
+   * @returns The slugs.
+   *
+   * @example Usage
+   * ```ts
+   * import { startFakeWorkOS } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeWorkOS();
+   * assert.deepEqual(fake.state.listPermissions(), []);
+   * ```
+   */
+  listPermissions(): string[] {
+    return this.#store.authorization.permissions().map((permission) => permission.slug);
+  }
+
+  /**
    * Requests received per endpoint, keyed like `"POST /user_management/users"`
    * or `"GET /user_management/users/:id"`; unknown paths count under
    * `"<METHOD> (unknown)"`. Every request counts, whatever it was answered.
@@ -747,6 +853,7 @@ export class FakeState {
         user_id: input.userId,
         organization_id: input.organizationId,
         role_slug: input.roleSlug,
+        role_slugs: input.roleSlugs,
       }),
       what,
     );
