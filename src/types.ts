@@ -105,9 +105,13 @@ export interface UserRow {
   organization?: OrganizationRef;
   /** Membership role slug. */
   roleSlug?: string;
+  /** Several membership roles (`role_slugs`), instead of `roleSlug`. */
+  roleSlugs?: string[];
+  /** A TOTP factor to enroll once the user exists. Its secret is never written down. */
+  totp?: { secret: string; issuer?: string; user?: string };
   /**
    * The row's original fields as strings, for error files that can be fixed
-   * and fed back. Writers must drop `password` and `password_hash`.
+   * and fed back. Writers must drop `password`, `password_hash` and `totp_secret`.
    */
   original: Record<string, string>;
 }
@@ -145,7 +149,8 @@ export type ErrorType =
   | "user_update"
   | "membership_create"
   | "org_resolution"
-  | "invitation";
+  | "invitation"
+  | "totp_enroll";
 
 /**
  * One failed row, as written to error files and journals. Never holds secrets.

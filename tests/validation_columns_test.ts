@@ -24,6 +24,10 @@ Deno.test("KNOWN_COLUMNS holds the input columns and the error-file columns in l
     "org_external_id",
     "org_name",
     "role_slug",
+    "role_slugs",
+    "totp_secret",
+    "totp_issuer",
+    "totp_user",
   ]);
   deepEqual(ERROR_FILE_COLUMNS, [
     "recordNumber",

@@ -171,6 +171,12 @@ export const FLAGS = {
     section: "Limits",
     help: "invitations per second (10)",
   },
+  "totp-issuer": {
+    type: "string",
+    value: "<name>",
+    section: "Behaviour",
+    help: "issuer of TOTP factors whose row has no totp_issuer",
+  },
   "concurrency": { type: "string", value: "<n>", section: "Limits", help: "rows in flight (10)" },
   "rate-limit": {
     type: "string",

@@ -57,6 +57,7 @@ export const importCommand: CommandSpec = {
     "invite",
     "invite-expires-days",
     "invite-rate",
+    "totp-issuer",
     "concurrency",
     "rate-limit",
     "max-retries",
@@ -256,6 +257,7 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
     invite: flags.invite,
     inviteExpiresDays: integerFlag(flags, "invite-expires-days", { fallback: 7, min: 1, max: 30 }),
     inviteRate: numberFlag(flags, "invite-rate", 10),
+    totpIssuer: flags["totp-issuer"],
   };
 }
 
@@ -426,9 +428,18 @@ function rowLine(outcome: RowOutcome): string {
   const membership = outcome.membership
     ? `; membership ${
       outcome.membership.created ? "created" : "already existed"
-    } in ${outcome.membership.organizationId}`
+    } in ${outcome.membership.organizationId}${
+      outcome.membership.roles
+        ? ` (roles ${outcome.membership.roles.previous.join(",")} → ${
+          outcome.membership.roles.roles.join(",")
+        })`
+        : ""
+    }`
     : "";
-  return `✓ ${where}: ${user}${membership}`;
+  const factor = outcome.factor
+    ? `; TOTP factor ${outcome.factor.created ? "enrolled" : "already there"}`
+    : "";
+  return `✓ ${where}: ${user}${membership}${factor}`;
 }
 
 function planLines(plan: PlanReport): string {

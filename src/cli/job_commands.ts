@@ -38,6 +38,7 @@ const FIXED_FLAGS: ReadonlyArray<[keyof Flags, keyof ImportUsersOptions]> = [
   ["on-existing", "onExisting"],
   ["require-membership", "requireMembership"],
   ["invite", "invite"],
+  ["totp-issuer", "totpIssuer"],
 ];
 
 /** Flags a resumed session may change: pace and output, not outcome. */

@@ -169,6 +169,10 @@ function subject(entry: AuditEntry): string {
       }`;
     case "invitation_sent":
       return `invitation ${entry.id} (${entry.email ?? "?"})`;
+    case "membership_roles_updated":
+      return `the roles of membership ${entry.id}`;
+    case "totp_factor_enrolled":
+      return `TOTP factor ${entry.id} of ${entry.userId ?? "?"}`;
     default:
       return `user ${entry.id}${entry.email ? ` (${entry.email})` : ""}`;
   }
@@ -181,6 +185,8 @@ const VERBS: Record<UndoStep["kind"], [done: string, planned: string, failed: st
   delete_organization: ["Deleted", "Would delete", "Could not delete"],
   nothing: ["Nothing to undo for", "Nothing to undo for", "Could not undo"],
   keep_invitation: ["Kept", "Would keep", "Could not keep"],
+  restore_membership_roles: ["Restored", "Would restore", "Could not restore"],
+  delete_factor: ["Deleted", "Would delete", "Could not delete"],
 };
 
 function stepLine(step: UndoStep): string {
@@ -212,6 +218,12 @@ function summaryBox(summary: UndoSummary, name: string): string {
     `Users ${summary.dryRun ? "to restore" : "restored"}: ${number(summary.usersRestored)}`,
     `Organizations ${deleted}: ${number(summary.organizationsDeleted)}`,
   ];
+  if (summary.membershipRolesRestored > 0) {
+    lines.push(`Membership roles restored: ${number(summary.membershipRolesRestored)}`);
+  }
+  if (summary.factorsDeleted > 0) {
+    lines.push(`TOTP factors ${deleted}: ${number(summary.factorsDeleted)}`);
+  }
   if (summary.organizationsKept > 0) {
     lines.push(`Organizations kept: ${number(summary.organizationsKept)}`);
   }

@@ -624,6 +624,38 @@ export class FakeState {
   }
 
   /**
+   * Adds a TOTP factor as if the user had enrolled it before the test.
+   *
+   * @param input The user, and optionally the secret, issuer and creation time.
+   * @returns The stored factor.
+   * @throws {TypeError} When the user does not exist.
+   *
+   * @example Usage
+   * ```ts
+   * import { startFakeWorkOS } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeWorkOS();
+   * const user = fake.state.addUser({ email: "ada@example.com" });
+   * fake.state.addAuthFactor({ userId: user.id, secret: "JBSWY3DPEHPK3PXP" });
+   * assert.equal(fake.state.authFactorsOfUser(user.id).length, 1);
+   * ```
+   */
+  addAuthFactor(
+    input: { userId: string; secret?: string; issuer?: string; createdAt?: Date | string },
+  ): FakeAuthFactor {
+    const user = this.#store.users.get(input.userId);
+    if (!user) throw new TypeError(`Cannot add a factor: user "${input.userId}" does not exist`);
+    const factor = this.#store.factors.enroll({
+      userId: user.id,
+      issuer: input.issuer ?? "Fake WorkOS",
+      user: user.email,
+      secret: input.secret ?? "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    }, toMs(input.createdAt));
+    return this.authFactorsOfUser(user.id).find((f) => f.id === factor.id) as FakeAuthFactor;
+  }
+
+  /**
    * The environment's roles (configured ones included), or an
    * organization's own roles.
    *

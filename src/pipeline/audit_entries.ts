@@ -63,6 +63,30 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
       requestId: requestIds.membership,
     });
   }
+  const roles = outcome.membership?.roles;
+  if (outcome.membership && roles) {
+    // The previous roles are what `undo` puts back.
+    entries.push({
+      ...base,
+      action: "membership_roles_updated",
+      id: outcome.membership.id,
+      userId: outcome.userId,
+      organizationId: outcome.membership.organizationId,
+      previousRoleSlugs: roles.previous,
+      roleSlugs: roles.roles,
+      requestId: requestIds.membership,
+    });
+  }
+  if (outcome.factor?.created && outcome.userId !== undefined) {
+    // Only the factor's id: its secret is never written down.
+    entries.push({
+      ...base,
+      action: "totp_factor_enrolled",
+      id: outcome.factor.id,
+      userId: outcome.userId,
+      requestId: requestIds.factor,
+    });
+  }
   if (outcome.deletedUserId !== undefined) {
     // `--require-membership` took back the user this row had just created.
     entries.push(

@@ -257,6 +257,8 @@ export interface ImportUsersOptions {
   inviteExpiresDays?: number;
   /** Invitations sent per second at most (10). */
   inviteRate?: number;
+  /** The issuer of TOTP factors whose row has no `totp_issuer` (WorkOS: the team name). */
+  totpIssuer?: string;
   /** Called once per finished row, in completion order. */
   onRow?(outcome: RowOutcome): void;
   /** Called for each warning (file-level and row-level). */
@@ -492,6 +494,9 @@ export async function importUsers(
         ? async (membership, row) =>
           await journal.classifyOwnMembership?.(membership, row.recordNumber) ?? false
         : undefined,
+      onRowWarning: (recordNumber, message) => warn(`Row ${recordNumber}: ${message}`),
+      onRunNotice: warn,
+      totpIssuer: options.totpIssuer,
     });
   }
   options.onStart?.({

@@ -20,6 +20,14 @@ import {
 } from "../workos/client.ts";
 import { ensureMembership, type WorkOSMembership } from "../workos/memberships.ts";
 import {
+  explainRoleError,
+  MultipleRolesGate,
+  reconcileRoles,
+  type RolesChange,
+  rolesOfRow,
+} from "./membership_roles.ts";
+import { ensureTotpFactor, type FactorOutcome } from "./totp_step.ts";
+import {
   deleteUser,
   ensureUser,
   findUserByEmail,
@@ -117,7 +125,15 @@ export interface RowOutcome {
   userId?: string;
   user?: UserOutcome;
   /** The membership, when the row has an organization. */
-  membership?: { id: string; organizationId: string; created: boolean };
+  membership?: {
+    id: string;
+    organizationId: string;
+    created: boolean;
+    /** Set when `--on-existing update` changed an existing membership's roles. */
+    roles?: RolesChange;
+  };
+  /** The TOTP factor, when the row has a `totp_secret`. */
+  factor?: FactorOutcome;
   /** Set when the row failed. */
   error?: ErrorRecord;
   /** Values a `--on-existing update` replaced, for the audit log (`null`: was empty). */
@@ -129,7 +145,13 @@ export interface RowOutcome {
   /** Set when the row sent (or found pending) an invitation instead of creating a user. */
   invitation?: { id: string; organizationId?: string; roleSlug?: string; created: boolean };
   /** `X-Request-ID`s of the writes this row made, for the audit log. */
-  requestIds?: { user?: string; membership?: string; deletion?: string; invitation?: string };
+  requestIds?: {
+    user?: string;
+    membership?: string;
+    deletion?: string;
+    invitation?: string;
+    factor?: string;
+  };
 }
 
 /**
@@ -293,13 +315,26 @@ export interface RowProcessorOptions {
    * when `true`.
    */
   classifyOwnMembership?(membership: WorkOSMembership, row: UserRow): Promise<boolean>;
+  /** A row-level warning found while writing (an existing membership's other roles). */
+  onRowWarning?(recordNumber: number, message: string): void;
+  /** A run-level notice, sent once (WorkOS refuses several roles per membership). */
+  onRunNotice?(message: string): void;
+  /** The TOTP issuer of rows that give none (`--totp-issuer`). */
+  totpIssuer?: string;
 }
 
 interface Person {
   user: WorkOSUser;
   outcome: UserOutcome;
+  /** Created by this very call, not found: it cannot have a factor yet. */
+  fresh?: boolean;
   /** Memberships rows of this person asked for, by organization id. */
-  memberships?: Map<string, Promise<{ id: string; created: boolean }>>;
+  memberships?: Map<
+    string,
+    Promise<{ id: string; created: boolean; roles?: RolesChange }>
+  >;
+  /** The TOTP factor the person's first row with a secret ensured. */
+  factor?: Promise<FactorOutcome>;
 }
 
 const FIELDS_TO_UPDATE = ["firstName", "lastName", "emailVerified", "externalId"] as const;
@@ -319,6 +354,7 @@ export class RowProcessor {
   readonly #options: RowProcessorOptions;
   readonly #people: CoalescingCache<Person>;
   readonly #startedAt: number;
+  readonly #multipleRoles: MultipleRolesGate;
 
   /**
    * @param client The WorkOS client.
@@ -335,6 +371,7 @@ export class RowProcessor {
     this.#options = options;
     this.#people = new CoalescingCache({ capacity: options.personCapacity ?? 100_000 });
     this.#startedAt = options.startedAt ?? Date.now();
+    this.#multipleRoles = new MultipleRolesGate((line) => options.onRunNotice?.(line));
   }
 
   /**
@@ -369,19 +406,20 @@ export class RowProcessor {
       outcome.requestIds = { user: userTrace.lastRequestId };
     }
 
-    if (organizationId === undefined) return outcome;
+    if (organizationId === undefined) return this.#ensureFactor(person, row, outcome);
     const membershipTrace = new RowTrace(row.recordNumber);
     try {
-      const { value, created } = await traceRequests(
+      const { value, created, roles } = await traceRequests(
         membershipTrace,
         () => this.#ensureMembership(person, organizationId, row),
       );
       outcome.membership = { id: value.id, organizationId, created };
-      if (created) {
+      if (roles) outcome.membership.roles = roles;
+      if (created || roles) {
         outcome.requestIds = { ...outcome.requestIds, membership: membershipTrace.lastRequestId };
       }
-      return outcome;
     } catch (error) {
+      this.#multipleRoles.observe(error);
       if (this.#options.requireMembership && firstRowOfPerson && person.outcome === "created") {
         const deletionTrace = new RowTrace(row.recordNumber);
         try {
@@ -396,7 +434,37 @@ export class RowProcessor {
           // cleanup leaves the user in place, as without the flag.
         }
       }
-      return failRow(outcome, row, "membership_create", error);
+      return failRow(outcome, row, "membership_create", explainRoleError(error, row));
+    }
+    return this.#ensureFactor(person, row, outcome);
+  }
+
+  /** The TOTP step, once per person: the first row with a secret enrolls it. */
+  async #ensureFactor(person: Person, row: UserRow, outcome: RowOutcome): Promise<RowOutcome> {
+    if (!row.totp) return outcome;
+    const totp = row.totp;
+    const first = person.factor === undefined;
+    const trace = new RowTrace(row.recordNumber);
+    person.factor ??= traceRequests(
+      trace,
+      () =>
+        ensureTotpFactor(this.#client, person.user.id, totp, {
+          issuer: this.#options.totpIssuer,
+          lookupFirst: !person.fresh,
+          startedAt: this.#startedAt,
+        }),
+    );
+    try {
+      const factor = await person.factor;
+      // A repeat row of the person reports the factor its first row made.
+      const created = first && outcome.user !== "repeat" && factor.created;
+      outcome.factor = { id: factor.id, created };
+      if (created) outcome.requestIds = { ...outcome.requestIds, factor: trace.lastRequestId };
+      return outcome;
+    } catch (error) {
+      // The next row of the person (or a run of this row again) tries again.
+      if (first) person.factor = undefined;
+      return failRow(outcome, row, "totp_enroll", error);
     }
   }
 
@@ -406,7 +474,7 @@ export class RowProcessor {
       if (found) return this.#adopt(found, row, outcome);
     }
     const { value, created, uncertain } = await ensureUser(this.#client, row);
-    if (created && !uncertain) return { user: value, outcome: "created" };
+    if (created && !uncertain) return { user: value, outcome: "created", fresh: true };
     // Found after a create that may have landed: this row's ghost success,
     // unless it is older than the run or another row counted it.
     return this.#adopt(value, row, outcome, uncertain ? "created" : "repeat");
@@ -422,7 +490,7 @@ export class RowProcessor {
     person: Person,
     organizationId: string,
     row: UserRow,
-  ): Promise<{ value: { id: string }; created: boolean }> {
+  ): Promise<{ value: { id: string }; created: boolean; roles?: RolesChange }> {
     const memberships = person.memberships ??= new Map();
     const earlier = memberships.get(organizationId);
     const attempt = (async () => {
@@ -430,21 +498,29 @@ export class RowProcessor {
         const settled = await earlier.catch(() => undefined);
         if (settled) return { id: settled.id, created: false };
       }
+      const roles = rolesOfRow(row);
+      this.#multipleRoles.check(roles);
       const { value, created, uncertain } = await ensureMembership(
         this.#client,
         person.user.id,
-        { organizationId, roleSlug: row.roleSlug },
+        { organizationId, roleSlug: row.roleSlug, roleSlugs: row.roleSlugs },
       );
       if (created && !uncertain) return { id: value.id, created };
       // Older than the run: whatever the create did, it was there before.
       if (!(value.createdAtMs >= this.#startedAt)) {
-        return { id: value.id, created: false };
+        const change = roles && await reconcileRoles(this.#client, value, roles, {
+          update: this.#options.onExisting === "update",
+          warn: (message) => this.#options.onRowWarning?.(row.recordNumber, message),
+        });
+        return change
+          ? { id: value.id, created: false, roles: change }
+          : { id: value.id, created: false };
       }
       const classify = this.#options.classifyOwnMembership;
       return { id: value.id, created: classify ? await classify(value, row) : created };
     })();
     memberships.set(organizationId, attempt);
-    return attempt.then(({ id, created }) => ({ value: { id }, created }));
+    return attempt.then(({ id, created, roles }) => ({ value: { id }, created, roles }));
   }
 
   /**
@@ -601,10 +677,10 @@ export function toErrorRecord(row: UserRow, type: ErrorType, error: unknown): Er
   return record;
 }
 
-const SECRET_COLUMNS: ReadonlySet<string> = new Set(["password", "password_hash"]);
+const SECRET_COLUMNS: ReadonlySet<string> = new Set(["password", "password_hash", "totp_secret"]);
 
 /**
- * A copy of a row's original fields without passwords or password hashes.
+ * A copy of a row's original fields without passwords, password hashes or TOTP secrets.
  *
  * @param original The row's fields.
  * @returns The fields that are safe to write down.

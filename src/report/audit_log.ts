@@ -36,7 +36,9 @@ export type AuditAction =
   | "organization_created"
   | "membership_created"
   | "invitation_sent"
-  | "user_deleted";
+  | "user_deleted"
+  | "membership_roles_updated"
+  | "totp_factor_enrolled";
 
 const ACTIONS: ReadonlySet<string> = new Set([
   "user_created",
@@ -45,6 +47,8 @@ const ACTIONS: ReadonlySet<string> = new Set([
   "membership_created",
   "invitation_sent",
   "user_deleted",
+  "membership_roles_updated",
+  "totp_factor_enrolled",
 ]);
 
 /** Profile values of a user, as an update found or left them (`null`: empty). */
@@ -69,8 +73,12 @@ export interface AuditEntry {
   organizationId?: string;
   /** The organization's external id, when known. */
   organizationExternalId?: string;
-  /** The member, for `membership_created`. */
+  /** The member, for `membership_created`; the user, for `totp_factor_enrolled`. */
   userId?: string;
+  /** For `membership_roles_updated`: the roles before the update (undo puts them back). */
+  previousRoleSlugs?: string[];
+  /** For `membership_roles_updated`: the roles the update set. */
+  roleSlugs?: string[];
   /** The role, for memberships and invitations. */
   roleSlug?: string;
   /** The input row that caused the write. */
@@ -141,6 +149,12 @@ export function auditRecord(entry: AuditEntry): Record<string, unknown> {
   }
   if (entry.userId !== undefined) record.userId = entry.userId;
   if (entry.roleSlug !== undefined) record.roleSlug = entry.roleSlug;
+  const slugs = (list: unknown) =>
+    Array.isArray(list) ? list.filter((slug) => typeof slug === "string") : undefined;
+  if (entry.previousRoleSlugs !== undefined) {
+    record.previousRoleSlugs = slugs(entry.previousRoleSlugs);
+  }
+  if (entry.roleSlugs !== undefined) record.roleSlugs = slugs(entry.roleSlugs);
   if (entry.row !== undefined) record.row = entry.row;
   if (entry.requestId !== undefined) record.requestId = entry.requestId;
   const previous = cleanValues(entry.previous);

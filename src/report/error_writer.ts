@@ -47,7 +47,11 @@ export const ERROR_FIELDS: readonly string[] = Object.freeze([
 ]);
 
 /** Input columns never written to an error file, because they hold secrets. */
-export const SECRET_COLUMNS: readonly string[] = Object.freeze(["password", "password_hash"]);
+export const SECRET_COLUMNS: readonly string[] = Object.freeze([
+  "password",
+  "password_hash",
+  "totp_secret",
+]);
 
 const EXTENSIONS: Readonly<Record<string, ErrorFileFormat>> = {
   ".csv": "csv",

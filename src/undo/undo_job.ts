@@ -19,7 +19,8 @@ import {
   readAuditLogBackward,
 } from "../report/audit_log.ts";
 import { DEFAULT_API_URL, WorkOSApiError, WorkOSClient } from "../workos/client.ts";
-import { deleteMembership, hasMembers } from "../workos/memberships.ts";
+import { deleteMembership, hasMembers, updateMembershipRoles } from "../workos/memberships.ts";
+import { deleteAuthFactor } from "../workos/auth_factors.ts";
 import { deleteOrganization } from "../workos/organizations.ts";
 import { deleteUser, updateUser, type UserChanges } from "../workos/users.ts";
 
@@ -33,6 +34,10 @@ export type UndoStepKind =
   | "restore_user"
   /** Delete an organization the job created. */
   | "delete_organization"
+  /** Put back the roles an update of an existing membership replaced. */
+  | "restore_membership_roles"
+  /** Delete a TOTP factor the job enrolled. */
+  | "delete_factor"
   /** Nothing to do: the entry records a deletion, or a user the import itself deleted. */
   | "nothing"
   /** Invitations are not revoked by undo. */
@@ -68,6 +73,10 @@ export interface UndoSummary {
   membershipsDeleted: number;
   usersDeleted: number;
   usersRestored: number;
+  /** Existing memberships whose roles were put back. */
+  membershipRolesRestored: number;
+  /** TOTP factors the job enrolled, deleted. */
+  factorsDeleted: number;
   organizationsDeleted: number;
   /** Organizations kept because members the job did not add remain. */
   organizationsKept: number;
@@ -266,6 +275,8 @@ export async function undoAuditLog(
     membershipsDeleted: 0,
     usersDeleted: 0,
     usersRestored: 0,
+    membershipRolesRestored: 0,
+    factorsDeleted: 0,
     organizationsDeleted: 0,
     organizationsKept: 0,
     invitationsKept: 0,
@@ -354,6 +365,12 @@ export async function undoAuditLog(
         case "invitation_sent":
           runner.keepInvitation(entry);
           break;
+        case "membership_roles_updated":
+          await launch(undefined, () => runner.restoreMembershipRoles(entry, key));
+          break;
+        case "totp_factor_enrolled":
+          await launch(entry.userId, () => runner.deleteFactor(entry, key));
+          break;
       }
     }
   } finally {
@@ -377,6 +394,10 @@ function kindOf(entry: AuditEntry): UndoStepKind {
       return "delete_organization";
     case "invitation_sent":
       return "keep_invitation";
+    case "membership_roles_updated":
+      return "restore_membership_roles";
+    case "totp_factor_enrolled":
+      return "delete_factor";
     default:
       return "nothing";
   }
@@ -421,6 +442,39 @@ class StepRunner {
       await deleteMembership(client, entry.id);
       this.#summary.membershipsDeleted++;
     }, () => this.#summary.membershipsDeleted++);
+  }
+
+  restoreMembershipRoles(entry: AuditEntry, key: string): Promise<void> {
+    const previous = entry.previousRoleSlugs ?? [];
+    const detail = `roles ${previous.map((slug) => JSON.stringify(slug)).join(", ")}`;
+    return this.#run(
+      "restore_membership_roles",
+      entry,
+      key,
+      async (client) => {
+        if (previous.length === 0) return "no previous roles were recorded";
+        try {
+          await updateMembershipRoles(client, entry.id, previous);
+        } catch (error) {
+          // A membership deleted since has no roles left to restore.
+          if (error instanceof WorkOSApiError && error.failure.status === 404) {
+            return "the membership no longer exists";
+          }
+          throw error;
+        }
+        this.#summary.membershipRolesRestored++;
+        return detail;
+      },
+      () => this.#summary.membershipRolesRestored++,
+      detail,
+    );
+  }
+
+  deleteFactor(entry: AuditEntry, key: string): Promise<void> {
+    return this.#run("delete_factor", entry, key, async (client) => {
+      await deleteAuthFactor(client, entry.id);
+      this.#summary.factorsDeleted++;
+    }, () => this.#summary.factorsDeleted++);
   }
 
   deleteUser(entry: AuditEntry, key: string): Promise<void> {

@@ -34,6 +34,10 @@ export const INPUT_COLUMNS: readonly string[] = Object.freeze([
   "org_external_id",
   "org_name",
   "role_slug",
+  "role_slugs",
+  "totp_secret",
+  "totp_issuer",
+  "totp_user",
 ]);
 
 /**

@@ -9,6 +9,7 @@ import type { OrganizationRef, SourceRecord, UserRow, ValidationIssue } from "..
 import { INPUT_COLUMNS, KNOWN_COLUMNS } from "./columns.ts";
 import { normalizeEmail } from "./email.ts";
 import { parseMetadata } from "./metadata.ts";
+import { readRoles, readTotp } from "./roles_and_mfa.ts";
 import { codePointLength, isAscii } from "./_text.ts";
 
 /** The outcome of {@linkcode validateRecord}. */
@@ -164,8 +165,9 @@ export function validateRecord(record: SourceRecord): RecordValidation {
 
   const organization = readOrganization(check);
   if (organization !== undefined) row.organization = organization;
-  const roleSlug = check.text("role_slug");
-  if (roleSlug !== undefined) row.roleSlug = roleSlug;
+  Object.assign(row, readRoles(check));
+  const totp = readTotp(check);
+  if (totp !== undefined) row.totp = totp;
 
   if (check.issues.length > 0) {
     return { ok: false, issues: check.issues, email: email ?? "", original };

@@ -21,15 +21,23 @@ export interface WorkOSMembership {
   status: "active" | "inactive" | "pending";
   /** When WorkOS created the membership, in milliseconds since the epoch. */
   createdAtMs: number;
+  /** The member's role slugs, the primary one first (empty when WorkOS sent none). */
+  roleSlugs: string[];
 }
 
 function toMembership(membership: OrganizationMembership): WorkOSMembership {
+  const roles = membership.roles && membership.roles.length > 0
+    ? membership.roles
+    : membership.role
+    ? [membership.role]
+    : [];
   return {
     id: membership.id,
     userId: membership.userId,
     organizationId: membership.organizationId,
     status: membership.status,
     createdAtMs: timeMs(membership.createdAt),
+    roleSlugs: roles.map((role) => role.slug),
   };
 }
 
@@ -40,12 +48,40 @@ function activeOf(page: { data: OrganizationMembership[] }): WorkOSMembership | 
 }
 
 /**
+ * Replaces a membership's roles.
+ *
+ * @param client The WorkOS client.
+ * @param membershipId The membership.
+ * @param roleSlugs The roles it ends with (one is sent as `role_slug`).
+ * @returns The membership as updated.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await updateMembershipRoles(client, "om_1", ["admin", "billing"]);
+ * ```
+ */
+export function updateMembershipRoles(
+  client: WorkOSClient,
+  membershipId: string,
+  roleSlugs: readonly string[],
+): Promise<WorkOSMembership> {
+  return client.write(
+    "write",
+    (sdk) =>
+      sdk.userManagement.updateOrganizationMembership(
+        membershipId,
+        roleSlugs.length === 1 ? { roleSlug: roleSlugs[0] } : { roleSlugs: [...roleSlugs] },
+      ).then(toMembership),
+  );
+}
+
+/**
  * Adds a user to an organization, or adopts the membership that exists
  * already (`created: false`).
  *
  * @param client The WorkOS client.
  * @param userId The user.
- * @param options The organization and the role.
+ * @param options The organization and the role (`roleSlug`) or roles (`roleSlugs`).
  * @returns The membership and whether this call created it.
  *
  * @example Usage
@@ -56,14 +92,15 @@ function activeOf(page: { data: OrganizationMembership[] }): WorkOSMembership | 
 export function ensureMembership(
   client: WorkOSClient,
   userId: string,
-  options: { organizationId: string; roleSlug?: string },
+  options: { organizationId: string; roleSlug?: string; roleSlugs?: readonly string[] },
 ): Promise<Ensured<WorkOSMembership>> {
   const { organizationId, roleSlug } = options;
+  const roles = options.roleSlugs ? { roleSlugs: [...options.roleSlugs] } : { roleSlug };
   return client.ensure<WorkOSMembership>({
     kind: "write",
     lookupKind: "read",
     create: (sdk) =>
-      sdk.userManagement.createOrganizationMembership({ userId, organizationId, roleSlug }).then(
+      sdk.userManagement.createOrganizationMembership({ userId, organizationId, ...roles }).then(
         toMembership,
       ),
     lookup: (sdk) =>
