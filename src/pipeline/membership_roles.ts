@@ -180,7 +180,7 @@ export async function reconcileRoles(
   roles: readonly string[],
   options: { update: boolean; warn(message: string): void },
 ): Promise<RolesChange | undefined> {
-  const previous = membership.roleSlugs;
+  const previous = membership.roleSlugs ?? [];
   if (previous.length === 0 || sameRoles(previous, roles)) return undefined;
   const list = (slugs: readonly string[]) => slugs.map((slug) => JSON.stringify(slug)).join(", ");
   if (!options.update) {

@@ -21,8 +21,8 @@ export interface WorkOSMembership {
   status: "active" | "inactive" | "pending";
   /** When WorkOS created the membership, in milliseconds since the epoch. */
   createdAtMs: number;
-  /** The member's role slugs, the primary one first (empty when WorkOS sent none). */
-  roleSlugs: string[];
+  /** The member's role slugs, the primary one first (absent or empty when WorkOS sent none). */
+  roleSlugs?: string[];
 }
 
 function toMembership(membership: OrganizationMembership): WorkOSMembership {
