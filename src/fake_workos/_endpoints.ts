@@ -19,8 +19,8 @@ import {
   parseUpdateUser,
 } from "./_validate.ts";
 import { invitationJson, listJson, membershipJson, organizationJson, userJson } from "./_wire.ts";
-import { AUTHORIZATION_ROUTES } from "./_authorization.ts";
-import { AUTH_FACTOR_ROUTES } from "./_auth_factors.ts";
+import { AUTHORIZATION_ROUTES } from "./_authorization_routes.ts";
+import { AUTH_FACTOR_ROUTES } from "./_auth_factor_routes.ts";
 
 type Body = Record<string, unknown>;
 
