@@ -265,7 +265,7 @@ Deno.test("validateRecord() limits external IDs to 64 characters", () => {
 Deno.test("validateRecord() reports every problem in a row at once", () => {
   const result = invalid({
     email: "",
-    first_name: "Ada\nLovelace",
+    first_name: "Ada\u0000Lovelace",
     email_verified: "sometimes",
     metadata: "[]",
     org_id: "org_1",
@@ -280,11 +280,11 @@ Deno.test("validateRecord() reports every problem in a row at once", () => {
   ]);
   equal(
     result.issues[1].message,
-    'Cannot import row 7: "first_name" contains a line break or control character: remove it',
+    'Cannot import row 7: "first_name" contains a NUL character (U+0000), which WorkOS cannot store: remove it',
   );
   deepEqual(result.original, {
     email: "",
-    first_name: "Ada\nLovelace",
+    first_name: "Ada\u0000Lovelace",
     email_verified: "sometimes",
     metadata: "[]",
     org_id: "org_1",
@@ -369,4 +369,39 @@ Deno.test("validateRecord() on records from openInput() names the right rows", a
   equal(bob.row.email, "bob@example.com");
   equal(bob.row.firstName, "Bob,");
   equal(bob.row.lastName, "Jr.");
+});
+
+Deno.test("validateRecord() keeps line breaks, tabs and control characters WorkOS stores, with a warning", () => {
+  const { row, warnings } = valid({
+    email: "ada@example.com",
+    first_name: "Ada\tMaria",
+    last_name: "Line1\nLine2",
+    external_id: "id\u0007bell",
+    metadata: '{"note":"two\\nlines","plain":"ok"}',
+  });
+  equal(row.firstName, "Ada\tMaria");
+  equal(row.lastName, "Line1\nLine2");
+  equal(row.externalId, "id\u0007bell");
+  deepEqual(row.metadata, { note: "two\nlines", plain: "ok" });
+  deepEqual(warnings.map((warning) => warning.message), [
+    '"first_name" contains a tab: imported as given',
+    '"last_name" contains a line break: imported as given',
+    '"external_id" contains the control character U+0007: imported as given',
+    '"metadata" key "note" has a value with a line break: imported as given',
+  ]);
+});
+
+Deno.test("validateRecord() fails what WorkOS cannot store: NUL and unpaired surrogates", () => {
+  const nul = invalid({ email: "ada@example.com", last_name: "Love\u0000lace" });
+  deepEqual(nul.issues.map((issue) => issue.message), [
+    'Cannot import row 7: "last_name" contains a NUL character (U+0000), which WorkOS cannot store: remove it',
+  ]);
+  const surrogate = invalid({ email: "ada@example.com", first_name: "Ada\ud800" });
+  deepEqual(surrogate.issues.map((issue) => issue.message), [
+    'Cannot import row 7: "first_name" contains an unpaired UTF-16 surrogate (broken text), which WorkOS cannot store: remove it',
+  ]);
+  const metadata = invalid({ email: "ada@example.com", metadata: '{"note":"a\\u0000b"}' });
+  deepEqual(metadata.issues.map((issue) => issue.message), [
+    'Cannot import row 7: "metadata" key "note" has a value with a NUL character (U+0000), which WorkOS cannot store: remove it',
+  ]);
 });

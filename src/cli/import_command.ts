@@ -9,14 +9,15 @@
 import type { ImportSummary, InputFormat } from "../types.ts";
 import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts";
 import { checkInputFile, checkOutputFile } from "./input_check.ts";
-import { ExitCode, UsageError } from "./usage_error.ts";
+import { ExitCode, InputError, UsageError } from "./usage_error.ts";
 import { importUsers, type ImportUsersOptions } from "../pipeline/import_users.ts";
 import type { OnExisting, RowOutcome } from "../pipeline/row_processor.ts";
 import type { PlanReport } from "../pipeline/dry_run_plan.ts";
 import { errorFileFormatWarning } from "../report/error_writer.ts";
-import { formatSummary } from "../report/summary.ts";
+import { formatDryRunSummary, formatSummary } from "../report/summary.ts";
 import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
 import { ProgressWiring } from "./_progress_wiring.ts";
+import { colorsFor, paintStatus } from "./_colors.ts";
 import { countRecords } from "../input/file_facts.ts";
 import { describeColumnMap, parseColumnMap } from "../input/column_map.ts";
 import { isProviderName, PROVIDERS, type ProviderSpec } from "../input/providers/mod.ts";
@@ -338,12 +339,15 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
       live: Deno.stderr.isTerminal() && !Deno.noColor,
     });
     const output = wiring;
+    // Rows go to stdout (stderr with --json; above a live bar only when both are the terminal).
+    const colorRows = colorsFor(json ? Deno.stderr : Deno.stdout);
+    const colorWarnings = colorsFor(Deno.stderr);
     const summary = await importUsers(path === "-" ? Deno.stdin.readable : path as string, {
       ...options,
       journal: job?.journal,
       stop: interrupt.stop,
       abort: interrupt.abort,
-      onWarning: (message) => output.warn(`Warning: ${message}`),
+      onWarning: (message) => output.warn(paintStatus(`Warning: ${message}`, colorWarnings)),
       onStart: (info) => {
         job?.setColumns(info.columns);
         if (options.dryRun) say("Dry run: no WorkOS API call will be made");
@@ -351,7 +355,10 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
         if (options.columnMap) say(describeColumnMap(options.columnMap));
         say(modeLine(info.mode, info.organizationId ?? options.organizationId, info.format));
       },
-      onRow: quiet ? undefined : (outcome) => output.row(rowLine(outcome)),
+      onRow: quiet
+        ? undefined
+        : (outcome) =>
+          output.row(paintStatus(rowLine(outcome, options.organizationExternalId), colorRows)),
       onProgress: (numbers) =>
         output.update({
           rowsDone: numbers.rowsDone,
@@ -367,11 +374,21 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     progress?.finish();
     progress = undefined;
     if (job) summary.errorsWritten = await job.complete(summary);
+    if (summary.totalRows === 0 && path === "-" && !summary.interrupted) {
+      throw new InputError(
+        "Cannot import standard input: it has no rows: give a CSV header and a row per user",
+      );
+    }
     if (summary.plan) say(planLines(summary.plan));
+    // An interrupted run counts against the whole input, not the rows it reached.
+    const interrupted = summary.interrupted
+      ? { fileRows: totalRows ?? await recordsIn(path, options) }
+      : undefined;
+    const boxLines = extraLines(summary, job?.errorsFile ?? options.errorsOut);
     say(
-      formatSummary(summary, {
-        extraLines: extraLines(summary, job?.errorsFile ?? options.errorsOut),
-      }),
+      summary.plan
+        ? formatDryRunSummary(summary, summary.plan, { extraLines: boxLines, interrupted })
+        : formatSummary(summary, { extraLines: boxLines, interrupted }),
     );
     if (json) {
       const fields = summaryJson(summary);
@@ -407,6 +424,16 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
   }
 }
 
+/** Records in the input file, or `undefined` for standard input or an unreadable file. */
+async function recordsIn(
+  path: string | undefined,
+  options: ImportUsersOptions,
+): Promise<number | undefined> {
+  if (path === undefined || path === "-") return undefined;
+  return await countRecords(path, { format: options.format, delimiter: options.delimiter })
+    .catch(() => undefined);
+}
+
 function modeLine(mode: string, organizationId: string | undefined, format: string): string {
   if (mode === "multi" && format === "ndjson") {
     return "Per-row mode: rows that name an organization join it; the others create users only";
@@ -418,17 +445,22 @@ function modeLine(mode: string, organizationId: string | undefined, format: stri
   return "User-only mode: no memberships will be created";
 }
 
-function rowLine(outcome: RowOutcome): string {
+function rowLine(outcome: RowOutcome, organizationExternalId: string | undefined): string {
   const where = `Row ${outcome.recordNumber} ${outcome.email || "(no email)"}`;
   if (outcome.error) {
     return `✗ ${where}: ${outcome.error.errorType}: ${outcome.error.errorMessage}`;
   }
   if (!outcome.user) return `✓ ${where}: valid`;
   const user = outcome.user === "repeat" ? "same user as an earlier row" : `user ${outcome.user}`;
+  // The organization as the user wrote it: its external id where they gave one.
+  const externalId = outcome.membership?.organizationExternalId ?? organizationExternalId;
+  const organization = externalId === undefined
+    ? outcome.membership?.organizationId
+    : `organization "${externalId}"`;
   const membership = outcome.membership
     ? `; membership ${
       outcome.membership.created ? "created" : "already existed"
-    } in ${outcome.membership.organizationId}${
+    } in ${organization}${
       outcome.membership.roles
         ? ` (roles ${outcome.membership.roles.previous.join(",")} → ${
           outcome.membership.roles.roles.join(",")
@@ -443,14 +475,15 @@ function rowLine(outcome: RowOutcome): string {
 }
 
 function planLines(plan: PlanReport): string {
+  const n = (value: number) => value.toLocaleString("en-US");
   return [
     "Plan:",
-    `  Rows valid: ${plan.validRows}`,
-    `  Rows invalid: ${plan.invalidRows}`,
-    `  Distinct users: ${plan.distinctUsers}`,
-    `  Duplicate rows (same email as an earlier row): ${plan.duplicateRows}`,
-    `  Organizations referenced: ${plan.distinctOrganizations}`,
-    `  Memberships that would be created: ${plan.membershipsPlanned}`,
+    `  Rows valid: ${n(plan.validRows)}`,
+    `  Rows invalid: ${n(plan.invalidRows)}`,
+    `  Distinct users: ${n(plan.distinctUsers)}`,
+    `  Duplicate rows (same email as an earlier row): ${n(plan.duplicateRows)}`,
+    `  Organizations referenced: ${n(plan.distinctOrganizations)}`,
+    `  Memberships that would be created: ${n(plan.membershipsPlanned)}`,
   ].join("\n");
 }
 
@@ -459,11 +492,10 @@ function extraLines(
   errorsOut: string | undefined,
 ): Array<[string, string]> {
   const lines: Array<[string, string]> = [];
-  if (summary.invitationsSent > 0) {
-    lines.push(["Invitations sent", String(summary.invitationsSent)]);
-  }
-  if (summary.retries > 0) lines.push(["Retries", String(summary.retries)]);
-  if (summary.rateLimited > 0) lines.push(["Rate limited (429)", String(summary.rateLimited)]);
+  const n = (value: number) => value.toLocaleString("en-US");
+  if (summary.invitationsSent > 0) lines.push(["Invitations sent", n(summary.invitationsSent)]);
+  if (summary.retries > 0) lines.push(["Retries", n(summary.retries)]);
+  if (summary.rateLimited > 0) lines.push(["Rate limited (429)", n(summary.rateLimited)]);
   if (errorsOut && summary.errorsWritten > 0) lines.push(["Error file", errorsOut]);
   return lines;
 }

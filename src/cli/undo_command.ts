@@ -12,6 +12,9 @@ import { InterruptHandler } from "./interrupt.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import type { AuditEntry } from "../report/audit_log.ts";
 import { drawBox } from "../report/summary.ts";
+import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
+import { ProgressWiring } from "./_progress_wiring.ts";
+import { colorsFor, paintStatus } from "./_colors.ts";
 import { undoAuditLog, type UndoStep, type UndoSummary } from "../undo/undo_job.ts";
 
 /** Where jobs live unless `--checkpoint-dir` says otherwise. */
@@ -122,7 +125,22 @@ export async function runUndoCommand(
     }
   }
   const apiUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL");
+  const rateLimit = numberFlag(flags, "rate-limit", 50);
   const interrupt = new InterruptHandler(console);
+  // The same progress as an import: a bar on a terminal, a line every 10 s elsewhere.
+  const totalSteps = dryRun ? undefined : await countLines(target.path);
+  const progress = dryRun ? undefined : new ProgressReporter(
+    stderrProgressOptions({ unit: "steps", rateUnit: "steps" }),
+  );
+  const wiring = new ProgressWiring(progress, {
+    warn: (line) => console.warn(line),
+    say,
+    rowsShareTerminal: json || Deno.stdout.isTerminal(),
+    live: Deno.stderr.isTerminal() && !Deno.noColor,
+  });
+  const colorSteps = colorsFor(json ? Deno.stderr : Deno.stdout);
+  let steps = 0;
+  let writes = 0;
   let summary: UndoSummary;
   try {
     if (dryRun) say(`Dry run: listing what undo of ${target.name} would do; nothing is changed`);
@@ -131,17 +149,45 @@ export async function runUndoCommand(
       apiUrl,
       dryRun,
       concurrency: integerFlag(flags, "concurrency", { fallback: 10, min: 1, max: 1000 }),
-      rateLimit: numberFlag(flags, "rate-limit", 50),
+      rateLimit,
       maxRetries: integerFlag(flags, "max-retries", { fallback: 5, min: 0, max: 20 }),
       requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
       stop: interrupt.stop,
       abort: interrupt.abort,
       onStep: (step) => {
-        if (step.result === "failed") console.error(stepLine(step));
-        else if (!quiet && step.result !== "already_undone") say(stepLine(step));
+        if (step.result === "failed") {
+          wiring.warn(paintStatus(stepLine(step), colorsFor(Deno.stderr)));
+        } else if (!quiet && step.result !== "already_undone") {
+          wiring.row(paintStatus(stepLine(step), colorSteps));
+        }
+        steps++;
+        if (step.result === "done") writes++;
+        wiring.update({
+          rowsDone: steps,
+          totalRows: totalSteps,
+          usersDone: steps,
+          writes,
+          writesPerSecondLimit: rateLimit,
+          rateLimited: 0,
+          retries: 0,
+        });
       },
     });
+    // Lines that needed no step (unreadable, already covered) still count as done.
+    if (!summary.interrupted && totalSteps !== undefined) {
+      wiring.update({
+        rowsDone: Math.max(steps, totalSteps),
+        totalRows: totalSteps,
+        usersDone: steps,
+        writes,
+        writesPerSecondLimit: rateLimit,
+        rateLimited: 0,
+        retries: 0,
+      });
+    }
   } finally {
+    wiring.close();
+    progress?.finish();
     interrupt.dispose();
   }
   say(summaryBox(summary, target.name));
@@ -155,6 +201,18 @@ export async function runUndoCommand(
     return ExitCode.Failure;
   }
   return ExitCode.Success;
+}
+
+/** Lines in a file: the audit entries an undo will step through. */
+async function countLines(path: string): Promise<number | undefined> {
+  try {
+    using file = await Deno.open(path, { read: true });
+    let lines = 0;
+    for await (const chunk of file.readable) for (const byte of chunk) if (byte === 0x0a) lines++;
+    return lines;
+  } catch {
+    return undefined;
+  }
 }
 
 function subject(entry: AuditEntry): string {

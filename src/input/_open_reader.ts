@@ -187,17 +187,26 @@ function separatorOf(
 }
 
 /**
- * Whether the first bytes are not text: a NUL byte (which no CSV or NDJSON
- * file holds, and which WorkOS cannot store), or mostly control bytes.
+ * Whether the first bytes are not text: NUL bytes (a stray one is a row
+ * error, many are a binary file), mostly control bytes, or mostly bytes that
+ * are not UTF-8.
  */
 function looksBinary(head: Uint8Array): boolean {
   const sample = head.subarray(0, 8192);
+  if (sample.length === 0) return false;
+  let nul = 0;
   let control = 0;
   for (const byte of sample) {
-    if (byte === 0) return true;
-    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) control++;
+    if (byte === 0) nul++;
+    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f) {
+      control++;
+    }
   }
-  return sample.length > 0 && control / sample.length > 0.1;
+  if (nul >= 8 || control / sample.length > 0.1) return true;
+  const text = new TextDecoder("utf-8").decode(sample);
+  let replaced = 0;
+  for (const char of text) if (char === "\ufffd") replaced++;
+  return replaced / text.length > 0.1;
 }
 
 /** Peeks, turning "it is a directory" into a message. */

@@ -131,6 +131,8 @@ export interface RowOutcome {
     created: boolean;
     /** Set when `--on-existing update` changed an existing membership's roles. */
     roles?: RolesChange;
+    /** The organization's external id, when the row named it by one. */
+    organizationExternalId?: string;
   };
   /** The TOTP factor, when the row has a `totp_secret`. */
   factor?: FactorOutcome;
@@ -415,6 +417,9 @@ export class RowProcessor {
       );
       outcome.membership = { id: value.id, organizationId, created };
       if (roles) outcome.membership.roles = roles;
+      if (row.organization?.kind === "external_id") {
+        outcome.membership.organizationExternalId = row.organization.externalId;
+      }
       if (created || roles) {
         outcome.requestIds = { ...outcome.requestIds, membership: membershipTrace.lastRequestId };
       }
@@ -661,7 +666,7 @@ export function toErrorRecord(row: UserRow, type: ErrorType, error: unknown): Er
     recordNumber: row.recordNumber,
     email: row.email,
     errorType: type,
-    errorMessage: error instanceof Error ? error.message : String(error),
+    errorMessage: errorMessageOf(row, type, error),
     timestamp: new Date().toISOString(),
     rawRow: withoutSecrets(row.original),
   };
@@ -675,6 +680,20 @@ export function toErrorRecord(row: UserRow, type: ErrorType, error: unknown): Er
     record.workosRequestId = error.requestId;
   }
   return record;
+}
+
+/** An error's message, said in the row's terms where WorkOS's own words are too vague. */
+function errorMessageOf(row: UserRow, type: ErrorType, error: unknown): string {
+  if (
+    error instanceof WorkOSApiError && row.externalId !== undefined &&
+    error.failure.codes.includes("external_id_not_available")
+  ) {
+    const verb = type === "user_update" ? "update" : "create";
+    return `Cannot ${verb} user "${row.email}": external_id ${
+      JSON.stringify(row.externalId)
+    } belongs to another WorkOS user: give this row another external_id, or leave it empty to import the user without one`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 const SECRET_COLUMNS: ReadonlySet<string> = new Set(["password", "password_hash", "totp_secret"]);

@@ -1,6 +1,8 @@
 /**
- * Progress of a long import: on a terminal one live line rewritten in place,
- * elsewhere (CI logs, `NO_COLOR`) one plain line every 10 seconds.
+ * Progress of a long import: on a terminal one live, coloured bar rewritten
+ * in place (percentage, rows, rate, elapsed, ETA, 429s, retries, fitted to
+ * the terminal's width), elsewhere (CI logs, `NO_COLOR`) one plain line every
+ * 10 seconds.
  *
  * @example Report progress on stderr
  * ```ts
@@ -20,7 +22,7 @@
  */
 
 import { formatCount, formatRate } from "./_format.ts";
-import { truncateToWidth } from "./_text_width.ts";
+import { textWidth, truncateToWidth } from "./_text_width.ts";
 import { formatDuration } from "./summary.ts";
 
 /** Where an import stands. Counts are job-wide: a resumed job includes earlier sessions. */
@@ -61,16 +63,31 @@ export interface ProgressOptions {
   usersDoneAtStart?: number;
   /** `writes` when this session started. Default 0. */
   writesAtStart?: number;
-  /** The terminal's width: a live line is cut to fit, as a wrapped line cannot be rewritten. */
+  /** The terminal's width: a live line is fitted to it, as a wrapped line cannot be rewritten. */
   columns?: number;
+  /** What a row is called ("rows"; undo says "steps"). */
+  unit?: string;
+  /** What a user done is called per second ("users"). */
+  rateUnit?: string;
 }
 
-/** Rates per second and the ETA, over the moving window. */
-interface Rates {
+/** Rates per second over the moving window, and the writes the budget counts. */
+export interface Rates {
+  /** Rows finished per second. */
   rowsPerSecond: number;
+  /** Users done per second. */
   usersPerSecond: number;
+  /** Writes sent per second. */
   writesPerSecond: number;
+  /**
+   * Writes sent within the last 10 s, the window the write budget enforces;
+   * when absent, estimated from `writesPerSecond`.
+   */
+  writesInWindow?: number;
 }
+
+/** The write budget's window, as the progress shows it. */
+const BUDGET_WINDOW_MS = 10_000;
 
 interface Sample {
   at: number;
@@ -86,8 +103,9 @@ const WINDOW_SAMPLES = 60;
 
 /**
  * The progress line for a snapshot and its rates: rows done (of the total
- * with a percentage, when known), users per second, writes per second
- * against the budget, 429s, retries and, when the total is known, the ETA.
+ * with a percentage, when known), users per second, writes within the
+ * budget's 10 s window against what it allows, 429s, retries and, when the
+ * total is known, the ETA.
  *
  * @example A line
  * ```ts
@@ -101,7 +119,7 @@ const WINDOW_SAMPLES = 60;
  * );
  * assert.equal(
  *   line,
- *   "Progress: 25,000/100,000 rows (25.0%) | 24.0 users/s | writes 49.5/50 per s | 429s: 0 | retries: 2 | ETA 50m 00s",
+ *   "Progress: 25,000/100,000 rows (25.0%) | 24.0 users/s | writes 495/500 per 10 s | 429s: 0 | retries: 2 | ETA 50m 00s",
  * );
  * ```
  *
@@ -119,9 +137,7 @@ export function formatProgressLine(snapshot: ProgressSnapshot, rates: Rates): st
   const parts = [
     `Progress: ${rows}`,
     `${formatRate(rates.usersPerSecond)} users/s`,
-    `writes ${formatRate(rates.writesPerSecond)}/${
-      formatCount(snapshot.writesPerSecondLimit)
-    } per s`,
+    writesField(snapshot, rates),
     `429s: ${formatCount(snapshot.rateLimited)}`,
     `retries: ${formatCount(snapshot.retries)}`,
   ];
@@ -133,6 +149,156 @@ export function formatProgressLine(snapshot: ProgressSnapshot, rates: Rates): st
     } else parts.push("ETA --");
   }
   return parts.join(" | ");
+}
+
+/** Options for {@linkcode formatProgressBar}. */
+export interface ProgressBarOptions {
+  /** The terminal's width; fields are dropped to fit it, least useful first, never the ETA. */
+  columns?: number;
+  /** Colour the bar, the ETA and 429s/retries when there are any. */
+  color?: boolean;
+  /** Time since this session started, in ms. */
+  elapsedMs: number;
+  /** What a row is called ("rows"). */
+  unit?: string;
+  /** What is counted per second ("users"). */
+  rateUnit?: string;
+}
+
+const GREEN = "\x1b[32m";
+const YELLOW = "\x1b[33m";
+const CYAN = "\x1b[36m";
+const DIM = "\x1b[2m";
+const RESET = "\x1b[0m";
+const BAR_WIDTH = 24;
+const MIN_BAR_WIDTH = 10;
+const SEPARATOR = "  ";
+
+interface BarField {
+  text: string;
+  /** Higher is kept longer; the ETA is never dropped. */
+  keep: number;
+  color?: string;
+}
+
+/**
+ * The live progress bar for a terminal: a bar with the percentage, rows
+ * done, rate, elapsed time, ETA, 429s, retries and writes in the budget's
+ * window. When the terminal is too narrow the least useful fields go first
+ * (writes, then the row count, retries and 429s while they are zero, elapsed,
+ * rate), the bar shrinks, and the ETA always stays.
+ *
+ * @example A bar on a 70-column terminal
+ * ```ts
+ * import { formatProgressBar } from "./progress.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bar = formatProgressBar(
+ *   { rowsDone: 2_500, totalRows: 10_000, usersDone: 2_400, writes: 4_800,
+ *     writesPerSecondLimit: 50, rateLimited: 0, retries: 0 },
+ *   { rowsPerSecond: 25, usersPerSecond: 24, writesPerSecond: 48 },
+ *   { columns: 70, elapsedMs: 100_000 },
+ * );
+ * assert.ok(bar.length <= 69);
+ * assert.match(bar, /^\[█+░+\] 25\.0% {2}24\.0 users\/s {2}elapsed 1m 40s {2}ETA 5m 00s/);
+ * assert.doesNotMatch(bar, /writes/);
+ * ```
+ *
+ * @param snapshot Where the import stands.
+ * @param rates This session's rates.
+ * @param options Width, colour and elapsed time.
+ * @returns The bar line, without newline or carriage return.
+ */
+export function formatProgressBar(
+  snapshot: ProgressSnapshot,
+  rates: Rates,
+  options: ProgressBarOptions,
+): string {
+  const total = snapshot.totalRows;
+  const unit = options.unit ?? "rows";
+  const fields: BarField[] = [];
+  if (total !== undefined) fields.push({ text: percent(snapshot.rowsDone, total), keep: 9 });
+  fields.push({
+    text: total === undefined
+      ? `${formatCount(snapshot.rowsDone)} ${unit}`
+      : `${formatCount(snapshot.rowsDone)}/${formatCount(total)} ${unit}`,
+    keep: total === undefined ? 9 : 3,
+  });
+  fields.push({
+    text: `${formatRate(rates.usersPerSecond)} ${options.rateUnit ?? "users"}/s`,
+    keep: 7,
+  });
+  fields.push({ text: `elapsed ${formatDuration(options.elapsedMs)}`, keep: 6 });
+  if (total !== undefined) {
+    fields.push({ text: etaText(snapshot, rates, total), keep: Infinity, color: CYAN });
+  }
+  fields.push({
+    text: `429s ${formatCount(snapshot.rateLimited)}`,
+    keep: snapshot.rateLimited > 0 ? 8 : 4,
+    color: snapshot.rateLimited > 0 ? YELLOW : undefined,
+  });
+  fields.push({
+    text: `retries ${formatCount(snapshot.retries)}`,
+    keep: snapshot.retries > 0 ? 8 : 2,
+    color: snapshot.retries > 0 ? YELLOW : undefined,
+  });
+  fields.push({ text: writesField(snapshot, rates), keep: 1, color: DIM });
+
+  const room = options.columns === undefined ? Infinity : options.columns - 1;
+  const width = (list: BarField[]) =>
+    list.reduce((sum, field) => sum + textWidth(field.text), 0) +
+    SEPARATOR.length * Math.max(0, list.length - 1);
+  let shown = fields;
+  let barWidth = BAR_WIDTH;
+  const withBar = total !== undefined;
+  for (;;) {
+    const rest = width(shown);
+    // The bar, its brackets and one space before the percentage.
+    const left = room - rest - (withBar ? 3 : 0);
+    if (!withBar || left >= MIN_BAR_WIDTH) {
+      barWidth = Math.min(BAR_WIDTH, left);
+      break;
+    }
+    const droppable = shown.filter((field) => field.keep !== Infinity);
+    if (droppable.length === 0) {
+      barWidth = Math.max(0, left);
+      break;
+    }
+    const least = droppable.reduce((a, b) => b.keep < a.keep ? b : a);
+    shown = shown.filter((field) => field !== least);
+  }
+  const paint = (text: string, color: string | undefined) =>
+    options.color && color ? `${color}${text}${RESET}` : text;
+  let line = shown.map((field) => paint(field.text, field.color)).join(SEPARATOR);
+  if (withBar && barWidth > 0) {
+    const filled = Math.round(barWidth * Math.min(1, total > 0 ? snapshot.rowsDone / total : 1));
+    const done = filled > 0 ? paint("█".repeat(filled), GREEN) : "";
+    line = `[${done}${"░".repeat(barWidth - filled)}] ${line}`;
+  }
+  // Nothing left to drop (no total, a very narrow terminal): cut it.
+  if (!options.color && textWidth(line) > room) return truncateToWidth(line, room);
+  return line;
+}
+
+function etaText(snapshot: ProgressSnapshot, rates: Rates, total: number): string {
+  const remaining = Math.max(0, total - snapshot.rowsDone);
+  if (remaining === 0) return `ETA ${formatDuration(0)}`;
+  if (rates.rowsPerSecond > 0) {
+    return `ETA ${formatDuration(remaining / rates.rowsPerSecond * 1000)}`;
+  }
+  return "ETA --";
+}
+
+/**
+ * Writes against the budget as the budget counts them: sent within its 10 s
+ * window, out of what that window allows. The budget never lets the count
+ * pass the limit, so neither does the figure.
+ */
+function writesField(snapshot: ProgressSnapshot, rates: Rates): string {
+  const limit = Math.round(snapshot.writesPerSecondLimit * BUDGET_WINDOW_MS / 1000);
+  const inWindow = rates.writesInWindow ??
+    Math.round(rates.writesPerSecond * BUDGET_WINDOW_MS / 1000);
+  return `writes ${formatCount(Math.min(inWindow, limit))}/${formatCount(limit)} per 10 s`;
 }
 
 function percent(done: number, total: number): string {
@@ -179,6 +345,9 @@ export class ProgressReporter {
   #redrawMs: number;
   #now: () => number;
   #columns: number | undefined;
+  #unit: string | undefined;
+  #rateUnit: string | undefined;
+  #startedAt: number;
   #samples: Sample[];
   #latest: ProgressSnapshot | undefined;
   #lastShown: number;
@@ -197,7 +366,10 @@ export class ProgressReporter {
     this.#redrawMs = options.redrawMs ?? 250;
     this.#now = options.now ?? Date.now;
     this.#columns = options.columns;
+    this.#unit = options.unit;
+    this.#rateUnit = options.rateUnit;
     const start = this.#now();
+    this.#startedAt = start;
     this.#samples = [{
       at: start,
       rows: options.rowsDoneAtStart ?? 0,
@@ -249,7 +421,7 @@ export class ProgressReporter {
    * });
    * progress.log("Row 7 has an unknown column");
    * assert.equal(output[1], "\r\x1b[KRow 7 has an unknown column\n");
-   * assert.match(output[2], /^\rProgress: 1 rows/);
+   * assert.match(output[2], /^\r1 rows {2}/);
    * ```
    *
    * @param text The text; a final newline is added if missing.
@@ -280,25 +452,39 @@ export class ProgressReporter {
   #rates(snapshot: ProgressSnapshot, now: number): Rates {
     const oldest = this.#samples[0];
     const seconds = (now - oldest.at) / 1000;
-    if (seconds <= 0) return { rowsPerSecond: 0, usersPerSecond: 0, writesPerSecond: 0 };
+    // The oldest sample no more than one budget window back: the writes since
+    // then all fall inside one window, so the count never passes the limit.
+    const windowStart = this.#samples.find((sample) => now - sample.at <= BUDGET_WINDOW_MS) ??
+      { writes: snapshot.writes };
+    const writesInWindow = Math.max(0, snapshot.writes - windowStart.writes);
+    if (seconds <= 0) {
+      return { rowsPerSecond: 0, usersPerSecond: 0, writesPerSecond: 0, writesInWindow };
+    }
     return {
       rowsPerSecond: Math.max(0, (snapshot.rowsDone - oldest.rows) / seconds),
       usersPerSecond: Math.max(0, (snapshot.usersDone - oldest.users) / seconds),
       writesPerSecond: Math.max(0, (snapshot.writes - oldest.writes) / seconds),
+      writesInWindow,
     };
   }
 
   #show(snapshot: ProgressSnapshot, now: number): void {
     this.#lastShown = now;
     this.#shown = true;
-    const line = formatProgressLine(snapshot, this.#rates(snapshot, now));
+    const rates = this.#rates(snapshot, now);
     if (!this.#live) {
-      this.#write(line + "\n");
+      this.#write(formatProgressLine(snapshot, rates) + "\n");
       return;
     }
-    // The cursor must stay on this row to rewrite it, so the line may not wrap.
-    const fitted = this.#columns === undefined ? line : truncateToWidth(line, this.#columns - 1);
-    this.#write(`\r${fitted}\x1b[K`);
+    // The cursor must stay on this row to rewrite it, so the bar is fitted to the width.
+    const bar = formatProgressBar(snapshot, rates, {
+      columns: this.#columns,
+      color: true,
+      elapsedMs: now - this.#startedAt,
+      unit: this.#unit,
+      rateUnit: this.#rateUnit,
+    });
+    this.#write(`\r${bar}\x1b[K`);
   }
 }
 

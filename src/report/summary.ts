@@ -120,6 +120,11 @@ export interface FormatSummaryOptions {
   extraLines?: Array<[label: string, value: string]>;
   /** The first line of the box. Default "SUMMARY", or "SUMMARY (dry run)" for dry runs. */
   title?: string;
+  /**
+   * The run was interrupted: the status says so, and users imported count
+   * against `fileRows`, the records of the whole input, when known.
+   */
+  interrupted?: { fileRows?: number };
 }
 
 // A newline or escape sequence in a value (a job id, say) would break the box.
@@ -187,13 +192,25 @@ export function drawBox(lines: readonly string[]): string {
  */
 export function formatSummary(summary: ImportSummary, options: FormatSummaryOptions = {}): string {
   const title = options.title ?? (summary.dryRun ? "SUMMARY (dry run)" : "SUMMARY");
+  const interrupted = options.interrupted;
+  const fileRows = interrupted?.fileRows;
   const lines: Array<[string, string]> = [
-    ["Status", STATUS_LABELS[summary.status]],
-    ["Users imported", `${formatCount(summary.successes)}/${formatCount(summary.totalRows)}`],
+    ["Status", interrupted ? "Interrupted" : STATUS_LABELS[summary.status]],
+    [
+      "Users imported",
+      !interrupted
+        ? `${formatCount(summary.successes)}/${formatCount(summary.totalRows)}`
+        : fileRows === undefined
+        ? `${formatCount(summary.successes)} (the input was not read to its end)`
+        : `${formatCount(summary.successes)}/${formatCount(fileRows)}`,
+    ],
     // Rows and people differ when one person is on several rows (several organizations).
     ["Users created", formatCount(summary.usersCreated)],
     ["Already existed", formatCount(summary.usersExisting)],
   ];
+  if (fileRows !== undefined && fileRows > summary.totalRows) {
+    lines.splice(2, 0, ["Rows not done", formatCount(fileRows - summary.totalRows)]);
+  }
   if (summary.usersUpdated > 0) lines.push(["Users updated", formatCount(summary.usersUpdated)]);
   lines.push(["Memberships created", formatCount(summary.membershipsCreated)]);
   if (summary.membershipsExisting > 0) {
@@ -210,4 +227,68 @@ export function formatSummary(summary: ImportSummary, options: FormatSummaryOpti
     ...(options.extraLines ?? []),
   );
   return drawBox([title, ...lines.map(([label, value]) => `${label}: ${value}`)]);
+}
+
+/** What a dry run found, for {@linkcode formatDryRunSummary}. */
+export interface DryRunFigures {
+  /** Rows that passed validation. */
+  validRows: number;
+  /** Distinct people (emails) among them. */
+  distinctUsers: number;
+  /** Organizations the rows name. */
+  distinctOrganizations: number;
+  /** Memberships the import would create. */
+  membershipsPlanned: number;
+}
+
+/**
+ * The summary box of a dry run: what the import *would* do, since it did
+ * nothing. The status says "Would …", and no count reads as done.
+ *
+ * @param summary The dry run's numbers.
+ * @param plan What the dry run found.
+ * @param options Extra lines, and whether it was interrupted.
+ * @returns The box, with no final newline.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatDryRunSummary } from "./summary.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const box = formatDryRunSummary({
+ *   status: "success", totalRows: 10, successes: 10, failures: 0,
+ *   usersCreated: 0, usersExisting: 0, usersUpdated: 0, membershipsCreated: 0,
+ *   membershipsExisting: 0, organizationsCreated: 0, invitationsSent: 0, warnings: 0,
+ *   cacheHits: 0, cacheMisses: 0, retries: 0, rateLimited: 0, durationMs: 100, dryRun: true,
+ * }, { validRows: 10, distinctUsers: 10, distinctOrganizations: 0, membershipsPlanned: 0 });
+ * assert.match(box, /│ Status: Would succeed: nothing was written +│/);
+ * assert.match(box, /│ Rows that would import: 10\/10 +│/);
+ * assert.doesNotMatch(box, /Users imported/);
+ * ```
+ */
+export function formatDryRunSummary(
+  summary: ImportSummary,
+  plan: DryRunFigures,
+  options: Pick<FormatSummaryOptions, "extraLines" | "interrupted"> = {},
+): string {
+  const status = options.interrupted
+    ? "Interrupted"
+    : summary.status === "success"
+    ? "Would succeed"
+    : summary.status === "completed_with_errors"
+    ? "Would complete with errors"
+    : "Would fail";
+  const fileRows = options.interrupted?.fileRows ?? summary.totalRows;
+  const lines: Array<[string, string]> = [
+    ["Status", `${status}: nothing was written`],
+    ["Rows that would import", `${formatCount(summary.successes)}/${formatCount(fileRows)}`],
+    ["Rows that would fail", formatCount(summary.failures)],
+    ["Users to create or find", formatCount(plan.distinctUsers)],
+    ["Organizations named", formatCount(plan.distinctOrganizations)],
+    ["Memberships to create", formatCount(plan.membershipsPlanned)],
+    ["Warnings", formatCount(summary.warnings)],
+    ["Duration", formatDuration(summary.durationMs)],
+    ...(options.extraLines ?? []),
+  ];
+  return drawBox(["DRY RUN", ...lines.map(([label, value]) => `${label}: ${value}`)]);
 }

@@ -38,3 +38,36 @@ function isPair(text: string, i: number): boolean {
   const next = text.charCodeAt(i + 1);
   return next >= 0xdc00 && next <= 0xdfff;
 }
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** A character in a value that WorkOS stores but that may be a mistake, or that it cannot store. */
+export interface OddCharacter {
+  /** `true` for what WorkOS cannot store (NUL, an unpaired surrogate): a row error. */
+  unstorable: boolean;
+  /** What it is, e.g. `a line break`, `a NUL character`. */
+  what: string;
+}
+
+/**
+ * Finds the character of a value to speak about: a NUL or an unpaired
+ * surrogate (WorkOS cannot store those), else a line break, tab or other
+ * control character (WorkOS stores them; they are worth a warning).
+ *
+ * @param text The value.
+ * @returns The character found, or `undefined` for ordinary text.
+ */
+export function oddCharacter(text: string): OddCharacter | undefined {
+  const control = CONTROL.test(text);
+  if (!control && text.isWellFormed()) return undefined;
+  if (text.includes("\u0000")) return { unstorable: true, what: "a NUL character (U+0000)" };
+  if (!text.isWellFormed()) {
+    return { unstorable: true, what: "an unpaired UTF-16 surrogate (broken text)" };
+  }
+  if (/[\n\r]/.test(text)) return { unstorable: false, what: "a line break" };
+  if (text.includes("\t")) return { unstorable: false, what: "a tab" };
+  const found = CONTROL.exec(text)?.[0] ?? "";
+  const code = found.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  return { unstorable: false, what: `the control character U+${code}` };
+}

@@ -10,7 +10,7 @@ import { INPUT_COLUMNS, KNOWN_COLUMNS } from "./columns.ts";
 import { normalizeEmail } from "./email.ts";
 import { parseMetadata } from "./metadata.ts";
 import { readRoles, readTotp } from "./roles_and_mfa.ts";
-import { codePointLength, isAscii } from "./_text.ts";
+import { codePointLength, isAscii, oddCharacter } from "./_text.ts";
 
 /** The outcome of {@linkcode validateRecord}. */
 export type RecordValidation =
@@ -64,8 +64,6 @@ const HASH_TYPE_SET: ReadonlySet<string> = new Set(PASSWORD_HASH_TYPES);
 const HASH_TYPE_LIST = "bcrypt, firebase-scrypt, ssha, scrypt, argon2 or pbkdf2";
 const TRUE_WORDS: ReadonlySet<string> = new Set(["true", "1", "yes"]);
 const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * Validates and normalizes one record from {@linkcode openInput}.
@@ -160,7 +158,9 @@ export function validateRecord(record: SourceRecord): RecordValidation {
   if (fields.metadata !== undefined) {
     const metadata = parseMetadata(fields.metadata);
     if (!metadata.ok) check.fail("metadata", `"metadata" ${metadata.reason}`);
-    else if (metadata.metadata !== undefined) row.metadata = metadata.metadata;
+    else if (metadata.metadata !== undefined && checkMetadataValues(check, metadata.metadata)) {
+      row.metadata = metadata.metadata;
+    }
   }
 
   const organization = readOrganization(check);
@@ -173,6 +173,28 @@ export function validateRecord(record: SourceRecord): RecordValidation {
     return { ok: false, issues: check.issues, email: email ?? "", original };
   }
   return { ok: true, row, warnings: check.warnings };
+}
+
+/** Fails a NUL in a metadata value, warns of other control characters; `false` on failure. */
+function checkMetadataValues(check: RowCheck, metadata: Record<string, string>): boolean {
+  for (const [key, value] of Object.entries(metadata)) {
+    const odd = oddCharacter(value);
+    if (odd === undefined) continue;
+    if (odd.unstorable) {
+      check.fail(
+        "metadata",
+        `"metadata" key ${
+          JSON.stringify(key)
+        } has a value with ${odd.what}, which WorkOS cannot store: remove it`,
+      );
+      return false;
+    }
+    check.warn(
+      "metadata",
+      `"metadata" key ${JSON.stringify(key)} has a value with ${odd.what}: imported as given`,
+    );
+  }
+  return true;
 }
 
 /** Collects a row's issues and reads its fields with type checks. */
@@ -223,12 +245,20 @@ class RowCheck {
       return undefined;
     }
     if (text === "") return undefined;
-    if (CONTROL.test(text)) {
+    const odd = oddCharacter(text);
+    if (odd?.unstorable) {
       this.fail(
         column,
-        `${JSON.stringify(column)} contains a line break or control character: remove it`,
+        `${JSON.stringify(column)} contains ${odd.what}, which WorkOS cannot store: remove it`,
       );
       return undefined;
+    }
+    // WorkOS stores the rest as given; the email's own rules judge its characters.
+    if (odd !== undefined && column !== "email") {
+      this.warn(
+        column,
+        `${JSON.stringify(column)} contains ${odd.what}: imported as given`,
+      );
     }
     return text;
   }
