@@ -251,8 +251,13 @@ Deno.test("the CLI at --rate-limit runs into the fake's own limits without a 429
   assert.ok(progress.length >= 1, result.stderr);
   assert.match(
     progress.at(-1) ?? "",
-    /^Progress: 12\/12 rows \(100\.0%\) \| [\d.]+ users\/s \| writes [\d.]+\/1 per s \| 429s: 0 \| retries: 0 \| ETA /,
+    /^Progress: 12\/12 rows \(100\.0%\) \| [\d.]+ users\/s \| writes \d+\/10 per 10 s \| 429s: 0 \| retries: 0 \| ETA /,
   );
+  // The writes figure is what the budget counts in its window: never over the limit.
+  for (const line of progress) {
+    const shown = Number(line.match(/writes (\d+)\/10 per 10 s/)?.[1]);
+    assert.ok(shown <= 10, line);
+  }
   assert.ok(!result.stderr.includes("\x1b["), "no escape codes");
 });
 
