@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
 import { runCli } from "./_cli.ts";
+import { parse } from "csv-parse/stream";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
 
@@ -248,6 +249,27 @@ Deno.test("--from names a source the file is not: one line saying what it looks 
       /as an Auth0 user export: it looks like a Firebase "auth:export" file: use --from firebase/,
     ],
     ["auth0", "firebase_users.csv", /as an Auth0 user export: it looks like a CSV file/],
+    [
+      "cognito",
+      "supertokens_users.json",
+      /it looks like a SuperTokens bulk-import file: use --from supertokens/,
+    ],
+    [
+      "supertokens",
+      "cognito_users.json",
+      /it looks like an "aws cognito-idp list-users" file: use --from cognito/,
+    ],
+    [
+      "clerk",
+      "supabase_users.csv",
+      /it looks like a Supabase "auth.users" export: use --from supabase/,
+    ],
+    ["supabase", "clerk_users.csv", /it looks like a Clerk user export: use --from clerk/],
+    [
+      "clerk",
+      "cognito_users.json",
+      /as a Clerk user export: it looks like an "aws cognito-idp list-users" file/,
+    ],
   ];
   for (const [from, file, message] of cases) {
     const result = await runCli(["--from", from, "--input", `${FIXTURES}${file}`, "--dry-run"]);
@@ -292,4 +314,353 @@ Deno.test("a Firebase export cut off mid-user keeps every whole user and reports
   const whole = (cut.match(/"localId"/g)?.length ?? 0) - 1;
   assert.equal(summary.totalRows, whole + 1);
   assert.ok(summary.plan.invalidRows >= 1);
+});
+
+// -------------------------------------------------------------- Clerk
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? "").split(/[|,;\s]+/).filter((item) => item !== "");
+}
+
+async function readCsv(path: string): Promise<Record<string, string>[]> {
+  const file = await Deno.open(path);
+  const rows: Record<string, string>[] = [];
+  for await (const row of file.readable.pipeThrough(parse({ columns: true }))) {
+    rows.push(row as Record<string, string>);
+  }
+  return rows;
+}
+
+Deno.test("--from clerk imports the user export CSV: every mapped field, hashers WorkOS does not take as row errors", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const result = await runCli([
+    "--from",
+    "clerk",
+    "--input",
+    `${FIXTURES}clerk_users.csv`,
+    "--errors-out",
+    `${dir}/errors.jsonl`,
+    "--quiet",
+  ], { env: envOf(fake) });
+  assert.equal(result.code, 1, result.stderr);
+  const rows = await readCsv(`${FIXTURES}clerk_users.csv`);
+  const expected = rows.map((row, index): Expected => {
+    const verified = splitList(row.verified_email_addresses);
+    const unverified = splitList(row.unverified_email_addresses);
+    const email = row.primary_email_address || verified[0] || unverified[0];
+    const metadata: Record<string, string> = {};
+    if (row.username) metadata.username = row.username;
+    if (row.primary_phone_number) metadata.phone_number = row.primary_phone_number;
+    const type = { bcrypt: "bcrypt", argon2id: "argon2" }[row.password_hasher] ?? null;
+    const out: Expected = {
+      row: index + 1,
+      email,
+      firstName: row.first_name || null,
+      lastName: row.last_name || null,
+      emailVerified: verified.includes(email),
+      externalId: row.id,
+      metadata,
+      passwordHashType: row.password_digest ? type : null,
+    };
+    if (!email) out.error = /has no email \(signs in with a phone number\)/;
+    else if (row.password_digest && type === null) {
+      out.error = /is hashed with "md5", which WorkOS does not take: .*--invite/;
+    }
+    return out;
+  });
+  await assertImported(fake, expected, `${dir}/errors.jsonl`);
+  assert.ok(expected.some((user) => user.passwordHashType === "argon2"));
+  assert.ok(expected.some((user) => user.error));
+  assert.match(result.stderr, /has a TOTP secret: this build does not import TOTP factors/);
+  assert.doesNotMatch(await Deno.readTextFile(`${dir}/errors.jsonl`), /\$2[ab]\$|JBSWY3DP/);
+});
+
+// ----------------------------------------------------------- Supabase
+
+const SUPABASE_SKIPPED = new Set([
+  "first_name",
+  "last_name",
+  "given_name",
+  "family_name",
+  "full_name",
+  "name",
+  "email",
+  "email_verified",
+  "phone_verified",
+  "sub",
+  "iss",
+]);
+
+async function supabaseTruth(): Promise<Expected[]> {
+  const users = await readLines(`${FIXTURES}supabase_users.ndjson`);
+  return users.map((user, index) => {
+    const meta = user.raw_user_meta_data as Record<string, unknown>;
+    const [splitFirst, splitLast] = splitName(meta.full_name);
+    const hasNames = meta.first_name !== undefined || meta.last_name !== undefined;
+    const out: Expected = {
+      row: index + 1,
+      email: (user.email as string | null) ?? undefined,
+      firstName: hasNames ? meta.first_name as string : splitFirst,
+      lastName: hasNames ? meta.last_name as string : splitLast,
+      emailVerified: user.email_confirmed_at !== null,
+      externalId: user.id as string,
+      metadata: metadataOf(Object.entries(meta).filter(([key]) => !SUPABASE_SKIPPED.has(key))),
+      passwordHashType: user.encrypted_password ? "bcrypt" : null,
+    };
+    if (user.deleted_at !== null) out.error = /was deleted in Supabase/;
+    else if (user.email === null) {
+      out.error = user.is_anonymous
+        ? /is an anonymous Supabase user/
+        : /has no email \(signs in with a phone number\)/;
+    }
+    return out;
+  });
+}
+
+for (const file of ["supabase_users.csv", "supabase_users.ndjson"]) {
+  Deno.test(`--from supabase imports ${file}: every mapped field, deleted and anonymous users as row errors`, async () => {
+    await using fake = await startFakeWorkOS({ rateLimits: false });
+    const dir = await Deno.makeTempDir();
+    const result = await runCli([
+      "--from",
+      "supabase",
+      "--input",
+      `${FIXTURES}${file}`,
+      "--errors-out",
+      `${dir}/errors.jsonl`,
+      "--quiet",
+    ], { env: envOf(fake) });
+    assert.equal(result.code, 1, result.stderr);
+    const expected = await supabaseTruth();
+    await assertImported(fake, expected, `${dir}/errors.jsonl`);
+    assert.ok(expected.some((user) => user.firstName === null && user.error === undefined));
+    assert.match(result.stderr, /is banned in Supabase/);
+  });
+}
+
+// ------------------------------------------------------------ Cognito
+
+Deno.test("--from cognito imports list-users pages: every mapped field, says once that there are no hashes", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const result = await runCli([
+    "--from",
+    "cognito",
+    "--input",
+    `${FIXTURES}cognito_users.json`,
+    "--errors-out",
+    `${dir}/errors.jsonl`,
+    "--quiet",
+  ], { env: envOf(fake) });
+  assert.equal(result.code, 1, result.stderr);
+  const text = await Deno.readTextFile(`${FIXTURES}cognito_users.json`);
+  const pages = text.split(/\n(?=\{)/).map((page) => JSON.parse(page));
+  assert.ok(pages.length > 1, "the fixture has several pages");
+  const users = pages.flatMap((page) => page.Users as Record<string, unknown>[]);
+  const expected = users.map((user, index): Expected => {
+    const attributes = new Map(
+      (user.Attributes as Array<{ Name: string; Value: string }>).map((a) => [a.Name, a.Value]),
+    );
+    const sub = attributes.get("sub") as string;
+    const [splitFirst, splitLast] = splitName(attributes.get("name"));
+    const hasNames = attributes.has("given_name") || attributes.has("family_name");
+    const custom: Array<[string, unknown]> = [];
+    if (user.Username !== sub) custom.push(["cognito_username", user.Username]);
+    for (const [name, value] of attributes) {
+      if (name.startsWith("custom:")) custom.push([name.slice(7), value]);
+    }
+    const out: Expected = {
+      row: index + 1,
+      email: attributes.get("email"),
+      firstName: hasNames ? attributes.get("given_name") ?? null : splitFirst,
+      lastName: hasNames ? attributes.get("family_name") ?? null : splitLast,
+      emailVerified: attributes.get("email_verified") === "true",
+      externalId: sub,
+      metadata: metadataOf(custom),
+      passwordHashType: null,
+    };
+    if (!attributes.has("email")) {
+      out.error = /has no "email" attribute \(signs in with a phone number\)/;
+    }
+    return out;
+  });
+  await assertImported(fake, expected, `${dir}/errors.jsonl`);
+  const valid = expected.filter((user) => !user.error).length;
+  assert.equal(
+    result.stderr.match(/Cognito exports no password hashes/g)?.length,
+    1,
+    "said once",
+  );
+  assert.match(
+    result.stderr,
+    new RegExp(`${valid} users are imported without a password: .*--invite`),
+  );
+});
+
+// -------------------------------------------------------- SuperTokens
+
+Deno.test("--from supertokens imports the bulk-import file: users, a membership per tenant with its role, row errors", async () => {
+  await using fake = await startFakeWorkOS({
+    rateLimits: false,
+    roles: ["admin", "member", "billing"],
+  });
+  const dir = await Deno.makeTempDir();
+  const result = await runCli([
+    "--from",
+    "supertokens",
+    "--input",
+    `${FIXTURES}supertokens_users.json`,
+    "--errors-out",
+    `${dir}/errors.jsonl`,
+    "--quiet",
+  ], { env: envOf(fake) });
+  assert.equal(result.code, 1, result.stderr);
+  const json = JSON.parse(await Deno.readTextFile(`${FIXTURES}supertokens_users.json`));
+  const errors = await readErrors(`${dir}/errors.jsonl`);
+  let row = 0;
+  const failedRows: number[] = [];
+  let users = 0;
+  let memberships = 0;
+  for (const user of json.users as Record<string, unknown>[]) {
+    const methods = user.loginMethods as Record<string, unknown>[];
+    const withEmail = methods.filter((method) => method.email !== undefined);
+    const password = methods.find((method) => method.passwordHash !== undefined);
+    const tenants = [...new Set(methods.flatMap((method) => method.tenantIds as string[]))]
+      .filter((tenant) => tenant !== "public");
+    if (withEmail.length === 0 || password?.hashingAlgorithm === "sha1") {
+      failedRows.push(++row);
+      assert.match(
+        errors.get(row) ?? "",
+        withEmail.length === 0 ? /has no login method with an email/ : /hashed with "sha1"/,
+      );
+      continue;
+    }
+    row += Math.max(1, tenants.length);
+    users++;
+    const primary = withEmail.find((method) => method.isPrimary) ?? withEmail[0];
+    const got = fake.state.findUserByExternalId(user.externalUserId as string);
+    assert.ok(got, `user ${user.externalUserId}`);
+    const meta = user.userMetadata as Record<string, unknown>;
+    assert.equal(got.email, primary.email);
+    assert.equal(got.firstName, meta.first_name ?? null);
+    assert.equal(got.lastName, meta.last_name ?? null);
+    assert.equal(got.emailVerified, primary.isVerified === true);
+    assert.deepEqual(
+      got.metadata,
+      metadataOf(
+        Object.entries(meta).filter(([key]) => key !== "first_name" && key !== "last_name"),
+      ),
+    );
+    assert.equal(
+      got.passwordHashType,
+      password === undefined ? null : password.hashingAlgorithm === "argon2" ? "argon2" : "bcrypt",
+    );
+    const roles = (user.userRoles as Array<string | { role: string }>).map((role) =>
+      typeof role === "string" ? role : role.role
+    );
+    const joined = fake.state.membershipsOfUser(got.id);
+    assert.deepEqual(
+      joined.map((membership) =>
+        fake.state.listOrganizations().find((org) => org.id === membership.organizationId)
+          ?.externalId
+      ).sort(),
+      [...tenants].sort(),
+      `memberships of ${user.externalUserId}`,
+    );
+    for (const membership of joined) assert.equal(membership.roleSlug, roles[0] ?? "member");
+    memberships += tenants.length;
+  }
+  assert.deepEqual([...errors.keys()].sort((a, b) => a - b), failedRows);
+  assert.equal(fake.state.userCount(), users);
+  assert.equal(fake.state.membershipCount(), memberships);
+  assert.ok(memberships > users / 3, "tenants became memberships");
+  assert.equal(fake.state.listOrganizations().length, 2);
+});
+
+Deno.test("--map tenant=org_external_id makes the public tenant an organization too", async () => {
+  const result = await runCli([
+    "--from",
+    "supertokens",
+    "--input",
+    `${FIXTURES}supertokens_users.json`,
+    "--map",
+    "tenant=org_external_id",
+    "--dry-run",
+    "--json",
+    "--quiet",
+  ]);
+  const summary = JSON.parse(result.stdout.trim().split("\n").at(-1) as string);
+  assert.equal(summary.plan.distinctOrganizations, 3);
+  assert.match(result.stdout + result.stderr, /Column mapping: "tenant" → "org_external_id"/);
+});
+
+// ------------------------------------------------- --map and template
+
+Deno.test("--map names the columns of any CSV, and the dry run shows the mapping", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  await Deno.writeTextFile(
+    path,
+    "mail,given_name,family_name,tenant_id,role\nada@example.com,Ada,Lovelace,acme,admin\n",
+  );
+  const map = await Deno.makeTempFile({ suffix: ".txt" });
+  await Deno.writeTextFile(
+    map,
+    "# our HR export\ngiven_name=first_name\nfamily_name = last_name\n",
+  );
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  fake.state.addOrganization({ name: "Acme", externalId: "acme" });
+  const args = [
+    "--csv",
+    path,
+    "--map",
+    "mail=email",
+    "--map",
+    map,
+    "--map",
+    "tenant_id=org_external_id",
+    "--map",
+    "role=role_slug",
+  ];
+  const dry = await runCli([...args, "--dry-run"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(
+    dry.stdout,
+    /Column mapping: "mail" → "email", "given_name" → "first_name", "family_name" → "last_name", "tenant_id" → "org_external_id", "role" → "role_slug"/,
+  );
+  assert.match(dry.stdout, /Multi-org mode/);
+  const real = await runCli(args, { env: envOf(fake) });
+  assert.equal(real.code, 0, real.stderr);
+  const ada = fake.state.findUserByEmail("ada@example.com");
+  assert.deepEqual([ada?.firstName, ada?.lastName], ["Ada", "Lovelace"]);
+  const membership = fake.state.membershipsOfUser(ada?.id ?? "")[0];
+  assert.equal(membership?.roleSlug, "admin");
+  assert.equal(fake.state.findOrganizationByExternalId("acme")?.id, membership?.organizationId);
+  const bad = await runCli(["--csv", path, "--map", "mail=e_mail", "--dry-run"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /"e_mail" is not a column the importer reads/);
+});
+
+Deno.test("template prints the columns the importer reads and a commented example row that imports", async () => {
+  for (const kind of ["users", "memberships", "organizations", "package"]) {
+    const result = await runCli(["template", kind]);
+    assert.equal(result.code, 0, result.stderr);
+    const [header, example, ...rest] = result.stdout.trim().split("\n");
+    assert.deepEqual(rest, []);
+    assert.ok(example.startsWith("# "));
+    assert.ok(result.stderr.length > 0, "notes on stderr");
+    if (kind === "organizations") continue;
+    // The example row, uncommented, is a valid row of the importer.
+    const path = await Deno.makeTempFile({ suffix: ".csv" });
+    await Deno.writeTextFile(path, `${header}\n${example.slice(2)}\n`);
+    const check = await runCli(["validate", path]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.doesNotMatch(check.stdout, /Unknown column/);
+  }
+  const bad = await runCli(["template", "groups"]);
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /Cannot print template "groups": use users, organizations, memberships, package/,
+  );
 });

@@ -77,7 +77,7 @@ export const FLAGS = {
     type: "string",
     value: "<source>",
     section: "Input",
-    help: "read another provider's export: auth0, firebase (csv, ndjson: the default)",
+    help: "read a provider's export: auth0, firebase, clerk, supabase, cognito, supertokens",
   },
   "password-hashes": {
     type: "string",

@@ -13,6 +13,7 @@ import { cleanCommand, jobsCommand, statusCommand } from "./job_commands.ts";
 import { missingPermissionMessage } from "./permissions.ts";
 import { undoCommand } from "./undo_command.ts";
 import { validateCommand } from "./validate_command.ts";
+import { templateCommand } from "./template_command.ts";
 import { ExitCode, UserError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
 import { WorkOSApiError } from "../workos/client.ts";
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   statusCommand,
   cleanCommand,
   undoCommand,
+  templateCommand,
 ];
 
 /**

@@ -14,9 +14,16 @@ export interface ProviderMapper {
   /**
    * Maps a record read from the export (top-level keys in lower case). A
    * record the target cannot take gets `parseError`; a field left out gets a
-   * warning. Keeps `recordNumber` and `byteEnd`.
+   * warning. Keeps `recordNumber` and `byteEnd`. A mapper that
+   * {@linkcode expands} may return several rows for one record.
    */
-  map(record: SourceRecord): SourceRecord;
+  map(record: SourceRecord): SourceRecord | SourceRecord[];
+  /**
+   * One record may become several rows (a user in several organizations):
+   * rows are numbered in order, and a resume reads from the start and skips
+   * the rows done instead of seeking.
+   */
+  readonly expands?: boolean;
   /** Called once after the last record, for file-level warnings. */
   finish?(): void;
 }

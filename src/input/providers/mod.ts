@@ -19,6 +19,11 @@ import { JsonListRecordReader, type JsonListShape } from "../_json_array_reader.
 import { NdjsonRecordReader } from "../_ndjson_reader.ts";
 import { auth0Mapper, Auth0PasswordHashes } from "./_auth0.ts";
 import { FIREBASE_CSV_COLUMNS, type FirebaseHashConverter, firebaseMapper } from "./_firebase.ts";
+import { clerkMapper } from "./_clerk.ts";
+import { cognitoMapper } from "./_cognito.ts";
+import { supabaseMapper } from "./_supabase.ts";
+import { supertokensMapper } from "./_supertokens.ts";
+import { INPUT_COLUMNS } from "../../validation/columns.ts";
 import type { ProviderMapper } from "./_mapping.ts";
 import { describeLooks, type Looks, sniff } from "./_sniff.ts";
 
@@ -35,7 +40,9 @@ const COMMA = 0x2c;
  * ok(PROVIDERS.includes("auth0"));
  * ```
  */
-export const PROVIDERS = Object.freeze(["auth0", "firebase"] as const);
+export const PROVIDERS = Object.freeze(
+  ["auth0", "firebase", "clerk", "supabase", "cognito", "supertokens"] as const,
+);
 
 /** A provider `--from` names. */
 export type ProviderName = typeof PROVIDERS[number];
@@ -93,6 +100,10 @@ export interface OpenedProviderReader {
 const NAMES: Record<ProviderName, string> = {
   auth0: "an Auth0 user export",
   firebase: 'a Firebase "auth:export" file',
+  clerk: "a Clerk user export",
+  supabase: 'a Supabase "auth.users" export',
+  cognito: 'an "aws cognito-idp list-users" file',
+  supertokens: "a SuperTokens bulk-import file",
 };
 
 /** How many leading bytes the format check reads. */
@@ -133,7 +144,13 @@ export async function openProviderReader(
   if (typeof layout === "string") throw refuse(layout);
 
   const { resumeFrom } = options;
-  const resuming = resumeFrom !== undefined && resumeFrom.byteOffset > 0;
+  const mapper = await mapperOf(spec, {
+    fromStart: resumeFrom === undefined || resumeFrom.recordNumber === 0,
+    onWarning: options.onWarning,
+  });
+  // A reader whose records may become several rows cannot seek into a
+  // record: it reads from the start and skips the rows done.
+  const resuming = resumeFrom !== undefined && resumeFrom.byteOffset > 0 && !mapper.expands;
   let lastNumber = 0;
   let columns: string[] = [];
   let start = bom;
@@ -176,11 +193,11 @@ export async function openProviderReader(
       inner = new CsvRecordReader(bytes, layout.columns, lastNumber, COMMA, true);
       break;
   }
-  const mapper = await mapperOf(spec, { fromStart: !resuming, onWarning: options.onWarning });
+  const skipThrough = mapper.expands ? resumeFrom?.recordNumber ?? 0 : 0;
   return {
     format,
     columns: [...mapper.columns],
-    reader: new MappedReader(inner, mapper, spec.map),
+    reader: new MappedReader(inner, mapper, spec.map, skipThrough),
   };
 }
 
@@ -216,6 +233,37 @@ function layoutOf(from: ProviderName, text: string, looks: Looks): Layout | stri
         kind: "json-list",
         shape: { keys: ["users"], topLevelList: false },
         wrapped: true,
+      };
+    case "clerk":
+      if (json) return "JSON: export the users as CSV from the Clerk dashboard";
+      return { kind: "csv-header" };
+    case "supabase":
+      if (!json) return { kind: "csv-header" };
+      if (isNdjson(text, ["users"])) return { kind: "ndjson" };
+      return {
+        kind: "json-list",
+        shape: { keys: ["users"], topLevelList: true },
+        wrapped: first === "{",
+      };
+    case "cognito":
+      if (!json || first === "[" || isNdjson(text, ["Users"])) {
+        return `${
+          describeLooks(looks)
+        }, not {"Users":[…]}: save the output of "aws cognito-idp list-users"`;
+      }
+      return {
+        kind: "json-list",
+        shape: { keys: ["Users"], topLevelList: false },
+        wrapped: true,
+      };
+    case "supertokens":
+      if (!json || isNdjson(text, ["users"])) {
+        return `${describeLooks(looks)}, not {"users":[…]}: save the bulk-import body`;
+      }
+      return {
+        kind: "json-list",
+        shape: { keys: ["users"], topLevelList: true },
+        wrapped: first === "{",
       };
   }
 }
@@ -257,6 +305,20 @@ async function mapperOf(
           : await firebaseConverter(spec.hashConfig),
         onWarning: options.onWarning,
       });
+    case "clerk":
+      return clerkMapper();
+    case "supabase":
+      return supabaseMapper();
+    case "cognito":
+      return cognitoMapper({ onWarning: options.onWarning });
+    case "supertokens": {
+      const tenant = spec.map?.tenant;
+      return supertokensMapper({
+        tenantColumn: tenant,
+        tenantMapped: tenant !== undefined,
+        rolesAndTotp: INPUT_COLUMNS.includes("role_slugs"),
+      });
+    }
   }
 }
 
@@ -283,43 +345,69 @@ class MappedReader {
   readonly #inner: OpenedProviderReader["reader"];
   readonly #mapper: ProviderMapper;
   readonly #map: Array<[string[], string]>;
+  readonly #skipThrough: number;
+  /** Rows numbered so far, when the mapper expands records. */
+  #rows = 0;
   #finished = false;
 
   constructor(
     inner: OpenedProviderReader["reader"],
     mapper: ProviderMapper,
     map: Readonly<Record<string, string>> | undefined,
+    skipThrough: number,
   ) {
     this.#inner = inner;
     this.#mapper = mapper;
-    this.#map = Object.entries(map ?? {}).map(([from, to]) => [from.split("."), to]);
+    // `tenant` says where SuperTokens tenants go; it names no field.
+    this.#map = Object.entries(map ?? {}).filter(([from]) => !(mapper.expands && from === "tenant"))
+      .map(([from, to]) => [from.split("."), to]);
+    this.#skipThrough = skipThrough;
   }
 
   async next(): Promise<SourceRecord[] | null> {
-    const batch = await this.#inner.next();
-    if (batch === null) {
-      if (!this.#finished) {
-        this.#finished = true;
-        this.#mapper.finish?.();
+    for (;;) {
+      const batch = await this.#inner.next();
+      if (batch === null) {
+        if (!this.#finished) {
+          this.#finished = true;
+          this.#mapper.finish?.();
+        }
+        return null;
       }
-      return null;
+      const rows: SourceRecord[] = [];
+      for (const record of batch) this.#mapOne(record, rows);
+      if (rows.length > 0) return rows;
     }
-    return batch.map((record) => this.#mapOne(record));
   }
 
-  count(): Promise<number> {
-    return this.#inner.count();
+  async count(): Promise<number> {
+    if (!this.#mapper.expands) return await this.#inner.count();
+    let count = 0;
+    for (;;) {
+      const rows = await this.next();
+      if (rows === null) return count;
+      count += rows.length;
+    }
   }
 
-  #mapOne(record: SourceRecord): SourceRecord {
-    if (record.parseError !== undefined) return record;
-    const out = this.#mapper.map(record);
-    if (out.parseError !== undefined || this.#map.length === 0) return out;
-    for (const [path, column] of this.#map) {
-      const value = valueAt(record.fields, path);
-      if (value !== undefined && value !== null && value !== "") out.fields[column] = value;
+  #mapOne(record: SourceRecord, rows: SourceRecord[]): void {
+    const mapped = record.parseError !== undefined ? record : this.#mapper.map(record);
+    const list = Array.isArray(mapped) ? mapped : [mapped];
+    for (const [index, out] of list.entries()) {
+      if (out.parseError === undefined) {
+        for (const [path, column] of this.#map) {
+          const value = valueAt(record.fields, path);
+          if (value !== undefined && value !== null && value !== "") out.fields[column] = value;
+        }
+      }
+      if (this.#mapper.expands) {
+        // Rows are numbered in order; all but a record's last end inside it.
+        out.recordNumber = ++this.#rows;
+        if (index < list.length - 1) out.byteEnd = record.byteEnd - 1;
+        if (out.recordNumber <= this.#skipThrough) continue;
+      }
+      rows.push(out);
     }
-    return out;
   }
 }
 
