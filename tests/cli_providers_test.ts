@@ -372,7 +372,19 @@ Deno.test("--from clerk imports the user export CSV: every mapped field, hashers
   await assertImported(fake, expected, `${dir}/errors.jsonl`);
   assert.ok(expected.some((user) => user.passwordHashType === "argon2"));
   assert.ok(expected.some((user) => user.error));
-  assert.match(result.stderr, /has a TOTP secret: this build does not import TOTP factors/);
+  // TOTP secrets become TOTP factors.
+  const withTotp = rows.filter((row, index) => row.totp_secret && !expected[index].error);
+  assert.ok(withTotp.length > 0);
+  for (const row of withTotp) {
+    const user = fake.state.findUserByExternalId(row.id);
+    assert.deepEqual(fake.state.authFactorsOfUser(user?.id ?? "").map((f) => f.secret), [
+      row.totp_secret,
+    ]);
+  }
+  const withoutTotp = fake.state.listUsers().filter((user) =>
+    !withTotp.some((row) => row.id === user.externalId)
+  );
+  for (const user of withoutTotp) assert.deepEqual(fake.state.authFactorsOfUser(user.id), []);
   assert.doesNotMatch(await Deno.readTextFile(`${dir}/errors.jsonl`), /\$2[ab]\$|JBSWY3DP/);
 });
 
@@ -504,6 +516,7 @@ Deno.test("--from supertokens imports the bulk-import file: users, a membership 
   await using fake = await startFakeWorkOS({
     rateLimits: false,
     roles: ["admin", "member", "billing"],
+    multipleRoles: true,
   });
   const dir = await Deno.makeTempDir();
   const result = await runCli([
@@ -522,6 +535,7 @@ Deno.test("--from supertokens imports the bulk-import file: users, a membership 
   const failedRows: number[] = [];
   let users = 0;
   let memberships = 0;
+  let factors = 0;
   for (const user of json.users as Record<string, unknown>[]) {
     const methods = user.loginMethods as Record<string, unknown>[];
     const withEmail = methods.filter((method) => method.email !== undefined);
@@ -568,14 +582,29 @@ Deno.test("--from supertokens imports the bulk-import file: users, a membership 
       [...tenants].sort(),
       `memberships of ${user.externalUserId}`,
     );
-    for (const membership of joined) assert.equal(membership.roleSlug, roles[0] ?? "member");
+    for (const membership of joined) {
+      assert.deepEqual(membership.roleSlugs, roles.length > 0 ? roles : ["member"]);
+    }
     memberships += tenants.length;
+    const devices = user.totpDevices as Array<{ secretKey: string }>;
+    assert.deepEqual(
+      fake.state.authFactorsOfUser(got.id).map((factor) => factor.secret),
+      devices.map((device) => device.secretKey),
+      `TOTP of ${user.externalUserId}`,
+    );
+    if (devices.length > 0) factors++;
   }
   assert.deepEqual([...errors.keys()].sort((a, b) => a - b), failedRows);
   assert.equal(fake.state.userCount(), users);
   assert.equal(fake.state.membershipCount(), memberships);
   assert.ok(memberships > users / 3, "tenants became memberships");
   assert.equal(fake.state.listOrganizations().length, 2);
+  assert.ok(factors > 10, "TOTP devices became factors");
+  assert.ok(
+    (json.users as Array<{ userRoles: unknown[] }>).some((user) => user.userRoles.length > 1),
+    "a user with several roles",
+  );
+  assert.doesNotMatch(await Deno.readTextFile(`${dir}/errors.jsonl`), /"totp_secret"|\$2a\$/);
 });
 
 Deno.test("--map tenant=org_external_id makes the public tenant an organization too", async () => {

@@ -174,6 +174,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
           return rowError(
             record,
             `the password hash of ${who} is not bcrypt: WorkOS takes Auth0's bcrypt hashes only: ask Auth0 support for them, or import the user with --invite`,
+            email,
           );
         }
         fields.password_hash = hash;

@@ -37,6 +37,7 @@ export function clerkMapper(): ProviderMapper {
       "email_verified",
       "external_id",
       "metadata",
+      "totp_secret",
     ],
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
@@ -85,16 +86,14 @@ export function clerkMapper(): ProviderMapper {
             `the password of ${who} is hashed with ${
               hasher === undefined ? "an unnamed hasher" : JSON.stringify(hasher)
             }, which WorkOS does not take: import the user without it with --invite, or leave the user out`,
+            email,
           );
         }
         fields.password_hash = digest;
         fields.password_hash_type = type;
       }
-      if (textOf(user.totp_secret) !== undefined) {
-        warnings.push(
-          `${who} has a TOTP secret: this build does not import TOTP factors: the user enrolls again`,
-        );
-      }
+      const totp = textOf(user.totp_secret);
+      if (totp !== undefined) fields.totp_secret = totp;
       return mapped(record, fields, warnings);
     },
   };

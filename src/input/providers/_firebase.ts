@@ -115,6 +115,7 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
           return rowError(
             record,
             `${who} has a "passwordHash" but no "salt": export again with "firebase auth:export", or import the user with --invite`,
+            email,
           );
         }
         if (options.convert === undefined) {

@@ -100,12 +100,15 @@ export function leftOutWarning(leftOut: ReadonlyMap<string, readonly string[]>):
   return `Leaving metadata out: ${parts.join("; ")}`;
 }
 
-/** A record that cannot be imported, with the reason. */
-export function rowError(record: SourceRecord, problem: string): SourceRecord {
+/**
+ * A record that cannot be imported, with the reason; `email`, when known,
+ * names the row in the error file.
+ */
+export function rowError(record: SourceRecord, problem: string, email?: string): SourceRecord {
   return {
     recordNumber: record.recordNumber,
     byteEnd: record.byteEnd,
-    fields: {},
+    fields: email === undefined ? {} : { email },
     parseError: `Cannot import row ${record.recordNumber}: ${problem}`,
   };
 }

@@ -100,6 +100,7 @@ export function supabaseMapper(): ProviderMapper {
           return rowError(
             record,
             `the "encrypted_password" of ${who} is not a bcrypt hash: WorkOS takes Supabase's bcrypt hashes: import the user with --invite, or leave the user out`,
+            email,
           );
         }
         fields.password_hash = hash;

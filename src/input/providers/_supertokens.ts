@@ -34,8 +34,6 @@ export interface SupertokensMapperOptions {
   tenantColumn?: string;
   /** Whether `--map tenant=…` was given (then `public` is an organization too). */
   tenantMapped: boolean;
-  /** Whether the pipeline reads `role_slugs` and `totp_secret`. */
-  rolesAndTotp: boolean;
 }
 
 const NAME_KEYS = new Set([
@@ -60,7 +58,7 @@ export function supertokensMapper(options: SupertokensMapperOptions): ProviderMa
       "metadata",
       tenantColumn,
       ...(tenantColumn === "org_external_id" ? ["org_name"] : []),
-      options.rolesAndTotp ? "role_slugs" : "role_slug",
+      "role_slugs",
     ],
     expands: true,
     map(record: SourceRecord): SourceRecord[] {
@@ -109,6 +107,7 @@ export function supertokensMapper(options: SupertokensMapperOptions): ProviderMa
             `the password of ${who} is hashed with ${
               algorithm === undefined ? "an unnamed algorithm" : JSON.stringify(algorithm)
             }, which this reader cannot send to WorkOS: import the user with --invite, or leave the user out`,
+            email,
           )];
         }
         fields.password_hash = textOf(password.passwordHash);
@@ -123,22 +122,12 @@ export function supertokensMapper(options: SupertokensMapperOptions): ProviderMa
         const name = isObject(role) ? textOf(role.role) : textOf(role);
         if (name !== undefined && !roles.includes(name)) roles.push(name);
       }
-      if (roles.length > 0) {
-        if (options.rolesAndTotp) fields.role_slugs = roles;
-        else {
-          fields.role_slug = roles[0];
-          if (roles.length > 1) {
-            warnings.push(
-              `${who} has ${roles.length} roles: this build gives a membership one: "${roles[0]}"`,
-            );
-          }
-        }
-      }
+      if (roles.length > 0) fields.role_slugs = roles;
       const devices = (Array.isArray(user.totpdevices) ? user.totpdevices : []).filter(isObject);
       const device = devices.find((item) => textOf(item.secretKey) !== undefined);
+      let totp: MappedFields = {};
       if (device !== undefined) {
-        if (options.rolesAndTotp) fields.totp_secret = textOf(device.secretKey);
-        else warnings.push(`${who} has a TOTP device: this build does not import TOTP factors`);
+        totp = { totp_secret: textOf(device.secretKey) };
         if (devices.length > 1) {
           warnings.push(`${who} has ${devices.length} TOTP devices: WorkOS gets the first one`);
         }
@@ -154,10 +143,15 @@ export function supertokensMapper(options: SupertokensMapperOptions): ProviderMa
         }
       }
       if (tenants.length === 0) {
-        return [withWarnings(record, fields, warnings)];
+        return [withWarnings(record, { ...fields, ...totp }, warnings)];
       }
+      // The factor goes with the user's first row only: one user, one factor.
       return tenants.map((tenant, index) => {
-        const row: MappedFields = { ...fields, [tenantColumn]: tenant };
+        const row: MappedFields = {
+          ...fields,
+          ...(index === 0 ? totp : {}),
+          [tenantColumn]: tenant,
+        };
         if (tenantColumn === "org_external_id") row.org_name = tenant;
         return withWarnings(record, row, index === 0 ? warnings : []);
       });

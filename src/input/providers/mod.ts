@@ -23,7 +23,6 @@ import { clerkMapper } from "./_clerk.ts";
 import { cognitoMapper } from "./_cognito.ts";
 import { supabaseMapper } from "./_supabase.ts";
 import { supertokensMapper } from "./_supertokens.ts";
-import { INPUT_COLUMNS } from "../../validation/columns.ts";
 import type { ProviderMapper } from "./_mapping.ts";
 import { describeLooks, type Looks, sniff } from "./_sniff.ts";
 
@@ -316,7 +315,6 @@ async function mapperOf(
       return supertokensMapper({
         tenantColumn: tenant,
         tenantMapped: tenant !== undefined,
-        rolesAndTotp: INPUT_COLUMNS.includes("role_slugs"),
       });
     }
   }
