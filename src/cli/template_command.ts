@@ -33,7 +33,7 @@ const EXAMPLE: Record<string, string> = {
   org_external_id: "acme",
   org_name: "Acme Inc.",
   role_slug: "admin",
-  role_slugs: "admin member",
+  role_slugs: "",
   totp_secret: "JBSWY3DPEHPK3PXP",
 };
 
