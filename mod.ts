@@ -20,21 +20,44 @@
  */
 
 export {
+  type ImportJournal,
   type ImportProgress,
   type ImportResult,
   type ImportSource,
   type ImportStartInfo,
+  type ImportTally,
   importUsers,
   type ImportUsersOptions,
-} from "./src/pipeline/import_users.ts";
-export type { OnExisting, RowOutcome, UserOutcome } from "./src/pipeline/row_processor.ts";
-export type { PlanReport } from "./src/pipeline/dry_run_plan.ts";
+  type JournalCommitState,
+  type JournalTotals,
+  type OnExisting,
+  type OrganizationMode,
+  type OrganizationPrediction,
+  type OrganizationStatus,
+  type PlanReport,
+  planTenant,
+  type RowOutcome,
+  type RowPrediction,
+  type TenantPlan,
+  type TenantPlanOptions,
+  type UserOutcome,
+  type UserPrediction,
+  type Watermark,
+} from "./src/pipeline/mod.ts";
 export {
   createJob,
   type CreateJobOptions,
   describeInput,
+  type DescribeInputOptions,
+  type FinishOptions,
   JobError,
   type JobInfo,
+  type JobInput,
+  type JobOptions,
+  type JobPaths,
+  type JobProgress,
+  type JobRecord,
+  type JobsOptions,
   type JobStatus,
   type JobTotals,
   type Journal,
@@ -50,16 +73,7 @@ export {
   type ValidationReport,
   type ValidationReportError,
   type ValidationReportWarning,
-} from "./src/validation/validate_file.ts";
-export {
-  type OrganizationPrediction,
-  type OrganizationStatus,
-  planTenant,
-  type RowPrediction,
-  type TenantPlan,
-  type TenantPlanOptions,
-  type UserPrediction,
-} from "./src/pipeline/tenant_plan.ts";
+} from "./src/validation/mod.ts";
 export {
   undoAuditLog,
   type UndoOptions,
@@ -67,8 +81,18 @@ export {
   type UndoStepKind,
   type UndoStepResult,
   type UndoSummary,
-} from "./src/undo/undo_job.ts";
-export type { AuditAction, AuditEntry, AuditUserValues } from "./src/report/audit_log.ts";
+} from "./src/undo/mod.ts";
+export type { AuditAction, AuditEntry, AuditLog, AuditUserValues } from "./src/report/mod.ts";
+export type { InputSource, ResumePoint } from "./src/input/mod.ts";
+export type { CachedOrganization } from "./src/organizations/mod.ts";
+export type {
+  UserChanges,
+  WorkOSInvitation,
+  WorkOSMembership,
+  WorkOSOrganization,
+  WorkOSUser,
+} from "./src/workos/mod.ts";
+export { UserError, type UserErrorOptions } from "./src/errors.ts";
 export type {
   ErrorRecord,
   ErrorType,

@@ -13,6 +13,8 @@
  * - `npm:@workos-inc/node` is imported only inside `src/workos/`: the rest of
  *   the project sees the importer's own types (tests that drive the fake
  *   with the SDK on purpose are listed in {@linkcode SDK_USERS}).
+ * - `mod.ts` and `testing.ts` re-export each folder's `mod.ts` (or a file at
+ *   the top of `src/`), never a deep file.
  * - No file in `src/` imports itself through other files (type-only imports
  *   count: a cycle of types is still two modules that cannot be understood
  *   apart).
@@ -128,6 +130,15 @@ export const RULES: readonly LayerRule[] = Object.freeze([
     why: "the fake stands in for WorkOS and knows nothing of the importer",
   },
 ]);
+
+/** The library's entry points: they re-export folders' faces, never deep files. */
+export const ROOT_FACES: readonly string[] = Object.freeze(["mod.ts", "testing.ts"]);
+
+const ROOT_FACE_RULE: LayerRule = {
+  from: ROOT_FACES,
+  forbidden: ["src/"],
+  why: "mod.ts and testing.ts re-export each folder's mod.ts (or a file at the top of src/)",
+};
 
 // The journal is still a second orchestrator (issue 13, item 2): it takes the
 // row outcomes, the tally and the watermark from the pipeline, and implements
@@ -285,6 +296,14 @@ export function checkLayers(
         if (allowance) used.add(allowance);
         else violations.push({ file, imports: target, rule });
       }
+    }
+  }
+  for (const file of ROOT_FACES) {
+    for (const target of graph.get(file) ?? []) {
+      if (!target.startsWith("src/") || /^src\/[^/]+\.ts$|^src\/[^/]+\/mod\.ts$/.test(target)) {
+        continue;
+      }
+      violations.push({ file, imports: target, rule: ROOT_FACE_RULE });
     }
   }
   const usedCycles = new Set<CycleAllowance>();

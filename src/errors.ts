@@ -53,6 +53,7 @@ export interface UserErrorOptions {
  * ```
  */
 export class UserError extends Error {
+  /** `"UserError"`, or the subclass's name. */
   override name = "UserError";
   /** The exit code the CLI ends with. */
   readonly exitCode: number;
@@ -60,6 +61,8 @@ export class UserError extends Error {
   readonly help?: string;
 
   /**
+   * Creates the error.
+   *
    * @param message One line: what is wrong and how to fix it.
    * @param options The exit code (2), help text, cause.
    */

@@ -92,14 +92,21 @@ export interface UserRow {
   email: string;
   /** The identity key: `email` in lower case. Rows with one key are one person. */
   emailKey: string;
+  /** First name, as given. */
   firstName?: string;
+  /** Last name, as given. */
   lastName?: string;
   /** Plain password; dropped when a hash is present. */
   password?: string;
+  /** A password hash to import instead of a password. */
   passwordHash?: string;
+  /** The hash's type (`bcrypt`, `scrypt`, `firebase-scrypt`, `ssha`, `pbkdf2`, `argon2`). */
   passwordHashType?: string;
+  /** Whether the email counts as verified. */
   emailVerified?: boolean;
+  /** Your identifier of the user. */
   externalId?: string;
+  /** Metadata key/value pairs (up to 10 keys). */
   metadata?: Record<string, string>;
   /** The organization from the row's own columns, if any. */
   organization?: OrganizationRef;
@@ -171,12 +178,19 @@ export type ErrorType =
  * ```
  */
 export interface ErrorRecord {
+  /** The row's number (CSV data row, NDJSON line). */
   recordNumber: number;
+  /** The row's email, as given. */
   email: string;
+  /** The stage that failed. */
   errorType: ErrorType;
+  /** What went wrong, in one line. */
   errorMessage: string;
+  /** WorkOS's HTTP status, when it answered. */
   httpStatus?: number;
+  /** WorkOS's error code, when it gave one. */
   workosCode?: string;
+  /** `X-Request-ID` of the failing answer, for WorkOS support. */
   workosRequestId?: string;
   /** ISO 8601 time the error happened. */
   timestamp: string;
@@ -219,6 +233,7 @@ export type ImportStatus = "success" | "completed_with_errors" | "failed";
  * ```
  */
 export interface ImportSummary {
+  /** The overall outcome. */
   status: ImportStatus;
   /** Rows read from the input (valid and invalid). */
   totalRows: number;
@@ -226,21 +241,32 @@ export interface ImportSummary {
   successes: number;
   /** Rows that failed, at any stage. */
   failures: number;
+  /** Users this import created. */
   usersCreated: number;
   /** Users that already existed in WorkOS and were adopted. */
   usersExisting: number;
+  /** Existing users this import updated (`--on-existing update`). */
   usersUpdated: number;
+  /** Memberships this import created. */
   membershipsCreated: number;
+  /** Memberships that existed already. */
   membershipsExisting: number;
+  /** Organizations this import created. */
   organizationsCreated: number;
+  /** Invitations this import sent (`--invite`). */
   invitationsSent: number;
+  /** Warnings about rows that were imported anyway. */
   warnings: number;
+  /** Organization lookups the cache answered. */
   cacheHits: number;
+  /** Organization lookups that went to WorkOS. */
   cacheMisses: number;
   /** Retried requests, any cause. */
   retries: number;
   /** 429 answers received. */
   rateLimited: number;
+  /** How long the import took, in ms. */
   durationMs: number;
+  /** `true` when nothing was written (`--dry-run`). */
   dryRun: boolean;
 }

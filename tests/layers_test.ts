@@ -119,6 +119,18 @@ Deno.test("an SDK import outside src/workos fails the check, tests included", ()
   ]);
 });
 
+Deno.test("mod.ts re-exporting a deep file instead of its folder's mod.ts fails the check", () => {
+  const graph: ImportGraph = new Map([
+    ["mod.ts", ["src/pipeline/mod.ts", "src/types.ts", "src/pipeline/import_users.ts"]],
+    ["testing.ts", ["src/fake_workos/mod.ts", "src/fake_workos/server.ts"]],
+  ]);
+  const report = checkLayers(graph, { rules: [], allowed: [], allowedCycles: [] });
+  assert.deepEqual(report.violations.map((v) => `${v.file} -> ${v.imports}`), [
+    "mod.ts -> src/pipeline/import_users.ts",
+    "testing.ts -> src/fake_workos/server.ts",
+  ]);
+});
+
 Deno.test("an import cycle fails the check, however long, a module importing itself too", () => {
   const graph: ImportGraph = new Map([
     ["src/a.ts", ["src/b.ts"]],

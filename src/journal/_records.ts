@@ -45,6 +45,7 @@ export type JobStatus = "running" | "interrupted" | "completed" | "failed";
 export interface JobInput {
   /** Absolute path. */
   path: string;
+  /** The input's format, when given or detected. */
   format?: InputFormat;
   /** SHA-256 of the file's bytes, lower-case hex. */
   sha256: string;
@@ -62,22 +63,31 @@ export type JobOptions = Record<string, string | number | boolean>;
 
 /** The job's settings, written once at start (the input may be re-pointed on resume). */
 export interface JobRecord {
+  /** The journal format's version. */
   version: number;
+  /** The job's id (a ULID). */
   id: string;
   /** ISO 8601. */
   createdAt: string;
   /** Ms since epoch: users, memberships and organizations created since may be the job's own. */
   startedAt: number;
+  /** The input file the job reads. */
   input: JobInput;
+  /** The options every session runs with (never the API key). */
   options: JobOptions;
 }
 
 /** Job-wide numbers. */
 export interface JobTotals extends ImportTally {
+  /** Organizations the job created. */
   organizationsCreated: number;
+  /** Retried requests, any cause. */
   retries: number;
+  /** 429 answers received. */
   rateLimited: number;
+  /** Organization lookups the cache answered. */
   cacheHits: number;
+  /** Organization lookups that went to WorkOS. */
   cacheMisses: number;
   /** Sessions' durations summed, in ms. */
   durationMs: number;
@@ -85,6 +95,7 @@ export interface JobTotals extends ImportTally {
 
 /** The job's progress, rewritten by every commit. */
 export interface JobProgress {
+  /** Where the job is. */
   status: JobStatus;
   /** Ms since epoch. */
   updatedAt: number;
@@ -94,9 +105,11 @@ export interface JobProgress {
   watermark?: Watermark;
   /** The highest record read by the time of the last commit: rows above the watermark up to here may have been in flight. */
   horizon: number;
+  /** Job-wide numbers of the committed rows. */
   totals: JobTotals;
   /** Bytes of `errors.jsonl` that belong to committed rows. */
   errorsBytes: number;
+  /** Sessions that ran the job. */
   sessions: number;
   /** Why the last session failed. */
   lastError?: string;

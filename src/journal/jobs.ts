@@ -25,6 +25,7 @@ export interface JobsOptions {
 
 /** What a job's journal says about it. */
 export interface JobInfo {
+  /** The job's id (a ULID). */
   id: string;
   /**
    * `running` only while a process runs it: a job whose process died
@@ -33,6 +34,7 @@ export interface JobInfo {
   status: JobStatus;
   /** Whether a process runs the job now. */
   active: boolean;
+  /** The input file the job reads. */
   input: JobInput;
   /** The options every session runs with (never the API key). */
   options: JobOptions;
@@ -48,6 +50,7 @@ export interface JobInfo {
   errors: number;
   /** Where a resume starts: every row up to here is final. */
   resumeFrom?: Watermark;
+  /** Sessions that ran the job (the first run and each resume). */
   sessions: number;
   /** Job-wide numbers. */
   totals: JobTotals;
@@ -64,10 +67,25 @@ export interface JobInfo {
  * @param options The checkpoint directory.
  * @returns The job, or `undefined` when there is none (or it never got past its start).
  *
- * @example Usage
- * ```ts ignore
- * const job = await readJob("tenant-42");
- * console.log(job?.status, job?.rowsDone);
+ * @example Read a job after its import
+ * ```ts
+ * import { createJob, describeInput, importUsers, readJob } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const checkpointDir = await Deno.makeTempDir();
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ *
+ * const input = await describeInput(path);
+ * const journal = await createJob("tenant-42", { checkpointDir, input, options: {} });
+ * await importUsers(path, { apiKey: fake.apiKey, apiUrl: fake.url, journal });
+ * await journal.finish("completed");
+ * const job = await readJob("tenant-42", { checkpointDir });
+ * assert.equal(job?.status, "completed");
+ * assert.equal(job?.rowsDone, 1);
+ * assert.equal(await readJob("no-such-job", { checkpointDir }), undefined);
  * ```
  */
 export async function readJob(
@@ -119,9 +137,18 @@ async function readHeaderAt(path: string) {
  * @param options The checkpoint directory.
  * @returns The jobs; none when the directory does not exist.
  *
- * @example Usage
- * ```ts ignore
- * for (const job of await listJobs()) console.log(job.id, job.status);
+ * @example List jobs
+ * ```ts
+ * import { createJob, describeInput, listJobs } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const checkpointDir = await Deno.makeTempDir();
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ * const input = await describeInput(path);
+ * await (await createJob("nightly", { checkpointDir, input, options: {} })).finish("interrupted");
+ * const jobs = await listJobs({ checkpointDir });
+ * assert.deepEqual(jobs.map((job) => [job.id, job.status]), [["nightly", "interrupted"]]);
  * ```
  */
 export async function listJobs(options: JobsOptions = {}): Promise<JobInfo[]> {
@@ -178,9 +205,18 @@ export async function latestResumableJob(options: JobsOptions = {}): Promise<str
  * @returns The directory that was removed.
  * @throws {JobError} When there is no such job, or a process runs it.
  *
- * @example Usage
- * ```ts ignore
- * await removeJob("tenant-42");
+ * @example Remove a job
+ * ```ts
+ * import { createJob, describeInput, listJobs, removeJob } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const checkpointDir = await Deno.makeTempDir();
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ * const input = await describeInput(path);
+ * await (await createJob("nightly", { checkpointDir, input, options: {} })).finish("completed");
+ * await removeJob("nightly", { checkpointDir });
+ * assert.deepEqual(await listJobs({ checkpointDir }), []);
  * ```
  */
 export async function removeJob(jobId: string, options: JobsOptions = {}): Promise<string> {

@@ -91,11 +91,28 @@ import {
 
 export type { JobInput, JobOptions, JobProgress, JobRecord, JobStatus, JobTotals };
 
-/** A job cannot be started or resumed; the message says why and what to do. */
+/**
+ * A job cannot be started or resumed; the message says why and what to do.
+ *
+ * @example Tell a job problem from other failures
+ * ```ts
+ * import { JobError, resumeJob } from "@workos-importer/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const checkpointDir = await Deno.makeTempDir();
+ * await assert.rejects(
+ *   resumeJob("01J00000000000000000000000", { checkpointDir }),
+ *   (error) => error instanceof JobError && error.exitCode === 2,
+ * );
+ * ```
+ */
 export class JobError extends UserError {
+  /** `"JobError"`. */
   override name = "JobError";
 
   /**
+   * Creates the error, with exit code 2.
+   *
    * @param message One line: what is wrong and how to fix it.
    *
    * @example Usage
@@ -195,9 +212,25 @@ export async function describeInput(
  * @returns The journal, ready for `importUsers`.
  * @throws {JobError} When the job exists already or another process holds it.
  *
- * @example Usage
- * ```ts ignore
- * const journal = await createJob("j1", { input: await describeInput(path), options: {} });
+ * @example Start a job, import, finish
+ * ```ts
+ * import { createJob, describeInput, importUsers } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const checkpointDir = await Deno.makeTempDir();
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ *
+ * const journal = await createJob("tenant-42", {
+ *   checkpointDir,
+ *   input: await describeInput(path),
+ *   options: {},
+ * });
+ * const result = await importUsers(path, { apiKey: fake.apiKey, apiUrl: fake.url, journal });
+ * await journal.finish(result.interrupted ? "interrupted" : "completed");
+ * assert.equal(journal.progress.totals.usersCreated, 1);
  * ```
  */
 export async function createJob(jobId: string, options: CreateJobOptions): Promise<Journal> {
@@ -271,10 +304,28 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
  * @throws {JobError} When the job is missing, complete, held by another
  *   process, or its input changed.
  *
- * @example Usage
- * ```ts ignore
- * const journal = await resumeJob("j1");
- * const result = await importUsers(journal.job.input.path, { ...journal.job.options, journal });
+ * @example Resume a job that was stopped
+ * ```ts
+ * import { createJob, describeInput, importUsers, resumeJob } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const checkpointDir = await Deno.makeTempDir();
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ *
+ * const input = await describeInput(path);
+ * await (await createJob("tenant-42", { checkpointDir, input, options: {} })).finish("interrupted");
+ *
+ * const journal = await resumeJob("tenant-42", { checkpointDir });
+ * const result = await importUsers(journal.job.input.path, {
+ *   apiKey: fake.apiKey,
+ *   apiUrl: fake.url,
+ *   journal,
+ * });
+ * await journal.finish(result.interrupted ? "interrupted" : "completed");
+ * assert.equal(fake.state.userCount(), 1);
  * ```
  */
 export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): Promise<Journal> {
@@ -486,12 +537,23 @@ export interface FinishOptions {
  * An open job: the `journal` of `importUsers`, plus what the CLI shows
  * about the job. Close it with {@linkcode Journal.finish}.
  *
- * @example Usage
- * ```ts ignore
- * const journal = await resumeJob("tenant-42");
- * const result = await importUsers(journal.job.input.path, { apiKey, journal });
+ * @example Import with a journal and read its progress
+ * ```ts
+ * import { createJob, describeInput, importUsers } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const checkpointDir = await Deno.makeTempDir();
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "email\nada@example.com\n");
+ *
+ * const input = await describeInput(path);
+ * const journal = await createJob("tenant-42", { checkpointDir, input, options: {} });
+ * const result = await importUsers(path, { apiKey: fake.apiKey, apiUrl: fake.url, journal });
  * await journal.finish(result.interrupted ? "interrupted" : "completed");
- * console.log(journal.progress.totals.usersCreated);
+ * assert.equal(journal.progress.status, "completed");
+ * assert.equal(journal.progress.totals.successes, 1);
  * ```
  */
 export class Journal implements ImportJournal {
@@ -516,7 +578,12 @@ export class Journal implements ImportJournal {
   #closed = false;
   #atomics = 0;
 
-  /** @param parts The opened pieces (use {@linkcode createJob} or {@linkcode resumeJob}). */
+  /**
+   * Wraps the opened pieces of a job; use {@linkcode createJob} or
+   * {@linkcode resumeJob} to get a journal.
+   *
+   * @param parts The opened pieces.
+   */
   constructor(parts: JournalParts) {
     this.#kv = parts.kv;
     this.#lock = parts.lock;

@@ -27,7 +27,9 @@ import { hash53 } from "../validation/hash53.ts";
  * ```
  */
 export interface PlanReport {
+  /** Rows that pass validation. */
   validRows: number;
+  /** Rows that fail validation. */
   invalidRows: number;
   /** Distinct people (emails, case-insensitive) among valid rows. */
   distinctUsers: number;

@@ -94,11 +94,15 @@ const ORGANIZATION_COLUMNS = ["org_id", "org_external_id"];
 export interface ImportProgress {
   /** Rows finished in the whole job (earlier sessions included). */
   rowsDone: number;
+  /** Users created, adopted or updated in the whole job. */
   usersDone: number;
   /** Requests sent in this session. */
   requests: number;
+  /** Write requests sent in this session. */
   writes: number;
+  /** Retried requests in this session. */
   retries: number;
+  /** 429 answers in this session. */
   rateLimited: number;
 }
 
@@ -154,6 +158,7 @@ export interface ImportJournal {
 
 /** What {@linkcode ImportJournal.commit} gets besides the outcomes. */
 export interface JournalCommitState {
+  /** The organizations resolved so far, by key, for a resume to start from. */
   organizationCache: Array<[string, CachedOrganization]>;
   /** Organizations the job created, all sessions. */
   organizationsCreated: number;
@@ -167,10 +172,15 @@ export interface JournalCommitState {
 
 /** Job-wide numbers a journal keeps. */
 export interface JournalTotals extends ImportTally {
+  /** Organizations the job created. */
   organizationsCreated: number;
+  /** Retried requests, any cause. */
   retries: number;
+  /** 429 answers received. */
   rateLimited: number;
+  /** Organization lookups the cache answered. */
   cacheHits: number;
+  /** Organization lookups that went to WorkOS. */
   cacheMisses: number;
   /** Sessions' durations summed, in ms. */
   durationMs: number;
@@ -287,12 +297,15 @@ export interface ImportUsersOptions {
  * ```
  */
 export interface ImportStartInfo {
+  /** The input's format, given or detected. */
   format: InputFormat;
+  /** The input's columns (CSV header or NDJSON keys of the first record). */
   columns: string[];
   /** `none` (users only), `single` (flags) or `multi` (per-row columns). */
   mode: OrganizationMode["kind"];
   /** The single organization's id, once resolved. */
   organizationId?: string;
+  /** Whether existing users are updated (`--on-existing update`). */
   upsert: boolean;
 }
 

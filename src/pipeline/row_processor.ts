@@ -118,11 +118,15 @@ export type UserOutcome =
  * ```
  */
 export interface RowOutcome {
+  /** The row's number, as in error files. */
   recordNumber: number;
+  /** Byte offset just past the row in the input. */
   byteEnd: number;
+  /** The row's email. */
   email: string;
   /** Set when the row ended well. */
   userId?: string;
+  /** What happened to the row's user, when the row ended well. */
   user?: UserOutcome;
   /** The membership, when the row has an organization. */
   membership?: {

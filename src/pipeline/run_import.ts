@@ -20,13 +20,21 @@ type Checked =
 
 /** Counts the pipeline keeps as outcomes arrive. */
 export interface ImportTally {
+  /** Rows read from the input (valid and invalid). */
   totalRows: number;
+  /** Rows that ended well. */
   successes: number;
+  /** Rows that failed, at any stage. */
   failures: number;
+  /** Users this import created. */
   usersCreated: number;
+  /** Users that existed in WorkOS and were adopted. */
   usersExisting: number;
+  /** Existing users this import updated. */
   usersUpdated: number;
+  /** Memberships this import created. */
   membershipsCreated: number;
+  /** Memberships that existed already. */
   membershipsExisting: number;
   /** Invitations this import sent (`--invite`). */
   invitationsSent: number;
@@ -125,6 +133,7 @@ export interface RunImportOptions {
 
 /** The last record of the input's longest fully finished prefix. */
 export interface Watermark {
+  /** The record's number. */
   recordNumber: number;
   /** Byte offset just past that record: where a resume starts reading. */
   byteEnd: number;

@@ -53,7 +53,9 @@ export type OrganizationStatus =
 export interface RowPrediction {
   /** The row's number, as in error files. */
   row: number;
+  /** The row's email, as it will be sent. */
   email: string;
+  /** What will happen to the row's user. */
   user?: UserPrediction;
   /** The existing user's id, when it exists. */
   userId?: string;
@@ -73,7 +75,9 @@ export interface RowPrediction {
 export interface OrganizationPrediction {
   /** The external id or the id, as the file gives it. */
   ref: string;
+  /** Whether the file names it by external id or by id. */
   kind: "external_id" | "id";
+  /** What the tenant holds of it. */
   status: OrganizationStatus;
   /** The organization's id, when it exists. */
   id?: string;
@@ -81,20 +85,29 @@ export interface OrganizationPrediction {
 
 /** What {@linkcode planTenant} returns. */
 export interface TenantPlan {
+  /** Rows read from the input (valid and invalid). */
   totalRows: number;
   /** Rows that fail validation. */
   invalidRows: number;
   /** Rows predicted to fail for any reason (validation included). */
   failingRows: number;
+  /** Users an import will create. */
   usersToCreate: number;
+  /** Users that exist and will be adopted as they are. */
   usersExisting: number;
+  /** Users that exist and `--on-existing update` will change. */
   usersToUpdate: number;
   /** Rows `--on-existing error` will fail. */
   conflicts: number;
+  /** Organizations the file names that exist. */
   organizationsExisting: number;
+  /** Organizations an import will create. */
   organizationsToCreate: number;
+  /** Organizations that are missing and nothing creates: their rows fail. */
   organizationsMissing: number;
+  /** Memberships an import will create. */
   membershipsToCreate: number;
+  /** Memberships that exist already. */
   membershipsExisting: number;
   /**
    * The organizations the file names, up to `organizationLimit`; the counts
@@ -176,10 +189,22 @@ function refLabel(ref: OrganizationRef): string {
  * @param options Key, organization mode, policy and limits, as for an import.
  * @returns The counts and the organizations; rows go to `onRow`.
  *
- * @example Usage
- * ```ts ignore
- * const plan = await planTenant("users.csv", { apiKey: "sk_test_123", onRow: console.log });
- * console.log(plan.usersToCreate, plan.membershipsToCreate);
+ * @example Plan an import against a tenant that has one of its users
+ * ```ts
+ * import { planTenant } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * fake.state.addUser({ email: "ada@example.com" });
+ * const csv = "email\nada@example.com\nbob@example.com\n";
+ * const plan = await planTenant(new Blob([csv]).stream(), {
+ *   apiKey: fake.apiKey,
+ *   apiUrl: fake.url,
+ * });
+ * assert.equal(plan.usersExisting, 1);
+ * assert.equal(plan.usersToCreate, 1);
+ * assert.equal(fake.state.userCount(), 1, "a plan writes nothing");
  * ```
  */
 export async function planTenant(

@@ -53,10 +53,15 @@ const ACTIONS: ReadonlySet<string> = new Set([
 
 /** Profile values of a user, as an update found or left them (`null`: empty). */
 export interface AuditUserValues {
+  /** First name. */
   firstName?: string | null;
+  /** Last name. */
   lastName?: string | null;
+  /** Whether the email counts as verified. */
   emailVerified?: boolean;
+  /** Your identifier of the user. */
   externalId?: string | null;
+  /** Metadata keys (`null`: the key was absent). */
   metadata?: Record<string, string | null>;
 }
 
@@ -64,6 +69,7 @@ export interface AuditUserValues {
 export interface AuditEntry {
   /** ISO 8601 time the write was recorded. */
   timestamp: string;
+  /** What was written. */
   action: AuditAction;
   /** The WorkOS id of what was written (user, organization, membership or invitation). */
   id: string;

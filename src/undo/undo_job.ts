@@ -58,7 +58,9 @@ export type UndoStepResult =
 
 /** One step of an undo, as reported to {@linkcode UndoOptions.onStep}. */
 export interface UndoStep {
+  /** What the step takes back. */
   kind: UndoStepKind;
+  /** How it went. */
   result: UndoStepResult;
   /** The audit entry the step takes back. */
   entry: AuditEntry;
@@ -70,13 +72,17 @@ export interface UndoStep {
 export interface UndoSummary {
   /** Audit entries read. */
   entries: number;
+  /** Memberships the job created, deleted. */
   membershipsDeleted: number;
+  /** Users the job created, deleted. */
   usersDeleted: number;
+  /** Users the job updated, given their earlier values back. */
   usersRestored: number;
   /** Existing memberships whose roles were put back. */
   membershipRolesRestored: number;
   /** TOTP factors the job enrolled, deleted. */
   factorsDeleted: number;
+  /** Organizations the job created, deleted. */
   organizationsDeleted: number;
   /** Organizations kept because members the job did not add remain. */
   organizationsKept: number;
@@ -84,12 +90,15 @@ export interface UndoSummary {
   invitationsKept: number;
   /** Steps an earlier undo already did. */
   alreadyUndone: number;
+  /** Steps that failed; running undo again retries them. */
   failures: number;
   /** Lines of the audit file that are not entries (e.g. torn by a crash). */
   invalidLines: number;
+  /** `true` when nothing was changed (`--dry-run`). */
   dryRun: boolean;
   /** `true` when the stop signal ended the undo early. */
   interrupted: boolean;
+  /** How long the undo took, in ms. */
   durationMs: number;
 }
 
@@ -235,13 +244,25 @@ async function readProgress(path: string): Promise<Set<string>> {
  * @returns What was done.
  * @throws {Deno.errors.NotFound} The audit log does not exist.
  *
- * @example Usage
- * ```ts ignore
- * const summary = await undoAuditLog(".workos-checkpoints/nightly/audit.jsonl", {
- *   apiKey: "sk_test_123",
- *   onStep: (step) => console.log(step.kind, step.entry.id, step.result),
- * });
- * console.log(summary.usersDeleted);
+ * @example Take back a user an import created
+ * ```ts
+ * import { undoAuditLog } from "@workos-importer/cli";
+ * import { startFakeWorkOS } from "@workos-importer/cli/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using fake = await startFakeWorkOS({ rateLimits: false });
+ * const user = fake.state.addUser({ email: "ada@example.com" });
+ * const auditPath = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const entry = {
+ *   timestamp: new Date().toISOString(),
+ *   action: "user_created",
+ *   id: user.id,
+ *   email: "ada@example.com",
+ * };
+ * await Deno.writeTextFile(auditPath, JSON.stringify(entry) + "\n");
+ * const summary = await undoAuditLog(auditPath, { apiKey: fake.apiKey, apiUrl: fake.url });
+ * assert.equal(summary.usersDeleted, 1);
+ * assert.equal(fake.state.userCount(), 0);
  * ```
  */
 export async function undoAuditLog(

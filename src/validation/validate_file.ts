@@ -22,6 +22,7 @@ export interface ValidationReportError {
   row: number;
   /** The column at fault; `null` when the whole row is (e.g. malformed JSON). */
   column: string | null;
+  /** What is wrong and how to fix it. */
   error: string;
 }
 
@@ -29,7 +30,9 @@ export interface ValidationReportError {
 export interface ValidationReportWarning {
   /** The row's number; `null` for the file as a whole (e.g. unknown header columns). */
   row: number | null;
+  /** The column concerned; `null` when the whole row or file is. */
   column: string | null;
+  /** What looks odd. */
   warning: string;
 }
 

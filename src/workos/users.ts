@@ -126,10 +126,15 @@ export function ensureUser(client: WorkOSClient, row: UserRow): Promise<Ensured<
  * `null` is removed.
  */
 export interface UserChanges {
+  /** First name; `null` clears it. */
   firstName?: string | null;
+  /** Last name; `null` clears it. */
   lastName?: string | null;
+  /** Whether the email counts as verified. */
   emailVerified?: boolean;
+  /** Your identifier of the user; `null` clears it. */
   externalId?: string | null;
+  /** Metadata keys to set; a key set to `null` is removed. */
   metadata?: Record<string, string | null>;
 }
 

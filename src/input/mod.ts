@@ -1,0 +1,7 @@
+/**
+ * Input's public face: what an import can read from, and where it resumes.
+ *
+ * @module
+ */
+
+export type { InputSource, ResumePoint } from "./open_input.ts";

@@ -1,0 +1,30 @@
+/**
+ * The import pipeline's public face: one import (`importUsers`), the tenant
+ * plan (`planTenant`), and the types their options and results use.
+ *
+ * @module
+ */
+
+export {
+  type ImportJournal,
+  type ImportProgress,
+  type ImportResult,
+  type ImportSource,
+  type ImportStartInfo,
+  importUsers,
+  type ImportUsersOptions,
+  type JournalCommitState,
+  type JournalTotals,
+} from "./import_users.ts";
+export type { OnExisting, OrganizationMode, RowOutcome, UserOutcome } from "./row_processor.ts";
+export type { ImportTally, Watermark } from "./run_import.ts";
+export type { PlanReport } from "./dry_run_plan.ts";
+export {
+  type OrganizationPrediction,
+  type OrganizationStatus,
+  planTenant,
+  type RowPrediction,
+  type TenantPlan,
+  type TenantPlanOptions,
+  type UserPrediction,
+} from "./tenant_plan.ts";
