@@ -83,7 +83,7 @@ export {
   type UndoSummary,
 } from "./src/undo/mod.ts";
 export type { AuditAction, AuditEntry, AuditLog, AuditUserValues } from "./src/report/mod.ts";
-export type { InputSource, ResumePoint } from "./src/input/mod.ts";
+export type { InputSource, ProviderName, ProviderSpec, ResumePoint } from "./src/input/mod.ts";
 export type { CachedOrganization } from "./src/organizations/mod.ts";
 export type {
   UserChanges,

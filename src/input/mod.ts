@@ -5,3 +5,4 @@
  */
 
 export type { InputSource, ResumePoint } from "./open_input.ts";
+export type { ProviderName, ProviderSpec } from "./providers/mod.ts";
