@@ -39,12 +39,23 @@ const COMMA = 0x2c;
  * ok(PROVIDERS.includes("auth0"));
  * ```
  */
-export const PROVIDERS = Object.freeze(
-  ["auth0", "firebase", "clerk", "supabase", "cognito", "supertokens"] as const,
-);
+export const PROVIDERS: readonly ProviderName[] = Object.freeze([
+  "auth0",
+  "firebase",
+  "clerk",
+  "supabase",
+  "cognito",
+  "supertokens",
+]);
 
-/** A provider `--from` names. */
-export type ProviderName = typeof PROVIDERS[number];
+/** A provider `--from` names (one of {@linkcode PROVIDERS}). */
+export type ProviderName =
+  | "auth0"
+  | "firebase"
+  | "clerk"
+  | "supabase"
+  | "cognito"
+  | "supertokens";
 
 /**
  * Whether a name is one of {@linkcode PROVIDERS}.
