@@ -20,6 +20,7 @@
  */
 
 export {
+  type FactorOutcome,
   type ImportJournal,
   type ImportProgress,
   type ImportResult,
@@ -36,6 +37,7 @@ export {
   type OrganizationStatus,
   type PlanReport,
   planTenant,
+  type RolesChange,
   type RowOutcome,
   type RowPrediction,
   type TenantPlan,

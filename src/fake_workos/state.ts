@@ -181,8 +181,11 @@ export interface AddMembershipInput {
 export interface FakeAuthFactor {
   /** `auth_factor_` followed by a ULID. */
   id: string;
+  /** The user the factor belongs to. */
   userId: string;
+  /** The factor's kind (only TOTP). */
   type: "totp";
+  /** The issuer shown in authenticator apps. */
   issuer: string;
   /** The account name shown in authenticator apps. */
   user: string;
@@ -194,10 +197,15 @@ export interface FakeAuthFactor {
 
 /** A role as the fake stores it. */
 export interface FakeRole {
+  /** The role's slug, as memberships name it. */
   slug: string;
+  /** The role's display name. */
   name: string;
+  /** The role's description, `null` when none. */
   description: string | null;
+  /** The slugs of the role's permissions. */
   permissions: string[];
+  /** Whether the role is the environment's or one organization's. */
   type: "EnvironmentRole" | "OrganizationRole";
 }
 

@@ -18,6 +18,8 @@ export {
 } from "./import_users.ts";
 export type { OnExisting, OrganizationMode, RowOutcome, UserOutcome } from "./row_processor.ts";
 export type { ImportTally, Watermark } from "./run_import.ts";
+export type { RolesChange } from "./membership_roles.ts";
+export type { FactorOutcome } from "./totp_step.ts";
 export type { PlanReport } from "./dry_run_plan.ts";
 export {
   type OrganizationPrediction,
