@@ -162,7 +162,47 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
+/** The directory a build writes its output into, resolved from the project root. */
+function outputDirectory(output: string): URL {
+  const slash = output.lastIndexOf("/");
+  const directory = slash < 0 ? "." : output.slice(0, slash + 1) || "/";
+  return new URL(
+    directory.endsWith("/") ? directory : `${directory}/`,
+    new URL("..", import.meta.url),
+  );
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await Deno.stat(url);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Removes a directory a failed build created, when it is still empty. */
+async function removeIfEmpty(url: URL): Promise<void> {
+  if (Deno.permissions.querySync({ name: "write", path: url }).state !== "granted") return;
+  try {
+    for await (const _ of Deno.readDir(url)) return;
+    await Deno.remove(url);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
 async function build(options: CompileOptions): Promise<boolean> {
+  const directory = outputDirectory(options.output);
+  // deno compile makes the output's directory before it fails to download its runtime.
+  const directoryExisted = await exists(directory);
+  const built = await runCompile(options);
+  if (!built && !directoryExisted) await removeIfEmpty(directory);
+  return built;
+}
+
+async function runCompile(options: CompileOptions): Promise<boolean> {
   const args = compileArgs(options);
   const command = ["deno", ...args].map(quote).join(" ");
   console.error(`Building ${options.output}${options.target ? ` (${options.target})` : ""}`);

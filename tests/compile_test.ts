@@ -21,14 +21,27 @@ interface Run {
 }
 
 /** Runs the compile script as `deno task compile` does, with a clean environment. */
-async function compile(args: string[], env: Record<string, string>): Promise<Run> {
+async function compile(
+  args: string[],
+  env: Record<string, string>,
+  permissions: string[] = [],
+): Promise<Run> {
   const keep: Record<string, string> = {};
   for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LOCALAPPDATA"]) {
     const value = Deno.env.get(name);
     if (value !== undefined) keep[name] = value;
   }
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--allow-run", "--allow-read", "--allow-env", SCRIPT, ...args],
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-run",
+      "--allow-read",
+      "--allow-env",
+      ...permissions,
+      SCRIPT,
+      ...args,
+    ],
     cwd: ROOT,
     clearEnv: true,
     env: { ...keep, ...env },
@@ -156,6 +169,39 @@ Deno.test("a failed runtime download is explained with the command that ran, and
       /^Command: deno compile --no-prompt --allow-net=api\.workos\.com .*--target=aarch64-apple-darwin .*main\.ts$/,
     );
     assert.match(lines[2], /^Fix: .*DENORT_BIN/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failed build leaves no empty output directory behind", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = await compile(
+      ["--target=aarch64-apple-darwin", `--output=${dir}/dist/workos-importer`],
+      { HTTPS_PROXY: `http://127.0.0.1:${port}`, HTTP_PROXY: `http://127.0.0.1:${port}` },
+      // As `deno task compile` runs it: allowed to write its output directory.
+      [`--allow-write=${dir}/dist`],
+    );
+    if (run.code === 0) {
+      // The runtime was cached, so there was nothing to download.
+      assert.ok((await Deno.stat(`${dir}/dist/workos-importer`)).isFile);
+      return;
+    }
+    assert.equal(run.code, 1, run.stderr);
+    await assert.rejects(Deno.stat(`${dir}/dist`), Deno.errors.NotFound, "no empty dist/ left");
+    // A directory that was there before is kept, empty or not.
+    await Deno.mkdir(`${dir}/dist`);
+    const again = await compile(
+      ["--target=aarch64-apple-darwin", `--output=${dir}/dist/workos-importer`],
+      { HTTPS_PROXY: `http://127.0.0.1:${port}`, HTTP_PROXY: `http://127.0.0.1:${port}` },
+      [`--allow-write=${dir}/dist`],
+    );
+    assert.equal(again.code, 1, again.stderr);
+    assert.ok((await Deno.stat(`${dir}/dist`)).isDirectory);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
