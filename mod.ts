@@ -94,7 +94,14 @@ export type {
   WorkOSOrganization,
   WorkOSUser,
 } from "./src/workos/mod.ts";
-export { UserError, type UserErrorOptions } from "./src/errors.ts";
+export {
+  ExitCode,
+  type ExitCodeValue,
+  InputError,
+  UsageError,
+  UserError,
+  type UserErrorOptions,
+} from "./src/errors.ts";
 export type {
   ErrorRecord,
   ErrorType,
