@@ -84,6 +84,7 @@ export class UserError extends Error {
  * ```
  */
 export class UsageError extends UserError {
+  /** The error's name, for logs. */
   override name = "UsageError";
 }
 
@@ -100,5 +101,6 @@ export class UsageError extends UserError {
  * ```
  */
 export class InputError extends UserError {
+  /** The error's name, for logs. */
   override name = "InputError";
 }
