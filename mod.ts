@@ -94,14 +94,7 @@ export type {
   WorkOSOrganization,
   WorkOSUser,
 } from "./src/workos/mod.ts";
-export {
-  ExitCode,
-  type ExitCodeValue,
-  InputError,
-  UsageError,
-  UserError,
-  type UserErrorOptions,
-} from "./src/errors.ts";
+export { InputError, UsageError, UserError, type UserErrorOptions } from "./src/errors.ts";
 export type {
   ErrorRecord,
   ErrorType,
