@@ -98,10 +98,12 @@ export interface UserRow {
   lastName?: string;
   /** Plain password; dropped when a hash is present. */
   password?: string;
-  /** A password hash to import instead of a password. */
+  /** The hash in WorkOS's format (converted from the input's, if need be). */
   passwordHash?: string;
-  /** The hash's type (`bcrypt`, `scrypt`, `firebase-scrypt`, `ssha`, `pbkdf2`, `argon2`). */
+  /** The hash's type (`bcrypt`, `scrypt`, `firebase-scrypt`, `ssha`, `ssha256`, `pbkdf2`, `argon2`). */
   passwordHashType?: string;
+  /** `prefix` when an `ssha`/`ssha256` hash's salt went before the password. */
+  passwordSaltPosition?: "prefix" | "suffix";
   /** Whether the email counts as verified. */
   emailVerified?: boolean;
   /** Your identifier of the user. */

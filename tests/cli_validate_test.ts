@@ -26,8 +26,8 @@ const EVERY_PROBLEM = [
   "ev@example.com,,,,,,maybe,,,,,,,",
   // 6: unknown hash type (the hash itself never reaches the report)
   "hash@example.com,,,,$2b$10$SECRETHASHVALUE,md5,,,,,,,,",
-  // 7: a hash without its type
-  "notype@example.com,,,,$2b$10$SECRETHASHVALUE,,,,,,,,,",
+  // 7: a hash without its type, in no format the type can be told from
+  "notype@example.com,,,,SECRETHASHVALUE,,,,,,,,,",
   // 8: metadata that is not JSON
   'meta@example.com,,,,,,,,"{not json}",,,,,',
   // 9: both org_id and org_external_id
@@ -41,7 +41,7 @@ const EVERY_PROBLEM = [
   // 13: same person in another organization: not a duplicate
   "ada@example.com,Ada,,,,,,,,,beta,Beta,,",
   // 14: a warning: password and hash both set
-  "pw@example.com,,,hunter2-SECRET,$2b$10$SECRETHASHVALUE,bcrypt,,,,,,,,",
+  `pw@example.com,,,hunter2-SECRET,$2b$10$SECRETHASHVALUE${"x".repeat(38)},bcrypt,,,,,,,,`,
   // 15: a warning: org_name without org_external_id
   "orgname@example.com,,,,,,,,,,,Lonely Org,,",
 ].join("\n") + "\n";

@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import type { SourceRecord, UserRow, ValidationIssue } from "../src/types.ts";
+import { SAMPLE_HASHES } from "./_password_hashes.ts";
 import {
   MAX_EXTERNAL_ID_LENGTH,
   PASSWORD_HASH_TYPES,
@@ -146,11 +147,11 @@ Deno.test("validateRecord() lets a password hash win over a plain password, with
   const { row, warnings } = valid({
     email: "a@example.com",
     password: "hunter2",
-    password_hash: " $2b$10$abcdefghijklmnopqrstuv ",
+    password_hash: ` ${SAMPLE_HASHES.bcrypt} `,
     password_hash_type: " BCrypt ",
   });
   equal(row.password, undefined);
-  equal(row.passwordHash, "$2b$10$abcdefghijklmnopqrstuv");
+  equal(row.passwordHash, SAMPLE_HASHES.bcrypt);
   equal(row.passwordHashType, "bcrypt");
   deepEqual(warnings, [{
     recordNumber: 7,
@@ -159,8 +160,12 @@ Deno.test("validateRecord() lets a password hash win over a plain password, with
   }]);
   for (const type of PASSWORD_HASH_TYPES) {
     equal(
-      valid({ email: "a@example.com", password_hash: "h", password_hash_type: type }).row
-        .passwordHashType,
+      valid({
+        email: "a@example.com",
+        password_hash: SAMPLE_HASHES[type],
+        password_hash_type: type,
+      })
+        .row.passwordHashType,
       type,
     );
   }
@@ -168,12 +173,17 @@ Deno.test("validateRecord() lets a password hash win over a plain password, with
 
 Deno.test("validateRecord() rejects a hash without a known type", () => {
   deepEqual(messages({ email: "a@example.com", password_hash: "h" }), [
-    'Cannot import row 7: "password_hash" is set but "password_hash_type" is empty: ' +
-    "add the hash type (bcrypt, firebase-scrypt, ssha, scrypt, argon2 or pbkdf2)",
+    'Cannot import row 7: "password_hash" is in a format the importer does not recognize and ' +
+    '"password_hash_type" is empty: set the type (bcrypt, firebase-scrypt, ssha, ssha256, scrypt, ' +
+    "pbkdf2 or argon2) and write the hash in WorkOS's format (see docs/passwords.md)",
   ]);
   deepEqual(messages({ email: "a@example.com", password_hash: "h", password_hash_type: "md5" }), [
-    'Cannot import row 7: "password_hash_type" is "md5": use bcrypt, firebase-scrypt, ssha, ' +
-    "scrypt, argon2 or pbkdf2",
+    'Cannot import row 7: "password_hash_type" is "md5": WorkOS cannot take MD5 hashes: ' +
+    "import this user with --invite, or without the hash and send a password reset",
+  ]);
+  deepEqual(messages({ email: "a@example.com", password_hash: "h", password_hash_type: "sha3" }), [
+    'Cannot import row 7: "password_hash_type" is "sha3": use bcrypt, firebase-scrypt, ssha, ' +
+    "ssha256, scrypt, pbkdf2 or argon2, or leave it empty to detect the type from the hash",
   ]);
   // A type without a hash (a constant column in an export) is not an error.
   const { row } = valid({ email: "a@example.com", password: "pw", password_hash_type: "bcrypt" });
@@ -183,9 +193,11 @@ Deno.test("validateRecord() rejects a hash without a known type", () => {
 
 Deno.test("validateRecord() never puts passwords or hashes in messages", () => {
   const secrets = { password: "hunter2-secret", password_hash: "$2b$hash-secret" };
+  const goodHash = SAMPLE_HASHES.bcrypt.slice(0, -6) + "SECRET";
   const results = [
     validateRecord(record({ email: "bad", ...secrets, password_hash_type: "nope" })),
     validateRecord(record({ email: "a@example.com", ...secrets, password_hash_type: "bcrypt" })),
+    validateRecord(record({ email: "a@example.com", ...secrets, password_hash: goodHash })),
     validateRecord(record({ email: "a@example.com", password: 12345, password_hash: { x: 1 } })),
   ];
   for (const result of results) {
@@ -196,7 +208,7 @@ Deno.test("validateRecord() never puts passwords or hashes in messages", () => {
     }
   }
   deepEqual(
-    (results[2] as Extract<RecordValidation, { ok: false }>).issues.map((issue) => issue.message),
+    (results[3] as Extract<RecordValidation, { ok: false }>).issues.map((issue) => issue.message),
     [
       'Cannot import row 7: "password" must be text, not a number',
       'Cannot import row 7: "password_hash" must be text, not an object',

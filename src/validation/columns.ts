@@ -27,6 +27,7 @@ export const INPUT_COLUMNS: readonly string[] = Object.freeze([
   "password",
   "password_hash",
   "password_hash_type",
+  "password_salt_position",
   "email_verified",
   "external_id",
   "metadata",

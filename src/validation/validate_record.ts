@@ -11,6 +11,7 @@ import { normalizeEmail } from "./email.ts";
 import { parseMetadata } from "./metadata.ts";
 import { readRoles, readTotp } from "./roles_and_mfa.ts";
 import { codePointLength, isAscii, oddCharacter } from "./_text.ts";
+import { preparePasswordHash, WORKOS_HASH_TYPES } from "../passwords/mod.ts";
 
 /** The outcome of {@linkcode validateRecord}. */
 export type RecordValidation =
@@ -35,14 +36,7 @@ export type RecordValidation =
  * ok(PASSWORD_HASH_TYPES.includes("bcrypt"));
  * ```
  */
-export const PASSWORD_HASH_TYPES: readonly string[] = Object.freeze([
-  "bcrypt",
-  "firebase-scrypt",
-  "ssha",
-  "scrypt",
-  "argon2",
-  "pbkdf2",
-]);
+export const PASSWORD_HASH_TYPES: readonly string[] = WORKOS_HASH_TYPES;
 
 /**
  * WorkOS limits external identifiers (of users and organizations) to 64
@@ -60,8 +54,6 @@ export const MAX_EXTERNAL_ID_LENGTH = 64;
 
 const INPUT_SET: ReadonlySet<string> = new Set(INPUT_COLUMNS);
 const KNOWN_SET: ReadonlySet<string> = new Set(KNOWN_COLUMNS);
-const HASH_TYPE_SET: ReadonlySet<string> = new Set(PASSWORD_HASH_TYPES);
-const HASH_TYPE_LIST = "bcrypt, firebase-scrypt, ssha, scrypt, argon2 or pbkdf2";
 const TRUE_WORDS: ReadonlySet<string> = new Set(["true", "1", "yes"]);
 const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
 
@@ -71,7 +63,8 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
  * Text values are trimmed (passwords are kept as they are) and blank values
  * count as absent. The email is normalized with {@linkcode normalizeEmail};
  * `name` fills in whichever of `first_name`/`last_name` is absent; a password
- * hash wins over a plain password; `metadata` must be a JSON object of
+ * hash wins over a plain password and is detected, converted and checked
+ * with {@linkcode preparePasswordHash}; `metadata` must be a JSON object of
  * strings within WorkOS's limits. Every problem in the row is reported, not
  * just the first. A record that could not be parsed fails with its parse
  * error. Fields that are not input columns (possible in NDJSON) are warnings.
@@ -302,31 +295,26 @@ function readPassword(check: RowCheck, row: UserRow): void {
   const password = check.secret("password", false);
   const hash = check.secret("password_hash", true);
   const hashTypeText = check.text("password_hash_type");
+  const saltPosition = check.text("password_salt_position");
   if (hash === undefined) {
     // A hash type without a hash is common in exports where the type column
     // is filled for every user, including those without a password.
     if (password !== undefined) row.password = password;
     return;
   }
-  if (hashTypeText === undefined) {
-    if (!check.failed("password_hash_type")) {
-      check.fail(
-        "password_hash_type",
-        `"password_hash" is set but "password_hash_type" is empty: add the hash type (${HASH_TYPE_LIST})`,
-      );
-    }
+  if (check.failed("password_hash_type") || check.failed("password_salt_position")) return;
+  const prepared = preparePasswordHash(hash, { type: hashTypeText, saltPosition });
+  if (!prepared.ok) {
+    check.fail(prepared.problem.column, prepared.problem.reason);
     return;
   }
-  const hashType = hashTypeText.toLowerCase();
-  if (!HASH_TYPE_SET.has(hashType)) {
-    check.fail(
-      "password_hash_type",
-      `"password_hash_type" is ${JSON.stringify(hashTypeText)}: use ${HASH_TYPE_LIST}`,
-    );
-    return;
+  const value = prepared.value;
+  row.passwordHash = value.hash;
+  row.passwordHashType = value.type;
+  if (value.saltPosition !== undefined) row.passwordSaltPosition = value.saltPosition;
+  for (const warning of value.warnings) {
+    check.warn("password_hash", `${warning} (row ${row.recordNumber})`);
   }
-  row.passwordHash = hash;
-  row.passwordHashType = hashType;
   if (password !== undefined) {
     check.warn(
       "password",

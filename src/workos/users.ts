@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CreateUserOptions, UpdateUserOptions, User } from "@workos-inc/node";
+import type { CreateUserOptions, UpdateUserOptions, User, WorkOS } from "@workos-inc/node";
 import type { UserRow } from "../types.ts";
 import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
 import { isDuplicateEmail } from "./errors.ts";
@@ -92,32 +92,82 @@ export async function findUserByEmail(
  * ```
  */
 export function ensureUser(client: WorkOSClient, row: UserRow): Promise<Ensured<WorkOSUser>> {
+  const options: CreateUserOptions = {
+    email: row.email,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    emailVerified: row.emailVerified,
+    externalId: row.externalId,
+    metadata: row.metadata,
+    ...(row.passwordHash
+      ? {
+        passwordHash: row.passwordHash,
+        passwordHashType: row.passwordHashType as PasswordHashType,
+      }
+      : row.password
+      ? { password: row.password }
+      : {}),
+  };
   return client.ensure<WorkOSUser>({
     kind: "write",
     lookupKind: "read",
     create: (sdk) =>
-      sdk.userManagement.createUser({
-        email: row.email,
-        firstName: row.firstName,
-        lastName: row.lastName,
-        emailVerified: row.emailVerified,
-        externalId: row.externalId,
-        metadata: row.metadata,
-        ...(row.passwordHash
-          ? {
-            passwordHash: row.passwordHash,
-            passwordHashType: row.passwordHashType as PasswordHashType,
-          }
-          : row.password
-          ? { password: row.password }
-          : {}),
-      }).then(toUser),
+      row.passwordHash && row.passwordSaltPosition
+        ? createWithSaltPosition(sdk, options, row.passwordSaltPosition)
+        : sdk.userManagement.createUser(options).then(toUser),
     lookup: (sdk) =>
       sdk.userManagement.listUsers({ email: row.email.toLowerCase(), limit: 1 }).then((page) =>
         page.data[0] && toUser(page.data[0])
       ),
     exists: isDuplicateEmail,
   });
+}
+
+/**
+ * The SDK's createUser drops `password_salt_position`: send the same body
+ * through the SDK's own request method, with it.
+ */
+async function createWithSaltPosition(
+  sdk: WorkOS,
+  options: CreateUserOptions,
+  saltPosition: string,
+): Promise<WorkOSUser> {
+  const body = {
+    email: options.email,
+    first_name: options.firstName,
+    last_name: options.lastName,
+    email_verified: options.emailVerified,
+    external_id: options.externalId,
+    metadata: options.metadata,
+    password_hash: options.passwordHash,
+    password_hash_type: options.passwordHashType,
+    password_salt_position: saltPosition,
+  };
+  const { data } = await sdk.post<WireUser>("/user_management/users", body);
+  return {
+    id: data.id,
+    email: data.email,
+    firstName: data.first_name ?? null,
+    lastName: data.last_name ?? null,
+    emailVerified: data.email_verified ?? false,
+    externalId: data.external_id ?? null,
+    metadata: data.metadata ?? {},
+    createdAtMs: timeMs(data.created_at),
+    updatedAtMs: data.updated_at === undefined ? undefined : timeMs(data.updated_at),
+  };
+}
+
+/** The user fields of WorkOS's JSON answer that {@linkcode WorkOSUser} holds. */
+interface WireUser {
+  id: string;
+  email: string;
+  first_name?: string | null;
+  last_name?: string | null;
+  email_verified?: boolean;
+  external_id?: string | null;
+  metadata?: Record<string, string>;
+  created_at: string;
+  updated_at?: string;
 }
 
 /**
