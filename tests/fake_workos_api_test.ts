@@ -8,6 +8,7 @@ import {
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
 import { recordingSdk } from "./_recording_sdk.ts";
+import { SAMPLE_HASHES } from "./_password_hashes.ts";
 
 function start(options: FakeWorkOSOptions = {}): Promise<FakeWorkOS> {
   return startFakeWorkOS({ rateLimits: false, ...options });
@@ -274,11 +275,11 @@ Deno.test("invalid users answer 422 with WorkOS-style codes and create nothing",
 Deno.test("every allowed password hash type is accepted", async () => {
   await using fake = await start();
   const { workos } = recordingSdk(fake);
-  const types = ["bcrypt", "firebase-scrypt", "ssha", "scrypt", "argon2", "pbkdf2"];
+  const types = Object.keys(SAMPLE_HASHES);
   for (const [i, type] of types.entries()) {
     await workos.userManagement.createUser({
       email: `hash${i}@example.com`,
-      passwordHash: "hash",
+      passwordHash: SAMPLE_HASHES[type],
       passwordHashType: type as "bcrypt",
     });
   }

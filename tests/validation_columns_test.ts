@@ -17,6 +17,7 @@ Deno.test("KNOWN_COLUMNS holds the input columns and the error-file columns in l
     "password",
     "password_hash",
     "password_hash_type",
+    "password_salt_position",
     "email_verified",
     "external_id",
     "metadata",

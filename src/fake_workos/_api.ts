@@ -160,7 +160,7 @@ export class Api {
     match: ReturnType<typeof matchEndpoint>,
     queryStart: number,
     ghost: boolean,
-  ): HandlerResult {
+  ): HandlerResult | Promise<HandlerResult> {
     if (!match) return NO_ROUTE;
     const { endpoint, params } = match;
     let body: Record<string, unknown> = {};
@@ -173,6 +173,11 @@ export class Api {
       queryStart < 0 ? "" : request.target.slice(queryStart + 1),
     );
     const reply = endpoint.run({ store: this.#store, params, query, body, now: Date.now() });
+    if (reply instanceof Promise) return reply.then((settled) => this.#ghosted(settled, ghost));
+    return this.#ghosted(reply, ghost);
+  }
+
+  #ghosted(reply: HttpReply, ghost: boolean): HandlerResult {
     if (!ghost || reply.status >= 300) return reply;
     this.#stats.faults.ghost++;
     const style = this.knobs.ghostStyle;

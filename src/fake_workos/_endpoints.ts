@@ -8,6 +8,7 @@ import { ApiError, fieldError, notFound, validationError } from "./_api_error.ts
 import type { HttpReply } from "./_http1.ts";
 import { type PageQuery, paginateAll } from "./_pagination.ts";
 import type { Store } from "./_store.ts";
+import { authenticateWithPassword } from "./_passwords.ts";
 import {
   invalidBody,
   parseCreateMembership,
@@ -45,7 +46,7 @@ export interface Endpoint {
   key: string;
   /** Whether the request has a JSON body to parse. */
   hasBody: boolean;
-  run(call: EndpointCall): HttpReply;
+  run(call: EndpointCall): HttpReply | Promise<HttpReply>;
 }
 
 function json(status: number, value: unknown): HttpReply {
@@ -124,6 +125,28 @@ function updateUser({ store, params, body, now }: EndpointCall): HttpReply {
 
 function deleteUser({ store, params }: EndpointCall): HttpReply {
   return store.deleteUser(params[0]) ? ACCEPTED : failed(notFound("User", params[0]));
+}
+
+async function authenticate({ store, body, now }: EndpointCall): Promise<HttpReply> {
+  const result = await authenticateWithPassword(store, body, now);
+  if ("error" in result) {
+    const reply = failed(result.error);
+    return result.retryAfter === undefined ? reply : { ...reply, retryAfter: result.retryAfter };
+  }
+  const id = result.user.id.replace(/^user_/, "");
+  return json(200, {
+    user: userJson(result.user),
+    access_token: fakeJwt({ sub: result.user.id, sid: `session_${id}` }),
+    refresh_token: `refresh_${id}_${now}`,
+    authentication_method: "Password",
+  });
+}
+
+/** A JWT-shaped, unsigned token: enough for code that decodes but never verifies it. */
+function fakeJwt(claims: Record<string, string>): string {
+  const encode = (value: unknown) =>
+    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  return `${encode({ alg: "none", typ: "JWT" })}.${encode(claims)}.fake`;
 }
 
 // Organizations
@@ -280,13 +303,14 @@ function getInvitation({ store, params, now }: EndpointCall): HttpReply {
     : failed(notFound("Invitation", params[0]));
 }
 
-const ROUTES: [string, string, (call: EndpointCall) => HttpReply][] = [
+const ROUTES: [string, string, (call: EndpointCall) => HttpReply | Promise<HttpReply>][] = [
   ["POST", "/user_management/users", createUser],
   ["GET", "/user_management/users", listUsers],
   ["GET", "/user_management/users/:id", getUser],
   ["GET", "/user_management/users/external_id/:external_id", getUserByExternalId],
   ["PUT", "/user_management/users/:id", updateUser],
   ["DELETE", "/user_management/users/:id", deleteUser],
+  ["POST", "/user_management/authenticate", authenticate],
   ["POST", "/organizations", createOrganization],
   ["GET", "/organizations", listOrganizations],
   ["GET", "/organizations/:id", getOrganization],

@@ -12,6 +12,7 @@ import { IdGenerator } from "./_ids.ts";
 import { IdList } from "./_pagination.ts";
 import { AuthorizationStore } from "./_authorization.ts";
 import { AuthFactorStore } from "./_auth_factors.ts";
+import { AuthenticationWindow, setCredential } from "./_passwords.ts";
 import type {
   InvitationInput,
   MembershipInput,
@@ -180,6 +181,8 @@ export class Store {
   readonly #usersByEmail = new Map<string, UserRecord>();
   readonly #usersByExternalId = new Map<string, UserRecord>();
   readonly userIds: IdList = new IdList((id) => this.users.has(id));
+  /** Sign-in attempts per email, for WorkOS's per-email authentication limit. */
+  readonly authentications: AuthenticationWindow = new AuthenticationWindow();
 
   readonly organizations: Map<string, OrganizationRecord> = new Map();
   readonly #organizationsByExternalId = new Map<string, OrganizationRecord>();
@@ -248,6 +251,7 @@ export class Store {
       return this.#duplicateExternalId("create");
     }
     const user = new UserRecord(this.ids.next("user"), input, now);
+    if (input.credential) setCredential(user, input.credential);
     this.users.set(user.id, user);
     this.#usersByEmail.set(user.email, user);
     if (user.externalId !== null) this.#usersByExternalId.set(user.externalId, user);
@@ -285,6 +289,7 @@ export class Store {
     if (patch.passwordHashType !== undefined) {
       user.hasPassword = true;
       user.passwordHashType = patch.passwordHashType;
+      setCredential(user, patch.credential ?? null);
     }
     user.updatedAt = now;
     return user;
@@ -567,6 +572,7 @@ export class Store {
   clear(): void {
     this.authorization.clear();
     this.factors.clear();
+    this.authentications.clear();
     this.users.clear();
     this.#usersByEmail.clear();
     this.#usersByExternalId.clear();

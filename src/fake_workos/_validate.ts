@@ -6,12 +6,14 @@
  */
 
 import { ApiError, type FieldError, validationError } from "./_api_error.ts";
+import { type Credential, credentialOf } from "./_passwords.ts";
 
 /** Password hash types WorkOS accepts. */
 export const PASSWORD_HASH_TYPES: ReadonlySet<string> = new Set([
   "bcrypt",
   "firebase-scrypt",
   "ssha",
+  "ssha256",
   "scrypt",
   "argon2",
   "pbkdf2",
@@ -32,6 +34,8 @@ export interface UserInput {
   metadata: Record<string, string> | null;
   hasPassword: boolean;
   passwordHashType: string | null;
+  /** What a sign-in is checked against; kept beside the record, never in it. */
+  credential?: Credential;
 }
 
 /** Changes to a user; absent fields stay as they are. */
@@ -45,6 +49,8 @@ export interface UserPatch {
   metadata?: Record<string, string | null>;
   /** Set when a new password or hash was given. */
   passwordHashType?: string | null;
+  /** The new credential, when a password or hash was given. */
+  credential?: Credential;
 }
 
 /** An organization to create. */
@@ -178,7 +184,7 @@ class Checker {
   }
 
   /** Checks password / password_hash / password_hash_type; returns the hash type, if any. */
-  password(): { given: boolean; hashType: string | null } {
+  password(): { given: boolean; hashType: string | null; credential?: Credential } {
     const password = this.string("password", true);
     const hash = this.string("password_hash", true);
     const hashType = this.string("password_hash_type", true);
@@ -210,7 +216,16 @@ class Checker {
         "password_hash is required with password_hash_type",
       );
     }
-    return { given: Boolean(password || hash), hashType: hash ? hashType ?? null : null };
+    const credential = this.errors.length === 0 ? credentialOf(this.body) : undefined;
+    if (credential instanceof ApiError) {
+      this.errors.push(...(credential.body.errors as FieldError[]));
+      return { given: true, hashType: null };
+    }
+    return {
+      given: Boolean(password || hash),
+      hashType: hash ? hashType ?? null : null,
+      credential,
+    };
   }
 
   result<T>(value: T): T | ApiError {
@@ -241,6 +256,7 @@ export function parseCreateUser(body: Body): UserInput | ApiError {
     metadata: metadata ?? null,
     hasPassword: password.given,
     passwordHashType: password.hashType,
+    credential: password.credential,
   });
 }
 
@@ -261,7 +277,10 @@ export function parseUpdateUser(body: Body): UserPatch | ApiError {
   const metadata = c.metadata(true);
   if (metadata !== undefined) patch.metadata = metadata;
   const password = c.password();
-  if (password.given) patch.passwordHashType = password.hashType;
+  if (password.given) {
+    patch.passwordHashType = password.hashType;
+    patch.credential = password.credential;
+  }
   return c.result(patch);
 }
 

@@ -7,8 +7,7 @@
  * @module
  */
 
-// @ts-types="@types/phc__format"
-import { deserialize, serialize } from "@phc/format";
+import phcFormat from "@phc/format";
 import { Buffer } from "node:buffer";
 import { decodeBase64, decodeHex } from "./_encoding.ts";
 import { type HashPreparation, hashProblem, NO_HASH_FIX, type WorkOSHashType } from "./_types.ts";
@@ -28,6 +27,19 @@ export type PhcReading = { ok: true; parts: PhcParts; repaired: boolean } | {
   ok: false;
   reason: string;
 };
+
+/** The part of @phc/format used here (the package ships no types; @types/ would bring @types/node). */
+interface PhcFormat {
+  serialize(options: {
+    id: string;
+    version?: number;
+    params?: Record<string, string>;
+    salt?: Buffer;
+    hash?: Buffer;
+  }): string;
+  deserialize(text: string): unknown;
+}
+const { serialize, deserialize } = phcFormat as PhcFormat;
 
 const PBKDF2_DIGEST_BYTES: Record<string, number> = { sha256: 32, sha512: 64 };
 
