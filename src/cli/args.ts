@@ -238,6 +238,18 @@ export const FLAGS = {
     section: "Input",
     help: "the audit log to undo",
   },
+  "limit": {
+    type: "string",
+    value: "<n>",
+    section: "Behaviour",
+    help: "import only the first n rows (the verify-login canary accounts)",
+  },
+  "client-id": {
+    type: "string",
+    value: "<id>",
+    section: "Behaviour",
+    help: "WorkOS client ID for password sign-ins (WORKOS_CLIENT_ID)",
+  },
   "errors-out": {
     type: "string",
     value: "<path>",

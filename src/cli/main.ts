@@ -14,6 +14,7 @@ import { missingPermissionMessage } from "./permissions.ts";
 import { undoCommand } from "./undo_command.ts";
 import { validateCommand } from "./validate_command.ts";
 import { templateCommand } from "./template_command.ts";
+import { verifyLoginCommand } from "./verify_login_command.ts";
 import { ExitCode, UserError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
 import { WorkOSApiError } from "../workos/client.ts";
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   cleanCommand,
   undoCommand,
   templateCommand,
+  verifyLoginCommand,
 ];
 
 /**
