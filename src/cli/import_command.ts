@@ -54,6 +54,7 @@ export const importCommand: CommandSpec = {
     "require-membership",
     "dry-run",
     "plan",
+    "limit",
     "on-existing",
     "invite",
     "invite-expires-days",
@@ -259,6 +260,9 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
     inviteExpiresDays: integerFlag(flags, "invite-expires-days", { fallback: 7, min: 1, max: 30 }),
     inviteRate: numberFlag(flags, "invite-rate", 10),
     totpIssuer: flags["totp-issuer"],
+    limit: flags.limit === undefined
+      ? undefined
+      : integerFlag(flags, "limit", { fallback: 0, min: 1 }),
   };
 }
 
@@ -278,6 +282,11 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     );
   }
   let options = importOptionsOf(flags);
+  if (options.limit !== undefined && isJobImport(flags)) {
+    throw new UsageError(
+      "Cannot use --limit with --job-id or --resume: import the canary rows without a job",
+    );
+  }
   checkPermissions(importPermissions(importNeedsOf(path as string, flags, options.apiUrl)));
   if (path !== undefined) {
     await checkInputFile(path, {
@@ -328,6 +337,9 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
         format: options.format,
         provider: options.provider,
       }).catch(() => undefined);
+      if (totalRows !== undefined && options.limit !== undefined) {
+        totalRows = Math.min(totalRows, options.limit);
+      }
     }
     // A resumed job's progress is job-wide; its rates count this session only.
     if (!options.dryRun) progress = new ProgressReporter(stderrProgressOptions(job?.progressStart));

@@ -236,6 +236,11 @@ export interface ImportUsersOptions {
   onExisting?: OnExisting;
   /** Validate and plan only: no API call. */
   dryRun?: boolean;
+  /**
+   * Import only the input's first `limit` records (e.g. the canary accounts
+   * that `verify-login` then signs in with); the rest are not read.
+   */
+  limit?: number;
   /** Rows in flight at once (10). */
   concurrency?: number;
   /** Outcomes committed to the journal (and the error file) together (500). */
@@ -389,6 +394,7 @@ export async function importUsers(
   checkOrganizationOptions(options);
 
   const input = await openSource(source, options, journal?.resumeFrom, warn);
+  if (options.limit !== undefined) input.records = firstRecords(input.records, options.limit);
   const hasOrganizationColumns = input.columns.some((column) =>
     ORGANIZATION_COLUMNS.includes(column)
   );
@@ -686,6 +692,22 @@ async function openSource(
     upsert: false,
     records: objectRecords(source, resumeFrom?.recordNumber ?? 0),
   };
+}
+
+/** The batches of `records` up to record number `limit`; the rest of the input is not read. */
+function firstRecords(
+  records: ReadableStream<SourceRecord[]>,
+  limit: number,
+): ReadableStream<SourceRecord[]> {
+  async function* batches(): AsyncGenerator<SourceRecord[]> {
+    for await (const batch of records) {
+      const kept = batch.filter((record) => record.recordNumber <= limit);
+      if (kept.length > 0) yield kept;
+      // Leaving the loop cancels the reader, which closes the file.
+      if (kept.length < batch.length || batch[batch.length - 1]?.recordNumber >= limit) return;
+    }
+  }
+  return ReadableStream.from(batches());
 }
 
 function objectRecords(
