@@ -81,6 +81,7 @@ const LOWER_LAYERS = [
   "src/workos/",
   "src/limits/",
   "src/organizations/",
+  "src/passwords/",
 ] as const;
 
 /** The only folder that may import the WorkOS SDK. */
@@ -97,6 +98,7 @@ export const SDK_USERS: readonly string[] = Object.freeze([
   "tests/fake_workos_faults_test.ts",
   "tests/fake_workos_http_test.ts",
   "tests/fake_workos_limits_test.ts",
+  "tests/fake_workos_passwords_test.ts",
   "tests/fake_workos_state_test.ts",
 ]);
 
@@ -125,6 +127,7 @@ export const RULES: readonly LayerRule[] = Object.freeze([
       "src/validation/",
       "src/limits/",
       "src/organizations/",
+      "src/passwords/",
       "src/types.ts",
     ],
     why: "the fake stands in for WorkOS and knows nothing of the importer",

@@ -19,7 +19,6 @@ import { createCipheriv, createHash, pbkdf2, randomBytes, timingSafeEqual } from
 import { promisify } from "node:util";
 import { argon2Verify, bcryptVerify, scrypt } from "hash-wasm";
 import { ApiError, fieldError } from "./_api_error.ts";
-import type { UserRecord } from "./_store.ts";
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -30,7 +29,7 @@ export type Credential =
 
 // Kept beside the records, so that no snapshot, JSON answer or copy of a
 // record can carry a credential.
-const credentials = new WeakMap<UserRecord, Credential>();
+const credentials = new WeakMap<object, Credential>();
 
 /**
  * Gives a user its credential (or takes it away with `null`).
@@ -38,7 +37,7 @@ const credentials = new WeakMap<UserRecord, Credential>();
  * @param user The stored user.
  * @param credential The new credential.
  */
-export function setCredential(user: UserRecord, credential: Credential | null): void {
+export function setCredential(user: object, credential: Credential | null): void {
   if (credential === null) credentials.delete(user);
   else credentials.set(user, credential);
 }
@@ -358,8 +357,8 @@ const INVALID_CREDENTIALS = new ApiError(400, {
 });
 
 /** What the authenticate endpoint needs from the store. */
-export interface AuthenticationStore {
-  findUserByEmail(email: string): UserRecord | undefined;
+export interface AuthenticationStore<User extends object> {
+  findUserByEmail(email: string): User | undefined;
   readonly authentications: AuthenticationWindow;
 }
 
@@ -371,11 +370,11 @@ export interface AuthenticationStore {
  * @param now Wall-clock time.
  * @returns The status, body and (for 429) `Retry-After` seconds.
  */
-export async function authenticateWithPassword(
-  store: AuthenticationStore,
+export async function authenticateWithPassword<User extends object>(
+  store: AuthenticationStore<User>,
   body: Record<string, unknown>,
   now: number,
-): Promise<{ error: ApiError; retryAfter?: number } | { user: UserRecord }> {
+): Promise<{ error: ApiError; retryAfter?: number } | { user: User }> {
   if (body.grant_type !== "password") {
     return {
       error: new ApiError(400, {
