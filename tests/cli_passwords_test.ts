@@ -229,3 +229,47 @@ Deno.test("verify-login explains what it needs in one line", async () => {
   assert.match(noFile.stderr, /no file given/);
   assert.equal(fake.state.requestCounts["POST /user_management/authenticate"], undefined);
 });
+
+Deno.test("hashes and their converted forms never reach the journal, audit log or error file", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const django = djangoPbkdf2("never-stored");
+  const converted = django.split("$")[3].replace(/=+$/, "");
+  const refused = await argon2Hash("never-stored", 1024);
+  const csv = await tempFile(
+    "email,password_hash\n" + csvLine(["kept@example.com", django]) + "\n" +
+      csvLine(["refused@example.com", refused]) + "\n",
+  );
+  const dir = await Deno.makeTempDir();
+  const result = await runCli([
+    "--csv",
+    csv,
+    "--job-id",
+    "hashes",
+    "--checkpoint-dir",
+    `${dir}/checkpoints`,
+    "--audit-out",
+    `${dir}/audit.jsonl`,
+    "--errors-out",
+    `${dir}/errors.csv`,
+  ], { env: envOf(fake) });
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.equal(fake.state.userCount(), 1);
+  const secrets = [django, converted, refused, refused.split("$").pop() as string, "never-stored"];
+  const files: string[] = [];
+  async function walk(path: string): Promise<void> {
+    for await (const entry of Deno.readDir(path)) {
+      const child = `${path}/${entry.name}`;
+      if (entry.isDirectory) await walk(child);
+      else files.push(child);
+    }
+  }
+  await walk(dir);
+  assert.ok(files.some((file) => file.endsWith("journal.kv")), files.join(", "));
+  for (const file of [...files, csv].filter((file) => file !== csv)) {
+    const text = new TextDecoder().decode(await Deno.readFile(file));
+    for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} in ${file}`);
+  }
+  for (const secret of secrets) {
+    assert.ok(!(result.stdout + result.stderr).includes(secret), "not printed");
+  }
+});
