@@ -18,6 +18,21 @@ import { ApiError } from "./_api_error.ts";
 /** How a ghost write is answered. */
 export type GhostStyle = "error" | "drop" | "both";
 
+/**
+ * What an outage does to every API request: `unavailable` answers 503 with
+ * a gateway's HTML page, `hang` never answers (the connection closes when
+ * the outage ends), `refuse` closes the port (connections refused),
+ * `unauthorized` answers 401 as for a revoked key; `none` ends it.
+ */
+export type OutageMode = "none" | "unavailable" | "hang" | "refuse" | "unauthorized";
+
+const UNAVAILABLE_PAGE: HttpReply = {
+  status: 503,
+  contentType: "text/html; charset=utf-8",
+  body:
+    "<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>\n",
+};
+
 /** The runtime knobs, resolved from options. */
 export interface Knobs {
   apiKey: string;
@@ -36,6 +51,7 @@ export interface ControlHooks {
   configure(options: Record<string, unknown>): void;
   reset(): void;
   storm(durationMs: number, retryAfterSeconds?: number): void;
+  outage(mode: OutageMode, durationMs?: number): void;
   status(): Record<string, unknown>;
 }
 
@@ -67,6 +83,11 @@ export class Api {
   random: SeededRandom;
   stormUntil = 0;
   stormRetryAfter: number | undefined = undefined;
+  /** The outage in force (`refuse` is the server's: requests never get here). */
+  outageMode: OutageMode = "none";
+  /** API requests that met an outage. */
+  outageRequests = 0;
+  readonly #hung = new Set<() => void>();
   #bearer: string;
   readonly #store: Store;
   readonly #stats: Stats;
@@ -103,6 +124,15 @@ export class Api {
     const method = request.method;
     const match = matchEndpoint(method, path);
     this.#stats.count(match ? match.endpoint.key : `${method} (unknown)`);
+    if (this.outageMode !== "none") {
+      // In front of WorkOS: the gateway answers before the key is looked at.
+      this.outageRequests++;
+      if (this.outageMode === "unavailable") return UNAVAILABLE_PAGE;
+      if (this.outageMode === "unauthorized") return UNAUTHORIZED;
+      if (this.outageMode === "hang") {
+        return new Promise((resolve) => this.#hung.add(() => resolve(DROP)));
+      }
+    }
     const knobs = this.knobs;
     const random = this.random;
     // Latency is the network's and the gateway's: every answer pays it, 401s and 429s too.
@@ -148,6 +178,12 @@ export class Api {
     }
     return this.#run(request, match, queryStart, ghost);
   };
+
+  /** Closes the connections of requests an outage left hanging. */
+  releaseHung(): void {
+    for (const release of this.#hung) release();
+    this.#hung.clear();
+  }
 
   /** `result` now, or after `delay` ms (a drop if the server closes meanwhile). */
   #after(delay: number, result: HandlerResult): HandlerResult | Promise<HandlerResult> {
@@ -204,6 +240,15 @@ export class Api {
         case "POST /__fake/configure":
           this.#control.configure(body);
           return ok(this.#control.status());
+        case "POST /__fake/outage": {
+          const { mode, durationMs } = body;
+          if (typeof mode !== "string") return bad('"mode" must be a string');
+          this.#control.outage(
+            mode as OutageMode,
+            typeof durationMs === "number" ? durationMs : undefined,
+          );
+          return ok(this.#control.status());
+        }
         case "POST /__fake/storm": {
           const { durationMs, retryAfterSeconds } = body;
           if (typeof durationMs !== "number") return bad('"durationMs" must be a number');

@@ -29,6 +29,8 @@ export interface HttpReply {
   body: string;
   /** Sent as `Retry-After` when set. */
   retryAfter?: number;
+  /** The body's type; default `application/json`. */
+  contentType?: string;
 }
 
 /** Handler result that closes the connection without answering. */
@@ -197,7 +199,8 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 function encodeReply(reply: HttpReply, keepAlive: boolean, withBody: boolean): Uint8Array {
   const body = encoder.encode(reply.body);
   let head = `HTTP/1.1 ${reply.status} ${REASONS[reply.status] ?? "Unknown"}\r\n` +
-    `Content-Type: application/json\r\nX-Request-ID: ${crypto.randomUUID()}\r\n` +
+    `Content-Type: ${reply.contentType ?? "application/json"}\r\n` +
+    `X-Request-ID: ${crypto.randomUUID()}\r\n` +
     `Content-Length: ${body.length}\r\n`;
   if (reply.retryAfter !== undefined) head += `Retry-After: ${reply.retryAfter}\r\n`;
   if (!keepAlive) head += "Connection: close\r\n";
@@ -211,24 +214,58 @@ function encodeReply(reply: HttpReply, keepAlive: boolean, withBody: boolean): U
 
 /** Accepts connections on a listener and serves each with `handler`. */
 export class Http1Server {
-  readonly #listener: Deno.TcpListener;
+  #listener: Deno.TcpListener;
   readonly #handler: Handler;
   readonly #conns = new Set<Deno.Conn>();
   readonly #tasks = new Set<Promise<void>>();
-  readonly #accepting: Promise<void>;
+  readonly #address: { hostname: string; port: number };
+  #accepting: Promise<void>;
+  #refusing = false;
   #closed = false;
 
   constructor(listener: Deno.TcpListener, handler: Handler) {
     this.#listener = listener;
+    this.#address = { hostname: listener.addr.hostname, port: listener.addr.port };
     this.#handler = handler;
-    this.#accepting = this.#accept();
+    this.#accepting = this.#accept(listener);
   }
 
-  async #accept(): Promise<void> {
+  /**
+   * Stops listening and closes every open connection, so that clients see
+   * connections refused (and reused ones reset) until {@linkcode accept}.
+   */
+  refuse(): void {
+    if (this.#closed || this.#refusing) return;
+    this.#refusing = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed by its task.
+      }
+    }
+  }
+
+  /** Listens again on the same address after {@linkcode refuse}. */
+  accept(): void {
+    if (this.#closed || !this.#refusing) return;
+    const listener = Deno.listen(this.#address);
+    this.#listener = listener;
+    this.#refusing = false;
+    const previous = this.#accepting;
+    this.#accepting = previous.then(() => this.#accept(listener));
+  }
+
+  async #accept(listener: Deno.TcpListener): Promise<void> {
     while (!this.#closed) {
       let conn: Deno.TcpConn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch {
         return;
       }

@@ -22,6 +22,7 @@ export {
   type FaultOptions,
   type GhostStyle,
   type LatencyOptions,
+  type OutageMode,
   type RateLimitOptions,
   startFakeWorkOS,
 } from "./server.ts";

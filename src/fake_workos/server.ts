@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Api, type ControlHooks, type GhostStyle, type Knobs } from "./_api.ts";
+import { Api, type ControlHooks, type GhostStyle, type Knobs, type OutageMode } from "./_api.ts";
 import { Delays } from "./_delays.ts";
 import { Http1Server } from "./_http1.ts";
 import { SeededRandom } from "./_random.ts";
@@ -17,7 +17,15 @@ import { Stats } from "./_stats.ts";
 import { Store, type StoreConfig } from "./_store.ts";
 import { FakeState } from "./state.ts";
 
-export type { GhostStyle } from "./_api.ts";
+export type { GhostStyle, OutageMode } from "./_api.ts";
+
+const OUTAGE_MODES: ReadonlySet<string> = new Set([
+  "none",
+  "unavailable",
+  "hang",
+  "refuse",
+  "unauthorized",
+]);
 
 /** The API key the fake accepts unless told otherwise. */
 export const DEFAULT_API_KEY = "sk_test_fake_workos";
@@ -147,6 +155,34 @@ export interface FakeWorkOS {
    * ```
    */
   rateLimitStorm(durationMs: number, retryAfterSeconds?: number): void;
+  /**
+   * Starts an outage of every API request (the `/__fake/` routes keep
+   * working, except while the port is closed), for `durationMs` or until
+   * the next call: `unavailable` answers 503 with a gateway's HTML page,
+   * `hang` never answers (the connection closes when the outage ends),
+   * `refuse` closes the port (connections refused, open ones reset),
+   * `unauthorized` answers 401 as for a revoked key. `none` ends it. Also
+   * `POST /__fake/outage` with `{ "mode": …, "durationMs": … }`.
+   *
+   * @example A 2 s outage behind a gateway
+   * ```ts
+   * import { startFakeWorkOS } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeWorkOS();
+   * fake.outage("unavailable", { durationMs: 2_000 });
+   * const response = await fetch(`${fake.url}/organizations`, {
+   *   headers: { authorization: `Bearer ${fake.apiKey}` },
+   * });
+   * assert.equal(response.status, 503);
+   * assert.match(await response.text(), /<html>/);
+   * fake.outage("none");
+   * assert.equal(fake.outageRequests, 1);
+   * ```
+   */
+  outage(mode: OutageMode, options?: { durationMs?: number }): void;
+  /** API requests that met an outage (a refused connection is not a request). */
+  readonly outageRequests: number;
   /** Stops the server, dropping open connections and pending answers. */
   close(): Promise<void>;
   /** Same as {@linkcode FakeWorkOS.close}, for `await using`. */
@@ -278,6 +314,7 @@ class RunningFake implements FakeWorkOS {
   readonly #delays = new Delays();
   readonly #server: Http1Server;
   #closing: Promise<void> | undefined;
+  #outageTimer?: ReturnType<typeof setTimeout>;
 
   constructor(listener: Deno.TcpListener, resolved: Resolved) {
     this.hostname = listener.addr.hostname;
@@ -295,6 +332,7 @@ class RunningFake implements FakeWorkOS {
       configure: (options) => this.configure(options as Partial<FakeWorkOSOptions>),
       reset: () => this.state.reset(),
       storm: (durationMs, retryAfterSeconds) => this.rateLimitStorm(durationMs, retryAfterSeconds),
+      outage: (mode, durationMs) => this.outage(mode, { durationMs }),
       status: () => this.#status(),
     };
     this.#api = new Api(
@@ -339,6 +377,30 @@ class RunningFake implements FakeWorkOS {
     this.#api.stormRetryAfter = retryAfterSeconds;
   }
 
+  outage(mode: OutageMode, options: { durationMs?: number } = {}): void {
+    if (!OUTAGE_MODES.has(mode)) {
+      throw new RangeError(
+        `Cannot start an outage: "${mode}" is not none, unavailable, hang, refuse or unauthorized`,
+      );
+    }
+    const durationMs = options.durationMs;
+    if (durationMs !== undefined) checkMs("durationMs", durationMs, 0);
+    clearTimeout(this.#outageTimer);
+    this.#outageTimer = undefined;
+    const api = this.#api;
+    if (api.outageMode === "hang" && mode !== "hang") api.releaseHung();
+    if (mode === "refuse") this.#server.refuse();
+    else this.#server.accept();
+    api.outageMode = mode;
+    if (mode !== "none" && durationMs !== undefined) {
+      this.#outageTimer = setTimeout(() => this.outage("none"), durationMs);
+    }
+  }
+
+  get outageRequests(): number {
+    return this.#api.outageRequests;
+  }
+
   #status(): Record<string, unknown> {
     const state = this.state;
     return {
@@ -350,11 +412,15 @@ class RunningFake implements FakeWorkOS {
       requestCounts: state.requestCounts,
       rateLimitedCount: state.rateLimitedCount,
       faultCounts: state.faultCounts,
+      outage: this.#api.outageMode,
+      outageRequests: this.#api.outageRequests,
     };
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      clearTimeout(this.#outageTimer);
+      this.#api.releaseHung();
       this.#delays.close();
       await this.#server.close();
     })();
