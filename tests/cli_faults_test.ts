@@ -2,7 +2,8 @@
  * The real CLI against a misbehaving fake WorkOS: 500s, dropped connections,
  * ghost successes, slow answers and 429 storms. What a user sees must hold
  * whatever the network does: every valid row imported exactly once with its
- * membership, transient failures retried and never counted as failed rows,
+ * membership, transient failures retried and never counted as failed rows
+ * (past its retries a run condition waits for WorkOS, never fails a row),
  * other 4xx failed at once, and the request ID of every failed request in
  * the error file.
  */
@@ -10,6 +11,7 @@
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
+import { type ProxyStep, startFaultProxy } from "./_fault_proxy.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -141,30 +143,38 @@ Deno.test("a 4xx that is not transient fails its row at once, with the request I
   assert.equal(summaryOf(run.stdout).retries, 0);
 });
 
-Deno.test("--max-retries bounds the attempts; rows that run out fail with the last request's ID", async () => {
-  const csv = "email\nann@example.com\nbob@example.com\n";
+Deno.test("--max-retries bounds the attempts before the run waits for WorkOS; no row fails for a 5xx", async () => {
   for (const [maxRetries, attempts] of [["0", 1], ["2", 3]] as const) {
-    const run = await importWith({ faults: { failureRate: 1 } }, csv, [
-      "--max-retries",
-      maxRetries,
+    await using fake = await startFakeWorkOS({ rateLimits: false });
+    // The preflight read goes through; then every attempt of the row's
+    // create (and the lookups after it) gets a 500 until its retries run out.
+    await using proxy = startFaultProxy(fake.url, [
+      "forward",
+      ...Array<ProxyStep>(attempts).fill({ status: 500 }),
     ]);
-    await using fake = run.fake;
-    assert.equal(run.code, 1);
-    assert.equal(fake.state.userCount(), 0);
-    // 500s may hide a create that landed: each retry looks the user up first.
-    const creates = fake.state.requestCounts["POST /user_management/users"] ?? 0;
-    const lookups = fake.state.requestCounts["GET /user_management/users"] ?? 0;
-    assert.equal(creates, 2, `--max-retries ${maxRetries}`);
-    assert.equal(creates + lookups, 2 * attempts, `--max-retries ${maxRetries}`);
-    assert.equal(run.errors.length, 2);
-    for (const error of run.errors) {
-      assert.equal(error.errorType, "user_create");
-      assert.ok([500, 502, 503].includes(error.httpStatus ?? 0));
-      assert.match(error.workosRequestId ?? "", /^[0-9a-f-]{36}$/);
-    }
-    const summary = summaryOf(run.stdout);
-    assert.equal(summary.failures, 2);
-    assert.equal(summary.retries, 2 * (attempts - 1));
+    const dir = await Deno.makeTempDir();
+    const input = await tempFile("email\nann@example.com\n");
+    const errorsOut = `${dir}/errors.jsonl`;
+    const result = await runCli(
+      ["--csv", input, "--errors-out", errorsOut, "--quiet", "--json", "--max-retries", maxRetries],
+      { env: { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: proxy.url } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(proxy.ownRequestIds.length, attempts, `--max-retries ${maxRetries}`);
+    // Then one probe finds WorkOS up, and the row looks before it creates.
+    assert.deepEqual(proxy.received.slice(1 + attempts), [
+      "GET /user_management/users",
+      "GET /user_management/users",
+      "POST /user_management/users",
+    ]);
+    assert.match(
+      result.stderr,
+      /WorkOS unreachable since \d\d:\d\d:\d\d \(500 Internal Server Error\): retrying in \d+ s/,
+    );
+    assert.match(result.stderr, /WorkOS answers again after/);
+    assert.equal(fake.state.userCount(), 1);
+    assert.deepEqual(await readErrors(errorsOut), []);
+    assert.equal(summaryOf(result.stdout).failures, 0);
   }
 });
 
@@ -184,21 +194,21 @@ Deno.test("--request-timeout: answers slower than it are retried, and no row is 
   assert.ok(summary.retries >= fake.state.faultCounts.slow);
 });
 
-Deno.test("--request-timeout: a request that is always too slow fails its row as a timeout", async () => {
+Deno.test("--request-timeout: a WorkOS that always answers too slowly stops the run at its preflight (exit 75), no row failed", async () => {
+  const started = performance.now();
   const run = await importWith(
     { faults: { slowRate: 1, slowMs: 5_000 } },
     "email\nann@example.com\n",
-    [
-      "--request-timeout",
-      "0.2",
-      "--max-retries",
-      "1",
-    ],
+    ["--request-timeout", "0.2", "--max-retries", "1"],
   );
   await using fake = run.fake;
-  assert.equal(run.code, 1);
-  assert.equal(fake.state.totalRequests, 2, "the create and, on retry, the lookup first");
-  assert.equal(run.errors.length, 1);
-  assert.equal(run.errors[0].errorMessage, "Request timed out after 200 ms");
-  assert.equal(run.errors[0].workosRequestId, undefined, "no answer, no request id");
+  assert.equal(run.code, 75, run.stderr);
+  assert.ok(performance.now() - started < 10_000);
+  assert.match(
+    run.stderr,
+    /Error: Cannot reach WorkOS at "http:\/\/127\.0\.0\.1:\d+": timed out after 200 ms: check --api-url/,
+  );
+  assert.equal(fake.state.requestCounts["POST /user_management/users"] ?? 0, 0);
+  assert.equal(fake.state.userCount(), 0);
+  assert.deepEqual(run.errors, []);
 });

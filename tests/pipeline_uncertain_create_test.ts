@@ -23,14 +23,14 @@ Deno.test("a user that was there before is counted as existing when its create f
   const dir = await Deno.makeTempDir();
   const csv = `${dir}/users.csv`;
   await Deno.writeTextFile(csv, "email\nold@uncertain.test\nnew@uncertain.test\n");
-  // The first create is answered 503 without reaching the fake.
-  await using proxy = startFaultProxy(fake.url, [{ status: 503 }]);
+  // After the preflight read, the first create is answered 503 without reaching the fake.
+  await using proxy = startFaultProxy(fake.url, ["forward", { status: 503 }]);
   const result = await importUsers(csv, {
     apiKey: fake.apiKey,
     apiUrl: proxy.url,
     concurrency: 1,
   });
-  assert.deepEqual(proxy.received.slice(0, 2), [CREATE_USER, LIST_USERS]);
+  assert.deepEqual(proxy.received.slice(0, 3), [LIST_USERS, CREATE_USER, LIST_USERS]);
   assert.equal(result.usersExisting, 1, "the old user was adopted, not counted as made");
   assert.equal(result.usersCreated, 1);
   assert.equal(fake.state.userCount(), 2);
@@ -65,7 +65,7 @@ Deno.test("a resumed row whose create failed with a 503 finds its person made by
 
   // Bob (read before the stop, so looked up first) goes through; Ada's
   // second row meets a 503 that never reached the fake.
-  await using proxy = startFaultProxy(fake.url, ["forward", "forward", { status: 503 }]);
+  await using proxy = startFaultProxy(fake.url, ["forward", "forward", "forward", { status: 503 }]);
   const resumed = await resumeJob("uncertain", { checkpointDir: dir });
   const result = await importUsers(csv, {
     apiKey: fake.apiKey,
@@ -74,7 +74,14 @@ Deno.test("a resumed row whose create failed with a 503 finds its person made by
     journal: resumed,
   });
   await resumed.finish("completed");
-  assert.deepEqual(proxy.received.slice(0, 4), [LIST_USERS, CREATE_USER, CREATE_USER, LIST_USERS]);
+  // The preflight read first.
+  assert.deepEqual(proxy.received.slice(0, 5), [
+    LIST_USERS,
+    LIST_USERS,
+    CREATE_USER,
+    CREATE_USER,
+    LIST_USERS,
+  ]);
   assert.equal(fake.state.userCount(), 2);
   assert.equal(result.usersCreated, 2, "Ada once, Bob once, across both sessions");
   assert.equal(result.totalRows, 3);
@@ -89,10 +96,12 @@ Deno.test("a membership that was there before is counted as existing when its cr
   const dir = await Deno.makeTempDir();
   const csv = `${dir}/users.csv`;
   await Deno.writeTextFile(csv, `email,org_id\nold@uncertain.test,${organization.id}\n`);
-  // The user's create is refused (it exists); the membership's create is answered 503.
-  await using proxy = startFaultProxy(fake.url, ["forward", "forward", { status: 503 }]);
+  // After the preflight read, the user's create is refused (it exists); the
+  // membership's create is answered 503.
+  await using proxy = startFaultProxy(fake.url, ["forward", "forward", "forward", { status: 503 }]);
   const result = await importUsers(csv, { apiKey: fake.apiKey, apiUrl: proxy.url });
-  assert.deepEqual(proxy.received.slice(0, 4), [
+  assert.deepEqual(proxy.received.slice(0, 5), [
+    LIST_USERS,
     CREATE_USER,
     LIST_USERS,
     "POST /user_management/organization_memberships",

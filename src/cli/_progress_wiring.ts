@@ -49,6 +49,7 @@ export class ProgressWiring {
   readonly #progress?: ProgressReporter;
   readonly #options: ProgressWiringOptions;
   #latest?: ProgressSnapshot;
+  #notice?: string;
   #timer?: ReturnType<typeof setInterval>;
 
   /**
@@ -92,6 +93,7 @@ export class ProgressWiring {
    */
   update(snapshot: ProgressSnapshot): void {
     if (!this.#progress) return;
+    snapshot = { ...snapshot, notice: this.#notice };
     this.#latest = snapshot;
     this.#progress.update(snapshot);
     if (this.#timer === undefined) {
@@ -102,6 +104,17 @@ export class ProgressWiring {
       Deno.unrefTimer(timer);
       this.#timer = timer;
     }
+  }
+
+  /**
+   * Shows what holds the import up at the end of the progress line (an
+   * outage), or nothing once it is over.
+   *
+   * @param notice The text, or `undefined` to clear it.
+   */
+  notice(notice: string | undefined): void {
+    this.#notice = notice;
+    if (this.#latest) this.update({ ...this.#latest });
   }
 
   /** Stops refreshing; call before the summary. */

@@ -196,6 +196,12 @@ export const FLAGS = {
     section: "Limits",
     help: "seconds before a request counts as failed (30)",
   },
+  "max-outage": {
+    type: "string",
+    value: "<duration>",
+    section: "Limits",
+    help: "how long to wait while WorkOS does not answer (15m; 90s, 2h or seconds)",
+  },
   "api-url": {
     type: "string",
     value: "<url>",
@@ -644,4 +650,41 @@ export function numberFlag(flags: Flags, name: keyof Flags, fallback: number): n
     throw new UsageError(`Cannot use "--${name}": "${raw}" is not a positive number`);
   }
   return value;
+}
+
+/**
+ * Reads a duration flag: `90s`, `15m`, `2h`, `1h30m`, or a number of seconds.
+ *
+ * @param flags The parsed flags.
+ * @param name The flag's long name.
+ * @param fallbackMs The value when absent, in milliseconds.
+ * @returns The duration in milliseconds.
+ * @throws {UsageError} When the value is not a duration.
+ *
+ * @example Usage
+ * ```ts
+ * import { durationFlag } from "./args.ts";
+ * console.log(durationFlag({ "max-outage": "1h30m" }, "max-outage", 0)); // 5400000
+ * console.log(durationFlag({ "max-outage": "90" }, "max-outage", 0)); // 90000
+ * ```
+ */
+export function durationFlag(flags: Flags, name: keyof Flags, fallbackMs: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallbackMs;
+  const text = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+  let ms = Number.NaN;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else if (/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(text)) {
+    ms = 0;
+    for (const [, value, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|h|m|s)/g)) {
+      ms += Number(value) * units[unit];
+    }
+  }
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new UsageError(
+      `Cannot use "--${name}": "${raw}" is not a duration: use e.g. 90s, 15m, 2h or a number of seconds`,
+    );
+  }
+  return Math.round(ms);
 }

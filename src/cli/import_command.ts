@@ -7,8 +7,13 @@
  */
 
 import type { ImportSummary, InputFormat } from "../types.ts";
-import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts";
+import { type CommandSpec, durationFlag, type Flags, integerFlag, numberFlag } from "./args.ts";
 import { checkInputFile, checkOutputFile } from "./input_check.ts";
+import { checkOutputPaths } from "./_output_paths.ts";
+import { isRunStop, type RunStopError } from "../limits/run_stop.ts";
+import { DEFAULT_MAX_OUTAGE_MS, type OutageEvent } from "../workos/client.ts";
+import { shortDuration, timeOfDay } from "../workos/_outage.ts";
+import { DEFAULT_CHECKPOINT_DIR } from "../journal/job_files.ts";
 import { ExitCode, InputError, UsageError } from "./usage_error.ts";
 import { importUsers, type ImportUsersOptions } from "../pipeline/import_users.ts";
 import type { OnExisting, RowOutcome } from "../pipeline/row_processor.ts";
@@ -64,6 +69,7 @@ export const importCommand: CommandSpec = {
     "rate-limit",
     "max-retries",
     "request-timeout",
+    "max-outage",
     "api-url",
     "job-id",
     "resume",
@@ -254,6 +260,7 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
     rateLimit: numberFlag(flags, "rate-limit", 50),
     maxRetries: integerFlag(flags, "max-retries", { fallback: 5, min: 0, max: 20 }),
     requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
+    maxOutageMs: durationFlag(flags, "max-outage", DEFAULT_MAX_OUTAGE_MS),
     errorsOut: flags["errors-out"],
     auditLog: flags["audit-out"],
     invite: flags.invite,
@@ -301,6 +308,13 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     const target = flags[flag];
     if (target !== undefined) await checkOutputFile(target, `--${flag}`);
   }
+  // Before anything is written anywhere: each output is opened (and the
+  // checkpoint directory proved writable) now, and a bad one names its flag.
+  await checkOutputPaths(flags, {
+    checkpointDir: isJobImport(flags)
+      ? flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR
+      : undefined,
+  });
   if (flags.plan) return await runPlanCommand(path as string, options, flags, console);
   if (options.errorsOut) {
     const warning = errorFileFormatWarning(options.errorsOut);
@@ -371,6 +385,11 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
         ? undefined
         : (outcome) =>
           output.row(paintStatus(rowLine(outcome, options.organizationExternalId), colorRows)),
+      onOutage: (event) => {
+        const line = outageLine(event);
+        output.notice(event.state === "down" ? line : undefined);
+        output.warn(line);
+      },
       onProgress: (numbers) =>
         output.update({
           rowsDone: numbers.rowsDone,
@@ -400,11 +419,28 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     say(
       summary.plan
         ? formatDryRunSummary(summary, summary.plan, { extraLines: boxLines, interrupted })
-        : formatSummary(summary, { extraLines: boxLines, interrupted }),
+        : formatSummary(summary, {
+          extraLines: boxLines,
+          interrupted,
+          title: summary.stopped ? "SUMMARY (stopped before the end)" : undefined,
+        }),
     );
     if (json) {
       const fields = summaryJson(summary);
       console.log(JSON.stringify(job ? { ...fields, jobId: job.id } : fields));
+    }
+    if (summary.stopped) {
+      const stop = summary.stopped;
+      const watermark = summary.watermark?.recordNumber ??
+        job?.journal.progress.watermark?.recordNumber ?? 0;
+      console.error(`Error: ${stopLine(stop, watermark)}`);
+      if (job) say(`Resume with: ${job.resumeCommand}`);
+      else {
+        say(
+          "Run the same command again to import the rest: it adopts the users and memberships that already exist",
+        );
+      }
+      return stop.exitCode;
     }
     if (summary.interrupted) {
       say(
@@ -423,7 +459,9 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     if (job) {
       progress?.finish();
       progress = undefined;
-      await job.fail(error);
+      // A local file that cannot be written may be the journal itself.
+      if (isRunStop(error)) await job.fail(error).catch(() => {});
+      else await job.fail(error);
       console.error(
         `Job "${job.id}" stopped on the error below: fix its cause, then run: ${job.resumeCommand}`,
       );
@@ -444,6 +482,32 @@ async function recordsIn(
   if (path === undefined || path === "-") return undefined;
   return await countRecords(path, { format: options.format, delimiter: options.delimiter })
     .catch(() => undefined);
+}
+
+function count(value: number): string {
+  return value.toLocaleString("en-US");
+}
+
+function outageLine(event: OutageEvent): string {
+  if (event.state === "up") {
+    return `WorkOS answers again after ${shortDuration(event.downForMs ?? 0)} (down since ${
+      timeOfDay(event.since)
+    }): carrying on`;
+  }
+  const seconds = Math.max(0, Math.round((event.retryInMs ?? 0) / 1000));
+  return `WorkOS unreachable since ${
+    timeOfDay(event.since)
+  } (${event.reason}): retrying in ${seconds} s`;
+}
+
+function stopLine(stop: RunStopError, watermark: number): string {
+  if (stop.kind === "refused_key") {
+    return `${stop.message}; rows after ${count(watermark)} were not attempted`;
+  }
+  if (stop.kind === "local_io") {
+    return `${stop.message}: the run stopped before its next write to WorkOS; free space or fix the file, then resume`;
+  }
+  return stop.message;
 }
 
 function modeLine(mode: string, organizationId: string | undefined, format: string): string {

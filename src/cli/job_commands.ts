@@ -47,6 +47,7 @@ const TUNING_FLAGS: ReadonlyArray<[keyof Flags, keyof ImportUsersOptions]> = [
   ["rate-limit", "rateLimit"],
   ["max-retries", "maxRetries"],
   ["request-timeout", "requestTimeoutMs"],
+  ["max-outage", "maxOutageMs"],
   ["chunk-size", "chunkSize"],
   ["invite-rate", "inviteRate"],
   ["invite-expires-days", "inviteExpiresDays"],
@@ -170,8 +171,20 @@ export class JobImport {
    * @returns Error records in the job's error file.
    */
   async complete(result: ImportResult): Promise<number> {
-    await this.journal.finish(result.interrupted ? "interrupted" : "completed");
-    return await this.#copyErrors();
+    const stop = result.stopped;
+    if (!stop) {
+      await this.journal.finish(result.interrupted ? "interrupted" : "completed");
+      return await this.#copyErrors();
+    }
+    // A run condition never completes a job. When the journal's own disk is
+    // what failed, it keeps the status of its last commit ("running"),
+    // which a resume takes as well.
+    try {
+      await this.journal.finish("interrupted", { error: stop.message });
+      return await this.#copyErrors();
+    } catch {
+      return this.journal.progress.totals.failures;
+    }
   }
 
   /**

@@ -109,6 +109,12 @@ export interface JobProgress {
   totals: JobTotals;
   /** Bytes of `errors.jsonl` that belong to committed rows. */
   errorsBytes: number;
+  /**
+   * Bytes of `audit.jsonl` at the last commit: entries past it belong to
+   * rows a stop or crash cut off, and are not written again when those
+   * rows run again.
+   */
+  auditBytes?: number;
   /** Sessions that ran the job. */
   sessions: number;
   /** Why the last session failed. */

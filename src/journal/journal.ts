@@ -58,6 +58,7 @@ import type { WorkOSMembership } from "../workos/memberships.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
 import type { WorkOSUser } from "../workos/users.ts";
 import { commitInOrder, type Mutation } from "./_atomic.ts";
+import { localIoStop } from "../limits/run_stop.ts";
 import {
   DONE,
   JOB_KEY,
@@ -640,6 +641,14 @@ export class Journal implements ImportJournal {
     return [...this.#savedCache].map(([key, id]) => [key, { id }]);
   }
 
+  /**
+   * Bytes of the audit log that belong to committed rows (at the start of
+   * this session): entries past them were written for rows that run again.
+   */
+  get auditCommittedBytes(): number | undefined {
+    return this.#atStart.auditBytes;
+  }
+
   /** Organizations earlier sessions counted as created. */
   get organizationsCreatedAtStart(): number {
     return this.#atStart.totals.organizationsCreated;
@@ -778,10 +787,14 @@ export class Journal implements ImportJournal {
     const errors: ErrorRecord[] = [];
     for (const outcome of kept) if (outcome.error) errors.push(outcome.error);
     if (errors.length > 0) {
-      await this.#errors.writer.write(errors);
-      // On disk before the journal says these rows are final.
-      await this.#errors.file.syncData();
-      errorsBytes = (await this.#errors.file.stat()).size;
+      try {
+        await this.#errors.writer.write(errors);
+        // On disk before the journal says these rows are final.
+        await this.#errors.file.syncData();
+        errorsBytes = (await this.#errors.file.stat()).size;
+      } catch (error) {
+        throw localIoStop(this.paths.errors, error);
+      }
     }
 
     const totals = { ...previous.totals };
@@ -825,6 +838,9 @@ export class Journal implements ImportJournal {
       totals,
       errorsBytes,
     };
+    // The batch's audit entries are in the file before its commit.
+    const auditBytes = await fileSize(this.paths.audit);
+    if (auditBytes !== undefined) progress.auditBytes = auditBytes;
     if (next) progress.watermark = next;
     // After the progress: a cache entry must not let a resume skip the
     // lookup that counts an organization a cut-off commit created, and a
@@ -843,11 +859,15 @@ export class Journal implements ImportJournal {
     }
     this.#doneEntries = needed;
     this.#pendingOrganizationClaims = [];
-    this.#atomics += await commitInOrder(this.#kv, [
-      ...body,
-      { type: "set", key: PROGRESS_KEY, value: progress },
-      ...tail,
-    ]);
+    try {
+      this.#atomics += await commitInOrder(this.#kv, [
+        ...body,
+        { type: "set", key: PROGRESS_KEY, value: progress },
+        ...tail,
+      ]);
+    } catch (error) {
+      throw localIoStop(this.paths.journal, error);
+    }
     this.#progress = progress;
   }
 
@@ -936,6 +956,15 @@ async function exists(path: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
+  }
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw localIoStop(path, error);
   }
 }
 

@@ -18,7 +18,16 @@ import {
 } from "../organizations/organization_resolver.ts";
 import { openErrorWriter } from "../report/error_writer.ts";
 import { importStatus } from "../report/summary.ts";
-import { currentTrace, DEFAULT_API_URL, traceRequests, WorkOSClient } from "../workos/client.ts";
+import {
+  currentTrace,
+  DEFAULT_API_URL,
+  DEFAULT_MAX_OUTAGE_MS,
+  type OutageEvent,
+  traceRequests,
+  WorkOSClient,
+} from "../workos/client.ts";
+import { findOrganizationById } from "../workos/organizations.ts";
+import { localIoStop, type RunStopError } from "../limits/run_stop.ts";
 import { type AuditEntry, type AuditLog, openAuditLog } from "../report/audit_log.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
 import type { WorkOSMembership } from "../workos/memberships.ts";
@@ -39,6 +48,7 @@ import {
   type ImportTally,
   type RowRunner,
   runImport,
+  type RunImportResult,
   type Watermark,
 } from "./run_import.ts";
 
@@ -122,6 +132,11 @@ export interface ImportJournal {
   readonly organizationCache: Array<[string, CachedOrganization]>;
   /** Organizations created by earlier sessions. */
   readonly organizationsCreatedAtStart: number;
+  /**
+   * Bytes of the audit log that belong to committed rows: entries past them
+   * were written for rows that run again, and are not written twice.
+   */
+  readonly auditCommittedBytes?: number;
   /** Rows above the watermark that are already final. */
   isFinal(recordNumber: number): boolean;
   /** Rows that may have been cut off mid-flight by a crash. */
@@ -251,6 +266,20 @@ export interface ImportUsersOptions {
   maxRetries?: number;
   /** Request timeout in ms (30,000). */
   requestTimeoutMs?: number;
+  /**
+   * How long to wait for WorkOS once it stops answering (15 minutes): rows
+   * wait meanwhile, none fails for it; past it the run stops with
+   * {@linkcode ImportResult.stopped} set.
+   */
+  maxOutageMs?: number;
+  /** Told when WorkOS goes down, before each probe, and when it answers again. */
+  onOutage?(event: OutageEvent): void;
+  /**
+   * Prove the API location and key with one read before the first write
+   * (`true`): a refused key or an API that does not answer within about 6 s
+   * throws a `RunStopError` before anything is written.
+   */
+  preflight?: boolean;
   /** Write failed rows here (`.csv`, `.json` or `.jsonl`). */
   errorsOut?: string;
   /** Stop taking rows when aborted; rows in flight finish. */
@@ -342,6 +371,14 @@ export interface ImportResult extends ImportSummary {
   watermark?: Watermark;
   /** Failed rows written to `errorsOut`. */
   errorsWritten: number;
+  /**
+   * The run condition that stopped the import (`interrupted` is then
+   * `true`): WorkOS down for longer than `maxOutageMs`, the key refused, or
+   * a local file that could not be written. No row failed for it; the rows
+   * it cut off are not in the summary, and a resumed job (or a re-run, which
+   * adopts what exists) runs them again.
+   */
+  stopped?: RunStopError;
 }
 
 /**
@@ -437,7 +474,11 @@ export async function importUsers(
         requestId: trace?.lastRequestId,
       });
       if (!auditLog) organizationEntriesBefore.push(entry);
-      else auditLog.write([entry]).catch(() => {/* reported by the next flush */});
+      else {
+        const log = auditLog;
+        // No write may start once the audit log is known to be incomplete.
+        log.write([entry]).catch((error) => client?.halt(localIoStop(log.path, error)));
+      }
     }
     : undefined;
 
@@ -471,11 +512,24 @@ export async function importUsers(
       maxRetries: options.maxRetries,
       requestTimeoutMs: options.requestTimeoutMs,
       signal: options.abort,
+      maxOutageMs: options.maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS,
+      onOutage: options.onOutage,
     });
   }
   resolver = new OrganizationResolver(client, resolverOptions);
   if (journal) resolver.restore(journal.organizationCache);
   if (client) {
+    // Before the first write: a wrong key or URL stops here, not row by row.
+    if (options.preflight !== false) await client.preflight();
+    if (mode.kind === "single" && mode.organization.kind === "id") {
+      const id = mode.organization.id;
+      if (!(await findOrganizationById(client, id))) {
+        throw new OrganizationResolutionError(
+          `Organization not found: "${id}": check --org-id (no user was created)`,
+          { httpStatus: 404 },
+        );
+      }
+    }
     if (mode.kind === "single") {
       const single = mode.organization;
       const first = resolver;
@@ -537,10 +591,12 @@ export async function importUsers(
   // A journal counts a row's warnings when it commits the row, so that a
   // row that runs again after a crash is not counted twice.
   const rowWarnings = new Map<number, number>();
-  let result;
+  let result: RunImportResult | undefined;
   try {
     if (ownAuditLog) {
-      auditLog = await openAuditLog(options.auditLog as string);
+      auditLog = await openAuditLog(options.auditLog as string, {
+        writtenAfter: journal?.auditCommittedBytes,
+      });
       await auditLog.write(organizationEntriesBefore);
     }
     result = await runImport(input.records, {
@@ -555,13 +611,20 @@ export async function importUsers(
         if (journal) rowWarnings.set(recordNumber, (rowWarnings.get(recordNumber) ?? 0) + 1);
         warn(`Row ${recordNumber}: ${message}`);
       },
+      onRunStop: (stop) => client?.halt(stop),
       onOutcomes: async (outcomes, watermark) => {
         if (options.onRow) { for (const outcome of outcomes) options.onRow(outcome); }
         const errors = outcomes.flatMap((outcome) => outcome.error ? [outcome.error] : []);
-        if (errorWriter && errors.length > 0) await errorWriter.write(errors);
+        if (errorWriter && errors.length > 0) {
+          await writing(options.errorsOut as string, () => errorWriter.write(errors));
+        }
         if (auditLog) {
+          const log = auditLog;
           const timestamp = new Date().toISOString();
-          await auditLog.write(outcomes.flatMap((outcome) => auditEntriesOf(outcome, timestamp)));
+          await writing(
+            log.path,
+            () => log.write(outcomes.flatMap((outcome) => auditEntriesOf(outcome, timestamp))),
+          );
         }
         if (journal) {
           const cache = resolver.cacheStats;
@@ -595,11 +658,28 @@ export async function importUsers(
         }
       },
     });
-    await auditLog?.flush();
+    if (auditLog && !result.stopped) {
+      const log = auditLog;
+      const ran = result;
+      await writing(log.path, () => log.flush()).catch((stop) => ran.stopped = stop);
+    }
   } finally {
-    await errorWriter?.close();
-    if (ownAuditLog) await auditLog?.close();
+    const closing: Array<[string, Promise<void> | undefined]> = [
+      [options.errorsOut ?? "", errorWriter?.close()],
+      [auditLog?.path ?? "", ownAuditLog ? auditLog?.close() : undefined],
+    ];
+    for (const [path, closed] of closing) {
+      try {
+        await closed;
+      } catch (error) {
+        // A file that cannot be written is a run condition once rows ran;
+        // when the pipeline itself threw, that error is the one to report.
+        if (result) result.stopped ??= localIoStop(path, error);
+      }
+    }
   }
+  if (!result) throw new Error("Cannot import: the pipeline ended without a result");
+  if (result.stopped) result.interrupted = true;
 
   const session = result.tally;
   for (const key of Object.keys(tally) as Array<keyof ImportTally>) tally[key] += session[key];
@@ -621,7 +701,17 @@ export async function importUsers(
     interrupted: result.interrupted,
     watermark: result.watermark,
     errorsWritten: errorWriter?.count ?? 0,
+    stopped: result.stopped,
   };
+}
+
+/** Runs a write to a local file; what it throws becomes a run condition naming the file. */
+async function writing(path: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    throw localIoStop(path, error);
+  }
 }
 
 function checkOrganizationOptions(options: ImportUsersOptions): void {

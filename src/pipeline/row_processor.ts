@@ -8,6 +8,7 @@
 
 import type { ErrorRecord, ErrorType, OrganizationRef, UserRow } from "../types.ts";
 import { CoalescingCache } from "../organizations/organization_cache.ts";
+import { isRunStop } from "../limits/run_stop.ts";
 import {
   OrganizationResolutionError,
   type OrganizationResolver,
@@ -197,8 +198,8 @@ export interface StartedRow {
 /**
  * The first step of every row, whatever is done with it next (a user and
  * membership, or an invitation): an outcome naming the row, and the row's
- * organization under `mode` resolved. Never throws: a failed resolution
- * fails the row.
+ * organization under `mode` resolved. A failed resolution fails the row;
+ * only a run condition (a `RunStopError`) is thrown.
  *
  * @param row The validated row.
  * @param mode Where the row's organization comes from.
@@ -250,7 +251,8 @@ export async function startRow(
 }
 
 /**
- * Fails a row: records the error in its outcome.
+ * Fails a row: records the error in its outcome. A run condition is never
+ * the row's failure: it is thrown on, and the row stays unfinished.
  *
  * @param outcome The row's outcome so far.
  * @param row The row.
@@ -269,6 +271,7 @@ export function failRow(
   type: ErrorType,
   error: unknown,
 ): RowOutcome {
+  if (isRunStop(error)) throw error;
   outcome.error = toErrorRecord(row, type, error);
   return outcome;
 }
@@ -428,6 +431,8 @@ export class RowProcessor {
         outcome.requestIds = { ...outcome.requestIds, membership: membershipTrace.lastRequestId };
       }
     } catch (error) {
+      // The run stops; the row runs again on resume and gets its membership then.
+      if (isRunStop(error)) throw error;
       this.#multipleRoles.observe(error);
       if (this.#options.requireMembership && firstRowOfPerson && person.outcome === "created") {
         const deletionTrace = new RowTrace(row.recordNumber);

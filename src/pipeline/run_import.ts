@@ -9,6 +9,7 @@
 
 import type { ErrorRecord, SourceRecord, UserRow } from "../types.ts";
 import { Semaphore } from "../limits/semaphore.ts";
+import { isRunStop, type RunStopError } from "../limits/run_stop.ts";
 import { validateRecord } from "../validation/validate_record.ts";
 import { type OrganizationMode, type RowOutcome, withoutSecrets } from "./row_processor.ts";
 import { DryRunPlanner, type PlanReport } from "./dry_run_plan.ts";
@@ -129,6 +130,11 @@ export interface RunImportOptions {
   batchSize?: number;
   /** Longest time an outcome waits for its batch, in ms (250). */
   flushIntervalMs?: number;
+  /**
+   * Told at once when a run condition stops the run (a row met one, or
+   * `onOutcomes` threw one): the caller stops sending requests.
+   */
+  onRunStop?(stop: RunStopError): void;
 }
 
 /** The last record of the input's longest fully finished prefix. */
@@ -148,6 +154,11 @@ export interface RunImportResult {
   plan?: PlanReport;
   /** Every record up to here is final. */
   watermark?: Watermark;
+  /**
+   * The run condition that stopped the run (`interrupted` is then `true`):
+   * rows it met are unfinished, neither failed nor done.
+   */
+  stopped?: RunStopError;
 }
 
 /**
@@ -176,16 +187,26 @@ export async function runImport(
     throw new TypeError("Cannot import: a row processor is required unless it is a dry run");
   }
   const planner = options.dryRun ? new DryRunPlanner(options.mode ?? { kind: "none" }) : undefined;
-  const sink = new OutcomeBatcher(tally, options);
+  let stopped: RunStopError | undefined;
+  const stopRun = new AbortController();
+  function stopWith(stop: RunStopError): void {
+    stopped ??= stop;
+    stopRun.abort();
+    options.onRunStop?.(stop);
+  }
+  const sink = new OutcomeBatcher(tally, options, stopWith);
   const semaphore = new Semaphore(concurrency);
   const inFlight = new Set<Promise<void>>();
-  const stop = options.stop;
+  const stop = options.stop ? AbortSignal.any([options.stop, stopRun.signal]) : stopRun.signal;
   let interrupted = false;
 
   function start(row: UserRow, processor: RowRunner): Promise<void> {
     const task = processor.process(row).then(
       (outcome) => sink.add(outcome),
       (error) => {
+        // The world stopped the run, not the row: it stays unfinished (the
+        // watermark stays below it) and a resume runs it again.
+        if (isRunStop(error)) return stopWith(error);
         // A row task must never reject: anything unexpected fails the row.
         sink.add({
           recordNumber: row.recordNumber,
@@ -260,7 +281,13 @@ export async function runImport(
     await Promise.all(inFlight);
     await sink.close();
   }
-  return { tally, interrupted, plan: planner?.report(), watermark: sink.watermark };
+  return {
+    tally,
+    interrupted: interrupted || stopped !== undefined,
+    plan: planner?.report(),
+    watermark: sink.watermark,
+    stopped,
+  };
 }
 
 function check(record: SourceRecord): Checked {
@@ -312,9 +339,15 @@ class OutcomeBatcher {
   #chain: Promise<void> = Promise.resolve();
   #timer?: ReturnType<typeof setTimeout>;
   #failure?: unknown;
+  readonly #onRunStop: (stop: RunStopError) => void;
 
-  constructor(tally: ImportTally, options: RunImportOptions) {
+  constructor(
+    tally: ImportTally,
+    options: RunImportOptions,
+    onRunStop: (stop: RunStopError) => void,
+  ) {
     this.#tally = tally;
+    this.#onRunStop = onRunStop;
     this.#onOutcomes = options.onOutcomes;
     this.#batchSize = options.batchSize ?? 500;
     this.#intervalMs = options.flushIntervalMs ?? 250;
@@ -363,14 +396,19 @@ class OutcomeBatcher {
     this.#pending = [];
     const watermark = this.#watermark;
     const onOutcomes = this.#onOutcomes as NonNullable<RunImportOptions["onOutcomes"]>;
-    this.#chain = this.#chain.then(() => onOutcomes(batch, watermark)).catch((error) => {
+    this.#chain = this.#chain.then(() => {
+      // After a failed batch nothing more is handed on: a later batch that
+      // committed would put the watermark past rows the failed one lost.
+      if (this.#failure === undefined) return onOutcomes(batch, watermark);
+    }).catch((error) => {
       this.#failure ??= error;
+      if (isRunStop(error)) this.#onRunStop(error);
     });
     return this.#chain;
   }
 
   async close(): Promise<void> {
     await this.#flush();
-    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#failure !== undefined && !isRunStop(this.#failure)) throw this.#failure;
   }
 }

@@ -193,12 +193,15 @@ class FileAuditLog implements AuditLog {
   readonly path: string;
   readonly #out: OrderedFileWriter;
   readonly #encoder = new TextEncoder();
+  /** Entries in the file already that rows running again would write twice. */
+  readonly #already: Set<string>;
   #count = 0;
   #closed = false;
 
-  constructor(path: string, file: Deno.FsFile) {
+  constructor(path: string, file: Deno.FsFile, already: Set<string>) {
     this.path = path;
     this.#out = new OrderedFileWriter(file);
+    this.#already = already;
   }
 
   get count(): number {
@@ -210,6 +213,9 @@ class FileAuditLog implements AuditLog {
       return Promise.reject(
         new TypeError(`Cannot write to audit log "${this.path}": the file is closed`),
       );
+    }
+    if (this.#already.size > 0) {
+      entries = entries.filter((entry) => !this.#already.delete(entryKey(entry)));
     }
     if (entries.length === 0) return this.flush();
     // Serialized now, so that overlapping calls keep their order in the file.
@@ -234,12 +240,26 @@ class FileAuditLog implements AuditLog {
   }
 }
 
+function entryKey(entry: AuditEntry): string {
+  return `${entry.action}\u0000${entry.id}`;
+}
+
+/** Options for {@linkcode openAuditLog}. */
+export interface OpenAuditLogOptions {
+  /**
+   * Where the entries of rows that run again begin (a resumed job's last
+   * committed length): an entry found past it is not written a second time.
+   */
+  writtenAfter?: number;
+}
+
 /**
  * Opens an audit log for appending, creating it owner-only (0o600) when
  * missing. An audit log is never truncated: a resumed job, or a second run
  * with the same `--audit-out`, adds to it.
  *
  * @param path The file.
+ * @param options Where entries that must not be written twice begin.
  * @returns The open log; close it when done.
  *
  * @example Usage
@@ -251,8 +271,12 @@ class FileAuditLog implements AuditLog {
  * console.log(log.count); // 1
  * ```
  */
-export async function openAuditLog(path: string): Promise<AuditLog> {
+export async function openAuditLog(
+  path: string,
+  options: OpenAuditLogOptions = {},
+): Promise<AuditLog> {
   const file = await Deno.open(path, { read: true, create: true, append: true, mode: 0o600 });
+  const already = new Set<string>();
   try {
     // A torn last line (a crash mid-write) must not glue onto the next entry.
     const size = (await file.stat()).size;
@@ -262,11 +286,27 @@ export async function openAuditLog(path: string): Promise<AuditLog> {
       await file.read(last);
       if (last[0] !== 0x0a) await writeAll(file, new Uint8Array([0x0a]));
     }
+    const from = options.writtenAfter;
+    if (from !== undefined && from >= 0 && size > from) {
+      // Only the rows in flight when a session stopped: a batch or two.
+      const tail = new Uint8Array(size - from);
+      await file.seek(from, Deno.SeekMode.Start);
+      let filled = 0;
+      while (filled < tail.length) {
+        const read = await file.read(tail.subarray(filled));
+        if (read === null) break;
+        filled += read;
+      }
+      for (const line of new TextDecoder().decode(tail.subarray(0, filled)).split("\n")) {
+        const entry = parseAuditLine(line);
+        if (entry) already.add(entryKey(entry));
+      }
+    }
   } catch (error) {
     file.close();
     throw error;
   }
-  return new FileAuditLog(path, file);
+  return new FileAuditLog(path, file, already);
 }
 
 /**

@@ -41,6 +41,8 @@ export interface ProgressSnapshot {
   rateLimited: number;
   /** Retried requests so far. */
   retries: number;
+  /** What holds the import up, e.g. `WorkOS unreachable since 12:03:04 (…): retrying in 8 s`. */
+  notice?: string;
 }
 
 /** Options for {@linkcode ProgressReporter}. */
@@ -148,6 +150,7 @@ export function formatProgressLine(snapshot: ProgressSnapshot, rates: Rates): st
       parts.push(`ETA ${formatDuration(remaining / rates.rowsPerSecond * 1000)}`);
     } else parts.push("ETA --");
   }
+  if (snapshot.notice) parts.push(snapshot.notice);
   return parts.join(" | ");
 }
 

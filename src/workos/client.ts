@@ -17,10 +17,23 @@ import { retry, type RetryDecision } from "../limits/retry.ts";
 import {
   type ApiFailure,
   describeApiError,
+  failureReason,
+  isKeyRefusal,
+  isRunCondition,
   isTransient,
   mayHaveApplied,
   RequestTimeoutError,
 } from "./errors.ts";
+import { type OutageEvent, OutageGate, refusedKeyStop } from "./_outage.ts";
+import { RunStopError } from "../limits/run_stop.ts";
+
+export type { OutageEvent } from "./_outage.ts";
+
+/** How long WorkOS may be down before a run stops, unless told: 15 minutes. */
+export const DEFAULT_MAX_OUTAGE_MS = 15 * 60_000;
+
+/** How long the preflight read waits for an answer before the run stops. */
+export const PREFLIGHT_WINDOW_MS = 6_000;
 
 /** The default WorkOS API location. */
 export const DEFAULT_API_URL = "https://api.workos.com";
@@ -41,6 +54,27 @@ export interface WorkOSClientOptions {
   clock?: Clock;
   /** Aborts waits and in-flight requests (a second Ctrl+C). */
   signal?: AbortSignal;
+  /**
+   * Outage handling, off unless set: how long requests wait for WorkOS to
+   * answer again once it is down (a request ran out of retries for a run
+   * reason) before every request fails with a {@linkcode RunStopError}
+   * (imports use {@linkcode DEFAULT_MAX_OUTAGE_MS}). With it, a refused key
+   * (401, 403) also stops every request. Without it, a request that runs out
+   * of retries throws its {@linkcode WorkOSApiError}.
+   */
+  maxOutageMs?: number;
+  /** Told when WorkOS goes down, before each probe, and when it answers again. */
+  onOutage?(event: OutageEvent): void;
+  /** Longest gap between two probes while WorkOS is down, in ms (15,000; at most 30,000). */
+  maxProbeGapMs?: number;
+}
+
+/** Per-request settings of {@linkcode WorkOSClient.attempt}. */
+export interface AttemptOptions {
+  /** A shorter timeout for this request, in ms. */
+  timeoutMs?: number;
+  /** Sent while WorkOS is down: the outage's probe (or the preflight). */
+  probe?: boolean;
 }
 
 /** Counters of what the client did, for progress lines and the summary. */
@@ -107,6 +141,8 @@ export interface EnsureSteps<T> {
 }
 
 interface RequestRecord {
+  /** A timeout shorter than the client's, for this request. */
+  timeoutMs?: number;
   requestId?: string;
   /** The body of a 4xx answer, kept for the server's own error messages. */
   errorBody?: string;
@@ -181,6 +217,9 @@ export class WorkOSClient {
   readonly #maxRetries: number;
   readonly #clock: Clock;
   readonly #signal?: AbortSignal;
+  readonly #gate: OutageGate;
+  readonly #waitsOutOutages: boolean;
+  readonly #apiUrl: URL;
 
   /**
    * @param options Key, location, limits.
@@ -193,6 +232,25 @@ export class WorkOSClient {
     this.#maxRetries = options.maxRetries ?? 5;
     this.#clock = options.clock ?? systemClock;
     this.#signal = options.signal;
+    this.#apiUrl = url;
+    this.#waitsOutOutages = options.maxOutageMs !== undefined;
+    this.#gate = new OutageGate({
+      maxOutageMs: options.maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS,
+      probe: async () => {
+        // A probe tries again what failed: counted as a retry.
+        this.stats.retries++;
+        await this.attempt(
+          "read",
+          (sdk) => sdk.userManagement.listUsers({ limit: 1 }),
+          { probe: true },
+        );
+      },
+      describe: (error) => error instanceof WorkOSApiError ? error.failure : undefined,
+      clock: this.#clock,
+      onEvent: options.onOutage,
+      signal: options.signal,
+      maxProbeGapMs: options.maxProbeGapMs,
+    });
     this.sdk = new WorkOS(options.apiKey, {
       apiHostname: url.hostname,
       port: url.port ? Number(url.port) : undefined,
@@ -211,16 +269,34 @@ export class WorkOSClient {
    * {@linkcode WorkOSApiError}. A 429 pauses the whole budget for its
    * `Retry-After`, so every worker waits, not only this one.
    *
+   * While WorkOS is down the request waits before it is sent; once the run
+   * stopped (see {@linkcode WorkOSClient.halt}) it throws the
+   * {@linkcode RunStopError} instead.
+   *
    * @param kind Which budget the request takes.
    * @param call The SDK call.
+   * @param options A shorter timeout; whether it is a probe.
    * @returns What the SDK returned.
    */
-  async attempt<T>(kind: RequestKind, call: (sdk: WorkOS) => Promise<T>): Promise<T> {
+  async attempt<T>(
+    kind: RequestKind,
+    call: (sdk: WorkOS) => Promise<T>,
+    options: AttemptOptions = {},
+  ): Promise<T> {
+    if (!options.probe) {
+      const down = this.#gate.pass();
+      if (down) await down;
+    } else if (this.#gate.stopped) {
+      throw this.#gate.stopped;
+    }
     await this.budget.acquire(kind, this.#signal);
+    // A stop may have come while this request waited for its slot.
+    if (this.#gate.stopped) throw this.#gate.stopped;
     this.stats.requests++;
-    const record: RequestRecord = {};
+    const record: RequestRecord = { timeoutMs: options.timeoutMs };
     try {
       const result = await requestContext.run(record, () => call(this.sdk));
+      this.#gate.noteAnswer();
       const trace = traceContext.getStore();
       if (trace && record.requestId !== undefined) trace.lastRequestId = record.requestId;
       return result;
@@ -230,7 +306,96 @@ export class WorkOSClient {
         this.stats.rateLimited++;
         this.budget.pause((failure.retryAfterSeconds ?? 1) * 1000);
       }
+      if (isRunCondition(failure) && !isKeyRefusal(failure)) this.#gate.noteFailure();
+      else this.#gate.noteAnswer();
       throw new WorkOSApiError(failure, record.requestId);
+    }
+  }
+
+  /**
+   * Stops every request from now on: waiting and later requests throw
+   * `stop`. For conditions the client cannot see itself (a local file that
+   * cannot be written): no request starts once one is known.
+   *
+   * @param stop Why the run stops.
+   * @returns The stop in force (the first one wins).
+   */
+  halt(stop: RunStopError): RunStopError {
+    return this.#gate.halt(stop);
+  }
+
+  /** The condition that stopped this client's run, once one did. */
+  get stopped(): RunStopError | undefined {
+    return this.#gate.stopped;
+  }
+
+  /**
+   * Proves the location and the key with one authenticated read before any
+   * write, within `windowMs` (about 6 s): at the start an API that does not
+   * answer is most likely a wrong URL, so this does not wait for an outage
+   * to end.
+   *
+   * @param windowMs How long to try for an answer.
+   * @throws {RunStopError} `refused_key` (exit 2) when WorkOS refuses the
+   *   key; `unreachable` (exit 75) when no answer came in time.
+   */
+  async preflight(windowMs: number = PREFLIGHT_WINDOW_MS): Promise<void> {
+    const deadline = this.#clock.now() + windowMs;
+    let last: ApiFailure | undefined;
+    for (let attempt = 0;; attempt++) {
+      const remaining = deadline - this.#clock.now();
+      if (remaining < 100) break;
+      if (attempt > 0) this.stats.retries++;
+      try {
+        await this.attempt(
+          "read",
+          (sdk) => sdk.userManagement.listUsers({ limit: 1 }),
+          { probe: true, timeoutMs: remaining },
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof WorkOSApiError)) throw error;
+        last = error.failure;
+        if (isKeyRefusal(last)) throw this.#gate.halt(refusedKeyStop(last));
+        // Deno refused to send it: the permission error says which flag to add.
+        if (last.kind === "permission") throw error;
+        // An answer that is neither data nor a run condition: not WorkOS.
+        if (!isRunCondition(last)) break;
+      }
+      const pause = Math.min(250 * 2 ** attempt, 1_000, deadline - this.#clock.now());
+      if (pause > 0) await this.#clock.sleep(pause, this.#signal);
+    }
+    const where = new URL(this.#apiUrl.href);
+    where.username = "";
+    where.password = "";
+    const reason = last ? failureReason(last) : `no answer within ${Math.round(windowMs / 1000)} s`;
+    throw this.#gate.halt(
+      new RunStopError(
+        "unreachable",
+        `Cannot reach WorkOS at "${
+          where.href.replace(/\/$/, "")
+        }": ${reason}: check --api-url (or WORKOS_API_URL) and the network`,
+      ),
+    );
+  }
+
+  /**
+   * Runs a retry loop to its end, and when it failed for a run reason, waits
+   * for WorkOS to answer again and runs it again: a run condition never
+   * fails the request, only stops the run (the key refused, WorkOS down for
+   * longer than `maxOutageMs`).
+   */
+  async #persist<T>(run: () => Promise<T>): Promise<T> {
+    if (!this.#waitsOutOutages) return await run();
+    while (true) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof WorkOSApiError) || !isRunCondition(error.failure)) throw error;
+        if (isKeyRefusal(error.failure)) throw this.#gate.halt(refusedKeyStop(error.failure));
+        if (this.#signal?.aborted) throw error;
+        await this.#gate.wait(error.failure);
+      }
     }
   }
 
@@ -242,13 +407,15 @@ export class WorkOSClient {
    * @returns What the SDK returned.
    */
   read<T>(kind: RequestKind, call: (sdk: WorkOS) => Promise<T>): Promise<T> {
-    return retry(() => this.attempt(kind, call), {
-      maxRetries: this.#maxRetries,
-      decide: (error) => this.#decide(error),
-      clock: this.#clock,
-      signal: this.#signal,
-      onRetry: () => this.stats.retries++,
-    });
+    return this.#persist(() =>
+      retry(() => this.attempt(kind, call), {
+        maxRetries: this.#maxRetries,
+        decide: (error) => this.#decide(error),
+        clock: this.#clock,
+        signal: this.#signal,
+        onRetry: () => this.stats.retries++,
+      })
+    );
   }
 
   /**
@@ -280,51 +447,45 @@ export class WorkOSClient {
     // have landed; a create answered "exists" tells whose the thing is.
     let mayExist = false;
     let existing: { ours: boolean; error: WorkOSApiError } | undefined;
-    let createFailed = false;
     // Each lookup and create is one attempt of this one retry loop, so
-    // --max-retries bounds the whole operation, not each step of it.
-    return retry(async (): Promise<Ensured<T>> => {
-      createFailed = false;
-      if (mayExist || existing) {
-        const found = await this.attempt(steps.lookupKind, steps.lookup);
-        if (found !== undefined) {
-          if (existing) return { value: found, created: existing.ours };
-          // Our earlier attempt may have made it, or it was there before that
-          // attempt failed without landing: only the caller can tell.
-          return { value: found, created: true, uncertain: true };
+    // --max-retries bounds the whole operation, not each step of it. After
+    // an outage the loop starts again, knowing what the earlier one learned.
+    return this.#persist(() =>
+      retry(async (): Promise<Ensured<T>> => {
+        if (mayExist || existing) {
+          const found = await this.attempt(steps.lookupKind, steps.lookup);
+          if (found !== undefined) {
+            if (existing) return { value: found, created: existing.ours };
+            // Our earlier attempt may have made it, or it was there before that
+            // attempt failed without landing: only the caller can tell.
+            return { value: found, created: true, uncertain: true };
+          }
+          if (existing) throw existing.error;
         }
-        if (existing) throw existing.error;
-      }
-      try {
-        return { value: await this.attempt(steps.kind, steps.create), created: true };
-      } catch (error) {
-        if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) {
-          createFailed = true;
-          throw error;
+        try {
+          return { value: await this.attempt(steps.kind, steps.create), created: true };
+        } catch (error) {
+          if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) {
+            // Known at once, not only when retried: after an outage this
+            // loop runs again, and must look before it creates.
+            if (error instanceof WorkOSApiError && mayHaveApplied(error.failure)) mayExist = true;
+            throw error;
+          }
+          // After an ambiguous create whose lookup found nothing, "exists"
+          // means that create landed late: what exists is ours.
+          existing = { ours: mayExist, error };
+          const found = await this.attempt(steps.lookupKind, steps.lookup);
+          if (found === undefined) throw error;
+          return { value: found, created: existing.ours };
         }
-        // After an ambiguous create whose lookup found nothing, "exists"
-        // means that create landed late: what exists is ours.
-        existing = { ours: mayExist, error };
-        const found = await this.attempt(steps.lookupKind, steps.lookup);
-        if (found === undefined) throw error;
-        return { value: found, created: existing.ours };
-      }
-    }, {
-      maxRetries: this.#maxRetries,
-      decide: (error) => {
-        const decision = this.#decide(error);
-        if (
-          decision.retry && createFailed && error instanceof WorkOSApiError &&
-          mayHaveApplied(error.failure)
-        ) {
-          mayExist = true;
-        }
-        return decision;
-      },
-      clock: this.#clock,
-      signal: this.#signal,
-      onRetry: () => this.stats.retries++,
-    });
+      }, {
+        maxRetries: this.#maxRetries,
+        decide: (error) => this.#decide(error),
+        clock: this.#clock,
+        signal: this.#signal,
+        onRetry: () => this.stats.retries++,
+      })
+    );
   }
 
   #decide(error: unknown): RetryDecision {
@@ -371,19 +532,23 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
     ensureNetPermission(input, allowedHosts);
     // The SDK's own signal is left out: its timeout is set to fire after ours.
     const deadline = deadlines.start();
+    const record = requestContext.getStore();
+    const shorter = record?.timeoutMs !== undefined && record.timeoutMs < timeoutMs
+      ? AbortSignal.timeout(Math.max(1, Math.round(record.timeoutMs)))
+      : undefined;
     let response: Response;
     try {
       response = await fetch(input, {
         ...init,
         body: unretriedBody(init?.body),
-        signal: deadline.signal,
+        signal: shorter ? AbortSignal.any([deadline.signal, shorter]) : deadline.signal,
       });
     } catch (error) {
       deadline.finish();
       if (deadline.timedOut) throw new RequestTimeoutError(timeoutMs);
+      if (shorter?.aborted) throw new RequestTimeoutError(Math.round(record?.timeoutMs ?? 0));
       throw error;
     }
-    const record = requestContext.getStore();
     if (record) record.requestId = response.headers.get("x-request-id") ?? undefined;
     // The deadline covers the answer's body too: it ends once the SDK has
     // read it (the SDK reads every body with text()).

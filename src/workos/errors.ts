@@ -45,6 +45,8 @@ export interface ApiFailure {
   message: string;
   /** `Retry-After` in seconds, for 429. */
   retryAfterSeconds?: number;
+  /** The server answered with a body that is not JSON (a gateway's error page). */
+  notJson?: boolean;
 }
 
 interface ErrorLike {
@@ -146,6 +148,7 @@ export function describeApiError(error: unknown): ApiFailure {
       status: rawStatus,
       codes: [],
       message: `Unexpected answer from WorkOS: HTTP ${rawStatus} with a body that is not JSON`,
+      notJson: true,
     };
     const headers = (root as { rawHeaders?: unknown }).rawHeaders;
     const retryAfter = headers instanceof Headers ? Number(headers.get("retry-after")) : NaN;
@@ -200,6 +203,87 @@ export function isTransient(failure: ApiFailure): boolean {
   if (failure.kind === "permission") return false;
   if (failure.kind !== "http") return true;
   return failure.status !== undefined && retryable(failure.status);
+}
+
+/**
+ * Whether a failure is the world's rather than the row's: no answer, a
+ * timeout, a 5xx (a gateway's HTML page included), a 408, a 429, or the key
+ * refused (401, 403). Such a failure never fails a row: the run waits or
+ * stops.
+ *
+ * @param failure The described failure.
+ * @returns `true` for a run condition.
+ *
+ * @example Usage
+ * ```ts
+ * import { isRunCondition } from "./errors.ts";
+ * console.log(isRunCondition({ kind: "network", codes: [], message: "" })); // true
+ * console.log(isRunCondition({ kind: "http", status: 422, codes: [], message: "" })); // false
+ * ```
+ */
+export function isRunCondition(failure: ApiFailure): boolean {
+  if (failure.kind === "permission") return false;
+  if (failure.kind !== "http") return true;
+  if (isKeyRefusal(failure)) return true;
+  const status = failure.status ?? 0;
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * Whether WorkOS refused the API key: 401 or 403.
+ *
+ * @param failure The described failure.
+ * @returns `true` for 401 and 403.
+ *
+ * @example Usage
+ * ```ts
+ * import { isKeyRefusal } from "./errors.ts";
+ * console.log(isKeyRefusal({ kind: "http", status: 401, codes: [], message: "" })); // true
+ * ```
+ */
+export function isKeyRefusal(failure: ApiFailure): boolean {
+  return failure.kind === "http" && (failure.status === 401 || failure.status === 403);
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  408: "Request Timeout",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/**
+ * A short reason for a run condition, for one-line messages:
+ * `503 Service Unavailable`, `no answer within 30 s`, `connection refused`.
+ *
+ * @param failure The described failure.
+ * @returns The reason, in lower case unless it starts with a status.
+ *
+ * @example Usage
+ * ```ts
+ * import { failureReason } from "./errors.ts";
+ * console.log(failureReason({ kind: "http", status: 503, codes: [], message: "" }));
+ * // 503 Service Unavailable
+ * ```
+ */
+export function failureReason(failure: ApiFailure): string {
+  if (failure.kind === "http") {
+    const status = failure.status ?? 0;
+    const text = STATUS_TEXT[status] ?? "error";
+    return failure.notJson ? `${status} ${text}, not a JSON answer` : `${status} ${text}`;
+  }
+  if (failure.kind === "timeout") return failure.message.replace(/^Request /, "").toLowerCase();
+  const message = failure.message.replace(/^Network error: /, "");
+  if (/refused/i.test(message)) return "connection refused";
+  if (/reset/i.test(message)) return "connection reset";
+  if (/closed|incomplete|unexpected end|eof/i.test(message)) return "connection closed";
+  if (/dns|lookup|resolve|not known/i.test(message)) return "host not found";
+  return message.split("\n")[0].slice(0, 120);
 }
 
 /**
