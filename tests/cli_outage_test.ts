@@ -1,0 +1,407 @@
+/**
+ * What the world does around a run, through the real CLI against the fake
+ * WorkOS over HTTP: outages (503 pages, hanging requests, refused
+ * connections) that the run waits out or stops at past `--max-outage`
+ * (exit 75), a key refused mid-job (exit 2) or at the start, an unreachable
+ * URL at the start, an organization that does not exist, and a bad output
+ * path. No row ever fails for any of them, and a resume ends exact.
+ */
+
+import assert from "node:assert/strict";
+import { type FakeWorkOS, type OutageMode, startFakeWorkOS } from "../testing.ts";
+import { runCli, tempFile } from "./_cli.ts";
+
+function envOf(fake: FakeWorkOS, apiKey = fake.apiKey): Record<string, string> {
+  return { WORKOS_SECRET_KEY: apiKey, WORKOS_API_URL: fake.url };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `rows` people over `orgs` organizations, and `invalid` rows with a bad email among them. */
+function multiOrgCsv(rows: number, orgs: number, invalid = 0): string {
+  const lines = ["email,first_name,org_external_id,org_name"];
+  for (let i = 1; i <= rows; i++) {
+    lines.push(`person${i}@outage.test,Person${i},org-${i % orgs},Org ${i % orgs}`);
+    if (i <= invalid) lines.push(`broken-${i},Broken,org-${i % orgs},Org ${i % orgs}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Every user has exactly one membership, in its own organization, and every organization is there once. */
+function assertExact(fake: FakeWorkOS, rows: number, orgs: number): void {
+  assert.equal(fake.state.userCount(), rows);
+  assert.equal(fake.state.organizationCount(), orgs);
+  assert.equal(fake.state.membershipCount(), rows);
+  const external = new Map(fake.state.listOrganizations().map((org) => [org.id, org.externalId]));
+  for (let i = 1; i <= rows; i++) {
+    const user = fake.state.findUserByEmail(`person${i}@outage.test`);
+    assert.ok(user, `person${i} missing`);
+    const memberships = fake.state.membershipsOfUser(user.id);
+    assert.equal(memberships.length, 1, user.email);
+    assert.equal(external.get(memberships[0].organizationId), `org-${i % orgs}`);
+  }
+}
+
+function writesSent(fake: FakeWorkOS): number {
+  let writes = 0;
+  for (const [key, count] of Object.entries(fake.state.requestCounts)) {
+    if (!key.startsWith("GET ")) writes += count;
+  }
+  return writes;
+}
+
+function lastJson(stdout: string): Record<string, number> {
+  return JSON.parse(stdout.trim().split("\n").at(-1) as string);
+}
+
+async function errorLines(path: string): Promise<Array<{ errorType: string }>> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.trim() === "" ? [] : text.trim().split("\n").map((line) => JSON.parse(line));
+}
+
+/**
+ * Runs `schedule` against the fake once `startAt` users exist, while the CLI
+ * runs: each step switches the outage mode and waits.
+ */
+function whenUsersReach(
+  fake: FakeWorkOS,
+  startAt: number,
+  schedule: Array<[OutageMode, number]>,
+): { started: () => number | undefined; done: Promise<void> } {
+  let startedAt: number | undefined;
+  const done = (async () => {
+    const deadline = Date.now() + 60_000;
+    while (fake.state.userCount() < startAt && Date.now() < deadline) await delay(5);
+    startedAt = performance.now();
+    for (const [mode, ms] of schedule) {
+      fake.outage(mode);
+      if (ms > 0) await delay(ms);
+    }
+  })();
+  return { started: () => startedAt, done };
+}
+
+async function jobStatus(dir: string, jobId: string): Promise<Record<string, unknown>> {
+  const result = await runCli(["status", jobId, "--checkpoint-dir", dir, "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+Deno.test({
+  name:
+    "a 60 s outage mid-job at default settings: the run waits, carries on, ends exact; only invalid rows fail (exit 1)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using fake = await startFakeWorkOS({ rateLimits: false });
+    const rows = 240;
+    const orgs = 4;
+    const dir = await Deno.makeTempDir();
+    const csv = await tempFile(multiOrgCsv(rows, orgs, 3));
+    // 20 s of 503 pages, 20 s of requests that hang, 20 s of a closed port.
+    const outage = whenUsersReach(fake, rows / 3, [
+      ["unavailable", 20_000],
+      ["hang", 20_000],
+      ["refuse", 20_000],
+      ["none", 0],
+    ]);
+    const result = await runCli([
+      "--csv",
+      csv,
+      "--job-id",
+      "long-outage",
+      "--checkpoint-dir",
+      dir,
+      "--errors-out",
+      `${dir}/errors.jsonl`,
+      "--quiet",
+      "--json",
+    ], { env: envOf(fake) });
+    await outage.done;
+    assert.equal(result.code, 1, result.stderr);
+    assert.ok(fake.outageRequests > 0, "the outage met requests");
+    assertExact(fake, rows, orgs);
+    const summary = lastJson(result.stdout);
+    assert.equal(summary.successes, rows);
+    assert.equal(summary.failures, 3);
+    assert.equal(summary.usersCreated, rows);
+    assert.equal(summary.membershipsCreated, rows);
+    assert.equal(summary.organizationsCreated, orgs);
+    assert.deepEqual(
+      (await errorLines(`${dir}/errors.jsonl`)).map((error) => error.errorType),
+      ["validation", "validation", "validation"],
+    );
+    assert.match(
+      result.stderr,
+      /WorkOS unreachable since \d\d:\d\d:\d\d \(503 Service Unavailable, not a JSON answer\): retrying in \d+ s/,
+    );
+    assert.match(result.stderr, /WorkOS answers again after \d+m\d+s .*: carrying on/);
+    assert.equal((await jobStatus(dir, "long-outage")).status, "completed");
+  },
+});
+
+Deno.test({
+  name: "a short outage mid-job without invalid rows: waited out, exit 0, exact",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
+    const rows = 150;
+    const dir = await Deno.makeTempDir();
+    const csv = await tempFile(multiOrgCsv(rows, 3));
+    const outage = whenUsersReach(fake, rows / 3, [["unavailable", 4_000], ["none", 0]]);
+    const result = await runCli([
+      "--csv",
+      csv,
+      "--job-id",
+      "short-outage",
+      "--checkpoint-dir",
+      dir,
+      "--quiet",
+      "--json",
+      "--rate-limit",
+      "100",
+    ], { env: envOf(fake) });
+    await outage.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(fake.outageRequests > 0);
+    assertExact(fake, rows, 3);
+    assert.equal(lastJson(result.stdout).failures, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "an outage longer than --max-outage stops the job with exit 75 and the resume command; --resume ends exact",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
+    const rows = 150;
+    const dir = await Deno.makeTempDir();
+    const csv = await tempFile(multiOrgCsv(rows, 3, 2));
+    const outage = whenUsersReach(fake, rows / 3, [["refuse", 0]]);
+    const first = await runCli([
+      "--csv",
+      csv,
+      "--job-id",
+      "past-max",
+      "--checkpoint-dir",
+      dir,
+      "--quiet",
+      "--rate-limit",
+      "100",
+      "--max-outage",
+      "3s",
+    ], { env: envOf(fake) });
+    await outage.done;
+    assert.equal(first.code, 75, first.stderr);
+    assert.match(
+      first.stderr,
+      /Error: WorkOS unreachable since \d\d:\d\d:\d\d \(connection (refused|reset|closed)\) for longer than --max-outage 3s: stopped/,
+    );
+    assert.ok(
+      first.stdout.includes(
+        `Resume with: workos-importer --resume past-max --checkpoint-dir ${dir}`,
+      ),
+    );
+    const stopped = await jobStatus(dir, "past-max");
+    assert.equal(stopped.status, "interrupted");
+    assert.ok(fake.state.userCount() < rows, "the run stopped before the end");
+    // No row failed for the outage: only the invalid ones are in the job's errors.
+    assert.ok((stopped.errors as number) <= 2);
+
+    fake.outage("none");
+    const resumed = await runCli(
+      ["--resume", "past-max", "--checkpoint-dir", dir, "--quiet", "--json"],
+      { env: envOf(fake) },
+    );
+    assert.equal(resumed.code, 1, resumed.stderr);
+    assertExact(fake, rows, 3);
+    const summary = lastJson(resumed.stdout);
+    assert.equal(summary.successes, rows);
+    assert.equal(summary.failures, 2);
+    assert.equal(summary.usersCreated, rows);
+    assert.equal(summary.membershipsCreated, rows);
+  },
+});
+
+Deno.test({
+  name:
+    "without a job, past --max-outage: exit 75, the rows not attempted counted, a re-run adopts what exists",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
+    const rows = 120;
+    const csv = await tempFile(multiOrgCsv(rows, 2));
+    const outage = whenUsersReach(fake, rows / 3, [["hang", 0]]);
+    const result = await runCli(
+      [
+        "--csv",
+        csv,
+        "--quiet",
+        "--rate-limit",
+        "100",
+        "--max-outage",
+        "2",
+        "--request-timeout",
+        "1",
+      ],
+      { env: envOf(fake) },
+    );
+    await outage.done;
+    assert.equal(result.code, 75, result.stderr);
+    assert.match(result.stderr, /for longer than --max-outage 2s: stopped/);
+    const notAttempted = Number(result.stdout.match(/Rows not attempted: ([\d,]+)/)?.[1]);
+    assert.ok(notAttempted > 0, result.stdout);
+    assert.match(result.stdout, /SUMMARY \(stopped before the end\)/);
+    assert.match(result.stdout, /Run the same command again to import the rest: it adopts/);
+
+    fake.outage("none");
+    const again = await runCli(["--csv", csv, "--quiet", "--json"], { env: envOf(fake) });
+    assert.equal(again.code, 0, again.stderr);
+    assertExact(fake, rows, 2);
+  },
+});
+
+Deno.test({
+  name:
+    "a key refused mid-job: exit 2 within 10 s, one line, no row failed; --resume with a working key ends exact",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
+    const rows = 200;
+    const dir = await Deno.makeTempDir();
+    const csv = await tempFile(multiOrgCsv(rows, 3));
+    const refusal = whenUsersReach(fake, rows / 3, [["unauthorized", 0]]);
+    const first = await runCli([
+      "--csv",
+      csv,
+      "--job-id",
+      "revoked",
+      "--checkpoint-dir",
+      dir,
+      "--quiet",
+      "--rate-limit",
+      "100",
+    ], { env: envOf(fake) });
+    const endedAfter = performance.now() - (refusal.started() ?? 0);
+    await refusal.done;
+    assert.equal(first.code, 2, first.stderr);
+    assert.ok(endedAfter < 10_000, `${endedAfter} ms after the key was refused`);
+    assert.match(
+      first.stderr,
+      /Error: WorkOS refused the API key \(401\): check WORKOS_SECRET_KEY; rows after [\d,]+ were not attempted/,
+    );
+    // Not retried row by row: a handful of requests met the refusal.
+    assert.ok(fake.outageRequests <= 20, `${fake.outageRequests} requests refused`);
+    const stopped = await jobStatus(dir, "revoked");
+    assert.notEqual(stopped.status, "completed");
+    assert.equal(stopped.errors, 0);
+    assert.equal(JSON.stringify(stopped).includes(fake.apiKey), false, "the key is not kept");
+
+    fake.outage("none");
+    const resumed = await runCli(
+      ["--resume", "revoked", "--checkpoint-dir", dir, "--quiet", "--json"],
+      { env: envOf(fake) },
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assertExact(fake, rows, 3);
+    const summary = lastJson(resumed.stdout);
+    assert.equal(summary.usersCreated, rows);
+    assert.equal(summary.membershipsCreated, rows);
+    assert.equal(summary.failures, 0);
+  },
+});
+
+Deno.test("a wrong key at the start: exit 2 within 10 s, no write sent", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const csv = await tempFile(multiOrgCsv(20, 2));
+  const started = performance.now();
+  const result = await runCli(
+    ["--csv", csv, "--job-id", "wrong-key", "--checkpoint-dir", dir, "--quiet"],
+    { env: envOf(fake, "sk_test_not_the_key") },
+  );
+  assert.ok(performance.now() - started < 10_000);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(
+    result.stderr,
+    /Error: WorkOS refused the API key \(401\): check WORKOS_SECRET_KEY/,
+  );
+  assert.equal(result.stderr.includes("sk_test_not_the_key"), false);
+  assert.equal(writesSent(fake), 0);
+  assert.equal(fake.state.totalRequests, 1, "one read proved the key wrong");
+});
+
+for (const mode of ["refuse", "hang"] as const) {
+  Deno.test({
+    name:
+      `an unreachable API at the start (${mode}): exit 75 within 10 s with the URL, no write sent`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      await using fake = await startFakeWorkOS({ rateLimits: false });
+      fake.outage(mode);
+      const csv = await tempFile(multiOrgCsv(20, 2));
+      const started = performance.now();
+      const result = await runCli(["--csv", csv, "--quiet"], { env: envOf(fake) });
+      const elapsed = performance.now() - started;
+      fake.outage("none");
+      assert.ok(elapsed < 10_000, `${elapsed} ms`);
+      assert.equal(result.code, 75, result.stderr);
+      assert.ok(
+        result.stderr.includes(`Error: Cannot reach WorkOS at "${fake.url}": `),
+        result.stderr,
+      );
+      assert.match(result.stderr, /check --api-url \(or WORKOS_API_URL\)/);
+      assert.equal(writesSent(fake), 0);
+      assert.equal(fake.state.userCount(), 0);
+    },
+  });
+}
+
+Deno.test("--org-id that does not exist: the run stops before any user is created", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const csv = await tempFile("email\nann@example.com\nbob@example.com\n");
+  const result = await runCli(["--csv", csv, "--org-id", "org_typo", "--quiet"], {
+    env: envOf(fake),
+  });
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /Organization not found: "org_typo": check --org-id/);
+  assert.equal(result.stderr.includes("    at "), false, "no stack trace");
+  assert.equal(fake.state.userCount(), 0);
+  assert.equal(writesSent(fake), 0);
+});
+
+Deno.test("a bad --errors-out path in a job: exit 2 before the first request, naming --errors-out", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const csv = await tempFile(multiOrgCsv(10, 2));
+  const bad = `${dir}/no/such/dir/errors.csv`;
+  const result = await runCli(
+    ["--csv", csv, "--job-id", "bad-out", "--checkpoint-dir", `${dir}/jobs`, "--errors-out", bad],
+    { env: envOf(fake) },
+  );
+  assert.equal(result.code, 2, result.stderr);
+  assert.ok(result.stderr.includes(`Error: Cannot write --errors-out "${bad}": `), result.stderr);
+  assert.equal(fake.state.totalRequests, 0);
+  assert.equal(result.stderr.split("\n").filter(Boolean).length, 1, "one line");
+});
+
+Deno.test("a checkpoint directory that is a file: exit 2 naming --checkpoint-dir, nothing sent", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const file = await tempFile("not a directory", ".txt");
+  const csv = await tempFile(multiOrgCsv(5, 1));
+  const result = await runCli(
+    ["--csv", csv, "--job-id", "j", "--checkpoint-dir", file],
+    { env: envOf(fake) },
+  );
+  assert.equal(result.code, 2, result.stderr);
+  assert.ok(result.stderr.includes(`Cannot write --checkpoint-dir "${file}"`), result.stderr);
+  assert.equal(fake.state.totalRequests, 0);
+});
