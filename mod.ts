@@ -46,6 +46,7 @@ export {
   type UserPrediction,
   type Watermark,
 } from "./src/pipeline/mod.ts";
+export { isRunStop, RunStopError, type RunStopKind } from "./src/limits/mod.ts";
 export {
   createJob,
   type CreateJobOptions,
@@ -88,6 +89,7 @@ export type { AuditAction, AuditEntry, AuditLog, AuditUserValues } from "./src/r
 export type { InputSource, ProviderName, ProviderSpec, ResumePoint } from "./src/input/mod.ts";
 export type { CachedOrganization } from "./src/organizations/mod.ts";
 export type {
+  OutageEvent,
   UserChanges,
   WorkOSInvitation,
   WorkOSMembership,

@@ -25,3 +25,4 @@ export * from "./semaphore.ts";
 export * from "./sliding_window.ts";
 export * from "./rate_budget.ts";
 export * from "./retry.ts";
+export * from "./run_stop.ts";

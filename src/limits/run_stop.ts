@@ -25,11 +25,14 @@ export type RunStopKind = "outage" | "refused_key" | "unreachable" | "local_io";
  * ```
  */
 export class RunStopError extends UserError {
+  /** `RunStopError`. */
   override name = "RunStopError";
   /** What stopped the run. */
   readonly kind: RunStopKind;
 
   /**
+   * Makes the condition; its exit code follows from `kind`.
+   *
    * @param kind What stopped the run.
    * @param message One line: what happened and what to do.
    * @param options The error behind it.

@@ -357,8 +357,9 @@ export class WorkOSClient {
         if (!(error instanceof WorkOSApiError)) throw error;
         last = error.failure;
         if (isKeyRefusal(last)) throw this.#gate.halt(refusedKeyStop(last));
-        // Deno refused to send it: the permission error says which flag to add.
-        if (last.kind === "permission") throw error;
+        // Deno refused to send it: not WorkOS's answer, and every request
+        // meets the same refusal, which each row reports with the flag to add.
+        if (last.kind === "permission") return;
         // An answer that is neither data nor a run condition: not WorkOS.
         if (!isRunCondition(last)) break;
       }

@@ -9,3 +9,4 @@ export type { WorkOSInvitation } from "./invitations.ts";
 export type { WorkOSMembership } from "./memberships.ts";
 export type { WorkOSOrganization } from "./organizations.ts";
 export type { UserChanges, WorkOSUser } from "./users.ts";
+export type { OutageEvent } from "./_outage.ts";
