@@ -255,7 +255,7 @@ Deno.test({
     await outage.done;
     assert.equal(result.code, 75, result.stderr);
     assert.match(result.stderr, /for longer than --max-outage 2s: stopped/);
-    const notAttempted = Number(result.stdout.match(/Rows not attempted: ([\d,]+)/)?.[1]);
+    const notAttempted = Number(result.stdout.match(/Rows not done: ([\d,]+)/)?.[1]);
     assert.ok(notAttempted > 0, result.stdout);
     assert.match(result.stdout, /SUMMARY \(stopped before the end\)/);
     assert.match(result.stdout, /Run the same command again to import the rest: it adopts/);
