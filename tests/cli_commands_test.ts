@@ -288,3 +288,23 @@ Deno.test("runCommandLine() ends with the exit code the error carries, never one
   const result: CommandSpec = { ...throwing(plain), run: () => Promise.resolve(1) };
   assert.equal(await runCommandLine([], [result], console), 1);
 });
+
+Deno.test("--json says an unusable input in one JSON object with the one-line message", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const args of [["--csv", dir, "--dry-run", "--json"], ["validate", dir, "--json"]]) {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, result.stderr);
+      const answer = JSON.parse(result.stdout);
+      assert.equal(answer.status, "error");
+      assert.equal(answer.exitCode, 2);
+      assert.match(
+        answer.error,
+        /^Cannot (read|validate) .*it is a directory: give a CSV or NDJSON file$/,
+      );
+      assert.doesNotMatch(answer.error, /os error|IsADirectory/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

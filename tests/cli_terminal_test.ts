@@ -137,3 +137,36 @@ Deno.test({
     await Deno.remove(csv);
   },
 });
+
+Deno.test({
+  name: "undo shows the same progress bar on a terminal",
+  ignore: !hasScript(),
+  async fn() {
+    await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 10 } });
+    const csv = await usersCsv(30);
+    const checkpoints = await Deno.makeTempDir();
+    const env = { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
+    const imported = await runInTerminal(
+      ["--csv", csv, "--job-id", "to-undo", "--checkpoint-dir", checkpoints, "--quiet"],
+      { columns: 100, env },
+    );
+    assert.equal(imported.code, 1, imported.screen);
+    assert.equal(fake.state.userCount(), 30);
+    const { code, screen } = await runInTerminal(
+      ["undo", "to-undo", "--checkpoint-dir", checkpoints, "--quiet"],
+      { columns: 100, env },
+    );
+    assert.equal(code, 0, screen);
+    assert.equal(fake.state.userCount(), 0);
+    const bars = screen.split("\r").filter((part) => part.startsWith("["));
+    assert.ok(bars.length >= 1, JSON.stringify(screen.slice(0, 1000)));
+    const last = withoutColors(bars.at(-1) ?? "");
+    assert.match(
+      last,
+      /^\[█+\] 100\.0% {2}30\/30 steps {2}[\d.,]+ steps\/s {2}elapsed .* {2}ETA 0\.0 s/,
+    );
+    assert.ok(screen.includes("\x1b[32m█"), "a green bar");
+    await Deno.remove(checkpoints, { recursive: true });
+    await Deno.remove(csv);
+  },
+});
