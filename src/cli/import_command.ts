@@ -273,14 +273,27 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
   };
 }
 
+/** What a command that imports through this one sets besides the flags (`import-package`). */
+export interface ImportSource {
+  /** The source to read the input as, instead of what `--from` says. */
+  provider?: ProviderSpec;
+  /** Lines added to the summary box. */
+  summaryLines?: Array<[string, string]>;
+}
+
 /**
  * Runs an import from parsed flags.
  *
  * @param flags The parsed flags.
  * @param console Where lines go.
+ * @param source A source set by another command, and its summary lines.
  * @returns The exit code.
  */
-export async function runImportCommand(flags: Flags, console: Console): Promise<number> {
+export async function runImportCommand(
+  flags: Flags,
+  console: Console,
+  source: ImportSource = {},
+): Promise<number> {
   let path = inputPathOf(flags, console);
   // A resumed job knows its input.
   if (path === undefined && (flags.resume === undefined || flags.plan)) {
@@ -294,6 +307,7 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
       "Cannot use --limit with --job-id or --resume: import the canary rows without a job",
     );
   }
+  if (source.provider !== undefined) options.provider = source.provider;
   checkPermissions(importPermissions(importNeedsOf(path as string, flags, options.apiUrl)));
   if (path !== undefined) {
     await checkInputFile(path, {
@@ -415,7 +429,10 @@ export async function runImportCommand(flags: Flags, console: Console): Promise<
     const interrupted = summary.interrupted
       ? { fileRows: totalRows ?? await recordsIn(path, options) }
       : undefined;
-    const boxLines = extraLines(summary, job?.errorsFile ?? options.errorsOut);
+    const boxLines = [
+      ...extraLines(summary, job?.errorsFile ?? options.errorsOut),
+      ...source.summaryLines ?? [],
+    ];
     say(
       summary.plan
         ? formatDryRunSummary(summary, summary.plan, { extraLines: boxLines, interrupted })

@@ -15,6 +15,7 @@ import { undoCommand } from "./undo_command.ts";
 import { validateCommand } from "./validate_command.ts";
 import { templateCommand } from "./template_command.ts";
 import { verifyLoginCommand } from "./verify_login_command.ts";
+import { importPackageCommand } from "./package_command.ts";
 import { ExitCode, UserError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
 import { WorkOSApiError } from "../workos/client.ts";
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   undoCommand,
   templateCommand,
   verifyLoginCommand,
+  importPackageCommand,
 ];
 
 /**

@@ -25,6 +25,7 @@ import { supabaseMapper } from "./_supabase.ts";
 import { supertokensMapper } from "./_supertokens.ts";
 import type { ProviderMapper } from "./_mapping.ts";
 import { describeLooks, type Looks, sniff } from "./_sniff.ts";
+import { packageMapper } from "../package/_join.ts";
 
 const COMMA = 0x2c;
 
@@ -75,8 +76,13 @@ export function isProviderName(name: string): name is ProviderName {
 
 /** How to read a provider's export (`--from` and the flags that go with it). */
 export interface ProviderSpec {
-  /** The provider the file comes from. */
-  from: ProviderName;
+  /**
+   * The provider the file comes from, or `package`: the users.csv of a
+   * migration package (`import-package`), joined with its sidecar files.
+   */
+  from: ProviderName | "package";
+  /** package: the package directory (absolute). */
+  packageDir?: string;
   /** Auth0: the password hash NDJSON from Auth0 support. */
   passwordHashes?: string;
   /** Firebase: the project's password hash parameters (`--hash-config`). */
@@ -107,7 +113,8 @@ export interface OpenedProviderReader {
   reader: { next(): Promise<SourceRecord[] | null>; count(): Promise<number> };
 }
 
-const NAMES: Record<ProviderName, string> = {
+const NAMES: Record<ProviderSpec["from"], string> = {
+  package: "the users.csv of a migration package",
   auth0: "an Auth0 user export",
   firebase: 'a Firebase "auth:export" file',
   clerk: "a Clerk user export",
@@ -148,7 +155,8 @@ export async function openProviderReader(
   const name = NAMES[spec.from];
   const refuse = (what: string) =>
     new InputError(`Cannot read ${options.label} as ${name}: it looks like ${what}`);
-  if (looks.kind !== spec.from && !isGeneric(looks)) throw refuse(describeLooks(looks));
+  const expected = spec.from === "package" ? "importer-csv" : spec.from;
+  if (looks.kind !== expected && !isGeneric(looks)) throw refuse(describeLooks(looks));
   if (looks.kind === "empty") throw refuse(describeLooks(looks));
   const layout = layoutOf(spec.from, text, looks);
   if (typeof layout === "string") throw refuse(layout);
@@ -222,10 +230,13 @@ type Layout =
   | { kind: "csv-fixed"; columns: readonly string[] };
 
 /** How the file is laid out, or what it looks like when it is not one this source writes. */
-function layoutOf(from: ProviderName, text: string, looks: Looks): Layout | string {
+function layoutOf(from: ProviderSpec["from"], text: string, looks: Looks): Layout | string {
   const first = text.trimStart()[0];
   const json = first === "{" || first === "[";
   switch (from) {
+    case "package":
+      if (json) return describeLooks(looks);
+      return { kind: "csv-header" };
     case "auth0":
       if (!json) return describeLooks(looks);
       if (isNdjson(text, ["users"])) return { kind: "ndjson" };
@@ -302,6 +313,9 @@ async function mapperOf(
   options: { fromStart: boolean; onWarning?(message: string): void },
 ): Promise<ProviderMapper> {
   switch (spec.from) {
+    case "package":
+      if (spec.packageDir === undefined) throw new TypeError("A package source needs packageDir");
+      return await packageMapper(spec.packageDir, { onWarning: options.onWarning });
     case "auth0": {
       const hashes = spec.passwordHashes === undefined
         ? undefined
