@@ -26,11 +26,21 @@ function oneErrorLine(result: CliResult, label: string): string {
 
 Deno.test("each command refuses another command's flag, with its own help", async () => {
   const cases: Array<[string[], string, string, string]> = [
-    [["jobs", "--invite"], "--invite", "jobs", '"import"'],
-    [["validate", "x.csv", "--require-membership"], "--require-membership", "validate", '"import"'],
+    [["jobs", "--invite"], "--invite", "jobs", '"import" and "import-package"'],
+    [
+      ["validate", "x.csv", "--require-membership"],
+      "--require-membership",
+      "validate",
+      '"import" and "import-package"',
+    ],
     [["status", "job-1", "--csv", "x.csv"], "--csv", "status", '"import" and "validate"'],
-    [["clean", "job-1", "--dry-run"], "--dry-run", "clean", '"import" and "undo"'],
-    [["undo", "job-1", "--invite"], "--invite", "undo", '"import"'],
+    [
+      ["clean", "job-1", "--dry-run"],
+      "--dry-run",
+      "clean",
+      '"import" and "undo" and "import-package"',
+    ],
+    [["undo", "job-1", "--invite"], "--invite", "undo", '"import" and "import-package"'],
     [["--csv", "x.csv", "--audit-file", "a.jsonl"], "--audit-file", "import", '"undo"'],
   ];
   for (const [args, flag, command, owners] of cases) {
