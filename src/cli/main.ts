@@ -12,6 +12,7 @@ import { importCommand } from "./import_command.ts";
 import { cleanCommand, jobsCommand, statusCommand } from "./job_commands.ts";
 import { missingPermissionMessage } from "./permissions.ts";
 import { undoCommand } from "./undo_command.ts";
+import { rolesCommand } from "./roles_command.ts";
 import { validateCommand } from "./validate_command.ts";
 import { templateCommand } from "./template_command.ts";
 import { verifyLoginCommand } from "./verify_login_command.ts";
@@ -38,6 +39,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   templateCommand,
   verifyLoginCommand,
   importPackageCommand,
+  rolesCommand,
 ];
 
 /**

@@ -1,0 +1,179 @@
+/**
+ * `workos-importer roles apply <file>`: creates the environment's and
+ * organizations' roles and their permissions from a role definitions file
+ * before an import. `--dry-run` checks the file without calling WorkOS;
+ * `--plan` reads the tenant and prints what would be created, what matches
+ * and what differs, writing nothing.
+ *
+ * @module
+ */
+
+import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts";
+import { type Console, envFileHint, readSecretKey } from "./environment.ts";
+import { ExitCode, UsageError } from "./usage_error.ts";
+import { drawBox } from "../report/summary.ts";
+import { readRoleDefinitions } from "../roles/role_definitions.ts";
+import { applyRoleDefinitions, type RoleResult } from "../roles/apply_roles.ts";
+import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+
+/** `workos-importer roles apply <file>`. */
+export const rolesCommand: CommandSpec = {
+  name: "roles",
+  summary: "create roles and permissions from a role definitions file",
+  usage: [
+    "roles apply <file> [--plan|--dry-run]   create missing roles, report differing ones",
+  ],
+  flags: ["dry-run", "plan", "max-retries", "request-timeout", "api-url", "quiet", "json"],
+  notes: [
+    "File: CSV role_slug,role_name,role_type,permissions,org_id,org_external_id, or JSON.",
+    "Exit codes: 0 every role matches or was created, 1 some rows failed, 2 usage error.",
+  ],
+  run: ({ flags, positionals, console }) => runRolesCommand(positionals, flags, console),
+};
+
+function roleName(result: RoleResult): string {
+  const { definition, organizationId } = result;
+  const where = definition.type === "organization"
+    ? ` in ${organizationId ?? JSON.stringify(organizationOf(result))}`
+    : "";
+  return `${definition.type} role ${JSON.stringify(definition.slug)}${where}`;
+}
+
+function organizationOf(result: RoleResult): string {
+  const ref = result.definition.organization;
+  return ref === undefined ? "" : ref.kind === "id" ? ref.id : ref.externalId;
+}
+
+function resultLine(result: RoleResult, planned: boolean): string {
+  const row = `Row ${result.definition.row}`;
+  const permissions = result.definition.permissions.length;
+  switch (result.action) {
+    case "created":
+      return `${planned ? "·" : "✓"} ${row}: ${planned ? "would create" : "created"} ${
+        roleName(result)
+      } (${permissions} permission${permissions === 1 ? "" : "s"})${
+        result.detail ? ` ${result.detail}` : ""
+      }`;
+    case "matches":
+      return `= ${row}: ${roleName(result)} matches`;
+    case "differs":
+      return `≠ ${row}: ${roleName(result)} differs: ${result.detail}`;
+    default:
+      return `✗ ${row}: cannot apply ${roleName(result)}: ${result.detail}`;
+  }
+}
+
+/**
+ * Runs `roles apply` from parsed flags.
+ *
+ * @param positionals `apply` and the file.
+ * @param flags The parsed flags.
+ * @param console Where lines go.
+ * @returns The exit code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const code = await runRolesCommand(["apply", "roles.csv"], { plan: true }, systemConsole);
+ * ```
+ */
+export async function runRolesCommand(
+  positionals: readonly string[],
+  flags: Flags,
+  console: Console,
+): Promise<number> {
+  const [action, path, extra] = positionals;
+  if (action !== "apply") {
+    throw new UsageError(
+      action === undefined
+        ? 'Cannot run "roles": name what to do: roles apply <file>'
+        : `Cannot run "roles ${action}": the only action is apply: roles apply <file>`,
+    );
+  }
+  if (path === undefined) {
+    throw new UsageError("Cannot apply roles: no file given: roles apply <file>");
+  }
+  if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}": give one file`);
+  if (flags["dry-run"] && flags.plan) {
+    throw new UsageError("Cannot use --dry-run and --plan together: give one");
+  }
+  const json = flags.json ?? false;
+  const quiet = flags.quiet ?? false;
+  const say = json ? console.error : console.log;
+
+  let file;
+  try {
+    file = await readRoleDefinitions(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Cannot apply roles: "${path}" does not exist: check the path`);
+    }
+    if (error instanceof TypeError) throw new UsageError(error.message);
+    throw error;
+  }
+  for (const problem of file.problems) say(`✗ Row ${problem.row}: ${problem.message}`);
+
+  if (flags["dry-run"]) {
+    say(
+      drawBox([
+        "ROLES (dry run: no WorkOS API call)",
+        `Definitions valid: ${file.definitions.length}`,
+        `Definitions invalid: ${file.problems.length}`,
+      ]),
+    );
+    if (json) {
+      console.log(JSON.stringify({
+        dryRun: true,
+        valid: file.definitions.length,
+        invalid: file.problems.length,
+      }));
+    }
+    return file.problems.length > 0 ? ExitCode.Failure : ExitCode.Success;
+  }
+
+  const apiKey = readSecretKey();
+  if (!apiKey) {
+    throw new UsageError(
+      "WORKOS_SECRET_KEY is missing: set it in the environment or in a .env file, or use --dry-run" +
+        envFileHint(),
+    );
+  }
+  const apiUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL") ?? DEFAULT_API_URL;
+  const client = new WorkOSClient({
+    apiKey,
+    apiUrl,
+    maxRetries: integerFlag(flags, "max-retries", { fallback: 5, min: 0, max: 20 }),
+    requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
+  });
+  const planned = flags.plan ?? false;
+  const summary = await applyRoleDefinitions(client, file.definitions, {
+    plan: planned,
+    onResult: (result) => {
+      if (!quiet || result.action === "failed" || result.action === "differs") {
+        say(resultLine(result, planned));
+      }
+    },
+  });
+  const created = planned ? "to create" : "created";
+  say(drawBox([
+    planned ? "ROLES (plan: nothing was written)" : "ROLES",
+    `Roles ${created}: ${summary.rolesCreated}`,
+    `Roles matching: ${summary.rolesMatching}`,
+    `Roles differing (left as is): ${summary.rolesDiffering}`,
+    `Permissions ${created}: ${summary.permissionsCreated}`,
+    `Invalid rows: ${file.problems.length}`,
+    `Failures: ${summary.failures}`,
+  ]));
+  if (json) {
+    console.log(JSON.stringify({
+      plan: planned,
+      rolesCreated: summary.rolesCreated,
+      rolesMatching: summary.rolesMatching,
+      rolesDiffering: summary.rolesDiffering,
+      permissionsCreated: summary.permissionsCreated,
+      invalid: file.problems.length,
+      failures: summary.failures,
+      retries: client.stats.retries,
+    }));
+  }
+  return summary.failures > 0 || file.problems.length > 0 ? ExitCode.Failure : ExitCode.Success;
+}
