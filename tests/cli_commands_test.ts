@@ -38,7 +38,7 @@ Deno.test("each command refuses another command's flag, with its own help", asyn
       ["clean", "job-1", "--dry-run"],
       "--dry-run",
       "clean",
-      '"import" and "undo" and "import-package"',
+      '"import" and "undo" and "import-package" and "roles"',
     ],
     [["undo", "job-1", "--invite"], "--invite", "undo", '"import" and "import-package"'],
     [["--csv", "x.csv", "--audit-file", "a.jsonl"], "--audit-file", "import", '"undo"'],
