@@ -57,6 +57,48 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
   };
 }
 
+/** Options for {@linkcode spawnCli}. */
+export interface SpawnCliOptions {
+  /** Extra environment variables (the API key, the API URL). */
+  env?: Record<string, string>;
+  /** `null` drops the output of a run that is only killed (piped by default). */
+  output?: "piped" | "null";
+}
+
+/**
+ * Starts `deno run -A main.ts <args>` without waiting for it, for tests that
+ * signal or kill it mid-run; {@linkcode outputOf} collects what it printed.
+ *
+ * @param args The CLI arguments.
+ * @param options Environment and where the output goes.
+ * @returns The running process.
+ */
+export function spawnCli(args: string[], options: SpawnCliOptions = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-prompt", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: options.output ?? "piped",
+    stderr: options.output ?? "piped",
+  }).spawn();
+}
+
+/**
+ * Waits for a process from {@linkcode spawnCli} to end and decodes its output.
+ *
+ * @param child The process (started with piped output).
+ * @returns Exit code, stdout and stderr.
+ */
+export async function outputOf(child: Deno.ChildProcess): Promise<CliResult> {
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
 /**
  * Writes text to a new temporary file.
  *

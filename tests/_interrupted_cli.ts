@@ -5,9 +5,7 @@
  * @module
  */
 
-import type { CliResult } from "./_cli.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { type CliResult, outputOf, spawnCli } from "./_cli.ts";
 
 /** Options for {@linkcode runCliInterrupted}. */
 export interface InterruptOptions {
@@ -30,14 +28,8 @@ export async function runCliInterrupted(
   args: string[],
   options: InterruptOptions,
 ): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = child.output();
+  const child = spawnCli(args, { env: options.env });
+  const output = outputOf(child);
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   let exited = false;
   output.finally(() => exited = true);
@@ -51,11 +43,5 @@ export async function runCliInterrupted(
       // It ended between the check and the signal.
     }
   }
-  const result = await output;
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    stdout: decoder.decode(result.stdout),
-    stderr: decoder.decode(result.stderr),
-  };
+  return await output;
 }

@@ -13,24 +13,13 @@ import { generateCsv } from "../examples/gen_csv.ts";
 import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import type { UserRow } from "../src/types.ts";
+import { seededRandom } from "./_random.ts";
+import { runCli, spawnCli } from "./_cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const KILLS = 10;
 const ROWS = 4_000;
 // Another seed, another pattern of kill moments and faults: CRASH_TEST_SEED=7 deno test ...
 const SEED = Number(Deno.env.get("CRASH_TEST_SEED") ?? 20_250_601);
-
-/** A seeded random number generator (mulberry32), for replayable kill moments. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -85,18 +74,12 @@ Deno.test({
       "--quiet",
       "--json",
     ];
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     let kills = 0;
     for (let session = 0; session < KILLS; session++) {
       const args = session === 0 ? ["--csv", csv, "--job-id", "crash"] : ["--resume", "crash"];
       const before = fake.state.totalRequests;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--quiet", "-A", MAIN, ...args, ...common],
-        env,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const child = spawnCli([...args, ...common], { env, output: "null" });
       // Kill at a random moment once the session is at work.
       const deadline = Date.now() + 20_000;
       while (fake.state.totalRequests === before && Date.now() < deadline) await delay(5);
@@ -114,17 +97,8 @@ Deno.test({
     assert.equal(kills, KILLS, "every session was killed mid-run");
     assert.ok(fake.state.userCount() < new Set(truth.valid.map((row) => row.emailKey)).size);
 
-    const final = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "-A", MAIN, "--resume", ...common],
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    });
-    const output = await final.output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 1, stderr);
+    const { code, stdout, stderr } = await runCli(["--resume", ...common], { env });
+    assert.equal(code, 1, stderr);
     const summary = JSON.parse(stdout.trim().split("\n").at(-1) as string);
 
     // Users: one per person, with the fields of the person's rows.

@@ -7,9 +7,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { outputOf, runCli, spawnCli, tempFile } from "./_cli.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -42,12 +40,8 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     const csv = await tempFile(usersCsv(600, { invalidEvery: 50, org: true }));
     const checkpoints = `${dir}/jobs dir`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "-A",
-        MAIN,
+    const child = spawnCli(
+      [
         "--csv",
         csv,
         "--job-id",
@@ -62,18 +56,13 @@ Deno.test({
         `${dir}/errors.csv`,
         "--quiet",
       ],
-      env: { ...envOf(fake), NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+      { env: envOf(fake) },
+    );
     const deadline = Date.now() + 20_000;
     while (fake.state.userCount() < 60 && Date.now() < deadline) await delay(10);
     child.kill("SIGINT");
-    const output = await child.output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 130, stderr);
+    const { code, stdout, stderr } = await outputOf(child);
+    assert.equal(code, 130, stderr);
     assert.match(stderr, /Stopping: no new rows/);
     assert.match(stdout, /Interrupted: rows in flight were finished/);
     assert.ok(
@@ -138,12 +127,8 @@ Deno.test({
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 250 } });
     const dir = await Deno.makeTempDir();
     const csv = await tempFile(usersCsv(200, { invalidEvery: 20, org: true }));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "-A",
-        MAIN,
+    const child = spawnCli(
+      [
         "--csv",
         csv,
         "--job-id",
@@ -157,22 +142,18 @@ Deno.test({
         "--quiet",
         "--json",
       ],
-      env: { ...envOf(fake), NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+      { env: envOf(fake) },
+    );
     const deadline = Date.now() + 20_000;
     while (fake.state.userCount() < 10 && Date.now() < deadline) await delay(10);
     child.kill("SIGINT");
     await delay(100);
     child.kill("SIGINT");
-    const output = await child.output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 130, stderr);
+    const { code, stdout, stderr } = await outputOf(child);
+    assert.equal(code, 130, stderr);
     assert.match(stderr, /Abandoning requests in flight/);
     assert.match(stderr, /Interrupted: requests in flight were abandoned/);
-    const stopped = JSON.parse(new TextDecoder().decode(output.stdout));
+    const stopped = JSON.parse(stdout);
     assert.equal(stopped.status, "interrupted");
     // Only rows that really failed are failures: the invalid ones among those committed.
     const errorLines = (await Deno.readTextFile(`${dir}/twice/errors.jsonl`)).trim();

@@ -1,6 +1,6 @@
 import { WorkOS } from "@workos-inc/node";
 import assert from "node:assert/strict";
-import { startFakeWorkOS } from "../testing.ts";
+import { DEFAULT_API_KEY, startFakeWorkOS } from "../testing.ts";
 import { parseServeArgs } from "../src/fake_workos/serve.ts";
 
 const encoder = new TextEncoder();
@@ -24,7 +24,7 @@ async function raw(port: number, request: string, until?: RegExp): Promise<strin
   }
 }
 
-const KEY = "sk_test_fake_workos";
+const KEY = DEFAULT_API_KEY;
 
 Deno.test("keep-alive serves several requests, pipelined, on one connection", async () => {
   await using fake = await startFakeWorkOS();

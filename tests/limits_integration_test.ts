@@ -19,18 +19,7 @@ import { OrganizationResolver } from "../src/organizations/organization_resolver
 import { RowProcessor } from "../src/pipeline/row_processor.ts";
 import type { UserRow } from "../src/types.ts";
 import { runCli, tempFile } from "./_cli.ts";
-
-/** A small seeded PRNG (mulberry32), so every simulated run is the same. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./_random.ts";
 
 /**
  * The most requests any closed window `[t, t + windowMs]` holds: stricter
@@ -93,7 +82,7 @@ Deno.test("no window of a 6-minute simulated run through the real client is over
     clock,
     signal: stop.signal,
   });
-  const random = prng(5);
+  const random = seededRandom(5);
   const workers = 30;
   const endAt = 6 * 60_000;
   let finished = 0;

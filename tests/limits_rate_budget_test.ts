@@ -2,18 +2,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../src/limits/clock.ts";
 import { RateBudget, type RequestKind } from "../src/limits/rate_budget.ts";
 import { retry, type RetryDecision } from "../src/limits/retry.ts";
-
-/** A small seeded PRNG (mulberry32), so every simulated run is the same. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./_random.ts";
 
 interface Grant {
   kind: RequestKind;
@@ -61,7 +50,7 @@ async function simulate(options: SimulationOptions): Promise<{
 }> {
   const clock = new ManualClock();
   const budget = new RateBudget({ writesPerSecond: options.writesPerSecond, clock });
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const stop = new AbortController();
   const grants: Grant[] = [];
   async function worker(): Promise<void> {
@@ -335,7 +324,7 @@ Deno.test("RateBudget resumes at half rate for one window after a pause, then at
 Deno.test("a 429 seen by one worker pauses every worker for its Retry-After", async () => {
   const clock = new ManualClock();
   const budget = new RateBudget({ writesPerSecond: 50, clock });
-  const random = prng(7);
+  const random = seededRandom(7);
   const sends: { worker: number; at: number; status: number }[] = [];
   let throttled = false;
   const retryAfterMs = 2_000;

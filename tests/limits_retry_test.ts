@@ -8,18 +8,7 @@ import {
   type RetryDecision,
   type RetryInfo,
 } from "../src/limits/retry.ts";
-
-/** A small seeded PRNG (mulberry32), so every run is the same. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./_random.ts";
 
 /** A failed request: `status` undefined means no answer (network, timeout). */
 class RequestError extends Error {
@@ -60,7 +49,7 @@ Deno.test("backoffDelay is full jitter under an exponential, capped ceiling", ()
 });
 
 Deno.test("backoffDelay spreads delays evenly over the whole interval", () => {
-  const random = prng(9);
+  const random = seededRandom(9);
   const ceiling = 100 * 2 ** 3;
   const samples = Array.from({ length: 20_000 }, () => backoffDelay(3, { baseMs: 100, random }));
   assert.ok(samples.every((d) => d >= 0 && d < ceiling));

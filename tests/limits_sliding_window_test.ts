@@ -1,17 +1,6 @@
 import assert from "node:assert/strict";
 import { SlidingWindow } from "../src/limits/sliding_window.ts";
-
-/** A small seeded PRNG (mulberry32), so every run is the same. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./_random.ts";
 
 /** The obvious, slow answer: the first t ≥ now with room in (t - span, t]. */
 function naiveEarliest(all: number[], limit: number, span: number, now: number): number {
@@ -65,7 +54,7 @@ Deno.test("SlidingWindow rejects bad options", () => {
 });
 
 Deno.test("SlidingWindow agrees with a brute-force count on random traffic", () => {
-  const random = prng(42);
+  const random = seededRandom(42);
   for (let run = 0; run < 40; run++) {
     const limit = 1 + Math.floor(random() * 6);
     const windowMs = 10 + Math.floor(random() * 90);

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
+import { DEFAULT_API_KEY, type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { type Clock, systemClock } from "../src/limits/clock.ts";
 import { RateBudget } from "../src/limits/rate_budget.ts";
 import { WorkOSApiError, WorkOSClient, type WorkOSClientOptions } from "../src/workos/client.ts";
@@ -30,7 +30,7 @@ function clientFor(
   options: Partial<WorkOSClientOptions> = {},
 ): WorkOSClient {
   return new WorkOSClient({
-    apiKey: target.apiKey ?? "sk_test_fake_workos",
+    apiKey: target.apiKey ?? DEFAULT_API_KEY,
     apiUrl: target.url,
     budget: new RateBudget({ writesPerSecond: 1_000 }),
     clock: quickRetries,
