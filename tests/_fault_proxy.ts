@@ -14,6 +14,8 @@ export type ProxyStep =
   | { status: number; body?: string; contentType?: string; retryAfter?: string }
   /** Wait, then forward (even when the client gave up meanwhile). */
   | { delayMs: number }
+  /** Forward (the server applies it), then answer this instead of the server's answer. */
+  | { forwardThen: { status: number; body: string } }
   /** Forward unchanged. */
   | "forward";
 
@@ -78,6 +80,13 @@ export function startFaultProxy(target: string, script: ProxyStep[]): FaultProxy
       headers,
       body: request.method === "GET" ? undefined : await request.arrayBuffer(),
     });
+    if (typeof step === "object" && "forwardThen" in step) {
+      await forwarded.body?.cancel();
+      return new Response(step.forwardThen.body, {
+        status: step.forwardThen.status,
+        headers: { "content-type": "application/json", date: new Date().toUTCString() },
+      });
+    }
     return new Response(forwarded.body, {
       status: forwarded.status,
       headers: forwarded.headers,

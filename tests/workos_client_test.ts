@@ -312,24 +312,50 @@ Deno.test("a 429 on create is not ambiguous: the retry creates without looking f
   assert.deepEqual(proxy.received, [CREATE_USER, CREATE_USER]);
 });
 
-Deno.test("after an ambiguous failure, a create that finds the user taken adopts it as its own", async () => {
+Deno.test("after an ambiguous failure, a user made long after that create timed out is not claimed", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  // The first create times out at the client but lands at the server later,
-  // after the retry's lookup found nothing and before the retry's create:
-  // that create then finds the email taken, by this very call.
+  // The first create times out at the client (3 s) but lands at the server
+  // at 5 s, after the retry's lookup found nothing and before the retry's
+  // create: that create finds the email taken. Made outside the first
+  // create's own window, it may be anyone's sign-up: not this call's.
   await using proxy = startFaultProxy(fake.url, [
-    { delayMs: 450 },
+    { delayMs: 5_000 },
     "forward",
-    { delayMs: 250 },
+    { delayMs: 2_500 },
     "forward",
   ]);
-  const client = clientFor({ url: proxy.url, apiKey: fake.apiKey }, { requestTimeoutMs: 300 });
+  const client = clientFor({ url: proxy.url, apiKey: fake.apiKey }, { requestTimeoutMs: 3_000 });
   const { value, created, uncertain } = await ensureUser(client, rowFor("late@example.com"));
   assert.deepEqual(proxy.received, [CREATE_USER, LIST_USERS, CREATE_USER, LIST_USERS]);
-  assert.equal(uncertain, undefined, "the lookup before the create found nothing: it is ours");
   assert.equal(fake.state.userCount(), 1);
   assert.equal(fake.state.findUserByEmail("late@example.com")?.id, value.id);
-  assert.equal(created, true, "the user is the one this call's first attempt made");
+  assert.equal(created, false, "made outside every window of this call's own creates");
+  assert.equal(uncertain, undefined);
+});
+
+Deno.test("a 2xx answer to a create without an id is looked up, never counted blindly", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  // The create reaches the fake (it makes the user), but its answer is
+  // replaced by a 201 with an empty object.
+  await using proxy = startFaultProxy(fake.url, [{ forwardThen: { status: 201, body: "{}" } }]);
+  const client = clientFor({ url: proxy.url, apiKey: fake.apiKey });
+  const { value, created, uncertain } = await ensureUser(client, rowFor("noid@example.com"));
+  assert.deepEqual(proxy.received, [CREATE_USER, LIST_USERS]);
+  assert.equal(fake.state.userCount(), 1);
+  assert.equal(value.id, fake.state.findUserByEmail("noid@example.com")?.id);
+  assert.equal(created, true, "made inside the window of the create that answered without an id");
+  assert.equal(uncertain, true);
+});
+
+Deno.test("a 2xx without an id, when the user was there before, is existing", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const old = fake.state.addUser({ email: "old@example.com", createdAt: "2020-01-01T00:00:00Z" });
+  await using proxy = startFaultProxy(fake.url, [{ status: 201, body: "{}" }]);
+  const client = clientFor({ url: proxy.url, apiKey: fake.apiKey });
+  const { value, created } = await ensureUser(client, rowFor("old@example.com"));
+  assert.deepEqual(proxy.received, [CREATE_USER, LIST_USERS]);
+  assert.equal(value.id, old.id);
+  assert.equal(created, false);
 });
 
 Deno.test("ensureUser adopts a user that existed before, as not created", async () => {

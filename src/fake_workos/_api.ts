@@ -53,6 +53,10 @@ export interface ControlHooks {
   storm(durationMs: number, retryAfterSeconds?: number): void;
   outage(mode: OutageMode, durationMs?: number): void;
   status(): Record<string, unknown>;
+  /** Adds a user as if the person signed up on their own; returns it. */
+  addUser(input: Record<string, unknown>): unknown;
+  /** Adds users once the API has created `afterUserCreates` more users. */
+  signUps(afterUserCreates: number, users: Record<string, unknown>[]): void;
 }
 
 const UNAUTHORIZED: HttpReply = {
@@ -88,6 +92,8 @@ export class Api {
   /** API requests that met an outage. */
   outageRequests = 0;
   readonly #hung = new Set<() => void>();
+  /** Called after the API created a user (ghost writes included). */
+  onUserCreated: (() => void) | undefined = undefined;
   #bearer: string;
   readonly #store: Store;
   readonly #stats: Stats;
@@ -209,11 +215,15 @@ export class Api {
       queryStart < 0 ? "" : request.target.slice(queryStart + 1),
     );
     const reply = endpoint.run({ store: this.#store, params, query, body, now: Date.now() });
-    if (reply instanceof Promise) return reply.then((settled) => this.#ghosted(settled, ghost));
-    return this.#ghosted(reply, ghost);
+    const isUserCreate = endpoint.key === "POST /user_management/users";
+    if (reply instanceof Promise) {
+      return reply.then((settled) => this.#ghosted(settled, ghost, isUserCreate));
+    }
+    return this.#ghosted(reply, ghost, isUserCreate);
   }
 
-  #ghosted(reply: HttpReply, ghost: boolean): HandlerResult {
+  #ghosted(reply: HttpReply, ghost: boolean, isUserCreate: boolean): HandlerResult {
+    if (isUserCreate && reply.status === 201) this.onUserCreated?.();
     if (!ghost || reply.status >= 300) return reply;
     this.#stats.faults.ghost++;
     const style = this.knobs.ghostStyle;
@@ -256,6 +266,17 @@ export class Api {
             durationMs,
             typeof retryAfterSeconds === "number" ? retryAfterSeconds : undefined,
           );
+          return ok(this.#control.status());
+        }
+        case "POST /__fake/users":
+          return { status: 201, body: JSON.stringify(this.#control.addUser(body)) };
+        case "POST /__fake/sign-ups": {
+          const { afterUserCreates, users } = body;
+          if (typeof afterUserCreates !== "number") {
+            return bad('"afterUserCreates" must be a number');
+          }
+          if (!Array.isArray(users)) return bad('"users" must be a list of users');
+          this.#control.signUps(afterUserCreates, users);
           return ok(this.#control.status());
         }
         default:

@@ -201,7 +201,7 @@ function encodeReply(reply: HttpReply, keepAlive: boolean, withBody: boolean): U
   let head = `HTTP/1.1 ${reply.status} ${REASONS[reply.status] ?? "Unknown"}\r\n` +
     `Content-Type: ${reply.contentType ?? "application/json"}\r\n` +
     `X-Request-ID: ${crypto.randomUUID()}\r\n` +
-    `Content-Length: ${body.length}\r\n`;
+    `Content-Length: ${body.length}\r\nDate: ${new Date().toUTCString()}\r\n`;
   if (reply.retryAfter !== undefined) head += `Retry-After: ${reply.retryAfter}\r\n`;
   if (!keepAlive) head += "Connection: close\r\n";
   head += "\r\n";

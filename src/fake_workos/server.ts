@@ -15,7 +15,7 @@ import { SeededRandom } from "./_random.ts";
 import { RateLimiter } from "./_rate_limiter.ts";
 import { Stats } from "./_stats.ts";
 import { Store, type StoreConfig } from "./_store.ts";
-import { FakeState } from "./state.ts";
+import { type AddUserInput, FakeState, type FakeUser } from "./state.ts";
 
 export type { GhostStyle, OutageMode } from "./_api.ts";
 
@@ -183,6 +183,30 @@ export interface FakeWorkOS {
   outage(mode: OutageMode, options?: { durationMs?: number }): void;
   /** API requests that met an outage (a refused connection is not a request). */
   readonly outageRequests: number;
+  /**
+   * People signing up on their own while an import runs: once the API has
+   * created `afterUserCreates` more users (counted from this call), `users`
+   * are added, as {@linkcode FakeState.addUser} adds them, right after that
+   * create. Also `POST /__fake/sign-ups` with `{"afterUserCreates": 20,
+   * "users": [{"email": "…"}]}`, and `POST /__fake/users` adds one now.
+   *
+   * @example A sign-up right after the first create
+   * ```ts
+   * import { startFakeWorkOS } from "./server.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using fake = await startFakeWorkOS({ rateLimits: false });
+   * const signedUp = fake.signUpDuring([{ email: "zoe@example.com" }], { afterUserCreates: 1 });
+   * await fetch(`${fake.url}/user_management/users`, {
+   *   method: "POST",
+   *   headers: { authorization: `Bearer ${fake.apiKey}`, "content-type": "application/json" },
+   *   body: JSON.stringify({ email: "ada@example.com" }),
+   * }).then((response) => response.body?.cancel());
+   * assert.equal((await signedUp)[0].email, "zoe@example.com");
+   * assert.equal(fake.state.userCount(), 2);
+   * ```
+   */
+  signUpDuring(users: AddUserInput[], options: { afterUserCreates: number }): Promise<FakeUser[]>;
   /** Stops the server, dropping open connections and pending answers. */
   close(): Promise<void>;
   /** Same as {@linkcode FakeWorkOS.close}, for `await using`. */
@@ -334,6 +358,11 @@ class RunningFake implements FakeWorkOS {
       storm: (durationMs, retryAfterSeconds) => this.rateLimitStorm(durationMs, retryAfterSeconds),
       outage: (mode, durationMs) => this.outage(mode, { durationMs }),
       status: () => this.#status(),
+      addUser: (input) => this.state.addUser(input as unknown as AddUserInput),
+      signUps: (afterUserCreates, users) => {
+        this.signUpDuring(users as unknown as AddUserInput[], { afterUserCreates })
+          .catch(() => {/* seen in the fake's user count */});
+      },
     };
     this.#api = new Api(
       { store: this.#store, stats: this.#stats, delays: this.#delays, control },
@@ -342,6 +371,40 @@ class RunningFake implements FakeWorkOS {
       new SeededRandom(resolved.seed),
     );
     this.#server = new Http1Server(listener, this.#api.handle);
+    this.#api.onUserCreated = () => this.#userCreated();
+  }
+
+  readonly #signUps: Array<{
+    remaining: number;
+    users: AddUserInput[];
+    resolve(users: FakeUser[]): void;
+    reject(error: unknown): void;
+  }> = [];
+
+  signUpDuring(users: AddUserInput[], options: { afterUserCreates: number }): Promise<FakeUser[]> {
+    const remaining = options.afterUserCreates;
+    if (!Number.isInteger(remaining) || remaining < 0) {
+      return Promise.reject(
+        new RangeError(`Cannot use "afterUserCreates": ${remaining} is not a whole number >= 0`),
+      );
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<FakeUser[]>();
+    this.#signUps.push({ remaining, users: [...users], resolve, reject });
+    if (remaining === 0) this.#userCreated(0);
+    return promise;
+  }
+
+  #userCreated(count = 1): void {
+    for (const signUp of [...this.#signUps]) {
+      signUp.remaining -= count;
+      if (signUp.remaining > 0) continue;
+      this.#signUps.splice(this.#signUps.indexOf(signUp), 1);
+      try {
+        signUp.resolve(signUp.users.map((user) => this.state.addUser(user)));
+      } catch (error) {
+        signUp.reject(error);
+      }
+    }
   }
 
   get apiKey(): string {

@@ -22,6 +22,7 @@
 // key per row would make checkpointing several percent of a limits-off run.
 
 import type { InputFormat } from "../types.ts";
+import type { CutOff } from "../pipeline/import_users.ts";
 import type { ImportTally, Watermark } from "../pipeline/run_import.ts";
 import { emptyTally } from "../pipeline/run_import.ts";
 import { utf8Length } from "./_atomic.ts";
@@ -37,6 +38,8 @@ export const DONE = "done";
 export const CLAIM = "claims";
 export const ORGANIZATION = "org";
 export const ORGANIZATION_CACHE = "orgcache";
+/** The highest row a session may start before it writes a higher value here. */
+export const RESERVED_KEY: Deno.KvKey = ["reserved"];
 
 /** Where a job is. */
 export type JobStatus = "running" | "interrupted" | "completed" | "failed";
@@ -119,6 +122,12 @@ export interface JobProgress {
   sessions: number;
   /** Why the last session failed. */
   lastError?: string;
+  /** When the last commit (or the session's start) was written, ms since epoch. */
+  committedAt?: number;
+  /** At the last commit: when the oldest create still in flight started. */
+  inFlightSince?: number;
+  /** Stretches of earlier sessions a crash cut off, while their rows may still run. */
+  cutOffs?: CutOff[];
 }
 
 /**

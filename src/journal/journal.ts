@@ -44,7 +44,12 @@ import type { ErrorRecord, InputFormat } from "../types.ts";
 import type { ResumePoint } from "../input/open_input.ts";
 import { countRecords, hashFile } from "../input/file_facts.ts";
 import type { ProviderSpec } from "../input/providers/mod.ts";
-import type { ImportJournal, JournalCommitState, JournalTotals } from "../pipeline/import_users.ts";
+import type {
+  CutOff,
+  ImportJournal,
+  JournalCommitState,
+  JournalTotals,
+} from "../pipeline/import_users.ts";
 import type { RowOutcome, UserOutcome } from "../pipeline/row_processor.ts";
 import {
   emptyTally,
@@ -77,6 +82,7 @@ import {
   PROGRESS_KEY,
   readClaims,
   readHeader,
+  RESERVED_KEY,
   ROWS,
   totalsOf,
   userOutcomeOf,
@@ -271,6 +277,7 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
     const progress: JobProgress = {
       status: "running",
       updatedAt: startedAt,
+      committedAt: startedAt,
       seq: 0,
       horizon: 0,
       totals: totalsOf(),
@@ -281,6 +288,7 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
       .check({ key: JOB_KEY, versionstamp: null })
       .set(JOB_KEY, job)
       .set(PROGRESS_KEY, progress)
+      .set(RESERVED_KEY, ROWS_RESERVED)
       .commit();
     if (!result.ok) throw new JobError(`Cannot start job "${jobId}": it exists already`);
     await restrictFiles(kvFiles(paths));
@@ -370,19 +378,26 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
     ]);
     job.input = input;
     await restoreErrorFile(paths, progress.errorsBytes, options.onWarning);
+    const now = Date.now();
+    const reserved = (await kv.get<number>(RESERVED_KEY)).value;
     const resumed: JobProgress = {
       ...progress,
       status: "running",
-      updatedAt: Date.now(),
+      updatedAt: now,
+      committedAt: now,
       sessions: progress.sessions + 1,
+      cutOffs: cutOffsAfter(progress, reserved, now),
     };
+    delete resumed.inFlightSince;
     // The next commit must not reuse the number of one a crash cut off.
     resumed.seq = progress.seq + 1;
     delete resumed.lastError;
+    const floor = progress.watermark?.recordNumber ?? 0;
     await commitInOrder(kv, [
       ...state.stale,
       { type: "set", key: JOB_KEY, value: job },
       { type: "set", key: PROGRESS_KEY, value: resumed },
+      { type: "set", key: RESERVED_KEY, value: floor + ROWS_RESERVED },
     ]);
     await restrictFiles(kvFiles(paths));
     const errors = await openErrors(paths);
@@ -392,6 +407,38 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
     lock.release();
     throw error;
   }
+}
+
+/**
+ * Rows a session may read past the last one it recorded as reachable: it
+ * records a new bound once it reads halfway there, so the bound is on disk
+ * long before any row past it can start.
+ */
+const ROWS_RESERVED = 10_000;
+
+/**
+ * The cut-off stretches a resume must remember: the earlier ones whose rows
+ * may still run, plus the last session's when it did not end cleanly (a
+ * crash leaves it `running`; a failure or an abandoned stop may have left
+ * creates in flight).
+ */
+function cutOffsAfter(progress: JobProgress, reserved: number | null, now: number): CutOff[] {
+  const floor = progress.watermark?.recordNumber ?? 0;
+  const cutOffs = (progress.cutOffs ?? []).filter((cut) => cut.throughRecord > floor);
+  const clean = progress.status !== "running" && progress.status !== "failed" &&
+    progress.inFlightSince === undefined;
+  if (clean) return cutOffs;
+  const committedAt = progress.committedAt ?? progress.updatedAt;
+  cutOffs.push({
+    fromMs: Math.min(progress.inFlightSince ?? committedAt, committedAt),
+    toMs: now,
+    afterRecord: floor,
+    // A journal from before reservations: any row may have been reached.
+    throughRecord: reserved === null
+      ? Number.MAX_SAFE_INTEGER
+      : Math.max(reserved, progress.horizon),
+  });
+  return cutOffs;
 }
 
 interface LoadedState {
@@ -575,6 +622,8 @@ export class Journal implements ImportJournal {
   readonly #savedCache: Map<string, string>;
   readonly #sessionStart = Date.now();
   #maxSeen = 0;
+  #reserved: number;
+  #reserving: Promise<unknown> = Promise.resolve();
   #frozen = false;
   #closed = false;
   #atomics = 0;
@@ -597,6 +646,7 @@ export class Journal implements ImportJournal {
     this.#doneEntries = parts.state.doneEntries;
     this.#organizationClaims = parts.state.organizationClaims;
     this.#savedCache = parts.state.organizationCache;
+    this.#reserved = (parts.progress.watermark?.recordNumber ?? 0) + ROWS_RESERVED;
   }
 
   /** The job's id. */
@@ -614,9 +664,14 @@ export class Journal implements ImportJournal {
     return this.#atomics;
   }
 
-  /** When the job first started: what was made since may be the job's own. */
+  /** When the job first started. */
   get startedAt(): number {
     return this.job.startedAt;
+  }
+
+  /** Stretches of earlier sessions a crash cut off whose rows may run again. */
+  get cutOffs(): readonly CutOff[] {
+    return this.#atStart.cutOffs ?? [];
   }
 
   /** Where the input is read from: just past the watermark. */
@@ -662,7 +717,15 @@ export class Journal implements ImportJournal {
    * @returns `true` when the row must not run again.
    */
   isFinal(recordNumber: number): boolean {
-    if (recordNumber > this.#maxSeen) this.#maxSeen = recordNumber;
+    if (recordNumber > this.#maxSeen) {
+      this.#maxSeen = recordNumber;
+      if (recordNumber > this.#reserved - ROWS_RESERVED / 2 && !this.#closed) {
+        // Half a reservation ahead: on disk long before a row past it starts.
+        const reserved = this.#reserved = recordNumber + ROWS_RESERVED;
+        this.#reserving = this.#reserving.then(() => this.#kv.set(RESERVED_KEY, reserved))
+          .catch(() => {/* a lower bound stays: the next resume claims less */});
+      }
+    }
     return this.#done.has(recordNumber);
   }
 
@@ -677,20 +740,6 @@ export class Journal implements ImportJournal {
     const floor = this.#atStart.watermark?.recordNumber ?? 0;
     return recordNumber > floor && recordNumber <= this.#atStart.horizon &&
       !this.#done.has(recordNumber);
-  }
-
-  /**
-   * How to count a user made since the job started that no committed row
-   * claims.
-   *
-   * @param _user The user.
-   * @param _recordNumber The row that adopted it.
-   * @returns `"created"`.
-   */
-  classifyOwnUser(_user: WorkOSUser, _recordNumber: number): Promise<UserOutcome> {
-    // Asked only once `priorUserOutcome` found no row that counted the user:
-    // this row made it, before a crash or just now.
-    return Promise.resolve("created");
   }
 
   /**
@@ -712,8 +761,8 @@ export class Journal implements ImportJournal {
   }
 
   /**
-   * Whether an adopted membership made since the job started counts as
-   * created by this row.
+   * Whether a membership the job may have made (a ghost success, or made
+   * while a session was cut off) counts as created by this row.
    *
    * @param membership The membership.
    * @param recordNumber The row that adopted it.
@@ -733,15 +782,14 @@ export class Journal implements ImportJournal {
   }
 
   /**
-   * Counts an organization found by lookup as the job's own, once, when it
-   * was made since the job started.
+   * Counts an organization found by lookup as the job's own, once. The
+   * caller asks only for one made while a session of the job was cut off.
    *
    * @param organization The organization found.
    * @returns `true` when it is to be counted as created now.
    */
   claimOrganization(organization: WorkOSOrganization): boolean {
     if (this.#organizationClaims.has(organization.id)) return false;
-    if (!(organization.createdAtMs >= this.job.startedAt)) return false;
     this.#organizationClaims.add(organization.id);
     this.#pendingOrganizationClaims.push(organization.id);
     return true;
@@ -830,9 +878,11 @@ export class Journal implements ImportJournal {
     for (const id of organizationClaims) {
       body.push({ type: "set", key: [ORGANIZATION, id], value: seq });
     }
+    const now = Date.now();
     const progress: JobProgress = {
       ...previous,
-      updatedAt: Date.now(),
+      updatedAt: now,
+      committedAt: now,
       seq,
       horizon: Math.max(previous.horizon, this.#maxSeen),
       totals,
@@ -842,6 +892,22 @@ export class Journal implements ImportJournal {
     const auditBytes = await fileSize(this.paths.audit);
     if (auditBytes !== undefined) progress.auditBytes = auditBytes;
     if (next) progress.watermark = next;
+    // Abandoned requests may have landed after they were given up: once
+    // frozen, the oldest moment one could have started stays recorded.
+    const inFlightSince = this.#frozen
+      ? Math.min(
+        previous.inFlightSince ?? Infinity,
+        previous.committedAt ?? previous.updatedAt,
+        state.inFlightSince ?? Infinity,
+      )
+      : state.inFlightSince;
+    if (inFlightSince === undefined) delete progress.inFlightSince;
+    else progress.inFlightSince = inFlightSince;
+    if (progress.cutOffs) {
+      const cutOffs = progress.cutOffs.filter((cut) => cut.throughRecord > floor);
+      if (cutOffs.length > 0) progress.cutOffs = cutOffs;
+      else delete progress.cutOffs;
+    }
     // After the progress: a cache entry must not let a resume skip the
     // lookup that counts an organization a cut-off commit created, and a
     // done key must outlive the watermark that makes it needless.
@@ -901,6 +967,7 @@ export class Journal implements ImportJournal {
       await this.#kv.set(PROGRESS_KEY, progress);
       this.#progress = progress;
     } finally {
+      await this.#reserving;
       await this.#errors.writer.close().catch(() => {});
       this.#errors.file.close();
       this.#kv.close();

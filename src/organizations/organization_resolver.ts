@@ -55,8 +55,11 @@ export class OrganizationResolutionError extends Error {
 export interface OrganizationResolverOptions {
   /** Organizations kept in the cache (10,000). */
   capacity?: number;
-  /** Called once for each organization this resolver created. */
-  onCreated?(organization: WorkOSOrganization): void;
+  /**
+   * Called once for each organization this resolver created; `uncertain`
+   * when only its ambiguous create's time window attributes it.
+   */
+  onCreated?(organization: WorkOSOrganization, details: { uncertain: boolean }): void;
   /**
    * Whether an organization found by lookup was made by this import (a
    * resumed job's earlier session a crash cut off): it then counts in
@@ -79,7 +82,7 @@ export interface OrganizationResolverOptions {
 export class OrganizationResolver {
   readonly #client?: WorkOSClient;
   readonly #cache: CoalescingCache<CachedOrganization>;
-  readonly #onCreated?: (organization: WorkOSOrganization) => void;
+  readonly #onCreated?: OrganizationResolverOptions["onCreated"];
   readonly #isOwn?: (organization: WorkOSOrganization) => boolean;
   #created = 0;
 
@@ -178,10 +181,10 @@ export class OrganizationResolver {
     name: string,
   ): Promise<CachedOrganization> {
     try {
-      const { value, created } = await ensureOrganization(client, externalId, { name });
+      const { value, created, uncertain } = await ensureOrganization(client, externalId, { name });
       if (created) {
         this.#created++;
-        this.#onCreated?.(value);
+        this.#onCreated?.(value, { uncertain: uncertain ?? false });
       }
       return { id: value.id };
     } catch (error) {

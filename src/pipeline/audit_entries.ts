@@ -41,6 +41,7 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
       action: "user_created",
       id: outcome.userId,
       requestId: requestIds.user,
+      ...(outcome.uncertain?.user ? { uncertain: true } : {}),
     });
   }
   if (outcome.user === "updated" && outcome.userId !== undefined) {
@@ -61,6 +62,7 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
       userId: outcome.userId,
       organizationId: outcome.membership.organizationId,
       requestId: requestIds.membership,
+      ...(outcome.uncertain?.membership ? { uncertain: true } : {}),
     });
   }
   const roles = outcome.membership?.roles;
@@ -116,7 +118,8 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
  * The audit entry of an organization the import created.
  *
  * @param organization The organization.
- * @param context The row that caused it and the request that made it, when known.
+ * @param context The row that caused it and the request that made it, when
+ *   known; `uncertain` when only its create's time window attributes it.
  * @returns The entry.
  *
  * @example Usage
@@ -131,9 +134,10 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
  */
 export function organizationAuditEntry(
   organization: WorkOSOrganization,
-  context: { row?: number; requestId?: string } = {},
+  context: { row?: number; requestId?: string; uncertain?: boolean } = {},
 ): AuditEntry {
   return {
+    ...(context.uncertain ? { uncertain: true } : {}),
     timestamp: new Date().toISOString(),
     action: "organization_created",
     id: organization.id,

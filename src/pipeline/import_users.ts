@@ -117,13 +117,33 @@ export interface ImportProgress {
 }
 
 /**
+ * A stretch of an earlier session of a job that a crash (or an abandoned
+ * stop) cut off: creates may have landed in it that no commit recorded.
+ * What WorkOS made between `fromMs` and `toMs` (local clock, widened by the
+ * measured skew) and that a row after `afterRecord` up to `throughRecord`
+ * finds counts as that row's, marked uncertain.
+ */
+export interface CutOff {
+  /** The oldest create that may have been in flight (ms since epoch). */
+  fromMs: number;
+  /** When the job was resumed (ms since epoch). */
+  toMs: number;
+  /** The watermark then: rows up to it were final. */
+  afterRecord: number;
+  /** The highest row the cut-off session can have started. */
+  throughRecord: number;
+}
+
+/**
  * A checkpoint journal the import reports to (see `src/journal`). The import
  * works without one; with one, it resumes where the journal says and commits
  * every outcome to it.
  */
 export interface ImportJournal {
-  /** When the job first started (ms since epoch): users created since are the job's own. */
+  /** When the job first started (ms since epoch). */
   readonly startedAt: number;
+  /** Stretches of earlier sessions a crash cut off, whose rows may run again. */
+  readonly cutOffs?: readonly CutOff[];
   /** Where to seek in the input; absent for a new job. */
   readonly resumeFrom?: ResumePoint;
   /** Counts of earlier sessions. */
@@ -141,8 +161,6 @@ export interface ImportJournal {
   isFinal(recordNumber: number): boolean;
   /** Rows that may have been cut off mid-flight by a crash. */
   isUncertain(recordNumber: number): boolean;
-  /** How to count an adopted user this job made (see {@linkcode RowProcessor}). */
-  classifyOwnUser(user: WorkOSUser, recordNumber: number): Promise<UserOutcome>;
   /**
    * How a committed row of the job already counted this user: `"repeat"`
    * when another row did, the row's own outcome when this row did (before a
@@ -150,13 +168,14 @@ export interface ImportJournal {
    */
   priorUserOutcome?(user: WorkOSUser, recordNumber: number): Promise<UserOutcome | undefined>;
   /**
-   * Whether an adopted membership made since the job started was made by
-   * this row (before a crash) rather than by another row of the job.
+   * Whether a membership the job may have made (a ghost success, or made
+   * while a session was cut off) was made by this row rather than by
+   * another row of the job that counted it already.
    */
   classifyOwnMembership?(membership: WorkOSMembership, recordNumber: number): Promise<boolean>;
   /**
-   * An organization found by lookup: `true` when the job made it (in a
-   * session a crash cut off) and has not counted it yet.
+   * An organization found by lookup that was made while a session of the
+   * job was cut off: `true` when the job has not counted it yet.
    */
   claimOrganization?(organization: WorkOSOrganization): boolean;
   /** An organization this session created. */
@@ -183,6 +202,11 @@ export interface JournalCommitState {
   abandoned?: boolean;
   /** This session's counters so far. */
   session?: { retries: number; rateLimited: number; cacheHits: number; cacheMisses: number };
+  /**
+   * When the oldest create still in flight started (ms since epoch): a crash
+   * after this commit cannot leave anything made before it unrecorded.
+   */
+  inFlightSince?: number;
 }
 
 /** Job-wide numbers a journal keeps. */
@@ -467,11 +491,12 @@ export async function importUsers(
   // Organizations are created mid-row, outside the outcome batches: their
   // entries are queued at once and flushed before the next journal commit.
   const onOrganizationCreated = options.auditLog !== undefined && !options.dryRun
-    ? (organization: WorkOSOrganization) => {
+    ? (organization: WorkOSOrganization, details: { uncertain: boolean }) => {
       const trace = currentTrace();
       const entry = organizationAuditEntry(organization, {
         row: trace instanceof RowTrace ? trace.recordNumber : undefined,
         requestId: trace?.lastRequestId,
+        uncertain: details.uncertain,
       });
       if (!auditLog) organizationEntriesBefore.push(entry);
       else {
@@ -482,18 +507,28 @@ export async function importUsers(
     }
     : undefined;
 
+  let client: WorkOSClient | undefined;
+  const cutOffs = journal?.cutOffs ?? [];
+  // Made while an earlier session was cut off, by a row that may have been in flight then?
+  const madeWhileCutOff = (createdAtMs: number, recordNumber?: number): boolean =>
+    cutOffs.some((cut) =>
+      (recordNumber === undefined ||
+        (recordNumber > cut.afterRecord && recordNumber <= cut.throughRecord)) &&
+      (client?.madeWithin(createdAtMs, cut.fromMs, cut.toMs) ?? false)
+    );
   const resolverOptions: OrganizationResolverOptions = {
     onCreated: journal?.noteOrganizationCreated
-      ? (organization) => {
+      ? (organization, details) => {
         journal.noteOrganizationCreated?.(organization);
-        onOrganizationCreated?.(organization);
+        onOrganizationCreated?.(organization, details);
       }
       : onOrganizationCreated,
-    isOwn: journal?.claimOrganization
-      ? (organization) => journal.claimOrganization?.(organization) ?? false
+    isOwn: journal?.claimOrganization && cutOffs.length > 0
+      ? (organization) =>
+        madeWhileCutOff(organization.createdAtMs) &&
+        (journal.claimOrganization?.(organization) ?? false)
       : undefined,
   };
-  let client: WorkOSClient | undefined;
   let resolver: OrganizationResolver;
   let processor: RowRunner | undefined;
   let singleOrganizationId: string | undefined;
@@ -557,8 +592,8 @@ export async function importUsers(
       onExisting,
       startedAt: journal?.startedAt ?? startedAt,
       lookupFirst: journal ? (n) => journal.isUncertain(n) : undefined,
-      classifyOwnUser: journal
-        ? (user, row) => journal.classifyOwnUser(user, row.recordNumber)
+      madeWhileCutOff: cutOffs.length > 0
+        ? (createdAtMs, row) => madeWhileCutOff(createdAtMs, row.recordNumber)
         : undefined,
       priorOutcome: journal?.priorUserOutcome
         ? async (user, row) => await journal.priorUserOutcome?.(user, row.recordNumber)
@@ -633,6 +668,7 @@ export async function importUsers(
             organizationsCreated: createdAtStart + resolver.created,
             rowWarnings,
             abandoned: options.abort?.aborted ?? false,
+            inFlightSince: client?.oldestEnsureInFlight(),
             session: {
               retries: client?.stats.retries ?? 0,
               rateLimited: client?.stats.rateLimited ?? 0,

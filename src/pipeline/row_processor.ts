@@ -159,6 +159,13 @@ export interface RowOutcome {
     invitation?: string;
     factor?: string;
   };
+  /**
+   * What this row counts as created only because it was made inside the
+   * time window of one of the job's own ambiguous creates (or of a session
+   * a crash cut off): most likely the job's, but possibly someone else's.
+   * The audit log marks it and `undo` leaves it alone unless asked.
+   */
+  uncertain?: { user?: boolean; membership?: boolean };
 }
 
 /**
@@ -294,8 +301,8 @@ export interface RowProcessorOptions {
   /** What to do with existing users (`skip`). */
   onExisting?: OnExisting;
   /**
-   * Users created at or after this time (ms since epoch) were made by this
-   * import: adopting one means an earlier row of the same person made it.
+   * When the job started (ms since epoch): with `priorOutcome`, a user
+   * updated since then with nothing left to update was updated by the job.
    */
   startedAt?: number;
   /** People remembered to recognize repeat rows (100,000). */
@@ -306,10 +313,11 @@ export interface RowProcessorOptions {
    */
   lookupFirst?(recordNumber: number): boolean;
   /**
-   * Decides how to count a user this row adopted that the import itself made
-   * (resume support: was it this very row before a crash, or another row?).
+   * Whether something WorkOS made at `createdAtMs` may be this row's own
+   * create from an earlier session that a crash cut off before it could
+   * record it. Such a find counts as created, marked uncertain.
    */
-  classifyOwnUser?(user: WorkOSUser, row: UserRow): Promise<UserOutcome> | UserOutcome;
+  madeWhileCutOff?(createdAtMs: number, row: UserRow): boolean;
   /**
    * How an earlier session of a resumed job already counted an adopted user:
    * `"repeat"` when another row established the person, this row's own
@@ -319,9 +327,9 @@ export interface RowProcessorOptions {
    */
   priorOutcome?(user: WorkOSUser, row: UserRow): Promise<UserOutcome | undefined>;
   /**
-   * Whether an adopted membership made since `startedAt` was made by this
-   * row (before a crash) rather than by another row: counted as created
-   * when `true`.
+   * Whether a membership the job may have made (see `madeWhileCutOff`, and
+   * ghost successes) was made by this row rather than by another row of the
+   * job that counted it already: counted as created when `true`.
    */
   classifyOwnMembership?(membership: WorkOSMembership, row: UserRow): Promise<boolean>;
   /** A row-level warning found while writing (an existing membership's other roles). */
@@ -420,7 +428,7 @@ export class RowProcessor {
     try {
       const { value, created, roles } = await traceRequests(
         membershipTrace,
-        () => this.#ensureMembership(person, organizationId, row),
+        () => this.#ensureMembership(person, organizationId, row, outcome),
       );
       outcome.membership = { id: value.id, organizationId, created };
       if (roles) outcome.membership.roles = roles;
@@ -489,9 +497,9 @@ export class RowProcessor {
     }
     const { value, created, uncertain } = await ensureUser(this.#client, row);
     if (created && !uncertain) return { user: value, outcome: "created", fresh: true };
-    // Found after a create that may have landed: this row's ghost success,
-    // unless it is older than the run or another row counted it.
-    return this.#adopt(value, row, outcome, uncertain ? "created" : "repeat");
+    // Made inside the window of this row's ambiguous create: its ghost
+    // success, unless a committed row of the job counted it already.
+    return this.#adopt(value, row, outcome, created);
   }
 
   /**
@@ -504,10 +512,13 @@ export class RowProcessor {
     person: Person,
     organizationId: string,
     row: UserRow,
+    outcome: RowOutcome,
   ): Promise<{ value: { id: string }; created: boolean; roles?: RolesChange }> {
     const memberships = person.memberships ??= new Map();
     const earlier = memberships.get(organizationId);
-    const attempt = (async () => {
+    const attempt = (async (): Promise<
+      { id: string; created: boolean; roles?: RolesChange; uncertain?: boolean }
+    > => {
       if (earlier) {
         const settled = await earlier.catch(() => undefined);
         if (settled) return { id: settled.id, created: false };
@@ -520,8 +531,11 @@ export class RowProcessor {
         { organizationId, roleSlug: row.roleSlug, roleSlugs: row.roleSlugs },
       );
       if (created && !uncertain) return { id: value.id, created };
-      // Older than the run: whatever the create did, it was there before.
-      if (!(value.createdAtMs >= this.#startedAt)) {
+      // Only the job's own ambiguous create, or a session a crash cut off,
+      // can have made it: anything else was someone else's.
+      const mayBeOurs = created ||
+        (this.#options.madeWhileCutOff?.(value.createdAtMs, row) ?? false);
+      if (!mayBeOurs) {
         const change = roles && await reconcileRoles(this.#client, value, roles, {
           update: this.#options.onExisting === "update",
           warn: (message) => this.#options.onRowWarning?.(row.recordNumber, message),
@@ -531,28 +545,34 @@ export class RowProcessor {
           : { id: value.id, created: false };
       }
       const classify = this.#options.classifyOwnMembership;
-      return { id: value.id, created: classify ? await classify(value, row) : created };
+      const own = classify ? await classify(value, row) : true;
+      return { id: value.id, created: own, uncertain: own };
     })();
     memberships.set(organizationId, attempt);
-    return attempt.then(({ id, created, roles }) => ({ value: { id }, created, roles }));
+    return attempt.then(({ id, created, roles, uncertain }) => {
+      if (uncertain) outcome.uncertain = { ...outcome.uncertain, membership: true };
+      return { value: { id }, created, roles };
+    });
   }
 
   /**
-   * Takes over a user that exists. `madeSinceStart` is how a user made since
-   * the run started counts when no journal can tell: a repeat of an earlier
-   * row, or (found after an uncertain create) this row's own ghost success.
+   * Takes over a user that exists. It counts as created only when a
+   * committed row of the job says so (`priorOutcome`), or when it was made
+   * inside the window of one of this row's ambiguous creates (`inWindow`) or
+   * while an earlier session was cut off; otherwise it is existing, however
+   * recently it appeared (a person who signed up during the run).
    */
   async #adopt(
     user: WorkOSUser,
     row: UserRow,
     outcome: RowOutcome,
-    madeSinceStart: UserOutcome = "repeat",
+    inWindow = false,
   ): Promise<Person> {
     const prior = await this.#options.priorOutcome?.(user, row);
     if (prior !== undefined) return { user, outcome: prior };
-    if (user.createdAtMs >= this.#startedAt) {
-      const own = await (this.#options.classifyOwnUser?.(user, row) ?? madeSinceStart);
-      return { user, outcome: own };
+    if (inWindow || this.#options.madeWhileCutOff?.(user.createdAtMs, row)) {
+      outcome.uncertain = { ...outcome.uncertain, user: true };
+      return { user, outcome: "created" };
     }
     const policy = this.#options.onExisting ?? "skip";
     if (policy === "error") {

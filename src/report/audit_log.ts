@@ -95,6 +95,14 @@ export interface AuditEntry {
   previous?: AuditUserValues;
   /** For `user_updated`: the values the update set. */
   changes?: AuditUserValues;
+  /**
+   * Counted as made by the job only because WorkOS made it inside the time
+   * window of one of the job's ambiguous creates (timeout, dropped
+   * connection, 5xx) or of a session a crash cut off: someone else may have
+   * made it then. `undo` lists it and leaves it alone unless given
+   * `--include-uncertain`.
+   */
+  uncertain?: boolean;
 }
 
 const USER_VALUE_FIELDS = ["firstName", "lastName", "emailVerified", "externalId"] as const;
@@ -167,6 +175,7 @@ export function auditRecord(entry: AuditEntry): Record<string, unknown> {
   if (previous) record.previous = previous;
   const changes = cleanValues(entry.changes);
   if (changes) record.changes = changes;
+  if (entry.uncertain === true) record.uncertain = true;
   return record;
 }
 

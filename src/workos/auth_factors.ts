@@ -103,6 +103,7 @@ export async function enrollTotpFactor(
           },
         ),
       exists: () => false,
+      createdAtMs: (value) => value.createdAtMs,
     });
   } catch (error) {
     throw withoutSecret(error, enrollment.secret);

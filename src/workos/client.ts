@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { WorkOS } from "@workos-inc/node";
 import { type Clock, systemClock } from "../limits/clock.ts";
 import { RateBudget, type RequestKind } from "../limits/rate_budget.ts";
+import { ClockSkew } from "./_clock_skew.ts";
 import { Deadlines } from "./_deadlines.ts";
 import { retry, type RetryDecision } from "../limits/retry.ts";
 import {
@@ -115,13 +116,19 @@ export class WorkOSApiError extends Error {
 /** What {@linkcode WorkOSClient.ensure} found or made. */
 export interface Ensured<T> {
   value: T;
-  /** `true` when this call created it (ghost successes included). */
+  /**
+   * `true` when this call's create returned it, or when a create of this
+   * call was ambiguous (timeout, dropped connection, 5xx, a 2xx without an
+   * id) and what was found afterwards was made inside that request's own
+   * time window (sent to answered or timed out, widened by the clock skew
+   * measured from WorkOS's `Date` header). Anything else that exists is
+   * not this call's, however recently it appeared.
+   */
   created: boolean;
   /**
-   * Found by the lookup that follows a create which may have landed: most
-   * likely that create made it (`created` is `true`), but it may have been
-   * there before, made by someone else. Callers that can tell (its
-   * `createdAt`, a journal) should.
+   * Set with `created` when only the time window attributes it: most likely
+   * this call's ghost success, but someone else may have made it in that
+   * window. The audit log marks it, and `undo` leaves it alone unless asked.
    */
   uncertain?: boolean;
 }
@@ -138,6 +145,8 @@ export interface EnsureSteps<T> {
   lookup(sdk: WorkOS): Promise<T | undefined>;
   /** Whether a failed create means "it exists already". */
   exists(failure: ApiFailure): boolean;
+  /** When WorkOS made it (its `createdAt`, ms since epoch). */
+  createdAtMs(value: T): number;
 }
 
 interface RequestRecord {
@@ -220,6 +229,9 @@ export class WorkOSClient {
   readonly #gate: OutageGate;
   readonly #waitsOutOutages: boolean;
   readonly #apiUrl: URL;
+  readonly #skew = new ClockSkew();
+  /** Start times of the ensure() calls in flight, by call. */
+  readonly #ensuresInFlight = new Map<symbol, number>();
 
   /**
    * @param options Key, location, limits.
@@ -260,8 +272,35 @@ export class WorkOSClient {
       maxRetries: 0,
       // Our fetch wrapper enforces the timeout; the SDK's must never fire first.
       timeout: timeoutMs + 60_000,
-      fetchFn: createFetch(timeoutMs, options.signal),
+      fetchFn: createFetch(timeoutMs, options.signal, this.#skew),
     });
+  }
+
+  /**
+   * When the oldest {@linkcode WorkOSClient.ensure} still in flight started:
+   * a crash now could leave what it makes unrecorded, but never anything
+   * made before this moment.
+   *
+   * @returns Local ms since epoch, or `undefined` when none is in flight.
+   */
+  oldestEnsureInFlight(): number | undefined {
+    // Maps keep insertion order: the first entry is the oldest.
+    for (const startedAt of this.#ensuresInFlight.values()) return startedAt;
+    return undefined;
+  }
+
+  /**
+   * Whether something WorkOS stamped `createdAtMs` may have been made
+   * between two moments of our clock, allowing for the clock skew measured
+   * from WorkOS's `Date` headers.
+   *
+   * @param createdAtMs WorkOS's `createdAt`, in ms since epoch.
+   * @param fromMs Start of the window (local ms since epoch).
+   * @param toMs End of the window (local ms since epoch).
+   * @returns `true` when the time stamp falls inside the widened window.
+   */
+  madeWithin(createdAtMs: number, fromMs: number, toMs: number): boolean {
+    return this.#skew.within(createdAtMs, fromMs, toMs);
   }
 
   /**
@@ -444,41 +483,62 @@ export class WorkOSClient {
    * @returns What was found or made.
    */
   ensure<T>(steps: EnsureSteps<T>): Promise<Ensured<T>> {
-    // What earlier attempts learned: a create that failed ambiguously may
-    // have landed; a create answered "exists" tells whose the thing is.
-    let mayExist = false;
-    let existing: { ours: boolean; error: WorkOSApiError } | undefined;
+    // Local send and end times of this call's creates that may have landed
+    // (ambiguous failures, 2xx answers without an id): what is found later
+    // is this call's only if WorkOS made it inside one of them. Recorded at
+    // once, not only when retried: after an outage the loop runs again, and
+    // must look before it creates.
+    const windows: Array<[number, number]> = [];
+    let existing: WorkOSApiError | undefined;
+    const call = Symbol();
+    this.#ensuresInFlight.set(call, Date.now());
+    const attribute = (found: T): Ensured<T> => {
+      const at = steps.createdAtMs(found);
+      const ours = windows.some(([from, to]) => this.#skew.within(at, from, to));
+      return ours
+        ? { value: found, created: true, uncertain: true }
+        : { value: found, created: false };
+    };
     // Each lookup and create is one attempt of this one retry loop, so
     // --max-retries bounds the whole operation, not each step of it. After
     // an outage the loop starts again, knowing what the earlier one learned.
     return this.#persist(() =>
       retry(async (): Promise<Ensured<T>> => {
-        if (mayExist || existing) {
+        if (windows.length > 0 || existing) {
           const found = await this.attempt(steps.lookupKind, steps.lookup);
-          if (found !== undefined) {
-            if (existing) return { value: found, created: existing.ours };
-            // Our earlier attempt may have made it, or it was there before that
-            // attempt failed without landing: only the caller can tell.
-            return { value: found, created: true, uncertain: true };
-          }
-          if (existing) throw existing.error;
+          if (found !== undefined) return attribute(found);
+          if (existing) throw existing;
         }
+        const sentAt = Date.now();
+        let value: T;
         try {
-          return { value: await this.attempt(steps.kind, steps.create), created: true };
+          value = await this.attempt(steps.kind, steps.create);
         } catch (error) {
+          const status = error instanceof WorkOSApiError ? error.failure.status ?? 0 : 0;
+          if (status >= 200 && status < 300) {
+            // A 2xx whose body the SDK could not read: applied, but to what?
+            windows.push([sentAt, Date.now()]);
+            throw noIdError(status);
+          }
           if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) {
-            // Known at once, not only when retried: after an outage this
-            // loop runs again, and must look before it creates.
-            if (error instanceof WorkOSApiError && mayHaveApplied(error.failure)) mayExist = true;
+            if (error instanceof WorkOSApiError && mayHaveApplied(error.failure)) {
+              windows.push([sentAt, Date.now()]);
+            }
             throw error;
           }
-          // After an ambiguous create whose lookup found nothing, "exists"
-          // means that create landed late: what exists is ours.
-          existing = { ours: mayExist, error };
+          // "Exists": ours only if an earlier ambiguous create made it.
+          existing = error;
           const found = await this.attempt(steps.lookupKind, steps.lookup);
           if (found === undefined) throw error;
-          return { value: found, created: existing.ours };
+          return attribute(found);
         }
+        if (!hasId(value)) {
+          // WorkOS said yes but not to what: whatever the lookup finds is
+          // judged like a ghost success.
+          windows.push([sentAt, Date.now()]);
+          throw noIdError();
+        }
+        return { value, created: true };
       }, {
         maxRetries: this.#maxRetries,
         decide: (error) => this.#decide(error),
@@ -486,7 +546,7 @@ export class WorkOSClient {
         signal: this.#signal,
         onRetry: () => this.stats.retries++,
       })
-    );
+    ).finally(() => this.#ensuresInFlight.delete(call));
   }
 
   #decide(error: unknown): RetryDecision {
@@ -524,7 +584,29 @@ function withServerDetails(error: unknown, body: string | undefined): unknown {
   return error;
 }
 
-function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
+/**
+ * A create answered 2xx without an id: it may have landed, so it is retried
+ * like a dropped connection (lookup first), never counted as made.
+ */
+function noIdError(status?: number): WorkOSApiError {
+  return new WorkOSApiError({
+    kind: "network",
+    codes: [],
+    message: `WorkOS answered the create${status ? ` with HTTP ${status}` : ""} without an id`,
+  });
+}
+
+/** Whether a create's answer names what it made. */
+function hasId(value: unknown): boolean {
+  const id = (value as { id?: unknown } | null | undefined)?.id;
+  return typeof id === "string" && id !== "";
+}
+
+function createFetch(
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  skew: ClockSkew,
+): typeof fetch {
   // One deadline queue instead of a timer and two abort signals per request:
   // at thousands of requests a second those were a tenth of the CPU.
   const deadlines = new Deadlines(timeoutMs, signal);
@@ -537,6 +619,7 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
     const shorter = record?.timeoutMs !== undefined && record.timeoutMs < timeoutMs
       ? AbortSignal.timeout(Math.max(1, Math.round(record.timeoutMs)))
       : undefined;
+    const sentAt = Date.now();
     let response: Response;
     try {
       response = await fetch(input, {
@@ -550,6 +633,7 @@ function createFetch(timeoutMs: number, signal?: AbortSignal): typeof fetch {
       if (shorter?.aborted) throw new RequestTimeoutError(Math.round(record?.timeoutMs ?? 0));
       throw error;
     }
+    skew.observe(response.headers.get("date"), sentAt, Date.now());
     if (record) record.requestId = response.headers.get("x-request-id") ?? undefined;
     // The deadline covers the answer's body too: it ends once the SDK has
     // read it (the SDK reads every body with text()).

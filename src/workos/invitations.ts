@@ -21,6 +21,8 @@ export interface WorkOSInvitation {
   organizationId: string | null;
   /** When the invitation expires, in milliseconds since the epoch. */
   expiresAtMs: number;
+  /** When it was sent, in milliseconds since the epoch. */
+  createdAtMs: number;
 }
 
 function toInvitation(invitation: Invitation): WorkOSInvitation {
@@ -30,6 +32,7 @@ function toInvitation(invitation: Invitation): WorkOSInvitation {
     state: invitation.state,
     organizationId: invitation.organizationId ?? null,
     expiresAtMs: timeMs(invitation.expiresAt),
+    createdAtMs: timeMs(invitation.createdAt),
   };
 }
 
@@ -141,5 +144,6 @@ export async function ensureInvitation(
     // WorkOS has no "already invited" error to adopt: the lookup above is
     // what keeps an invitation from being sent twice.
     exists: () => false,
+    createdAtMs: (value) => value.createdAtMs,
   });
 }

@@ -108,6 +108,7 @@ export function ensureMembership(
         activeOf,
       ),
     exists: isAlreadyExists,
+    createdAtMs: (value) => value.createdAtMs,
   });
 }
 

@@ -115,6 +115,7 @@ export function ensureOrganization(
     lookup: (sdk) =>
       getByExternalId(() => sdk.organizations.getOrganizationByExternalId(externalId)),
     exists: isAlreadyExists,
+    createdAtMs: (value) => value.createdAtMs,
   });
 }
 

@@ -120,6 +120,7 @@ export function ensureUser(client: WorkOSClient, row: UserRow): Promise<Ensured<
         page.data[0] && toUser(page.data[0])
       ),
     exists: isDuplicateEmail,
+    createdAtMs: (value) => value.createdAtMs,
   });
 }
 
