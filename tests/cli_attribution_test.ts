@@ -1,0 +1,149 @@
+/**
+ * Who created what, through the real CLI against the fake over HTTP: only
+ * what a job's own create returned is the job's. People who sign up while a
+ * job runs, and what another job made, are existing: never counted as
+ * created, never in the audit log, never deleted by `undo`.
+ */
+
+import assert from "node:assert/strict";
+import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
+import { runCli, tempFile } from "./_cli.ts";
+import { parseAuditLine } from "../src/report/audit_log.ts";
+import type { AuditEntry } from "../src/report/audit_log.ts";
+
+function envOf(fake: FakeWorkOS): Record<string, string> {
+  return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
+}
+
+async function auditOf(path: string): Promise<AuditEntry[]> {
+  const text = await Deno.readTextFile(path);
+  return text.split("\n").flatMap((line) => {
+    const entry = parseAuditLine(line);
+    return entry ? [entry] : [];
+  });
+}
+
+function summaryOf(stdout: string): Record<string, number | string> {
+  return JSON.parse(stdout.trim().split("\n").at(-1) as string);
+}
+
+const ROWS = 120;
+const SIGN_UPS = [60, 80, 100].map((n) => `person${n}@signup.test`);
+
+function signUpCsv(): string {
+  const lines = ["email,first_name"];
+  for (let n = 0; n < ROWS; n++) lines.push(`person${n}@signup.test,Person ${n}`);
+  return lines.join("\n") + "\n";
+}
+
+for (const mode of ["job", "audit-out"] as const) {
+  Deno.test(`three people who sign up during an import (${mode}) are existing, not audited, and survive undo`, async () => {
+    await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
+    const dir = await Deno.makeTempDir();
+    const csv = await tempFile(signUpCsv());
+    // They sign up on their own once the import has made 20 users: their
+    // rows come later in the file.
+    const signedUp = fake.signUpDuring(SIGN_UPS.map((email) => ({ email })), {
+      afterUserCreates: 20,
+    });
+    const audit = mode === "job" ? `${dir}/checkpoints/signups/audit.jsonl` : `${dir}/audit.jsonl`;
+    const target = mode === "job"
+      ? ["--job-id", "signups", "--checkpoint-dir", `${dir}/checkpoints`]
+      : ["--audit-out", audit];
+    const imported = await runCli(
+      ["--csv", csv, ...target, "--concurrency", "2", "--json", "--quiet"],
+      { env: envOf(fake) },
+    );
+    assert.equal(imported.code, 0, imported.stderr);
+    const people = await signedUp;
+    assert.equal(people.length, 3, "the sign-ups happened while the import ran");
+
+    const summary = summaryOf(imported.stdout);
+    assert.equal(summary.usersCreated, ROWS - 3);
+    assert.equal(summary.usersExisting, 3, "people who signed up are existing");
+    const entries = await auditOf(audit);
+    assert.equal(entries.length, ROWS - 3);
+    const audited = new Set(entries.map((entry) => entry.id));
+    for (const person of people) assert.ok(!audited.has(person.id), `${person.email} not audited`);
+    assert.ok(entries.every((entry) => entry.action === "user_created" && !entry.uncertain));
+
+    const undone = await runCli(
+      mode === "job"
+        ? ["undo", "signups", "--checkpoint-dir", `${dir}/checkpoints`, "--quiet"]
+        : ["undo", "--audit-file", audit, "--quiet"],
+      { env: envOf(fake) },
+    );
+    assert.equal(undone.code, 0, undone.stdout + undone.stderr);
+    assert.equal(fake.state.userCount(), 3, "undo deleted what the import made, only that");
+    for (const person of people) {
+      assert.equal(fake.state.findUserByEmail(person.email)?.id, person.id, person.email);
+    }
+  });
+}
+
+Deno.test("two jobs on one file at once: created counts add up to the truth, each object in one audit log", async () => {
+  await using fake = await startFakeWorkOS({
+    rateLimits: false,
+    latency: { fixedMs: 1, jitterMs: 4 },
+    seed: 3,
+  });
+  const dir = await Deno.makeTempDir();
+  const lines = ["email,org_external_id,org_name"];
+  const organizations = ["acme", "beta", "gamma"];
+  for (let n = 0; n < 150; n++) {
+    const organization = organizations[n % 3];
+    lines.push(`twin${n}@jobs.test,${organization},${organization.toUpperCase()} Inc.`);
+  }
+  const csv = await tempFile(lines.join("\n") + "\n");
+  // The second job writes faster: it catches up with the first and overtakes it.
+  const run = (jobId: string, rateLimit: number) =>
+    runCli(
+      [
+        "--csv",
+        csv,
+        "--job-id",
+        jobId,
+        "--checkpoint-dir",
+        `${dir}/checkpoints`,
+        "--concurrency",
+        "4",
+        "--rate-limit",
+        String(rateLimit),
+        "--json",
+        "--quiet",
+      ],
+      { env: envOf(fake) },
+    );
+  const [first, second] = await Promise.all([run("first", 25), run("second", 250)]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(second.code, 0, second.stderr);
+  const a = summaryOf(first.stdout);
+  const b = summaryOf(second.stdout);
+
+  assert.equal(fake.state.userCount(), 150);
+  assert.equal(fake.state.membershipCount(), 150);
+  assert.equal(fake.state.organizationCount(), 3);
+  assert.equal(Number(a.usersCreated) + Number(b.usersCreated), 150);
+  assert.equal(Number(a.usersExisting) + Number(b.usersExisting), 150);
+  assert.equal(Number(a.membershipsCreated) + Number(b.membershipsCreated), 150);
+  assert.equal(Number(a.organizationsCreated) + Number(b.organizationsCreated), 3);
+  assert.ok(Number(a.usersCreated) > 0 && Number(b.usersCreated) > 0, "the jobs really raced");
+
+  const logs = await Promise.all(
+    ["first", "second"].map((job) => auditOf(`${dir}/checkpoints/${job}/audit.jsonl`)),
+  );
+  const owners = new Map<string, string[]>();
+  logs.forEach((entries, index) => {
+    for (const entry of entries) {
+      owners.set(entry.id, [...owners.get(entry.id) ?? [], index === 0 ? "first" : "second"]);
+    }
+  });
+  const snapshot = fake.state.snapshot();
+  const everything = [
+    ...snapshot.users.map((user) => user.id),
+    ...snapshot.memberships.map((membership) => membership.id),
+    ...snapshot.organizations.map((organization) => organization.id),
+  ];
+  assert.equal(owners.size, everything.length, "every object is in an audit log");
+  for (const id of everything) assert.equal(owners.get(id)?.length, 1, `${id} in exactly one log`);
+});
