@@ -147,3 +147,39 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
   assert.equal(owners.size, everything.length, "every object is in an audit log");
   for (const id of everything) assert.equal(owners.get(id)?.length, 1, `${id} in exactly one log`);
 });
+
+Deno.test("undo lists and keeps what only an ambiguous create's window attributes, unless --include-uncertain", async () => {
+  // Every create is applied but answered 500: each user is found by the
+  // lookup after it, made inside that create's window.
+  await using fake = await startFakeWorkOS({
+    rateLimits: false,
+    faults: { ghostRate: 1, ghostStyle: "error" },
+  });
+  const dir = await Deno.makeTempDir();
+  const csv = await tempFile("email\nann@ghost.test\nbob@ghost.test\n");
+  const checkpoints = ["--checkpoint-dir", `${dir}/checkpoints`];
+  const imported = await runCli(
+    ["--csv", csv, "--job-id", "ghosts", ...checkpoints, "--json", "--quiet"],
+    { env: envOf(fake) },
+  );
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.equal(summaryOf(imported.stdout).usersCreated, 2, "most likely the job's: counted");
+  const entries = await auditOf(`${dir}/checkpoints/ghosts/audit.jsonl`);
+  assert.deepEqual(entries.map((entry) => [entry.email, entry.uncertain]).sort(), [
+    ["ann@ghost.test", true],
+    ["bob@ghost.test", true],
+  ]);
+  fake.configure({ faults: { ghostRate: 0 } });
+
+  const kept = await runCli(["undo", "ghosts", ...checkpoints], { env: envOf(fake) });
+  assert.equal(kept.code, 0, kept.stdout + kept.stderr);
+  assert.match(kept.stdout, /• Kept user user_\w+ \(ann@ghost\.test\): .*--include-uncertain/);
+  assert.match(kept.stdout, /Uncertain, kept \(see --include-uncertain\): 2/);
+  assert.equal(fake.state.userCount(), 2, "nothing uncertain was deleted");
+
+  const all = await runCli(["undo", "ghosts", ...checkpoints, "--include-uncertain"], {
+    env: envOf(fake),
+  });
+  assert.equal(all.code, 0, all.stdout + all.stderr);
+  assert.equal(fake.state.userCount(), 0);
+});

@@ -189,8 +189,11 @@ Deno.test("--request-timeout: answers slower than it are retried, and no row is 
   assert.ok(fake.state.faultCounts.slow > 0);
   assertImportedOnce(fake, 30, 2);
   const summary = summaryOf(run.stdout);
-  assert.equal(summary.usersCreated, 30);
-  assert.equal(summary.membershipsCreated, 30);
+  // A slow create lands after its own timeout: made outside its window, it
+  // cannot be told from someone else's and counts as existing (see
+  // docs/undo.md), so only the sums are exact.
+  assert.equal(summary.usersCreated + summary.usersExisting, 30);
+  assert.equal(summary.membershipsCreated + summary.membershipsExisting, 30);
   assert.ok(summary.retries >= fake.state.faultCounts.slow);
 });
 

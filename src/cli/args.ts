@@ -256,6 +256,11 @@ export const FLAGS = {
     section: "Behaviour",
     help: "WorkOS client ID for password sign-ins (WORKOS_CLIENT_ID)",
   },
+  "include-uncertain": {
+    type: "boolean",
+    section: "Behaviour",
+    help: "also delete what only an ambiguous create's time window attributes to the job",
+  },
   "errors-out": {
     type: "string",
     value: "<path>",

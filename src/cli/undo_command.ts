@@ -33,6 +33,7 @@ export const undoCommand: CommandSpec = {
     "job-id",
     "checkpoint-dir",
     "dry-run",
+    "include-uncertain",
     "concurrency",
     "rate-limit",
     "max-retries",
@@ -154,6 +155,7 @@ export async function runUndoCommand(
       requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
       stop: interrupt.stop,
       abort: interrupt.abort,
+      includeUncertain: flags["include-uncertain"] ?? false,
       onStep: (step) => {
         if (step.result === "failed") {
           wiring.warn(paintStatus(stepLine(step), colorsFor(Deno.stderr)));
@@ -287,6 +289,9 @@ function summaryBox(summary: UndoSummary, name: string): string {
   }
   if (summary.invitationsKept > 0) {
     lines.push(`Invitations left pending: ${number(summary.invitationsKept)}`);
+  }
+  if (summary.uncertainKept > 0) {
+    lines.push(`Uncertain, kept (see --include-uncertain): ${number(summary.uncertainKept)}`);
   }
   if (summary.alreadyUndone > 0) {
     lines.push(`Already undone earlier: ${number(summary.alreadyUndone)}`);

@@ -2,7 +2,10 @@
  * `workos-importer undo`: takes a job back from its audit log. Newest entry
  * first, it deletes the memberships, users and organizations the job created,
  * restores the values of users it updated, and leaves alone everything the
- * job only adopted (adoptions are never in the audit log).
+ * job only adopted (adoptions are never in the audit log). Entries marked
+ * `uncertain` (attributed to the job only because they were made inside the
+ * time window of one of its ambiguous creates) are listed and kept unless
+ * {@linkcode UndoOptions.includeUncertain} is set.
  *
  * Every step is safe to repeat (a delete that finds nothing counts as done,
  * a restore sets the same values again), and finished steps are recorded
@@ -88,6 +91,8 @@ export interface UndoSummary {
   organizationsKept: number;
   /** Invitations the job sent, left pending. */
   invitationsKept: number;
+  /** Objects only an ambiguous create's time window attributes to the job, left in place. */
+  uncertainKept: number;
   /** Steps an earlier undo already did. */
   alreadyUndone: number;
   /** Steps that failed; running undo again retries them. */
@@ -124,6 +129,12 @@ export interface UndoOptions {
   stop?: AbortSignal;
   /** Abort requests in flight. */
   abort?: AbortSignal;
+  /**
+   * Also take back entries marked `uncertain`: made inside the time window
+   * of one of the job's ambiguous creates, so most likely the job's, but
+   * possibly someone else's (a person who signed up in that window).
+   */
+  includeUncertain?: boolean;
   /** Called once per step, in completion order. */
   onStep?(step: UndoStep): void;
 }
@@ -301,6 +312,7 @@ export async function undoAuditLog(
     organizationsDeleted: 0,
     organizationsKept: 0,
     invitationsKept: 0,
+    uncertainKept: 0,
     alreadyUndone: 0,
     failures: 0,
     invalidLines: 0,
@@ -360,6 +372,12 @@ export async function undoAuditLog(
         summary.alreadyUndone++;
         options.onStep?.({ kind: kindOf(entry), result: "already_undone", entry });
         continue;
+      }
+      if (entry.uncertain && !options.includeUncertain && entry.action !== "user_deleted") {
+        if (!(entry.action === "user_created" && deletedByJob.has(entry.id))) {
+          runner.keepUncertain(entry);
+          continue;
+        }
       }
       switch (entry.action) {
         case "user_deleted":
@@ -446,6 +464,17 @@ class StepRunner {
   async nothing(entry: AuditEntry, key: string, detail: string): Promise<void> {
     this.#onStep?.({ kind: "nothing", result: this.#client ? "done" : "planned", entry, detail });
     await this.#progress?.record(key, "done");
+  }
+
+  keepUncertain(entry: AuditEntry): void {
+    this.#summary.uncertainKept++;
+    this.#onStep?.({
+      kind: kindOf(entry),
+      result: "kept",
+      entry,
+      detail:
+        "the job's create was ambiguous and this was made inside its time window, so someone else may have made it: check it, then run undo again with --include-uncertain to delete it",
+    });
   }
 
   keepInvitation(entry: AuditEntry): void {
