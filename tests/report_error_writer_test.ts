@@ -1,3 +1,4 @@
+import { unescapeErrorFileCell } from "../src/validation/columns.ts";
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/stream";
 import {
@@ -90,12 +91,15 @@ Deno.test("errorFileFormatWarning warns only when the extension names no format"
   );
 });
 
-Deno.test("toCsvCell escapes every formula trigger and nothing else", () => {
-  for (const start of ["=", "+", "-", "@", "\t", "\r"]) {
+Deno.test("toCsvCell escapes every formula trigger and a leading apostrophe, nothing else", () => {
+  for (const start of ["=", "+", "-", "@", "\t", "\r", "'"]) {
     assert.equal(toCsvCell(`${start}1+1`), `'${start}1+1`);
+    // Fed back, the importer takes exactly that apostrophe off again.
+    assert.equal(unescapeErrorFileCell(toCsvCell(`${start}1+1`)), `${start}1+1`);
   }
-  for (const value of ["", "a=b", "1-2", "ada@example.com", " =1", "'quoted", "{}"]) {
+  for (const value of ["", "a=b", "1-2", "ada@example.com", " =1", "{}"]) {
     assert.equal(toCsvCell(value), value);
+    assert.equal(unescapeErrorFileCell(value), value);
   }
 });
 

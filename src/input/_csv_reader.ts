@@ -11,7 +11,12 @@
 
 import { InputError } from "../errors.ts";
 import type { SourceRecord } from "../types.ts";
-import { isInputColumn, normalizeColumnName } from "../validation/columns.ts";
+import {
+  isErrorFileHeader,
+  isInputColumn,
+  normalizeColumnName,
+  unescapeErrorFileCell,
+} from "../validation/columns.ts";
 import type { ByteSource } from "./_byte_source.ts";
 import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import {
@@ -110,6 +115,8 @@ export class CsvRecordReader extends ChunkedRecordReader {
   /** Per column: the field name to store the value under, or null to drop it. */
   readonly #keys: (string | null)[];
   readonly #scanned: ScannedRecord;
+  /** The input is one of the importer's own CSV error files: its cells are escaped. */
+  readonly #escaped: boolean;
   #recordNumber: number;
   /** A broken record waiting for the end of its first line. */
   #skipping: SourceRecord | null = null;
@@ -136,6 +143,7 @@ export class CsvRecordReader extends ChunkedRecordReader {
       (keepAll ? name !== "" : isInputColumn(name)) && columns.indexOf(name) === index ? name : null
     );
     this.#recordNumber = lastRecordNumber;
+    this.#escaped = isErrorFileHeader(columns);
   }
 
   protected override process(
@@ -222,7 +230,8 @@ export class CsvRecordReader extends ChunkedRecordReader {
         if (key === null) continue;
         const at = f * 3;
         const value = text.slice(bounds[at] - start, bounds[at + 1] - start);
-        fields[key] = bounds[at + 2] & ESCAPED ? value.replaceAll('""', '"') : value;
+        const unquoted = bounds[at + 2] & ESCAPED ? value.replaceAll('""', '"') : value;
+        fields[key] = this.#escaped ? unescapeErrorFileCell(unquoted) : unquoted;
       }
     } else {
       // Some bytes are not UTF-8: find the first column at fault, and keep
@@ -242,7 +251,8 @@ export class CsvRecordReader extends ChunkedRecordReader {
         }
         if (key !== null) {
           const value = decoder.decode(bytes);
-          fields[key] = bounds[at + 2] & ESCAPED ? value.replaceAll('""', '"') : value;
+          const unquoted = bounds[at + 2] & ESCAPED ? value.replaceAll('""', '"') : value;
+          fields[key] = this.#escaped ? unescapeErrorFileCell(unquoted) : unquoted;
         }
       }
     }

@@ -548,7 +548,13 @@ async function restoreErrorFile(
 }
 
 async function openErrors(paths: JobPaths): Promise<ErrorFile> {
-  const writer = await openErrorWriter(paths.errors, { format: "jsonl", append: true });
+  // With each row's fields (no secrets), so that --errors-out can be a CSV
+  // with the original columns, as outside a job.
+  const writer = await openErrorWriter(paths.errors, {
+    format: "jsonl",
+    append: true,
+    includeRawRow: true,
+  });
   const file = await Deno.open(paths.errors, { read: true, write: true });
   return { writer, file };
 }

@@ -117,7 +117,10 @@ export function errorFileFormatWarning(path: string): string | undefined {
  * A value made safe for a spreadsheet cell: a value starting with `=`, `+`,
  * `-`, `@`, a tab or a carriage return would be run as a formula by Excel,
  * LibreOffice or Google Sheets (CSV injection), so it gets a leading `'`.
- * Quoting is left to the CSV writer.
+ * So does a value that starts with `'` itself, so that the importer, fed
+ * its own error file back, can remove exactly the `'` it added
+ * (`unescapeErrorFileCell` in `src/validation/columns.ts`; see
+ * docs/error-files.md). Quoting is left to the CSV writer.
  *
  * @example Escape a formula
  * ```ts
@@ -139,6 +142,7 @@ export function toCsvCell(value: string): string {
     case 0x40: // @
     case 0x09: // tab
     case 0x0d: // carriage return
+    case 0x27: // ', so that unescaping is exact
       return `'${value}`;
     default:
       return value;
@@ -223,6 +227,12 @@ export interface OpenErrorWriterOptions {
    */
   columns?: readonly string[];
   /**
+   * JSON lines only: also write each record's `rawRow` (the input's fields,
+   * secrets already removed), for a job's own error file, from which a CSV
+   * copy with the original columns is made.
+   */
+  includeRawRow?: boolean;
+  /**
    * Append to an existing file instead of truncating it, for a resumed job.
    * JSON lines always; CSV when `columns` gives the header, which must match
    * the file's first line; never a JSON array (its closing `]` is final).
@@ -249,6 +259,7 @@ class FileErrorWriter implements ErrorWriter {
   #encoder = new TextEncoder();
   /** The CSV header, once it is in the file. */
   #header: string[] | undefined;
+  readonly #includeRawRow: boolean;
   #count = 0;
   #closed = false;
 
@@ -257,11 +268,13 @@ class FileErrorWriter implements ErrorWriter {
     format: ErrorFileFormat,
     file: Deno.FsFile,
     header: string[] | undefined,
+    includeRawRow = false,
   ) {
     this.path = path;
     this.format = format;
     this.#out = new OrderedFileWriter(file);
     this.#header = header;
+    this.#includeRawRow = includeRawRow;
   }
 
   get count(): number {
@@ -303,7 +316,11 @@ class FileErrorWriter implements ErrorWriter {
     switch (this.format) {
       case "jsonl": {
         let text = "";
-        for (const record of records) text += JSON.stringify(jsonFields(record)) + "\n";
+        for (const record of records) {
+          const fields = jsonFields(record);
+          if (this.#includeRawRow && record.rawRow) fields.rawRow = record.rawRow;
+          text += JSON.stringify(fields) + "\n";
+        }
         return text;
       }
       case "json": {
@@ -437,7 +454,13 @@ export async function openErrorWriter(
     if (header !== undefined && !headerWritten) {
       await writeAll(file, encoder.encode(stringify([header])));
     }
-    return new FileErrorWriter(path, format, file, header);
+    return new FileErrorWriter(
+      path,
+      format,
+      file,
+      header,
+      format === "jsonl" && options.includeRawRow === true,
+    );
   } catch (error) {
     file.close();
     throw error;

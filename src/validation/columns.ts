@@ -65,6 +65,65 @@ export const ERROR_FILE_COLUMNS: readonly string[] = Object.freeze([
 ]);
 
 /**
+ * Whether a CSV header is one of the importer's own error files: it has every
+ * {@linkcode ERROR_FILE_COLUMNS} column. Such a file was written with its
+ * cells escaped against formula injection, and its cells are read back with
+ * {@linkcode unescapeErrorFileCell}.
+ *
+ * @param columns The normalized (lower-case) header.
+ * @returns `true` for an error file being fed back.
+ *
+ * @example Usage
+ * ```ts
+ * import { ERROR_FILE_COLUMNS, isErrorFileHeader } from "./columns.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const header = ["email", ...ERROR_FILE_COLUMNS.map((name) => name.toLowerCase())];
+ * assert.equal(isErrorFileHeader(header), true);
+ * assert.equal(isErrorFileHeader(["email", "errormessage"]), false);
+ * ```
+ */
+export function isErrorFileHeader(columns: readonly string[]): boolean {
+  return ERROR_FILE_COLUMNS.every((name) => columns.includes(name.toLowerCase()));
+}
+
+/**
+ * Undoes the formula-injection escape of an error file's cell: the writer
+ * puts `'` before a value that starts with `=`, `+`, `-`, `@`, a tab, a
+ * carriage return or `'` itself, so exactly those two-character starts lose
+ * their `'`. Any other value, `'` included, is read as written (a value a
+ * person typed while fixing the row).
+ *
+ * @param value The cell as read from the file.
+ * @returns The value the original input had.
+ *
+ * @example Usage
+ * ```ts
+ * import { unescapeErrorFileCell } from "./columns.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(unescapeErrorFileCell("'=SUM(A1)"), "=SUM(A1)");
+ * assert.equal(unescapeErrorFileCell("''quoted"), "'quoted");
+ * assert.equal(unescapeErrorFileCell("'plain"), "'plain");
+ * ```
+ */
+export function unescapeErrorFileCell(value: string): string {
+  if (value.charCodeAt(0) !== 0x27 || value.length < 2) return value;
+  switch (value.charCodeAt(1)) {
+    case 0x3d: // =
+    case 0x2b: // +
+    case 0x2d: // -
+    case 0x40: // @
+    case 0x09: // tab
+    case 0x0d: // carriage return
+    case 0x27: // '
+      return value.slice(1);
+    default:
+      return value;
+  }
+}
+
+/**
  * Every column name the importer recognizes, normalized (lower case): the
  * {@linkcode INPUT_COLUMNS} and the {@linkcode ERROR_FILE_COLUMNS}.
  *
