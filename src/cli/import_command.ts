@@ -468,6 +468,10 @@ export async function runImportCommand(
       if (job) say(`Resume with: ${job.resumeCommand}`);
       return ExitCode.Interrupted;
     }
+    if (job?.errorFileProblem) {
+      console.error(`Error: ${job.errorFileProblem}`);
+      return ExitCode.Usage;
+    }
     if (job) {
       say(`Job "${job.id}" completed: "workos-importer clean ${job.id}" deletes its checkpoint`);
     }

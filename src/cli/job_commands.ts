@@ -199,12 +199,19 @@ export class JobImport {
     });
   }
 
+  /**
+   * Set when copying the job's errors met lines that are not error records:
+   * one line saying which, for the CLI to show (exit 2).
+   */
+  errorFileProblem?: string;
+
   async #copyErrors(): Promise<number> {
     if (!this.#errorsOut) return this.journal.progress.totals.failures;
     const out = await openErrorWriter(this.#errorsOut, { columns: this.#columns });
+    const damaged: number[] = [];
     try {
       let batch: ErrorRecord[] = [];
-      for await (const record of readErrorLines(this.errorsFile)) {
+      for await (const record of readErrorLines(this.errorsFile, damaged)) {
         batch.push(record);
         if (batch.length >= 1000) {
           await out.write(batch);
@@ -215,20 +222,55 @@ export class JobImport {
     } finally {
       await out.close();
     }
+    if (damaged.length > 0) {
+      const which = damaged.length === 1
+        ? `line ${damaged[0]} is`
+        : `lines ${damaged.slice(0, 5).join(", ")}${damaged.length > 5 ? ", …" : ""} are`;
+      this.errorFileProblem =
+        `The job's error file "${this.errorsFile}" is damaged: ${which} not an error record: every other record was copied to "${this.#errorsOut}"; the damaged ${
+          damaged.length === 1 ? "line was" : "lines were"
+        } left out, and the job's file was left as it is`;
+    }
     return out.count;
   }
 }
 
-async function* readErrorLines(path: string): AsyncGenerator<ErrorRecord> {
+/**
+ * The records of a job's error file; a line that is not one (garbage, a
+ * hand edit) is skipped and its line number added to `damaged`, so the
+ * caller can say so: never dropped silently.
+ */
+async function* readErrorLines(path: string, damaged: number[]): AsyncGenerator<ErrorRecord> {
   using file = await Deno.open(path, { read: true });
   let pending = "";
+  let lineNumber = 0;
+  const parse = (line: string): ErrorRecord | undefined => {
+    lineNumber++;
+    if (line.trim() === "") return undefined;
+    try {
+      const record = JSON.parse(line);
+      if (
+        typeof record === "object" && record !== null && typeof record.recordNumber === "number"
+      ) {
+        return record as ErrorRecord;
+      }
+    } catch {
+      // Reported below.
+    }
+    damaged.push(lineNumber);
+    return undefined;
+  };
   for await (const chunk of file.readable.pipeThrough(new TextDecoderStream())) {
     pending += chunk;
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
-    for (const line of lines) if (line.trim() !== "") yield JSON.parse(line) as ErrorRecord;
+    for (const line of lines) {
+      const record = parse(line);
+      if (record) yield record;
+    }
   }
-  if (pending.trim() !== "") yield JSON.parse(pending) as ErrorRecord;
+  const last = parse(pending);
+  if (last) yield last;
 }
 
 /**
@@ -435,20 +477,23 @@ export async function runJobsCommand(flags: Flags, console: Console): Promise<nu
     return ExitCode.Success;
   }
   const header = ["ID", "STATUS", "ROWS", "ERRORS", "STARTED", "UPDATED"];
-  const rows = jobs.map((job) => [
-    job.id,
-    job.status,
-    rowsOf(job),
-    count(job.errors),
-    time(job.startedAt),
-    time(job.updatedAt),
-  ]);
+  const rows = jobs.map((job) =>
+    job.status === "damaged" ? [job.id, job.status, "-", "-", "-", "-"] : [
+      job.id,
+      job.status,
+      rowsOf(job),
+      count(job.errors),
+      time(job.startedAt),
+      time(job.updatedAt),
+    ]
+  );
   const widths = header.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => row[i].length))
   );
   for (const row of [header, ...rows]) {
     console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
   }
+  for (const job of jobs) if (job.damage) console.error(job.damage);
   return ExitCode.Success;
 }
 
@@ -610,5 +655,6 @@ export function jobJson(job: JobInfo): Record<string, unknown> {
     totals: job.totals,
     errorsFile: job.paths.errors,
     lastError: job.lastError ?? null,
+    ...(job.damage ? { damage: job.damage } : {}),
   };
 }

@@ -13,7 +13,9 @@ import {
   type JobStatus,
   type JobTotals,
   readHeader,
+  totalsOf,
 } from "./_records.ts";
+import { checkJobFiles, checkpointDirProblem, DamagedJobError, withJournal } from "./_damage.ts";
 import { DEFAULT_CHECKPOINT_DIR, isJobActive, type JobPaths, jobPaths } from "./job_files.ts";
 import { JobError } from "./journal.ts";
 
@@ -29,9 +31,13 @@ export interface JobInfo {
   id: string;
   /**
    * `running` only while a process runs it: a job whose process died
-   * without saying so (SIGKILL, reboot) shows as `interrupted`.
+   * without saying so (SIGKILL, reboot) shows as `interrupted`. `damaged`
+   * (only from {@linkcode listJobs}) when its files cannot be read: see
+   * `damage`; its other fields are then empty.
    */
-  status: JobStatus;
+  status: JobStatus | "damaged";
+  /** What is wrong with a damaged job's files, and what is safe to do. */
+  damage?: string;
   /** Whether a process runs the job now. */
   active: boolean;
   /** The input file the job reads. */
@@ -93,13 +99,11 @@ export async function readJob(
   options: JobsOptions = {},
 ): Promise<JobInfo | undefined> {
   const paths = jobPaths(options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR, jobId);
-  try {
-    await Deno.stat(paths.journal);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  const [header, active] = await Promise.all([readHeaderAt(paths.journal), isJobActive(paths)]);
+  if (!(await checkJobFiles(jobId, paths))) return undefined;
+  const [header, active] = await Promise.all([
+    withJournal(jobId, paths, readHeader),
+    isJobActive(paths),
+  ]);
   if (!header) return undefined;
   const { job, progress } = header;
   const info: JobInfo = {
@@ -120,15 +124,6 @@ export async function readJob(
   if (progress.watermark) info.resumeFrom = progress.watermark;
   if (progress.lastError) info.lastError = progress.lastError;
   return info;
-}
-
-async function readHeaderAt(path: string) {
-  const kv = await Deno.openKv(path);
-  try {
-    return await readHeader(kv);
-  } finally {
-    kv.close();
-  }
 }
 
 /**
@@ -153,6 +148,8 @@ async function readHeaderAt(path: string) {
  */
 export async function listJobs(options: JobsOptions = {}): Promise<JobInfo[]> {
   const dir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
+  const dirProblem = await checkpointDirProblem(dir);
+  if (dirProblem) throw new JobError(dirProblem);
   const ids: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
@@ -166,10 +163,34 @@ export async function listJobs(options: JobsOptions = {}): Promise<JobInfo[]> {
   }
   const jobs: JobInfo[] = [];
   for (const id of ids) {
-    const job = await readJob(id, options);
-    if (job) jobs.push(job);
+    try {
+      const job = await readJob(id, options);
+      if (job) jobs.push(job);
+    } catch (error) {
+      // One damaged job must not hide the others.
+      if (!(error instanceof DamagedJobError)) throw error;
+      jobs.push(damagedJob(id, jobPaths(dir, id), error));
+    }
   }
   return jobs.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
+}
+
+function damagedJob(id: string, paths: JobPaths, error: DamagedJobError): JobInfo {
+  return {
+    id,
+    status: "damaged",
+    damage: error.message,
+    active: false,
+    input: { path: "", sha256: "", bytes: 0 },
+    options: {},
+    startedAt: "",
+    updatedAt: "",
+    rowsDone: 0,
+    errors: 0,
+    sessions: 0,
+    totals: totalsOf(),
+    paths,
+  };
 }
 
 /**
@@ -188,7 +209,9 @@ export async function listJobs(options: JobsOptions = {}): Promise<JobInfo[]> {
 export async function latestResumableJob(options: JobsOptions = {}): Promise<string> {
   const dir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
   const jobs = await listJobs(options);
-  const job = jobs.find((job) => job.status !== "completed" && !job.active);
+  const job = jobs.find((job) =>
+    job.status !== "completed" && job.status !== "damaged" && !job.active
+  );
   if (job) return job.id;
   throw new JobError(
     jobs.length === 0

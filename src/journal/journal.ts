@@ -64,6 +64,7 @@ import type { WorkOSOrganization } from "../workos/organizations.ts";
 import type { WorkOSUser } from "../workos/users.ts";
 import { commitInOrder, type Mutation } from "./_atomic.ts";
 import { localIoStop } from "../limits/run_stop.ts";
+import { checkJobFiles, checkpointDirProblem, journalDamage } from "./_damage.ts";
 import {
   DONE,
   JOB_KEY,
@@ -241,7 +242,13 @@ export async function describeInput(
  * ```
  */
 export async function createJob(jobId: string, options: CreateJobOptions): Promise<Journal> {
-  const paths = jobPaths(options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR, jobId);
+  const checkpointDir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
+  const paths = jobPaths(checkpointDir, jobId);
+  const dirProblem = await checkpointDirProblem(checkpointDir);
+  if (dirProblem) throw new JobError(dirProblem);
+  // A journal gone with its write-ahead log left behind is refused before
+  // anything is written: a new journal beside that log would throw its data away.
+  const hasJournal = await checkJobFiles(jobId, paths);
   await createJobDir(paths);
   const lock = await JobLock.acquire(paths);
   if (!lock) {
@@ -249,9 +256,14 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
   }
   let kv: Deno.Kv | undefined;
   try {
-    if (await exists(paths.journal)) {
-      kv = await Deno.openKv(paths.journal);
-      const header = await readHeader(kv);
+    if (hasJournal) {
+      let header;
+      try {
+        kv = await Deno.openKv(paths.journal);
+        header = await readHeader(kv);
+      } catch (error) {
+        throw journalDamage(jobId, paths, error);
+      }
       kv.close();
       kv = undefined;
       if (header) {
@@ -340,7 +352,9 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
 export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): Promise<Journal> {
   const checkpointDir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
   const paths = jobPaths(checkpointDir, jobId);
-  if (!(await exists(paths.journal))) {
+  const dirProblem = await checkpointDirProblem(checkpointDir);
+  if (dirProblem) throw new JobError(dirProblem);
+  if (!(await checkJobFiles(jobId, paths))) {
     throw new JobError(
       `Cannot resume job "${jobId}": there is no such job in "${checkpointDir}": run "workos-importer jobs" to list them`,
     );
@@ -353,8 +367,13 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
   }
   let kv: Deno.Kv | undefined;
   try {
-    kv = await Deno.openKv(paths.journal);
-    const header = await readHeader(kv);
+    let header;
+    try {
+      kv = await Deno.openKv(paths.journal);
+      header = await readHeader(kv);
+    } catch (error) {
+      throw journalDamage(jobId, paths, error);
+    }
     if (!header) {
       throw new JobError(
         `Cannot resume job "${jobId}": it stopped before its first checkpoint: start it again with --job-id ${jobId}`,
@@ -1020,16 +1039,6 @@ function kvFiles(paths: JobPaths): string[] {
 
 function parentOf(dir: string): string {
   return dir.slice(0, dir.lastIndexOf("/"));
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 async function fileSize(path: string): Promise<number | undefined> {

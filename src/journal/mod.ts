@@ -50,3 +50,4 @@ export {
   removeJob,
 } from "./jobs.ts";
 export { checkJobId, DEFAULT_CHECKPOINT_DIR, type JobPaths, jobPaths } from "./job_files.ts";
+export { DamagedJobError } from "./_damage.ts";
