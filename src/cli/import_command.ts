@@ -32,6 +32,7 @@ import { InterruptHandler } from "./interrupt.ts";
 import { isJobImport, type JobImport, openJobImport } from "./job_commands.ts";
 import { checkPermissions, importNeedsOf, importPermissions } from "./permissions.ts";
 import { runPlanCommand } from "./plan_command.ts";
+import { withoutCredentials } from "../workos/client.ts";
 
 /** `workos-importer [--csv <file>] …`: the default command. */
 export const importCommand: CommandSpec = {
@@ -221,7 +222,9 @@ export function importOptionsOf(flags: Flags): ImportUsersOptions {
   }
   // A dry run calls no API: it must not need env access to learn where the API is.
   const callsApi = flags.plan === true || flags["dry-run"] !== true;
-  const apiUrl = flags["api-url"] ?? (callsApi ? Deno.env.get("WORKOS_API_URL") : undefined);
+  const givenUrl = flags["api-url"] ?? (callsApi ? Deno.env.get("WORKOS_API_URL") : undefined);
+  // Credentials in the URL are never sent, kept in a job or printed.
+  const apiUrl = givenUrl === undefined ? undefined : withoutCredentials(givenUrl);
   if (apiUrl !== undefined) {
     try {
       const url = new URL(apiUrl);

@@ -551,7 +551,7 @@ export async function runStatusCommand(
   console.log(`Input SHA-256: ${job.input.sha256}`);
   console.log(`Error file: ${job.paths.errors}`);
   if (job.lastError) console.log(`Last error: ${job.lastError}`);
-  if (job.status !== "completed" && !job.active) {
+  if (job.status !== "completed" && job.status !== "undone" && !job.active) {
     const dir = checkpointDir === DEFAULT_CHECKPOINT_DIR
       ? ""
       : ` --checkpoint-dir ${shellQuote(checkpointDir)}`;

@@ -13,9 +13,11 @@ import { ExitCode, UsageError } from "./usage_error.ts";
 import type { AuditEntry } from "../report/audit_log.ts";
 import { drawBox } from "../report/summary.ts";
 import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
-import { ProgressWiring } from "./_progress_wiring.ts";
 import { colorsFor, paintStatus } from "./_colors.ts";
+import { lockJobForUndo, type UndoLock } from "../journal/journal.ts";
 import { undoAuditLog, type UndoStep, type UndoSummary } from "../undo/undo_job.ts";
+import { ProgressWiring } from "./_progress_wiring.ts";
+import { withoutCredentials } from "../workos/client.ts";
 
 /** Where jobs live unless `--checkpoint-dir` says otherwise. */
 const DEFAULT_CHECKPOINT_DIR = ".workos-checkpoints";
@@ -63,7 +65,7 @@ export const undoCommand: CommandSpec = {
 export function undoTarget(
   positionals: readonly string[],
   flags: Flags,
-): { path: string; name: string } {
+): { path: string; name: string; jobId?: string; checkpointDir?: string } {
   const auditFile = flags["audit-file"];
   if (positionals.length > 1) {
     throw new UsageError(`Unexpected argument "${positionals[1]}": give one job id`);
@@ -82,7 +84,12 @@ export function undoTarget(
     throw new UsageError(`Cannot undo job "${jobId}": a job id is a name, not a path`);
   }
   const directory = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
-  return { path: `${directory}/${jobId}/audit.jsonl`, name: `job "${jobId}"` };
+  return {
+    path: `${directory}/${jobId}/audit.jsonl`,
+    name: `job "${jobId}"`,
+    jobId,
+    checkpointDir: directory,
+  };
 }
 
 /**
@@ -125,7 +132,13 @@ export async function runUndoCommand(
       );
     }
   }
-  const apiUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL");
+  const givenUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL");
+  // Credentials in the URL are never sent or printed.
+  const apiUrl = givenUrl === undefined ? undefined : withoutCredentials(givenUrl);
+  // The job's lock: no second undo, and no import of the job, meanwhile.
+  const lock: UndoLock | undefined = target.jobId !== undefined && !dryRun
+    ? await lockJobForUndo(target.jobId, { checkpointDir: target.checkpointDir })
+    : undefined;
   const rateLimit = numberFlag(flags, "rate-limit", 50);
   const interrupt = new InterruptHandler(console);
   // The same progress as an import: a bar on a terminal, a line every 10 s elsewhere.
@@ -142,7 +155,7 @@ export async function runUndoCommand(
   const colorSteps = colorsFor(json ? Deno.stderr : Deno.stdout);
   let steps = 0;
   let writes = 0;
-  let summary: UndoSummary;
+  let summary: UndoSummary | undefined;
   try {
     if (dryRun) say(`Dry run: listing what undo of ${target.name} would do; nothing is changed`);
     summary = await undoAuditLog(target.path, {
@@ -191,6 +204,12 @@ export async function runUndoCommand(
     wiring.close();
     progress?.finish();
     interrupt.dispose();
+    if (lock) {
+      // Recorded only once everything was taken back (or kept on purpose).
+      const complete = summary !== undefined && !summary.interrupted && summary.failures === 0;
+      if (complete) await lock.markUndone();
+      else lock.release();
+    }
   }
   say(summaryBox(summary, target.name));
   if (json) console.log(JSON.stringify(summary));

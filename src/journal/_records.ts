@@ -42,7 +42,8 @@ export const ORGANIZATION_CACHE = "orgcache";
 export const RESERVED_KEY: Deno.KvKey = ["reserved"];
 
 /** Where a job is. */
-export type JobStatus = "running" | "interrupted" | "completed" | "failed";
+/** `undone`: `undo` took the job back (its audit log says what it deleted). */
+export type JobStatus = "running" | "interrupted" | "completed" | "failed" | "undone";
 
 /** The input a job reads. */
 export interface JobInput {

@@ -210,7 +210,8 @@ export async function latestResumableJob(options: JobsOptions = {}): Promise<str
   const dir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
   const jobs = await listJobs(options);
   const job = jobs.find((job) =>
-    job.status !== "completed" && job.status !== "damaged" && !job.active
+    job.status !== "completed" && job.status !== "damaged" && job.status !== "undone" &&
+    !job.active
   );
   if (job) return job.id;
   throw new JobError(

@@ -96,6 +96,7 @@ import {
   jobPaths,
   restrictFiles,
 } from "./job_files.ts";
+import { withoutCredentials } from "../workos/client.ts";
 
 export type { JobInput, JobOptions, JobProgress, JobRecord, JobStatus, JobTotals };
 
@@ -386,6 +387,11 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
       );
     }
     options.check?.(job);
+    if (progress.status === "undone") {
+      throw new JobError(
+        `Cannot resume job "${jobId}": it was undone: start a new job with --job-id <id> to import its file again`,
+      );
+    }
     if (progress.status === "completed") {
       throw new JobError(
         `Cannot resume job "${jobId}": it completed already: run "workos-importer status ${jobId}" to see it`,
@@ -458,6 +464,81 @@ function cutOffsAfter(progress: JobProgress, reserved: number | null, now: numbe
       : Math.max(reserved, progress.horizon),
   });
   return cutOffs;
+}
+
+/** Options for {@linkcode lockJobForUndo}. */
+export interface UndoLockOptions {
+  /** Where jobs live (`.workos-checkpoints`). */
+  checkpointDir?: string;
+}
+
+/** A job held for `undo`: no import or other undo can run it meanwhile. */
+export interface UndoLock {
+  /**
+   * Records that the job was undone (`jobs` and `status` say `undone`, and
+   * it cannot be resumed), then releases the lock. Best effort: a journal
+   * that cannot be read (undo works from the audit log alone) is left as is.
+   *
+   * @returns `true` when the journal recorded it.
+   */
+  markUndone(): Promise<boolean>;
+  /** Releases the lock. Safe to call twice. */
+  release(): void;
+}
+
+/**
+ * Takes a job's lock for `undo`, so that a second undo, or an import of the
+ * same job, cannot run at the same time.
+ *
+ * @param jobId The job's id.
+ * @param options The checkpoint directory.
+ * @returns The lock.
+ * @throws {JobError} When another process holds the job.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const lock = await lockJobForUndo("tenant-42");
+ * try {
+ *   await undoAuditLog(".workos-checkpoints/tenant-42/audit.jsonl", { apiKey });
+ *   await lock.markUndone();
+ * } finally {
+ *   lock.release();
+ * }
+ * ```
+ */
+export async function lockJobForUndo(
+  jobId: string,
+  options: UndoLockOptions = {},
+): Promise<UndoLock> {
+  const paths = jobPaths(options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR, jobId);
+  const lock = await JobLock.acquire(paths);
+  if (!lock) {
+    throw new JobError(
+      `Cannot undo job "${jobId}": another process is running it (an import or an undo): wait for it to end, then run undo again`,
+    );
+  }
+  return {
+    async markUndone(): Promise<boolean> {
+      try {
+        if (!(await checkJobFiles(jobId, paths))) return false;
+        const kv = await Deno.openKv(paths.journal);
+        try {
+          const entry = await kv.get<JobProgress>(PROGRESS_KEY);
+          if (!entry.value) return false;
+          const progress: JobProgress = { ...entry.value, status: "undone", updatedAt: Date.now() };
+          const result = await kv.atomic().check(entry).set(PROGRESS_KEY, progress).commit();
+          return result.ok;
+        } finally {
+          kv.close();
+        }
+      } catch {
+        return false;
+      } finally {
+        lock.release();
+      }
+    },
+    release: () => lock.release(),
+  };
 }
 
 interface LoadedState {
@@ -1026,7 +1107,11 @@ function plainOptions(options: Record<string, unknown>): JobOptions {
   const plain: JobOptions = {};
   for (const [key, value] of Object.entries(options)) {
     if (key === "apiKey" || value === undefined) continue;
-    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+    if (key === "apiUrl" && typeof value === "string") {
+      plain[key] = withoutCredentials(value);
+    } else if (
+      typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+    ) {
       plain[key] = value;
     }
   }

@@ -39,6 +39,36 @@ export const PREFLIGHT_WINDOW_MS = 6_000;
 /** The default WorkOS API location. */
 export const DEFAULT_API_URL = "https://api.workos.com";
 
+/**
+ * An API URL without the user name and password it may carry
+ * (`https://user:pass@host`): those are never sent (WorkOS is authenticated
+ * with the API key), stored in a job or printed. A value that is not a URL
+ * has anything between `//` and `@` masked.
+ *
+ * @param url The URL as given.
+ * @returns The URL without credentials; unchanged when it had none.
+ *
+ * @example Usage
+ * ```ts
+ * import { withoutCredentials } from "./client.ts";
+ * console.log(withoutCredentials("https://ops:hunter2@proxy.example.com:8443"));
+ * // https://proxy.example.com:8443/
+ * console.log(withoutCredentials("http://127.0.0.1:4100")); // http://127.0.0.1:4100
+ * ```
+ */
+export function withoutCredentials(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, "//***@");
+  }
+  if (parsed.username === "" && parsed.password === "") return url;
+  parsed.username = "";
+  parsed.password = "";
+  return parsed.href;
+}
+
 /** Options for {@linkcode WorkOSClient}. */
 export interface WorkOSClientOptions {
   /** WorkOS secret key (`sk_...`). */
