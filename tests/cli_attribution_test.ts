@@ -95,7 +95,6 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
     lines.push(`twin${n}@jobs.test,${organization},${organization.toUpperCase()} Inc.`);
   }
   const csv = await tempFile(lines.join("\n") + "\n");
-  // The second job writes faster: it catches up with the first and overtakes it.
   const run = (jobId: string, rateLimit: number) =>
     runCli(
       [
@@ -114,7 +113,13 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
       ],
       { env: envOf(fake) },
     );
-  const [first, second] = await Promise.all([run("first", 25), run("second", 250)]);
+  // The second starts once the first has made users, and overtakes it.
+  const firstRun = run("first", 25);
+  const deadline = Date.now() + 30_000;
+  while (fake.state.userCount() < 3 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const [first, second] = await Promise.all([firstRun, run("second", 250)]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(second.code, 0, second.stderr);
   const a = summaryOf(first.stdout);
