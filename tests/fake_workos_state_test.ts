@@ -237,3 +237,37 @@ Deno.test("/__fake/ routes reset, configure and storm over HTTP", async () => {
   assert.equal(unauthorized.status, 401);
   await unauthorized.body?.cancel();
 });
+
+Deno.test("people sign up while an import runs: /__fake/users now, /__fake/sign-ups after n creates", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const headers = { authorization: `Bearer ${fake.apiKey}`, "content-type": "application/json" };
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${fake.url}${path}`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  const now = await post("/__fake/users", { email: "Now@Signup.test", firstName: "Now" });
+  assert.equal(now.status, 201);
+  assert.equal(fake.state.findUserByEmail("now@signup.test")?.id, now.body.id);
+  const taken = await post("/__fake/users", { email: "now@signup.test" });
+  assert.equal(taken.status, 400, "a taken email is refused, as a sign-up would be");
+
+  assert.equal(
+    (await post("/__fake/sign-ups", {
+      afterUserCreates: 2,
+      users: [{ email: "late@signup.test" }],
+    }))
+      .status,
+    200,
+  );
+  const create = (email: string) => post("/user_management/users", { email });
+  await create("first@signup.test");
+  assert.equal(fake.state.findUserByEmail("late@signup.test"), undefined, "not yet");
+  await create("second@signup.test");
+  assert.ok(fake.state.findUserByEmail("late@signup.test"), "right after the second create");
+  assert.equal((await post("/__fake/sign-ups", { users: [] })).status, 400);
+  assert.equal(fake.state.userCount(), 4);
+});

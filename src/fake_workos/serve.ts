@@ -12,8 +12,11 @@
  * member,admin`, `--seed`.
  *
  * Besides the WorkOS routes it serves `GET /__fake/status`,
- * `POST /__fake/reset`, `POST /__fake/configure` (a JSON body of options) and
- * `POST /__fake/storm` (`{"durationMs":30000}`), all with the same API key.
+ * `POST /__fake/reset`, `POST /__fake/configure` (a JSON body of options),
+ * `POST /__fake/storm` (`{"durationMs":30000}`), `POST /__fake/users` (a user
+ * signs up now: `{"email":"…"}`) and `POST /__fake/sign-ups`
+ * (`{"afterUserCreates":20,"users":[{"email":"…"}]}`: people sign up once the
+ * API has created that many more users), all with the same API key.
  *
  * @module
  */
