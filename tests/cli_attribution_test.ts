@@ -10,6 +10,7 @@ import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
 import { parseAuditLine } from "../src/report/audit_log.ts";
 import type { AuditEntry } from "../src/report/audit_log.ts";
+import { createJob, describeInput } from "../src/journal/journal.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -153,7 +154,7 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
   for (const id of everything) assert.equal(owners.get(id)?.length, 1, `${id} in exactly one log`);
 });
 
-Deno.test("undo lists and keeps what only an ambiguous create's window attributes, unless --include-uncertain", async () => {
+Deno.test("a ghost success, made inside its own create's window, is the job's: undo deletes it", async () => {
   // Every create is applied but answered 500: each user is found by the
   // lookup after it, made inside that create's window.
   await using fake = await startFakeWorkOS({
@@ -168,21 +169,51 @@ Deno.test("undo lists and keeps what only an ambiguous create's window attribute
     { env: envOf(fake) },
   );
   assert.equal(imported.code, 0, imported.stderr);
-  assert.equal(summaryOf(imported.stdout).usersCreated, 2, "most likely the job's: counted");
+  assert.equal(summaryOf(imported.stdout).usersCreated, 2);
   const entries = await auditOf(`${dir}/checkpoints/ghosts/audit.jsonl`);
   assert.deepEqual(entries.map((entry) => [entry.email, entry.uncertain]).sort(), [
-    ["ann@ghost.test", true],
-    ["bob@ghost.test", true],
+    ["ann@ghost.test", undefined],
+    ["bob@ghost.test", undefined],
   ]);
   fake.configure({ faults: { ghostRate: 0 } });
+  const undone = await runCli(["undo", "ghosts", ...checkpoints], { env: envOf(fake) });
+  assert.equal(undone.code, 0, undone.stdout + undone.stderr);
+  assert.equal(fake.state.userCount(), 0);
+});
 
-  const kept = await runCli(["undo", "ghosts", ...checkpoints], { env: envOf(fake) });
+Deno.test("what a resumed row finds made while its session was cut off is uncertain: undo keeps it unless --include-uncertain", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const csv = `${dir}/users.csv`;
+  await Deno.writeTextFile(csv, "email\nann@cut.test\nbob@cut.test\n");
+  // A session that died before its first commit (its status is "failed")...
+  const journal = await createJob("cut", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+  });
+  await journal.finish("failed", { error: "killed" });
+  // ...may have made Ann before it died: no request window can tell.
+  const ann = fake.state.addUser({ email: "ann@cut.test" });
+  const checkpoints = ["--checkpoint-dir", dir];
+  const resumed = await runCli(["--resume", "cut", ...checkpoints, "--json", "--quiet"], {
+    env: envOf(fake),
+  });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(summaryOf(resumed.stdout).usersCreated, 2, "most likely the job's: counted");
+  const entries = await auditOf(`${dir}/cut/audit.jsonl`);
+  assert.deepEqual(entries.map((entry) => [entry.email, entry.uncertain]).sort(), [
+    ["ann@cut.test", true],
+    ["bob@cut.test", undefined],
+  ]);
+
+  const kept = await runCli(["undo", "cut", ...checkpoints], { env: envOf(fake) });
   assert.equal(kept.code, 0, kept.stdout + kept.stderr);
-  assert.match(kept.stdout, /• Kept user user_\w+ \(ann@ghost\.test\): .*--include-uncertain/);
-  assert.match(kept.stdout, /Uncertain, kept \(see --include-uncertain\): 2/);
-  assert.equal(fake.state.userCount(), 2, "nothing uncertain was deleted");
+  assert.match(kept.stdout, /• Kept user user_\w+ \(ann@cut\.test\): .*--include-uncertain/);
+  assert.match(kept.stdout, /Uncertain, kept \(see --include-uncertain\): 1/);
+  assert.deepEqual(fake.state.snapshot().users.map((user) => user.id), [ann.id]);
 
-  const all = await runCli(["undo", "ghosts", ...checkpoints, "--include-uncertain"], {
+  const all = await runCli(["undo", "cut", ...checkpoints, "--include-uncertain"], {
     env: envOf(fake),
   });
   assert.equal(all.code, 0, all.stdout + all.stderr);

@@ -259,7 +259,7 @@ export const FLAGS = {
   "include-uncertain": {
     type: "boolean",
     section: "Behaviour",
-    help: "also delete what only an ambiguous create's time window attributes to the job",
+    help: "also delete what the job found made while a crash had cut it off",
   },
   "errors-out": {
     type: "string",

@@ -22,7 +22,6 @@
 // key per row would make checkpointing several percent of a limits-off run.
 
 import type { InputFormat } from "../types.ts";
-import type { CutOff } from "../pipeline/import_users.ts";
 import type { ImportTally, Watermark } from "../pipeline/run_import.ts";
 import { emptyTally } from "../pipeline/run_import.ts";
 import { utf8Length } from "./_atomic.ts";
@@ -127,8 +126,11 @@ export interface JobProgress {
   committedAt?: number;
   /** At the last commit: when the oldest create still in flight started. */
   inFlightSince?: number;
-  /** Stretches of earlier sessions a crash cut off, while their rows may still run. */
-  cutOffs?: CutOff[];
+  /**
+   * Stretches of earlier sessions a crash cut off, while their rows may
+   * still run (the pipeline's `CutOff`).
+   */
+  cutOffs?: Array<{ fromMs: number; toMs: number; afterRecord: number; throughRecord: number }>;
 }
 
 /**

@@ -55,11 +55,8 @@ export class OrganizationResolutionError extends Error {
 export interface OrganizationResolverOptions {
   /** Organizations kept in the cache (10,000). */
   capacity?: number;
-  /**
-   * Called once for each organization this resolver created; `uncertain`
-   * when only its ambiguous create's time window attributes it.
-   */
-  onCreated?(organization: WorkOSOrganization, details: { uncertain: boolean }): void;
+  /** Called once for each organization this resolver created. */
+  onCreated?(organization: WorkOSOrganization): void;
   /**
    * Whether an organization found by lookup was made by this import (a
    * resumed job's earlier session a crash cut off): it then counts in
@@ -82,7 +79,7 @@ export interface OrganizationResolverOptions {
 export class OrganizationResolver {
   readonly #client?: WorkOSClient;
   readonly #cache: CoalescingCache<CachedOrganization>;
-  readonly #onCreated?: OrganizationResolverOptions["onCreated"];
+  readonly #onCreated?: (organization: WorkOSOrganization) => void;
   readonly #isOwn?: (organization: WorkOSOrganization) => boolean;
   #created = 0;
 
@@ -181,10 +178,10 @@ export class OrganizationResolver {
     name: string,
   ): Promise<CachedOrganization> {
     try {
-      const { value, created, uncertain } = await ensureOrganization(client, externalId, { name });
+      const { value, created } = await ensureOrganization(client, externalId, { name });
       if (created) {
         this.#created++;
-        this.#onCreated?.(value, { uncertain: uncertain ?? false });
+        this.#onCreated?.(value);
       }
       return { id: value.id };
     } catch (error) {

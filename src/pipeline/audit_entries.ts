@@ -118,8 +118,7 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
  * The audit entry of an organization the import created.
  *
  * @param organization The organization.
- * @param context The row that caused it and the request that made it, when
- *   known; `uncertain` when only its create's time window attributes it.
+ * @param context The row that caused it and the request that made it, when known.
  * @returns The entry.
  *
  * @example Usage
@@ -134,10 +133,9 @@ export function auditEntriesOf(outcome: RowOutcome, timestamp: string): AuditEnt
  */
 export function organizationAuditEntry(
   organization: WorkOSOrganization,
-  context: { row?: number; requestId?: string; uncertain?: boolean } = {},
+  context: { row?: number; requestId?: string } = {},
 ): AuditEntry {
   return {
-    ...(context.uncertain ? { uncertain: true } : {}),
     timestamp: new Date().toISOString(),
     action: "organization_created",
     id: organization.id,

@@ -491,12 +491,11 @@ export async function importUsers(
   // Organizations are created mid-row, outside the outcome batches: their
   // entries are queued at once and flushed before the next journal commit.
   const onOrganizationCreated = options.auditLog !== undefined && !options.dryRun
-    ? (organization: WorkOSOrganization, details: { uncertain: boolean }) => {
+    ? (organization: WorkOSOrganization) => {
       const trace = currentTrace();
       const entry = organizationAuditEntry(organization, {
         row: trace instanceof RowTrace ? trace.recordNumber : undefined,
         requestId: trace?.lastRequestId,
-        uncertain: details.uncertain,
       });
       if (!auditLog) organizationEntriesBefore.push(entry);
       else {
@@ -518,9 +517,9 @@ export async function importUsers(
     );
   const resolverOptions: OrganizationResolverOptions = {
     onCreated: journal?.noteOrganizationCreated
-      ? (organization, details) => {
+      ? (organization) => {
         journal.noteOrganizationCreated?.(organization);
-        onOrganizationCreated?.(organization, details);
+        onOrganizationCreated?.(organization);
       }
       : onOrganizationCreated,
     isOwn: journal?.claimOrganization && cutOffs.length > 0

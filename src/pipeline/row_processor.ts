@@ -160,9 +160,9 @@ export interface RowOutcome {
     factor?: string;
   };
   /**
-   * What this row counts as created only because it was made inside the
-   * time window of one of the job's own ambiguous creates (or of a session
-   * a crash cut off): most likely the job's, but possibly someone else's.
+   * What this row counts as created only because it was made while an
+   * earlier session of the job was cut off by a crash (no request of its own
+   * to compare with): most likely the job's, but possibly someone else's.
    * The audit log marks it and `undo` leaves it alone unless asked.
    */
   uncertain?: { user?: boolean; membership?: boolean };
@@ -533,9 +533,9 @@ export class RowProcessor {
       if (created && !uncertain) return { id: value.id, created };
       // Only the job's own ambiguous create, or a session a crash cut off,
       // can have made it: anything else was someone else's.
-      const mayBeOurs = created ||
+      const cutOff = !created &&
         (this.#options.madeWhileCutOff?.(value.createdAtMs, row) ?? false);
-      if (!mayBeOurs) {
+      if (!created && !cutOff) {
         const change = roles && await reconcileRoles(this.#client, value, roles, {
           update: this.#options.onExisting === "update",
           warn: (message) => this.#options.onRowWarning?.(row.recordNumber, message),
@@ -546,7 +546,7 @@ export class RowProcessor {
       }
       const classify = this.#options.classifyOwnMembership;
       const own = classify ? await classify(value, row) : true;
-      return { id: value.id, created: own, uncertain: own };
+      return { id: value.id, created: own, uncertain: own && cutOff };
     })();
     memberships.set(organizationId, attempt);
     return attempt.then(({ id, created, roles, uncertain }) => {
@@ -570,7 +570,10 @@ export class RowProcessor {
   ): Promise<Person> {
     const prior = await this.#options.priorOutcome?.(user, row);
     if (prior !== undefined) return { user, outcome: prior };
-    if (inWindow || this.#options.madeWhileCutOff?.(user.createdAtMs, row)) {
+    // Inside its own create's window: the job's. Made while a session was
+    // cut off: most likely the job's, marked uncertain for undo.
+    if (inWindow) return { user, outcome: "created" };
+    if (this.#options.madeWhileCutOff?.(user.createdAtMs, row)) {
       outcome.uncertain = { ...outcome.uncertain, user: true };
       return { user, outcome: "created" };
     }

@@ -96,11 +96,10 @@ export interface AuditEntry {
   /** For `user_updated`: the values the update set. */
   changes?: AuditUserValues;
   /**
-   * Counted as made by the job only because WorkOS made it inside the time
-   * window of one of the job's ambiguous creates (timeout, dropped
-   * connection, 5xx) or of a session a crash cut off: someone else may have
-   * made it then. `undo` lists it and leaves it alone unless given
-   * `--include-uncertain`.
+   * Counted as made by the job only because WorkOS made it while a crash had
+   * cut a session of the job off (no request of its own to compare with):
+   * someone else may have made it then. `undo` lists it and leaves it alone
+   * unless given `--include-uncertain`.
    */
   uncertain?: boolean;
 }

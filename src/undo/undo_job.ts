@@ -130,9 +130,9 @@ export interface UndoOptions {
   /** Abort requests in flight. */
   abort?: AbortSignal;
   /**
-   * Also take back entries marked `uncertain`: made inside the time window
-   * of one of the job's ambiguous creates, so most likely the job's, but
-   * possibly someone else's (a person who signed up in that window).
+   * Also take back entries marked `uncertain`: made while a crash had cut a
+   * session of the job off, so most likely the job's, but possibly someone
+   * else's (a person who signed up in that stretch).
    */
   includeUncertain?: boolean;
   /** Called once per step, in completion order. */
@@ -473,7 +473,7 @@ class StepRunner {
       result: "kept",
       entry,
       detail:
-        "the job's create was ambiguous and this was made inside its time window, so someone else may have made it: check it, then run undo again with --include-uncertain to delete it",
+        "it was made while a crash had cut the job off, so someone else may have made it: check it, then run undo again with --include-uncertain to delete it",
     });
   }
 

@@ -156,9 +156,9 @@ export interface Ensured<T> {
    */
   created: boolean;
   /**
-   * Set with `created` when only the time window attributes it: most likely
-   * this call's ghost success, but someone else may have made it in that
-   * window. The audit log marks it, and `undo` leaves it alone unless asked.
+   * Set with `created` when the time window attributes it (a ghost
+   * success), not an answer: callers that keep their own claims (a
+   * journal) check them before counting it.
    */
   uncertain?: boolean;
 }
