@@ -105,7 +105,7 @@ Deno.test("undo holds the job's lock, shows progress, and leaves the job undone"
   assert.equal(output.code, 0, stderr);
   assert.match(
     stderr,
-    /^Progress: \d+\/36 audit entries \(\d+\.\d%\) \| [\d.]+ steps\/s \| writes /m,
+    /^Progress: \d+\/36 \w+ \(\d+\.\d%\) \| [\d.]+ \w+\/s \| writes .* ETA /m,
   );
   assert.equal(fake.state.userCount(), 0);
 
