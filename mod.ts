@@ -20,6 +20,7 @@
  */
 
 export {
+  type CutOff,
   type FactorOutcome,
   type ImportJournal,
   type ImportProgress,

@@ -6,6 +6,7 @@
  */
 
 export {
+  type CutOff,
   type ImportJournal,
   type ImportProgress,
   type ImportResult,
