@@ -124,7 +124,7 @@ export interface JobProgress {
   lastError?: string;
   /** When the last commit (or the session's start) was written, ms since epoch. */
   committedAt?: number;
-  /** At the last commit: when the oldest create still in flight started. */
+  /** At the last commit: when the oldest row not yet committed started. */
   inFlightSince?: number;
   /**
    * Stretches of earlier sessions a crash cut off, while their rows may

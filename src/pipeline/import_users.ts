@@ -124,7 +124,7 @@ export interface ImportProgress {
  * finds counts as that row's, marked uncertain.
  */
 export interface CutOff {
-  /** The oldest create that may have been in flight (ms since epoch). */
+  /** When the oldest row not yet committed started (ms since epoch). */
   fromMs: number;
   /** When the job was resumed (ms since epoch). */
   toMs: number;
@@ -203,8 +203,9 @@ export interface JournalCommitState {
   /** This session's counters so far. */
   session?: { retries: number; rateLimited: number; cacheHits: number; cacheMisses: number };
   /**
-   * When the oldest create still in flight started (ms since epoch): a crash
-   * after this commit cannot leave anything made before it unrecorded.
+   * When the oldest row started that is not in this or an earlier commit
+   * (ms since epoch): a crash after this commit cannot leave anything made
+   * before it unrecorded.
    */
   inFlightSince?: number;
 }
@@ -633,10 +634,23 @@ export async function importUsers(
       });
       await auditLog.write(organizationEntriesBefore);
     }
+    // When each row not yet committed started (insertion order: oldest
+    // first): a crash after a commit can leave unrecorded only what rows
+    // started since the oldest of these made.
+    const uncommitted = new Map<number, number>();
+    const inner = processor;
+    const tracked: RowRunner | undefined = inner && journal
+      ? {
+        process(row) {
+          uncommitted.set(row.recordNumber, Date.now());
+          return inner.process(row);
+        },
+      }
+      : inner;
     result = await runImport(input.records, {
       concurrency: options.concurrency,
       dryRun: options.dryRun,
-      processor,
+      processor: tracked,
       mode,
       stop: options.stop,
       skip: journal ? (n) => journal.isFinal(n) : undefined,
@@ -662,12 +676,13 @@ export async function importUsers(
         }
         if (journal) {
           const cache = resolver.cacheStats;
+          for (const outcome of outcomes) uncommitted.delete(outcome.recordNumber);
           await journal.commit(outcomes, watermark, {
             organizationCache: resolver.entries(),
             organizationsCreated: createdAtStart + resolver.created,
             rowWarnings,
             abandoned: options.abort?.aborted ?? false,
-            inFlightSince: client?.oldestEnsureInFlight(),
+            inFlightSince: uncommitted.values().next().value,
             session: {
               retries: client?.stats.retries ?? 0,
               rateLimited: client?.stats.rateLimited ?? 0,

@@ -260,8 +260,6 @@ export class WorkOSClient {
   readonly #waitsOutOutages: boolean;
   readonly #apiUrl: URL;
   readonly #skew = new ClockSkew();
-  /** Start times of the ensure() calls in flight, by call. */
-  readonly #ensuresInFlight = new Map<symbol, number>();
 
   /**
    * @param options Key, location, limits.
@@ -304,19 +302,6 @@ export class WorkOSClient {
       timeout: timeoutMs + 60_000,
       fetchFn: createFetch(timeoutMs, options.signal, this.#skew),
     });
-  }
-
-  /**
-   * When the oldest {@linkcode WorkOSClient.ensure} still in flight started:
-   * a crash now could leave what it makes unrecorded, but never anything
-   * made before this moment.
-   *
-   * @returns Local ms since epoch, or `undefined` when none is in flight.
-   */
-  oldestEnsureInFlight(): number | undefined {
-    // Maps keep insertion order: the first entry is the oldest.
-    for (const startedAt of this.#ensuresInFlight.values()) return startedAt;
-    return undefined;
   }
 
   /**
@@ -520,8 +505,6 @@ export class WorkOSClient {
     // must look before it creates.
     const windows: Array<[number, number]> = [];
     let existing: WorkOSApiError | undefined;
-    const call = Symbol();
-    this.#ensuresInFlight.set(call, Date.now());
     const attribute = (found: T): Ensured<T> => {
       const at = steps.createdAtMs(found);
       const ours = windows.some(([from, to]) => this.#skew.within(at, from, to));
@@ -568,15 +551,6 @@ export class WorkOSClient {
           windows.push([sentAt, Date.now()]);
           throw noIdError();
         }
-        return { value, created: true };
-      }, {
-        maxRetries: this.#maxRetries,
-        decide: (error) => this.#decide(error),
-        clock: this.#clock,
-        signal: this.#signal,
-        onRetry: () => this.stats.retries++,
-      })
-    ).finally(() => this.#ensuresInFlight.delete(call));
   }
 
   #decide(error: unknown): RetryDecision {
