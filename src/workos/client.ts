@@ -551,6 +551,15 @@ export class WorkOSClient {
           windows.push([sentAt, Date.now()]);
           throw noIdError();
         }
+        return { value, created: true };
+      }, {
+        maxRetries: this.#maxRetries,
+        decide: (error) => this.#decide(error),
+        clock: this.#clock,
+        signal: this.#signal,
+        onRetry: () => this.stats.retries++,
+      })
+    );
   }
 
   #decide(error: unknown): RetryDecision {
