@@ -175,8 +175,12 @@ export interface EnsureSteps<T> {
   lookup(sdk: WorkOS): Promise<T | undefined>;
   /** Whether a failed create means "it exists already". */
   exists(failure: ApiFailure): boolean;
-  /** When WorkOS made it (its `createdAt`, ms since epoch). */
-  createdAtMs(value: T): number;
+  /**
+   * When WorkOS made it (its `createdAt`, ms since epoch). Without it (a
+   * resource that carries no time), what is found after an ambiguous create
+   * counts as this call's.
+   */
+  createdAtMs?(value: T): number;
 }
 
 interface RequestRecord {
@@ -506,8 +510,10 @@ export class WorkOSClient {
     const windows: Array<[number, number]> = [];
     let existing: WorkOSApiError | undefined;
     const attribute = (found: T): Ensured<T> => {
-      const at = steps.createdAtMs(found);
-      const ours = windows.some(([from, to]) => this.#skew.within(at, from, to));
+      const at = steps.createdAtMs?.(found);
+      const ours = at === undefined
+        ? windows.length > 0
+        : windows.some(([from, to]) => this.#skew.within(at, from, to));
       return ours
         ? { value: found, created: true, uncertain: true }
         : { value: found, created: false };
