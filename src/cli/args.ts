@@ -142,6 +142,12 @@ export const FLAGS = {
     section: "Behaviour",
     help: "read-only prediction against the live tenant",
   },
+  "out": {
+    type: "string",
+    value: "<dir>",
+    section: "Output",
+    help: "the directory convert writes the migration package to",
+  },
   "report": {
     type: "string",
     value: "<path>",

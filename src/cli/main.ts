@@ -17,6 +17,7 @@ import { validateCommand } from "./validate_command.ts";
 import { templateCommand } from "./template_command.ts";
 import { verifyLoginCommand } from "./verify_login_command.ts";
 import { importPackageCommand } from "./package_command.ts";
+import { convertCommand } from "./convert_command.ts";
 import { ExitCode, UserError } from "./usage_error.ts";
 import { OrganizationResolutionError } from "../organizations/organization_resolver.ts";
 import { WorkOSApiError } from "../workos/client.ts";
@@ -40,6 +41,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   verifyLoginCommand,
   importPackageCommand,
   rolesCommand,
+  convertCommand,
 ];
 
 /**

@@ -414,6 +414,15 @@ class MappedReader {
   }
 
   #mapOne(record: SourceRecord, rows: SourceRecord[]): void {
+    if (this.#mapper.expands) {
+      // Rows are numbered in order, so messages name the row, not the user.
+      const number = this.#rows + 1;
+      const parseError = record.parseError?.replace(
+        /^Cannot parse row \d+:/,
+        `Cannot parse row ${number}:`,
+      );
+      record = { ...record, recordNumber: number, ...(parseError ? { parseError } : {}) };
+    }
     const mapped = record.parseError !== undefined ? record : this.#mapper.map(record);
     const list = Array.isArray(mapped) ? mapped : [mapped];
     for (const [index, out] of list.entries()) {

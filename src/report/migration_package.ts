@@ -1,0 +1,324 @@
+/**
+ * Writes a migration package: the provider-neutral directory the official
+ * WorkOS migration tool's `import-package` reads (manifest.json, users.csv,
+ * organizations.csv, organization_memberships.csv, totp_secrets.csv,
+ * warnings.jsonl, skipped_users.jsonl), one validated row at a time.
+ *
+ * The package holds password hashes and TOTP secrets by design (it is the
+ * handoff to the import): every file is written owner-only.
+ *
+ * @module
+ */
+
+import { stringify } from "csv-stringify/sync";
+import type { OrganizationRef, UserRow } from "../types.ts";
+
+/** The columns of the package's `users.csv` (the contract's order). */
+export const PACKAGE_USER_COLUMNS: readonly string[] = Object.freeze([
+  "email",
+  "password",
+  "password_hash",
+  "password_hash_type",
+  "first_name",
+  "last_name",
+  "email_verified",
+  "external_id",
+  "metadata",
+  "org_id",
+  "org_external_id",
+  "org_name",
+  "role_slugs",
+]);
+
+const ORGANIZATION_COLUMNS = ["org_id", "org_external_id", "org_name", "domains", "metadata"];
+const MEMBERSHIP_COLUMNS = [
+  "email",
+  "external_id",
+  "user_id",
+  "org_id",
+  "org_external_id",
+  "org_name",
+  "role_slugs",
+  "metadata",
+];
+const TOTP_COLUMNS = ["email", "totp_secret", "totp_issuer", "totp_user"];
+
+/** Counts of what a package holds, as its manifest lists them. */
+export interface PackageCounts {
+  users: number;
+  organizations: number;
+  memberships: number;
+  totpSecrets: number;
+  warnings: number;
+  skippedUsers: number;
+}
+
+const encoder = new TextEncoder();
+
+/** One file of the package, appended to in order. */
+class PackageFile {
+  readonly #file: Deno.FsFile;
+  #pending = "";
+
+  private constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+
+  static async create(path: string, header?: readonly string[]): Promise<PackageFile> {
+    const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+    const out = new PackageFile(file);
+    if (header) out.write(header.join(",") + "\n");
+    return out;
+  }
+
+  write(text: string): void {
+    this.#pending += text;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#pending === "") return;
+    const bytes = encoder.encode(this.#pending);
+    this.#pending = "";
+    let written = 0;
+    while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.#file.close();
+  }
+}
+
+function csvLine(values: Array<string | undefined>): string {
+  return stringify([values.map((value) => value ?? "")]);
+}
+
+function organizationColumns(ref: OrganizationRef | undefined): [string?, string?, string?] {
+  if (ref === undefined) return [];
+  return ref.kind === "id" ? [ref.id] : [undefined, ref.externalId, ref.name];
+}
+
+/**
+ * A migration package being written: {@linkcode add} each valid row,
+ * {@linkcode skip} each row that cannot be imported, then
+ * {@linkcode close} with the manifest's details.
+ *
+ * @example Write a package of one user
+ * ```ts
+ * import { MigrationPackageWriter } from "./migration_package.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const writer = await MigrationPackageWriter.create(dir);
+ * writer.add({
+ *   recordNumber: 1, byteEnd: 10, email: "ada@example.com", emailKey: "ada@example.com",
+ *   organization: { kind: "external_id", externalId: "acme", name: "Acme" }, original: {},
+ * });
+ * const counts = await writer.close({ provider: "auth0" });
+ * equal(counts.users, 1);
+ * equal(counts.memberships, 1);
+ * ```
+ */
+export class MigrationPackageWriter {
+  readonly #dir: string;
+  readonly #users: PackageFile;
+  readonly #organizations: PackageFile;
+  readonly #memberships: PackageFile;
+  readonly #totp: PackageFile;
+  readonly #warnings: PackageFile;
+  readonly #skipped: PackageFile;
+  /** Emails written, so that a person is one user; organizations likewise. */
+  readonly #seenUsers = new Set<string>();
+  readonly #seenOrganizations = new Set<string>();
+  readonly #seenMemberships = new Set<string>();
+  readonly counts: PackageCounts = {
+    users: 0,
+    organizations: 0,
+    memberships: 0,
+    totpSecrets: 0,
+    warnings: 0,
+    skippedUsers: 0,
+  };
+
+  private constructor(dir: string, files: PackageFile[]) {
+    this.#dir = dir;
+    [
+      this.#users,
+      this.#organizations,
+      this.#memberships,
+      this.#totp,
+      this.#warnings,
+      this.#skipped,
+    ] = files;
+  }
+
+  /**
+   * Creates the package's directory (it must not hold a package already) and files.
+   *
+   * @param dir The directory.
+   * @returns The writer.
+   */
+  static async create(dir: string): Promise<MigrationPackageWriter> {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const files = await Promise.all([
+      PackageFile.create(`${dir}/users.csv`, PACKAGE_USER_COLUMNS),
+      PackageFile.create(`${dir}/organizations.csv`, ORGANIZATION_COLUMNS),
+      PackageFile.create(`${dir}/organization_memberships.csv`, MEMBERSHIP_COLUMNS),
+      PackageFile.create(`${dir}/totp_secrets.csv`, TOTP_COLUMNS),
+      PackageFile.create(`${dir}/warnings.jsonl`),
+      PackageFile.create(`${dir}/skipped_users.jsonl`),
+    ]);
+    return new MigrationPackageWriter(dir, files);
+  }
+
+  /**
+   * Adds a valid row: its user (the first row of an email), its organization
+   * and membership, its TOTP secret.
+   *
+   * @param row The validated row.
+   */
+  add(row: UserRow): void {
+    const roles = row.roleSlugs ?? (row.roleSlug === undefined ? [] : [row.roleSlug]);
+    if (!this.#seenUsers.has(row.emailKey)) {
+      this.#seenUsers.add(row.emailKey);
+      this.counts.users++;
+      this.#users.write(csvLine([
+        row.email,
+        row.passwordHash === undefined ? row.password : undefined,
+        row.passwordHash,
+        row.passwordHashType,
+        row.firstName,
+        row.lastName,
+        row.emailVerified === undefined ? undefined : String(row.emailVerified),
+        row.externalId,
+        row.metadata === undefined ? undefined : JSON.stringify(row.metadata),
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]));
+      if (row.totp !== undefined) {
+        this.counts.totpSecrets++;
+        this.#totp.write(csvLine([row.email, row.totp.secret, row.totp.issuer, row.totp.user]));
+      }
+    }
+    const organization = row.organization;
+    if (organization === undefined) return;
+    const [orgId, orgExternalId, orgName] = organizationColumns(organization);
+    const orgKey = orgId !== undefined ? `id:${orgId}` : `ext:${orgExternalId}`;
+    if (!this.#seenOrganizations.has(orgKey)) {
+      this.#seenOrganizations.add(orgKey);
+      this.counts.organizations++;
+      this.#organizations.write(csvLine([orgId, orgExternalId, orgName, undefined, undefined]));
+    }
+    const membershipKey = `${row.emailKey}\u0000${orgKey}`;
+    if (this.#seenMemberships.has(membershipKey)) return;
+    this.#seenMemberships.add(membershipKey);
+    this.counts.memberships++;
+    this.#memberships.write(csvLine([
+      row.email,
+      row.externalId,
+      undefined,
+      orgId,
+      orgExternalId,
+      orgName,
+      roles.length > 0 ? roles.join(",") : undefined,
+      undefined,
+    ]));
+  }
+
+  /**
+   * Records a row that cannot be imported (`skipped_users.jsonl`).
+   *
+   * @param recordNumber The row.
+   * @param email The email as far as it could be read.
+   * @param reasons Why, one message each.
+   */
+  skip(recordNumber: number, email: string, reasons: readonly string[]): void {
+    this.counts.skippedUsers++;
+    this.#skipped.write(JSON.stringify({ recordNumber, email, reasons }) + "\n");
+  }
+
+  /**
+   * Records a warning (`warnings.jsonl`).
+   *
+   * @param recordNumber The row, or `null` for the whole file.
+   * @param message What.
+   */
+  warn(recordNumber: number | null, message: string): void {
+    this.counts.warnings++;
+    this.#warnings.write(JSON.stringify({ recordNumber, message }) + "\n");
+  }
+
+  /** Writes what was added so far. */
+  async flush(): Promise<void> {
+    await Promise.all(
+      [
+        this.#users,
+        this.#organizations,
+        this.#memberships,
+        this.#totp,
+        this.#warnings,
+        this.#skipped,
+      ]
+        .map((file) => file.flush()),
+    );
+  }
+
+  /**
+   * Closes the files and writes `manifest.json`.
+   *
+   * @param details The provider and where the users came from.
+   * @returns What the package holds.
+   */
+  async close(details: { provider: string; sourceFile?: string }): Promise<PackageCounts> {
+    await Promise.all(
+      [
+        this.#users,
+        this.#organizations,
+        this.#memberships,
+        this.#totp,
+        this.#warnings,
+        this.#skipped,
+      ]
+        .map((file) => file.close()),
+    );
+    const manifest = {
+      schemaVersion: 1,
+      provider: details.provider,
+      sourceTenant: details.sourceFile ?? null,
+      generatedAt: new Date().toISOString(),
+      entitiesRequested: ["users", "organizations", "memberships", "totp"],
+      entitiesExported: {
+        users: this.counts.users,
+        organizations: this.counts.organizations,
+        memberships: this.counts.memberships,
+        roleDefinitions: 0,
+        userRoleAssignments: 0,
+        totpSecrets: this.counts.totpSecrets,
+        uploadUsers: 0,
+        uploadOrganizations: 0,
+        uploadMemberships: 0,
+        warnings: this.counts.warnings,
+        skippedUsers: this.counts.skippedUsers,
+      },
+      files: {
+        manifest: "manifest.json",
+        users: "users.csv",
+        organizations: "organizations.csv",
+        memberships: "organization_memberships.csv",
+        totpSecrets: "totp_secrets.csv",
+        warnings: "warnings.jsonl",
+        skippedUsers: "skipped_users.jsonl",
+      },
+    };
+    await Deno.writeTextFile(
+      `${this.#dir}/manifest.json`,
+      JSON.stringify(manifest, null, 2) + "\n",
+      {
+        mode: 0o600,
+      },
+    );
+    return { ...this.counts };
+  }
+}
