@@ -23,6 +23,14 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
+/** Bytes that matter inside a value outside strings: 1 quote, 2 opening, 3 closing. */
+const VALUE_BYTES = new Uint8Array(256);
+VALUE_BYTES[QUOTE] = 1;
+VALUE_BYTES[OPEN_BRACE] = 2;
+VALUE_BYTES[OPEN_BRACKET] = 2;
+VALUE_BYTES[CLOSE_BRACE] = 3;
+VALUE_BYTES[CLOSE_BRACKET] = 3;
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -280,12 +288,12 @@ export class JsonListRecordReader extends ChunkedRecordReader {
         i = j + 1;
         continue;
       }
-      const c = buf[i];
-      if (c === QUOTE) {
+      const kind = VALUE_BYTES[buf[i]];
+      if (kind === 1) {
         this.#inString = true;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      } else if (kind === 2) {
         this.#depth++;
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      } else if (kind === 3) {
         this.#depth--;
         if (this.#depth === 0) {
           this.#endValue(buf, base, base + i + 1, batch);
