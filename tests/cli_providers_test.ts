@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli } from "./_cli.ts";
+import { runCli, tempFile } from "./_cli.ts";
+import { passwordOf } from "./fixtures/providers/generate.ts";
 import { parse } from "csv-parse/stream";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
@@ -165,6 +166,23 @@ Deno.test("--from auth0 imports the export with its password hashes: every mappe
   assert.match(result.stderr, /Row 31: user "auth0\|\w+" is blocked in Auth0/);
   assert.doesNotMatch(result.stdout + result.stderr, /\$2[aby]\$/, "no hash is printed");
   assert.doesNotMatch(await Deno.readTextFile(`${dir}/errors.jsonl`), /\$2[aby]\$|\$1\$/);
+
+  // The hashes sign in with their original passwords: each variant and cost,
+  // and the one matched by email; a wrong password does not.
+  const accounts = [1, 3, 8, 43].map((n) => {
+    const user = expected[n - 1];
+    assert.equal(user.passwordHashType, "bcrypt", `user ${n} has a hash`);
+    return `${user.email},${passwordOf(n)}`;
+  });
+  const canary = await tempFile(
+    `email,password\n${accounts.join("\n")}\n${expected[1].email},not the password\n`,
+  );
+  const signIn = await runCli(["verify-login", canary, "--client-id", "client_test"], {
+    env: envOf(fake),
+  });
+  assert.equal(signIn.code, 1, signIn.stdout + signIn.stderr);
+  assert.match(signIn.stdout, /4 of 5 accounts signed in/);
+  assert.match(signIn.stdout, /✗ Row 5 [^:]+: WorkOS refused the password/);
 });
 
 // ----------------------------------------------------------- Firebase
@@ -233,6 +251,60 @@ for (const file of ["firebase_users.json", "firebase_users.csv"]) {
     assert.equal(result.stderr.match(/left out without --hash-config/g)?.length, 1, "said once");
   });
 }
+
+Deno.test("--from firebase --hash-config converts each hash to firebase-scrypt, and it signs in with its password", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const result = await runCli([
+    "--from",
+    "firebase",
+    "--input",
+    `${FIXTURES}firebase_users.json`,
+    "--hash-config",
+    `${FIXTURES}firebase_hash_config.txt`,
+    "--errors-out",
+    `${dir}/errors.jsonl`,
+    "--quiet",
+    "--concurrency",
+    "8",
+  ], { env: envOf(fake) });
+  assert.equal(result.code, 1, result.stderr);
+  const json = JSON.parse(await Deno.readTextFile(`${FIXTURES}firebase_users.json`));
+  const expected = (await firebaseTruth()).map((user, index) => {
+    const raw = json.users[index];
+    const hashed = raw.passwordHash !== undefined && raw.salt !== undefined;
+    return { ...user, passwordHashType: hashed ? "firebase-scrypt" : null };
+  });
+  await assertImported(fake, expected, `${dir}/errors.jsonl`);
+  assert.doesNotMatch(result.stderr, /left out without --hash-config/);
+  // Standard and URL-safe base64 (user 9), a name-less user (11), each signs in.
+  const accounts = [1, 2, 9, 11].map((n) => {
+    assert.equal(expected[n - 1].passwordHashType, "firebase-scrypt", `user ${n} has a hash`);
+    return `${expected[n - 1].email},${passwordOf(n)}`;
+  });
+  const canary = await tempFile(`email,password\n${accounts.join("\n")}\n`);
+  const signIn = await runCli(["verify-login", canary, "--client-id", "client_test"], {
+    env: envOf(fake),
+  });
+  assert.equal(signIn.code, 0, signIn.stdout + signIn.stderr);
+  assert.match(signIn.stdout, /4 of 4 accounts signed in/);
+  const printed = result.stdout + result.stderr + signIn.stdout + signIn.stderr;
+  assert.ok(!printed.includes(json.users[0].passwordHash), "no hash is printed");
+
+  const bad = await tempFile("hash_config {\n  algorithm: SCRYPT,\n  rounds: 8,\n}\n", ".txt");
+  const refused = await runCli([
+    "--from",
+    "firebase",
+    "--input",
+    `${FIXTURES}firebase_users.json`,
+    "--hash-config",
+    bad,
+    "--dry-run",
+  ]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /"base64_signer_key" is missing: copy it from the Firebase console/);
+  assert.equal(refused.stderr.trim().split("\n").length, 1);
+});
 
 // ---------------------------------------------------------- Bad input
 

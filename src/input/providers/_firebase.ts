@@ -49,8 +49,14 @@ export const FIREBASE_CSV_COLUMNS: readonly string[] = Object.freeze([
   "phonenumber",
 ]);
 
-/** Turns a user's Firebase scrypt hash and salt into the PHC string WorkOS takes. */
-export type FirebaseHashConverter = (hash: string, salt: string) => string;
+/**
+ * Turns a user's Firebase scrypt hash and salt into the PHC string WorkOS
+ * takes, or says why it cannot (the values are not base64, say).
+ */
+export type FirebaseHashConverter = (
+  hash: string,
+  salt: string,
+) => { hash: string } | { problem: string };
 
 /** Options for {@linkcode firebaseMapper}. */
 export interface FirebaseMapperOptions {
@@ -121,7 +127,11 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
         if (options.convert === undefined) {
           hashesLeftOut++;
         } else {
-          fields.password_hash = options.convert(hash, salt);
+          const converted = options.convert(hash, salt);
+          if ("problem" in converted) {
+            return rowError(record, `the password of ${who}: ${converted.problem}`, email);
+          }
+          fields.password_hash = converted.hash;
           fields.password_hash_type = "firebase-scrypt";
         }
       }

@@ -26,6 +26,12 @@ import { supertokensMapper } from "./_supertokens.ts";
 import type { ProviderMapper } from "./_mapping.ts";
 import { describeLooks, type Looks, sniff } from "./_sniff.ts";
 import { packageMapper } from "../package/_join.ts";
+import {
+  type FirebaseHashConfig,
+  FirebaseHashConfigError,
+  firebaseScryptHash,
+  parseFirebaseHashConfig,
+} from "../../passwords/mod.ts";
 
 const COMMA = 0x2c;
 
@@ -345,10 +351,26 @@ async function mapperOf(
   }
 }
 
-function firebaseConverter(_path: string): Promise<FirebaseHashConverter> {
-  return Promise.reject(
-    new InputError("Cannot use --hash-config yet: Firebase hash conversion is not in this build"),
-  );
+/** Reads `--hash-config` and returns the conversion of each user's hash and salt. */
+async function firebaseConverter(path: string): Promise<FirebaseHashConverter> {
+  let config: FirebaseHashConfig;
+  try {
+    config = parseFirebaseHashConfig(await Deno.readTextFile(path));
+  } catch (error) {
+    if (error instanceof FirebaseHashConfigError) {
+      throw new InputError(`${error.message} (in --hash-config "${path}")`);
+    }
+    if (error instanceof Deno.errors.NotFound) {
+      throw new InputError(
+        `Cannot read --hash-config "${path}": there is no such file: check the path`,
+      );
+    }
+    throw error;
+  }
+  return (passwordHash, salt) => {
+    const result = firebaseScryptHash({ passwordHash, salt }, config);
+    return result.ok ? { hash: result.value.hash } : { problem: result.problem.reason };
+  };
 }
 
 /** Reads up to {@linkcode HEAD_BYTES} and gives them back. */
