@@ -20,7 +20,6 @@ export const convertCommand: CommandSpec = {
   usage: ["convert --from <source> --input <file> --out <dir>"],
   flags: [
     "input",
-    "csv",
     "format",
     "delimiter",
     "from",
@@ -60,7 +59,7 @@ export async function runConvertCommand(
       `Unexpected argument "${positionals[0]}": give the input with --input <file>`,
     );
   }
-  const path = flags.input ?? flags.csv;
+  const path = flags.input;
   if (path === undefined) {
     throw new UsageError("Cannot convert: no input given: add --input <file>");
   }
