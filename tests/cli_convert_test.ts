@@ -96,6 +96,20 @@ Deno.test("convert --from supertokens writes a package whose rows import to the 
   assert.equal(viaPackage.state.userCount(), result.users);
   assert.equal(viaPackage.state.membershipCount(), result.memberships);
   assert.deepEqual(endState(viaPackage), endState(viaFrom));
+
+  const dry = await runCli(["import-package", out, "--dry-run", "--quiet"]);
+  assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+  assert.match(dry.stdout, new RegExp(`Memberships to create: ${result.memberships}\\b`));
+  await using viaImportPackage = await startFakeWorkOS({
+    rateLimits: false,
+    roles: ["admin", "member", "billing"],
+    multipleRoles: true,
+  });
+  const imported = await runCli(["import-package", out, "--quiet"], {
+    env: envOf(viaImportPackage),
+  });
+  assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+  assert.deepEqual(endState(viaImportPackage), endState(viaFrom));
 });
 
 Deno.test("convert refuses a directory that holds a package, and needs --out", async () => {

@@ -12,36 +12,8 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { OrganizationRef, UserRow } from "../types.ts";
-
-/** The columns of the package's `users.csv` (the contract's order). */
-export const PACKAGE_USER_COLUMNS: readonly string[] = Object.freeze([
-  "email",
-  "password",
-  "password_hash",
-  "password_hash_type",
-  "first_name",
-  "last_name",
-  "email_verified",
-  "external_id",
-  "metadata",
-  "org_id",
-  "org_external_id",
-  "org_name",
-  "role_slugs",
-]);
-
-const ORGANIZATION_COLUMNS = ["org_id", "org_external_id", "org_name", "domains", "metadata"];
-const MEMBERSHIP_COLUMNS = [
-  "email",
-  "external_id",
-  "user_id",
-  "org_id",
-  "org_external_id",
-  "org_name",
-  "role_slugs",
-  "metadata",
-];
-const TOTP_COLUMNS = ["email", "totp_secret", "totp_issuer", "totp_user"];
+// The reader's contract is the writer's: one list of paths and headers, so the two cannot drift.
+import { PACKAGE_FILES, PACKAGE_HEADERS, PACKAGE_SCHEMA_VERSION } from "../input/package/layout.ts";
 
 /** Counts of what a package holds, as its manifest lists them. */
 export interface PackageCounts {
@@ -161,12 +133,12 @@ export class MigrationPackageWriter {
   static async create(dir: string): Promise<MigrationPackageWriter> {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const files = await Promise.all([
-      PackageFile.create(`${dir}/users.csv`, PACKAGE_USER_COLUMNS),
-      PackageFile.create(`${dir}/organizations.csv`, ORGANIZATION_COLUMNS),
-      PackageFile.create(`${dir}/organization_memberships.csv`, MEMBERSHIP_COLUMNS),
-      PackageFile.create(`${dir}/totp_secrets.csv`, TOTP_COLUMNS),
-      PackageFile.create(`${dir}/warnings.jsonl`),
-      PackageFile.create(`${dir}/skipped_users.jsonl`),
+      PackageFile.create(`${dir}/${PACKAGE_FILES.users}`, PACKAGE_HEADERS.users),
+      PackageFile.create(`${dir}/${PACKAGE_FILES.organizations}`, PACKAGE_HEADERS.organizations),
+      PackageFile.create(`${dir}/${PACKAGE_FILES.memberships}`, PACKAGE_HEADERS.memberships),
+      PackageFile.create(`${dir}/${PACKAGE_FILES.totpSecrets}`, PACKAGE_HEADERS.totpSecrets),
+      PackageFile.create(`${dir}/${PACKAGE_FILES.warnings}`),
+      PackageFile.create(`${dir}/${PACKAGE_FILES.skippedUsers}`),
     ]);
     return new MigrationPackageWriter(dir, files);
   }
@@ -284,7 +256,7 @@ export class MigrationPackageWriter {
         .map((file) => file.close()),
     );
     const manifest = {
-      schemaVersion: 1,
+      schemaVersion: PACKAGE_SCHEMA_VERSION,
       provider: details.provider,
       sourceTenant: details.sourceFile ?? null,
       generatedAt: new Date().toISOString(),
@@ -303,14 +275,23 @@ export class MigrationPackageWriter {
         skippedUsers: this.counts.skippedUsers,
       },
       files: {
-        manifest: "manifest.json",
-        users: "users.csv",
-        organizations: "organizations.csv",
-        memberships: "organization_memberships.csv",
-        totpSecrets: "totp_secrets.csv",
-        warnings: "warnings.jsonl",
-        skippedUsers: "skipped_users.jsonl",
+        manifest: PACKAGE_FILES.manifest,
+        users: PACKAGE_FILES.users,
+        organizations: PACKAGE_FILES.organizations,
+        memberships: PACKAGE_FILES.memberships,
+        totpSecrets: PACKAGE_FILES.totpSecrets,
+        warnings: PACKAGE_FILES.warnings,
+        skippedUsers: PACKAGE_FILES.skippedUsers,
       },
+      importability: {
+        users: "automatic",
+        organizations: "automatic",
+        memberships: "automatic",
+        totpSecrets: "automatic",
+      },
+      // The package is the hand-off to the import, so hashes and TOTP secrets stay in it.
+      secretsRedacted: false,
+      warnings: [],
     };
     await Deno.writeTextFile(
       `${this.#dir}/manifest.json`,
