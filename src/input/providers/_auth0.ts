@@ -13,6 +13,8 @@ import {
   rowError,
   splitDisplayName,
   textOf,
+  USER_COLUMNS,
+  whoOf,
 } from "./_mapping.ts";
 
 const BCRYPT = /^\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}$/;
@@ -116,12 +118,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
   const { hashes } = options;
   return {
     columns: [
-      "email",
-      "first_name",
-      "last_name",
-      "email_verified",
-      "external_id",
-      "metadata",
+      ...USER_COLUMNS,
       "org_external_id",
       "org_name",
     ],
@@ -129,7 +126,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       const user = record.fields;
       const userId = textOf(user.user_id) ?? textOf(user.id);
       const email = textOf(user.email);
-      const who = userId === undefined ? "the user" : `user ${JSON.stringify(userId)}`;
+      const who = whoOf(userId);
       if (email === undefined) {
         const signsIn = textOf(user.phone_number) !== undefined
           ? "a phone number"

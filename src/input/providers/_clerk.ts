@@ -13,6 +13,8 @@ import {
   type ProviderMapper,
   rowError,
   textOf,
+  USER_COLUMNS,
+  whoOf,
 } from "./_mapping.ts";
 
 /** Clerk's `password_hasher` values WorkOS takes as they are, by WorkOS type. */
@@ -31,18 +33,13 @@ function addresses(value: unknown): string[] {
 export function clerkMapper(): ProviderMapper {
   return {
     columns: [
-      "email",
-      "first_name",
-      "last_name",
-      "email_verified",
-      "external_id",
-      "metadata",
+      ...USER_COLUMNS,
       "totp_secret",
     ],
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const id = textOf(user.id);
-      const who = id === undefined ? "the user" : `user ${JSON.stringify(id)}`;
+      const who = whoOf(id);
       const verifiedList = addresses(user.verified_email_addresses);
       const email = textOf(user.primary_email_address) ?? verifiedList[0] ??
         addresses(user.unverified_email_addresses)[0];

@@ -14,6 +14,7 @@ import {
   rowError,
   splitDisplayName,
   textOf,
+  USER_COLUMNS,
 } from "./_mapping.ts";
 
 /** Options for {@linkcode cognitoMapper}. */
@@ -25,14 +26,7 @@ export interface CognitoMapperOptions {
 export function cognitoMapper(options: CognitoMapperOptions): ProviderMapper {
   let imported = 0;
   return {
-    columns: [
-      "email",
-      "first_name",
-      "last_name",
-      "email_verified",
-      "external_id",
-      "metadata",
-    ],
+    columns: USER_COLUMNS,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const attributes = new Map<string, string>();

@@ -13,6 +13,8 @@ import {
   rowError,
   splitDisplayName,
   textOf,
+  USER_COLUMNS,
+  whoOf,
 } from "./_mapping.ts";
 
 /**
@@ -69,19 +71,12 @@ export interface FirebaseMapperOptions {
 export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
   let hashesLeftOut = 0;
   return {
-    columns: [
-      "email",
-      "first_name",
-      "last_name",
-      "email_verified",
-      "external_id",
-      "metadata",
-    ],
+    columns: USER_COLUMNS,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const uid = textOf(user.localid);
       const email = textOf(user.email);
-      const who = uid === undefined ? "the user" : `user ${JSON.stringify(uid)}`;
+      const who = whoOf(uid);
       if (email === undefined) {
         const phone = textOf(user.phonenumber) !== undefined;
         return rowError(

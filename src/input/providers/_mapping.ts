@@ -4,6 +4,21 @@
 import type { SourceRecord } from "../../types.ts";
 import { METADATA_LIMITS } from "../../validation/metadata.ts";
 
+/** The user columns every source fills, first in each source's error-file columns. */
+export const USER_COLUMNS: readonly string[] = Object.freeze([
+  "email",
+  "first_name",
+  "last_name",
+  "email_verified",
+  "external_id",
+  "metadata",
+]);
+
+/** How a row message names an exported user: by its id where the export has one. */
+export function whoOf(id: string | undefined): string {
+  return id === undefined ? "the user" : `user ${JSON.stringify(id)}`;
+}
+
 /** The importer's columns a mapper fills (see src/validation/columns.ts). */
 export type MappedFields = Record<string, unknown>;
 

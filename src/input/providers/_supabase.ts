@@ -12,6 +12,8 @@ import {
   rowError,
   splitDisplayName,
   textOf,
+  USER_COLUMNS,
+  whoOf,
 } from "./_mapping.ts";
 
 const BCRYPT = /^\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}$/;
@@ -42,18 +44,11 @@ function objectOf(value: unknown): Record<string, unknown> | undefined {
 /** Maps `auth.users` rows to the importer's columns. */
 export function supabaseMapper(): ProviderMapper {
   return {
-    columns: [
-      "email",
-      "first_name",
-      "last_name",
-      "email_verified",
-      "external_id",
-      "metadata",
-    ],
+    columns: USER_COLUMNS,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const id = textOf(user.id);
-      const who = id === undefined ? "the user" : `user ${JSON.stringify(id)}`;
+      const who = whoOf(id);
       const email = textOf(user.email);
       if (textOf(user.deleted_at) !== undefined) {
         return rowError(

@@ -14,6 +14,8 @@ import {
   rowError,
   splitDisplayName,
   textOf,
+  USER_COLUMNS,
+  whoOf,
 } from "./_mapping.ts";
 
 /** SuperTokens' `hashingAlgorithm` values WorkOS takes as they are, by WorkOS type. */
@@ -50,12 +52,7 @@ export function supertokensMapper(options: SupertokensMapperOptions): ProviderMa
   const tenantColumn = options.tenantColumn ?? "org_external_id";
   return {
     columns: [
-      "email",
-      "first_name",
-      "last_name",
-      "email_verified",
-      "external_id",
-      "metadata",
+      ...USER_COLUMNS,
       tenantColumn,
       ...(tenantColumn === "org_external_id" ? ["org_name"] : []),
       "role_slugs",
@@ -64,7 +61,7 @@ export function supertokensMapper(options: SupertokensMapperOptions): ProviderMa
     map(record: SourceRecord): SourceRecord[] {
       const user = record.fields;
       const id = textOf(user.externaluserid);
-      const who = id === undefined ? "the user" : `user ${JSON.stringify(id)}`;
+      const who = whoOf(id);
       const methods = (Array.isArray(user.loginmethods) ? user.loginmethods : []).filter(isObject);
       const withEmail = methods.filter((method) => textOf(method.email) !== undefined);
       const primary = withEmail.find((method) => method.isPrimary === true) ??
