@@ -21,13 +21,11 @@
 
 export {
   type CutOff,
-  type FactorOutcome,
   type ImportJournal,
   type ImportProgress,
   type ImportResult,
   type ImportSource,
   type ImportStartInfo,
-  type ImportTally,
   importUsers,
   type ImportUsersOptions,
   type JournalCommitState,
@@ -38,15 +36,19 @@ export {
   type OrganizationStatus,
   type PlanReport,
   planTenant,
-  type RolesChange,
-  type RowOutcome,
   type RowPrediction,
   type TenantPlan,
   type TenantPlanOptions,
-  type UserOutcome,
   type UserPrediction,
-  type Watermark,
 } from "./src/pipeline/mod.ts";
+export type {
+  FactorOutcome,
+  ImportTally,
+  RolesChange,
+  RowOutcome,
+  UserOutcome,
+  Watermark,
+} from "./src/outcome/mod.ts";
 export { isRunStop, RunStopError, type RunStopKind } from "./src/limits/mod.ts";
 export {
   createJob,

@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { startFakeWorkOS } from "../testing.ts";
 import { generateCsv } from "../examples/gen_csv.ts";
 import { createJob } from "../src/journal/journal.ts";
-import type { RowOutcome } from "../src/pipeline/row_processor.ts";
+import type { RowOutcome } from "../src/outcome/mod.ts";
 import { auditEntriesOf } from "../src/pipeline/audit_entries.ts";
 import { openAuditLog } from "../src/report/audit_log.ts";
 

@@ -22,7 +22,7 @@ import { startFakeWorkOS } from "../testing.ts";
 import { generateCsv } from "../examples/gen_csv.ts";
 import { openInput } from "../src/input/open_input.ts";
 import { createJob, describeInput } from "../src/journal/journal.ts";
-import type { RowOutcome } from "../src/pipeline/row_processor.ts";
+import type { RowOutcome } from "../src/outcome/mod.ts";
 import type { CachedOrganization } from "../src/organizations/organization_resolver.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

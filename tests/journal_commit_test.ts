@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
 import { keySize, type Mutation, SAFE_LIMITS, splitMutations } from "../src/journal/_atomic.ts";
-import type { RowOutcome } from "../src/pipeline/row_processor.ts";
+import type { RowOutcome } from "../src/outcome/mod.ts";
 import type { JournalCommitState } from "../src/pipeline/import_users.ts";
 import type { WorkOSMembership } from "../src/workos/memberships.ts";
 import type { WorkOSUser } from "../src/workos/users.ts";

@@ -22,10 +22,14 @@
 // key per row would make checkpointing several percent of a limits-off run.
 
 import type { InputFormat } from "../types.ts";
-import type { ImportTally, Watermark } from "../pipeline/run_import.ts";
-import { emptyTally } from "../pipeline/run_import.ts";
+import {
+  emptyTally,
+  type ImportTally,
+  type RowOutcome,
+  type UserOutcome,
+  type Watermark,
+} from "../outcome/mod.ts";
 import { utf8Length } from "./_atomic.ts";
-import type { RowOutcome, UserOutcome } from "../pipeline/row_processor.ts";
 
 /** Format version of the journal. */
 export const JOURNAL_VERSION = 2;

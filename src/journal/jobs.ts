@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Watermark } from "../pipeline/run_import.ts";
+import type { Watermark } from "../outcome/mod.ts";
 import {
   type JobInput,
   type JobOptions,

@@ -50,13 +50,14 @@ import type {
   JournalCommitState,
   JournalTotals,
 } from "../pipeline/import_users.ts";
-import type { RowOutcome, UserOutcome } from "../pipeline/row_processor.ts";
 import {
   emptyTally,
   type ImportTally,
+  type RowOutcome,
   tallyOutcome,
+  type UserOutcome,
   type Watermark,
-} from "../pipeline/run_import.ts";
+} from "../outcome/mod.ts";
 import type { CachedOrganization } from "../organizations/organization_resolver.ts";
 import { type ErrorWriter, openErrorWriter } from "../report/error_writer.ts";
 import type { WorkOSMembership } from "../workos/memberships.ts";

@@ -8,7 +8,7 @@
 
 import type { AuditEntry } from "../report/audit_log.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
-import type { RowOutcome } from "./row_processor.ts";
+import type { RowOutcome } from "../outcome/mod.ts";
 
 /**
  * The audit entries of one row's outcome, in the order the writes happened.

@@ -36,21 +36,14 @@ import { InvitationProcessor } from "./invitation_processor.ts";
 import type { WorkOSUser } from "../workos/users.ts";
 import type { PlanReport } from "./dry_run_plan.ts";
 import {
-  type OnExisting,
-  type OrganizationMode,
-  type RowOutcome,
-  RowProcessor,
-  RowTrace,
-  type UserOutcome,
-} from "./row_processor.ts";
-import {
   emptyTally,
   type ImportTally,
-  type RowRunner,
-  runImport,
-  type RunImportResult,
+  type RowOutcome,
+  type UserOutcome,
   type Watermark,
-} from "./run_import.ts";
+} from "../outcome/mod.ts";
+import { type OnExisting, type OrganizationMode, RowProcessor, RowTrace } from "./row_processor.ts";
+import { type RowRunner, runImport, type RunImportResult } from "./run_import.ts";
 
 /**
  * Where rows come from: a path (or `-` for stdin), a byte stream of CSV or

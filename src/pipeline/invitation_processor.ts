@@ -15,13 +15,8 @@ import { CoalescingCache } from "../organizations/organization_cache.ts";
 import type { OrganizationResolver } from "../organizations/organization_resolver.ts";
 import { traceRequests, type WorkOSClient } from "../workos/client.ts";
 import { ensureInvitation } from "../workos/invitations.ts";
-import {
-  failRow,
-  type OrganizationMode,
-  type RowOutcome,
-  RowTrace,
-  startRow,
-} from "./row_processor.ts";
+import type { RowOutcome } from "../outcome/mod.ts";
+import { failRow, type OrganizationMode, RowTrace, startRow } from "./row_processor.ts";
 import type { RowRunner } from "./run_import.ts";
 
 /** Options for {@linkcode InvitationProcessor}. */

@@ -10,6 +10,7 @@
  */
 
 import type { UserRow } from "../types.ts";
+import type { RolesChange } from "../outcome/mod.ts";
 import { WorkOSApiError, type WorkOSClient } from "../workos/client.ts";
 import { updateMembershipRoles, type WorkOSMembership } from "../workos/memberships.ts";
 
@@ -149,14 +150,6 @@ export function explainRoleError(error: unknown, row: UserRow): unknown {
   }
   if (message === undefined) return error;
   return new WorkOSApiError({ ...error.failure, message }, error.requestId);
-}
-
-/** What {@linkcode reconcileRoles} changed. */
-export interface RolesChange {
-  /** The roles the membership had. */
-  previous: string[];
-  /** The roles it has now. */
-  roles: string[];
 }
 
 /**

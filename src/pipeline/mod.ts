@@ -17,10 +17,7 @@ export {
   type JournalCommitState,
   type JournalTotals,
 } from "./import_users.ts";
-export type { OnExisting, OrganizationMode, RowOutcome, UserOutcome } from "./row_processor.ts";
-export type { ImportTally, Watermark } from "./run_import.ts";
-export type { RolesChange } from "./membership_roles.ts";
-export type { FactorOutcome } from "./totp_step.ts";
+export type { OnExisting, OrganizationMode } from "./row_processor.ts";
 export type { PlanReport } from "./dry_run_plan.ts";
 export {
   type OrganizationPrediction,

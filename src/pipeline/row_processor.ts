@@ -20,14 +20,14 @@ import {
   type WorkOSClient,
 } from "../workos/client.ts";
 import { ensureMembership, type WorkOSMembership } from "../workos/memberships.ts";
+import type { FactorOutcome, RolesChange, RowOutcome, UserOutcome } from "../outcome/mod.ts";
 import {
   explainRoleError,
   MultipleRolesGate,
   reconcileRoles,
-  type RolesChange,
   rolesOfRow,
 } from "./membership_roles.ts";
-import { ensureTotpFactor, type FactorOutcome } from "./totp_step.ts";
+import { ensureTotpFactor } from "./totp_step.ts";
 import {
   deleteUser,
   ensureUser,
@@ -68,105 +68,6 @@ export type OrganizationMode =
  * ```
  */
 export type OnExisting = "skip" | "update" | "error";
-
-/**
- * How a row's user came about.
- *
- * @example The second row of one person is a repeat
- * ```ts
- * import { importUsers, type UserOutcome } from "@workos-importer/cli";
- * import { startFakeWorkOS } from "@workos-importer/cli/testing";
- * import assert from "node:assert/strict";
- *
- * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const users: Array<UserOutcome | undefined> = [];
- * await importUsers([{ email: "ada@example.com" }, { email: "ADA@example.com" }], {
- *   apiKey: fake.apiKey,
- *   apiUrl: fake.url,
- *   concurrency: 1,
- *   onRow: (outcome) => users[outcome.recordNumber - 1] = outcome.user,
- * });
- * assert.deepEqual(users, ["created", "repeat"]);
- * ```
- */
-export type UserOutcome =
-  /** This row created the user. */
-  | "created"
-  /** The user existed before this import and was adopted. */
-  | "existing"
-  /** The user existed and this row updated it. */
-  | "updated"
-  /** An earlier row of this import already handled this person. */
-  | "repeat";
-
-/**
- * The result of one row, handed to {@linkcode ImportUsersOptions.onRow}:
- * the user and membership it ended with, or the error that stopped it.
- *
- * @example Collect failed rows
- * ```ts
- * import { importUsers, type RowOutcome } from "@workos-importer/cli";
- * import assert from "node:assert/strict";
- *
- * const failed: RowOutcome[] = [];
- * await importUsers([{ email: "ada@example.com" }, { email: "not-an-email" }], {
- *   dryRun: true,
- *   onRow: (outcome) => outcome.error && failed.push(outcome),
- * });
- * assert.equal(failed.length, 1);
- * assert.equal(failed[0].recordNumber, 2);
- * assert.equal(failed[0].error?.errorType, "validation");
- * ```
- */
-export interface RowOutcome {
-  /** The row's number, as in error files. */
-  recordNumber: number;
-  /** Byte offset just past the row in the input. */
-  byteEnd: number;
-  /** The row's email. */
-  email: string;
-  /** Set when the row ended well. */
-  userId?: string;
-  /** What happened to the row's user, when the row ended well. */
-  user?: UserOutcome;
-  /** The membership, when the row has an organization. */
-  membership?: {
-    id: string;
-    organizationId: string;
-    created: boolean;
-    /** Set when `--on-existing update` changed an existing membership's roles. */
-    roles?: RolesChange;
-    /** The organization's external id, when the row named it by one. */
-    organizationExternalId?: string;
-  };
-  /** The TOTP factor, when the row has a `totp_secret`. */
-  factor?: FactorOutcome;
-  /** Set when the row failed. */
-  error?: ErrorRecord;
-  /** Values a `--on-existing update` replaced, for the audit log (`null`: was empty). */
-  previous?: UserChanges;
-  /** Values a `--on-existing update` set, for the audit log. */
-  changes?: UserChanges;
-  /** Set when `--require-membership` deleted the user this row created. */
-  deletedUserId?: string;
-  /** Set when the row sent (or found pending) an invitation instead of creating a user. */
-  invitation?: { id: string; organizationId?: string; roleSlug?: string; created: boolean };
-  /** `X-Request-ID`s of the writes this row made, for the audit log. */
-  requestIds?: {
-    user?: string;
-    membership?: string;
-    deletion?: string;
-    invitation?: string;
-    factor?: string;
-  };
-  /**
-   * What this row counts as created only because it was made while an
-   * earlier session of the job was cut off by a crash (no request of its own
-   * to compare with): most likely the job's, but possibly someone else's.
-   * The audit log marks it and `undo` leaves it alone unless asked.
-   */
-  uncertain?: { user?: boolean; membership?: boolean };
-}
 
 /**
  * The request trace of one row: which input row a request was made for, so

@@ -11,92 +11,20 @@ import type { ErrorRecord, SourceRecord, UserRow } from "../types.ts";
 import { Semaphore } from "../limits/semaphore.ts";
 import { isRunStop, type RunStopError } from "../limits/run_stop.ts";
 import { validateRecord } from "../validation/validate_record.ts";
-import { type OrganizationMode, type RowOutcome, withoutSecrets } from "./row_processor.ts";
+import {
+  emptyTally,
+  type ImportTally,
+  type RowOutcome,
+  tallyOutcome,
+  type Watermark,
+} from "../outcome/mod.ts";
+import { type OrganizationMode, withoutSecrets } from "./row_processor.ts";
 import { DryRunPlanner, type PlanReport } from "./dry_run_plan.ts";
 
 /** A record after validation: a row to import, or a row that failed. */
 type Checked =
   | { row: UserRow; warnings: string[] }
   | { outcome: RowOutcome; warnings: string[] };
-
-/** Counts the pipeline keeps as outcomes arrive. */
-export interface ImportTally {
-  /** Rows read from the input (valid and invalid). */
-  totalRows: number;
-  /** Rows that ended well. */
-  successes: number;
-  /** Rows that failed, at any stage. */
-  failures: number;
-  /** Users this import created. */
-  usersCreated: number;
-  /** Users that existed in WorkOS and were adopted. */
-  usersExisting: number;
-  /** Existing users this import updated. */
-  usersUpdated: number;
-  /** Memberships this import created. */
-  membershipsCreated: number;
-  /** Memberships that existed already. */
-  membershipsExisting: number;
-  /** Invitations this import sent (`--invite`). */
-  invitationsSent: number;
-  /** Rows warned about (hash-over-password, ignored org_name, …). */
-  warnings: number;
-}
-
-/**
- * A fresh tally with every count at zero.
- *
- * @returns The tally.
- *
- * @example Usage
- * ```ts
- * import { emptyTally } from "./run_import.ts";
- * console.log(emptyTally().successes); // 0
- * ```
- */
-export function emptyTally(): ImportTally {
-  return {
-    totalRows: 0,
-    successes: 0,
-    failures: 0,
-    usersCreated: 0,
-    usersExisting: 0,
-    usersUpdated: 0,
-    membershipsCreated: 0,
-    membershipsExisting: 0,
-    invitationsSent: 0,
-    warnings: 0,
-  };
-}
-
-/**
- * Adds one row's outcome to a tally.
- *
- * @param tally The tally to change.
- * @param outcome The row's outcome.
- *
- * @example Usage
- * ```ts
- * import { emptyTally, tallyOutcome } from "./run_import.ts";
- * const tally = emptyTally();
- * tallyOutcome(tally, { recordNumber: 1, byteEnd: 10, email: "a@b.co", user: "created" });
- * console.log(tally.usersCreated); // 1
- * ```
- */
-export function tallyOutcome(tally: ImportTally, outcome: RowOutcome): void {
-  tally.totalRows++;
-  if (outcome.error) {
-    tally.failures++;
-  } else {
-    tally.successes++;
-  }
-  if (outcome.user === "created" && !outcome.deletedUserId) tally.usersCreated++;
-  if (outcome.user === "existing") tally.usersExisting++;
-  if (outcome.user === "updated") tally.usersUpdated++;
-  if (outcome.membership?.created) tally.membershipsCreated++;
-  if (outcome.membership && !outcome.membership.created) tally.membershipsExisting++;
-  if (outcome.invitation?.created) tally.invitationsSent++;
-}
 
 /** Runs one valid row against WorkOS: a `RowProcessor`, or another mode's processor. */
 export interface RowRunner {
@@ -135,14 +63,6 @@ export interface RunImportOptions {
    * `onOutcomes` threw one): the caller stops sending requests.
    */
   onRunStop?(stop: RunStopError): void;
-}
-
-/** The last record of the input's longest fully finished prefix. */
-export interface Watermark {
-  /** The record's number. */
-  recordNumber: number;
-  /** Byte offset just past that record: where a resume starts reading. */
-  byteEnd: number;
 }
 
 /** What {@linkcode runImport} returns. */

@@ -6,16 +6,9 @@
  * @module
  */
 
+import type { FactorOutcome } from "../outcome/mod.ts";
 import type { WorkOSClient } from "../workos/client.ts";
 import { enrollTotpFactor, findTotpFactor } from "../workos/auth_factors.ts";
-
-/** The factor a row ended with. */
-export interface FactorOutcome {
-  /** The WorkOS auth factor id (`auth_factor_...`). */
-  id: string;
-  /** `true` when this import enrolled it (in this session or one a crash cut off). */
-  created: boolean;
-}
 
 /** Options for {@linkcode ensureTotpFactor}. */
 export interface TotpStepOptions {
