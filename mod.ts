@@ -40,6 +40,11 @@ export {
   type TenantPlan,
   type TenantPlanOptions,
   type UserPrediction,
+  validateFile,
+  type ValidateFileOptions,
+  type ValidationReport,
+  type ValidationReportError,
+  type ValidationReportWarning,
 } from "./src/pipeline/mod.ts";
 export type {
   FactorOutcome,
@@ -73,13 +78,6 @@ export {
   resumeJob,
   type ResumeJobOptions,
 } from "./src/journal/mod.ts";
-export {
-  validateFile,
-  type ValidateFileOptions,
-  type ValidationReport,
-  type ValidationReportError,
-  type ValidationReportWarning,
-} from "./src/validation/mod.ts";
 export {
   undoAuditLog,
   type UndoOptions,

@@ -582,7 +582,7 @@ function planLines(plan: PlanReport): string {
     `  Rows valid: ${n(plan.validRows)}`,
     `  Rows invalid: ${n(plan.invalidRows)}`,
     `  Distinct users: ${n(plan.distinctUsers)}`,
-    `  Duplicate rows (same email as an earlier row): ${n(plan.duplicateRows)}`,
+    `  Duplicate rows (same email and organization as an earlier row): ${n(plan.duplicateRows)}`,
     `  Organizations referenced: ${n(plan.distinctOrganizations)}`,
     `  Memberships that would be created: ${n(plan.membershipsPlanned)}`,
   ].join("\n");

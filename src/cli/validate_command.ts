@@ -12,7 +12,7 @@ import { delimiterOf } from "./import_command.ts";
 import { checkInputFile, checkOutputFile } from "./input_check.ts";
 import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
-import { validateFile, type ValidationReport } from "../validation/validate_file.ts";
+import { validateFile, type ValidationReport } from "../pipeline/validate_file.ts";
 import { sourceOptionsOf } from "./import_command.ts";
 
 function formatCount(value: number): string {

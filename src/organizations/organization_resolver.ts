@@ -15,6 +15,7 @@ import {
   type WorkOSOrganization,
 } from "../workos/organizations.ts";
 import { type CacheStats, CoalescingCache } from "./organization_cache.ts";
+import { organizationKey } from "./organization_key.ts";
 
 /** A cached answer: the organization id, or `null` when WorkOS has none. */
 export type CachedOrganization = { id: string } | null;
@@ -131,7 +132,10 @@ export class OrganizationResolver {
    */
   async resolve(ref: OrganizationRef): Promise<string> {
     if (ref.kind === "id") {
-      const cached = await this.#cache.get(`id:${ref.id}`, () => Promise.resolve({ id: ref.id }));
+      const cached = await this.#cache.get(
+        organizationKey(ref),
+        () => Promise.resolve({ id: ref.id }),
+      );
       return (cached as { id: string }).id;
     }
     const client = this.#client;
@@ -140,7 +144,7 @@ export class OrganizationResolver {
         `Cannot resolve organization "${ref.externalId}": no WorkOS client`,
       );
     }
-    const key = `ext:${ref.externalId}`;
+    const key = organizationKey(ref);
     const found = await this.#cache.get(key, () => this.#find(client, ref.externalId));
     if (found) return found.id;
     const name = ref.name;

@@ -7,9 +7,11 @@
  * @module
  */
 
-import type { OrganizationRef, UserRow } from "../types.ts";
-import type { OrganizationMode } from "./row_processor.ts";
+import type { UserRow } from "../types.ts";
+import { organizationKey } from "../organizations/organization_key.ts";
+import { DuplicateTracker } from "../validation/duplicate_tracker.ts";
 import { hash53 } from "../validation/hash53.ts";
+import { type OrganizationMode, organizationOf } from "./organization_mode.ts";
 
 /**
  * The plan a dry run prints: what an import of the same rows would do.
@@ -33,7 +35,12 @@ export interface PlanReport {
   invalidRows: number;
   /** Distinct people (emails, case-insensitive) among valid rows. */
   distinctUsers: number;
-  /** Valid rows whose person appeared on an earlier row. */
+  /**
+   * Valid rows that repeat an earlier row's person (email, any case) in the
+   * same organization (or, without organizations, anywhere in the file):
+   * `validate`'s `duplicate_rows`. One email in two organizations is one
+   * user with two memberships, not a duplicate.
+   */
   duplicateRows: number;
   /** Valid rows repeating an earlier row's person AND organization. */
   duplicateMemberships: number;
@@ -41,10 +48,6 @@ export interface PlanReport {
   distinctOrganizations: number;
   /** Memberships an import would create (distinct person and organization pairs). */
   membershipsPlanned: number;
-}
-
-function organizationKey(ref: OrganizationRef): string {
-  return ref.kind === "id" ? `id:${ref.id}` : `ext:${ref.externalId}`;
 }
 
 /**
@@ -60,7 +63,8 @@ function organizationKey(ref: OrganizationRef): string {
 export class DryRunPlanner {
   readonly #mode: OrganizationMode;
   readonly #people = new Set<number>();
-  readonly #pairs = new Set<number>();
+  readonly #duplicates = new DuplicateTracker();
+  #memberships = 0;
   readonly #organizations = new Set<string>();
   #valid = 0;
   #invalid = 0;
@@ -87,20 +91,15 @@ export class DryRunPlanner {
    */
   addValid(row: UserRow): void {
     this.#valid++;
-    const person = hash53(row.emailKey);
-    if (this.#people.has(person)) this.#duplicateRows++;
-    else this.#people.add(person);
-    const ref = this.#mode.kind === "single"
-      ? this.#mode.organization
-      : this.#mode.kind === "multi"
-      ? row.organization
-      : undefined;
+    this.#people.add(hash53(row.emailKey));
+    const ref = organizationOf(this.#mode, row);
+    const duplicate = this.#duplicates.firstRowOf(row.recordNumber, row.emailKey, ref) !==
+      undefined;
+    if (duplicate) this.#duplicateRows++;
     if (!ref) return;
-    const key = organizationKey(ref);
-    this.#organizations.add(key);
-    const pair = hash53(`${row.emailKey}\u0000${key}`);
-    if (this.#pairs.has(pair)) this.#duplicateMemberships++;
-    else this.#pairs.add(pair);
+    this.#organizations.add(organizationKey(ref));
+    if (duplicate) this.#duplicateMemberships++;
+    else this.#memberships++;
   }
 
   /**
@@ -116,7 +115,7 @@ export class DryRunPlanner {
       duplicateRows: this.#duplicateRows,
       duplicateMemberships: this.#duplicateMemberships,
       distinctOrganizations: this.#organizations.size,
-      membershipsPlanned: this.#pairs.size,
+      membershipsPlanned: this.#memberships,
     };
   }
 }

@@ -6,10 +6,9 @@
  * @module
  */
 
-import type { ImportSummary, InputFormat, OrganizationRef, SourceRecord } from "../types.ts";
-import { type InputSource, openInput, type ResumePoint } from "../input/open_input.ts";
+import type { ImportSummary, InputFormat, OrganizationRef } from "../types.ts";
+import type { ResumePoint } from "../input/open_input.ts";
 import type { ProviderSpec } from "../input/providers/mod.ts";
-import { RateBudget } from "../limits/rate_budget.ts";
 import {
   type CachedOrganization,
   OrganizationResolutionError,
@@ -20,11 +19,9 @@ import { openErrorWriter } from "../report/error_writer.ts";
 import { importStatus } from "../report/summary.ts";
 import {
   currentTrace,
-  DEFAULT_API_URL,
   DEFAULT_MAX_OUTAGE_MS,
   type OutageEvent,
   traceRequests,
-  WorkOSClient,
 } from "../workos/client.ts";
 import { findOrganizationById } from "../workos/organizations.ts";
 import { localIoStop, type RunStopError } from "../limits/run_stop.ts";
@@ -45,36 +42,8 @@ import {
 import { type OnExisting, type OrganizationMode, RowProcessor, RowTrace } from "./row_processor.ts";
 import { type RowRunner, runImport, type RunImportResult } from "./run_import.ts";
 
-/**
- * Where rows come from: a path (or `-` for stdin), a byte stream of CSV or
- * NDJSON, or row objects keyed by the CSV column names.
- *
- * @example Each kind of source
- * ```ts
- * import { importUsers, type ImportSource } from "@workos-importer/cli";
- * import assert from "node:assert/strict";
- *
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
- * await Deno.writeTextFile(path, "email\nada@example.com\n");
- * const sources: ImportSource[] = [
- *   path,
- *   new Blob(['{"email":"ada@example.com"}\n']).stream(),
- *   [{ email: "ada@example.com", first_name: "Ada" }],
- * ];
- * for (const source of sources) {
- *   const summary = await importUsers(source, { dryRun: true });
- *   assert.equal(summary.successes, 1);
- * }
- * ```
- */
-export type ImportSource =
-  | string
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Record<string, unknown>>
-  | Iterable<Record<string, unknown>>;
-
-/** The CSV columns that put an import in multi-organization mode. */
-const ORGANIZATION_COLUMNS = ["org_id", "org_external_id"];
+export type { ImportSource } from "./prepare_run.ts";
+import { type ImportSource, prepareRun } from "./prepare_run.ts";
 
 /**
  * Progress numbers handed to {@linkcode ImportUsersOptions.onProgress} after
@@ -446,36 +415,17 @@ export async function importUsers(
   const startedAt = Date.now();
   const journal = options.journal;
   const warn = options.onWarning ?? (() => {});
-  checkOrganizationOptions(options);
-
-  const input = await openSource(source, options, journal?.resumeFrom, warn);
-  if (options.limit !== undefined) input.records = firstRecords(input.records, options.limit);
-  const hasOrganizationColumns = input.columns.some((column) =>
-    ORGANIZATION_COLUMNS.includes(column)
-  );
-  const flagged = options.organizationId ?? options.organizationExternalId;
-  let mode: OrganizationMode;
-  if (flagged !== undefined) {
-    if (hasOrganizationColumns) warn("CSV contains org columns but CLI flags provided");
-    mode = {
-      kind: "single",
-      organization: options.organizationId !== undefined
-        ? { kind: "id", id: options.organizationId }
-        : {
-          kind: "external_id",
-          externalId: options.organizationExternalId as string,
-          name: options.createOrganizationIfMissing ? options.organizationName : undefined,
-        },
-    };
-  } else if (hasOrganizationColumns || input.format === "ndjson") {
-    mode = { kind: "multi" };
-  } else {
-    mode = { kind: "none" };
-  }
-  if (input.unknownColumns.length > 0) {
-    warn(`Ignoring unknown columns: ${input.unknownColumns.map((c) => `"${c}"`).join(", ")}`);
-  }
-  const onExisting = options.onExisting ?? (input.upsert ? "update" : "skip");
+  const input = await prepareRun(source, {
+    ...options,
+    resumeFrom: journal?.resumeFrom,
+    onWarning: (warning) => warn(warning.message),
+    client: options.dryRun ? undefined : {
+      ...options,
+      maxOutageMs: options.maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS,
+    },
+  });
+  let mode = input.mode;
+  const onExisting = input.onExisting;
 
   const tally = journal ? { ...journal.tallyAtStart } : emptyTally();
   // A path is opened with the error file, once the import is sure to start;
@@ -500,7 +450,7 @@ export async function importUsers(
     }
     : undefined;
 
-  let client: WorkOSClient | undefined;
+  const client = input.client;
   const cutOffs = journal?.cutOffs ?? [];
   // Made while an earlier session was cut off, by a row that may have been in flight then?
   const madeWhileCutOff = (createdAtMs: number, recordNumber?: number): boolean =>
@@ -526,24 +476,6 @@ export async function importUsers(
   let processor: RowRunner | undefined;
   let singleOrganizationId: string | undefined;
   let organizationsCreatedBefore = 0;
-  if (!options.dryRun) {
-    if (!options.apiKey) {
-      throw new TypeError("Cannot import: WORKOS_SECRET_KEY is missing: set it or use a dry run");
-    }
-    client = new WorkOSClient({
-      apiKey: options.apiKey,
-      apiUrl: options.apiUrl ?? DEFAULT_API_URL,
-      // A second's worth at once at most: the rest of each window's budget is
-      // spread at its average rate, so no burst starves the event loop and
-      // skews sends past the budget's margin (same throughput).
-      budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50, burstMs: 1_000 }),
-      maxRetries: options.maxRetries,
-      requestTimeoutMs: options.requestTimeoutMs,
-      signal: options.abort,
-      maxOutageMs: options.maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS,
-      onOutage: options.onOutage,
-    });
-  }
   resolver = new OrganizationResolver(client, resolverOptions);
   if (journal) resolver.restore(journal.organizationCache);
   if (client) {
@@ -757,26 +689,6 @@ async function writing(path: string, write: () => Promise<void>): Promise<void> 
   }
 }
 
-function checkOrganizationOptions(options: ImportUsersOptions): void {
-  if (options.organizationId !== undefined && options.organizationExternalId !== undefined) {
-    throw new TypeError(
-      "Cannot import: --org-id and --org-external-id name two organizations: give one",
-    );
-  }
-  if (options.createOrganizationIfMissing) {
-    if (options.organizationExternalId === undefined) {
-      throw new TypeError(
-        "Cannot import: --create-org-if-missing needs --org-external-id: add the external id",
-      );
-    }
-    if (!options.organizationName) {
-      throw new TypeError(
-        'Cannot import: --create-org-if-missing needs --org-name: add --org-name "<name>"',
-      );
-    }
-  }
-}
-
 async function resolveSingleOrganization(
   resolver: OrganizationResolver,
   organization: OrganizationRef,
@@ -794,76 +706,4 @@ async function resolveSingleOrganization(
     }
     throw error;
   }
-}
-
-async function openSource(
-  source: ImportSource,
-  options: ImportUsersOptions,
-  resumeFrom: ResumePoint | undefined,
-  onWarning: (message: string) => void,
-): Promise<{
-  format: InputFormat;
-  columns: string[];
-  unknownColumns: string[];
-  upsert: boolean;
-  records: ReadableStream<SourceRecord[]>;
-}> {
-  if (typeof source === "string" || source instanceof ReadableStream) {
-    return await openInput(source as InputSource, {
-      format: options.format,
-      resumeFrom,
-      delimiter: options.delimiter,
-      provider: options.provider,
-      columnMap: options.columnMap,
-      onWarning,
-    });
-  }
-  return {
-    format: "ndjson",
-    columns: [],
-    unknownColumns: [],
-    upsert: false,
-    records: objectRecords(source, resumeFrom?.recordNumber ?? 0),
-  };
-}
-
-/** The batches of `records` up to record number `limit`; the rest of the input is not read. */
-function firstRecords(
-  records: ReadableStream<SourceRecord[]>,
-  limit: number,
-): ReadableStream<SourceRecord[]> {
-  async function* batches(): AsyncGenerator<SourceRecord[]> {
-    for await (const batch of records) {
-      const kept = batch.filter((record) => record.recordNumber <= limit);
-      if (kept.length > 0) yield kept;
-      // Leaving the loop cancels the reader, which closes the file.
-      if (kept.length < batch.length || batch[batch.length - 1]?.recordNumber >= limit) return;
-    }
-  }
-  return ReadableStream.from(batches());
-}
-
-function objectRecords(
-  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
-  skipCount: number,
-): ReadableStream<SourceRecord[]> {
-  async function* batches(): AsyncGenerator<SourceRecord[]> {
-    let batch: SourceRecord[] = [];
-    let recordNumber = 0;
-    for await (const fields of rows) {
-      recordNumber++;
-      if (recordNumber <= skipCount) continue;
-      const normalized: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(fields)) {
-        normalized[key.trim().toLowerCase()] = value;
-      }
-      batch.push({ recordNumber, fields: normalized, byteEnd: 0 });
-      if (batch.length >= 256) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
-  }
-  return ReadableStream.from(batches());
 }

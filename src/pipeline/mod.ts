@@ -1,6 +1,7 @@
 /**
  * The import pipeline's public face: one import (`importUsers`), the tenant
- * plan (`planTenant`), and the types their options and results use.
+ * plan (`planTenant`), the file check (`validateFile`), and the types their
+ * options and results use.
  *
  * @module
  */
@@ -28,3 +29,10 @@ export {
   type TenantPlanOptions,
   type UserPrediction,
 } from "./tenant_plan.ts";
+export {
+  validateFile,
+  type ValidateFileOptions,
+  type ValidationReport,
+  type ValidationReportError,
+  type ValidationReportWarning,
+} from "./validate_file.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ErrorRecord, ErrorType, OrganizationRef, UserRow } from "../types.ts";
+import type { ErrorRecord, ErrorType, UserRow } from "../types.ts";
 import { CoalescingCache } from "../organizations/organization_cache.ts";
 import { isRunStop } from "../limits/run_stop.ts";
 import {
@@ -36,38 +36,11 @@ import {
   type UserChanges,
   type WorkOSUser,
 } from "../workos/users.ts";
+import { decideExistingUser, type OnExisting } from "./existing_user.ts";
+import { type OrganizationMode, organizationOf } from "./organization_mode.ts";
 
-/** Where memberships go. */
-export type OrganizationMode =
-  | { kind: "none" }
-  | { kind: "single"; organization: OrganizationRef }
-  | { kind: "multi" };
-
-/**
- * What to do with a user whose email already exists in WorkOS: adopt it as
- * is (`skip`, the default), `update` its names, verification, external id
- * and metadata from the row, or fail the row (`error`).
- *
- * @example Update existing users
- * ```ts
- * import { importUsers, type OnExisting } from "@workos-importer/cli";
- * import { startFakeWorkOS } from "@workos-importer/cli/testing";
- * import assert from "node:assert/strict";
- *
- * await using fake = await startFakeWorkOS({ rateLimits: false });
- * // Made before this import started: a user the import did not create.
- * fake.state.addUser({ email: "ada@example.com", firstName: "A.", createdAt: "2024-01-01" });
- * const onExisting: OnExisting = "update";
- * const summary = await importUsers([{ email: "ada@example.com", first_name: "Ada" }], {
- *   apiKey: fake.apiKey,
- *   apiUrl: fake.url,
- *   onExisting,
- * });
- * assert.equal(summary.usersUpdated, 1);
- * assert.equal(fake.state.findUserByEmail("ada@example.com")?.firstName, "Ada");
- * ```
- */
-export type OnExisting = "skip" | "update" | "error";
+export type { OrganizationMode } from "./organization_mode.ts";
+export { changesFor, type OnExisting } from "./existing_user.ts";
 
 /**
  * The request trace of one row: which input row a request was made for, so
@@ -140,11 +113,7 @@ export async function startRow(
     byteEnd: row.byteEnd,
     email: row.email,
   };
-  const reference = mode.kind === "single"
-    ? mode.organization
-    : mode.kind === "multi"
-    ? row.organization
-    : undefined;
+  const reference = organizationOf(mode, row);
   if (!reference) return { outcome };
   try {
     // Traced, so that an organization this row creates is audited with its row.
@@ -254,8 +223,6 @@ interface Person {
   /** The TOTP factor the person's first row with a secret ensured. */
   factor?: Promise<FactorOutcome>;
 }
-
-const FIELDS_TO_UPDATE = ["firstName", "lastName", "emailVerified", "externalId"] as const;
 
 /**
  * Processes valid rows against WorkOS.
@@ -478,20 +445,18 @@ export class RowProcessor {
       outcome.uncertain = { ...outcome.uncertain, user: true };
       return { user, outcome: "created" };
     }
-    const policy = this.#options.onExisting ?? "skip";
-    if (policy === "error") {
+    const decision = decideExistingUser(user, row, this.#options.onExisting ?? "skip");
+    if (decision.action === "refuse") {
       throw new WorkOSApiError({
         kind: "http",
         status: 400,
         code: "email_not_available",
         codes: ["email_not_available"],
-        message:
-          `User "${row.email}" already exists: use --on-existing skip or update to import it anyway`,
+        message: decision.message,
       });
     }
-    if (policy === "skip") return { user, outcome: "existing" };
-    const { changes, previous } = changesFor(user, row);
-    if (Object.keys(changes).length === 0) {
+    if (decision.action === "adopt") return { user, outcome: "existing" };
+    if (decision.action === "unchanged") {
       // No row of the job counted this person, yet it changed since the job
       // started: this row updated it before a crash.
       const updatedByJob = this.#options.priorOutcome !== undefined &&
@@ -500,85 +465,14 @@ export class RowProcessor {
     }
     let updated: WorkOSUser;
     try {
-      updated = await updateUser(this.#client, user.id, changes);
+      updated = await updateUser(this.#client, user.id, decision.changes);
     } catch (error) {
       throw new UserUpdateError(error);
     }
-    outcome.previous = previous;
-    outcome.changes = changes;
+    outcome.previous = decision.previous;
+    outcome.changes = decision.changes;
     return { user: updated, outcome: "updated" };
   }
-}
-
-/**
- * What `--on-existing update` would change on an existing user, and the
- * values it would replace. Only fields the row gives are compared; an email
- * is never changed (another email is another identity). Metadata is merged
- * by WorkOS, so only the row's keys count, and `previous.metadata` holds the
- * replaced keys' old values (`null` for keys the user did not have).
- *
- * @param user The user as WorkOS has it.
- * @param row The row.
- * @returns The changes (empty when nothing differs) and the previous values
- *   (`null` for fields that were empty).
- *
- * @example Usage
- * ```ts
- * import { changesFor } from "./row_processor.ts";
- * const { changes, previous } = changesFor(
- *   {
- *     id: "user_1",
- *     email: "ada@example.com",
- *     firstName: "Ada",
- *     lastName: null,
- *     emailVerified: false,
- *     externalId: null,
- *     metadata: { team: "a" },
- *     createdAtMs: Date.parse("2024-01-01T00:00:00.000Z"),
- *   },
- *   {
- *     recordNumber: 1,
- *     byteEnd: 10,
- *     email: "ada@example.com",
- *     emailKey: "ada@example.com",
- *     firstName: "Ada",
- *     lastName: "Lovelace",
- *     metadata: { team: "a", tier: "gold" },
- *     original: {},
- *   },
- * );
- * console.log(changes); // { lastName: "Lovelace", metadata: { tier: "gold" } }
- * console.log(previous); // { lastName: null, metadata: { tier: null } }
- * ```
- */
-export function changesFor(
-  user: WorkOSUser,
-  row: UserRow,
-): { changes: UserChanges; previous: UserChanges } {
-  const changes: UserChanges = {};
-  const previous: UserChanges = {};
-  for (const field of FIELDS_TO_UPDATE) {
-    const next = row[field];
-    const current = user[field] ?? null;
-    if (next === undefined || next === current) continue;
-    (changes as Record<string, unknown>)[field] = next;
-    (previous as Record<string, unknown>)[field] = current;
-  }
-  if (row.metadata) {
-    const current: Record<string, string> = user.metadata ?? {};
-    const changed: Record<string, string> = {};
-    const replaced: Record<string, string | null> = {};
-    for (const [key, value] of Object.entries(row.metadata)) {
-      if (current[key] === value) continue;
-      changed[key] = value;
-      replaced[key] = Object.hasOwn(current, key) ? current[key] : null;
-    }
-    if (Object.keys(changed).length > 0) {
-      changes.metadata = changed;
-      previous.metadata = replaced;
-    }
-  }
-  return { changes, previous };
 }
 
 /**

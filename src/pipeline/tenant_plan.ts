@@ -15,17 +15,20 @@
  */
 
 import type { ErrorType, InputFormat, OrganizationRef, UserRow } from "../types.ts";
-import { type InputSource, openInput } from "../input/open_input.ts";
+import type { InputSource } from "../input/open_input.ts";
 import type { ProviderSpec } from "../input/providers/mod.ts";
-import { RateBudget } from "../limits/rate_budget.ts";
 import { CoalescingCache } from "../organizations/organization_cache.ts";
+import { organizationKey } from "../organizations/organization_key.ts";
+import { DuplicateTracker } from "../validation/duplicate_tracker.ts";
 import { validateRecord } from "../validation/validate_record.ts";
-import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+import type { WorkOSClient } from "../workos/client.ts";
 import { findMembership } from "../workos/memberships.ts";
 import { findOrganizationByExternalId, findOrganizationById } from "../workos/organizations.ts";
 import { findUserByEmail, type WorkOSUser } from "../workos/users.ts";
 import { hash53 } from "../validation/hash53.ts";
-import { changesFor, type OnExisting, type OrganizationMode } from "./row_processor.ts";
+import { decideExistingUser, type OnExisting } from "./existing_user.ts";
+import { type OrganizationMode, organizationOf } from "./organization_mode.ts";
+import { prepareRun } from "./prepare_run.ts";
 
 /** What the import will do with a row's user. */
 export type UserPrediction =
@@ -174,10 +177,6 @@ interface PendingRow {
   ref?: OrganizationRef;
 }
 
-function refKey(ref: OrganizationRef): string {
-  return ref.kind === "id" ? `id:${ref.id}` : `ext:${ref.externalId}`;
-}
-
 function refLabel(ref: OrganizationRef): string {
   return ref.kind === "id" ? ref.id : ref.externalId;
 }
@@ -215,61 +214,36 @@ export async function planTenant(
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError("Cannot plan: concurrency must be a whole number of at least 1");
   }
-  if (options.organizationId !== undefined && options.organizationExternalId !== undefined) {
-    throw new TypeError(
-      "Cannot plan: --org-id and --org-external-id name two organizations: give one",
-    );
-  }
-  const input = await openInput(source, {
+  const warn = options.onWarning ?? (() => {});
+  const { records, mode, onExisting, client } = await prepareRun(source, {
+    verb: "plan",
     format: options.format,
     delimiter: options.delimiter,
     provider: options.provider,
     columnMap: options.columnMap,
+    organizationId: options.organizationId,
+    organizationExternalId: options.organizationExternalId,
+    createOrganizationIfMissing: options.createOrganizationIfMissing,
+    organizationName: options.organizationName,
+    onExisting: options.onExisting,
+    // The reader's own findings are the import's to tell.
+    onWarning: (warning) => warning.kind !== "input" && warn(warning.message),
+    client: options,
   });
-  const warn = options.onWarning ?? (() => {});
-  const hasOrganizationColumns = input.columns.some((column) =>
-    column === "org_id" || column === "org_external_id"
+  // Built: `client` was given.
+  const planner = new Planner(
+    client as WorkOSClient,
+    mode,
+    onExisting,
+    options.organizationLimit ?? 10_000,
   );
-  let mode: OrganizationMode;
-  if (options.organizationId !== undefined) {
-    mode = { kind: "single", organization: { kind: "id", id: options.organizationId } };
-  } else if (options.organizationExternalId !== undefined) {
-    mode = {
-      kind: "single",
-      organization: {
-        kind: "external_id",
-        externalId: options.organizationExternalId,
-        name: options.createOrganizationIfMissing ? options.organizationName : undefined,
-      },
-    };
-  } else if (hasOrganizationColumns || input.format === "ndjson") {
-    mode = { kind: "multi" };
-  } else {
-    mode = { kind: "none" };
-  }
-  if (mode.kind === "single" && hasOrganizationColumns) {
-    warn("CSV contains org columns but CLI flags provided");
-  }
-  if (input.unknownColumns.length > 0) {
-    warn(`Ignoring unknown columns: ${input.unknownColumns.map((c) => `"${c}"`).join(", ")}`);
-  }
-  const onExisting = options.onExisting ?? (input.upsert ? "update" : "skip");
-  const client = new WorkOSClient({
-    apiKey: options.apiKey,
-    apiUrl: options.apiUrl ?? DEFAULT_API_URL,
-    budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50 }),
-    maxRetries: options.maxRetries,
-    requestTimeoutMs: options.requestTimeoutMs,
-    signal: options.abort,
-  });
-  const planner = new Planner(client, mode, onExisting, options.organizationLimit ?? 10_000);
 
   const window: PendingRow[] = [];
   const decideNext = async () => {
     const prediction = await planner.decide(window.shift() as PendingRow);
     await options.onRow?.(prediction);
   };
-  const reader = input.records.getReader();
+  const reader = records.getReader();
   let interrupted = false;
   try {
     while (true) {
@@ -294,7 +268,7 @@ export async function planTenant(
       window.flatMap((pending) => [pending.user, pending.organization]),
     );
   }
-  return { ...planner.totals(), requests: client.stats.requests, interrupted };
+  return { ...planner.totals(), requests: client?.stats.requests ?? 0, interrupted };
 }
 
 /** The import's rules, applied to looked-up facts in input order. */
@@ -309,7 +283,7 @@ class Planner {
   /** People a decided row has handled (hashes of email keys). */
   readonly #people = new Set<number>();
   /** Person and organization pairs with a membership by the end of the import. */
-  readonly #pairs = new Set<number>();
+  readonly #pairs = new DuplicateTracker();
   /** Ids of the existing organizations the file names. */
   readonly #existingIds = new Set<string>();
   /** What each organization the file names turns out to be (by reference key). */
@@ -355,15 +329,11 @@ class Planner {
     }
     const row = validation.row;
     const pending: PendingRow = { prediction: { row: recordNumber, email: row.email }, row };
-    const ref = this.#mode.kind === "single"
-      ? this.#mode.organization
-      : this.#mode.kind === "multi"
-      ? row.organization
-      : undefined;
+    const ref = organizationOf(this.#mode, row);
     if (ref) {
       pending.ref = ref;
       pending.organization = this.#organizations.get(
-        refKey(ref),
+        organizationKey(ref),
         () => this.#findOrganization(ref),
       );
       pending.organization.catch(() => {});
@@ -412,21 +382,18 @@ class Planner {
       prediction.user = "create";
       this.#people.add(personKey);
       this.#totals.usersToCreate++;
-    } else if (this.#onExisting === "error") {
-      // A failed row does not settle the person: the next row tries again.
-      prediction.user = "conflict";
-      this.#totals.conflicts++;
-      return this.#fail(
-        prediction,
-        "user_create",
-        `User "${row.email}" already exists: use --on-existing skip or update to import it anyway`,
-      );
     } else {
+      const decision = decideExistingUser(user, row, this.#onExisting);
+      if (decision.action === "refuse") {
+        // A failed row does not settle the person: the next row tries again.
+        prediction.user = "conflict";
+        this.#totals.conflicts++;
+        return this.#fail(prediction, "user_create", decision.message);
+      }
       this.#people.add(personKey);
-      const changes = this.#onExisting === "update" ? changesFor(user, row).changes : {};
-      if (Object.keys(changes).length > 0) {
+      if (decision.action === "update") {
         prediction.user = "update";
-        prediction.changes = Object.keys(changes);
+        prediction.changes = Object.keys(decision.changes);
         this.#totals.usersToUpdate++;
       } else {
         prediction.user = "exists";
@@ -442,8 +409,8 @@ class Planner {
         `Organization not found: "${refLabel(ref)}": check the organization id`,
       );
     }
-    const pair = hash53(`${row.emailKey}\u0000${refKey(ref)}`);
-    let exists = this.#pairs.has(pair);
+    // A membership an earlier row of the pair asked for exists by then.
+    let exists = this.#pairs.firstRowOf(row.recordNumber, row.emailKey, ref) !== undefined;
     if (!exists && user && organizationId !== undefined) {
       const userId = user.id;
       const id = organizationId;
@@ -452,7 +419,6 @@ class Planner {
         () => findMembership(this.#client, userId, id).then((found) => found !== undefined),
       );
     }
-    this.#pairs.add(pair);
     prediction.membership = exists ? "exists" : "create";
     if (exists) this.#totals.membershipsExisting++;
     else this.#totals.membershipsToCreate++;
@@ -483,7 +449,7 @@ class Planner {
 
   /** The organization's status once this row is reached, recording how it changes. */
   #organizationOf(ref: OrganizationRef, found: Organization): OrganizationStatus {
-    const key = refKey(ref);
+    const key = organizationKey(ref);
     let known = this.#organizationStatus.get(key);
     if (!known) {
       known = {

@@ -14,14 +14,14 @@
  * @module
  */
 
-import { RateBudget } from "../limits/rate_budget.ts";
 import { Semaphore } from "../limits/semaphore.ts";
 import {
   type AuditEntry,
   type AuditUserValues,
   readAuditLogBackward,
 } from "../report/audit_log.ts";
-import { DEFAULT_API_URL, WorkOSApiError, WorkOSClient } from "../workos/client.ts";
+import { WorkOSApiError, type WorkOSClient } from "../workos/client.ts";
+import { connectWorkOS } from "../workos/connect.ts";
 import { deleteMembership, hasMembers, updateMembershipRoles } from "../workos/memberships.ts";
 import { deleteAuthFactor } from "../workos/auth_factors.ts";
 import { deleteOrganization } from "../workos/organizations.ts";
@@ -293,13 +293,13 @@ export async function undoAuditLog(
     if (!options.apiKey) {
       throw new TypeError("Cannot undo: WORKOS_SECRET_KEY is missing: set it or use --dry-run");
     }
-    client = new WorkOSClient({
+    client = connectWorkOS({
       apiKey: options.apiKey,
-      apiUrl: options.apiUrl ?? DEFAULT_API_URL,
-      budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50 }),
+      apiUrl: options.apiUrl,
+      rateLimit: options.rateLimit,
       maxRetries: options.maxRetries,
       requestTimeoutMs: options.requestTimeoutMs,
-      signal: options.abort,
+      abort: options.abort,
     });
   }
   const summary: UndoSummary = {

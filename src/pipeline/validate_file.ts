@@ -3,18 +3,23 @@
  * call and reports what is wrong, in the shape earlier validation tools
  * used (`file_name`, `total_rows`, …, `can_proceed`).
  *
- * The file is streamed and duplicates are found through 53-bit hashes, so
- * memory grows with the number of distinct people (about 16 bytes each),
- * not with the file; the lists of errors and warnings are capped.
+ * The run is prepared as an import's is (`prepareRun`: same input, same
+ * organization mode) and duplicates are counted as the dry run counts them
+ * (`DuplicateTracker`), so the two agree on every count. The file is
+ * streamed and duplicates are found through 53-bit hashes, so memory grows
+ * with the number of distinct people (about 16 bytes each), not with the
+ * file; the lists of errors and warnings are capped.
  *
  * @module
  */
 
 import type { InputFormat, OrganizationRef } from "../types.ts";
-import { type InputSource, openInput } from "../input/open_input.ts";
+import type { InputSource } from "../input/open_input.ts";
 import type { ProviderSpec } from "../input/providers/mod.ts";
-import { hash53 } from "./hash53.ts";
-import { validateRecord } from "./validate_record.ts";
+import { DuplicateTracker } from "../validation/duplicate_tracker.ts";
+import { validateRecord } from "../validation/validate_record.ts";
+import { organizationOf } from "./organization_mode.ts";
+import { prepareRun } from "./prepare_run.ts";
 
 /** One problem that keeps a row from being imported. */
 export interface ValidationReportError {
@@ -87,11 +92,6 @@ export interface ValidateFileOptions {
   signal?: AbortSignal;
 }
 
-function organizationKey(ref: OrganizationRef | undefined): string {
-  if (ref === undefined) return "";
-  return ref.kind === "id" ? `id:${ref.id}` : `ext:${ref.externalId}`;
-}
-
 /**
  * Validates every row of a CSV or NDJSON file and reports errors,
  * warnings, duplicates and unknown columns. Makes no API call.
@@ -143,25 +143,30 @@ export async function validateFile(
   };
 
   const fileWarnings: string[] = [];
-  const input = await openInput(source, {
+  const single = options.organization;
+  const input = await prepareRun(source, {
+    verb: "validate",
     format: options.format,
     delimiter: options.delimiter,
     signal: options.signal,
     provider: options.provider,
     columnMap: options.columnMap,
-    onWarning: (warning) => fileWarnings.push(warning),
+    organizationId: single?.kind === "id" ? single.id : undefined,
+    organizationExternalId: single?.kind === "external_id" ? single.externalId : undefined,
+    onWarning: (warning) => {
+      if (warning.kind === "input") fileWarnings.push(warning.message);
+      for (const column of warning.kind === "unknown_columns" ? warning.columns ?? [] : []) {
+        addWarning({
+          row: null,
+          column,
+          warning: `Unknown column "${column}": it will be ignored: rename it or remove it`,
+        });
+      }
+    },
   });
-  for (const column of input.unknownColumns) {
-    addWarning({
-      row: null,
-      column,
-      warning: `Unknown column "${column}": it will be ignored: rename it or remove it`,
-    });
-  }
-  const single = options.organization;
   // First row of each email and organization pair, by hash: a 1M-row file
   // keeps about 16 MiB here.
-  const firstRows = new Map<number, number>();
+  const duplicates = new DuplicateTracker();
   for await (const batch of input.records) {
     for (const record of batch) {
       report.total_rows++;
@@ -186,13 +191,9 @@ export async function validateFile(
         });
       }
       const row = result.row;
-      const organization = single ?? row.organization;
-      const key = hash53(`${row.emailKey}\u0000${organizationKey(organization)}`);
-      const first = firstRows.get(key);
-      if (first === undefined) {
-        firstRows.set(key, record.recordNumber);
-        continue;
-      }
+      const organization = organizationOf(input.mode, row);
+      const first = duplicates.firstRowOf(record.recordNumber, row.emailKey, organization);
+      if (first === undefined) continue;
       report.duplicate_rows++;
       const where = organization === undefined
         ? ""

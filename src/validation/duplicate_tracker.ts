@@ -1,0 +1,63 @@
+/**
+ * What a duplicate row is, once for every command: a valid row whose person
+ * (email, any case) AND organization an earlier row already gave. One email
+ * in two organizations is not a duplicate: it is one user with two
+ * memberships. Without an organization, the same person twice is one.
+ * `validate` and the dry run both count through {@linkcode DuplicateTracker},
+ * so their counts agree.
+ *
+ * @module
+ */
+
+import type { OrganizationRef } from "../types.ts";
+import { organizationKey } from "../organizations/organization_key.ts";
+import { hash53 } from "./hash53.ts";
+
+/**
+ * Remembers the first row of each person and organization pair, by 53-bit
+ * hash: about 16 bytes a pair, whatever the emails' length.
+ *
+ * @example One email in two organizations is not a duplicate
+ * ```ts
+ * import { DuplicateTracker } from "./duplicate_tracker.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const duplicates = new DuplicateTracker();
+ * const acme = { kind: "external_id", externalId: "acme" } as const;
+ * const beta = { kind: "external_id", externalId: "beta" } as const;
+ * assert.equal(duplicates.firstRowOf(1, "ada@example.com", acme), undefined);
+ * assert.equal(duplicates.firstRowOf(2, "ada@example.com", beta), undefined);
+ * assert.equal(duplicates.firstRowOf(3, "ada@example.com", acme), 1);
+ * assert.equal(duplicates.size, 2);
+ * ```
+ */
+export class DuplicateTracker {
+  readonly #firstRows = new Map<number, number>();
+
+  /** Distinct person and organization pairs seen. */
+  get size(): number {
+    return this.#firstRows.size;
+  }
+
+  /**
+   * Notes a valid row and tells whether it is a duplicate.
+   *
+   * @param recordNumber The row's number.
+   * @param emailKey The row's person (its email in lower case).
+   * @param organization The organization the row joins, if any.
+   * @returns The number of the earlier row it repeats, or `undefined` when
+   *   it is the first of its pair (and is now remembered).
+   */
+  firstRowOf(
+    recordNumber: number,
+    emailKey: string,
+    organization: OrganizationRef | undefined,
+  ): number | undefined {
+    const key = hash53(
+      `${emailKey}\u0000${organization === undefined ? "" : organizationKey(organization)}`,
+    );
+    const first = this.#firstRows.get(key);
+    if (first === undefined) this.#firstRows.set(key, recordNumber);
+    return first;
+  }
+}
