@@ -33,7 +33,6 @@ import {
   ensureUser,
   findUserByEmail,
   updateUser,
-  type UserChanges,
   type WorkOSUser,
 } from "../workos/users.ts";
 import { decideExistingUser, type OnExisting } from "./existing_user.ts";
