@@ -34,6 +34,13 @@ import { isJobImport, type JobImport, openJobImport } from "./job_commands.ts";
 import { checkPermissions, importNeedsOf, importPermissions } from "./permissions.ts";
 import { runPlanCommand } from "./plan_command.ts";
 import { withoutCredentials } from "../workos/client.ts";
+import {
+  packageDirOf,
+  type PackageSource,
+  packageSource,
+  type PackageStepsResult,
+  sayIntro,
+} from "./_package_steps.ts";
 
 /** `workos-importer [--csv <file>] …`: the default command. */
 export const importCommand: CommandSpec = {
@@ -283,6 +290,11 @@ export interface ImportSource {
   provider?: ProviderSpec;
   /** Lines added to the summary box. */
   summaryLines?: Array<[string, string]>;
+  /**
+   * A migration package: its organizations and role definitions run before
+   * the rows, in the same job. (A resumed package job finds it by itself.)
+   */
+  package?: PackageSource;
 }
 
 /**
@@ -333,7 +345,19 @@ export async function runImportCommand(
       ? flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR
       : undefined,
   });
-  if (flags.plan) return await runPlanCommand(path as string, options, flags, console);
+  if (flags.plan) {
+    const apiKey = readSecretKey();
+    // Without a key, the tenant plan says what is missing.
+    if (source.package && apiKey && !options.dryRun) {
+      await source.package.prepare({
+        options: { ...options, apiKey },
+        plan: true,
+        quiet: flags.quiet,
+        say: flags.json ? console.error : console.log,
+      });
+    }
+    return await runPlanCommand(path as string, options, flags, console);
+  }
   if (options.errorsOut) {
     const warning = errorFileFormatWarning(options.errorsOut);
     if (warning) console.warn(`Warning: ${warning}`);
@@ -358,12 +382,19 @@ export async function runImportCommand(
   let totalRows: number | undefined;
   let writesLimit = options.rateLimit ?? 50;
   let job: JobImport | undefined;
+  let packageSteps = source.package;
+  let prepared: PackageStepsResult | undefined;
   try {
     if (isJobImport(flags)) {
       job = await openJobImport(flags, options, path, console);
       options = job.options;
       path = job.inputPath;
       totalRows = job.totalRows;
+      const packageDir = packageSteps ? undefined : packageDirOf(options);
+      if (packageDir !== undefined) {
+        packageSteps = await packageSource(packageDir);
+        sayIntro(packageSteps, console, json);
+      }
     } else if (!options.dryRun && path !== "-") {
       totalRows = await countRecords(path as string, {
         format: options.format,
@@ -386,6 +417,14 @@ export async function runImportCommand(
     // Rows go to stdout (stderr with --json; above a live bar only when both are the terminal).
     const colorRows = colorsFor(json ? Deno.stderr : Deno.stdout);
     const colorWarnings = colorsFor(Deno.stderr);
+    // A package's organizations and role definitions come before its users.
+    prepared = await packageSteps?.prepare({
+      options,
+      jobDir: job?.journal.paths.dir,
+      auditPath: job ? job.options.auditLog as string : options.auditLog as string | undefined,
+      quiet,
+      say: (line) => output.row(paintStatus(line, colorRows)),
+    });
     const summary = await importUsers(path === "-" ? Deno.stdin.readable : path as string, {
       ...options,
       journal: job?.journal,
@@ -433,9 +472,11 @@ export async function runImportCommand(
     const interrupted = summary.interrupted
       ? { fileRows: totalRows ?? await recordsIn(path, options) }
       : undefined;
+    if (prepared) summary.organizationsCreated += prepared.organizationsCreated;
     const boxLines = [
       ...extraLines(summary, job?.errorsFile ?? options.errorsOut),
-      ...source.summaryLines ?? [],
+      ...prepared?.lines ?? [],
+      ...source.summaryLines ?? packageSteps?.summaryLines ?? [],
     ];
     say(
       summary.plan
@@ -447,7 +488,10 @@ export async function runImportCommand(
         }),
     );
     if (json) {
-      const fields = summaryJson(summary);
+      const fields = {
+        ...summaryJson(summary),
+        ...(prepared ? { package: prepared.json } : {}),
+      };
       console.log(JSON.stringify(job ? { ...fields, jobId: job.id } : fields));
     }
     if (summary.stopped) {
@@ -479,7 +523,9 @@ export async function runImportCommand(
     if (job) {
       say(`Job "${job.id}" completed: "workos-importer clean ${job.id}" deletes its checkpoint`);
     }
-    return summary.status === "success" ? ExitCode.Success : ExitCode.Failure;
+    return summary.status === "success" && !prepared?.failures
+      ? ExitCode.Success
+      : ExitCode.Failure;
   } catch (error) {
     if (job) {
       progress?.finish();

@@ -1,9 +1,10 @@
 /**
  * `workos-importer import-package <dir>`: imports a migration package (the
- * directory the official WorkOS tool's exporters write, or `convert`) through
- * the one import pipeline: users.csv is read as the importer's CSV with each
- * user's memberships, role assignments and TOTP secret joined in, so jobs,
- * resume, dry run, plan and undo work as for any input.
+ * directory the official WorkOS tool's exporters write, or `convert`) as one
+ * job: its organizations, then its role definitions, then users.csv through
+ * the one import pipeline with each user's memberships, role assignments and
+ * TOTP secret joined in, so jobs, resume, dry run, plan and undo work as for
+ * any input.
  *
  * @module
  */
@@ -13,12 +14,7 @@ import type { CommandSpec, Flags } from "./args.ts";
 import type { Console } from "./environment.ts";
 import { runImportCommand } from "./import_command.ts";
 import { UsageError } from "./usage_error.ts";
-import {
-  checkPackage,
-  PACKAGE_FILES,
-  type PackageFacts,
-  SSO_FILES,
-} from "../input/package/layout.ts";
+import { packageSource, sayIntro } from "./_package_steps.ts";
 
 /** `workos-importer import-package <dir>`. */
 export const importPackageCommand: CommandSpec = {
@@ -51,8 +47,9 @@ export const importPackageCommand: CommandSpec = {
     "json",
   ],
   notes: [
-    "Reads manifest.json, users.csv, organizations.csv, organization_memberships.csv,",
-    "user_role_assignments.csv and totp_secrets.csv; SSO files are listed as hand-off only.",
+    "Runs, as one job: organizations.csv, role_definitions.csv (missing roles created, matching",
+    "ones left, differing ones reported), then users.csv with organization_memberships.csv,",
+    "user_role_assignments.csv and totp_secrets.csv joined in; SSO files are hand-off only.",
     "A job (--job-id) resumes with the command it prints, like any import.",
     "Exit codes: 0 success, 1 some rows failed, 2 usage, input or package error, 75 temporary failure, 130 interrupted.",
   ],
@@ -86,54 +83,11 @@ export async function runImportPackageCommand(
   flags: Flags,
   console: Console,
 ): Promise<number> {
-  const facts = await checkPackage(resolve(dir));
-  const say = flags.json ? console.error : console.log;
-  for (const line of packageLines(facts)) say(line);
-  return await runImportCommand({ ...flags, csv: facts.paths.users }, console, {
-    provider: { from: "package", packageDir: facts.dir },
-    summaryLines: summaryLines(facts),
+  const source = await packageSource(resolve(dir));
+  sayIntro(source, console, flags.json ?? false);
+  return await runImportCommand({ ...flags, csv: source.facts.paths.users }, console, {
+    provider: { from: "package", packageDir: source.facts.dir },
+    summaryLines: source.summaryLines,
+    package: source,
   });
-}
-
-function n(value: number | undefined): string {
-  return (value ?? 0).toLocaleString("en-US");
-}
-
-/** What the package holds, before the import starts. */
-function packageLines(facts: PackageFacts): string[] {
-  const { manifest, counts } = facts;
-  const tenant = typeof manifest.sourceTenant === "string" ? ` (${manifest.sourceTenant})` : "";
-  const lines = [
-    `Package from ${manifest.provider}${tenant}, generated ${manifest.generatedAt}: ${
-      n(counts.users)
-    } user rows, ${n(counts.organizations)} organizations, ${n(counts.memberships)} memberships, ${
-      n(counts.roleDefinitions)
-    } role definitions, ${n(counts.userRoleAssignments)} role assignments, ${
-      n(counts.totpSecrets)
-    } TOTP secrets`,
-  ];
-  for (const key of SSO_FILES) {
-    if (facts.paths[key] === undefined) continue;
-    const rows = counts[key];
-    if (rows === 0) continue;
-    lines.push(
-      `SSO hand-off, not imported: ${PACKAGE_FILES[key]}${
-        rows === undefined ? "" : `: ${n(rows)} row(s)`
-      }: set these up in the WorkOS dashboard`,
-    );
-  }
-  return lines;
-}
-
-/** The package's own findings, for the summary box. */
-function summaryLines(facts: PackageFacts): Array<[string, string]> {
-  const { counts } = facts;
-  const lines: Array<[string, string]> = [];
-  const sso = SSO_FILES.filter((key) => facts.paths[key] !== undefined && counts[key] !== 0);
-  if (sso.length > 0) lines.push(["SSO files (hand-off only)", n(sso.length)]);
-  if (counts.warnings) lines.push(["Exporter warnings", `${n(counts.warnings)} (warnings.jsonl)`]);
-  if (counts.skippedUsers) {
-    lines.push(["Users the exporter skipped", `${n(counts.skippedUsers)} (skipped_users.jsonl)`]);
-  }
-  return lines;
 }

@@ -44,7 +44,22 @@ function organizationOf(result: RoleResult): string {
   return ref === undefined ? "" : ref.kind === "id" ? ref.id : ref.externalId;
 }
 
-function resultLine(result: RoleResult, planned: boolean): string {
+/**
+ * The line a role definition's result prints as.
+ *
+ * @param result What happened to the definition.
+ * @param planned Whether it is a plan (nothing was written).
+ * @returns One line.
+ *
+ * @example Usage
+ * ```ts
+ * import { roleResultLine } from "./roles_command.ts";
+ * const definition = { row: 1, slug: "billing", name: "Billing", type: "environment" as const, permissions: [] };
+ * console.log(roleResultLine({ definition, action: "matches" }, false));
+ * // = Row 1: environment role "billing" matches
+ * ```
+ */
+export function roleResultLine(result: RoleResult, planned: boolean): string {
   const row = `Row ${result.definition.row}`;
   const permissions = result.definition.permissions.length;
   switch (result.action) {
@@ -149,7 +164,7 @@ export async function runRolesCommand(
     plan: planned,
     onResult: (result) => {
       if (!quiet || result.action === "failed" || result.action === "differs") {
-        say(resultLine(result, planned));
+        say(roleResultLine(result, planned));
       }
     },
   });

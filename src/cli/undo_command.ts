@@ -252,6 +252,12 @@ function subject(entry: AuditEntry): string {
       return `the roles of membership ${entry.id}`;
     case "totp_factor_enrolled":
       return `TOTP factor ${entry.id} of ${entry.userId ?? "?"}`;
+    case "role_created":
+      return entry.organizationId === undefined
+        ? `environment role "${entry.roleSlug ?? entry.id}"`
+        : `organization role "${entry.roleSlug ?? entry.id}" of ${entry.organizationId}`;
+    case "permission_created":
+      return `permission "${entry.id}"`;
     default:
       return `user ${entry.id}${entry.email ? ` (${entry.email})` : ""}`;
   }
@@ -266,6 +272,8 @@ const VERBS: Record<UndoStep["kind"], [done: string, planned: string, failed: st
   keep_invitation: ["Kept", "Would keep", "Could not keep"],
   restore_membership_roles: ["Restored", "Would restore", "Could not restore"],
   delete_factor: ["Deleted", "Would delete", "Could not delete"],
+  delete_role: ["Deleted", "Would delete", "Could not delete"],
+  delete_permission: ["Deleted", "Would delete", "Could not delete"],
 };
 
 function stepLine(step: UndoStep): string {
@@ -302,6 +310,15 @@ function summaryBox(summary: UndoSummary, name: string): string {
   }
   if (summary.factorsDeleted > 0) {
     lines.push(`TOTP factors ${deleted}: ${number(summary.factorsDeleted)}`);
+  }
+  if (summary.rolesDeleted > 0) {
+    lines.push(`Organization roles ${deleted}: ${number(summary.rolesDeleted)}`);
+  }
+  if (summary.permissionsDeleted > 0) {
+    lines.push(`Permissions ${deleted}: ${number(summary.permissionsDeleted)}`);
+  }
+  if (summary.rolesKept > 0) {
+    lines.push(`Environment roles kept (no delete API): ${number(summary.rolesKept)}`);
   }
   if (summary.organizationsKept > 0) {
     lines.push(`Organizations kept: ${number(summary.organizationsKept)}`);

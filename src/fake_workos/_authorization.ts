@@ -155,6 +155,26 @@ export class AuthorizationStore {
     return permission;
   }
 
+  /** Deletes an organization's own role; `false` when there is none. */
+  deleteOrganizationRole(slug: string, organizationId: string): boolean {
+    return this.#organizationRoles.get(organizationId)?.delete(slug) ?? false;
+  }
+
+  /** Deletes a permission and takes it off every role; `false` when there is none. */
+  deletePermission(slug: string, now: number): boolean {
+    if (!this.#permissions.delete(slug)) return false;
+    const roles = [
+      ...this.#environmentRoles.values(),
+      ...[...this.#organizationRoles.values()].flatMap((roles) => [...roles.values()]),
+    ];
+    for (const role of roles) {
+      if (!role.permissions.includes(slug)) continue;
+      role.permissions = role.permissions.filter((permission) => permission !== slug);
+      role.updatedAt = now;
+    }
+    return true;
+  }
+
   /** Drops organization roles of a deleted organization. */
   deleteOrganization(organizationId: string): void {
     this.#organizationRoles.delete(organizationId);

@@ -166,6 +166,24 @@ function setOrganizationRolePermissions(call: EndpointCall): HttpReply {
   return updated instanceof ApiError ? failed(updated) : json(200, roleJson(updated));
 }
 
+// The docs (reference/roles/organization-role/delete, permission/delete):
+// no body. An environment role has no delete endpoint.
+const DELETED: HttpReply = { status: 204, body: "" };
+
+function deleteOrganizationRole(call: EndpointCall): HttpReply {
+  const organizationId = organizationOf(call);
+  if (organizationId instanceof ApiError) return failed(organizationId);
+  return authorizationOf(call).deleteOrganizationRole(call.params[1], organizationId)
+    ? DELETED
+    : failed(notFound("Role", call.params[1]));
+}
+
+function deletePermission(call: EndpointCall): HttpReply {
+  return authorizationOf(call).deletePermission(call.params[0], call.now)
+    ? DELETED
+    : failed(notFound("Permission", call.params[0]));
+}
+
 function createPermission(call: EndpointCall): HttpReply {
   const input = definition(call.body, PERMISSION_SLUG);
   if (input instanceof ApiError) return failed(input);
@@ -219,7 +237,9 @@ export const AUTHORIZATION_ROUTES: [string, string, (call: EndpointCall) => Http
     "/authorization/organizations/:id/roles/:slug/permissions",
     setOrganizationRolePermissions,
   ],
+  ["DELETE", "/authorization/organizations/:id/roles/:slug", deleteOrganizationRole],
   ["POST", "/authorization/permissions", createPermission],
   ["GET", "/authorization/permissions", listPermissions],
   ["GET", "/authorization/permissions/:slug", getPermission],
+  ["DELETE", "/authorization/permissions/:slug", deletePermission],
 ];

@@ -1,7 +1,8 @@
 /**
  * The audit log of a job: one JSON line per write the job made to WorkOS
  * (user created or updated, organization created, membership created,
- * invitation sent, user deleted), appended as the job goes, in an
+ * invitation sent, user deleted, roles of a membership changed, factor
+ * enrolled, role or permission created), appended as the job goes, in an
  * owner-only file. `undo` reads it back, newest first, to take the job back.
  *
  * Entries never hold a password or a password hash: they are built field by
@@ -38,7 +39,9 @@ export type AuditAction =
   | "invitation_sent"
   | "user_deleted"
   | "membership_roles_updated"
-  | "totp_factor_enrolled";
+  | "totp_factor_enrolled"
+  | "role_created"
+  | "permission_created";
 
 const ACTIONS: ReadonlySet<string> = new Set([
   "user_created",
@@ -49,6 +52,8 @@ const ACTIONS: ReadonlySet<string> = new Set([
   "user_deleted",
   "membership_roles_updated",
   "totp_factor_enrolled",
+  "role_created",
+  "permission_created",
 ]);
 
 /** Profile values of a user, as an update found or left them (`null`: empty). */
@@ -71,7 +76,10 @@ export interface AuditEntry {
   timestamp: string;
   /** What was written. */
   action: AuditAction;
-  /** The WorkOS id of what was written (user, organization, membership or invitation). */
+  /**
+   * The WorkOS id of what was written (user, organization, membership,
+   * invitation, factor, role); a permission's slug for `permission_created`.
+   */
   id: string;
   /** The user's (or invitee's) email. */
   email?: string;
@@ -85,7 +93,7 @@ export interface AuditEntry {
   previousRoleSlugs?: string[];
   /** For `membership_roles_updated`: the roles the update set. */
   roleSlugs?: string[];
-  /** The role, for memberships and invitations. */
+  /** The role, for memberships, invitations and `role_created`. */
   roleSlug?: string;
   /** The input row that caused the write. */
   row?: number;

@@ -22,6 +22,8 @@ import {
   type WorkOSRole,
 } from "../workos/authorization.ts";
 import type { RoleDefinition } from "./role_definitions.ts";
+import type { AuditEntry } from "../report/audit_log.ts";
+import type { SetupRecorder } from "./setup_ledger.ts";
 
 /** What happened to one definition. */
 export type RoleAction =
@@ -62,6 +64,50 @@ export interface ApplyRolesOptions {
   plan?: boolean;
   /** Called once per definition, in file order. */
   onResult?(result: RoleResult): void;
+  /**
+   * Records each create before it is sent and once it is made, with its
+   * audit entry (a job's setup ledger): a resumed run then knows a role or
+   * permission it made before a crash, and `undo` can take it back.
+   */
+  recorder?: SetupRecorder;
+  /**
+   * In a plan: external ids of organizations that do not exist yet but will
+   * when the definitions are applied (a package creates them first).
+   */
+  plannedOrganizations?: ReadonlySet<string>;
+}
+
+/**
+ * The key of a role in a setup ledger.
+ *
+ * @param slug The role's slug.
+ * @param organizationId The organization, for an organization role.
+ * @returns The key.
+ *
+ * @example Usage
+ * ```ts
+ * import { roleKey } from "./apply_roles.ts";
+ * console.log(roleKey("billing")); // role:-:billing
+ * ```
+ */
+export function roleKey(slug: string, organizationId?: string): string {
+  return `role:${organizationId ?? "-"}:${slug}`;
+}
+
+/**
+ * The key of a permission in a setup ledger.
+ *
+ * @param slug The permission's slug.
+ * @returns The key.
+ *
+ * @example Usage
+ * ```ts
+ * import { permissionKey } from "./apply_roles.ts";
+ * console.log(permissionKey("invoices:read")); // permission:invoices:read
+ * ```
+ */
+export function permissionKey(slug: string): string {
+  return `permission:${slug}`;
 }
 
 function describeError(error: unknown): string {
@@ -167,15 +213,79 @@ export async function applyRoleDefinitions(
     return roles;
   };
 
+  const recorder = options.recorder;
+  const entry = (fields: Omit<AuditEntry, "timestamp">, uncertain: boolean): AuditEntry => ({
+    timestamp: new Date().toISOString(),
+    ...fields,
+    ...(uncertain ? { uncertain: true } : {}),
+  });
+  // A permission an earlier session began to create and never recorded: the job's.
+  for (const slug of permissions) {
+    const key = permissionKey(slug);
+    if (!planned && recorder?.isPending(key)) {
+      await recorder.settle(key, entry({ action: "permission_created", id: slug }, true));
+      summary.permissionsCreated++;
+    }
+  }
+  const ensurePermissions = async (slugs: readonly string[]) => {
+    for (const slug of slugs) {
+      const key = permissionKey(slug);
+      await recorder?.intend(key);
+      const created = await ensurePermission(client, slug);
+      await recorder?.settle(
+        key,
+        created ? entry({ action: "permission_created", id: slug }, false) : undefined,
+      );
+      if (created) summary.permissionsCreated++;
+      permissions.add(slug);
+    }
+  };
+  const roleEntry =
+    (definition: RoleDefinition, role: WorkOSRole, organizationId?: string) =>
+    (uncertain: boolean) =>
+      entry({
+        action: "role_created",
+        id: role.id ?? definition.slug,
+        roleSlug: definition.slug,
+        ...(organizationId ? { organizationId } : {}),
+        ...(definition.organization?.kind === "external_id"
+          ? { organizationExternalId: definition.organization.externalId }
+          : {}),
+      }, uncertain);
+
   for (const definition of definitions) {
     let organizationId: string | undefined;
     try {
       if (definition.organization) {
-        organizationId = await resolveOrganization(resolver, definition.organization);
+        const ref = definition.organization;
+        if (
+          planned && ref.kind === "external_id" && options.plannedOrganizations?.has(ref.externalId)
+        ) {
+          // Its organization is created first, so the role is too.
+          const missing = definition.permissions.filter((slug) => !permissions.has(slug));
+          for (const slug of missing) permissions.add(slug);
+          summary.permissionsCreated += missing.length;
+          report({
+            definition,
+            action: "created",
+            detail: missing.length > 0 ? `with new permissions ${quoted(missing)}` : undefined,
+          });
+          continue;
+        }
+        organizationId = await resolveOrganization(resolver, ref);
       }
+      const key = roleKey(definition.slug, organizationId);
       const existing = organizationId
         ? (await rolesOf(organizationId)).get(definition.slug)
         : environmentRoles.get(definition.slug);
+      if (existing && !planned && recorder?.isPending(key)) {
+        // Made by an earlier session a crash cut off, perhaps before its permissions were set.
+        await ensurePermissions(definition.permissions.filter((slug) => !permissions.has(slug)));
+        await finishRole(definition, existing, organizationId);
+        await recorder.settle(key, roleEntry(definition, existing, organizationId)(true));
+        report({ definition, action: "created", organizationId });
+        continue;
+      }
       if (existing) {
         const detail = difference(definition, existing);
         report({
@@ -198,25 +308,45 @@ export async function applyRoleDefinitions(
         summary.permissionsCreated += missing.length;
         continue;
       }
-      for (const slug of missing) {
-        if (await ensurePermission(client, slug)) summary.permissionsCreated++;
-        permissions.add(slug);
-      }
-      const { value } = await ensureRole(
+      await ensurePermissions(missing);
+      await recorder?.intend(key);
+      const { value, created } = await ensureRole(
         client,
         { slug: definition.slug, name: definition.name },
         organizationId,
       );
-      if (definition.permissions.length > 0) {
-        await setRolePermissions(client, definition.slug, definition.permissions, organizationId);
+      if (!created) {
+        // Someone else made it between the listing and the create.
+        await recorder?.settle(key, undefined);
+        const detail = difference(definition, value);
+        report({
+          definition,
+          action: detail ? "differs" : "matches",
+          organizationId,
+          detail: detail && `${detail}: left as is (change it in the WorkOS dashboard)`,
+        });
+        continue;
       }
-      const made = { ...value, permissions: [...definition.permissions] };
-      if (organizationId) (await rolesOf(organizationId)).set(definition.slug, made);
-      else environmentRoles.set(definition.slug, made);
+      await finishRole(definition, value, organizationId);
+      await recorder?.settle(key, roleEntry(definition, value, organizationId)(false));
       report({ definition, action: "created", organizationId });
     } catch (error) {
       report({ definition, action: "failed", organizationId, detail: describeError(error) });
     }
+  }
+
+  /** Gives a role the job made its permissions, and remembers it as made. */
+  async function finishRole(
+    definition: RoleDefinition,
+    role: WorkOSRole,
+    organizationId: string | undefined,
+  ): Promise<void> {
+    if (definition.permissions.length > 0) {
+      await setRolePermissions(client, definition.slug, definition.permissions, organizationId);
+    }
+    const made = { ...role, permissions: [...definition.permissions] };
+    if (organizationId) (await rolesOf(organizationId)).set(definition.slug, made);
+    else environmentRoles.set(definition.slug, made);
   }
   return summary;
 }

@@ -1,6 +1,7 @@
 /**
  * `workos-importer undo`: takes a job back from its audit log. Newest entry
- * first, it deletes the memberships, users and organizations the job created,
+ * first, it deletes the memberships, users, factors, organization roles,
+ * permissions and organizations the job created,
  * restores the values of users it updated, and leaves alone everything the
  * job only adopted (adoptions are never in the audit log). Entries marked
  * `uncertain` (attributed to the job only because they were made inside the
@@ -24,6 +25,7 @@ import { WorkOSApiError, type WorkOSClient } from "../workos/client.ts";
 import { connectWorkOS } from "../workos/connect.ts";
 import { deleteMembership, hasMembers, updateMembershipRoles } from "../workos/memberships.ts";
 import { deleteAuthFactor } from "../workos/auth_factors.ts";
+import { deleteOrganizationRole, deletePermission } from "../workos/authorization.ts";
 import { deleteOrganization } from "../workos/organizations.ts";
 import { deleteUser, updateUser, type UserChanges } from "../workos/users.ts";
 
@@ -41,6 +43,10 @@ export type UndoStepKind =
   | "restore_membership_roles"
   /** Delete a TOTP factor the job enrolled. */
   | "delete_factor"
+  /** Delete an organization role the job created (an environment role is kept: WorkOS cannot delete one). */
+  | "delete_role"
+  /** Delete a permission the job created. */
+  | "delete_permission"
   /** Nothing to do: the entry records a deletion, or a user the import itself deleted. */
   | "nothing"
   /** Invitations are not revoked by undo. */
@@ -87,6 +93,12 @@ export interface UndoSummary {
   factorsDeleted: number;
   /** Organizations the job created, deleted. */
   organizationsDeleted: number;
+  /** Organization roles the job created, deleted. */
+  rolesDeleted: number;
+  /** Environment roles the job created, kept: WorkOS has no endpoint that deletes one. */
+  rolesKept: number;
+  /** Permissions the job created, deleted. */
+  permissionsDeleted: number;
   /** Organizations kept because members the job did not add remain. */
   organizationsKept: number;
   /** Invitations the job sent, left pending. */
@@ -310,6 +322,9 @@ export async function undoAuditLog(
     membershipRolesRestored: 0,
     factorsDeleted: 0,
     organizationsDeleted: 0,
+    rolesDeleted: 0,
+    rolesKept: 0,
+    permissionsDeleted: 0,
     organizationsKept: 0,
     invitationsKept: 0,
     uncertainKept: 0,
@@ -410,6 +425,16 @@ export async function undoAuditLog(
         case "totp_factor_enrolled":
           await launch(entry.userId, () => runner.deleteFactor(entry, key));
           break;
+        case "role_created":
+          // The memberships that hold it (newer entries) go first.
+          await Promise.all(inFlight);
+          await launch(undefined, () => runner.deleteRole(entry, key));
+          break;
+        case "permission_created":
+          // The roles that hold it (newer entries) go first.
+          await Promise.all(inFlight);
+          await launch(undefined, () => runner.deletePermission(entry, key));
+          break;
       }
     }
   } finally {
@@ -437,6 +462,10 @@ function kindOf(entry: AuditEntry): UndoStepKind {
       return "restore_membership_roles";
     case "totp_factor_enrolled":
       return "delete_factor";
+    case "role_created":
+      return "delete_role";
+    case "permission_created":
+      return "delete_permission";
     default:
       return "nothing";
   }
@@ -525,6 +554,39 @@ class StepRunner {
       await deleteAuthFactor(client, entry.id);
       this.#summary.factorsDeleted++;
     }, () => this.#summary.factorsDeleted++);
+  }
+
+  deleteRole(entry: AuditEntry, key: string): Promise<void> {
+    const organizationId = entry.organizationId;
+    const slug = entry.roleSlug ?? entry.id;
+    if (organizationId === undefined) {
+      // Not recorded as done: nothing was, and a later undo says the same.
+      this.#summary.rolesKept++;
+      this.#onStep?.({
+        kind: "delete_role",
+        result: "kept",
+        entry,
+        detail:
+          "WorkOS has no API that deletes an environment role: delete it in the WorkOS dashboard if needed",
+      });
+      return Promise.resolve();
+    }
+    return this.#run("delete_role", entry, key, async (client) => {
+      try {
+        await deleteOrganizationRole(client, organizationId, slug);
+      } catch (error) {
+        // Deleting its organization deleted the role too.
+        if (!(error instanceof WorkOSApiError && error.failure.status === 404)) throw error;
+      }
+      this.#summary.rolesDeleted++;
+    }, () => this.#summary.rolesDeleted++);
+  }
+
+  deletePermission(entry: AuditEntry, key: string): Promise<void> {
+    return this.#run("delete_permission", entry, key, async (client) => {
+      await deletePermission(client, entry.id);
+      this.#summary.permissionsDeleted++;
+    }, () => this.#summary.permissionsDeleted++);
   }
 
   deleteUser(entry: AuditEntry, key: string): Promise<void> {

@@ -6,11 +6,13 @@
  * @module
  */
 
-import type { Ensured, WorkOSClient } from "./client.ts";
+import { type Ensured, WorkOSApiError, type WorkOSClient } from "./client.ts";
 import type { ApiFailure } from "./errors.ts";
 
 /** A role as the importer reads it (the project's own type). */
 export interface WorkOSRole {
+  /** The role's WorkOS id, when WorkOS sent it. */
+  id?: string;
   slug: string;
   name: string;
   /** Permission slugs. */
@@ -20,6 +22,7 @@ export interface WorkOSRole {
 }
 
 interface SdkRole {
+  id?: string;
   slug: string;
   name: string;
   permissions?: string[];
@@ -28,6 +31,7 @@ interface SdkRole {
 
 function toRole(role: SdkRole): WorkOSRole {
   return {
+    ...(typeof role.id === "string" ? { id: role.id } : {}),
     slug: role.slug,
     name: role.name,
     permissions: [...role.permissions ?? []],
@@ -200,4 +204,54 @@ export async function setRolePermissions(
       await sdk.authorization.setEnvironmentRolePermissions(slug, options);
     }
   });
+}
+
+/**
+ * Deletes an organization's own role; one already gone counts as deleted.
+ * (WorkOS has no endpoint that deletes an environment role.)
+ *
+ * @param client The WorkOS client.
+ * @param organizationId The organization.
+ * @param slug The role.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await deleteOrganizationRole(client, "org_1", "org-auditor");
+ * ```
+ */
+export async function deleteOrganizationRole(
+  client: WorkOSClient,
+  organizationId: string,
+  slug: string,
+): Promise<void> {
+  try {
+    await client.write(
+      "other",
+      (sdk) => sdk.authorization.deleteOrganizationRole(organizationId, slug),
+    );
+  } catch (error) {
+    if (error instanceof WorkOSApiError && error.failure.status === 404) return;
+    throw error;
+  }
+}
+
+/**
+ * Deletes a permission (WorkOS takes it off every role); one already gone
+ * counts as deleted.
+ *
+ * @param client The WorkOS client.
+ * @param slug The permission.
+ *
+ * @example Usage
+ * ```ts ignore
+ * await deletePermission(client, "invoices:read");
+ * ```
+ */
+export async function deletePermission(client: WorkOSClient, slug: string): Promise<void> {
+  try {
+    await client.write("other", (sdk) => sdk.authorization.deletePermission(slug));
+  } catch (error) {
+    if (error instanceof WorkOSApiError && error.failure.status === 404) return;
+    throw error;
+  }
 }

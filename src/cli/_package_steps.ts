@@ -1,0 +1,316 @@
+// The steps of a migration package that come before its users, as one job
+// with them: the organizations of organizations.csv, then the role
+// definitions of role_definitions.csv (created when missing, left when they
+// match, reported when they differ), then the users, memberships, role
+// assignments and TOTP factors through the import pipeline. Every session of
+// a job runs the steps again: what exists is adopted, and the job's setup
+// ledger (beside its journal) tells a create an earlier session made before a
+// SIGKILL from someone else's, so undo takes it back. A dry run checks the
+// files; a plan reads the tenant and says what would be created.
+
+import type { Console } from "./environment.ts";
+import type { ImportUsersOptions } from "../pipeline/import_users.ts";
+import { RateBudget } from "../limits/rate_budget.ts";
+import { openAuditLog } from "../report/audit_log.ts";
+import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+import { openCsvFile } from "../input/package/_csv_file.ts";
+import {
+  checkPackage,
+  PACKAGE_FILES,
+  type PackageFacts,
+  SSO_FILES,
+} from "../input/package/layout.ts";
+import { readRoleDefinitions } from "../roles/role_definitions.ts";
+import { applyRoleDefinitions, roleKey, type RoleResult } from "../roles/apply_roles.ts";
+import {
+  ensurePackageOrganizations,
+  type OrganizationResult,
+  readPackageOrganizations,
+} from "../roles/package_organizations.ts";
+import { openSetupLedger } from "../roles/setup_ledger.ts";
+import { roleResultLine } from "./roles_command.ts";
+
+/** Where and how the steps run. */
+export interface PackageStepsContext {
+  /** The import's options (key, URL, retries, dry run). */
+  options: ImportUsersOptions;
+  /** Read the tenant and say what would be created. */
+  plan?: boolean;
+  /** The job's directory, for its setup ledger; none outside a job. */
+  jobDir?: string;
+  /** Where creates are recorded for undo (the job's audit log, or --audit-out). */
+  auditPath?: string;
+  /** Per-organization and per-role lines. */
+  quiet?: boolean;
+  /** Where lines go. */
+  say(line: string): void;
+}
+
+/** What the steps did, for the summary box, the JSON summary and the exit code. */
+export interface PackageStepsResult {
+  /** Lines for the summary box. */
+  lines: Array<[string, string]>;
+  /** Organizations the job created (every session of a job). */
+  organizationsCreated: number;
+  /** Organizations and role definitions that failed or could not be read. */
+  failures: number;
+  /** The JSON summary's `package` object. */
+  json: Record<string, number>;
+}
+
+/** A package's source for the import command: what it says first, its steps and summary lines. */
+export interface PackageSource {
+  facts: PackageFacts;
+  /** What the package holds, before anything runs. */
+  introLines: string[];
+  /** The package's own findings, for the summary box. */
+  summaryLines: Array<[string, string]>;
+  /** Runs the steps before the users. */
+  prepare(context: PackageStepsContext): Promise<PackageStepsResult>;
+}
+
+function n(value: number | undefined): string {
+  return (value ?? 0).toLocaleString("en-US");
+}
+
+/**
+ * Checks a package and returns its steps.
+ *
+ * @param dir The package directory (absolute).
+ * @returns The package's facts, lines and steps.
+ */
+export async function packageSource(dir: string): Promise<PackageSource> {
+  const facts = await checkPackage(dir);
+  return {
+    facts,
+    introLines: introLines(facts),
+    summaryLines: findingLines(facts),
+    prepare: (context) => runPackageSteps(facts, context),
+  };
+}
+
+/**
+ * Whether the options import a package (a resumed `import-package` job).
+ *
+ * @param options The import's options.
+ * @returns The package directory, or `undefined`.
+ */
+export function packageDirOf(options: ImportUsersOptions): string | undefined {
+  return options.provider?.from === "package" ? options.provider.packageDir : undefined;
+}
+
+/** Prints the package's lines, for a job resumed by `workos-importer --resume`. */
+export function sayIntro(source: PackageSource, console: Console, json: boolean): void {
+  const say = json ? console.error : console.log;
+  for (const line of source.introLines) say(line);
+}
+
+async function runPackageSteps(
+  facts: PackageFacts,
+  context: PackageStepsContext,
+): Promise<PackageStepsResult> {
+  const { options, say } = context;
+  const result: PackageStepsResult = { lines: [], organizationsCreated: 0, failures: 0, json: {} };
+  const definitionsPath = facts.paths.roleDefinitions;
+  const file = definitionsPath === undefined
+    ? { definitions: [], problems: [] }
+    : await readRoleDefinitions(definitionsPath).catch((error: Error) => {
+      // The header was checked with the package: what is left is its content.
+      say(`✗ ${PACKAGE_FILES.roleDefinitions}: ${error.message}`);
+      result.failures++;
+      return { definitions: [], problems: [] };
+    });
+  for (const problem of file.problems) {
+    say(`✗ ${PACKAGE_FILES.roleDefinitions} row ${problem.row}: ${problem.message}`);
+  }
+  result.failures += file.problems.length;
+  const factors = await factorsToEnroll(facts);
+
+  if (options.dryRun) {
+    result.lines.push(
+      ["Role definitions valid", n(file.definitions.length)],
+      ["Role definitions invalid", n(file.problems.length)],
+      ["TOTP factors to enroll", n(factors)],
+    );
+    result.json = {
+      roleDefinitionsValid: file.definitions.length,
+      roleDefinitionsInvalid: file.problems.length,
+      factorsToEnroll: factors,
+    };
+    return result;
+  }
+
+  const planned = context.plan ?? false;
+  const client = new WorkOSClient({
+    apiKey: options.apiKey as string,
+    apiUrl: options.apiUrl ?? DEFAULT_API_URL,
+    budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50 }),
+    maxRetries: options.maxRetries,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+  const audit = planned || context.auditPath === undefined
+    ? undefined
+    : await openAuditLog(context.auditPath);
+  try {
+    const recorder = planned ? undefined : await openSetupLedger(
+      context.jobDir === undefined ? undefined : `${context.jobDir}/setup.jsonl`,
+      audit,
+    );
+    const createdBefore = new Set(recorder?.created ?? []);
+
+    const organizations = facts.paths.organizations === undefined
+      ? []
+      : await readPackageOrganizations(facts.paths.organizations);
+    const orgResults = await ensurePackageOrganizations(client, organizations, {
+      plan: planned,
+      recorder,
+      onResult: (org) => {
+        if (!context.quiet || org.action === "failed") {
+          const line = organizationLine(org, planned);
+          if (line) say(line);
+        }
+      },
+    });
+    const plannedOrganizations = new Set(
+      orgResults.flatMap((org) =>
+        org.action === "created" && org.organization.externalId !== undefined
+          ? [org.organization.externalId]
+          : []
+      ),
+    );
+
+    const roles = await applyRoleDefinitions(client, file.definitions, {
+      plan: planned,
+      recorder,
+      plannedOrganizations,
+      onResult: (role) => {
+        if (!context.quiet || role.action === "failed" || role.action === "differs") {
+          say(`${roleResultLine(role, planned)}`);
+        }
+      },
+    });
+
+    const orgFailures = orgResults.filter((org) => org.action === "failed").length;
+    result.failures += orgFailures + roles.failures;
+    const createdNow = (prefix: string) =>
+      recorder === undefined
+        ? undefined
+        : [...recorder.created].filter((key) => key.startsWith(prefix)).length;
+    // A job counts what any of its sessions created; a later session finds those as matching.
+    const earlier = (role: RoleResult) =>
+      createdBefore.has(roleKey(role.definition.slug, role.organizationId));
+    const organizationsCreated = createdNow("organization:") ??
+      orgResults.filter((org) => org.action === "created").length;
+    const rolesCreated = createdNow("role:") ?? roles.rolesCreated;
+    const rolesMatching = roles.results.filter((role) =>
+      role.action === "matches" && !earlier(role)
+    )
+      .length;
+    const permissionsCreated = createdNow("permission:") ?? roles.permissionsCreated;
+    result.organizationsCreated = organizationsCreated;
+    const verb = planned ? "to create" : "created";
+    result.lines.push(
+      [`Roles ${verb}`, n(rolesCreated)],
+      ["Roles matching", n(rolesMatching)],
+      ["Roles differing (left as is)", n(roles.rolesDiffering)],
+      [`Permissions ${verb}`, n(permissionsCreated)],
+    );
+    if (result.failures > 0) {
+      result.lines.push(["Organizations and role definitions failed", n(result.failures)]);
+    }
+    result.lines.push([planned ? "TOTP factors to enroll (at most)" : "TOTP secrets", n(factors)]);
+    result.json = {
+      organizationsCreated,
+      rolesCreated,
+      rolesMatching,
+      rolesDiffering: roles.rolesDiffering,
+      permissionsCreated,
+      failures: result.failures,
+      factorsToEnroll: factors,
+    };
+    if (planned) {
+      say("Package plan (nothing was written):");
+      say(`  Organizations to create: ${n(organizationsCreated)}`);
+      for (const [label, value] of result.lines) say(`  ${label}: ${value}`);
+    }
+    return result;
+  } finally {
+    await audit?.close();
+  }
+}
+
+function organizationLine(result: OrganizationResult, planned: boolean): string | undefined {
+  const org = result.organization;
+  const name = `organization "${org.externalId ?? org.id}"`;
+  switch (result.action) {
+    case "created":
+      return planned
+        ? `· ${PACKAGE_FILES.organizations} row ${org.row}: would create ${name}`
+        : `✓ ${PACKAGE_FILES.organizations} row ${org.row}: created ${name} (${result.id})`;
+    case "exists":
+      return `= ${PACKAGE_FILES.organizations} row ${org.row}: ${name} exists (${result.id})`;
+    case "failed":
+      return `✗ ${PACKAGE_FILES.organizations} row ${org.row}: cannot create ${name}: ${result.detail}`;
+    default:
+      return undefined;
+  }
+}
+
+/** TOTP secrets of the package whose email is a user of users.csv. */
+async function factorsToEnroll(facts: PackageFacts): Promise<number> {
+  const secretsPath = facts.paths.totpSecrets;
+  if (secretsPath === undefined || facts.counts.totpSecrets === 0) return 0;
+  const secrets = new Set<string>();
+  const secretsFile = await openCsvFile(secretsPath);
+  for await (const row of secretsFile.rows()) {
+    const email = String(row.fields.email ?? "").trim().toLowerCase();
+    const secret = String(row.fields.totp_secret ?? "").trim();
+    if (email !== "" && secret !== "") secrets.add(email);
+  }
+  let joined = 0;
+  const users = await openCsvFile(facts.paths.users as string);
+  for await (const row of users.rows()) {
+    const email = String(row.fields.email ?? "").trim().toLowerCase();
+    if (secrets.delete(email)) joined++;
+  }
+  return joined;
+}
+
+/** What the package holds, before the import starts. */
+function introLines(facts: PackageFacts): string[] {
+  const { manifest, counts } = facts;
+  const tenant = typeof manifest.sourceTenant === "string" ? ` (${manifest.sourceTenant})` : "";
+  const lines = [
+    `Package from ${manifest.provider}${tenant}, generated ${manifest.generatedAt}: ${
+      n(counts.users)
+    } user rows, ${n(counts.organizations)} organizations, ${n(counts.memberships)} memberships, ${
+      n(counts.roleDefinitions)
+    } role definitions, ${n(counts.userRoleAssignments)} role assignments, ${
+      n(counts.totpSecrets)
+    } TOTP secrets`,
+  ];
+  for (const key of SSO_FILES) {
+    if (facts.paths[key] === undefined) continue;
+    const rows = counts[key];
+    if (rows === 0) continue;
+    lines.push(
+      `SSO hand-off, not imported: ${PACKAGE_FILES[key]}${
+        rows === undefined ? "" : `: ${n(rows)} row(s)`
+      }: set these up in the WorkOS dashboard`,
+    );
+  }
+  return lines;
+}
+
+/** The package's own findings, for the summary box. */
+function findingLines(facts: PackageFacts): Array<[string, string]> {
+  const { counts } = facts;
+  const lines: Array<[string, string]> = [];
+  const sso = SSO_FILES.filter((key) => facts.paths[key] !== undefined && counts[key] !== 0);
+  if (sso.length > 0) lines.push(["SSO files (hand-off only)", n(sso.length)]);
+  if (counts.warnings) lines.push(["Exporter warnings", `${n(counts.warnings)} (warnings.jsonl)`]);
+  if (counts.skippedUsers) {
+    lines.push(["Users the exporter skipped", `${n(counts.skippedUsers)} (skipped_users.jsonl)`]);
+  }
+  return lines;
+}
