@@ -111,3 +111,60 @@ export async function tempFile(text: string, suffix = ".csv"): Promise<string> {
   await Deno.writeTextFile(path, text);
   return path;
 }
+
+/** When {@linkcode killRepeatedly} kills a session, once it is at work. */
+export interface KillMoment {
+  /** Wait until the progress count grew by this much since the session started. */
+  afterProgress?: number;
+  /** Then wait this many ms. */
+  afterMs?: number;
+}
+
+/** Options for {@linkcode killRepeatedly}. */
+export interface KillRepeatedlyOptions {
+  /** Sessions to start and SIGKILL, one after the other. */
+  sessions: number;
+  /** The CLI arguments of a session (0 is the first; the others resume). */
+  args(session: number): string[];
+  /** Extra environment variables (the API key, the API URL). */
+  env?: Record<string, string>;
+  /** A count that grows while a session works (the fake's `totalRequests`). */
+  progress(): number;
+  /** When to kill a session once it is at work. */
+  killAt(session: number): KillMoment;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Starts the CLI, SIGKILLs it mid-run, and does it again, `sessions` times:
+ * each session waits until the progress count moves (it is at work), then
+ * for its kill moment. Bounded: at most 20 s of waiting per session.
+ *
+ * @param options Sessions, arguments, environment and kill moments.
+ * @returns How many sessions were killed (a session that ended first is not).
+ */
+export async function killRepeatedly(options: KillRepeatedlyOptions): Promise<number> {
+  let kills = 0;
+  for (let session = 0; session < options.sessions; session++) {
+    const before = options.progress();
+    const child = spawnCli(options.args(session), { env: options.env, output: "null" });
+    const deadline = Date.now() + 20_000;
+    const moment = options.killAt(session);
+    const target = before + Math.max(1, moment.afterProgress ?? 1);
+    while (options.progress() < target && Date.now() < deadline) await delay(5);
+    if (moment.afterMs) await delay(moment.afterMs);
+    try {
+      child.kill("SIGKILL");
+      kills++;
+    } catch {
+      // The session ended before the kill: the caller's count reports it.
+    }
+    await child.status;
+    // Let answers to the dead process's requests drain.
+    await delay(30);
+  }
+  return kills;
+}

@@ -14,16 +14,12 @@ import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import type { UserRow } from "../src/types.ts";
 import { seededRandom } from "./_random.ts";
-import { runCli, spawnCli } from "./_cli.ts";
+import { killRepeatedly, runCli } from "./_cli.ts";
 
 const KILLS = 10;
 const ROWS = 4_000;
 // Another seed, another pattern of kill moments and faults: CRASH_TEST_SEED=7 deno test ...
 const SEED = Number(Deno.env.get("CRASH_TEST_SEED") ?? 20_250_601);
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 interface Truth {
   valid: UserRow[];
@@ -75,25 +71,17 @@ Deno.test({
       "--json",
     ];
     const next = seededRandom(SEED);
-    let kills = 0;
-    for (let session = 0; session < KILLS; session++) {
-      const args = session === 0 ? ["--csv", csv, "--job-id", "crash"] : ["--resume", "crash"];
-      const before = fake.state.totalRequests;
-      const child = spawnCli([...args, ...common], { env, output: "null" });
-      // Kill at a random moment once the session is at work.
-      const deadline = Date.now() + 20_000;
-      while (fake.state.totalRequests === before && Date.now() < deadline) await delay(5);
-      await delay(50 + Math.floor(next() * 450));
-      try {
-        child.kill("SIGKILL");
-        kills++;
-      } catch {
-        // The session ended before the kill: the assertion below reports it.
-      }
-      await child.status;
-      // Let answers to the dead process's requests drain.
-      await delay(30);
-    }
+    // Killed at a random moment once each session is at work.
+    const kills = await killRepeatedly({
+      sessions: KILLS,
+      args: (session) => [
+        ...(session === 0 ? ["--csv", csv, "--job-id", "crash"] : ["--resume", "crash"]),
+        ...common,
+      ],
+      env,
+      progress: () => fake.state.totalRequests,
+      killAt: () => ({ afterMs: 50 + Math.floor(next() * 450) }),
+    });
     assert.equal(kills, KILLS, "every session was killed mid-run");
     assert.ok(fake.state.userCount() < new Set(truth.valid.map((row) => row.emailKey)).size);
 

@@ -1,17 +1,18 @@
 /**
  * `import-package` through the real CLI against the fake WorkOS: the fixture
  * package (tests/fixtures/package, written from the published contract)
- * imports exactly — organizations, users, memberships with their roles, TOTP
- * factors — and a package with a missing or inconsistent manifest is one
- * line and exit 2.
+ * imports exactly — organizations, role definitions, users, memberships with
+ * their roles, TOTP factors — as one job that survives SIGKILL/resume and
+ * that `undo` takes back; a plan predicts the roles and factors; a package
+ * with a missing or inconsistent manifest is one line and exit 2.
  */
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli } from "./_cli.ts";
+import { killRepeatedly, runCli } from "./_cli.ts";
+import { seededRandom } from "./_random.ts";
 
 const FIXTURE = new URL("./fixtures/package", import.meta.url).pathname;
-const ROLES = ["admin", "member", "billing", "initech-auditor"];
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url, NO_COLOR: "1" };
@@ -71,8 +72,18 @@ export function assertFixtureImported(fake: FakeWorkOS): void {
     ["ada@pkg.test", "org_globex", ["member"]],
     ["bob@pkg.test", "org_acme", ["billing"]],
     ["dan@pkg.test", "org_initech", ["admin", "member"]],
-    ["eve@pkg.test", "org_initech", ["initech-auditor"]],
+    ["eve@pkg.test", "org_initech", ["org-initech-auditor"]],
   ]);
+  // role_definitions.csv: the missing roles and permissions created; the
+  // environment's own admin and member (no permissions) differ and are left.
+  const roles = tenantOf(fake).roles;
+  assert.deepEqual(roles, [
+    ["-", "admin", "Admin", []],
+    ["-", "billing", "Billing", ["invoices:read"]],
+    ["-", "member", "Member", []],
+    ["org_initech", "org-initech-auditor", "Initech auditor", ["users:read"]],
+  ]);
+  assert.deepEqual(fake.state.listPermissions().sort(), ["invoices:read", "users:read"]);
   const factors = fake.state.listUsers().flatMap((user) =>
     fake.state.authFactorsOfUser(user.id).map((factor) => [
       user.email,
@@ -87,12 +98,55 @@ export function assertFixtureImported(fake: FakeWorkOS): void {
   ]);
 }
 
-Deno.test("import-package imports the fixture package exactly: organizations, users, memberships with roles, TOTP", async () => {
-  await using fake = await startFakeWorkOS({
-    rateLimits: false,
-    multipleRoles: true,
-    roles: ROLES,
-  });
+/** The tenant by natural keys (emails, external ids, slugs), to compare two tenants. */
+function tenantOf(fake: FakeWorkOS) {
+  const state = fake.state;
+  const orgKey = new Map(
+    state.listOrganizations().map((org) => [org.id, org.externalId ?? org.id]),
+  );
+  const email = new Map(state.listUsers().map((user) => [user.id, user.email]));
+  const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+  return {
+    users: state.listUsers().map((user) => [
+      user.email,
+      user.externalId,
+      user.firstName,
+      user.lastName,
+      user.emailVerified,
+      user.metadata,
+      user.passwordHashType ?? null,
+    ]).sort(byJson),
+    organizations: state.listOrganizations().map((org) => [org.externalId, org.name]).sort(byJson),
+    memberships: state.listMemberships().map((membership) => [
+      email.get(membership.userId),
+      orgKey.get(membership.organizationId),
+      [...membership.roleSlugs].sort(),
+    ]).sort(byJson),
+    roles: [
+      ...state.listRoles().map((role) => ["-", role.slug, role.name, [...role.permissions].sort()]),
+      ...state.listOrganizations().flatMap((org) =>
+        state.listRoles(org.id).map((role) => [
+          org.externalId,
+          role.slug,
+          role.name,
+          [...role.permissions].sort(),
+        ])
+      ),
+    ].sort(byJson),
+    permissions: state.listPermissions().sort(),
+    factors: state.listUsers().flatMap((user) =>
+      state.authFactorsOfUser(user.id).map((factor) => [
+        user.email,
+        factor.secret,
+        factor.issuer,
+        factor.user,
+      ])
+    ).sort(byJson),
+  };
+}
+
+Deno.test("import-package imports the fixture package exactly: organizations, role definitions, users, memberships with roles, TOTP", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false, multipleRoles: true });
   const result = await runCli(["import-package", FIXTURE, "--totp-issuer", "Acme"], {
     env: envOf(fake),
   });
@@ -103,6 +157,21 @@ Deno.test("import-package imports the fixture package exactly: organizations, us
   assert.match(result.stdout, /Exporter warnings: 1 \(warnings\.jsonl\)/);
   assert.match(result.stdout, /Users the exporter skipped: 1 \(skipped_users\.jsonl\)/);
   assert.doesNotMatch(result.stdout + result.stderr, /JBSWY3DP|KRUGS4ZA/, "no secret printed");
+  // Organizations, then role definitions, then the users that hold the roles.
+  const out = result.stdout;
+  assert.ok(
+    out.indexOf('created organization "org_initech"') <
+      out.indexOf('created organization role "org-initech-auditor"'),
+  );
+  assert.ok(out.indexOf('created environment role "billing"') < out.indexOf("Row 4 bob@pkg.test"));
+  assert.match(
+    out,
+    /≠ Row 1: environment role "admin" differs: permissions missing in WorkOS: "users:read", "users:write": left as is/,
+  );
+  assert.match(out, /│ Organizations created: 3 /);
+  assert.match(out, /│ Roles created: 2 /);
+  assert.match(out, /│ Roles differing \(left as is\): 2 /);
+  assert.match(out, /│ Permissions created: 2 /);
 
   // A second run changes nothing.
   const writes = fake.state.totalRequests;
@@ -112,6 +181,11 @@ Deno.test("import-package imports the fixture package exactly: organizations, us
   assert.equal(again.code, 0, again.stdout + again.stderr);
   assertFixtureImported(fake);
   assert.ok(fake.state.totalRequests > writes);
+  assert.match(again.stdout, /│ Roles created: 0 /);
+  assert.match(again.stdout, /│ Roles matching: 2 /);
+  assert.equal(fake.state.requestCounts["POST /authorization/roles"], 1);
+  assert.equal(fake.state.requestCounts["POST /authorization/organizations/:id/roles"], 1);
+  assert.equal(fake.state.requestCounts["POST /authorization/permissions"], 2);
 });
 
 Deno.test("import-package --dry-run reads the package, plans it and writes nothing", async () => {
@@ -120,6 +194,60 @@ Deno.test("import-package --dry-run reads the package, plans it and writes nothi
   assert.match(dry.stdout, /Rows that would import: 7\/7/);
   assert.match(dry.stdout, /Memberships to create: 5/);
   assert.match(dry.stdout, /Organizations named: 3/);
+  assert.match(dry.stdout, /Role definitions valid: 4/);
+  assert.match(dry.stdout, /TOTP factors to enroll: 2/);
+});
+
+Deno.test("import-package --plan predicts the organizations, roles, permissions and factors, and writes nothing", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false, multipleRoles: true });
+  const before = tenantOf(fake);
+  const plan = await runCli(["import-package", FIXTURE, "--plan"], { env: envOf(fake) });
+  assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  assert.match(plan.stdout, /· organizations\.csv row 3: would create organization "org_initech"/);
+  assert.match(
+    plan.stdout,
+    /· Row 4: would create organization role "org-initech-auditor" in "org_initech" \(1 permission\) with new permissions "users:read"/,
+  );
+  assert.match(plan.stdout, /Organizations to create: 3/);
+  assert.match(plan.stdout, /Roles to create: 2/);
+  assert.match(plan.stdout, /Roles differing \(left as is\): 2/);
+  assert.match(plan.stdout, /Permissions to create: 2/);
+  assert.match(plan.stdout, /TOTP factors to enroll \(at most\): 2/);
+  assert.match(plan.stdout, /Users to create: 5/);
+  assert.deepEqual(tenantOf(fake), before);
+  const writes = Object.keys(fake.state.requestCounts).filter((key) => !key.startsWith("GET "));
+  assert.deepEqual(writes, []);
+});
+
+Deno.test("a bad role definition in a package is a row error naming the row and the fix; the other roles and every user are imported", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false, multipleRoles: true });
+  const dir = await copyOfFixture();
+  await Deno.writeTextFile(
+    `${dir}/role_definitions.csv`,
+    (await Deno.readTextFile(`${dir}/role_definitions.csv`)).replace(
+      "billing,Billing,environment",
+      "billing,Billing,tenant",
+    ),
+  );
+  const result = await runCli(["import-package", dir, "--quiet"], { env: envOf(fake) });
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(
+    result.stdout,
+    /✗ role_definitions\.csv row 3: Cannot apply row 3: "role_type" is "tenant": use environment or organization/,
+  );
+  assert.match(result.stdout, /│ Organizations and role definitions failed: 1 /);
+  assert.deepEqual(fake.state.listRoles().map((role) => role.slug).sort(), ["admin", "member"]);
+  assert.deepEqual(
+    fake.state.listRoles(fake.state.findOrganizationByExternalId("org_initech")?.id).map((role) =>
+      role.slug
+    ),
+    [
+      "org-initech-auditor",
+    ],
+  );
+  // Bob's role was never defined: his row fails as an unknown role; no other row is lost.
+  assert.equal(fake.state.userCount(), 5);
+  assert.equal(tenantOf(fake).memberships.length, 4);
 });
 
 Deno.test("a package with a missing or inconsistent manifest is one line and exit 2", async (t) => {

@@ -8,9 +8,8 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { killRepeatedly, runCli, tempFile } from "./_cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
@@ -40,10 +39,6 @@ function assertNoSecrets(texts: Iterable<[string, string]>, secrets: string[]): 
   for (const [where, text] of texts) {
     for (const value of secrets) assert.ok(!text.includes(value), `a TOTP secret in ${where}`);
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 Deno.test("a TOTP factor is enrolled with the row's secret; a re-run enrolls nothing; a bad secret is a row error", async () => {
@@ -215,30 +210,16 @@ Deno.test({
       "--quiet",
       "--json",
     ];
-    let kills = 0;
-    for (let session = 0; session < 3; session++) {
-      const args = session === 0
-        ? ["--csv", csv, "--job-id", "totp-crash"]
-        : ["--resume", "totp-crash"];
-      const before = fake.state.totalRequests;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--quiet", "-A", MAIN, ...args, ...common],
-        env: envOf(fake),
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      const deadline = Date.now() + 20_000;
-      while (fake.state.totalRequests < before + 150 && Date.now() < deadline) await delay(5);
-      try {
-        child.kill("SIGKILL");
-        kills++;
-      } catch {
-        // Ended before the kill: the assertion below reports it.
-      }
-      await child.status;
-      await delay(30);
-    }
+    const kills = await killRepeatedly({
+      sessions: 3,
+      args: (session) => [
+        ...(session === 0 ? ["--csv", csv, "--job-id", "totp-crash"] : ["--resume", "totp-crash"]),
+        ...common,
+      ],
+      env: envOf(fake),
+      progress: () => fake.state.totalRequests,
+      killAt: () => ({ afterProgress: 150 }),
+    });
     assert.equal(kills, 3, "every session was killed mid-run");
     assert.ok(fake.state.userCount() < rows);
 

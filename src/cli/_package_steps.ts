@@ -24,10 +24,12 @@ import { readRoleDefinitions } from "../roles/role_definitions.ts";
 import { applyRoleDefinitions, roleKey, type RoleResult } from "../roles/apply_roles.ts";
 import {
   ensurePackageOrganizations,
+  organizationKey,
   type OrganizationResult,
   readPackageOrganizations,
 } from "../roles/package_organizations.ts";
 import { openSetupLedger } from "../roles/setup_ledger.ts";
+import type { WorkOSOrganization } from "../workos/organizations.ts";
 import { roleResultLine } from "./roles_command.ts";
 
 /** Where and how the steps run. */
@@ -42,6 +44,11 @@ export interface PackageStepsContext {
   auditPath?: string;
   /** Per-organization and per-role lines. */
   quiet?: boolean;
+  /**
+   * The job's journal: the organizations the steps made are noted in it, so
+   * the rows never count them as made by a session a crash cut off.
+   */
+  journal?: { noteOrganizationCreated?(organization: WorkOSOrganization): void };
   /** Where lines go. */
   say(line: string): void;
 }
@@ -190,6 +197,17 @@ async function runPackageSteps(
       },
     });
 
+    for (const org of orgResults) {
+      const externalId = org.organization.externalId;
+      if (org.id === undefined || externalId === undefined) continue;
+      if (!recorder?.created.has(organizationKey(externalId))) continue;
+      context.journal?.noteOrganizationCreated?.({
+        id: org.id,
+        name: org.organization.name ?? externalId,
+        externalId,
+        createdAtMs: 0,
+      });
+    }
     const orgFailures = orgResults.filter((org) => org.action === "failed").length;
     result.failures += orgFailures + roles.failures;
     const createdNow = (prefix: string) =>

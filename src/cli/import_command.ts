@@ -421,6 +421,7 @@ export async function runImportCommand(
     prepared = await packageSteps?.prepare({
       options,
       jobDir: job?.journal.paths.dir,
+      journal: job?.journal,
       auditPath: job ? job.options.auditLog as string : options.auditLog as string | undefined,
       quiet,
       say: (line) => output.row(paintStatus(line, colorRows)),
