@@ -114,6 +114,8 @@ export async function tempFile(text: string, suffix = ".csv"): Promise<string> {
 
 /** When {@linkcode killRepeatedly} kills a session, once it is at work. */
 export interface KillMoment {
+  /** The count to watch for this session, instead of the options' `progress`. */
+  progress?: () => number;
   /** Wait until the progress count grew by this much since the session started. */
   afterProgress?: number;
   /** Then wait this many ms. */
@@ -149,12 +151,13 @@ function delay(ms: number): Promise<void> {
 export async function killRepeatedly(options: KillRepeatedlyOptions): Promise<number> {
   let kills = 0;
   for (let session = 0; session < options.sessions; session++) {
-    const before = options.progress();
+    const moment = options.killAt(session);
+    const progress = moment.progress ?? options.progress;
+    const before = progress();
     const child = spawnCli(options.args(session), { env: options.env, output: "null" });
     const deadline = Date.now() + 20_000;
-    const moment = options.killAt(session);
     const target = before + Math.max(1, moment.afterProgress ?? 1);
-    while (options.progress() < target && Date.now() < deadline) await delay(5);
+    while (progress() < target && Date.now() < deadline) await delay(5);
     if (moment.afterMs) await delay(moment.afterMs);
     try {
       child.kill("SIGKILL");

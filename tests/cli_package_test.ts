@@ -309,3 +309,314 @@ async function edit(dir: string, change: (manifest: Record<string, unknown>) => 
   change(manifest);
   await Deno.writeTextFile(path, JSON.stringify(manifest));
 }
+
+/** A package written from the published contract, with `users` users in six organizations. */
+async function writePackage(dir: string, users: number, seed: number): Promise<string[]> {
+  const next = seededRandom(seed);
+  const base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const csv = (rows: string[][]) => rows.map((row) => row.join(",")).join("\n") + "\n";
+  const userRows = [[
+    "email",
+    "password",
+    "password_hash",
+    "password_hash_type",
+    "first_name",
+    "last_name",
+    "email_verified",
+    "external_id",
+    "metadata",
+    "org_id",
+    "org_external_id",
+    "org_name",
+    "role_slugs",
+  ]];
+  const memberships = [[
+    "email",
+    "external_id",
+    "user_id",
+    "org_id",
+    "org_external_id",
+    "org_name",
+    "role_slugs",
+    "metadata",
+  ]];
+  const assignments = [[
+    "email",
+    "user_id",
+    "external_id",
+    "role_slug",
+    "org_id",
+    "org_external_id",
+  ]];
+  const secrets = [["email", "totp_secret", "totp_issuer", "totp_user"]];
+  const totp: string[] = [];
+  for (let i = 1; i <= users; i++) {
+    const email = `u${i}@crash.pkg`;
+    const org = i % 6;
+    userRows.push([
+      email,
+      "",
+      "",
+      "",
+      `First${i}`,
+      `Last${i}`,
+      "true",
+      `src|${i}`,
+      "",
+      "",
+      `org_${org}`,
+      `Org ${org}`,
+      "viewer",
+    ]);
+    if (i % 4 === 0) {
+      const other = (i + 1) % 6;
+      memberships.push([email, `src|${i}`, "", "", `org_${other}`, `Org ${other}`, "editor", ""]);
+    }
+    if (i % 5 === 0) assignments.push([email, "", `src|${i}`, "org-lead", "", `org_${org}`]);
+    if (i % 3 === 0) {
+      const secret = Array.from({ length: 32 }, () => base32[Math.floor(next() * 32)]).join("");
+      totp.push(secret);
+      secrets.push([email, secret, "Crash Co", ""]);
+    }
+  }
+  const organizations = [["org_id", "org_external_id", "org_name", "domains", "metadata"]];
+  const definitions = [
+    ["role_slug", "role_name", "role_type", "permissions", "org_id", "org_external_id"],
+    ["viewer", "Viewer", "environment", "docs:read", "", ""],
+    ["editor", "Editor", "environment", '"docs:read,docs:write"', "", ""],
+  ];
+  for (let k = 0; k < 6; k++) {
+    organizations.push(["", `org_${k}`, `Org ${k}`, "", ""]);
+    definitions.push(["org-lead", "Lead", "organization", "docs:approve", "", `org_${k}`]);
+  }
+  const files: Record<string, [string, string[][]]> = {
+    users: ["users.csv", userRows],
+    organizations: ["organizations.csv", organizations],
+    memberships: ["organization_memberships.csv", memberships],
+    roleDefinitions: ["role_definitions.csv", definitions],
+    userRoleAssignments: ["user_role_assignments.csv", assignments],
+    totpSecrets: ["totp_secrets.csv", secrets],
+  };
+  for (const [name, rows] of Object.values(files)) {
+    await Deno.writeTextFile(`${dir}/${name}`, csv(rows));
+  }
+  const manifest = {
+    schemaVersion: 1,
+    provider: "csv",
+    generatedAt: "2026-04-29T00:00:00.000Z",
+    entitiesRequested: ["users", "organizations", "memberships", "roles", "totp"],
+    entitiesExported: Object.fromEntries(
+      Object.entries(files).map(([key, [, rows]]) => [key, rows.length - 1]),
+    ),
+    files: {
+      manifest: "manifest.json",
+      ...Object.fromEntries(Object.entries(files).map(([key, [name]]) => [key, name])),
+    },
+    importability: { users: "automatic", roles: "automatic", totpSecrets: "automatic" },
+    secretsRedacted: false,
+    warnings: [],
+  };
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest, null, 2));
+  return totp;
+}
+
+/** Every file under `dir`, as text. */
+async function textsUnder(dir: string): Promise<Array<[string, string]>> {
+  const texts: Array<[string, string]> = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) texts.push(...await textsUnder(path));
+    else texts.push([path, new TextDecoder().decode(await Deno.readFile(path))]);
+  }
+  return texts;
+}
+
+Deno.test({
+  name:
+    "import-package as one job survives SIGKILL during its organizations, its roles and its users: the tenant is what one clean run makes, and undo takes it back",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const USERS = 150;
+    const dir = await Deno.makeTempDir();
+    const pkg = `${dir}/package`;
+    await Deno.mkdir(pkg);
+    const secrets = await writePackage(pkg, USERS, 14);
+
+    // The truth: one clean run into another tenant.
+    await using clean = await startFakeWorkOS({ rateLimits: false, multipleRoles: true });
+    const once = await runCli(["import-package", pkg, "--quiet", "--json"], { env: envOf(clean) });
+    assert.equal(once.code, 0, once.stdout + once.stderr);
+    const cleanSummary = JSON.parse(once.stdout.trim().split("\n").at(-1) as string);
+    const truth = tenantOf(clean);
+    assert.equal(truth.users.length, USERS);
+    assert.equal(truth.factors.length, USERS / 3);
+    assert.equal(truth.roles.length, 2 + 2 + 6);
+
+    await using fake = await startFakeWorkOS({
+      rateLimits: false,
+      multipleRoles: true,
+      latency: { fixedMs: 2, jitterMs: 4 },
+      faults: { failureRate: 0.03, dropRate: 0.01, ghostRate: 0.03 },
+      seed: 14,
+    });
+    const initial = tenantOf(fake);
+    const common = [
+      "--checkpoint-dir",
+      `${dir}/checkpoints`,
+      "--concurrency",
+      "4",
+      "--rate-limit",
+      "100000",
+      "--quiet",
+      "--json",
+    ];
+    const next = seededRandom(14);
+    const requests = (endpoint: string) => fake.state.requestCounts[endpoint] ?? 0;
+    const kills = await killRepeatedly({
+      sessions: 5,
+      args: (session) => [
+        ...(session === 0
+          ? ["import-package", pkg, "--job-id", "pkg-crash"]
+          : ["import-package", pkg, "--resume", "pkg-crash"]),
+        ...common,
+      ],
+      env: envOf(fake),
+      progress: () => fake.state.totalRequests,
+      // Inside the organizations, inside the role definitions, then among the users.
+      killAt: (session) =>
+        session === 0
+          ? { progress: () => requests("POST /organizations"), afterProgress: 2 }
+          : session === 1
+          ? { progress: () => requests("POST /authorization/roles"), afterProgress: 1 }
+          : {
+            progress: () => requests("POST /user_management/users"),
+            afterProgress: 10 + Math.floor(next() * 30),
+          },
+    });
+    assert.equal(kills, 5, "every session was killed mid-run");
+    assert.ok(fake.state.userCount() < USERS, "the kills left users to import");
+
+    // The command the job prints: the package's steps run again on their own.
+    const final = await runCli(["--resume", "pkg-crash", ...common], { env: envOf(fake) });
+    assert.equal(final.code, 0, final.stdout + final.stderr);
+    const summary = JSON.parse(final.stdout.trim().split("\n").at(-1) as string);
+    assert.equal(summary.status, "success");
+    // A user in two organizations is two rows, as in the importer's CSV.
+    assert.equal(summary.totalRows, cleanSummary.totalRows);
+    assert.equal(summary.successes, cleanSummary.totalRows);
+    assert.equal(summary.usersCreated, USERS);
+    assert.equal(summary.membershipsCreated, truth.memberships.length);
+    assert.equal(summary.organizationsCreated, 6);
+    assert.equal(summary.package.rolesCreated, 2 + 6);
+    assert.equal(summary.package.permissionsCreated, 3);
+    assert.equal(summary.package.failures, 0);
+    assert.deepEqual(tenantOf(fake), truth);
+    assert.ok(fake.state.faultCounts.ghost > 0 && fake.state.faultCounts.failure > 0);
+    for (const [where, text] of await textsUnder(`${dir}/checkpoints`)) {
+      for (const secret of secrets) assert.ok(!text.includes(secret), `a TOTP secret in ${where}`);
+    }
+
+    // Every organization, role and permission the job made is in its audit log once at
+    // least, those a SIGKILL cut off before they were recorded too (the setup ledger).
+    const audit = (await Deno.readTextFile(`${dir}/checkpoints/pkg-crash/audit.jsonl`)).trim()
+      .split("\n").map((line) => JSON.parse(line));
+    const made = (action: string) =>
+      new Set(audit.filter((entry) => entry.action === action).map((entry) => entry.id)).size;
+    assert.equal(made("organization_created"), 6);
+    assert.equal(made("role_created"), 8);
+    assert.equal(made("permission_created"), 3);
+
+    // Rows a SIGKILL cut off are uncertain (docs/undo.md): --include-uncertain takes them back too.
+    const undone = await runCli(
+      ["undo", "pkg-crash", "--checkpoint-dir", `${dir}/checkpoints`, "--include-uncertain"],
+      { env: envOf(fake) },
+    );
+    assert.equal(undone.code, 0, undone.stdout + undone.stderr);
+    assert.match(undone.stdout, /Organization roles deleted: 6/);
+    assert.match(undone.stdout, /Permissions deleted: 3/);
+    assert.match(undone.stdout, /Environment roles kept \(no delete API\): 2/);
+    // WorkOS cannot delete an environment role: viewer and editor stay, without their permissions.
+    assert.deepEqual(tenantOf(fake), {
+      ...initial,
+      roles: [...initial.roles, ["-", "editor", "Editor", []], ["-", "viewer", "Viewer", []]].sort(
+        (a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)),
+      ),
+    });
+  },
+});
+
+Deno.test("undo of a package job deletes what it created and the factors it enrolled, and puts back the roles and values of what it changed", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false, multipleRoles: true });
+  // Before the import: Acme with Bob as a member, and Cat with a factor of her own.
+  const acme = fake.state.addOrganization({ name: "Acme Inc", externalId: "org_acme" });
+  const bob = fake.state.addUser({
+    email: "bob@pkg.test",
+    firstName: "Robert",
+    externalId: "auth0|bob",
+    createdAt: "2024-01-01",
+  });
+  fake.state.addMembership({
+    userId: bob.id,
+    organizationId: acme.id,
+    roleSlug: "member",
+    createdAt: "2024-01-01",
+  });
+  const cat = fake.state.addUser({ email: "cat@pkg.test", createdAt: "2024-01-01" });
+  fake.state.addAuthFactor({ userId: cat.id, createdAt: "2024-01-01" });
+  const before = tenantOf(fake);
+  const checkpoints = await Deno.makeTempDir();
+
+  const imported = await runCli([
+    "import-package",
+    FIXTURE,
+    "--job-id",
+    "pkg-undo",
+    "--checkpoint-dir",
+    checkpoints,
+    "--on-existing",
+    "update",
+    "--totp-issuer",
+    "Acme",
+  ], { env: envOf(fake) });
+  assert.equal(imported.code, 0, imported.stdout + imported.stderr);
+  assert.match(
+    imported.stdout,
+    /Row 4 bob@pkg\.test: user \w+; membership already existed in organization "org_acme" \(roles member → billing\)/,
+  );
+  const during = tenantOf(fake);
+  assert.ok(
+    during.memberships.some(([email, org, roles]) =>
+      email === "bob@pkg.test" && org === "org_acme" && JSON.stringify(roles) === '["billing"]'
+    ),
+  );
+  assert.equal(fake.state.findUserByEmail("bob@pkg.test")?.firstName, "Bob");
+  assert.equal(
+    fake.state.authFactorsOfUser(cat.id).length,
+    1,
+    "Cat's own factor is kept, none added",
+  );
+  assert.equal(during.organizations.length, 3);
+
+  const undone = await runCli(["undo", "pkg-undo", "--checkpoint-dir", checkpoints], {
+    env: envOf(fake),
+  });
+  assert.equal(undone.code, 0, undone.stdout + undone.stderr);
+  assert.match(undone.stdout, /Restored the roles of membership om_\w+: roles "member"/);
+  assert.match(undone.stdout, /Deleted organization role "org-initech-auditor" of org_\w+/);
+  assert.match(undone.stdout, /Deleted permission "invoices:read"/);
+  assert.match(
+    undone.stdout,
+    /• Kept environment role "billing": WorkOS has no API that deletes an environment role: delete it in the WorkOS dashboard if needed/,
+  );
+  assert.match(undone.stdout, /TOTP factors deleted: 1/);
+  assert.match(undone.stdout, /Organizations deleted: 2/);
+  assert.match(undone.stdout, /Membership roles restored: 1/);
+  // The tenant as it was, but for the environment role WorkOS cannot delete (its permission is gone).
+  assert.deepEqual(tenantOf(fake), {
+    ...before,
+    roles: [...before.roles, ["-", "billing", "Billing", []]].sort((a, b) =>
+      JSON.stringify(a).localeCompare(JSON.stringify(b))
+    ),
+  });
+});

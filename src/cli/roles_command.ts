@@ -3,7 +3,10 @@
  * organizations' roles and their permissions from a role definitions file
  * before an import. `--dry-run` checks the file without calling WorkOS;
  * `--plan` reads the tenant and prints what would be created, what matches
- * and what differs, writing nothing.
+ * and what differs, writing nothing. With `--job-id` it is a checkpointed
+ * job: each create is recorded (in the job's setup ledger and audit log)
+ * before and after it is sent, so a run after a crash finishes what the
+ * crash cut off, and `undo <job-id>` takes back what it created.
  *
  * @module
  */
@@ -14,7 +17,11 @@ import { ExitCode, UsageError } from "./usage_error.ts";
 import { drawBox } from "../report/summary.ts";
 import { readRoleDefinitions } from "../roles/role_definitions.ts";
 import { applyRoleDefinitions, type RoleResult } from "../roles/apply_roles.ts";
-import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+import { DEFAULT_API_URL, withoutCredentials, WorkOSClient } from "../workos/client.ts";
+import { RateBudget } from "../limits/rate_budget.ts";
+import { openAuditLog } from "../report/audit_log.ts";
+import { openSetupLedger, type SetupRecorder } from "../roles/setup_ledger.ts";
+import { createJobDir, DEFAULT_CHECKPOINT_DIR, JobLock, jobPaths } from "../journal/job_files.ts";
 
 /** `workos-importer roles apply <file>`. */
 export const rolesCommand: CommandSpec = {
@@ -22,10 +29,26 @@ export const rolesCommand: CommandSpec = {
   summary: "create roles and permissions from a role definitions file",
   usage: [
     "roles apply <file> [--plan|--dry-run]   create missing roles, report differing ones",
+    "roles apply <file> --job-id <id>        the same as a job that undo <id> takes back",
   ],
-  flags: ["dry-run", "plan", "max-retries", "request-timeout", "api-url", "quiet", "json"],
+  flags: [
+    "dry-run",
+    "plan",
+    "job-id",
+    "checkpoint-dir",
+    "audit-out",
+    "rate-limit",
+    "max-retries",
+    "request-timeout",
+    "api-url",
+    "quiet",
+    "json",
+  ],
   notes: [
     "File: CSV role_slug,role_name,role_type,permissions,org_id,org_external_id, or JSON.",
+    "Run it again with the same --job-id after any failure: it finishes what was cut off.",
+    "WorkOS has no API that deletes an environment role: undo deletes organization roles and",
+    "permissions, and lists the environment roles to delete in the dashboard.",
     "Exit codes: 0 every role matches or was created, 1 some rows failed, 2 usage error.",
   ],
   run: ({ flags, positionals, console }) => runRolesCommand(positionals, flags, console),
@@ -152,22 +175,32 @@ export async function runRolesCommand(
         envFileHint(),
     );
   }
-  const apiUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL") ?? DEFAULT_API_URL;
+  const apiUrl = withoutCredentials(
+    flags["api-url"] ?? Deno.env.get("WORKOS_API_URL") ?? DEFAULT_API_URL,
+  );
   const client = new WorkOSClient({
     apiKey,
     apiUrl,
+    budget: new RateBudget({ writesPerSecond: numberFlag(flags, "rate-limit", 50) }),
     maxRetries: integerFlag(flags, "max-retries", { fallback: 5, min: 0, max: 20 }),
     requestTimeoutMs: numberFlag(flags, "request-timeout", 30) * 1000,
   });
   const planned = flags.plan ?? false;
-  const summary = await applyRoleDefinitions(client, file.definitions, {
-    plan: planned,
-    onResult: (result) => {
-      if (!quiet || result.action === "failed" || result.action === "differs") {
-        say(roleResultLine(result, planned));
-      }
-    },
-  });
+  const job = planned ? undefined : await openRolesJob(flags);
+  let summary;
+  try {
+    summary = await applyRoleDefinitions(client, file.definitions, {
+      plan: planned,
+      recorder: job?.recorder,
+      onResult: (result) => {
+        if (!quiet || result.action === "failed" || result.action === "differs") {
+          say(roleResultLine(result, planned));
+        }
+      },
+    });
+  } finally {
+    await job?.close();
+  }
   const created = planned ? "to create" : "created";
   say(drawBox([
     planned ? "ROLES (plan: nothing was written)" : "ROLES",
@@ -178,8 +211,10 @@ export async function runRolesCommand(
     `Invalid rows: ${file.problems.length}`,
     `Failures: ${summary.failures}`,
   ]));
+  if (job?.undoCommand) say(`Undo with: ${job.undoCommand}`);
   if (json) {
     console.log(JSON.stringify({
+      ...(flags["job-id"] && !planned ? { jobId: flags["job-id"] } : {}),
       plan: planned,
       rolesCreated: summary.rolesCreated,
       rolesMatching: summary.rolesMatching,
@@ -191,4 +226,77 @@ export async function runRolesCommand(
     }));
   }
   return summary.failures > 0 || file.problems.length > 0 ? ExitCode.Failure : ExitCode.Success;
+}
+
+/** A `roles apply` job: its recorder, held lock and undo command. */
+interface RolesJob {
+  recorder: SetupRecorder;
+  undoCommand?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the job `--job-id` names (its ledger and audit log, under its lock),
+ * or an audit log alone with `--audit-out`; nothing without either.
+ */
+async function openRolesJob(flags: Flags): Promise<RolesJob | undefined> {
+  const jobId = flags["job-id"];
+  if (jobId === undefined) {
+    const auditOut = flags["audit-out"];
+    if (auditOut === undefined) return undefined;
+    const audit = await openAuditLog(auditOut);
+    return {
+      recorder: await openSetupLedger(undefined, audit),
+      undoCommand: `workos-importer undo --audit-file ${auditOut}`,
+      close: () => audit.close(),
+    };
+  }
+  if (flags["audit-out"] !== undefined) {
+    throw new UsageError("Cannot use --audit-out with --job-id: the job keeps its own audit log");
+  }
+  const checkpointDir = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
+  const paths = jobPaths(checkpointDir, jobId);
+  await createJobDir(paths);
+  const lock = await JobLock.acquire(paths);
+  if (!lock) {
+    throw new UsageError(
+      `Cannot apply roles as job "${jobId}": another process is running it: wait for it to end`,
+    );
+  }
+  try {
+    if (await exists(paths.journal)) {
+      throw new UsageError(
+        `Cannot apply roles as job "${jobId}": it is an import job: give roles apply a job id of its own`,
+      );
+    }
+    const audit = await openAuditLog(paths.audit);
+    const recorder = await openSetupLedger(`${paths.dir}/setup.jsonl`, audit);
+    const dir = checkpointDir === DEFAULT_CHECKPOINT_DIR
+      ? ""
+      : ` --checkpoint-dir ${checkpointDir}`;
+    return {
+      recorder,
+      undoCommand: `workos-importer undo ${jobId}${dir}`,
+      async close() {
+        try {
+          await audit.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
