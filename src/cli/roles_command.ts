@@ -16,7 +16,7 @@ import { type Console, envFileHint, readSecretKey } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { drawBox } from "../report/summary.ts";
 import { readRoleDefinitions } from "../roles/role_definitions.ts";
-import { applyRoleDefinitions, type RoleResult } from "../roles/apply_roles.ts";
+import { applyRoleDefinitions, roleKey, type RoleResult } from "../roles/apply_roles.ts";
 import { DEFAULT_API_URL, withoutCredentials, WorkOSClient } from "../workos/client.ts";
 import { RateBudget } from "../limits/rate_budget.ts";
 import { openAuditLog } from "../report/audit_log.ts";
@@ -187,6 +187,7 @@ export async function runRolesCommand(
   });
   const planned = flags.plan ?? false;
   const job = planned ? undefined : await openRolesJob(flags);
+  const createdBefore = new Set(job?.recorder.created ?? []);
   let summary;
   try {
     summary = await applyRoleDefinitions(client, file.definitions, {
@@ -201,13 +202,24 @@ export async function runRolesCommand(
   } finally {
     await job?.close();
   }
+  // A job counts what any of its runs created; a later run finds those as matching.
+  const jobWide = (prefix: string) =>
+    job === undefined || flags["job-id"] === undefined
+      ? undefined
+      : [...job.recorder.created].filter((key) => key.startsWith(prefix)).length;
+  const rolesCreated = jobWide("role:") ?? summary.rolesCreated;
+  const permissionsCreated = jobWide("permission:") ?? summary.permissionsCreated;
+  const rolesMatching = summary.results.filter((result) =>
+    result.action === "matches" &&
+    !createdBefore.has(roleKey(result.definition.slug, result.organizationId))
+  ).length;
   const created = planned ? "to create" : "created";
   say(drawBox([
     planned ? "ROLES (plan: nothing was written)" : "ROLES",
-    `Roles ${created}: ${summary.rolesCreated}`,
-    `Roles matching: ${summary.rolesMatching}`,
+    `Roles ${created}: ${rolesCreated}`,
+    `Roles matching: ${rolesMatching}`,
     `Roles differing (left as is): ${summary.rolesDiffering}`,
-    `Permissions ${created}: ${summary.permissionsCreated}`,
+    `Permissions ${created}: ${permissionsCreated}`,
     `Invalid rows: ${file.problems.length}`,
     `Failures: ${summary.failures}`,
   ]));
@@ -216,10 +228,10 @@ export async function runRolesCommand(
     console.log(JSON.stringify({
       ...(flags["job-id"] && !planned ? { jobId: flags["job-id"] } : {}),
       plan: planned,
-      rolesCreated: summary.rolesCreated,
-      rolesMatching: summary.rolesMatching,
+      rolesCreated,
+      rolesMatching,
       rolesDiffering: summary.rolesDiffering,
-      permissionsCreated: summary.permissionsCreated,
+      permissionsCreated,
       invalid: file.problems.length,
       failures: summary.failures,
       retries: client.stats.retries,
