@@ -86,11 +86,9 @@ export async function packageMapper(
     if (org.id) organizations.set(`i:${org.id}`, org);
     if (org.externalId) organizations.set(`x:${org.externalId}`, org);
   }
-  const usedOrganizations = new Set<Organization>();
   function orgOf(id?: string, externalId?: string, name?: string): OrgRef | undefined {
     const known = (externalId && organizations.get(`x:${externalId}`)) ||
       (id && organizations.get(`i:${id}`)) || undefined;
-    if (known) usedOrganizations.add(known);
     const ref = {
       id: id ?? known?.id,
       externalId: externalId ?? known?.externalId,
@@ -227,12 +225,6 @@ export async function packageMapper(
       if (secrets.size > 0) {
         warn(
           `${secrets.size} TOTP secret(s) of ${PACKAGE_FILES.totpSecrets} name no user of ${PACKAGE_FILES.users}: not enrolled`,
-        );
-      }
-      const memberless = new Set(organizations.values()).size - usedOrganizations.size;
-      if (memberless > 0) {
-        warn(
-          `${memberless} organization(s) of ${PACKAGE_FILES.organizations} have no member in the package: not created (the importer creates an organization with its first member)`,
         );
       }
     },

@@ -169,6 +169,51 @@ export const PACKAGE_HEADERS = Object.freeze(
 /** A CSV file of a package, by manifest key. */
 export type PackageCsvKey = keyof typeof PACKAGE_HEADERS;
 
+/**
+ * The SSO headers as the published contract (docs/migration-package.md)
+ * writes them, where the official tool's exporters write another order
+ * (`name` first, `nameAttribute`, no `customAttributes`): SSO files are
+ * hand-off only, so either is taken.
+ */
+const CONTRACT_SSO_HEADERS: Partial<Record<PackageCsvKey, readonly string[]>> = {
+  samlConnections: [
+    "organizationName",
+    "organizationId",
+    "organizationExternalId",
+    "domains",
+    "idpEntityId",
+    "idpUrl",
+    "x509Cert",
+    "idpMetadataUrl",
+    "customEntityId",
+    "customAcsUrl",
+    "idpIdAttribute",
+    "emailAttribute",
+    "firstNameAttribute",
+    "lastNameAttribute",
+    "name",
+    "customAttributes",
+    "idpInitiatedEnabled",
+    "requestSigningKey",
+    "assertionEncryptionKey",
+    "nameIdEncryptionKey",
+    "externalId",
+  ],
+  oidcConnections: [
+    "organizationName",
+    "organizationId",
+    "organizationExternalId",
+    "domains",
+    "clientId",
+    "clientSecret",
+    "discoveryEndpoint",
+    "customRedirectUri",
+    "name",
+    "customAttributes",
+    "externalId",
+  ],
+};
+
 /** `manifest.entitiesExported` keys counted against their file. */
 const COUNTED: ReadonlyArray<[string, PackageCsvKey | "warnings" | "skippedUsers"]> = [
   ["users", "users"],
@@ -403,8 +448,10 @@ async function countFile(
   const expected: readonly string[] = PACKAGE_HEADERS[key as PackageCsvKey];
   const file = await openCsvFile(path);
   // Headers are compared as the importer reads them: trimmed, in lower case.
-  const want = expected.map((column) => column.toLowerCase());
-  if (file.columns.join(",") !== want.join(",")) {
+  const accepted = [expected, CONTRACT_SSO_HEADERS[key as PackageCsvKey] ?? expected].map((
+    header,
+  ) => header.map((column) => column.toLowerCase()).join(","));
+  if (!accepted.includes(file.columns.join(","))) {
     file.close();
     problems.push(
       `${name} has the header "${file.columns.join(",")}", not "${
