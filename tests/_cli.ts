@@ -171,3 +171,17 @@ export async function killRepeatedly(options: KillRepeatedlyOptions): Promise<nu
   }
   return kills;
 }
+
+/**
+ * The environment that points the CLI at a fake WorkOS with its key.
+ *
+ * @param fake The fake (its URL and key).
+ * @param apiKey Another key to send instead (a wrong one).
+ * @returns `WORKOS_SECRET_KEY` and `WORKOS_API_URL`.
+ */
+export function envOf(
+  fake: { url: string; apiKey: string },
+  apiKey: string = fake.apiKey,
+): Record<string, string> {
+  return { WORKOS_SECRET_KEY: apiKey, WORKOS_API_URL: fake.url };
+}

@@ -7,15 +7,76 @@
  */
 
 import assert from "node:assert/strict";
-import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
-import { passwordOf } from "./fixtures/providers/generate.ts";
+import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
+import { type CliResult, envOf, runCli, tempFile } from "./_cli.ts";
+import { CLERK_WEAK_PBKDF2_USER, passwordOf } from "./fixtures/providers/generate.ts";
 import { parse } from "csv-parse/stream";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
 
-function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
-  return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
+/** A fixture imported into a fresh fake; disposing of it stops the fake. */
+interface Imported extends AsyncDisposable {
+  fake: FakeWorkOS;
+  result: CliResult;
+  /** The run's error file (JSON lines). */
+  errors: string;
+}
+
+/** Imports `file` of the fixtures with `--from <from>` into a fresh fake. */
+async function importFixture(
+  from: string,
+  file: string,
+  options: { args?: string[]; fake?: FakeWorkOSOptions } = {},
+): Promise<Imported> {
+  const fake = await startFakeWorkOS({ rateLimits: false, ...options.fake });
+  const errors = `${await Deno.makeTempDir()}/errors.jsonl`;
+  const result = await runCli([
+    "--from",
+    from,
+    "--input",
+    `${FIXTURES}${file}`,
+    "--errors-out",
+    errors,
+    "--quiet",
+    "--concurrency",
+    "8",
+    ...options.args ?? [],
+  ], { env: envOf(fake) });
+  return { fake, result, errors, [Symbol.asyncDispose]: () => fake[Symbol.asyncDispose]() };
+}
+
+/** `verify-login` against the fake, with the accounts of a CSV text. */
+async function verifyLogin(fake: FakeWorkOS, csv: string): Promise<CliResult> {
+  const canary = await tempFile(`email,password\n${csv}`);
+  return await runCli([
+    "verify-login",
+    canary,
+    "--client-id",
+    "client_test",
+    "--rate-limit",
+    "1000",
+  ], { env: envOf(fake) });
+}
+
+/**
+ * Signs each account in through the fake with `verify-login`: every one
+ * signs in; then one with a wrong password does not.
+ */
+async function assertSignIn(
+  fake: FakeWorkOS,
+  accounts: Array<{ email: string; password: string }>,
+): Promise<void> {
+  assert.ok(accounts.length > 0);
+  const lines = accounts.map((account) => `${account.email},${account.password}\n`);
+  const signIn = await verifyLogin(fake, lines.join(""));
+  assert.equal(signIn.code, 0, signIn.stdout + signIn.stderr);
+  assert.match(
+    signIn.stdout,
+    new RegExp(`\\b${accounts.length} of ${accounts.length} accounts signed in`),
+  );
+  const wrong = await verifyLogin(fake, `${accounts[0].email},not the password\n`);
+  assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+  assert.match(wrong.stdout, /✗ Row 1 [^:]+: WorkOS refused the password/);
 }
 
 async function readLines(path: string): Promise<Record<string, unknown>[]> {
@@ -121,24 +182,13 @@ async function auth0Truth(): Promise<Expected[]> {
 }
 
 Deno.test("--from auth0 imports the export with its password hashes: every mapped field, the row errors, the unmatched hashes", async () => {
-  await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
-  const result = await runCli([
-    "--from",
-    "auth0",
-    "--input",
-    `${FIXTURES}auth0_users.ndjson`,
-    "--password-hashes",
-    `${FIXTURES}auth0_password_hashes.ndjson`,
-    "--errors-out",
-    `${dir}/errors.jsonl`,
-    "--quiet",
-    "--concurrency",
-    "8",
-  ], { env: envOf(fake) });
+  await using run = await importFixture("auth0", "auth0_users.ndjson", {
+    args: ["--password-hashes", `${FIXTURES}auth0_password_hashes.ndjson`],
+  });
+  const { fake, result } = run;
   assert.equal(result.code, 1, result.stderr);
   const expected = await auth0Truth();
-  await assertImported(fake, expected, `${dir}/errors.jsonl`);
+  await assertImported(fake, expected, run.errors);
 
   // The awkward cases are in the fixture, and came out as documented.
   const social = fake.state.findUserByEmail("ada.10@example.com");
@@ -165,25 +215,25 @@ Deno.test("--from auth0 imports the export with its password hashes: every mappe
   );
   assert.match(result.stderr, /Row 31: user "auth0\|\w+" is blocked in Auth0/);
   assert.doesNotMatch(result.stdout + result.stderr, /\$2[aby]\$/, "no hash is printed");
-  assert.doesNotMatch(await Deno.readTextFile(`${dir}/errors.jsonl`), /\$2[aby]\$|\$1\$/);
+  assert.doesNotMatch(await Deno.readTextFile(run.errors), /\$2[aby]\$|\$1\$/);
 
-  // The hashes sign in with their original passwords: each variant and cost,
-  // and the one matched by email; a wrong password does not.
-  const accounts = [1, 3, 8, 43].map((n) => {
-    const user = expected[n - 1];
-    assert.equal(user.passwordHashType, "bcrypt", `user ${n} has a hash`);
-    return `${user.email},${passwordOf(n)}`;
-  });
-  const canary = await tempFile(
-    `email,password\n${accounts.join("\n")}\n${expected[1].email},not the password\n`,
-  );
-  const signIn = await runCli(["verify-login", canary, "--client-id", "client_test"], {
-    env: envOf(fake),
-  });
-  assert.equal(signIn.code, 1, signIn.stdout + signIn.stderr);
-  assert.match(signIn.stdout, /4 of 5 accounts signed in/);
-  assert.match(signIn.stdout, /✗ Row 5 [^:]+: WorkOS refused the password/);
+  // Every converted hash signs in with its original password: each variant
+  // and cost, and those matched by email; a wrong password does not.
+  await assertSignIn(fake, signInAccounts(expected));
+  assert.ok(expected[42].passwordHashType === "bcrypt", "user 43's hash is matched by email");
 });
+
+/** The fixture users imported with a hash, with the password it was made from. */
+function signInAccounts(
+  expected: Expected[],
+): Array<{ row: number; email: string; password: string }> {
+  return expected.filter((user) => user.error === undefined && user.passwordHashType !== null)
+    .map((user) => ({
+      row: user.row,
+      email: user.email as string,
+      password: passwordOf(user.row),
+    }));
+}
 
 // ----------------------------------------------------------- Firebase
 
@@ -218,26 +268,15 @@ async function firebaseTruth(): Promise<Expected[]> {
 
 for (const file of ["firebase_users.json", "firebase_users.csv"]) {
   Deno.test(`--from firebase imports ${file}: every mapped field, phone-only and anonymous users as row errors`, async () => {
-    await using fake = await startFakeWorkOS({ rateLimits: false });
-    const dir = await Deno.makeTempDir();
-    const result = await runCli([
-      "--from",
-      "firebase",
-      "--input",
-      `${FIXTURES}${file}`,
-      "--errors-out",
-      `${dir}/errors.jsonl`,
-      "--quiet",
-      "--concurrency",
-      "8",
-    ], { env: envOf(fake) });
+    await using run = await importFixture("firebase", file);
+    const { fake, result } = run;
     assert.equal(result.code, 1, result.stderr);
     const expected = await firebaseTruth();
     if (file.endsWith(".csv")) {
       // The CSV export has no custom attributes or disabled flag.
       for (const user of expected) user.metadata = {};
     }
-    await assertImported(fake, expected, `${dir}/errors.jsonl`);
+    await assertImported(fake, expected, run.errors);
     const vanName = expected.find((user) => user.row === 5);
     assert.equal(
       vanName?.lastName?.startsWith("van "),
@@ -253,21 +292,10 @@ for (const file of ["firebase_users.json", "firebase_users.csv"]) {
 }
 
 Deno.test("--from firebase --hash-config converts each hash to firebase-scrypt, and it signs in with its password", async () => {
-  await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
-  const result = await runCli([
-    "--from",
-    "firebase",
-    "--input",
-    `${FIXTURES}firebase_users.json`,
-    "--hash-config",
-    `${FIXTURES}firebase_hash_config.txt`,
-    "--errors-out",
-    `${dir}/errors.jsonl`,
-    "--quiet",
-    "--concurrency",
-    "8",
-  ], { env: envOf(fake) });
+  await using run = await importFixture("firebase", "firebase_users.json", {
+    args: ["--hash-config", `${FIXTURES}firebase_hash_config.txt`],
+  });
+  const { fake, result } = run;
   assert.equal(result.code, 1, result.stderr);
   const json = JSON.parse(await Deno.readTextFile(`${FIXTURES}firebase_users.json`));
   const expected = (await firebaseTruth()).map((user, index) => {
@@ -275,21 +303,18 @@ Deno.test("--from firebase --hash-config converts each hash to firebase-scrypt, 
     const hashed = raw.passwordHash !== undefined && raw.salt !== undefined;
     return { ...user, passwordHashType: hashed ? "firebase-scrypt" : null };
   });
-  await assertImported(fake, expected, `${dir}/errors.jsonl`);
+  await assertImported(fake, expected, run.errors);
   assert.doesNotMatch(result.stderr, /left out without --hash-config/);
-  // Standard and URL-safe base64 (user 9), a name-less user (11), each signs in.
-  const accounts = [1, 2, 9, 11].map((n) => {
-    assert.equal(expected[n - 1].passwordHashType, "firebase-scrypt", `user ${n} has a hash`);
-    return `${expected[n - 1].email},${passwordOf(n)}`;
-  });
-  const canary = await tempFile(`email,password\n${accounts.join("\n")}\n`);
-  const signIn = await runCli(["verify-login", canary, "--client-id", "client_test"], {
-    env: envOf(fake),
-  });
-  assert.equal(signIn.code, 0, signIn.stdout + signIn.stderr);
-  assert.match(signIn.stdout, /4 of 4 accounts signed in/);
-  const printed = result.stdout + result.stderr + signIn.stdout + signIn.stderr;
-  assert.ok(!printed.includes(json.users[0].passwordHash), "no hash is printed");
+  // Standard and URL-safe base64 (user 9), a name-less user (11): every hash signs in.
+  assert.equal(expected[8].passwordHashType, "firebase-scrypt");
+  assert.equal(expected[10].passwordHashType, "firebase-scrypt");
+  // Scrypt with the project's parameters is slow: the standard and URL-safe
+  // encodings (every ninth user) and the first dozen sign in.
+  await assertSignIn(
+    fake,
+    signInAccounts(expected).filter((account) => account.row <= 12 || account.row % 9 === 0),
+  );
+  assert.ok(!result.stderr.includes(json.users[0].passwordHash), "no hash is printed");
 
   const bad = await tempFile("hash_config {\n  algorithm: SCRYPT,\n  rounds: 8,\n}\n", ".txt");
   const refused = await runCli([
@@ -390,6 +415,16 @@ Deno.test("a Firebase export cut off mid-user keeps every whole user and reports
 
 // -------------------------------------------------------------- Clerk
 
+/** The WorkOS hash type of each Clerk hasher the importer converts (docs/sources/clerk.md). */
+const CLERK_HASH_TYPES: Record<string, string> = {
+  bcrypt: "bcrypt",
+  argon2id: "argon2",
+  argon2i: "argon2",
+  pbkdf2_sha256: "pbkdf2",
+  pbkdf2_sha256_django: "pbkdf2",
+  scrypt_firebase: "firebase-scrypt",
+};
+
 function splitList(value: string | undefined): string[] {
   return (value ?? "").split(/[|,;\s]+/).filter((item) => item !== "");
 }
@@ -403,18 +438,9 @@ async function readCsv(path: string): Promise<Record<string, string>[]> {
   return rows;
 }
 
-Deno.test("--from clerk imports the user export CSV: every mapped field, hashers WorkOS does not take as row errors", async () => {
-  await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
-  const result = await runCli([
-    "--from",
-    "clerk",
-    "--input",
-    `${FIXTURES}clerk_users.csv`,
-    "--errors-out",
-    `${dir}/errors.jsonl`,
-    "--quiet",
-  ], { env: envOf(fake) });
+Deno.test("--from clerk imports the user export CSV: every mapped field, each convertible hasher signs in, the others are row errors", async () => {
+  await using run = await importFixture("clerk", "clerk_users.csv");
+  const { fake, result } = run;
   assert.equal(result.code, 1, result.stderr);
   const rows = await readCsv(`${FIXTURES}clerk_users.csv`);
   const expected = rows.map((row, index): Expected => {
@@ -424,7 +450,7 @@ Deno.test("--from clerk imports the user export CSV: every mapped field, hashers
     const metadata: Record<string, string> = {};
     if (row.username) metadata.username = row.username;
     if (row.primary_phone_number) metadata.phone_number = row.primary_phone_number;
-    const type = { bcrypt: "bcrypt", argon2id: "argon2" }[row.password_hasher] ?? null;
+    const type = CLERK_HASH_TYPES[row.password_hasher] ?? null;
     const out: Expected = {
       row: index + 1,
       email,
@@ -437,13 +463,31 @@ Deno.test("--from clerk imports the user export CSV: every mapped field, hashers
     };
     if (!email) out.error = /has no email \(signs in with a phone number\)/;
     else if (row.password_digest && type === null) {
-      out.error = /is hashed with "md5", which WorkOS does not take: .*--invite/;
+      out.error = new RegExp(
+        `is hashed with "${row.password_hasher}", which WorkOS does not take: .*--invite`,
+      );
+    } else if (index + 1 === CLERK_WEAK_PBKDF2_USER) {
+      out.error = /"password_hash" is a pbkdf2 hash with i=100000: WorkOS accepts i from 600,000/;
     }
     return out;
   });
-  await assertImported(fake, expected, `${dir}/errors.jsonl`);
-  assert.ok(expected.some((user) => user.passwordHashType === "argon2"));
-  assert.ok(expected.some((user) => user.error));
+  await assertImported(fake, expected, run.errors);
+  // Every hasher of the fixture came out as documented.
+  const hashers = new Map<string, number>();
+  for (const [index, row] of rows.entries()) {
+    if (!expected[index].error) {
+      hashers.set(row.password_hasher, (hashers.get(row.password_hasher) ?? 0) + 1);
+    }
+  }
+  assert.deepEqual(
+    [...hashers.keys()].filter(Boolean).sort(),
+    Object.keys(CLERK_HASH_TYPES).sort(),
+  );
+  for (const hasher of ["md5", "sha256", "pbkdf2_sha1"]) {
+    assert.ok(rows.some((row) => row.password_hasher === hasher), `a user hashed with ${hasher}`);
+  }
+  // Every converted hash signs in with its original password.
+  await assertSignIn(fake, signInAccounts(expected));
   // TOTP secrets become TOTP factors.
   const withTotp = rows.filter((row, index) => row.totp_secret && !expected[index].error);
   assert.ok(withTotp.length > 0);
@@ -457,7 +501,8 @@ Deno.test("--from clerk imports the user export CSV: every mapped field, hashers
     !withTotp.some((row) => row.id === user.externalId)
   );
   for (const user of withoutTotp) assert.deepEqual(fake.state.authFactorsOfUser(user.id), []);
-  assert.doesNotMatch(await Deno.readTextFile(`${dir}/errors.jsonl`), /\$2[ab]\$|JBSWY3DP/);
+  assert.doesNotMatch(await Deno.readTextFile(run.errors), /\$2[ab]\$|\$argon2|JBSWY3DP/);
+  assert.doesNotMatch(result.stderr, /\$2[ab]\$|\$argon2|\$pbkdf2/);
 });
 
 // ----------------------------------------------------------- Supabase
@@ -504,39 +549,23 @@ async function supabaseTruth(): Promise<Expected[]> {
 
 for (const file of ["supabase_users.csv", "supabase_users.ndjson"]) {
   Deno.test(`--from supabase imports ${file}: every mapped field, deleted and anonymous users as row errors`, async () => {
-    await using fake = await startFakeWorkOS({ rateLimits: false });
-    const dir = await Deno.makeTempDir();
-    const result = await runCli([
-      "--from",
-      "supabase",
-      "--input",
-      `${FIXTURES}${file}`,
-      "--errors-out",
-      `${dir}/errors.jsonl`,
-      "--quiet",
-    ], { env: envOf(fake) });
+    await using run = await importFixture("supabase", file);
+    const { fake, result } = run;
     assert.equal(result.code, 1, result.stderr);
     const expected = await supabaseTruth();
-    await assertImported(fake, expected, `${dir}/errors.jsonl`);
+    await assertImported(fake, expected, run.errors);
     assert.ok(expected.some((user) => user.firstName === null && user.error === undefined));
     assert.match(result.stderr, /is banned in Supabase/);
+    // Every bcrypt hash signs in with its original password.
+    await assertSignIn(fake, signInAccounts(expected));
   });
 }
 
 // ------------------------------------------------------------ Cognito
 
 Deno.test("--from cognito imports list-users pages: every mapped field, says once that there are no hashes", async () => {
-  await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
-  const result = await runCli([
-    "--from",
-    "cognito",
-    "--input",
-    `${FIXTURES}cognito_users.json`,
-    "--errors-out",
-    `${dir}/errors.jsonl`,
-    "--quiet",
-  ], { env: envOf(fake) });
+  await using run = await importFixture("cognito", "cognito_users.json");
+  const { fake, result } = run;
   assert.equal(result.code, 1, result.stderr);
   const text = await Deno.readTextFile(`${FIXTURES}cognito_users.json`);
   const pages = text.split(/\n(?=\{)/).map((page) => JSON.parse(page));
@@ -569,7 +598,7 @@ Deno.test("--from cognito imports list-users pages: every mapped field, says onc
     }
     return out;
   });
-  await assertImported(fake, expected, `${dir}/errors.jsonl`);
+  await assertImported(fake, expected, run.errors);
   const valid = expected.filter((user) => !user.error).length;
   assert.equal(
     result.stderr.match(/Cognito exports no password hashes/g)?.length,
@@ -585,24 +614,14 @@ Deno.test("--from cognito imports list-users pages: every mapped field, says onc
 // -------------------------------------------------------- SuperTokens
 
 Deno.test("--from supertokens imports the bulk-import file: users, a membership per tenant with its role, row errors", async () => {
-  await using fake = await startFakeWorkOS({
-    rateLimits: false,
-    roles: ["admin", "member", "billing"],
-    multipleRoles: true,
+  await using run = await importFixture("supertokens", "supertokens_users.json", {
+    fake: { roles: ["admin", "member", "billing"], multipleRoles: true },
   });
-  const dir = await Deno.makeTempDir();
-  const result = await runCli([
-    "--from",
-    "supertokens",
-    "--input",
-    `${FIXTURES}supertokens_users.json`,
-    "--errors-out",
-    `${dir}/errors.jsonl`,
-    "--quiet",
-  ], { env: envOf(fake) });
+  const { fake, result } = run;
   assert.equal(result.code, 1, result.stderr);
   const json = JSON.parse(await Deno.readTextFile(`${FIXTURES}supertokens_users.json`));
-  const errors = await readErrors(`${dir}/errors.jsonl`);
+  const errors = await readErrors(run.errors);
+  const accounts: Array<{ email: string; password: string }> = [];
   let row = 0;
   const failedRows: number[] = [];
   let users = 0;
@@ -642,6 +661,10 @@ Deno.test("--from supertokens imports the bulk-import file: users, a membership 
       got.passwordHashType,
       password === undefined ? null : password.hashingAlgorithm === "argon2" ? "argon2" : "bcrypt",
     );
+    if (password !== undefined) {
+      const n = Number((user.externalUserId as string).slice(3));
+      accounts.push({ email: got.email, password: passwordOf(n) });
+    }
     const roles = (user.userRoles as Array<string | { role: string }>).map((role) =>
       typeof role === "string" ? role : role.role
     );
@@ -676,7 +699,10 @@ Deno.test("--from supertokens imports the bulk-import file: users, a membership 
     (json.users as Array<{ userRoles: unknown[] }>).some((user) => user.userRoles.length > 1),
     "a user with several roles",
   );
-  assert.doesNotMatch(await Deno.readTextFile(`${dir}/errors.jsonl`), /"totp_secret"|\$2a\$/);
+  assert.doesNotMatch(await Deno.readTextFile(run.errors), /"totp_secret"|\$2a\$/);
+  // Every bcrypt and argon2 hash signs in with its original password.
+  assert.ok(accounts.length > 200);
+  await assertSignIn(fake, accounts);
 });
 
 Deno.test("--map tenant=org_external_id makes the public tenant an organization too", async () => {

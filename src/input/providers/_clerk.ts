@@ -5,6 +5,7 @@
 // password_digest, password_hasher.
 
 import type { SourceRecord } from "../../types.ts";
+import { firebaseScryptHash } from "../../passwords/mod.ts";
 import {
   fitMetadata,
   leftOutWarning,
@@ -17,12 +18,70 @@ import {
   whoOf,
 } from "./_mapping.ts";
 
-/** Clerk's `password_hasher` values WorkOS takes as they are, by WorkOS type. */
-const HASHERS: Record<string, string> = {
-  bcrypt: "bcrypt",
-  argon2i: "argon2",
-  argon2id: "argon2",
+/** A Clerk digest made ready for WorkOS, or why it cannot be. */
+type Conversion = { hash: string; type: string } | { problem: string };
+
+/**
+ * Clerk's documented `password_hasher` values whose digests WorkOS can take,
+ * as they are or rewritten into WorkOS's format. Any other hasher (`md5`,
+ * `sha256`, `pbkdf2_sha1`, `phpass`, `bcrypt_sha256_django`, …) makes
+ * something WorkOS cannot verify. The pipeline checks every parameter of
+ * the result (iterations, memory) as it does for a CSV row.
+ */
+const HASHERS: Record<string, (digest: string) => Conversion> = {
+  bcrypt: (digest) => ({ hash: digest, type: "bcrypt" }),
+  argon2i: (digest) => ({ hash: digest, type: "argon2" }),
+  argon2id: (digest) => ({ hash: digest, type: "argon2" }),
+  // Django's own format: the passwords module rewrites it.
+  pbkdf2_sha256_django: (digest) => ({ hash: digest, type: "pbkdf2" }),
+  pbkdf2_sha256: clerkPbkdf2,
+  scrypt_firebase: clerkFirebaseScrypt,
 };
+
+const BASE64 = /^[A-Za-z0-9+/_-]+=*$/;
+
+/** PHC's base64: the standard alphabet, no padding; `undefined` for text that is not base64. */
+function phcBase64(text: string): string | undefined {
+  if (!BASE64.test(text)) return undefined;
+  try {
+    return btoa(atob(text.replace(/-/g, "+").replace(/_/g, "/"))).replace(/=+$/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+// `pbkdf2_sha256$<iterations>$<base64 salt>$<base64 hash>` (the salt encoded,
+// unlike Django's) becomes `$pbkdf2$i=<iterations>,d=sha256$<salt>$<hash>`.
+function clerkPbkdf2(digest: string): Conversion {
+  const parts = digest.split("$");
+  const salt = phcBase64(parts[2] ?? "");
+  const hash = phcBase64(parts[3] ?? "");
+  if (parts.length !== 4 || parts[0] !== "pbkdf2_sha256" || !/^\d+$/.test(parts[1])) {
+    return { problem: "is not pbkdf2_sha256$<iterations>$<salt>$<hash>" };
+  }
+  if (salt === undefined || hash === undefined) {
+    return { problem: "has a salt or hash that is not base64" };
+  }
+  return { hash: `$pbkdf2$i=${parts[1]},d=sha256$${salt}$${hash}`, type: "pbkdf2" };
+}
+
+// `<hash>$<salt>$<signer key>$<salt separator>$<rounds>$<memory cost>`: the
+// user's Firebase hash and salt, then the project's hash parameters.
+function clerkFirebaseScrypt(digest: string): Conversion {
+  const parts = digest.split("$");
+  const [passwordHash, salt, signerKey, saltSeparator, rounds, memCost] = parts;
+  if (parts.length !== 6 || !/^\d+$/.test(rounds) || !/^\d+$/.test(memCost)) {
+    return {
+      problem: "is not <hash>$<salt>$<signer key>$<salt separator>$<rounds>$<memory cost>",
+    };
+  }
+  const result = firebaseScryptHash(
+    { passwordHash, salt },
+    { signerKey, saltSeparator, rounds: Number(rounds), memCost: Number(memCost) },
+  );
+  if (!result.ok) return { problem: "has a hash or salt that is not base64" };
+  return { hash: result.value.hash, type: "firebase-scrypt" };
+}
 
 function addresses(value: unknown): string[] {
   const text = textOf(value);
@@ -76,8 +135,8 @@ export function clerkMapper(): ProviderMapper {
       const digest = textOf(user.password_digest);
       const hasher = textOf(user.password_hasher)?.toLowerCase();
       if (digest !== undefined) {
-        const type = hasher === undefined ? undefined : HASHERS[hasher];
-        if (type === undefined) {
+        const convert = hasher === undefined ? undefined : HASHERS[hasher];
+        if (convert === undefined) {
           return rowError(
             record,
             `the password of ${who} is hashed with ${
@@ -86,8 +145,16 @@ export function clerkMapper(): ProviderMapper {
             email,
           );
         }
-        fields.password_hash = digest;
-        fields.password_hash_type = type;
+        const converted = convert(digest);
+        if ("problem" in converted) {
+          return rowError(
+            record,
+            `the "password_digest" of ${who} (${hasher}) ${converted.problem}: export it again, or import the user with --invite`,
+            email,
+          );
+        }
+        fields.password_hash = converted.hash;
+        fields.password_hash_type = converted.type;
       }
       const totp = textOf(user.totp_secret);
       if (totp !== undefined) fields.totp_secret = totp;
