@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
+import { SAMPLE_HASHES } from "./_password_hashes.ts";
 
 interface Fake {
   url: string;
@@ -43,6 +44,31 @@ async function cases(fake: Fake): Promise<Case[]> {
   const errors = `${errorsDir}/errors.csv`;
   const checkpointCsv = await tempFile("email\njob1@perm.test\njob2@perm.test\n");
   const checkpoints = await Deno.makeTempDir();
+  const oid = "5f7c8ec7c33c6c004bbafe82";
+  const auth0Users = await tempFile(
+    `{"user_id":"auth0|${oid}","email":"auth0@perm.test","email_verified":true}\n`,
+    ".ndjson",
+  );
+  const auth0Hashes = await tempFile(
+    `${
+      JSON.stringify({
+        _id: { $oid: oid },
+        email: "auth0@perm.test",
+        passwordHash: SAMPLE_HASHES.bcrypt,
+      })
+    }\n`,
+    ".ndjson",
+  );
+  const firebaseUsers = await tempFile(
+    '{"users":[{"localId":"fb-perm","email":"firebase@perm.test","passwordHash":"aGFzaA==","salt":"c2FsdA=="}]}\n',
+    ".json",
+  );
+  const hashConfig = await tempFile(
+    "hash_config {\n  algorithm: SCRYPT,\n  base64_signer_key: a2V5,\n  base64_salt_separator: Bw==,\n  rounds: 8,\n  mem_cost: 14,\n}\n",
+    ".txt",
+  );
+  const mappedCsv = await tempFile("mail,given\nmapped@perm.test,Mapped\n");
+  const mapFile = await tempFile("mail=email\ngiven=first_name\n", ".txt");
   return [
     {
       name: "a CSV file",
@@ -94,6 +120,42 @@ async function cases(fake: Fake): Promise<Case[]> {
       check: async (state) => {
         assert.ok(state.state.findUserByEmail("job1@perm.test"));
         assert.ok((await Deno.stat(`${checkpoints}/perm-job/journal.kv`)).isFile);
+      },
+    },
+    {
+      name: "Auth0 with --password-hashes, read on the export and the hashes file",
+      args: ["--from", "auth0", "--input", auth0Users, "--password-hashes", auth0Hashes, "--quiet"],
+      permissions: [net, ENV, `--allow-read=${auth0Users},${auth0Hashes}`],
+      code: 0,
+      check: (state) => {
+        assert.equal(state.state.findUserByEmail("auth0@perm.test")?.passwordHashType, "bcrypt");
+      },
+    },
+    {
+      name: "Firebase with --hash-config, read on the export and the hash config",
+      args: [
+        "--from",
+        "firebase",
+        "--input",
+        firebaseUsers,
+        "--hash-config",
+        hashConfig,
+        "--quiet",
+      ],
+      permissions: [net, ENV, `--allow-read=${firebaseUsers},${hashConfig}`],
+      code: 0,
+      check: (state) => {
+        const user = state.state.findUserByEmail("firebase@perm.test");
+        assert.equal(user?.passwordHashType, "firebase-scrypt");
+      },
+    },
+    {
+      name: "a --map file, read on the input and the mapping file",
+      args: ["--csv", mappedCsv, "--map", mapFile, "--quiet"],
+      permissions: [net, ENV, `--allow-read=${mappedCsv},${mapFile}`],
+      code: 0,
+      check: (state) => {
+        assert.equal(state.state.findUserByEmail("mapped@perm.test")?.firstName, "Mapped");
       },
     },
   ];
@@ -227,4 +289,65 @@ Deno.test("with the key in the environment, .env is never read", async () => {
   });
   assert.equal(result.code, 0, result.stderr);
   assert.ok(fake.state.findUserByEmail("envfirst@perm.test"));
+});
+
+Deno.test("the files that say how to read the input are checked up front, named as given", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const oid = "5f7c8ec7c33c6c004bbafe82";
+  await Deno.writeTextFile(
+    `${dir}/users.ndjson`,
+    `{"user_id":"auth0|${oid}","email":"rel@perm.test"}\n`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/hashes.ndjson`,
+    `${JSON.stringify({ _id: { $oid: oid }, passwordHash: SAMPLE_HASHES.bcrypt })}\n`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/fb.json`,
+    '{"users":[{"localId":"x","email":"fb@perm.test"}]}\n',
+  );
+  await Deno.writeTextFile(`${dir}/hash_config.txt`, "rounds: 8\n");
+  await Deno.writeTextFile(`${dir}/columns.txt`, "user_id=external_id\n");
+  const runs: Array<[string[], string, string]> = [
+    [
+      ["--from", "auth0", "--input", "users.ndjson", "--password-hashes", "hashes.ndjson"],
+      "users.ndjson",
+      "hashes.ndjson",
+    ],
+    [
+      ["--from", "firebase", "--input", "fb.json", "--hash-config", "hash_config.txt"],
+      "fb.json",
+      "hash_config.txt",
+    ],
+    [
+      ["--from", "auth0", "--input", "users.ndjson", "--map", "columns.txt"],
+      "users.ndjson",
+      "columns.txt",
+    ],
+  ];
+  for (const [args, input, missing] of runs) {
+    const result = await runCli(
+      [...args, "--job-id", "rel", "--checkpoint-dir", "jobs", "--errors-out", "errors.csv"],
+      {
+        cwd: dir,
+        env: envOf(fake),
+        permissions: [
+          `--allow-net=127.0.0.1:${fake.port}`,
+          ENV,
+          `--allow-read=${input},jobs`,
+          "--allow-write=jobs,errors.csv",
+        ],
+      },
+    );
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr.trim(),
+      `Error: Missing permission: read access to "${missing}": add --allow-read=${missing}`,
+    );
+    // Refused before anything was written or sent.
+    await assert.rejects(Deno.stat(`${dir}/jobs`), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(`${dir}/errors.csv`), Deno.errors.NotFound);
+  }
+  assert.equal(fake.state.totalRequests, 0);
 });

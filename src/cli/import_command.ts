@@ -31,7 +31,12 @@ import { resolve } from "node:path";
 import { type Console, envFileHint, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
 import { isJobImport, type JobImport, openJobImport } from "./job_commands.ts";
-import { checkPermissions, importNeedsOf, importPermissions } from "./permissions.ts";
+import {
+  checkPermissions,
+  importNeedsOf,
+  importPermissions,
+  sourceFilesOf,
+} from "./permissions.ts";
 import { runPlanCommand } from "./plan_command.ts";
 import { withoutCredentials } from "../workos/client.ts";
 import {
@@ -204,6 +209,8 @@ export function sourceOptionsOf(
   }
   let columnMap: Record<string, string> | undefined;
   if (flags.map !== undefined && flags.map.length > 0) {
+    // A mapping file is read here, before the import's own permission check.
+    checkPermissions(importPermissions({ reads: sourceFilesOf({ map: flags.map }) }));
     try {
       columnMap = parseColumnMap(flags.map);
     } catch (error) {

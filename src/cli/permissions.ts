@@ -35,6 +35,8 @@ export interface NeededPermission {
 export interface ImportNeeds {
   /** The input path; `-` (standard input) needs no permission. */
   input?: string;
+  /** Other files read: `--password-hashes`, `--hash-config`, `--map` files. */
+  reads?: readonly string[];
   /** The WorkOS API location; absent for a dry run. */
   apiUrl?: string;
   /** Files written: the error file, the audit log, a report. */
@@ -51,7 +53,8 @@ function portOf(url: URL): string {
 
 /**
  * The permissions an import needs, and nothing more: read of the input file
- * (none for standard input), net to the API host (none for a dry run), write
+ * (none for standard input) and of the files that say how to read it, net
+ * to the API host (none for a dry run), write
  * of each output file, read and write of the checkpoint directory.
  *
  * @param needs What the import touches.
@@ -79,6 +82,7 @@ export function importPermissions(needs: ImportNeeds): NeededPermission[] {
   if (needs.input !== undefined && needs.input !== "-") {
     permissions.push(pathPermission("read", needs.input));
   }
+  for (const path of needs.reads ?? []) permissions.push(pathPermission("read", path));
   if (needs.apiUrl !== undefined) {
     const url = new URL(needs.apiUrl);
     // Deno checks host and port; the flag names the host the way the user wrote it.
@@ -123,10 +127,33 @@ export function importNeedsOf(
   const checkpointed = flags["job-id"] !== undefined || flags.resume !== undefined;
   return {
     input,
+    reads: sourceFilesOf(flags),
     apiUrl: callsApi ? apiUrl ?? DEFAULT_API_URL : undefined,
     writes,
     readWrites: checkpointed ? [flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR] : [],
   };
+}
+
+/**
+ * The files besides the input that say how to read it: `--password-hashes`,
+ * `--hash-config`, and each `--map` that is a file rather than a
+ * `source=target` pair.
+ *
+ * @param flags The parsed flags.
+ * @returns Their paths, as given.
+ *
+ * @example A mapping file and a pair
+ * ```ts
+ * import { sourceFilesOf } from "./permissions.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(sourceFilesOf({ map: ["columns.txt", "role=role_slug"] }), ["columns.txt"]);
+ * ```
+ */
+export function sourceFilesOf(flags: Flags): string[] {
+  const maps = (flags.map ?? []).filter((value) => !value.includes("="));
+  return [flags["password-hashes"], flags["hash-config"], ...maps]
+    .filter((path): path is string => path !== undefined && path !== "");
 }
 
 function pathPermission(name: "read" | "write", path: string): NeededPermission {
