@@ -1,20 +1,15 @@
 /**
  * `convert` end to end: the real CLI writes a migration package from a
- * provider's export; the package's rows are the ones `--from` imports. The
- * package's own reader (`import-package`) is not in this build, so the test
- * imports the package's users.csv and organization_memberships.csv with the
- * importer's CSV reader and compares the end state with `--from`'s.
+ * provider's export; the package passes `import-package --dry-run`, and its
+ * rows, imported by `import-package` and by the CSV reader file by file,
+ * give the end state `--from` gives.
  */
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli } from "./_cli.ts";
+import { envOf, runCli } from "./_cli.ts";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
-
-function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
-  return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
-}
 
 type Fake = Awaited<ReturnType<typeof startFakeWorkOS>>;
 

@@ -9,11 +9,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type OutageMode, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
-
-function envOf(fake: FakeWorkOS, apiKey = fake.apiKey): Record<string, string> {
-  return { WORKOS_SECRET_KEY: apiKey, WORKOS_API_URL: fake.url };
-}
+import { type CliResult, envOf, runCli, tempFile } from "./_cli.ts";
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,17 +85,50 @@ async function jobStatus(dir: string, jobId: string): Promise<Record<string, unk
   return JSON.parse(result.stdout);
 }
 
-Deno.test({
-  name:
-    "a 60 s outage mid-job at default settings: the run waits, carries on, ends exact; only invalid rows fail (exit 1)",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+/** A job importing {@linkcode multiOrgCsv} into the fake, and the runs of it. */
+interface OutageJob {
+  /** The checkpoint directory. */
+  dir: string;
+  /** Starts the job: `--csv <file> --job-id <id> --checkpoint-dir <dir> --quiet` and `args`. */
+  start(args: string[]): Promise<CliResult>;
+  /** Resumes it (`--json`). */
+  resume(): Promise<CliResult>;
+  /** What `status --json` says of it. */
+  status(): Promise<Record<string, unknown>>;
+}
+
+async function outageJob(
+  fake: FakeWorkOS,
+  jobId: string,
+  csv: { rows: number; orgs: number; invalid?: number },
+): Promise<OutageJob> {
+  const dir = await Deno.makeTempDir();
+  const path = await tempFile(multiOrgCsv(csv.rows, csv.orgs, csv.invalid));
+  const env = envOf(fake);
+  return {
+    dir,
+    start: (args) =>
+      runCli(["--csv", path, "--job-id", jobId, "--checkpoint-dir", dir, "--quiet", ...args], {
+        env,
+      }),
+    resume: () =>
+      runCli(["--resume", jobId, "--checkpoint-dir", dir, "--quiet", "--json"], { env }),
+    status: () => jobStatus(dir, jobId),
+  };
+}
+
+/** A test whose CLI runs outlive an outage (timers and sockets of the fake's outage modes). */
+function outageTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, sanitizeOps: false, sanitizeResources: false, fn });
+}
+
+outageTest(
+  "a 60 s outage mid-job at default settings: the run waits, carries on, ends exact; only invalid rows fail (exit 1)",
+  async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false });
     const rows = 240;
     const orgs = 4;
-    const dir = await Deno.makeTempDir();
-    const csv = await tempFile(multiOrgCsv(rows, orgs, 3));
+    const job = await outageJob(fake, "long-outage", { rows, orgs, invalid: 3 });
     // 20 s of 503 pages, 20 s of requests that hang, 20 s of a closed port.
     const outage = whenUsersReach(fake, rows / 3, [
       ["unavailable", 20_000],
@@ -107,18 +136,7 @@ Deno.test({
       ["refuse", 20_000],
       ["none", 0],
     ]);
-    const result = await runCli([
-      "--csv",
-      csv,
-      "--job-id",
-      "long-outage",
-      "--checkpoint-dir",
-      dir,
-      "--errors-out",
-      `${dir}/errors.jsonl`,
-      "--quiet",
-      "--json",
-    ], { env: envOf(fake) });
+    const result = await job.start(["--errors-out", `${job.dir}/errors.jsonl`, "--json"]);
     await outage.done;
     assert.equal(result.code, 1, result.stderr);
     assert.ok(fake.outageRequests > 0, "the outage met requests");
@@ -130,7 +148,7 @@ Deno.test({
     assert.equal(summary.membershipsCreated, rows);
     assert.equal(summary.organizationsCreated, orgs);
     assert.deepEqual(
-      (await errorLines(`${dir}/errors.jsonl`)).map((error) => error.errorType),
+      (await errorLines(`${job.dir}/errors.jsonl`)).map((error) => error.errorType),
       ["validation", "validation", "validation"],
     );
     assert.match(
@@ -138,64 +156,31 @@ Deno.test({
       /WorkOS unreachable since \d\d:\d\d:\d\d \(503 Service Unavailable, not a JSON answer\): retrying in \d+ s/,
     );
     assert.match(result.stderr, /WorkOS answers again after \d+m\d+s .*: carrying on/);
-    assert.equal((await jobStatus(dir, "long-outage")).status, "completed");
+    assert.equal((await job.status()).status, "completed");
   },
+);
+
+outageTest("a short outage mid-job without invalid rows: waited out, exit 0, exact", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
+  const rows = 150;
+  const job = await outageJob(fake, "short-outage", { rows, orgs: 3 });
+  const outage = whenUsersReach(fake, rows / 3, [["unavailable", 4_000], ["none", 0]]);
+  const result = await job.start(["--json", "--rate-limit", "100"]);
+  await outage.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(fake.outageRequests > 0);
+  assertExact(fake, rows, 3);
+  assert.equal(lastJson(result.stdout).failures, 0);
 });
 
-Deno.test({
-  name: "a short outage mid-job without invalid rows: waited out, exit 0, exact",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+outageTest(
+  "an outage longer than --max-outage stops the job with exit 75 and the resume command; --resume ends exact",
+  async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
     const rows = 150;
-    const dir = await Deno.makeTempDir();
-    const csv = await tempFile(multiOrgCsv(rows, 3));
-    const outage = whenUsersReach(fake, rows / 3, [["unavailable", 4_000], ["none", 0]]);
-    const result = await runCli([
-      "--csv",
-      csv,
-      "--job-id",
-      "short-outage",
-      "--checkpoint-dir",
-      dir,
-      "--quiet",
-      "--json",
-      "--rate-limit",
-      "100",
-    ], { env: envOf(fake) });
-    await outage.done;
-    assert.equal(result.code, 0, result.stderr);
-    assert.ok(fake.outageRequests > 0);
-    assertExact(fake, rows, 3);
-    assert.equal(lastJson(result.stdout).failures, 0);
-  },
-});
-
-Deno.test({
-  name:
-    "an outage longer than --max-outage stops the job with exit 75 and the resume command; --resume ends exact",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
-    const rows = 150;
-    const dir = await Deno.makeTempDir();
-    const csv = await tempFile(multiOrgCsv(rows, 3, 2));
+    const job = await outageJob(fake, "past-max", { rows, orgs: 3, invalid: 2 });
     const outage = whenUsersReach(fake, rows / 3, [["refuse", 0]]);
-    const first = await runCli([
-      "--csv",
-      csv,
-      "--job-id",
-      "past-max",
-      "--checkpoint-dir",
-      dir,
-      "--quiet",
-      "--rate-limit",
-      "100",
-      "--max-outage",
-      "3s",
-    ], { env: envOf(fake) });
+    const first = await job.start(["--rate-limit", "100", "--max-outage", "3s"]);
     await outage.done;
     assert.equal(first.code, 75, first.stderr);
     assert.match(
@@ -204,20 +189,17 @@ Deno.test({
     );
     assert.ok(
       first.stdout.includes(
-        `Resume with: workos-importer --resume past-max --checkpoint-dir ${dir}`,
+        `Resume with: workos-importer --resume past-max --checkpoint-dir ${job.dir}`,
       ),
     );
-    const stopped = await jobStatus(dir, "past-max");
+    const stopped = await job.status();
     assert.equal(stopped.status, "interrupted");
     assert.ok(fake.state.userCount() < rows, "the run stopped before the end");
     // No row failed for the outage: only the invalid ones are in the job's errors.
     assert.ok((stopped.errors as number) <= 2);
 
     fake.outage("none");
-    const resumed = await runCli(
-      ["--resume", "past-max", "--checkpoint-dir", dir, "--quiet", "--json"],
-      { env: envOf(fake) },
-    );
+    const resumed = await job.resume();
     assert.equal(resumed.code, 1, resumed.stderr);
     assertExact(fake, rows, 3);
     const summary = lastJson(resumed.stdout);
@@ -226,14 +208,11 @@ Deno.test({
     assert.equal(summary.usersCreated, rows);
     assert.equal(summary.membershipsCreated, rows);
   },
-});
+);
 
-Deno.test({
-  name:
-    "without a job, past --max-outage: exit 75, the rows not attempted counted, a re-run adopts what exists",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+outageTest(
+  "without a job, past --max-outage: exit 75, the rows not attempted counted, a re-run adopts what exists",
+  async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
     const rows = 120;
     const csv = await tempFile(multiOrgCsv(rows, 2));
@@ -265,30 +244,16 @@ Deno.test({
     assert.equal(again.code, 0, again.stderr);
     assertExact(fake, rows, 2);
   },
-});
+);
 
-Deno.test({
-  name:
-    "a key refused mid-job: exit 2 within 10 s, one line, no row failed; --resume with a working key ends exact",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
+outageTest(
+  "a key refused mid-job: exit 2 within 10 s, one line, no row failed; --resume with a working key ends exact",
+  async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
     const rows = 200;
-    const dir = await Deno.makeTempDir();
-    const csv = await tempFile(multiOrgCsv(rows, 3));
+    const job = await outageJob(fake, "revoked", { rows, orgs: 3 });
     const refusal = whenUsersReach(fake, rows / 3, [["unauthorized", 0]]);
-    const first = await runCli([
-      "--csv",
-      csv,
-      "--job-id",
-      "revoked",
-      "--checkpoint-dir",
-      dir,
-      "--quiet",
-      "--rate-limit",
-      "100",
-    ], { env: envOf(fake) });
+    const first = await job.start(["--rate-limit", "100"]);
     const endedAfter = performance.now() - (refusal.started() ?? 0);
     await refusal.done;
     assert.equal(first.code, 2, first.stderr);
@@ -299,16 +264,13 @@ Deno.test({
     );
     // Not retried row by row: a handful of requests met the refusal.
     assert.ok(fake.outageRequests <= 20, `${fake.outageRequests} requests refused`);
-    const stopped = await jobStatus(dir, "revoked");
+    const stopped = await job.status();
     assert.notEqual(stopped.status, "completed");
     assert.equal(stopped.errors, 0);
     assert.equal(JSON.stringify(stopped).includes(fake.apiKey), false, "the key is not kept");
 
     fake.outage("none");
-    const resumed = await runCli(
-      ["--resume", "revoked", "--checkpoint-dir", dir, "--quiet", "--json"],
-      { env: envOf(fake) },
-    );
+    const resumed = await job.resume();
     assert.equal(resumed.code, 0, resumed.stderr);
     assertExact(fake, rows, 3);
     const summary = lastJson(resumed.stdout);
@@ -316,7 +278,7 @@ Deno.test({
     assert.equal(summary.membershipsCreated, rows);
     assert.equal(summary.failures, 0);
   },
-});
+);
 
 Deno.test("a wrong key at the start: exit 2 within 10 s, no write sent", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
@@ -339,12 +301,9 @@ Deno.test("a wrong key at the start: exit 2 within 10 s, no write sent", async (
 });
 
 for (const mode of ["refuse", "hang"] as const) {
-  Deno.test({
-    name:
-      `an unreachable API at the start (${mode}): exit 75 within 10 s with the URL, no write sent`,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
+  outageTest(
+    `an unreachable API at the start (${mode}): exit 75 within 10 s with the URL, no write sent`,
+    async () => {
       await using fake = await startFakeWorkOS({ rateLimits: false });
       fake.outage(mode);
       const csv = await tempFile(multiOrgCsv(20, 2));
@@ -362,7 +321,7 @@ for (const mode of ["refuse", "hang"] as const) {
       assert.equal(writesSent(fake), 0);
       assert.equal(fake.state.userCount(), 0);
     },
-  });
+  );
 }
 
 Deno.test("--org-id that does not exist: the run stops before any user is created", async () => {

@@ -12,15 +12,11 @@ import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import type { UserRow } from "../src/types.ts";
 import { firebaseUsers, random } from "./fixtures/providers/generate.ts";
+import { envOf, killRepeatedly, runCli } from "./_cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const KILLS = 4;
 const USERS = 2_000;
 const SEED = Number(Deno.env.get("CRASH_TEST_SEED") ?? 15);
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 Deno.test({
   name:
@@ -51,7 +47,7 @@ Deno.test({
       faults: { failureRate: 0.03, dropRate: 0.01, ghostRate: 0.01 },
       seed: SEED,
     });
-    const env = { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url, NO_COLOR: "1" };
+    const env = envOf(fake);
     const common = [
       "--checkpoint-dir",
       `${dir}/checkpoints`,
@@ -63,43 +59,23 @@ Deno.test({
       "--json",
     ];
     const next = random(SEED);
-    let kills = 0;
-    for (let session = 0; session < KILLS; session++) {
-      const args = session === 0
-        ? ["--from", "firebase", "--input", path, "--job-id", "fb"]
-        : ["--resume", "fb"];
-      const before = fake.state.totalRequests;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--quiet", "-A", MAIN, ...args, ...common],
-        env,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      const deadline = Date.now() + 20_000;
-      while (fake.state.totalRequests === before && Date.now() < deadline) await delay(5);
-      await delay(50 + Math.floor(next() * 400));
-      try {
-        child.kill("SIGKILL");
-        kills++;
-      } catch {
-        // It ended before the kill: the assertion below reports it.
-      }
-      await child.status;
-      await delay(30);
-    }
+    const kills = await killRepeatedly({
+      sessions: KILLS,
+      args: (session) => [
+        ...(session === 0
+          ? ["--from", "firebase", "--input", path, "--job-id", "fb"]
+          : ["--resume", "fb"]),
+        ...common,
+      ],
+      env,
+      progress: () => fake.state.totalRequests,
+      killAt: () => ({ afterMs: 50 + Math.floor(next() * 400) }),
+    });
     assert.equal(kills, KILLS, "every session was killed mid-run");
     assert.ok(fake.state.userCount() < valid.length, "the kills left work to do");
 
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "-A", MAIN, "--resume", "fb", ...common],
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    assert.equal(output.code, 1, new TextDecoder().decode(output.stderr));
+    const { code, stdout, stderr } = await runCli(["--resume", "fb", ...common], { env });
+    assert.equal(code, 1, stderr);
     const summary = JSON.parse(stdout.trim().split("\n").at(-1) as string);
 
     assert.equal(fake.state.userCount(), valid.length);
