@@ -95,6 +95,35 @@ Deno.test("a JSON list in one line, with keys around the list and pages one afte
   assert.deepEqual(rest.map((record) => record.fields.external_id), ["u4"]);
 });
 
+Deno.test("users parsed together: one that is not JSON, not UTF-8 or not an object fails alone", async () => {
+  const user = (n: number) => `{"localId":"u${n}","email":"u${n}@example.com"}`;
+  const parts = [
+    new TextEncoder().encode(`{"users":[${user(1)},${user(2)},{"localId":"u3",email},`),
+    new TextEncoder().encode(`{"localId":"u4","email":"u4@example.com","displayName":"`),
+    new Uint8Array([0xff, 0xfe]),
+    new TextEncoder().encode(`"}, 17, ${user(6)}]}`),
+  ];
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  const records = await readAll(new Blob([bytes]).stream(), { provider: { from: "firebase" } });
+  assert.deepEqual(records.map((record) => record.fields.external_id), [
+    "u1",
+    "u2",
+    undefined,
+    undefined,
+    undefined,
+    "u6",
+  ]);
+  assert.match(records[2].parseError ?? "", /row 3: user 3 is not valid JSON or not UTF-8/);
+  assert.match(records[3].parseError ?? "", /row 4: user 4 is not valid JSON or not UTF-8/);
+  assert.match(records[4].parseError ?? "", /row 5: user 5 is not a JSON object/);
+  assert.equal(new TextDecoder().decode(bytes.subarray(0, records[1].byteEnd)).endsWith("}"), true);
+});
+
 Deno.test("--map renames CSV columns and NDJSON fields before they are read", async () => {
   const csv = "Mail,tenant_id,role\nada@example.com,acme,admin\n";
   const records = await readAll(new Blob([csv]).stream(), {

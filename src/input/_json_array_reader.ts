@@ -4,7 +4,10 @@
 // the document: a byte scanner finds where each element starts and ends, and
 // only the element is parsed. Each record's `byteEnd` is just past its
 // element's closing byte, so a resume seeks there and goes on with the `,` or
-// `]` that follows.
+// `]` that follows. The elements a chunk completes in one list are decoded
+// and parsed together (what lies between them is commas and spaces, so
+// `[` + that text + `]` is their list): one decode and one parse per chunk
+// instead of one per user, and a user per user again only when that fails.
 
 import { InputError } from "../errors.ts";
 import type { SourceRecord } from "../types.ts";
@@ -93,6 +96,15 @@ export class JsonListRecordReader extends ChunkedRecordReader {
   #lastKey = "";
   /** An element too long to keep: skipped to its end, then a row error. */
   #tooLong = false;
+  /**
+   * Elements of one list completed in the buffer being processed and not
+   * parsed yet: their start and end offsets (absolute) and numbers, in order.
+   */
+  #pendingStarts: number[] = [];
+  #pendingEnds: number[] = [];
+  #pendingNumbers: number[] = [];
+  /** Whether a list ended since the pending elements began. */
+  #listEnded = false;
 
   /**
    * @param source Positioned at the start of the input, or just after an
@@ -140,6 +152,7 @@ export class JsonListRecordReader extends ChunkedRecordReader {
       i = this.#structural(c, base + i) ? i + 1 : i;
     }
     this.#pos = base + end;
+    this.#flush(buf, base, batch);
     if (eof) this.#finish(batch);
     if (this.#valueStart !== -1 && this.#capturing) {
       const keep = this.#valueStart - base;
@@ -220,6 +233,8 @@ export class JsonListRecordReader extends ChunkedRecordReader {
 
   #endList(): void {
     this.#at = this.#wrapped ? At.WrapperAfterValue : At.Top;
+    // The next list's elements are parsed apart from this one's.
+    this.#listEnded = true;
   }
 
   #endWrapper(offset: number): void {
@@ -326,6 +341,7 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     this.recordsFound++;
     if (this.countOnly) return;
     if (tooLong) {
+      this.#flush(buf, base, batch);
       batch.push(failed(
         recordNumber,
         endOffset,
@@ -334,7 +350,40 @@ export class JsonListRecordReader extends ChunkedRecordReader {
       return;
     }
     if (!capturing) return;
-    batch.push(parseElement(buf.subarray(start - base, endOffset - base), recordNumber, endOffset));
+    if (this.#listEnded) this.#flush(buf, base, batch);
+    this.#pendingStarts.push(start);
+    this.#pendingEnds.push(endOffset);
+    this.#pendingNumbers.push(recordNumber);
+  }
+
+  /** Parses the pending elements into `batch`: together, or one by one when that fails. */
+  #flush(buf: Uint8Array, base: number, batch: SourceRecord[]): void {
+    this.#listEnded = false;
+    const count = this.#pendingNumbers.length;
+    if (count === 0) return;
+    const starts = this.#pendingStarts;
+    const ends = this.#pendingEnds;
+    const numbers = this.#pendingNumbers;
+    this.#pendingStarts = [];
+    this.#pendingEnds = [];
+    this.#pendingNumbers = [];
+    let values: unknown;
+    if (count > 1) {
+      try {
+        const text = strictDecoder.decode(buf.subarray(starts[0] - base, ends[count - 1] - base));
+        values = JSON.parse(`[${text}]`);
+      } catch {
+        values = undefined;
+      }
+    }
+    if (!Array.isArray(values) || values.length !== count) {
+      for (let k = 0; k < count; k++) {
+        const bytes = buf.subarray(starts[k] - base, ends[k] - base);
+        batch.push(parseElement(bytes, numbers[k], ends[k]));
+      }
+      return;
+    }
+    for (let k = 0; k < count; k++) batch.push(recordOf(values[k], numbers[k], ends[k]));
   }
 
   /** Reads a wrapper key's bytes from `i`. */
@@ -410,11 +459,27 @@ function parseElement(bytes: Uint8Array, recordNumber: number, byteEnd: number):
     // The parser's message may quote a password hash: only say where.
     return failed(recordNumber, byteEnd, `user ${recordNumber} is not valid JSON or not UTF-8`);
   }
+  return recordOf(value, recordNumber, byteEnd);
+}
+
+/** Lower-cased keys, by key: exports repeat the same few keys on every user. */
+const lowerKeys = new Map<string, string>();
+const MAX_LOWER_KEYS = 10_000;
+
+function recordOf(value: unknown, recordNumber: number, byteEnd: number): SourceRecord {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return failed(recordNumber, byteEnd, `user ${recordNumber} is not a JSON object`);
   }
   const fields: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) fields[key.toLowerCase()] = item;
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    let lower = lowerKeys.get(key);
+    if (lower === undefined) {
+      lower = key.toLowerCase();
+      if (lowerKeys.size < MAX_LOWER_KEYS) lowerKeys.set(key, lower);
+    }
+    fields[lower] = object[key];
+  }
   return { recordNumber, fields, byteEnd };
 }
 
