@@ -73,7 +73,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 export interface FittedMetadata {
   metadata?: Record<string, string>;
   /** Keys left out, by why. */
-  leftOut: Map<string, string[]>;
+  leftOut: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -84,30 +84,38 @@ export interface FittedMetadata {
  */
 export function fitMetadata(entries: Iterable<[string, unknown]>): FittedMetadata {
   const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
-  const metadata: Record<string, string> = {};
-  const leftOut = new Map<string, string[]>();
-  const leave = (key: string, why: string) => {
+  // Most users fit: the object and the map are made only when needed.
+  let metadata: Record<string, string> | undefined;
+  let leftOut: Map<string, string[]> | undefined;
+  let count = 0;
+  for (const [key, raw] of entries) {
+    if (
+      raw === undefined || raw === null || (metadata !== undefined && Object.hasOwn(metadata, key))
+    ) continue;
+    const value = typeof raw === "string" ? raw : JSON.stringify(raw);
+    let why: string | undefined;
+    if (key === "" || key.length > maxKeyLength || NON_ASCII.test(key)) {
+      why = `keys must be ${maxKeyLength} ASCII characters or fewer`;
+    } else if (value.length > maxValueLength || NON_ASCII.test(value)) {
+      why = `values must be ${maxValueLength} ASCII characters or fewer`;
+    } else if (count >= maxKeys) {
+      why = `WorkOS keeps ${maxKeys} keys`;
+    }
+    if (why === undefined) {
+      metadata ??= {};
+      metadata[key] = value;
+      count++;
+      continue;
+    }
+    leftOut ??= new Map();
     const keys = leftOut.get(why) ?? [];
     keys.push(JSON.stringify(key));
     leftOut.set(why, keys);
-  };
-  let count = 0;
-  for (const [key, raw] of entries) {
-    if (raw === undefined || raw === null || key in metadata) continue;
-    const value = typeof raw === "string" ? raw : JSON.stringify(raw);
-    if (key === "" || NON_ASCII.test(key) || key.length > maxKeyLength) {
-      leave(key, `keys must be ${maxKeyLength} ASCII characters or fewer`);
-    } else if (NON_ASCII.test(value) || value.length > maxValueLength) {
-      leave(key, `values must be ${maxValueLength} ASCII characters or fewer`);
-    } else if (count >= maxKeys) {
-      leave(key, `WorkOS keeps ${maxKeys} keys`);
-    } else {
-      metadata[key] = value;
-      count++;
-    }
   }
-  return { metadata: count > 0 ? metadata : undefined, leftOut };
+  return { metadata, leftOut: leftOut ?? NOTHING_LEFT_OUT };
 }
+
+const NOTHING_LEFT_OUT: ReadonlyMap<string, string[]> = new Map();
 
 /** The warning for metadata left out of a row. */
 export function leftOutWarning(leftOut: ReadonlyMap<string, readonly string[]>): string {

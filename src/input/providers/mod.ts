@@ -446,14 +446,15 @@ class MappedReader {
       record = { ...record, recordNumber: number, ...(parseError ? { parseError } : {}) };
     }
     const mapped = record.parseError !== undefined ? record : this.#mapper.map(record);
+    if (!Array.isArray(mapped) && !this.#mapper.expands) {
+      // One record, one row: the common case, without a list per record.
+      if (mapped.parseError === undefined) this.#applyMap(record, mapped);
+      rows.push(mapped);
+      return;
+    }
     const list = Array.isArray(mapped) ? mapped : [mapped];
     for (const [index, out] of list.entries()) {
-      if (out.parseError === undefined) {
-        for (const [path, column] of this.#map) {
-          const value = valueAt(record.fields, path);
-          if (value !== undefined && value !== null && value !== "") out.fields[column] = value;
-        }
-      }
+      if (out.parseError === undefined) this.#applyMap(record, out);
       if (this.#mapper.expands) {
         // Rows are numbered in order; all but a record's last end inside it.
         out.recordNumber = ++this.#rows;
@@ -461,6 +462,14 @@ class MappedReader {
         if (out.recordNumber <= this.#skipThrough) continue;
       }
       rows.push(out);
+    }
+  }
+
+  /** Copies the `--map` fields of the export's record onto a mapped row. */
+  #applyMap(record: SourceRecord, out: SourceRecord): void {
+    for (const [path, column] of this.#map) {
+      const value = valueAt(record.fields, path);
+      if (value !== undefined && value !== null && value !== "") out.fields[column] = value;
     }
   }
 }
