@@ -123,10 +123,17 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       batch.push(this.#skipping);
       this.#skipping = null;
     }
+    // The lines to parse, decoded together once the chunk is scanned: one
+    // decode per chunk instead of one per line.
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const numbers: number[] = [];
+    const byteEnds: number[] = [];
     while (pos < buf.length) {
       const newline = buf.indexOf(LF, pos);
       if (newline === -1 && !eof) {
         if (buf.length - pos > MAX_RECORD_BYTES) {
+          parseLines(buf, { starts, ends, numbers, byteEnds }, batch);
           const lineNumber = ++this.#lineNumber;
           this.recordsFound++;
           this.#skipping = tooLong(lineNumber, 0);
@@ -139,17 +146,63 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       const lineNumber = ++this.#lineNumber;
       if (lineEnd - pos > MAX_RECORD_BYTES) {
         this.recordsFound++;
+        parseLines(buf, { starts, ends, numbers, byteEnds }, batch);
         batch.push(tooLong(lineNumber, base + next));
       } else if (!isBlank(buf, pos, lineEnd)) {
         this.recordsFound++;
         if (!this.countOnly) {
-          batch.push(parseLine(buf.subarray(pos, lineEnd), lineNumber, base + next));
+          starts.push(pos);
+          ends.push(lineEnd);
+          numbers.push(lineNumber);
+          byteEnds.push(base + next);
         }
       }
       pos = next;
     }
+    parseLines(buf, { starts, ends, numbers, byteEnds }, batch);
     return pos === 0 ? buf : buf.subarray(pos);
   }
+}
+
+/**
+ * Parses the pending lines of `buf` into `batch` (and empties the lists):
+ * one decode of the stretch they span, cut at its line breaks, or a decode
+ * per line when the stretch is not UTF-8 (to find the line at fault).
+ */
+function parseLines(buf: Uint8Array, lines: PendingLines, batch: SourceRecord[]): void {
+  const { starts, ends, numbers, byteEnds } = lines;
+  const count = numbers.length;
+  if (count === 0) return;
+  let texts: string[] | undefined;
+  if (count > 1) {
+    try {
+      texts = strictDecoder.decode(buf.subarray(starts[0], ends[count - 1])).split("\n");
+    } catch {
+      texts = undefined;
+    }
+  }
+  for (let k = 0; k < count; k++) {
+    // Lines in the stretch are numbered one after another, blank ones included.
+    const text = texts?.[numbers[k] - numbers[0]];
+    batch.push(
+      text === undefined
+        ? parseLine(buf.subarray(starts[k], ends[k]), numbers[k], byteEnds[k])
+        : parseText(text, numbers[k], byteEnds[k]),
+    );
+  }
+  starts.length = 0;
+  ends.length = 0;
+  numbers.length = 0;
+  byteEnds.length = 0;
+}
+
+/** Lines found in a chunk and not parsed yet, by where they start and end (in the chunk). */
+interface PendingLines {
+  starts: number[];
+  ends: number[];
+  numbers: number[];
+  /** Absolute offsets just past each line's break. */
+  byteEnds: number[];
 }
 
 function parseLine(bytes: Uint8Array, lineNumber: number, byteEnd: number): SourceRecord {
@@ -159,6 +212,10 @@ function parseLine(bytes: Uint8Array, lineNumber: number, byteEnd: number): Sour
   } catch {
     return failed(lineNumber, byteEnd, "the line is not valid UTF-8: save the file as UTF-8");
   }
+  return parseText(text, lineNumber, byteEnd);
+}
+
+function parseText(text: string, lineNumber: number, byteEnd: number): SourceRecord {
   let value: unknown;
   try {
     value = JSON.parse(text);
