@@ -108,6 +108,8 @@ export interface UserRow {
   emailVerified?: boolean;
   /** Your identifier of the user. */
   externalId?: string;
+  /** The user's preferred locale (`locale`), e.g. `en-GB`: set on the user, sent with an invitation. */
+  locale?: string;
   /** Metadata key/value pairs (up to 10 keys). */
   metadata?: Record<string, string>;
   /** The organization from the row's own columns, if any. */

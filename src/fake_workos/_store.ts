@@ -30,6 +30,8 @@ export class UserRecord {
   firstName: string | null;
   lastName: string | null;
   externalId: string | null;
+  /** Set by an update only: a create takes no locale. */
+  locale: string | null = null;
   metadata: Record<string, string> | null;
   hasPassword: boolean;
   passwordHashType: string | null;
@@ -112,6 +114,7 @@ export class InvitationRecord {
   organizationId: string | null;
   roleSlug: string | null;
   inviterUserId: string | null;
+  locale: string | null;
   token: string;
   expiresAt: number;
   createdAt: number;
@@ -123,6 +126,7 @@ export class InvitationRecord {
     this.organizationId = input.organizationId;
     this.roleSlug = input.roleSlug;
     this.inviterUserId = input.inviterUserId;
+    this.locale = input.locale ?? null;
     this.token = token;
     this.expiresAt = now + input.expiresInDays * 86_400_000;
     this.createdAt = now;
@@ -285,6 +289,7 @@ export class Store {
     if (patch.firstName !== undefined) user.firstName = patch.firstName;
     if (patch.lastName !== undefined) user.lastName = patch.lastName;
     if (patch.emailVerified !== undefined) user.emailVerified = patch.emailVerified;
+    if (patch.locale !== undefined) user.locale = patch.locale;
     if (patch.metadata !== undefined) user.metadata = mergeMetadata(user.metadata, patch.metadata);
     if (patch.passwordHashType !== undefined) {
       user.hasPassword = true;

@@ -45,6 +45,8 @@ export interface UserPatch {
   lastName?: string | null;
   emailVerified?: boolean;
   externalId?: string | null;
+  /** The user's preferred locale; `null` clears it. */
+  locale?: string | null;
   /** Merged into the user's metadata; a `null` value removes the key. */
   metadata?: Record<string, string | null>;
   /** Set when a new password or hash was given. */
@@ -81,6 +83,8 @@ export interface InvitationInput {
   expiresInDays: number;
   roleSlug: string | null;
   inviterUserId: string | null;
+  /** The locale the invitation email is rendered in (reference/authkit/invitation/send). */
+  locale?: string | null;
 }
 
 type Body = Record<string, unknown>;
@@ -274,6 +278,9 @@ export function parseUpdateUser(body: Body): UserPatch | ApiError {
   if (emailVerified !== undefined) patch.emailVerified = emailVerified;
   const externalId = c.string("external_id", true);
   if (externalId !== undefined) patch.externalId = externalId || null;
+  // Update takes a locale; create does not (reference/authkit/user/update).
+  const locale = c.string("locale", true);
+  if (locale !== undefined) patch.locale = locale || null;
   const metadata = c.metadata(true);
   if (metadata !== undefined) patch.metadata = metadata;
   const password = c.password();
@@ -371,6 +378,7 @@ export function parseSendInvitation(body: Body): InvitationInput | ApiError {
   const organizationId = c.string("organization_id", true);
   const roleSlug = c.string("role_slug", true);
   const inviterUserId = c.string("inviter_user_id", true);
+  const locale = c.string("locale", true);
   let expiresInDays = 7;
   const days = body.expires_in_days;
   if (days !== undefined && days !== null) {
@@ -397,6 +405,7 @@ export function parseSendInvitation(body: Body): InvitationInput | ApiError {
     expiresInDays,
     roleSlug: roleSlug || null,
     inviterUserId: inviterUserId || null,
+    locale: locale || null,
   });
 }
 

@@ -30,7 +30,7 @@ export function userJson(user: UserRecord): Record<string, unknown> {
     name: null,
     profile_picture_url: null,
     last_sign_in_at: null,
-    locale: null,
+    locale: user.locale,
     external_id: user.externalId,
     metadata: user.metadata ? { ...user.metadata } : {},
     created_at: created,

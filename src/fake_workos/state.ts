@@ -45,6 +45,8 @@ export interface FakeUser {
   lastName: string | null;
   /** Your identifier of the user, unique in the environment, or null. */
   externalId: string | null;
+  /** The user's preferred locale, when one was set (by an update). */
+  locale?: string;
   /** String key/value pairs; `{}` when none. */
   metadata: Record<string, string>;
   /** Whether a password or a password hash was set; the secret itself is not kept. */
@@ -105,6 +107,8 @@ export interface FakeInvitation {
   roleSlug: string | null;
   /** Who sent it, or null. */
   inviterUserId: string | null;
+  /** The locale of the invitation email, when one was given. */
+  locale?: string;
   /** `expired` once `expiresAt` has passed. */
   state: "pending" | "expired";
   /** ISO 8601 expiry time. */
@@ -141,6 +145,8 @@ export interface AddUserInput {
   externalId?: string | null;
   /** Up to 10 string values. */
   metadata?: Record<string, string>;
+  /** The user's preferred locale (WorkOS sets one by an update, never on create). */
+  locale?: string;
   /** Only recorded as `hasPassword`. */
   password?: string;
   /** Only recorded as `hasPassword`; needs `passwordHashType`. */
@@ -244,6 +250,7 @@ function plainUser(user: UserRecord): FakeUser {
     firstName: user.firstName,
     lastName: user.lastName,
     externalId: user.externalId,
+    ...(user.locale === null ? {} : { locale: user.locale }),
     metadata: { ...user.metadata },
     hasPassword: user.hasPassword,
     passwordHashType: user.passwordHashType,
@@ -283,6 +290,7 @@ function plainInvitation(invitation: InvitationRecord, now: number): FakeInvitat
     organizationId: invitation.organizationId,
     roleSlug: invitation.roleSlug,
     inviterUserId: invitation.inviterUserId,
+    ...(invitation.locale === null ? {} : { locale: invitation.locale }),
     state: invitationState(invitation, now) as "pending" | "expired",
     expiresAt: iso(invitation.expiresAt),
     createdAt: iso(invitation.createdAt),
@@ -826,6 +834,7 @@ export class FakeState {
       this.#store.createUser(parsed, toMs(input.createdAt)),
       `user "${input.email}"`,
     );
+    if (input.locale !== undefined) user.locale = input.locale;
     return plainUser(user);
   }
 

@@ -47,7 +47,13 @@ export type ExistingUserDecision =
   /** `update`: these fields change (`previous` holds what they were). */
   | { action: "update"; changes: UserChanges; previous: UserChanges };
 
-const FIELDS_TO_UPDATE = ["firstName", "lastName", "emailVerified", "externalId"] as const;
+const FIELDS_TO_UPDATE = [
+  "firstName",
+  "lastName",
+  "emailVerified",
+  "externalId",
+  "locale",
+] as const;
 
 /**
  * Decides what a row does with its user, which exists in WorkOS and which

@@ -149,6 +149,7 @@ export class InvitationProcessor implements RowRunner {
         organizationId,
         roleSlug: row.roleSlug,
         expiresInDays: this.#options.expiresInDays ?? 7,
+        locale: row.locale,
       }, { beforeSend: () => this.#pacer.acquire(this.#options.signal) }));
     return { id: value.id, created, requestId: created ? trace.lastRequestId : undefined };
   }

@@ -289,6 +289,22 @@ export class RowProcessor {
     if (firstRowOfPerson && (person.outcome === "created" || person.outcome === "updated")) {
       outcome.requestIds = { user: userTrace.lastRequestId };
     }
+    // WorkOS's create takes no locale: a user the job made gets it by an update.
+    const locale = row.locale;
+    if (
+      firstRowOfPerson && person.outcome === "created" && locale !== undefined &&
+      (person.user.locale ?? null) !== locale
+    ) {
+      try {
+        person.user = await traceRequests(
+          new RowTrace(row.recordNumber),
+          () => updateUser(this.#client, person.user.id, { locale }),
+        );
+      } catch (error) {
+        if (isRunStop(error)) throw error;
+        return failRow(outcome, row, "user_update", error);
+      }
+    }
 
     if (organizationId === undefined) return this.#ensureFactor(person, row, outcome);
     const membershipTrace = new RowTrace(row.recordNumber);

@@ -66,6 +66,8 @@ export interface AuditUserValues {
   emailVerified?: boolean;
   /** Your identifier of the user. */
   externalId?: string | null;
+  /** The user's preferred locale. */
+  locale?: string | null;
   /** Metadata keys (`null`: the key was absent). */
   metadata?: Record<string, string | null>;
 }
@@ -112,7 +114,13 @@ export interface AuditEntry {
   uncertain?: boolean;
 }
 
-const USER_VALUE_FIELDS = ["firstName", "lastName", "emailVerified", "externalId"] as const;
+const USER_VALUE_FIELDS = [
+  "firstName",
+  "lastName",
+  "emailVerified",
+  "externalId",
+  "locale",
+] as const;
 
 function cleanValues(values: AuditUserValues | undefined): AuditUserValues | undefined {
   if (values === undefined || values === null || typeof values !== "object") return undefined;

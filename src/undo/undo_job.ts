@@ -185,6 +185,7 @@ function restoreChanges(previous: AuditUserValues | undefined): UserChanges {
   if (previous.lastName !== undefined) changes.lastName = previous.lastName;
   if (previous.emailVerified !== undefined) changes.emailVerified = previous.emailVerified;
   if (previous.externalId !== undefined) changes.externalId = previous.externalId;
+  if (previous.locale !== undefined) changes.locale = previous.locale;
   // Metadata holds the replaced keys only; `null` removes a key the update added.
   if (previous.metadata !== undefined) changes.metadata = { ...previous.metadata };
   return changes;
@@ -195,6 +196,7 @@ const FIELD_NAMES: Record<string, string> = {
   lastName: "last_name",
   emailVerified: "email_verified",
   externalId: "external_id",
+  locale: "locale",
   metadata: "metadata",
 };
 

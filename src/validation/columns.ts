@@ -30,6 +30,7 @@ export const INPUT_COLUMNS: readonly string[] = Object.freeze([
   "password_salt_position",
   "email_verified",
   "external_id",
+  "locale",
   "metadata",
   "org_id",
   "org_external_id",

@@ -147,6 +147,8 @@ export function validateRecord(record: SourceRecord): RecordValidation {
   if (verified !== undefined) row.emailVerified = verified;
   const externalId = readExternalId(check, "external_id");
   if (externalId !== undefined) row.externalId = externalId;
+  const locale = readLocale(check);
+  if (locale !== undefined) row.locale = locale;
 
   if (fields.metadata !== undefined) {
     const metadata = parseMetadata(fields.metadata);
@@ -166,6 +168,25 @@ export function validateRecord(record: SourceRecord): RecordValidation {
     return { ok: false, issues: check.issues, email: email ?? "", original };
   }
   return { ok: true, row, warnings: check.warnings };
+}
+
+// A language tag as WorkOS's locales are written (`en`, `en-GB`, `es-419`).
+const LOCALE = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
+
+/**
+ * The `locale` column. WorkOS stores any text as a user's locale, so an
+ * unusual one is imported as given, with a warning.
+ */
+function readLocale(check: RowCheck): string | undefined {
+  const locale = check.text("locale");
+  if (locale === undefined || LOCALE.test(locale)) return locale;
+  const tag = locale.replaceAll("_", "-");
+  const hint = LOCALE.test(tag) ? `: did you mean ${JSON.stringify(tag)}?` : "";
+  check.warn(
+    "locale",
+    `"locale" is ${JSON.stringify(locale)}, which is not a language tag like "en-GB"${hint}: imported as given`,
+  );
+  return locale;
 }
 
 /** Fails a NUL in a metadata value, warns of other control characters; `false` on failure. */

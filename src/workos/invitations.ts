@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Invitation } from "@workos-inc/node";
+import type { Invitation, SendInvitationOptions } from "@workos-inc/node";
 import type { Ensured, WorkOSClient } from "./client.ts";
 import { timeMs } from "./_time.ts";
 
@@ -58,6 +58,8 @@ export interface InvitationRequest {
   roleSlug?: string;
   /** Days until the invitation expires (WorkOS allows 1 to 30). */
   expiresInDays?: number;
+  /** The locale the invitation email is written in. */
+  locale?: string;
 }
 
 /**
@@ -132,6 +134,8 @@ export async function ensureInvitation(
         organizationId: request.organizationId,
         roleSlug: request.roleSlug,
         expiresInDays: request.expiresInDays,
+        // WorkOS checks it against its locales; an unknown one is its row error.
+        ...(request.locale ? { locale: request.locale as SendInvitationOptions["locale"] } : {}),
       }).then(toInvitation),
     lookup: async (sdk) => {
       const page = await sdk.userManagement.listInvitations({

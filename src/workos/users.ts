@@ -27,6 +27,8 @@ export interface WorkOSUser {
   emailVerified: boolean;
   /** Your identifier of the user, `null` when unset. */
   externalId: string | null;
+  /** The user's preferred locale, `null` (or absent) when unset. */
+  locale?: string | null;
   /** Metadata key/value pairs. */
   metadata: Record<string, string>;
   /** When WorkOS created the user, in milliseconds since the epoch. */
@@ -43,6 +45,7 @@ function toUser(user: User): WorkOSUser {
     lastName: user.lastName ?? null,
     emailVerified: user.emailVerified,
     externalId: user.externalId ?? null,
+    locale: user.locale ?? null,
     metadata: user.metadata ?? {},
     createdAtMs: timeMs(user.createdAt),
     updatedAtMs: timeMs(user.updatedAt),
@@ -152,6 +155,7 @@ async function createWithSaltPosition(
     lastName: data.last_name ?? null,
     emailVerified: data.email_verified ?? false,
     externalId: data.external_id ?? null,
+    locale: data.locale ?? null,
     metadata: data.metadata ?? {},
     createdAtMs: timeMs(data.created_at),
     updatedAtMs: data.updated_at === undefined ? undefined : timeMs(data.updated_at),
@@ -166,6 +170,7 @@ interface WireUser {
   last_name?: string | null;
   email_verified?: boolean;
   external_id?: string | null;
+  locale?: string | null;
   metadata?: Record<string, string>;
   created_at: string;
   updated_at?: string;
@@ -185,6 +190,8 @@ export interface UserChanges {
   emailVerified?: boolean;
   /** Your identifier of the user; `null` clears it. */
   externalId?: string | null;
+  /** The user's preferred locale; `null` clears it. */
+  locale?: string | null;
   /** Metadata keys to set; a key set to `null` is removed. */
   metadata?: Record<string, string | null>;
 }
