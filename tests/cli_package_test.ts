@@ -250,6 +250,27 @@ Deno.test("a bad role definition in a package is a row error naming the row and 
   assert.equal(tenantOf(fake).memberships.length, 4);
 });
 
+Deno.test("validate <package-dir> checks the package, its rows and its role definitions, calling no API", async () => {
+  const ok = await runCli(["validate", FIXTURE]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /Package from auth0/);
+  assert.match(ok.stdout, /users\.csv": 7 rows, 7 valid, 0 with errors/);
+  assert.match(ok.stdout, /Can proceed/);
+
+  const dir = await copyOfFixture();
+  const path = `${dir}/role_definitions.csv`;
+  await Deno.writeTextFile(
+    path,
+    (await Deno.readTextFile(path)).replace("org-initech-auditor,", "initech-auditor,"),
+  );
+  const bad = await runCli(["validate", dir]);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(
+    bad.stdout,
+    /✗ role_definitions\.csv row 4: Cannot apply row 4: "role_slug" is "initech-auditor": an organization role's slug begins with "org-" in WorkOS: use "org-initech-auditor"/,
+  );
+});
+
 Deno.test("SSO files with the header of the published contract or of the official exporters are hand-off only", async () => {
   const dir = await copyOfFixture();
   // docs/migration-package.md orders the SAML columns differently from the exporters' code.

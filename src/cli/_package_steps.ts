@@ -20,7 +20,7 @@ import {
   type PackageFacts,
   SSO_FILES,
 } from "../input/package/layout.ts";
-import { readRoleDefinitions } from "../roles/role_definitions.ts";
+import { readRoleDefinitions, type RoleDefinitionsFile } from "../roles/role_definitions.ts";
 import { applyRoleDefinitions, roleKey, type RoleResult } from "../roles/apply_roles.ts";
 import {
   ensurePackageOrganizations,
@@ -74,6 +74,8 @@ export interface PackageSource {
   summaryLines: Array<[string, string]>;
   /** Runs the steps before the users. */
   prepare(context: PackageStepsContext): Promise<PackageStepsResult>;
+  /** The rows of role_definitions.csv that cannot be applied, as lines (for `validate`). */
+  definitionProblems(): Promise<string[]>;
 }
 
 function n(value: number | undefined): string {
@@ -93,6 +95,14 @@ export async function packageSource(dir: string): Promise<PackageSource> {
     introLines: introLines(facts),
     summaryLines: findingLines(facts),
     prepare: (context) => runPackageSteps(facts, context),
+    async definitionProblems() {
+      const lines: string[] = [];
+      const { problems } = await readDefinitions(facts, (line) => lines.push(line));
+      for (const problem of problems) {
+        lines.push(`✗ ${PACKAGE_FILES.roleDefinitions} row ${problem.row}: ${problem.message}`);
+      }
+      return lines;
+    },
   };
 }
 
@@ -118,15 +128,10 @@ async function runPackageSteps(
 ): Promise<PackageStepsResult> {
   const { options, say } = context;
   const result: PackageStepsResult = { lines: [], organizationsCreated: 0, failures: 0, json: {} };
-  const definitionsPath = facts.paths.roleDefinitions;
-  const file = definitionsPath === undefined
-    ? { definitions: [], problems: [] }
-    : await readRoleDefinitions(definitionsPath).catch((error: Error) => {
-      // The header was checked with the package: what is left is its content.
-      say(`✗ ${PACKAGE_FILES.roleDefinitions}: ${error.message}`);
-      result.failures++;
-      return { definitions: [], problems: [] };
-    });
+  const file = await readDefinitions(facts, (line) => {
+    say(line);
+    result.failures++;
+  });
   for (const problem of file.problems) {
     say(`✗ ${PACKAGE_FILES.roleDefinitions} row ${problem.row}: ${problem.message}`);
   }
@@ -254,6 +259,22 @@ async function runPackageSteps(
     return result;
   } finally {
     await audit?.close();
+  }
+}
+
+/** role_definitions.csv, read and checked; a file that cannot be read is told and empty. */
+async function readDefinitions(
+  facts: PackageFacts,
+  unreadable: (line: string) => void,
+): Promise<RoleDefinitionsFile> {
+  const path = facts.paths.roleDefinitions;
+  if (path === undefined) return { definitions: [], problems: [] };
+  try {
+    return await readRoleDefinitions(path);
+  } catch (error) {
+    // The header was checked with the package: what is left is its content.
+    unreadable(`✗ ${PACKAGE_FILES.roleDefinitions}: ${(error as Error).message}`);
+    return { definitions: [], problems: [] };
   }
 }
 

@@ -14,6 +14,8 @@ import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { validateFile, type ValidationReport } from "../pipeline/validate_file.ts";
 import { sourceOptionsOf } from "./import_command.ts";
+import { packageSource } from "./_package_steps.ts";
+import { resolve } from "node:path";
 
 function formatCount(value: number): string {
   return value.toLocaleString("en-US");
@@ -26,7 +28,10 @@ const PRINTED_ISSUES = 20;
 export const validateCommand: CommandSpec = {
   name: "validate",
   summary: "check every row, write nothing",
-  usage: ["validate <file> [--report report.json] [--json]"],
+  usage: [
+    "validate <file> [--report report.json] [--json]",
+    "validate <package-dir>           a migration package: users, sidecars, role definitions",
+  ],
   flags: [
     "csv",
     "input",
@@ -74,8 +79,10 @@ export async function runValidateCommand(
       `Cannot validate: give one file, not ${given.map((path) => `"${path}"`).join(" and ")}`,
     );
   }
-  const path = given[0] as string;
-  const { format, provider, columnMap } = sourceOptionsOf(flags);
+  let path = given[0] as string;
+  const source = sourceOptionsOf(flags);
+  const { format, columnMap } = source;
+  let provider = source.provider;
   if (flags["org-id"] !== undefined && flags["org-external-id"] !== undefined) {
     throw new UsageError("Cannot use both --org-id and --org-external-id: give one");
   }
@@ -86,6 +93,17 @@ export async function runValidateCommand(
     : undefined;
   const json = flags.json ?? false;
   const say = json ? console.error : console.log;
+  // A migration package directory: its users.csv with the sidecars joined, and its role definitions.
+  let packageProblems: string[] = [];
+  if (positionals.length > 0 && provider === undefined && format === undefined) {
+    if (await isDirectory(path)) {
+      const pkg = await packageSource(resolve(path));
+      for (const line of pkg.introLines) say(line);
+      packageProblems = await pkg.definitionProblems();
+      path = pkg.facts.paths.users as string;
+      provider = { from: "package", packageDir: pkg.facts.dir };
+    }
+  }
   const delimiter = delimiterOf(flags);
   const flag = positionals.length > 0 ? undefined : flags.csv !== undefined ? "--csv" : "--input";
   await checkInputFile(path, { flag, format, delimiter, verb: "validate", provider, columnMap });
@@ -99,9 +117,18 @@ export async function runValidateCommand(
     columnMap,
   });
   if (flags.report !== undefined) await writeReport(flags.report, report);
+  for (const line of packageProblems) say(line);
   for (const line of reportLines(report, flags.report)) say(line);
   if (json) console.log(JSON.stringify(report));
-  return report.can_proceed ? ExitCode.Success : ExitCode.Failure;
+  return report.can_proceed && packageProblems.length === 0 ? ExitCode.Success : ExitCode.Failure;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 async function writeReport(path: string, report: ValidationReport): Promise<void> {
