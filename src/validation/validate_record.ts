@@ -184,7 +184,9 @@ function readLocale(check: RowCheck): string | undefined {
   const hint = LOCALE.test(tag) ? `: did you mean ${JSON.stringify(tag)}?` : "";
   check.warn(
     "locale",
-    `"locale" is ${JSON.stringify(locale)}, which is not a language tag like "en-GB"${hint}: imported as given`,
+    `"locale" is ${
+      JSON.stringify(locale)
+    }, which is not a language tag like "en-GB"${hint}: imported as given`,
   );
   return locale;
 }
