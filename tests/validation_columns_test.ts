@@ -20,6 +20,7 @@ Deno.test("KNOWN_COLUMNS holds the input columns and the error-file columns in l
     "password_salt_position",
     "email_verified",
     "external_id",
+    "locale",
     "metadata",
     "org_id",
     "org_external_id",

@@ -96,7 +96,7 @@ export async function runValidateCommand(
   // A migration package directory: its users.csv with the sidecars joined, and its role definitions.
   let packageProblems: string[] = [];
   if (positionals.length > 0 && provider === undefined && format === undefined) {
-    if (await isDirectory(path)) {
+    if (await isPackageDir(path)) {
       const pkg = await packageSource(resolve(path));
       for (const line of pkg.introLines) say(line);
       packageProblems = await pkg.definitionProblems();
@@ -123,9 +123,10 @@ export async function runValidateCommand(
   return report.can_proceed && packageProblems.length === 0 ? ExitCode.Success : ExitCode.Failure;
 }
 
-async function isDirectory(path: string): Promise<boolean> {
+/** A directory with a manifest.json: a migration package (any other directory is refused as input). */
+async function isPackageDir(path: string): Promise<boolean> {
   try {
-    return (await Deno.stat(path)).isDirectory;
+    return (await Deno.stat(path)).isDirectory && (await Deno.stat(`${path}/manifest.json`)).isFile;
   } catch {
     return false;
   }

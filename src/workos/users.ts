@@ -27,7 +27,7 @@ export interface WorkOSUser {
   emailVerified: boolean;
   /** Your identifier of the user, `null` when unset. */
   externalId: string | null;
-  /** The user's preferred locale, `null` (or absent) when unset. */
+  /** The user's preferred locale; absent when unset. */
   locale?: string | null;
   /** Metadata key/value pairs. */
   metadata: Record<string, string>;
@@ -45,7 +45,7 @@ function toUser(user: User): WorkOSUser {
     lastName: user.lastName ?? null,
     emailVerified: user.emailVerified,
     externalId: user.externalId ?? null,
-    locale: user.locale ?? null,
+    ...(user.locale ? { locale: user.locale } : {}),
     metadata: user.metadata ?? {},
     createdAtMs: timeMs(user.createdAt),
     updatedAtMs: timeMs(user.updatedAt),
@@ -155,7 +155,7 @@ async function createWithSaltPosition(
     lastName: data.last_name ?? null,
     emailVerified: data.email_verified ?? false,
     externalId: data.external_id ?? null,
-    locale: data.locale ?? null,
+    ...(data.locale ? { locale: data.locale } : {}),
     metadata: data.metadata ?? {},
     createdAtMs: timeMs(data.created_at),
     updatedAtMs: data.updated_at === undefined ? undefined : timeMs(data.updated_at),
