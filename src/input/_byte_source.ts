@@ -30,6 +30,33 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
   return new StreamSource(stream.getReader());
 }
 
+/**
+ * A source's bytes from its position on, as a stream read chunk by chunk as
+ * asked for; the source is released at its end or when the stream is cancelled.
+ */
+export function chunksOf(source: ByteSource): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await source.read();
+      } catch (error) {
+        source.close();
+        throw error;
+      }
+      if (chunk === null) {
+        source.close();
+        controller.close();
+      } else {
+        controller.enqueue(chunk);
+      }
+    },
+    cancel() {
+      source.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
 abstract class BaseSource implements ByteSource {
   #pending: Uint8Array[] = [];
   #position = 0;

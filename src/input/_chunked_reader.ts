@@ -33,6 +33,39 @@ export abstract class ChunkedRecordReader {
     return batch.length === 0 ? null : batch;
   }
 
+  /**
+   * The reader as a stream stage: the source's bytes from its position now
+   * in, record batches out (one per chunk that completes any). The format's
+   * own parser ({@linkcode process}) is the engine, so records and their
+   * byte offsets are exactly those {@linkcode next} reads.
+   *
+   * @returns The stage; write it the source's chunks from its position on.
+   */
+  transform(): TransformStream<Uint8Array, SourceRecord[]> {
+    // Absolute offset of the byte after the last chunk written.
+    let position = this.#source.position;
+    const step = (chunk: Uint8Array | null): SourceRecord[] => {
+      const batch: SourceRecord[] = [];
+      const base = position - this.#carry.length;
+      const buf = chunk === null ? this.#carry : concatBytes(this.#carry, chunk);
+      if (chunk !== null) position += chunk.length;
+      this.#carry = this.process(buf, base, chunk === null, batch);
+      if (chunk === null) this.#done = true;
+      return batch;
+    };
+    return new TransformStream({
+      transform(chunk, controller) {
+        if (chunk.length === 0) return;
+        const batch = step(chunk);
+        if (batch.length > 0) controller.enqueue(batch);
+      },
+      flush(controller) {
+        const batch = step(null);
+        if (batch.length > 0) controller.enqueue(batch);
+      },
+    });
+  }
+
   /** Reads to the end and returns how many records there were. */
   async count(): Promise<number> {
     this.countOnly = true;

@@ -7,6 +7,7 @@ import type { InputFormat, SourceRecord } from "../types.ts";
 import { findUnknownColumns } from "../validation/columns.ts";
 import { type ByteSource, openFileSource, streamSource } from "./_byte_source.ts";
 import { concatBytes, emptyBytes, hasUtf16Bom } from "./_bytes.ts";
+import type { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { CsvRecordReader, readCsvHeader } from "./_csv_reader.ts";
 import { NdjsonRecordReader, readNdjsonStart } from "./_ndjson_reader.ts";
 import type { InputSource, OpenInputOptions } from "./open_input.ts";
@@ -22,7 +23,12 @@ export interface OpenedReader {
   columns: string[];
   unknownColumns: string[];
   upsert: boolean;
-  reader: { next(): Promise<SourceRecord[] | null>; count(): Promise<number> };
+  reader: {
+    next(): Promise<SourceRecord[] | null>;
+    count(): Promise<number>;
+    /** The reader as a stream stage from the source's bytes to record batches, when it can be one. */
+    transform?(): ReadableWritablePair<SourceRecord[], Uint8Array>;
+  };
   bytes: ByteSource;
 }
 
@@ -265,17 +271,32 @@ function renameColumns(
 
 /** Renames NDJSON fields after `--map`. */
 class RenamingReader {
-  readonly #inner: OpenedReader["reader"];
+  readonly #inner: ChunkedRecordReader;
   readonly #map: Array<[string, string]>;
 
-  constructor(inner: OpenedReader["reader"], map: Readonly<Record<string, string>>) {
+  constructor(inner: ChunkedRecordReader, map: Readonly<Record<string, string>>) {
     this.#inner = inner;
     this.#map = Object.entries(map);
   }
 
   async next(): Promise<SourceRecord[] | null> {
     const batch = await this.#inner.next();
-    if (batch === null) return null;
+    return batch === null ? null : this.#rename(batch);
+  }
+
+  transform(): ReadableWritablePair<SourceRecord[], Uint8Array> {
+    const parse = this.#inner.transform();
+    const rename = new TransformStream<SourceRecord[], SourceRecord[]>({
+      transform: (batch, controller) => controller.enqueue(this.#rename(batch)),
+    });
+    return { writable: parse.writable, readable: parse.readable.pipeThrough(rename) };
+  }
+
+  count(): Promise<number> {
+    return this.#inner.count();
+  }
+
+  #rename(batch: SourceRecord[]): SourceRecord[] {
     for (const record of batch) {
       const fields = record.fields;
       for (const [from, to] of this.#map) {
@@ -285,9 +306,5 @@ class RenamingReader {
       }
     }
     return batch;
-  }
-
-  count(): Promise<number> {
-    return this.#inner.count();
   }
 }

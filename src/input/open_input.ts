@@ -7,7 +7,8 @@
  */
 
 import type { InputFormat, SourceRecord } from "../types.ts";
-import { detectFormatOf, openReader } from "./_open_reader.ts";
+import { chunksOf } from "./_byte_source.ts";
+import { detectFormatOf, type OpenedReader, openReader } from "./_open_reader.ts";
 import type { ProviderSpec } from "./providers/mod.ts";
 
 /** A file path, `"-"` for standard input, or a byte stream. */
@@ -134,39 +135,13 @@ export async function openInput(
     bytes.close();
     signal.throwIfAborted();
   }
-  let onAbort: (() => void) | undefined;
-  const release = () => {
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
-    bytes.close();
-  };
-  const records = new ReadableStream<SourceRecord[]>({
-    start(controller) {
-      if (signal === undefined) return;
-      onAbort = () => {
-        release();
-        controller.error(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-    },
-    async pull(controller) {
-      try {
-        const batch = await reader.next();
-        if (signal?.aborted) return;
-        if (batch === null) {
-          release();
-          controller.close();
-        } else {
-          controller.enqueue(batch);
-        }
-      } catch (error) {
-        release();
-        if (!signal?.aborted) controller.error(error);
-      }
-    },
-    cancel() {
-      release();
-    },
-  }, { highWaterMark: 1 });
+  // The format's reader is a stream stage from bytes to record batches;
+  // aborting the pipe cancels the bytes (releasing the input) and errors
+  // the records with the signal's reason.
+  const stage = reader.transform?.();
+  const records = stage
+    ? chunksOf(bytes).pipeThrough(stage, { signal })
+    : pulledRecords(reader, bytes, signal);
   return {
     format: opened.format,
     columns: opened.columns,
@@ -195,4 +170,45 @@ export async function openInput(
  */
 export function detectFormat(path: string | undefined, firstBytes: Uint8Array): InputFormat {
   return detectFormatOf(path, firstBytes);
+}
+
+/** The records of a reader that is not a stream stage (a provider's), pulled batch by batch. */
+function pulledRecords(
+  reader: OpenedReader["reader"],
+  bytes: OpenedReader["bytes"],
+  signal: AbortSignal | undefined,
+): ReadableStream<SourceRecord[]> {
+  let onAbort: (() => void) | undefined;
+  const release = () => {
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    bytes.close();
+  };
+  return new ReadableStream<SourceRecord[]>({
+    start(controller) {
+      if (signal === undefined) return;
+      onAbort = () => {
+        release();
+        controller.error(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    },
+    async pull(controller) {
+      try {
+        const batch = await reader.next();
+        if (signal?.aborted) return;
+        if (batch === null) {
+          release();
+          controller.close();
+        } else {
+          controller.enqueue(batch);
+        }
+      } catch (error) {
+        release();
+        if (!signal?.aborted) controller.error(error);
+      }
+    },
+    cancel() {
+      release();
+    },
+  }, { highWaterMark: 1 });
 }

@@ -223,6 +223,21 @@ interface Person {
   factor?: Promise<FactorOutcome>;
 }
 
+/** What one row carries from step to step. */
+interface RowRun {
+  row: UserRow;
+  outcome: RowOutcome;
+  /** The row's organization, once resolved (when it has one). */
+  organizationId?: string;
+  /** The row's person, once established. */
+  person?: Person;
+  /** This row established the person (it is not a repeat). */
+  firstRowOfPerson: boolean;
+}
+
+/** One step of a row: fills in its outcome, or fails the row (sets the outcome's error). */
+type RowStep = (run: RowRun) => Promise<void>;
+
 /**
  * Processes valid rows against WorkOS.
  *
@@ -259,40 +274,78 @@ export class RowProcessor {
   }
 
   /**
-   * Runs one valid row to its end. Never throws for a row-level failure: the
-   * outcome carries the error.
+   * The steps every row runs through, in order: resolve its organization →
+   * establish its user → ensure its membership (and the membership's roles)
+   * → enroll its TOTP factor. A step that fails the row ends it; a run
+   * condition (a `RunStopError`) is thrown on and leaves the row unfinished.
+   */
+  readonly #steps: readonly RowStep[] = [
+    (run) => this.#resolveOrganization(run),
+    (run) => this.#establishPerson(run),
+    (run) => this.#joinOrganization(run),
+    (run) => this.#enrollFactor(run),
+  ];
+
+  /**
+   * Runs one valid row to its end, through {@linkcode RowProcessor.#steps}.
+   * Never throws for a row-level failure: the outcome carries the error.
    *
    * @param row The validated row.
    * @returns What happened.
    */
   async process(row: UserRow): Promise<RowOutcome> {
-    const { outcome, organizationId } = await startRow(row, this.#options.mode, this.#resolver);
-    if (outcome.error) return outcome;
+    const run: RowRun = {
+      row,
+      outcome: { recordNumber: row.recordNumber, byteEnd: row.byteEnd, email: row.email },
+      firstRowOfPerson: false,
+    };
+    for (const step of this.#steps) {
+      await step(run);
+      if (run.outcome.error) break;
+    }
+    return run.outcome;
+  }
 
+  /** Step 1: the row's organization, resolved under the mode (shared cache). */
+  async #resolveOrganization(run: RowRun): Promise<void> {
+    const { outcome, organizationId } = await startRow(
+      run.row,
+      this.#options.mode,
+      this.#resolver,
+    );
+    run.outcome = outcome;
+    run.organizationId = organizationId;
+  }
+
+  /** Step 2: the row's user, created or adopted once per person; later rows repeat it. */
+  async #establishPerson(run: RowRun): Promise<void> {
+    const { row, outcome } = run;
     let person: Person;
-    let firstRowOfPerson = false;
     const userTrace = new RowTrace(row.recordNumber);
     try {
       person = await traceRequests(userTrace, () =>
         this.#people.get(row.emailKey, () => {
-          firstRowOfPerson = true;
+          run.firstRowOfPerson = true;
           return this.#establishUser(row, outcome);
         }));
     } catch (error) {
       if (error instanceof UserUpdateError) {
-        return failRow(outcome, row, "user_update", error.cause);
+        failRow(outcome, row, "user_update", error.cause);
+        return;
       }
-      return failRow(outcome, row, "user_create", error);
+      failRow(outcome, row, "user_create", error);
+      return;
     }
+    run.person = person;
     outcome.userId = person.user.id;
-    outcome.user = firstRowOfPerson ? person.outcome : "repeat";
-    if (firstRowOfPerson && (person.outcome === "created" || person.outcome === "updated")) {
+    outcome.user = run.firstRowOfPerson ? person.outcome : "repeat";
+    if (run.firstRowOfPerson && (person.outcome === "created" || person.outcome === "updated")) {
       outcome.requestIds = { user: userTrace.lastRequestId };
     }
     // WorkOS's create takes no locale: a user the job made gets it by an update.
     const locale = row.locale;
     if (
-      firstRowOfPerson && person.outcome === "created" && locale !== undefined &&
+      run.firstRowOfPerson && person.outcome === "created" && locale !== undefined &&
       (person.user.locale ?? null) !== locale
     ) {
       try {
@@ -302,11 +355,17 @@ export class RowProcessor {
         );
       } catch (error) {
         if (isRunStop(error)) throw error;
-        return failRow(outcome, row, "user_update", error);
+        failRow(outcome, row, "user_update", error);
+        return;
       }
     }
+  }
 
-    if (organizationId === undefined) return this.#ensureFactor(person, row, outcome);
+  /** Step 3: the membership in the row's organization, with its roles, when it has one. */
+  async #joinOrganization(run: RowRun): Promise<void> {
+    const { row, outcome, organizationId } = run;
+    const person = run.person as Person;
+    if (organizationId === undefined) return;
     const membershipTrace = new RowTrace(row.recordNumber);
     try {
       const { value, created, roles } = await traceRequests(
@@ -325,7 +384,9 @@ export class RowProcessor {
       // The run stops; the row runs again on resume and gets its membership then.
       if (isRunStop(error)) throw error;
       this.#multipleRoles.observe(error);
-      if (this.#options.requireMembership && firstRowOfPerson && person.outcome === "created") {
+      if (
+        this.#options.requireMembership && run.firstRowOfPerson && person.outcome === "created"
+      ) {
         const deletionTrace = new RowTrace(row.recordNumber);
         try {
           await traceRequests(deletionTrace, () => deleteUser(this.#client, person.user.id));
@@ -339,9 +400,13 @@ export class RowProcessor {
           // cleanup leaves the user in place, as without the flag.
         }
       }
-      return failRow(outcome, row, "membership_create", explainRoleError(error, row));
+      failRow(outcome, row, "membership_create", explainRoleError(error, row));
     }
-    return this.#ensureFactor(person, row, outcome);
+  }
+
+  /** Step 4: the TOTP factor, when the row has a secret. */
+  async #enrollFactor(run: RowRun): Promise<void> {
+    await this.#ensureFactor(run.person as Person, run.row, run.outcome);
   }
 
   /** The TOTP step, once per person: the first row with a secret enrolls it. */

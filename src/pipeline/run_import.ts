@@ -1,36 +1,33 @@
 /**
- * The import pipeline: parsed records → validation → (organization → user →
- * membership) with bounded concurrency → outcomes in batches for the journal,
- * error file and report. Memory stays flat: rows flow through web streams and
- * at most `concurrency` rows are in flight.
+ * The import pipeline, as one chain of web streams (see
+ * {@linkcode pipeRun}):
+ *
+ * records → validate → skip final records → run rows (organization → user →
+ * membership and roles → TOTP, at most `concurrency` rows in flight) → batch
+ * outcomes (500 / 250 ms, with the watermark) → the outcome sink.
+ *
+ * A dry run swaps the concurrency stage for the plan's. Backpressure comes
+ * from the streams: each stage takes its next chunk only when the one below
+ * has room, so memory stays flat whatever the input's size.
  *
  * @module
  */
 
-import type { ErrorRecord, SourceRecord, UserRow } from "../types.ts";
-import { Semaphore } from "../limits/semaphore.ts";
+import type { SourceRecord } from "../types.ts";
 import { isRunStop, type RunStopError } from "../limits/run_stop.ts";
-import { validateRecord } from "../validation/validate_record.ts";
-import {
-  emptyTally,
-  type ImportTally,
-  type RowOutcome,
-  tallyOutcome,
-  type Watermark,
-} from "../outcome/mod.ts";
-import { type OrganizationMode, withoutSecrets } from "./row_processor.ts";
+import type { ImportTally, RowOutcome, Watermark } from "../outcome/mod.ts";
+import type { OrganizationMode } from "./organization_mode.ts";
 import { DryRunPlanner, type PlanReport } from "./dry_run_plan.ts";
+import { readRecords } from "./stages/read_records.ts";
+import { oneByOne, skipFinalRecords } from "./stages/skip_final_records.ts";
+import { type CheckedRecord, validateRecords } from "./stages/validate_records.ts";
+import { type RowRunner, runRows } from "./stages/run_rows.ts";
+import { planRows } from "./stages/plan_rows.ts";
+import { batchOutcomes, type OutcomeChunk } from "./stages/batch_outcomes.ts";
+import { outcomeSink } from "./stages/outcome_sink.ts";
+import { RunState } from "./stages/run_state.ts";
 
-/** A record after validation: a row to import, or a row that failed. */
-type Checked =
-  | { row: UserRow; warnings: string[] }
-  | { outcome: RowOutcome; warnings: string[] };
-
-/** Runs one valid row against WorkOS: a `RowProcessor`, or another mode's processor. */
-export interface RowRunner {
-  /** Runs the row to its end; row-level failures are in the outcome, never thrown. */
-  process(row: UserRow): Promise<RowOutcome>;
-}
+export type { RowRunner } from "./stages/run_rows.ts";
 
 /** Options for {@linkcode runImport}. */
 export interface RunImportOptions {
@@ -98,7 +95,6 @@ export async function runImport(
   records: ReadableStream<SourceRecord[]>,
   options: RunImportOptions,
 ): Promise<RunImportResult> {
-  const tally = emptyTally();
   const concurrency = options.concurrency ?? 10;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`Cannot import: concurrency must be a whole number of at least 1`);
@@ -107,228 +103,40 @@ export async function runImport(
     throw new TypeError("Cannot import: a row processor is required unless it is a dry run");
   }
   const planner = options.dryRun ? new DryRunPlanner(options.mode ?? { kind: "none" }) : undefined;
-  let stopped: RunStopError | undefined;
-  const stopRun = new AbortController();
-  function stopWith(stop: RunStopError): void {
-    stopped ??= stop;
-    stopRun.abort();
-    options.onRunStop?.(stop);
-  }
-  const sink = new OutcomeBatcher(tally, options, stopWith);
-  const semaphore = new Semaphore(concurrency);
-  const inFlight = new Set<Promise<void>>();
-  const stop = options.stop ? AbortSignal.any([options.stop, stopRun.signal]) : stopRun.signal;
-  let interrupted = false;
-
-  function start(row: UserRow, processor: RowRunner): Promise<void> {
-    const task = processor.process(row).then(
-      (outcome) => sink.add(outcome),
-      (error) => {
-        // The world stopped the run, not the row: it stays unfinished (the
-        // watermark stays below it) and a resume runs it again.
-        if (isRunStop(error)) return stopWith(error);
-        // A row task must never reject: anything unexpected fails the row.
-        sink.add({
-          recordNumber: row.recordNumber,
-          byteEnd: row.byteEnd,
-          email: row.email,
-          error: {
-            recordNumber: row.recordNumber,
-            email: row.email,
-            errorType: "user_create",
-            errorMessage: error instanceof Error ? error.message : String(error),
-            timestamp: new Date().toISOString(),
-          },
-        });
-      },
-    ).finally(() => {
-      semaphore.release();
-      inFlight.delete(task);
-    });
-    inFlight.add(task);
-    return task;
-  }
-
-  const reader = records.getReader();
-  try {
-    while (true) {
-      if (stop?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const { value: batch, done } = await reader.read();
-      if (done) break;
-      for (const record of batch) {
-        sink.begin(record);
-        if (options.skip?.(record.recordNumber)) {
-          sink.settle(record.recordNumber);
-          continue;
-        }
-        const checked = check(record);
-        for (const warning of checked.warnings) {
-          tally.warnings++;
-          options.onWarning?.(record.recordNumber, warning);
-        }
-        if ("outcome" in checked) {
-          planner?.addInvalid();
-          await sink.add(checked.outcome);
-          continue;
-        }
-        if (planner) {
-          planner.addValid(checked.row);
-          await sink.add({
-            recordNumber: record.recordNumber,
-            byteEnd: record.byteEnd,
-            email: checked.row.email,
-          });
-          continue;
-        }
-        await semaphore.acquire();
-        if (stop?.aborted) {
-          // The row was read but not started: the watermark stays below it,
-          // so a resume starts from it.
-          semaphore.release();
-          interrupted = true;
-          break;
-        }
-        start(checked.row, options.processor as RowRunner);
-      }
-      if (interrupted) break;
-    }
-  } finally {
-    if (interrupted) await reader.cancel().catch(() => {});
-    reader.releaseLock();
-    await Promise.all(inFlight);
-    await sink.close();
-  }
+  const state = new RunState({ stop: options.stop, onRunStop: options.onRunStop });
+  const rows = planner
+    ? planRows(planner)
+    : runRows(options.processor as RowRunner, state, concurrency);
+  await pipeRun(records, state, rows, options);
+  const sinkError = state.sinkFailure?.error;
+  if (state.sinkFailure && !isRunStop(sinkError)) throw sinkError;
+  if (state.inputFailure) throw state.inputFailure.error;
   return {
-    tally,
-    interrupted: interrupted || stopped !== undefined,
+    tally: state.tally,
+    interrupted: state.interrupted || state.stopped !== undefined,
     plan: planner?.report(),
-    watermark: sink.watermark,
-    stopped,
+    watermark: state.watermarks.watermark,
+    stopped: state.stopped,
   };
-}
-
-function check(record: SourceRecord): Checked {
-  const result = validateRecord(record);
-  const warnings = result.ok ? result.warnings.map((issue) => issue.message) : [];
-  if (result.ok) return { row: result.row, warnings };
-  const error: ErrorRecord = {
-    recordNumber: record.recordNumber,
-    email: result.email,
-    errorType: "validation",
-    errorMessage: result.issues.map((issue) => issue.message).join("; "),
-    timestamp: new Date().toISOString(),
-    rawRow: withoutSecrets(result.original),
-  };
-  return {
-    outcome: {
-      recordNumber: record.recordNumber,
-      byteEnd: record.byteEnd,
-      email: result.email,
-      error,
-    },
-    warnings,
-  };
-}
-
-interface Pending {
-  recordNumber: number;
-  byteEnd: number;
-  done: boolean;
 }
 
 /**
- * Groups outcomes into batches, hands them on one batch at a time, and keeps
- * the low watermark: records are registered in input order and the
- * watermark advances over the finished prefix.
+ * The chain every run is, top to bottom. `rows` is the concurrency stage
+ * (`runRows`), or the plan's (`planRows`) in a dry run; an import admits
+ * its records one at a time (see `skipFinalRecords`), a dry run in batches.
  */
-class OutcomeBatcher {
-  readonly #tally: ImportTally;
-  readonly #onOutcomes?: RunImportOptions["onOutcomes"];
-  readonly #batchSize: number;
-  readonly #intervalMs: number;
-  // Records in input order that are not yet below the watermark. Bounded by
-  // the rows in flight plus those that finished while an older one lingers.
-  #order: Pending[] = [];
-  #head = 0;
-  readonly #byNumber = new Map<number, Pending>();
-  #watermark?: Watermark;
-  #pending: RowOutcome[] = [];
-  #chain: Promise<void> = Promise.resolve();
-  #timer?: ReturnType<typeof setTimeout>;
-  #failure?: unknown;
-  readonly #onRunStop: (stop: RunStopError) => void;
-
-  constructor(
-    tally: ImportTally,
-    options: RunImportOptions,
-    onRunStop: (stop: RunStopError) => void,
-  ) {
-    this.#tally = tally;
-    this.#onRunStop = onRunStop;
-    this.#onOutcomes = options.onOutcomes;
-    this.#batchSize = options.batchSize ?? 500;
-    this.#intervalMs = options.flushIntervalMs ?? 250;
-  }
-
-  get watermark(): Watermark | undefined {
-    return this.#watermark;
-  }
-
-  begin(record: SourceRecord): void {
-    const pending = { recordNumber: record.recordNumber, byteEnd: record.byteEnd, done: false };
-    this.#order.push(pending);
-    this.#byNumber.set(record.recordNumber, pending);
-  }
-
-  settle(recordNumber: number): void {
-    const pending = this.#byNumber.get(recordNumber);
-    if (!pending) return;
-    pending.done = true;
-    this.#byNumber.delete(recordNumber);
-    while (this.#head < this.#order.length && this.#order[this.#head].done) {
-      const finished = this.#order[this.#head++];
-      this.#watermark = { recordNumber: finished.recordNumber, byteEnd: finished.byteEnd };
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
-      this.#order = this.#order.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  add(outcome: RowOutcome): Promise<void> {
-    tallyOutcome(this.#tally, outcome);
-    this.settle(outcome.recordNumber);
-    if (!this.#onOutcomes) return Promise.resolve();
-    this.#pending.push(outcome);
-    if (this.#pending.length >= this.#batchSize) return this.#flush();
-    this.#timer ??= setTimeout(() => this.#flush(), this.#intervalMs);
-    return Promise.resolve();
-  }
-
-  #flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#pending.length === 0) return this.#chain;
-    const batch = this.#pending;
-    this.#pending = [];
-    const watermark = this.#watermark;
-    const onOutcomes = this.#onOutcomes as NonNullable<RunImportOptions["onOutcomes"]>;
-    this.#chain = this.#chain.then(() => {
-      // After a failed batch nothing more is handed on: a later batch that
-      // committed would put the watermark past rows the failed one lost.
-      if (this.#failure === undefined) return onOutcomes(batch, watermark);
-    }).catch((error) => {
-      this.#failure ??= error;
-      if (isRunStop(error)) this.#onRunStop(error);
-    });
-    return this.#chain;
-  }
-
-  async close(): Promise<void> {
-    await this.#flush();
-    if (this.#failure !== undefined && !isRunStop(this.#failure)) throw this.#failure;
-  }
+function pipeRun(
+  records: ReadableStream<SourceRecord[]>,
+  state: RunState,
+  rows: TransformStream<CheckedRecord[], OutcomeChunk>,
+  options: RunImportOptions,
+): Promise<void> {
+  const checked = readRecords(records, state).pipeThrough(validateRecords());
+  return (options.dryRun ? checked : checked.pipeThrough(oneByOne()))
+    .pipeThrough(skipFinalRecords(state, { isFinal: options.skip, onWarning: options.onWarning }))
+    .pipeThrough(rows)
+    .pipeThrough(
+      batchOutcomes(state, { size: options.batchSize, intervalMs: options.flushIntervalMs }),
+    )
+    .pipeTo(outcomeSink(state, options.onOutcomes));
 }

@@ -1,0 +1,153 @@
+/**
+ * Stage 3, the concurrency stage: each valid row runs through its steps
+ * against WorkOS — resolve its organization → establish its user → ensure
+ * its membership (and the membership's roles) → enroll its TOTP factor —
+ * with at most `concurrency` rows in flight (the semaphore; the rate budget
+ * sits in the client). The steps of a row are one task inside this one
+ * stage, not a stream each: the bound on work in flight must span them all
+ * (a row holds its slot from its organization to its factor), and rows of
+ * one person or organization coalesce inside the `RowRunner`. Outcomes
+ * leave in completion order, so that the watermark below moves as rows end.
+ *
+ * Backpressure: a row starts only when the semaphore has a slot, and the
+ * stage takes its next batch only when the stage below has room. A row's
+ * slot goes back when its outcome has been handed on — when that outcome
+ * closed a batch, once the sink took the batch (see `batchOutcomes`) — so
+ * memory holds at most `concurrency` rows in flight plus the batches the
+ * streams queue, and a slow sink slows the rows.
+ *
+ * @module
+ */
+
+import type { UserRow } from "../../types.ts";
+import type { RowOutcome } from "../../outcome/mod.ts";
+import type { OutcomeChunk } from "./batch_outcomes.ts";
+import { Semaphore } from "../../limits/semaphore.ts";
+import { isRunStop } from "../../limits/run_stop.ts";
+import type { CheckedRecord } from "./validate_records.ts";
+import type { RunState } from "./run_state.ts";
+
+/**
+ * Runs one valid row against WorkOS through its steps, in order: a
+ * `RowProcessor` (organization → user → membership and roles → TOTP), or
+ * an `InvitationProcessor` (organization → invitation).
+ */
+export interface RowRunner {
+  /** Runs the row to its end; row-level failures are in the outcome, never thrown. */
+  process(row: UserRow): Promise<RowOutcome>;
+}
+
+/**
+ * The concurrency stage.
+ *
+ * @param runner Runs each row through its steps.
+ * @param state The run's state: its stop signal, and where a run condition is recorded.
+ * @param concurrency Rows in flight at most.
+ * @returns The stage: batches of checked records in, outcomes out in completion order.
+ *
+ * @example Usage
+ * ```ts
+ * import { runRows } from "./run_rows.ts";
+ * import { RunState } from "./run_state.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const runner = {
+ *   process: (row: { recordNumber: number; byteEnd: number; email: string }) =>
+ *     Promise.resolve({ recordNumber: row.recordNumber, byteEnd: row.byteEnd, email: row.email }),
+ * };
+ * const row = { recordNumber: 1, byteEnd: 16, email: "ada@example.com", emailKey: "ada@example.com", original: {} };
+ * const input = ReadableStream.from([[{ row, warnings: [] }]]);
+ * const out = await Array.fromAsync(input.pipeThrough(runRows(runner, new RunState(), 4)));
+ * assert.equal(out[0].outcomes[0].email, "ada@example.com");
+ * out[0].release?.();
+ * ```
+ */
+export function runRows(
+  runner: RowRunner,
+  state: RunState,
+  concurrency: number,
+): TransformStream<CheckedRecord[], OutcomeChunk> {
+  const semaphore = new Semaphore(concurrency);
+  const inFlight = new Set<Promise<void>>();
+  let out: TransformStreamDefaultController<OutcomeChunk>;
+  const release = () => semaphore.release();
+
+  /** Hands a row's outcome on; its slot goes back once the outcome is taken. */
+  function emit(outcome: RowOutcome): void {
+    try {
+      out.enqueue({ outcomes: [outcome], release });
+    } catch {
+      // The chain below was torn down; the run's error says why.
+      release();
+    }
+  }
+
+  /** Hands failed rows' outcomes on, and waits until they are taken. */
+  function handOn(outcomes: RowOutcome[]): Promise<void> {
+    return new Promise((taken) => out.enqueue({ outcomes, release: taken }));
+  }
+
+  function start(row: UserRow): void {
+    const task = runner.process(row).then(
+      (outcome) => emit(outcome),
+      (error) => {
+        // The world stopped the run, not the row: it stays unfinished (the
+        // watermark stays below it) and a resume runs it again.
+        if (isRunStop(error)) {
+          release();
+          return state.stopWith(error);
+        }
+        // A row task must never reject: anything unexpected fails the row.
+        emit({
+          recordNumber: row.recordNumber,
+          byteEnd: row.byteEnd,
+          email: row.email,
+          error: {
+            recordNumber: row.recordNumber,
+            email: row.email,
+            errorType: "user_create",
+            errorMessage: error instanceof Error ? error.message : String(error),
+            timestamp: new Date().toISOString(),
+          },
+        });
+      },
+    ).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  }
+
+  return new TransformStream({
+    start(controller) {
+      out = controller;
+    },
+    async transform(batch) {
+      let failed: RowOutcome[] = [];
+      for (const checked of batch) {
+        if (state.stop.aborted) {
+          // Read but not started: the watermark stays below it, so a resume
+          // starts from it.
+          state.interrupted = true;
+          break;
+        }
+        if (checked.outcome) {
+          failed.push(checked.outcome);
+          continue;
+        }
+        if (failed.length > 0) {
+          await handOn(failed);
+          failed = [];
+        }
+        await semaphore.acquire();
+        if (state.stop.aborted) {
+          semaphore.release();
+          state.interrupted = true;
+          break;
+        }
+        start(checked.row);
+      }
+      if (failed.length > 0) await handOn(failed);
+    },
+    async flush() {
+      await Promise.all(inFlight);
+    },
+  });
+}

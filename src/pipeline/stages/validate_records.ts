@@ -1,0 +1,74 @@
+/**
+ * Stage 1: each record is validated. A valid record goes on as a row to
+ * run; an invalid one as its finished, failed outcome (no request is made
+ * for it). The stage has no side effect: a row's warnings travel with it
+ * and are told once the row is admitted (`skipFinalRecords`), so a row a
+ * resumed job already finished is neither warned about nor run again.
+ *
+ * @module
+ */
+
+import type { ErrorRecord, SourceRecord, UserRow } from "../../types.ts";
+import type { RowOutcome } from "../../outcome/mod.ts";
+import { validateRecord } from "../../validation/validate_record.ts";
+import { withoutSecrets } from "../row_processor.ts";
+
+/** A record after validation: a row to run, or the outcome of a row that failed. */
+export type CheckedRecord =
+  | { row: UserRow; outcome?: undefined; warnings: string[] }
+  | { row?: undefined; outcome: RowOutcome; warnings: string[] };
+
+/**
+ * The validate stage.
+ *
+ * @returns The stage: record batches in, batches of checked records out.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateRecords } from "./validate_records.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const input = ReadableStream.from([[
+ *   { recordNumber: 1, fields: { email: "ada@example.com" }, byteEnd: 16 },
+ *   { recordNumber: 2, fields: { email: "not-an-email" }, byteEnd: 29 },
+ * ]]);
+ * const [checked] = await Array.fromAsync(input.pipeThrough(validateRecords()));
+ * assert.equal(checked[0].row?.email, "ada@example.com");
+ * assert.equal(checked[1].outcome?.error?.errorType, "validation");
+ * ```
+ */
+export function validateRecords(): TransformStream<SourceRecord[], CheckedRecord[]> {
+  return new TransformStream({
+    transform(batch, controller) {
+      const checked: CheckedRecord[] = [];
+      for (const record of batch) {
+        const result = validateRecord(record);
+        if (result.ok) {
+          checked.push({
+            row: result.row,
+            warnings: result.warnings.map((issue) => issue.message),
+          });
+          continue;
+        }
+        const error: ErrorRecord = {
+          recordNumber: record.recordNumber,
+          email: result.email,
+          errorType: "validation",
+          errorMessage: result.issues.map((issue) => issue.message).join("; "),
+          timestamp: new Date().toISOString(),
+          rawRow: withoutSecrets(result.original),
+        };
+        checked.push({
+          outcome: {
+            recordNumber: record.recordNumber,
+            byteEnd: record.byteEnd,
+            email: result.email,
+            error,
+          },
+          warnings: [],
+        });
+      }
+      controller.enqueue(checked);
+    },
+  });
+}
