@@ -212,11 +212,21 @@ Deno.test("import-package --plan predicts the organizations, roles, permissions 
   assert.match(plan.stdout, /Roles to create: 2/);
   assert.match(plan.stdout, /Roles differing \(left as is\): 2/);
   assert.match(plan.stdout, /Permissions to create: 2/);
-  assert.match(plan.stdout, /TOTP factors to enroll \(at most\): 2/);
+  assert.match(plan.stdout, /TOTP factors to enroll: 2/);
   assert.match(plan.stdout, /Users to create: 5/);
   assert.deepEqual(tenantOf(fake), before);
   const writes = Object.keys(fake.state.requestCounts).filter((key) => !key.startsWith("GET "));
   assert.deepEqual(writes, []);
+
+  // A user who has a TOTP factor already gets none: the plan says so.
+  const cat = fake.state.addUser({ email: "cat@pkg.test", createdAt: "2024-01-01" });
+  fake.state.addAuthFactor({ userId: cat.id, createdAt: "2024-01-01" });
+  const again = await runCli(["import-package", FIXTURE, "--plan", "--quiet"], {
+    env: envOf(fake),
+  });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /TOTP factors to enroll: 1\n/);
+  assert.match(again.stdout, /TOTP factors already there: 1/);
 });
 
 Deno.test("a bad role definition in a package is a row error naming the row and the fix; the other roles and every user are imported", async () => {

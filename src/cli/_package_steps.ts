@@ -30,6 +30,8 @@ import {
 } from "../roles/package_organizations.ts";
 import { openSetupLedger } from "../roles/setup_ledger.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
+import { findUserByEmail } from "../workos/users.ts";
+import { findTotpFactor } from "../workos/auth_factors.ts";
 import { roleResultLine } from "./roles_command.ts";
 
 /** Where and how the steps run. */
@@ -136,7 +138,8 @@ async function runPackageSteps(
     say(`✗ ${PACKAGE_FILES.roleDefinitions} row ${problem.row}: ${problem.message}`);
   }
   result.failures += file.problems.length;
-  const factors = await factorsToEnroll(facts);
+  const totpEmails = await totpUsers(facts);
+  const factors = totpEmails.length;
 
   if (options.dryRun) {
     result.lines.push(
@@ -241,7 +244,17 @@ async function runPackageSteps(
     if (result.failures > 0) {
       result.lines.push(["Organizations and role definitions failed", n(result.failures)]);
     }
-    result.lines.push([planned ? "TOTP factors to enroll (at most)" : "TOTP secrets", n(factors)]);
+    let factorsToEnroll = factors;
+    if (!planned) result.lines.push(["TOTP secrets", n(factors)]);
+    else if (factors > PLANNED_FACTOR_LOOKUPS) {
+      result.lines.push(["TOTP factors to enroll (at most)", n(factors)]);
+    } else {
+      // The users who have a TOTP factor already get none.
+      const already = await usersWithTotp(client, totpEmails);
+      factorsToEnroll = factors - already;
+      result.lines.push(["TOTP factors to enroll", n(factorsToEnroll)]);
+      if (already > 0) result.lines.push(["TOTP factors already there", n(already)]);
+    }
     result.json = {
       organizationsCreated,
       rolesCreated,
@@ -249,7 +262,7 @@ async function runPackageSteps(
       rolesDiffering: roles.rolesDiffering,
       permissionsCreated,
       failures: result.failures,
-      factorsToEnroll: factors,
+      factorsToEnroll,
     };
     if (planned) {
       say("Package plan (nothing was written):");
@@ -295,10 +308,23 @@ function organizationLine(result: OrganizationResult, planned: boolean): string 
   }
 }
 
-/** TOTP secrets of the package whose email is a user of users.csv. */
-async function factorsToEnroll(facts: PackageFacts): Promise<number> {
+/** A plan looks up at most this many users with a TOTP secret (two reads each). */
+const PLANNED_FACTOR_LOOKUPS = 1_000;
+
+/** How many of these users exist in WorkOS with a TOTP factor. */
+async function usersWithTotp(client: WorkOSClient, emails: readonly string[]): Promise<number> {
+  let count = 0;
+  for (const email of emails) {
+    const user = await findUserByEmail(client, email);
+    if (user && await findTotpFactor(client, user.id)) count++;
+  }
+  return count;
+}
+
+/** Emails of the package's TOTP secrets that are users of users.csv. */
+async function totpUsers(facts: PackageFacts): Promise<string[]> {
   const secretsPath = facts.paths.totpSecrets;
-  if (secretsPath === undefined || facts.counts.totpSecrets === 0) return 0;
+  if (secretsPath === undefined || facts.counts.totpSecrets === 0) return [];
   const secrets = new Set<string>();
   const secretsFile = await openCsvFile(secretsPath);
   for await (const row of secretsFile.rows()) {
@@ -306,11 +332,11 @@ async function factorsToEnroll(facts: PackageFacts): Promise<number> {
     const secret = String(row.fields.totp_secret ?? "").trim();
     if (email !== "" && secret !== "") secrets.add(email);
   }
-  let joined = 0;
+  const joined: string[] = [];
   const users = await openCsvFile(facts.paths.users as string);
   for await (const row of users.rows()) {
     const email = String(row.fields.email ?? "").trim().toLowerCase();
-    if (secrets.delete(email)) joined++;
+    if (secrets.delete(email)) joined.push(email);
   }
   return joined;
 }
