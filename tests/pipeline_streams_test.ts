@@ -1,0 +1,74 @@
+/**
+ * The import's chain of web streams keeps the pipeline's guarantees: a run
+ * condition a sink throws stops the run and no later batch is handed on; a
+ * stop leaves every row it did not finish above the watermark; a dry run's
+ * watermark ends at the input's last byte. Real imports against the fake.
+ */
+
+import assert from "node:assert/strict";
+import { importUsers, RunStopError } from "../mod.ts";
+import { startFakeWorkOS } from "../testing.ts";
+import { tempFile } from "./_cli.ts";
+
+function usersCsv(count: number, domain: string): string {
+  const lines = ["email"];
+  for (let i = 1; i <= count; i++) lines.push(`user${i}@${domain}`);
+  return lines.join("\n") + "\n";
+}
+
+Deno.test("a run condition from a sink stops the run, and no batch after the failed one is handed on", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const csv = await tempFile(usersCsv(60, "sink.test"));
+  let calls = 0;
+  const result = await importUsers(csv, {
+    apiKey: fake.apiKey,
+    apiUrl: fake.url,
+    concurrency: 4,
+    chunkSize: 5,
+    onRow: () => {
+      if (++calls === 12) throw new RunStopError("local_io", 'Cannot write "x": disk full');
+    },
+  });
+  assert.equal(result.stopped?.kind, "local_io");
+  assert.equal(result.interrupted, true);
+  assert.equal(calls, 12, "the batch that failed was the last one handed on");
+  assert.ok(fake.state.userCount() < 60, "no new row started after the stop");
+});
+
+Deno.test("a stop leaves every row it did not finish above the watermark", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 5 } });
+  const csv = await tempFile(usersCsv(200, "stop.test"));
+  const stop = new AbortController();
+  const finished = new Set<number>();
+  const result = await importUsers(csv, {
+    apiKey: fake.apiKey,
+    apiUrl: fake.url,
+    concurrency: 3,
+    chunkSize: 1,
+    stop: stop.signal,
+    onRow: (outcome) => {
+      finished.add(outcome.recordNumber);
+      if (finished.size === 5) stop.abort();
+    },
+  });
+  assert.equal(result.interrupted, true);
+  assert.ok(finished.size < 200, "the stop ended the run early");
+  assert.equal(result.totalRows, finished.size);
+  const watermark = result.watermark?.recordNumber ?? 0;
+  assert.ok(watermark >= 1);
+  for (let n = 1; n <= watermark; n++) {
+    assert.ok(finished.has(n), `row ${n} is below the watermark`);
+  }
+  assert.equal(finished.has(watermark + 1), false, "the row after the watermark did not finish");
+});
+
+Deno.test("a dry run's watermark is the input's last record and last byte", async () => {
+  const text = usersCsv(3_000, "dry.test");
+  const csv = await tempFile(text);
+  const result = await importUsers(csv, { dryRun: true, chunkSize: 7 });
+  assert.equal(result.plan?.validRows, 3_000);
+  assert.deepEqual(result.watermark, {
+    recordNumber: 3_000,
+    byteEnd: new TextEncoder().encode(text).length,
+  });
+});
