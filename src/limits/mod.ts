@@ -1,7 +1,8 @@
 /**
  * Staying within WorkOS's rate limits without wasting them: an injectable
- * clock, a fair semaphore for concurrency, exact sliding-window budgets with
- * a shared 429 pause, and the retry policy.
+ * clock, a fair semaphore for concurrency, exact sliding-window budgets that
+ * hold each request's slot until its answer, a shared 429 pause, and the
+ * retry policy.
  *
  * @example Usage
  * ```ts
@@ -10,8 +11,12 @@
  * const workers = new Semaphore(8);
  * const result = await workers.use(() =>
  *   retry(async () => {
- *     await budget.acquire("write");
- *     return "sent";
+ *     const answered = await budget.acquire("write");
+ *     try {
+ *       return "sent"; // await fetch(...)
+ *     } finally {
+ *       answered();
+ *     }
  *   }, { maxRetries: 5, decide: () => ({ retry: retryable(undefined) }) })
  * );
  * console.log(result); // sent

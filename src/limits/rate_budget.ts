@@ -29,7 +29,9 @@ export interface RateBudgetOptions {
   clock?: Clock;
   /**
    * How much longer than the server's each window is kept, as a fraction of
-   * it; default 0.01 (a 10 s window is treated as 10.1 s).
+   * it; default 0.005 (a 10 s window is treated as 10.05 s). Network skew
+   * needs none: a slot is held until the answer, which the server's count
+   * precedes.
    */
   marginRatio?: number;
   /**
@@ -87,7 +89,7 @@ interface Waiter {
   kind: RequestKind;
   /** Arrival order across kinds, so ties go to whoever asked first. */
   seq: number;
-  resolve(): void;
+  resolve(release: () => void): void;
   reject(reason: unknown): void;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -104,10 +106,15 @@ interface Waiter {
  *
  * How it keeps those promises:
  *
- * 1. **A grant is a send.** {@linkcode acquire} resolves at the very instant
- *    its slot is recorded, in both its kind's window and the general one,
- *    so callers must send right away. Recording at one time and sending
- *    later would let the server see `limit + 1` in some window.
+ * 1. **A slot is held from the grant until the answer.** {@linkcode acquire}
+ *    resolves when its slot is taken, in both its kind's window and the
+ *    general one, with a function to call when the answer arrives; the
+ *    slot then stays taken for one more window. The server counts a request
+ *    somewhere between the two, so however late a starved event loop sends
+ *    a granted request or reads its answer, no window at the server holds
+ *    more than the limit: an overloaded machine is slowed, not rate
+ *    limited. Latency costs its share of the window (25 ms of a 10 s one is
+ *    0.25 %).
  * 2. **Grants are serialized.** One internal loop makes every grant, in FIFO
  *    order per kind (ties across kinds go to the earlier caller), sleeping
  *    until the next grant is allowed. Waiters never wake together and race,
@@ -119,9 +126,10 @@ interface Waiter {
  *    With `burstMs` (the importer uses one second), grants beyond that much
  *    of the budget are spread at the window's average rate instead: the
  *    same throughput, without whole-window bursts that starve the sender.
- * 4. **A small margin.** Arrival at the server is skewed by the network, so
- *    each window is kept `marginRatio` longer than the server's (1 % by
- *    default), which costs at most that share of the budget.
+ * 4. **A small margin.** Each window is kept `marginRatio` longer than the
+ *    server's (0.5 % by default), for what the answer does not bound (a
+ *    request the server counts after the client gave up on it), which
+ *    costs at most that share of the budget.
  * 5. **A 429 pauses everyone, then resumes gently.** {@linkcode pause} holds
  *    every grant until its end. Our count did not predict the 429, so the
  *    server sees traffic we do not (other clients of the same environment);
@@ -135,7 +143,8 @@ interface Waiter {
  * import { ManualClock } from "./clock.ts";
  * const budget = new RateBudget({ writesPerSecond: 1, clock: new ManualClock() });
  * console.log(budget.limits); // { writesPer10s: 10, readsPer10s: 20, totalPer60s: 120 }
- * await budget.acquire("write"); // send the request now
+ * const answered = await budget.acquire("write"); // send the request now
+ * answered(); // its answer came
  * console.log(budget.stats.writes); // 1
  * ```
  */
@@ -174,7 +183,7 @@ export class RateBudget {
    * ```
    */
   constructor(options: RateBudgetOptions = {}) {
-    const { writesPerSecond = 50, clock = systemClock, marginRatio = 0.01, burstMs } = options;
+    const { writesPerSecond = 50, clock = systemClock, marginRatio = 0.005, burstMs } = options;
     if (burstMs !== undefined && !(burstMs > 0)) {
       throw new RangeError(
         `Cannot create a rate budget: burst "${burstMs}" is not a positive number of milliseconds`,
@@ -266,7 +275,8 @@ export class RateBudget {
    * ```ts
    * import { RateBudget } from "./rate_budget.ts";
    * const budget = new RateBudget();
-   * await budget.acquire("read");
+   * const answered = await budget.acquire("read");
+   * answered();
    * console.log(budget.stats.reads, budget.stats.total); // 1 1
    * ```
    */
@@ -292,23 +302,30 @@ export class RateBudget {
 
   /**
    * Waits for a slot of `kind` and of the general budget, after any pause,
-   * then takes both at the same instant. Send the request as soon as this
-   * resolves: the slot was recorded at this moment.
+   * then takes both at the same instant. Send the request once this
+   * resolves, and call the function it resolves with when the answer
+   * arrives or the request failed (or was not sent after all): until then
+   * the slot counts as in flight, and for one window after.
    *
    * @param kind `"write"` for user-management changes, `"read"` for lookups.
    * @param signal Gives up waiting when it aborts; the promise then rejects
    * with the signal's reason and no slot is taken.
-   * @returns A promise that resolves when the request may be sent.
+   * @returns A promise that resolves when the request may be sent, with the
+   * function that records its answer (calls after the first do nothing).
    *
    * @example Usage
    * ```ts
    * import { RateBudget } from "./rate_budget.ts";
    * const budget = new RateBudget();
-   * await budget.acquire("write");
-   * // fetch(...) right away
+   * const answered = await budget.acquire("write");
+   * try {
+   *   // await fetch(...)
+   * } finally {
+   *   answered();
+   * }
    * ```
    */
-  acquire(kind: RequestKind, signal?: AbortSignal): Promise<void> {
+  acquire(kind: RequestKind, signal?: AbortSignal): Promise<() => void> {
     if (!KINDS.includes(kind)) {
       return Promise.reject(
         new TypeError(
@@ -317,7 +334,7 @@ export class RateBudget {
       );
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<() => void>((resolve, reject) => {
       const queue = this.#queues[kind];
       const waiter: Waiter = { kind, seq: this.#seq++, resolve, reject, signal, settled: false };
       if (signal) {
@@ -357,7 +374,7 @@ export class RateBudget {
    * budget.pause(2_000);
    * const granted = budget.acquire("write");
    * await clock.advance(2_000);
-   * await granted;
+   * (await granted)();
    * console.log(clock.now()); // 2000
    * ```
    */
@@ -383,7 +400,7 @@ export class RateBudget {
   /** The first time `kind`'s head waiter may be granted, given `now`. */
   #grantTime(kind: RequestKind, now: number): number {
     // Window answers computed at `now` stay valid for any later time: only
-    // grants change them, and only this loop grants.
+    // grants (made by this loop) and answers (which kick it) change them.
     let at = Math.max(
       now,
       this.#pausedUntil,
@@ -418,8 +435,9 @@ export class RateBudget {
 
   #grant(waiter: Waiter, now: number): void {
     this.#queues[waiter.kind].shift();
-    this.#windows[waiter.kind].record(now);
-    this.#general.record(now);
+    const window = this.#windows[waiter.kind];
+    window.start(now);
+    this.#general.start(now);
     if (now < this.#recoveryEnd) this.#paceLast[waiter.kind] = now;
     const spread = this.#spread;
     if (spread) {
@@ -432,7 +450,16 @@ export class RateBudget {
     waiter.settled = true;
     this.#waiting--;
     if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
-    waiter.resolve();
+    let answered = false;
+    waiter.resolve(() => {
+      if (answered) return;
+      answered = true;
+      const at = this.#clock.now();
+      window.finish(at);
+      this.#general.finish(at);
+      // A full window waits for answers with no wake-up time of its own.
+      if (this.#waiting > 0) this.#kick();
+    });
   }
 
   /**
@@ -464,7 +491,8 @@ export class RateBudget {
         const wake = new AbortController();
         this.#wake = wake;
         try {
-          await this.#clock.sleep(bestAt - now, wake.signal);
+          if (bestAt === Infinity) await untilAborted(wake.signal);
+          else await this.#clock.sleep(bestAt - now, wake.signal);
         } catch (error) {
           if (!wake.signal.aborted) throw error;
         } finally {
@@ -484,4 +512,11 @@ export class RateBudget {
       this.#pumping = false;
     }
   }
+}
+
+/** Resolves when `signal` aborts: a sleep only a kick ends. */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
 }

@@ -19,16 +19,26 @@ export interface SlidingWindowOptions {
 }
 
 /**
- * Remembers the last `limit` grant times in a ring buffer and answers when
- * one more grant may be made so that no window of length
- * `windowMs + marginMs` ever holds more than `limit` grants.
+ * Answers when one more request may be sent so that no window of length
+ * `windowMs + marginMs` can ever hold more than `limit` of them at the
+ * server, whenever within its flight the server counted each one.
  *
- * Why this is exact rather than approximate: with grants sorted by time, a
- * window of length `W` holds more than `limit` of them exactly when some
- * grant and the `limit`-th grant before it are less than `W` apart. So a new
- * grant at `t` is safe if and only if `t ≥ oldest + W`, where `oldest` is the
- * `limit`-th most recent grant, the one the ring buffer's head holds. Older
- * grants can never matter again, which is why `limit` slots suffice.
+ * A request holds its slot from its grant until its answer arrives, and for
+ * one window after that: the server counted it at some moment between the
+ * two, which only the answer bounds. Why that is exact: take any window of
+ * the server's length and, of the requests it counted, the one granted
+ * last. Every other one was granted before it and answered after the
+ * window's start, so at that last grant each still held its slot; the grant
+ * was only made because fewer than `limit` slots were held. The window
+ * therefore never holds more than `limit`, however late a starved event
+ * loop sends a granted request or reads its answer: an overloaded sender
+ * only holds its slots longer, which slows it down instead of earning 429s.
+ *
+ * {@linkcode start} takes a slot for a request in flight and
+ * {@linkcode finish} records its answer; {@linkcode record} does both at
+ * once, for a request whose answer is known at the grant. Answers are kept
+ * in a ring buffer of `limit` times in the order they came, so each answer
+ * leaves the window in that order and `limit` slots suffice.
  *
  * Unlike a token bucket this never lets a burst exceed the limit in any
  * window, but the whole limit is usable at once in the first window: a fresh
@@ -42,9 +52,11 @@ export interface SlidingWindowOptions {
  * import { SlidingWindow } from "./sliding_window.ts";
  * const window = new SlidingWindow({ limit: 2, windowMs: 1_000 });
  * window.record(0);
- * window.record(400);
- * console.log(window.earliestGrant(500)); // 1000
- * console.log(window.countInWindow(500)); // 2
+ * window.start(400); // sent at 400, no answer yet
+ * console.log(window.earliestGrant(500)); // Infinity: wait for the answer
+ * window.finish(700);
+ * console.log(window.earliestGrant(800)); // 1000
+ * console.log(window.countInWindow(800)); // 2
  * ```
  */
 export class SlidingWindow {
@@ -52,9 +64,12 @@ export class SlidingWindow {
   readonly limit: number;
   /** The effective window length: `windowMs + marginMs`. */
   readonly spanMs: number;
-  readonly #times: Float64Array;
+  // Answer times of answered requests still in the window, oldest first.
+  readonly #answers: Float64Array;
   #head = 0;
   #size = 0;
+  #inFlight = 0;
+  #last = -Infinity;
 
   /**
    * @param options The limit, the window length and the safety margin.
@@ -85,7 +100,24 @@ export class SlidingWindow {
     }
     this.limit = limit;
     this.spanMs = windowMs + marginMs;
-    this.#times = new Float64Array(limit);
+    this.#answers = new Float64Array(limit);
+  }
+
+  /**
+   * How many requests are granted and not answered yet.
+   *
+   * @returns The number of slots held by requests in flight.
+   *
+   * @example Usage
+   * ```ts
+   * import { SlidingWindow } from "./sliding_window.ts";
+   * const window = new SlidingWindow({ limit: 3, windowMs: 1_000 });
+   * window.start(0);
+   * console.log(window.inFlight); // 1
+   * ```
+   */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   /**
@@ -93,8 +125,9 @@ export class SlidingWindow {
    * window within the limit.
    *
    * @param now The current time in milliseconds.
-   * @returns `now` when a grant fits now, else when the oldest counted grant
-   * leaves the window.
+   * @returns `now` when a grant fits now; else when enough answered
+   * requests leave the window; `Infinity` when only an answer of a request
+   * in flight can make room.
    *
    * @example Usage
    * ```ts
@@ -106,14 +139,82 @@ export class SlidingWindow {
    * ```
    */
   earliestGrant(now: number): number {
-    if (this.#size < this.limit) return now;
-    return Math.max(now, this.#times[this.#head] + this.spanMs);
+    const held = this.#inFlight + this.#size;
+    if (held < this.limit) return now;
+    // The answered requests that must leave before one slot is free.
+    const leaving = held - this.limit + 1;
+    if (leaving > this.#size) return Infinity;
+    const at = this.#answers[(this.#head + leaving - 1) % this.limit] + this.spanMs;
+    return Math.max(now, at);
   }
 
   /**
-   * Records a grant made at `at`. Grants must be recorded in time order and
-   * only when {@linkcode earliestGrant} allows them: this class would
-   * rather fail loudly than let the limit be exceeded.
+   * Takes a slot at `at` for a request sent now whose answer is awaited;
+   * call {@linkcode finish} when it arrives (or the request fails). Only
+   * when {@linkcode earliestGrant} allows it: this class would rather fail
+   * loudly than let the limit be exceeded.
+   *
+   * @param at When the grant was made (= when the request is sent).
+   *
+   * @example Usage
+   * ```ts
+   * import { SlidingWindow } from "./sliding_window.ts";
+   * const window = new SlidingWindow({ limit: 1, windowMs: 1_000 });
+   * window.start(5);
+   * console.log(window.countInWindow(5_000)); // 1: still in flight
+   * ```
+   */
+  start(at: number): void {
+    if (!Number.isFinite(at)) {
+      throw new RangeError(`Cannot record a grant: time "${at}" is not finite`);
+    }
+    this.#expire(at);
+    const allowed = this.earliestGrant(at);
+    if (allowed > at) {
+      throw new RangeError(
+        `Cannot record a grant at "${at}": the window is full until "${allowed}"`,
+      );
+    }
+    this.#inFlight++;
+  }
+
+  /**
+   * Records at `at` the answer of a request {@linkcode start}ed earlier: its
+   * slot stays held for one window from now.
+   *
+   * @param at When the answer arrived (or the request failed).
+   *
+   * @example Usage
+   * ```ts
+   * import { SlidingWindow } from "./sliding_window.ts";
+   * const window = new SlidingWindow({ limit: 1, windowMs: 1_000 });
+   * window.start(0);
+   * window.finish(300);
+   * console.log(window.earliestGrant(300)); // 1300
+   * ```
+   */
+  finish(at: number): void {
+    if (this.#inFlight === 0) {
+      throw new RangeError(`Cannot record an answer at "${at}": no request is in flight`);
+    }
+    if (!Number.isFinite(at)) {
+      throw new RangeError(`Cannot record an answer: time "${at}" is not finite`);
+    }
+    // A clock that stepped back must not make an answer leave early.
+    const answeredAt = Math.max(at, this.#last);
+    this.#expire(answeredAt);
+    this.#inFlight--;
+    this.#answers[(this.#head + this.#size) % this.limit] = answeredAt;
+    this.#size++;
+    this.#last = answeredAt;
+  }
+
+  /**
+   * Records a grant made at `at` whose answer is known at once (both
+   * {@linkcode start} and {@linkcode finish} at `at`). Grants must be
+   * recorded in time order and only when {@linkcode earliestGrant} allows
+   * them: this class would rather fail loudly than let the limit be
+   * exceeded.
    *
    * @param at When the grant was made (= when the request is sent).
    *
@@ -129,35 +230,21 @@ export class SlidingWindow {
     if (!Number.isFinite(at)) {
       throw new RangeError(`Cannot record a grant: time "${at}" is not finite`);
     }
-    if (this.#size > 0) {
-      const last = this.#times[(this.#head + this.#size - 1) % this.limit];
-      if (at < last) {
-        throw new RangeError(
-          `Cannot record a grant at "${at}": it is before the last grant at "${last}"`,
-        );
-      }
-    }
-    const allowed = this.earliestGrant(at);
-    if (allowed > at) {
+    if (at < this.#last) {
       throw new RangeError(
-        `Cannot record a grant at "${at}": the window is full until "${allowed}"`,
+        `Cannot record a grant at "${at}": it is before the last grant at "${this.#last}"`,
       );
     }
-    if (this.#size < this.limit) {
-      this.#times[(this.#head + this.#size) % this.limit] = at;
-      this.#size++;
-    } else {
-      this.#times[this.#head] = at;
-      this.#head = (this.#head + 1) % this.limit;
-    }
+    this.start(at);
+    this.finish(at);
   }
 
   /**
-   * How many recorded grants still count against a grant made at `now`:
-   * those in `(now - spanMs, now]`.
+   * How many slots still count against a grant made at `now`: requests in
+   * flight, and answers in `(now - spanMs, now]`.
    *
    * @param now The current time in milliseconds.
-   * @returns The number of grants in the window ending at `now`.
+   * @returns The number of slots held at `now`.
    *
    * @example Usage
    * ```ts
@@ -169,14 +256,22 @@ export class SlidingWindow {
    * ```
    */
   countInWindow(now: number): number {
-    let count = 0;
-    // Newest first: stop at the first grant that has left the window.
+    let count = this.#inFlight;
+    // Newest first: stop at the first answer that has left the window.
     for (let i = this.#size - 1; i >= 0; i--) {
-      const t = this.#times[(this.#head + i) % this.limit];
+      const t = this.#answers[(this.#head + i) % this.limit];
       // Same arithmetic as earliestGrant, so both agree to the last bit.
       if (t + this.spanMs <= now) break;
       if (t <= now) count++;
     }
     return count;
+  }
+
+  /** Drops answers that have left the window by `now`. */
+  #expire(now: number): void {
+    while (this.#size > 0 && this.#answers[this.#head] + this.spanMs <= now) {
+      this.#head = (this.#head + 1) % this.limit;
+      this.#size--;
+    }
   }
 }

@@ -347,9 +347,12 @@ export class WorkOSClient {
     } else if (this.#gate.stopped) {
       throw this.#gate.stopped;
     }
-    await this.budget.acquire(kind, this.#signal);
+    const answered = await this.budget.acquire(kind, this.#signal);
     // A stop may have come while this request waited for its slot.
-    if (this.#gate.stopped) throw this.#gate.stopped;
+    if (this.#gate.stopped) {
+      answered();
+      throw this.#gate.stopped;
+    }
     this.stats.requests++;
     const record: RequestRecord = { timeoutMs: options.timeoutMs };
     try {
@@ -367,6 +370,9 @@ export class WorkOSClient {
       if (isRunCondition(failure) && !isKeyRefusal(failure)) this.#gate.noteFailure();
       else this.#gate.noteAnswer();
       throw new WorkOSApiError(failure, record.requestId);
+    } finally {
+      // The slot counts until the answer: however late this process sent it.
+      answered();
     }
   }
 
