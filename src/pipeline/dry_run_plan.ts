@@ -10,7 +10,7 @@
 import type { UserRow } from "../types.ts";
 import { organizationKey } from "../organizations/organization_key.ts";
 import { DuplicateTracker } from "../validation/duplicate_tracker.ts";
-import { hash53 } from "../validation/hash53.ts";
+import { FingerprintSet } from "../validation/fingerprint_set.ts";
 import { type OrganizationMode, organizationOf } from "./organization_mode.ts";
 
 /**
@@ -62,7 +62,7 @@ export interface PlanReport {
  */
 export class DryRunPlanner {
   readonly #mode: OrganizationMode;
-  readonly #people = new Set<number>();
+  readonly #people = new FingerprintSet();
   readonly #duplicates = new DuplicateTracker();
   #memberships = 0;
   readonly #organizations = new Set<string>();
@@ -91,7 +91,7 @@ export class DryRunPlanner {
    */
   addValid(row: UserRow): void {
     this.#valid++;
-    this.#people.add(hash53(row.emailKey));
+    this.#people.add(row.emailKey);
     const ref = organizationOf(this.#mode, row);
     const duplicate = this.#duplicates.firstRowOf(row.recordNumber, row.emailKey, ref) !==
       undefined;

@@ -11,11 +11,12 @@
 
 import type { OrganizationRef } from "../types.ts";
 import { organizationKey } from "../organizations/organization_key.ts";
-import { hash53 } from "./hash53.ts";
+import { FingerprintSet } from "./fingerprint_set.ts";
 
 /**
- * Remembers the first row of each person and organization pair, by 53-bit
- * hash: about 16 bytes a pair, whatever the emails' length.
+ * Remembers the first row of each person and organization pair, by 64-bit
+ * fingerprint in a {@linkcode FingerprintSet}: 12–24 bytes a pair, whatever
+ * the emails' length.
  *
  * @example One email in two organizations is not a duplicate
  * ```ts
@@ -32,7 +33,7 @@ import { hash53 } from "./hash53.ts";
  * ```
  */
 export class DuplicateTracker {
-  readonly #firstRows = new Map<number, number>();
+  readonly #firstRows = new FingerprintSet({ values: true });
 
   /** Distinct person and organization pairs seen. */
   get size(): number {
@@ -53,11 +54,10 @@ export class DuplicateTracker {
     emailKey: string,
     organization: OrganizationRef | undefined,
   ): number | undefined {
-    const key = hash53(
+    const first = this.#firstRows.addWithValue(
       `${emailKey}\u0000${organization === undefined ? "" : organizationKey(organization)}`,
+      recordNumber,
     );
-    const first = this.#firstRows.get(key);
-    if (first === undefined) this.#firstRows.set(key, recordNumber);
-    return first;
+    return first === -1 ? undefined : first;
   }
 }

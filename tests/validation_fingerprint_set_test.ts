@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { FingerprintSet } from "../src/validation/fingerprint_set.ts";
+import { seededRandom } from "./_random.ts";
+
+function randomEmail(random: () => number, people: number): string {
+  return `person.${Math.floor(random() * people)}@example${Math.floor(random() * 3)}.com`;
+}
+
+Deno.test("FingerprintSet counts what a Set of the strings counts, through many doublings", () => {
+  const random = seededRandom(16);
+  const set = new FingerprintSet();
+  const truth = new Set<string>();
+  for (let i = 0; i < 200_000; i++) {
+    const email = randomEmail(random, 60_000);
+    const isNew = !truth.has(email);
+    truth.add(email);
+    assert.equal(set.add(email), isNew, email);
+    if (i % 1_000 === 0) assert.equal(set.size, truth.size);
+  }
+  assert.equal(set.size, truth.size);
+  for (const email of truth) assert.ok(set.has(email), email);
+  // Strings never added are not found (up to collisions, which these are not).
+  for (let i = 0; i < 20_000; i++) assert.equal(set.has(`absent.${i}@example.com`), false);
+});
+
+Deno.test("FingerprintSet keeps each entry's first value across growth", () => {
+  const random = seededRandom(7);
+  const set = new FingerprintSet({ values: true });
+  const first = new Map<string, number>();
+  for (let row = 1; row <= 100_000; row++) {
+    const key = `${randomEmail(random, 30_000)}\u0000org-${Math.floor(random() * 5)}`;
+    const expected = first.get(key);
+    if (expected === undefined) first.set(key, row);
+    assert.equal(set.addWithValue(key, row), expected ?? -1);
+  }
+  assert.equal(set.size, first.size);
+});
+
+Deno.test("FingerprintSet keeps apart fingerprints that share a shard and a first slot, and merges equal ones", () => {
+  const set = new FingerprintSet({ values: true });
+  const shard = 5 << 26;
+  // 5,000 fingerprints in one shard, all starting their probe at the same
+  // slot: one long cluster, through nine doublings of that shard.
+  for (let i = 0; i < 5_000; i++) {
+    assert.equal(set.addFingerprint(shard | i, 0x40_0000, i), -1);
+  }
+  for (let i = 0; i < 5_000; i++) assert.equal(set.addFingerprint(shard | i, 0x40_0000, 9), i);
+  assert.equal(set.size, 5_000);
+  // Same low half, other shard: a different fingerprint.
+  assert.equal(set.addFingerprint((6 << 26) | 1, 0x40_0000, 0), -1);
+  // A full 64-bit collision is one entry: the documented limit of the set.
+  assert.equal(set.addFingerprint(0xffff_ffff, 0xffff_ffff, 3), -1);
+  assert.equal(set.addFingerprint(0xffff_ffff, 0xffff_ffff, 4), 3);
+  // [0, 0] marks empty slots, so it shares an entry with [0, 1].
+  assert.equal(set.addFingerprint(0, 0, 1), -1);
+  assert.equal(set.addFingerprint(0, 1, 2), 1);
+  assert.equal(set.size, 5_003);
+});
+
+Deno.test("FingerprintSet memory stays between 8 and 16 bytes per entry (12 and 24 with values)", () => {
+  for (const values of [false, true]) {
+    const perSlot = values ? 12 : 8;
+    const set = new FingerprintSet({ values });
+    const initial = set.bytes;
+    assert.equal(initial, 64 * 16 * perSlot);
+    for (let i = 0; i < 300_000; i++) set.add(`user${i}@example.com`);
+    assert.equal(set.size, 300_000);
+    // Each shard is between three-eighths and three-quarters full.
+    assert.ok(set.bytes >= (300_000 / 0.75) * perSlot, `${set.bytes} bytes`);
+    assert.ok(set.bytes <= (300_000 / 0.375) * perSlot * 1.1, `${set.bytes} bytes`);
+  }
+});
