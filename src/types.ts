@@ -45,6 +45,12 @@ export interface SourceRecord {
   parseError?: string;
   /** Warnings the reader has about the record (a provider field left out, say). */
   warnings?: string[];
+  /**
+   * Set by a reader that checked the record's bytes: every value is
+   * printable ASCII (no control character, line break or non-ASCII text),
+   * so validation need not look for odd characters.
+   */
+  plain?: boolean;
 }
 
 /**

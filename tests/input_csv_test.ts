@@ -2,6 +2,7 @@ import { InputError } from "../src/errors.ts";
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { parse } from "csv-parse/stream";
 import { openInput } from "../src/input/open_input.ts";
+import { validateRecord } from "../src/validation/validate_record.ts";
 import type { SourceRecord } from "../src/types.ts";
 import {
   BOM,
@@ -214,6 +215,7 @@ Deno.test("openInput() normalizes header names and drops columns it ignores", as
     recordNumber: 1,
     fields: { email: "a@example.com", name: "Ada" },
     byteEnd: bytesOf(csv).length,
+    plain: true,
   }]);
 });
 
@@ -342,3 +344,25 @@ async function readRecords(stream: ReadableStream<SourceRecord[]>): Promise<Sour
   for await (const batch of stream) records.push(...batch);
   return records;
 }
+
+Deno.test("openInput() marks a CSV record plain only when every value is printable ASCII, and validation still warns of the rest", async () => {
+  const csv = "email,first_name,last_name\n" +
+    "ada@example.com,Ada,Lovelace\n" +
+    'tab@example.com,"Tab\tbed",Name\n' +
+    'break@example.com,First,"Two\nlines"\n' +
+    "zoe@example.com,Zoë,Name\n" +
+    "del@example.com,A\x7fB,Name\n";
+  const records = await readAll(chunkedStream(bytesOf(csv)));
+  deepEqual(records.map((record) => record.plain), [true, false, false, false, false]);
+  const warnings = records.map((record) => {
+    const result = validateRecord(record);
+    return result.ok ? result.warnings.map((warning) => warning.message) : ["failed"];
+  });
+  deepEqual(warnings, [
+    [],
+    ['"first_name" contains a tab: imported as given'],
+    ['"last_name" contains a line break: imported as given'],
+    [],
+    ['"first_name" contains the control character U+007F: imported as given'],
+  ]);
+});

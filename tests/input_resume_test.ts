@@ -63,6 +63,7 @@ Deno.test("openInput() resumes by seeking: the rows before the offset are never 
       recordNumber: 42,
       fields: { email: "x@example.com", name: "X" },
       byteEnd: bytesOf(csv).length,
+      plain: true,
     }];
     const resumeFrom = { byteOffset: offset, recordNumber: 41 };
     deepEqual(await readAll(path, { resumeFrom }), expected);

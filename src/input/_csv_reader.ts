@@ -256,7 +256,13 @@ export class CsvRecordReader extends ChunkedRecordReader {
         }
       }
     }
-    const record: SourceRecord = { recordNumber, fields, byteEnd: base + scanned.end };
+    const record: SourceRecord = {
+      recordNumber,
+      fields,
+      byteEnd: base + scanned.end,
+      // Unescaping an error file's cells may bring back line breaks.
+      plain: scanned.plain && !this.#escaped,
+    };
     if (fieldCount !== keys.length) {
       const fix = fieldCount > keys.length
         ? this.#scanned.separator === COMMA

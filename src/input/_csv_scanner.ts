@@ -45,6 +45,12 @@ export class ScannedRecord {
   fieldCount = 0;
   /** Whether any byte is 0x80 or above (the record is not plain ASCII). */
   nonAscii = false;
+  /**
+   * Whether every byte of every value is printable ASCII (0x20–0x7E): then
+   * no value holds a control character, a line break or non-ASCII text, and
+   * validation need not look for them.
+   */
+  plain = true;
   /** For a failed scan, the index of the field at fault. */
   errorField = 0;
   /** Triples of [start, end, flags] per field. */
@@ -87,7 +93,8 @@ export function scanRecord(
   // Padding around a quoted value is spaces, and tabs unless a tab separates.
   const padTab = separator === TAB ? SPACE : TAB;
   out.fieldCount = 0;
-  let high = 0;
+  // Negative once any value byte is outside 0x20–0x7E.
+  let odd = 0;
   let i = start;
   for (;;) {
     let q = i;
@@ -116,7 +123,7 @@ export function scanRecord(
           j++;
           break;
         }
-        high |= c;
+        odd |= (c - 0x20) | (0x7e - c);
         j++;
       }
       while (j < len && (buf[j] === SPACE || buf[j] === padTab)) j++;
@@ -133,7 +140,7 @@ export function scanRecord(
       while (j < len) {
         const c = buf[j];
         if (c === separator || c === LF || c === CR) break;
-        high |= c;
+        odd |= (c - 0x20) | (0x7e - c);
         j++;
       }
       out.push(i, j, 0);
@@ -160,8 +167,16 @@ export function scanRecord(
     }
     break;
   }
-  out.nonAscii = (high & 0x80) !== 0;
+  out.plain = odd >= 0;
+  out.nonAscii = !out.plain && hasHighByte(buf, start, out.contentEnd);
   return RECORD;
+}
+
+/** Whether any byte of `buf[start..end)` is 0x80 or above. */
+function hasHighByte(buf: Uint8Array, start: number, end: number): boolean {
+  let high = 0;
+  for (let i = start; i < end; i++) high |= buf[i];
+  return (high & 0x80) !== 0;
 }
 
 /**

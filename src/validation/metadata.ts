@@ -95,19 +95,19 @@ function checkObject(object: Record<string, unknown>): ParsedMetadata {
     };
   }
   for (const key of keys) {
-    const quotedKey = JSON.stringify(key);
     if (key === "") return { ok: false, reason: "has an empty key: give every value a name" };
     if (!isAscii(key)) {
       return {
         ok: false,
-        reason: `key ${quotedKey} is not ASCII: WorkOS metadata keys must be ASCII`,
+        reason: `key ${JSON.stringify(key)} is not ASCII: WorkOS metadata keys must be ASCII`,
       };
     }
     if (key.length > maxKeyLength) {
       return {
         ok: false,
-        reason:
-          `key ${quotedKey} is ${key.length} characters long: WorkOS allows at most ${maxKeyLength}`,
+        reason: `key ${
+          JSON.stringify(key)
+        } is ${key.length} characters long: WorkOS allows at most ${maxKeyLength}`,
       };
     }
     const item = object[key];
@@ -115,7 +115,7 @@ function checkObject(object: Record<string, unknown>): ParsedMetadata {
       const hint = typeof item === "number" || typeof item === "boolean" ? `, write "${item}"` : "";
       return {
         ok: false,
-        reason: `key ${quotedKey} holds ${
+        reason: `key ${JSON.stringify(key)} holds ${
           describe(item)
         }: WorkOS metadata values must be strings${hint}`,
       };
@@ -123,15 +123,17 @@ function checkObject(object: Record<string, unknown>): ParsedMetadata {
     if (!isAscii(item)) {
       return {
         ok: false,
-        reason:
-          `key ${quotedKey} has a value that is not ASCII: WorkOS metadata values must be ASCII`,
+        reason: `key ${
+          JSON.stringify(key)
+        } has a value that is not ASCII: WorkOS metadata values must be ASCII`,
       };
     }
     if (item.length > maxValueLength) {
       return {
         ok: false,
-        reason:
-          `key ${quotedKey} has a value of ${item.length} characters: WorkOS allows at most ${maxValueLength}`,
+        reason: `key ${
+          JSON.stringify(key)
+        } has a value of ${item.length} characters: WorkOS allows at most ${maxValueLength}`,
       };
     }
   }

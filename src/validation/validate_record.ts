@@ -118,7 +118,7 @@ export function validateRecord(record: SourceRecord): RecordValidation {
       original,
     };
   }
-  const check = new RowCheck(recordNumber, fields);
+  const check = new RowCheck(recordNumber, fields, record.plain === true);
   for (const message of record.warnings ?? []) check.warn("", message);
   for (const key in fields) {
     if (!KNOWN_SET.has(key)) {
@@ -218,11 +218,14 @@ class RowCheck {
   readonly issues: ValidationIssue[] = [];
   readonly warnings: ValidationIssue[] = [];
   readonly recordNumber: number;
+  /** Every value is printable ASCII: its reader checked the bytes. */
+  readonly plain: boolean;
   readonly #fields: Record<string, unknown>;
 
-  constructor(recordNumber: number, fields: Record<string, unknown>) {
+  constructor(recordNumber: number, fields: Record<string, unknown>, plain: boolean) {
     this.recordNumber = recordNumber;
     this.#fields = fields;
+    this.plain = plain;
   }
 
   raw(column: string): unknown {
@@ -261,6 +264,7 @@ class RowCheck {
       return undefined;
     }
     if (text === "") return undefined;
+    if (this.plain) return text;
     const odd = oddCharacter(text);
     if (odd?.unstorable) {
       this.fail(
@@ -365,7 +369,7 @@ function readBoolean(check: RowCheck, column: string): boolean | undefined {
 function readExternalId(check: RowCheck, column: string): string | undefined {
   const id = check.text(column);
   if (id === undefined) return undefined;
-  const length = isAscii(id) ? id.length : codePointLength(id);
+  const length = check.plain || isAscii(id) ? id.length : codePointLength(id);
   if (length > MAX_EXTERNAL_ID_LENGTH) {
     check.fail(
       column,
@@ -410,19 +414,23 @@ function toOriginal(fields: Record<string, unknown>): Record<string, string> {
   for (const key in fields) {
     if (typeof fields[key] !== "string" || !INPUT_SET.has(key)) return convertOriginal(fields);
   }
-  // Every value is already a string of an input column (always so for CSV):
-  // cloning keeps the record's shape, which is much faster than rebuilding.
-  const original = { ...fields } as Record<string, string>;
-  for (const key in original) {
-    const value = original[key];
+  // Every value is already a string of an input column (always so for CSV).
+  // Nothing changes a record's fields after it is read, so when no value
+  // needs trimming (most rows) they are the original as they are: no copy.
+  let original: Record<string, string> | undefined;
+  for (const key in fields) {
+    const value = fields[key] as string;
     if (
       value.length > 0 &&
-      (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1)))
+      (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))) &&
+      key !== "password" && key !== "password_hash"
     ) {
-      if (key !== "password" && key !== "password_hash") original[key] = value.trim();
+      // Cloning keeps the record's shape, much faster than rebuilding it.
+      original ??= { ...fields } as Record<string, string>;
+      original[key] = value.trim();
     }
   }
-  return original;
+  return original ?? fields as Record<string, string>;
 }
 
 function isSpace(code: number): boolean {
