@@ -74,6 +74,11 @@ export interface ImporterRun {
   peakRssMiB: number;
   /** Wall time from spawn to exit, in ms. */
   wallMs: number;
+  /**
+   * CPU time (user + system) of the importer process, in ms, as last read
+   * from `/proc` while it ran (Linux; 0 elsewhere): up to 50 ms short.
+   */
+  cpuMs: number;
   /** The last stderr lines, for diagnosis. */
   stderrTail: string[];
 }
@@ -104,6 +109,21 @@ async function peakRssOf(pid: number): Promise<number | undefined> {
   }
 }
 
+/** CPU time (user + system) of a process so far, in ms, from `/proc/<pid>/stat`. */
+async function cpuMsOf(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // Fields after the command name, which is in parentheses: utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, the unit of `/proc/<pid>/stat` times. */
+const CLOCK_TICKS = 100;
+
 /**
  * Runs `deno run main.ts <args> --json` and collects the summary, the exit
  * code and the peak RSS (polled from `/proc` while it runs: `VmHWM` only
@@ -127,10 +147,13 @@ export async function runImporter(
     stderr: "piped",
   }).spawn();
   let peak = 0;
+  let cpuMs = 0;
   const poll = setInterval(async () => {
     const rss = await peakRssOf(child.pid);
     if (rss !== undefined && rss > peak) peak = rss;
-  }, 100);
+    const cpu = await cpuMsOf(child.pid);
+    if (cpu !== undefined && cpu > cpuMs) cpuMs = cpu;
+  }, 50);
   const timeout = options.timeoutMs === undefined
     ? undefined
     : setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
@@ -169,6 +192,7 @@ export async function runImporter(
     summary,
     peakRssMiB: round(peak / 2 ** 20, 1),
     wallMs,
+    cpuMs,
     stderrTail: tail,
   };
 }
@@ -273,4 +297,66 @@ export class CounterSampler {
     }
     return this.samples[lo][1];
   }
+}
+
+/**
+ * The floor every reading benchmark is measured against: a plain Deno line
+ * scan of the same file (read it in chunks, decode UTF-8, split lines, count
+ * them), nothing the importer could do with less.
+ *
+ * @returns The number of lines.
+ */
+export async function lineScan(path: string): Promise<number> {
+  using file = await Deno.open(path);
+  const decoder = new TextDecoder();
+  let lines = 0;
+  let rest = "";
+  for await (const chunk of file.readable) {
+    const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+    rest = parts.pop() ?? "";
+    lines += parts.length;
+  }
+  return lines + (rest === "" ? 0 : 1);
+}
+
+/** The line-scan floor, measured in the same run. */
+export interface LineScanFloor {
+  /** Best wall time of the runs, in ms. */
+  ms: number;
+  /** Best CPU time (user + system, start-up included) of the runs, in ms. */
+  cpuMs: number;
+  /** Every run's wall time, in ms. */
+  runs: number[];
+  lines: number;
+}
+
+/**
+ * Times {@linkcode lineScan} of `path` in a process of its own, the way the
+ * importer runs (its start-up included): the best of `times` runs, since
+ * a busy machine only ever adds to it.
+ */
+export async function lineScanProcess(path: string, times = 3): Promise<LineScanFloor> {
+  const script = `import { lineScan } from ${JSON.stringify(import.meta.url)};\n` +
+    `import process from "node:process";\n` +
+    `const lines = await lineScan(${JSON.stringify(path)});\n` +
+    `const { user, system } = process.cpuUsage();\n` +
+    `console.log(lines, (user + system) / 1000);`;
+  const runs: number[] = [];
+  const cpu: number[] = [];
+  let lines = 0;
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    runs.push(round(performance.now() - started));
+    if (!output.success) throw new Error("The line scan failed");
+    const [count, cpuMs] = new TextDecoder().decode(output.stdout).trim().split(" ");
+    lines = Number(count);
+    cpu.push(round(Number(cpuMs)));
+  }
+  return { ms: Math.min(...runs), cpuMs: Math.min(...cpu), runs, lines };
 }

@@ -1,6 +1,10 @@
 /**
- * Measures parsing and validating a generated CSV: rows per second and peak
- * resident memory. Prints one JSON line.
+ * Parsing a generated CSV (quotes, commas, JSON metadata, Unicode), in this
+ * process: the reader alone, then the reader and `validateRecord`, each as a
+ * ratio to a plain Deno line scan of the same file measured in the same run
+ * (the best of three of each, in the same process). Target (issue 16): the
+ * reader at most 3× the line scan. Also reported: peak resident memory.
+ * Prints one JSON line.
  *
  * Usage: deno run -A bench/input_bench.ts [--rows 1000000] [--file /tmp/x.csv] [--keep]
  *
@@ -8,8 +12,12 @@
  */
 
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
+import { lineScan, round } from "./_harness.ts";
+
+const TARGET_PARSE_RATIO = 3;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -44,26 +52,87 @@ const existing = await Deno.stat(path).catch(() => null);
 if (existing === null || !values.keep) await generate(path, rows);
 
 let peakRss = Deno.memoryUsage().rss;
-let count = 0;
-let invalid = 0;
-const started = performance.now();
-const input = await openInput(path);
-for await (const batch of input.records) {
-  for (const record of batch) {
-    if (!validateRecord(record).ok) invalid++;
-  }
-  count += batch.length;
+function notePeak(): void {
   const rss = Deno.memoryUsage().rss;
   if (rss > peakRss) peakRss = rss;
 }
-const seconds = (performance.now() - started) / 1000;
+
+/** The reader alone: every record, nothing done with it. */
+async function parseOnly(): Promise<number> {
+  let count = 0;
+  const input = await openInput(path);
+  for await (const batch of input.records) {
+    count += batch.length;
+    notePeak();
+  }
+  return count;
+}
+
+/** The reader and the validator. */
+async function parseAndValidate(): Promise<{ count: number; invalid: number }> {
+  let count = 0;
+  let invalid = 0;
+  const input = await openInput(path);
+  for await (const batch of input.records) {
+    for (const record of batch) {
+      if (!validateRecord(record).ok) invalid++;
+    }
+    count += batch.length;
+    notePeak();
+  }
+  return { count, invalid };
+}
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** The best wall time and the best CPU time (user + system) of `times` runs. */
+async function best<T>(
+  run: () => Promise<T>,
+  times = 3,
+): Promise<{ ms: number; cpuMs: number; value: T }> {
+  let ms = Infinity;
+  let cpu = Infinity;
+  let value!: T;
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    const cpuStarted = cpuMs();
+    value = await run();
+    ms = Math.min(ms, performance.now() - started);
+    cpu = Math.min(cpu, cpuMs() - cpuStarted);
+  }
+  return { ms, cpuMs: cpu, value };
+}
+
+const scan = await best(() => lineScan(path));
+const parse = await best(parseOnly);
+const validated = await best(parseAndValidate);
 if (!values.keep && values.file === undefined) await Deno.remove(path);
 
+const parseRatio = parse.ms / scan.ms;
+console.error(
+  `[input] line scan ${round(scan.ms)} ms, reader ${round(parse.ms)} ms ` +
+    `(${round(parseRatio, 2)}×), reader + validation ${round(validated.ms)} ms ` +
+    `(${round(validated.ms / scan.ms, 2)}×); CPU time: reader ${
+      round(parse.cpuMs / scan.cpuMs, 2)
+    }×, reader + validation ${round(validated.cpuMs / scan.cpuMs, 2)}×`,
+);
 console.log(JSON.stringify({
-  name: "input_parse",
-  rows: count,
-  invalid,
-  rowsPerSecond: Math.round(count / seconds),
-  seconds: Number(seconds.toFixed(2)),
-  peakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),
+  name: "input",
+  parseRatioToLineScan: round(parseRatio, 2),
+  validateRatioToLineScan: round(validated.ms / scan.ms, 2),
+  cpuParseRatioToLineScan: round(parse.cpuMs / scan.cpuMs, 2),
+  cpuValidateRatioToLineScan: round(validated.cpuMs / scan.cpuMs, 2),
+  rows: parse.value,
+  invalid: validated.value.invalid,
+  lineScanSeconds: round(scan.ms / 1000, 3),
+  parseSeconds: round(parse.ms / 1000, 3),
+  parseAndValidateSeconds: round(validated.ms / 1000, 3),
+  rowsPerSecond: Math.round(validated.value.count / (validated.ms / 1000)),
+  peakRssMiB: round(peakRss / 2 ** 20, 1),
+  target: { parseRatioToLineScan: TARGET_PARSE_RATIO },
+  passed: parse.value === rows && validated.value.count === rows &&
+    parseRatio <= TARGET_PARSE_RATIO,
 }));
