@@ -110,6 +110,7 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
 export function validateRecord(record: SourceRecord): RecordValidation {
   const { recordNumber, fields } = record;
   const original = toOriginal(fields);
+  const allInputColumns = originalWasFields;
   if (record.parseError !== undefined) {
     return {
       ok: false,
@@ -120,9 +121,12 @@ export function validateRecord(record: SourceRecord): RecordValidation {
   }
   const check = new RowCheck(recordNumber, fields, record.plain === true);
   for (const message of record.warnings ?? []) check.warn("", message);
-  for (const key in fields) {
-    if (!KNOWN_SET.has(key)) {
-      check.warn(key, `Ignoring unknown field ${JSON.stringify(key)} on row ${recordNumber}`);
+  // When toOriginal found every field an input column, none can be unknown.
+  if (!allInputColumns) {
+    for (const key in fields) {
+      if (!KNOWN_SET.has(key)) {
+        check.warn(key, `Ignoring unknown field ${JSON.stringify(key)} on row ${recordNumber}`);
+      }
     }
   }
 
@@ -409,17 +413,25 @@ function readOrganization(check: RowCheck): OrganizationRef | undefined {
   return undefined;
 }
 
+/**
+ * Set by {@linkcode toOriginal}: whether every field was a string of an
+ * input column (always so for CSV), so no field can be an unknown one.
+ */
+let originalWasFields = false;
+
 /** The row's input fields as trimmed strings (passwords untrimmed). */
 function toOriginal(fields: Record<string, unknown>): Record<string, string> {
-  for (const key in fields) {
-    if (typeof fields[key] !== "string" || !INPUT_SET.has(key)) return convertOriginal(fields);
-  }
-  // Every value is already a string of an input column (always so for CSV).
-  // Nothing changes a record's fields after it is read, so when no value
-  // needs trimming (most rows) they are the original as they are: no copy.
+  // One pass: whether every value is a string of an input column (always so
+  // for CSV), and whether any needs trimming. Nothing changes a record's
+  // fields after it is read, so when none does (most rows) they are the
+  // original as they are: no copy.
   let original: Record<string, string> | undefined;
   for (const key in fields) {
-    const value = fields[key] as string;
+    const value = fields[key];
+    if (typeof value !== "string" || !INPUT_SET.has(key)) {
+      originalWasFields = false;
+      return convertOriginal(fields);
+    }
     if (
       value.length > 0 &&
       (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1))) &&
@@ -430,6 +442,7 @@ function toOriginal(fields: Record<string, unknown>): Record<string, string> {
       original[key] = value.trim();
     }
   }
+  originalWasFields = true;
   return original ?? fields as Record<string, string>;
 }
 
