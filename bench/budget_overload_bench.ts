@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   });
   await measureBudgetUse({
     name: NAME,
-    // Two writes per row at 100/s: 6,000 writes are about 60 s (30 s with --quick).
-    rows: Number(values.rows ?? (isQuick() ? 1_500 : 3_000)),
+    // Two writes per row at 100/s: 6,000 writes are about 60 s (20 s with --quick).
+    rows: Number(values.rows ?? (isQuick() ? 1_000 : 3_000)),
     scale: 2,
     concurrency: values.concurrency,
     overloadPerCore: Number(values.overload),

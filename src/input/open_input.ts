@@ -105,6 +105,7 @@ export interface OpenedInput {
  *   recordNumber: 2,
  *   fields: { email: "bob@example.com", first_name: "Bob" },
  *   byteEnd: csv.length,
+ *   plain: true, // every value is printable ASCII
  * });
  * ```
  *
