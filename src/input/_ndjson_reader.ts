@@ -12,6 +12,16 @@ const LF = 0x0a;
 const CR = 0x0d;
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 const NORMALIZED_KEY = /^[a-z0-9_]*$/;
+/** Keys already seen to be normalized: every line repeats the same few. */
+const normalizedKeys = new Set<string>();
+const MAX_NORMALIZED_KEYS = 10_000;
+
+function isNormalized(key: string): boolean {
+  if (normalizedKeys.has(key)) return true;
+  if (!NORMALIZED_KEY.test(key)) return false;
+  if (normalizedKeys.size < MAX_NORMALIZED_KEYS) normalizedKeys.add(key);
+  return true;
+}
 
 /** What the start of an NDJSON input says before its records. */
 export interface NdjsonStart {
@@ -240,7 +250,7 @@ function parseText(text: string, lineNumber: number, byteEnd: number): SourceRec
   }
   let fields = value as Record<string, unknown>;
   for (const key in fields) {
-    if (!NORMALIZED_KEY.test(key)) {
+    if (!isNormalized(key)) {
       const normalized = normalizeKeys(fields);
       if (typeof normalized === "string") {
         return failed(lineNumber, byteEnd, normalized);
