@@ -11,9 +11,10 @@
  *
  * `--same-users` also times the CSV of the same users that `convert` writes
  * from each export (conversion untimed), to split the price of the format
- * from the price of the fields.
+ * from the price of the fields. `--all-sources` also times Clerk, Supabase,
+ * Cognito and SuperTokens exports of as many users (reported, not targets).
  *
- * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--same-users] [--keep]`.
+ * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--same-users] [--all-sources] [--keep]`.
  * `--quick` is 200,000 users; `--keep` reuses the generated files in /tmp.
  *
  * @module
@@ -21,7 +22,11 @@
 
 import { parseArgs } from "node:util";
 import { emit, isQuick, logger, round, runImporter, writeUsersCsv } from "./_harness.ts";
-import { writeLargeFixtures } from "../tests/fixtures/providers/generate.ts";
+import {
+  LARGE_FILES,
+  LARGE_SOURCES,
+  writeLargeFixtures,
+} from "../tests/fixtures/providers/generate.ts";
 
 const NAME = "providers_dry_run";
 const TARGET_RATIO = 2;
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
       rows: { type: "string" },
       keep: { type: "boolean", default: false },
       "same-users": { type: "boolean", default: false },
+      "all-sources": { type: "boolean", default: false },
     },
   });
   const rows = Number(values.rows ?? (isQuick() ? 200_000 : 1_000_000));
@@ -75,6 +81,16 @@ async function main(): Promise<void> {
     log(`generating ${rows} users per source in ${dir}`);
     await writeLargeFixtures(dir, rows);
     await writeUsersCsv(csv, rows);
+  }
+  const others = values["all-sources"]
+    ? LARGE_SOURCES.filter((source) => source !== "auth0" && source !== "firebase")
+    : [];
+  for (const source of others) {
+    const path = `${dir}/${LARGE_FILES[source]}`;
+    if (!await Deno.stat(path).then(() => true, () => false)) {
+      log(`generating ${rows} ${source} users`);
+      await writeLargeFixtures(dir, rows, [source]);
+    }
   }
   if (
     sameUsers && !(ready && await Deno.stat(`${dir}/auth0_package`).then(() => true, () => false))
@@ -97,6 +113,17 @@ async function main(): Promise<void> {
     const plainSeconds = (plainBefore.seconds + plainAfter.seconds) / 2;
     const firebaseRatio = firebase.seconds / plainSeconds;
     const auth0Ratio = auth0.seconds / plainSeconds;
+    const otherSources: Record<string, Record<string, number>> = {};
+    for (const source of others) {
+      const run = await dryRun(["--from", source, "--input", `${dir}/${LARGE_FILES[source]}`]);
+      log(`${source}: ${round(run.seconds, 1)} s, peak ${run.peakRssMiB} MiB`);
+      otherSources[source] = {
+        seconds: round(run.seconds, 2),
+        ratio: round(run.seconds / plainSeconds, 2),
+        rowsAccounted: run.rowsAccounted,
+        peakRssMiB: run.peakRssMiB,
+      };
+    }
     const same: Record<string, number> = {};
     if (sameUsers) {
       const perRow = (run: Measured) => run.seconds / Math.max(1, run.rowsAccounted);
@@ -116,6 +143,7 @@ async function main(): Promise<void> {
       firebaseRatio: round(firebaseRatio, 2),
       auth0Ratio: round(auth0Ratio, 2),
       ...same,
+      ...(others.length > 0 ? { otherSources } : {}),
       firebaseRowsPerSecond: Math.round(rows / firebase.seconds),
       auth0RowsPerSecond: Math.round(rows / auth0.seconds),
       plainCsvPeakRssMiB: plainBefore.peakRssMiB,
