@@ -93,11 +93,13 @@ export class DryRunPlanner {
     this.#valid++;
     this.#people.add(row.emailKey);
     const ref = organizationOf(this.#mode, row);
-    const duplicate = this.#duplicates.firstRowOf(row.recordNumber, row.emailKey, ref) !==
+    // One key per row, for both the pair and the organizations.
+    const key = ref === undefined ? "" : organizationKey(ref);
+    const duplicate = this.#duplicates.firstRowOfKey(row.recordNumber, row.emailKey, key) !==
       undefined;
     if (duplicate) this.#duplicateRows++;
     if (!ref) return;
-    this.#organizations.add(organizationKey(ref));
+    this.#organizations.add(key);
     if (duplicate) this.#duplicateMemberships++;
     else this.#memberships++;
   }

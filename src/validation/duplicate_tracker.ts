@@ -54,10 +54,38 @@ export class DuplicateTracker {
     emailKey: string,
     organization: OrganizationRef | undefined,
   ): number | undefined {
-    const first = this.#firstRows.addWithValue(
-      `${emailKey}\u0000${organization === undefined ? "" : organizationKey(organization)}`,
+    return this.firstRowOfKey(
       recordNumber,
+      emailKey,
+      organization === undefined ? "" : organizationKey(organization),
     );
+  }
+
+  /**
+   * {@linkcode DuplicateTracker.firstRowOf} for a caller that has the
+   * organization's key already (`organizationKey`, or `""` for none).
+   *
+   * @param recordNumber This row's number.
+   * @param emailKey The row's email key (lower case).
+   * @param organizationKey The organization's key, `""` without one.
+   * @returns The first row's number when this pair was seen before, else `undefined`.
+   *
+   * @example Usage
+   * ```ts
+   * import { DuplicateTracker } from "./duplicate_tracker.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const tracker = new DuplicateTracker();
+   * assert.equal(tracker.firstRowOfKey(1, "ada@example.com", "ext:acme"), undefined);
+   * assert.equal(tracker.firstRowOfKey(2, "ada@example.com", "ext:acme"), 1);
+   * ```
+   */
+  firstRowOfKey(
+    recordNumber: number,
+    emailKey: string,
+    organizationKey: string,
+  ): number | undefined {
+    const first = this.#firstRows.addWithValue(`${emailKey}\u0000${organizationKey}`, recordNumber);
     return first === -1 ? undefined : first;
   }
 }

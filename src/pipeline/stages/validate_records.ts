@@ -18,6 +18,9 @@ export type CheckedRecord =
   | { row: UserRow; outcome?: undefined; warnings: string[] }
   | { row?: undefined; outcome: RowOutcome; warnings: string[] };
 
+// Shared by every record without warnings (most): no array per record.
+const NO_WARNINGS: string[] = [];
+
 /**
  * The validate stage.
  *
@@ -46,7 +49,9 @@ export function validateRecords(): TransformStream<SourceRecord[], CheckedRecord
         if (result.ok) {
           checked.push({
             row: result.row,
-            warnings: result.warnings.map((issue) => issue.message),
+            warnings: result.warnings.length === 0
+              ? NO_WARNINGS
+              : result.warnings.map((issue) => issue.message),
           });
           continue;
         }
@@ -65,7 +70,7 @@ export function validateRecords(): TransformStream<SourceRecord[], CheckedRecord
             email: result.email,
             error,
           },
-          warnings: [],
+          warnings: NO_WARNINGS,
         });
       }
       controller.enqueue(checked);
