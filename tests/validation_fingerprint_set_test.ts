@@ -70,3 +70,25 @@ Deno.test("FingerprintSet memory stays between 8 and 16 bytes per entry (12 and 
     assert.ok(set.bytes <= (300_000 / 0.375) * perSlot * 1.1, `${set.bytes} bytes`);
   }
 });
+
+Deno.test("a pair's fingerprint is the fingerprint of its two strings joined by U+0000", () => {
+  const joined = new FingerprintSet({ values: true });
+  const pairs = new FingerprintSet({ values: true });
+  const cases: Array<[string, string]> = [
+    ["ada@example.com", "ext:acme"],
+    ["", ""],
+    ["a", ""],
+    ["", "id:org_1"],
+    ["é@exämple.com", "ext:🙂"],
+  ];
+  for (let i = 0; i < 2000; i++) cases.push([`p${i}@example.com`, i % 3 ? `ext:org${i % 7}` : ""]);
+  cases.forEach(([first, second], index) => {
+    assert.equal(joined.addWithValue(`${first}\u0000${second}`, index), -1);
+    assert.equal(pairs.addPairWithValue(first, second, index), -1);
+  });
+  cases.forEach(([first, second], index) => {
+    assert.equal(pairs.addWithValue(`${first}\u0000${second}`, 99), index);
+    assert.equal(joined.addPairWithValue(first, second, 99), index);
+  });
+  assert.equal(pairs.size, cases.length);
+});

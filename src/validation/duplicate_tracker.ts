@@ -85,7 +85,7 @@ export class DuplicateTracker {
     emailKey: string,
     organizationKey: string,
   ): number | undefined {
-    const first = this.#firstRows.addWithValue(`${emailKey}\u0000${organizationKey}`, recordNumber);
+    const first = this.#firstRows.addPairWithValue(emailKey, organizationKey, recordNumber);
     return first === -1 ? undefined : first;
   }
 }

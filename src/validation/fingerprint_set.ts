@@ -32,6 +32,32 @@ function fingerprintOf(text: string): void {
   hashLow = h2 >>> 0;
 }
 
+/**
+ * {@linkcode fingerprintOf} of `first + "\u0000" + second`, without building
+ * that string (the same 64 bits).
+ */
+function fingerprintOfPair(first: string, second: string): void {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < first.length; i++) {
+    const code = first.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  // The separator, U+0000: `x ^ 0` is `x`.
+  h1 = Math.imul(h1, 2654435761);
+  h2 = Math.imul(h2, 1597334677);
+  for (let i = 0; i < second.length; i++) {
+    const code = second.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  hashHigh = h1 >>> 0;
+  hashLow = h2 >>> 0;
+}
+
 /** Options for {@linkcode FingerprintSet}. */
 export interface FingerprintSetOptions {
   /**
@@ -165,6 +191,30 @@ export class FingerprintSet {
    */
   addWithValue(text: string, value: number): number {
     fingerprintOf(text);
+    return this.addFingerprint(hashHigh, hashLow, value);
+  }
+
+  /**
+   * {@linkcode FingerprintSet.addWithValue} of the pair `first + "\u0000" +
+   * second`, without building that string: the same fingerprint.
+   *
+   * @param first The pair's first string.
+   * @param second Its second string.
+   * @param value Kept with a new entry, as in `addWithValue`.
+   * @returns `-1` when the pair is new; else the value kept when it was first added.
+   *
+   * @example Usage
+   * ```ts
+   * import { FingerprintSet } from "./fingerprint_set.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const set = new FingerprintSet({ values: true });
+   * set.addWithValue("ada@example.com\u0000ext:acme", 12);
+   * assert.equal(set.addPairWithValue("ada@example.com", "ext:acme", 40), 12);
+   * ```
+   */
+  addPairWithValue(first: string, second: string, value: number): number {
+    fingerprintOfPair(first, second);
     return this.addFingerprint(hashHigh, hashLow, value);
   }
 
