@@ -63,7 +63,8 @@ export interface PlanReport {
 export class DryRunPlanner {
   readonly #mode: OrganizationMode;
   readonly #people = new FingerprintSet();
-  readonly #duplicates = new DuplicateTracker();
+  // Only whether a pair repeats counts here, not its first row.
+  readonly #duplicates = new DuplicateTracker({ rowNumbers: false });
   #memberships = 0;
   readonly #organizations = new Set<string>();
   #valid = 0;

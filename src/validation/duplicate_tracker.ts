@@ -33,7 +33,16 @@ import { FingerprintSet } from "./fingerprint_set.ts";
  * ```
  */
 export class DuplicateTracker {
-  readonly #firstRows = new FingerprintSet({ values: true });
+  readonly #firstRows: FingerprintSet;
+
+  /**
+   * @param options `rowNumbers: false` when only whether a pair repeats is
+   *   needed (the dry run): 8 bytes a slot instead of 12, and
+   *   {@linkcode DuplicateTracker.firstRowOfKey} then gives 0 for a repeat.
+   */
+  constructor(options: { rowNumbers?: boolean } = {}) {
+    this.#firstRows = new FingerprintSet({ values: options.rowNumbers ?? true });
+  }
 
   /** Distinct person and organization pairs seen. */
   get size(): number {
