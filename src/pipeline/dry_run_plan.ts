@@ -92,7 +92,18 @@ export class DryRunPlanner {
    */
   addValid(row: UserRow): void {
     this.#valid++;
-    this.#people.add(row.emailKey);
+    const newPerson = this.#people.add(row.emailKey);
+    if (this.#mode.kind !== "multi") {
+      // Every row has the same organization (or none): a pair repeats
+      // exactly when its person does, and the organization is counted.
+      if (newPerson) {
+        if (this.#mode.kind === "single") this.#memberships++;
+        return;
+      }
+      this.#duplicateRows++;
+      if (this.#mode.kind === "single") this.#duplicateMemberships++;
+      return;
+    }
     const ref = organizationOf(this.#mode, row);
     // One key per row, for both the pair and the organizations.
     const key = ref === undefined ? "" : organizationKey(ref);
