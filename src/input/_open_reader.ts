@@ -10,7 +10,7 @@ import { concatBytes, emptyBytes, hasUtf16Bom } from "./_bytes.ts";
 import type { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { CsvRecordReader, readCsvHeader } from "./_csv_reader.ts";
 import { NdjsonRecordReader, readNdjsonStart } from "./_ndjson_reader.ts";
-import type { InputSource, OpenInputOptions } from "./open_input.ts";
+import type { InputSource, OpenInputOptions } from "./input_options.ts";
 import { openProviderReader } from "./providers/mod.ts";
 
 const BOM = [0xef, 0xbb, 0xbf];

@@ -4,5 +4,5 @@
  * @module
  */
 
-export type { InputSource, ResumePoint } from "./open_input.ts";
+export type { InputSource, ResumePoint } from "./input_options.ts";
 export type { ProviderName, ProviderSpec } from "./providers/mod.ts";

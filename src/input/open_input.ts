@@ -9,47 +9,9 @@
 import type { InputFormat, SourceRecord } from "../types.ts";
 import { chunksOf } from "./_byte_source.ts";
 import { detectFormatOf, type OpenedReader, openReader } from "./_open_reader.ts";
-import type { ProviderSpec } from "./providers/mod.ts";
+import type { InputSource, OpenInputOptions } from "./input_options.ts";
 
-/** A file path, `"-"` for standard input, or a byte stream. */
-export type InputSource = string | ReadableStream<Uint8Array>;
-
-/** Where a checkpointed job stopped reading. */
-export interface ResumePoint {
-  /** Byte offset just past the last record consumed (its `byteEnd`). */
-  byteOffset: number;
-  /** Number of the last record consumed. */
-  recordNumber: number;
-}
-
-/** Options for {@linkcode openInput}. */
-export interface OpenInputOptions {
-  /** The format; detected from the file name or the first byte when absent. */
-  format?: InputFormat;
-  /**
-   * Continue after a record read earlier. A file is seeked to the offset
-   * (the records before it are not parsed again); a stream is read and
-   * discarded up to it. The CSV header and the NDJSON mode line are still
-   * read from the start.
-   */
-  resumeFrom?: ResumePoint;
-  /**
-   * The CSV column separator: one character, not a quote or line break
-   * (`","` by default; `";"`, `"\t"` and `"|"` are common in exports).
-   */
-  delimiter?: string;
-  /** Aborting errors the record stream with the signal's reason and releases the input. */
-  signal?: AbortSignal;
-  /** Read another provider's export (`--from`) instead of the importer's CSV or NDJSON. */
-  provider?: ProviderSpec;
-  /**
-   * Columns to rename before reading (`--map`): input column (normalized
-   * for CSV) → importer column. A provider's export applies it to its fields.
-   */
-  columnMap?: Readonly<Record<string, string>>;
-  /** Told about findings on the whole file (a provider's unmatched hashes, say). */
-  onWarning?(message: string): void;
-}
+export type { InputSource, OpenInputOptions, ResumePoint } from "./input_options.ts";
 
 /** An input ready to be read. */
 export interface OpenedInput {
