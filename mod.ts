@@ -20,16 +20,12 @@
  */
 
 export {
-  type CutOff,
-  type ImportJournal,
   type ImportProgress,
   type ImportResult,
   type ImportSource,
   type ImportStartInfo,
   importUsers,
   type ImportUsersOptions,
-  type JournalCommitState,
-  type JournalTotals,
   type OnExisting,
   type OrganizationMode,
   type OrganizationPrediction,
@@ -56,11 +52,14 @@ export type {
 } from "./src/outcome/mod.ts";
 export { isRunStop, RunStopError, type RunStopKind } from "./src/limits/mod.ts";
 export {
+  type CheckpointState,
   createJob,
   type CreateJobOptions,
+  type CutOff,
   describeInput,
   type DescribeInputOptions,
   type FinishOptions,
+  type ImportJournal,
   JobError,
   type JobInfo,
   type JobInput,
@@ -72,7 +71,9 @@ export {
   type JobStatus,
   type JobTotals,
   type Journal,
+  type JournalTotals,
   listJobs,
+  type OwnershipClaim,
   readJob,
   removeJob,
   resumeJob,

@@ -24,7 +24,8 @@ import { startFakeWorkOS } from "../testing.ts";
 import { generateCsv } from "../examples/gen_csv.ts";
 import { createJob } from "../src/journal/journal.ts";
 import type { RowOutcome } from "../src/outcome/mod.ts";
-import { auditEntriesOf } from "../src/pipeline/audit_entries.ts";
+import { auditEntriesOf } from "../src/report/audit_entries.ts";
+import { openJournalSink } from "../src/pipeline/journal_sink.ts";
 import { openAuditLog } from "../src/report/audit_log.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -115,6 +116,9 @@ async function jobUsPerRow(dir: string, rows: number): Promise<number> {
       (_, i) => [`external:org-${i}`, { id: `org_${ULID_TIME}00${String(i).padStart(16, "0")}` }],
     ) as Array<[string, { id: string }]>;
     const audit = await openAuditLog(`${dir}/journal-only/audit-${attempt}.jsonl`);
+    const sink = await openJournalSink(journal, {
+      state: () => ({ organizationCache, organizationsCreated: 50 }),
+    });
     const started = performance.now();
     for (let first = 1; first <= rows; first += BATCH) {
       const batch: RowOutcome[] = [];
@@ -140,13 +144,11 @@ async function jobUsPerRow(dir: string, rows: number): Promise<number> {
       await audit.write(batch.flatMap((outcome) => auditEntriesOf(outcome, timestamp)));
       // The last 20 rows of each batch finished while older ones were in flight.
       const below = batch.at(-21) ?? batch[0];
-      await journal.commit(batch, { recordNumber: below.recordNumber, byteEnd: below.byteEnd }, {
-        organizationCache,
-        organizationsCreated: 50,
-      });
+      await sink.write(batch, { recordNumber: below.recordNumber, byteEnd: below.byteEnd });
     }
     best = Math.min(best, performance.now() - started);
     await audit.close();
+    await sink.close();
     await journal.finish("completed");
   }
   return (best * 1000) / rows;

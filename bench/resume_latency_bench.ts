@@ -23,6 +23,7 @@ import { generateCsv } from "../examples/gen_csv.ts";
 import { openInput } from "../src/input/open_input.ts";
 import { createJob, describeInput } from "../src/journal/journal.ts";
 import type { RowOutcome } from "../src/outcome/mod.ts";
+import { openJournalSink } from "../src/pipeline/journal_sink.ts";
 import type { CachedOrganization } from "../src/organizations/organization_resolver.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -103,6 +104,10 @@ async function main(): Promise<void> {
       options: { concurrency: 10, rateLimit: 1_000_000, chunkSize: 1_000 },
     });
     const chunk = 1_000;
+    let organizationCache = cache;
+    const sink = await openJournalSink(journal, {
+      state: () => ({ organizationCache, organizationsCreated: 0 }),
+    });
     for (let first = 1; first <= stopAt; first += chunk) {
       const outcomes: RowOutcome[] = [];
       const last = Math.min(stopAt, first + chunk - 1);
@@ -122,12 +127,11 @@ async function main(): Promise<void> {
         });
       }
       const watermark = last === stopAt ? { recordNumber: stopAt, byteEnd } : undefined;
-      await journal.commit(outcomes, watermark, {
-        organizationCache: first === 1 ? cache : [],
-        organizationsCreated: 0,
-      });
+      organizationCache = first === 1 ? cache : [];
+      await sink.write(outcomes, watermark);
       if (first % 100_000 === 1) log(`journal at row ${last}`);
     }
+    await sink.close();
     await journal.finish("interrupted");
     const kvBytes = (await Deno.stat(journal.paths.journal)).size;
     log(

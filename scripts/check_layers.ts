@@ -144,21 +144,13 @@ const ROOT_FACE_RULE: LayerRule = {
   why: "mod.ts and testing.ts re-export each folder's mod.ts (or a file at the top of src/)",
 };
 
-// The journal still implements the ImportJournal port that the pipeline
-// declares in import_users.ts (issue 13, item 2): the fix is to make the
-// journal a store whose own types the pipeline adapts to.
-const JOURNAL_ORCHESTRATES = "the journal still implements the pipeline's ImportJournal port " +
-  "(issue 13, item 2): make it a store the pipeline adapts";
-
 /**
  * Known violations, each with the reason it stays for now. Every entry is one
  * import of one file: a new import that breaks a rule still fails the check,
  * and an entry no import needs any more fails it too, so the list only
  * shrinks.
  */
-export const ALLOWED: readonly Allowance[] = Object.freeze([
-  { file: "src/journal/journal.ts", imports: "src/pipeline/import_users.ts" },
-].map((entry) => ({ ...entry, why: JOURNAL_ORCHESTRATES })));
+export const ALLOWED: readonly Allowance[] = Object.freeze([]);
 
 /** An import cycle that is known, and why it stays for now. */
 export interface CycleAllowance {

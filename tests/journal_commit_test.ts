@@ -1,19 +1,40 @@
 /**
- * The journal on its own: commits larger than one Deno KV atomic, the
- * crash-consistency rules a resume relies on (entries of a cut-off commit
- * ignored, the error file cut back), and how a resumed row tells its own
- * earlier work from another row's.
+ * The journal as the import commits to it (through its sink, which counts
+ * and writes the job's error file): commits larger than one Deno KV atomic,
+ * the crash-consistency rules a resume relies on (entries of a cut-off
+ * commit ignored, the error file cut back), and how a resumed row tells its
+ * own earlier work from another row's (the ownership rules over the
+ * journal's claims).
  */
 
 import assert from "node:assert/strict";
-import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
+import { createJob, describeInput, type Journal, resumeJob } from "../src/journal/journal.ts";
 import { keySize, type Mutation, SAFE_LIMITS, splitMutations } from "../src/journal/_atomic.ts";
 import type { RowOutcome } from "../src/outcome/mod.ts";
-import type { JournalCommitState } from "../src/pipeline/import_users.ts";
+import { type JournalSessionState, openJournalSink } from "../src/pipeline/journal_sink.ts";
+import {
+  claimOrganization,
+  classifyOwnMembership,
+  priorUserOutcome,
+} from "../src/pipeline/job_ownership.ts";
 import type { WorkOSMembership } from "../src/workos/memberships.ts";
 import type { WorkOSUser } from "../src/workos/users.ts";
 
-const STATE: JournalCommitState = { organizationCache: [], organizationsCreated: 0 };
+const STATE: JournalSessionState = { organizationCache: [], organizationsCreated: 0 };
+
+/** Commits a batch as the import does: through the journal's sink. */
+async function commit(
+  journal: Journal,
+  outcomes: RowOutcome[],
+  watermark: { recordNumber: number; byteEnd: number } | undefined,
+): Promise<void> {
+  const sink = await openJournalSink(journal, { state: () => STATE });
+  try {
+    await sink.write(outcomes, watermark);
+  } finally {
+    await sink.close();
+  }
+}
 
 async function newJob(rows: number): Promise<{ dir: string; csv: string }> {
   const dir = await Deno.makeTempDir();
@@ -90,7 +111,7 @@ Deno.test("a commit larger than one atomic splits within Deno KV's limits and re
     },
   }));
   // Row 1 is still in flight: the watermark stays at 0 and every row is "done above" it.
-  await journal.commit(outcomes, undefined, STATE);
+  await commit(journal, outcomes, undefined);
   assert.ok(journal.atomicsCommitted >= 2, `${journal.atomicsCommitted} atomics`);
   assert.equal(journal.progress.totals.totalRows, 2_501);
   assert.equal(journal.progress.totals.usersCreated, 2_500);
@@ -106,7 +127,7 @@ Deno.test("a commit larger than one atomic splits within Deno KV's limits and re
     assert.equal(resumed.isFinal(2_503), false);
     assert.equal(resumed.resumeFrom, undefined);
     // Row 1 finishes: the watermark passes every row, and the done keys go.
-    await resumed.commit([outcome(1)], { recordNumber: 2_502, byteEnd: 25_020 }, STATE);
+    await commit(resumed, [outcome(1)], { recordNumber: 2_502, byteEnd: 25_020 });
     assert.equal(resumed.progress.totals.totalRows, 2_502);
   } finally {
     await resumed.finish("interrupted");
@@ -167,10 +188,10 @@ Deno.test("a resume ignores the entries of a commit a crash cut off and cuts the
       timestamp: new Date().toISOString(),
     },
   });
-  await journal.commit([outcome(1), outcome(2), failed, outcome(5)], {
+  await commit(journal, [outcome(1), outcome(2), failed, outcome(5)], {
     recordNumber: 3,
     byteEnd: 30,
-  }, STATE);
+  });
   const committedBytes = journal.progress.errorsBytes;
   await journal.finish("running");
   // What a crash mid-commit leaves: the next commit's entries without its progress,
@@ -194,6 +215,8 @@ Deno.test("a resume ignores the entries of a commit a crash cut off and cuts the
     assert.equal(resumed.isFinal(4), false);
     assert.equal(resumed.isUncertain(4), false, "beyond the rows read by the last commit");
     assert.equal(resumed.tallyAtStart.totalRows, 4);
+    // The import cuts the file back as it opens it for the resumed rows.
+    await (await openJournalSink(resumed, { state: () => STATE })).close();
     assert.equal((await Deno.stat(`${dir}/cut/errors.jsonl`)).size, committedBytes);
   } finally {
     await resumed.finish("interrupted");
@@ -222,44 +245,40 @@ Deno.test("a resumed row tells its own earlier work from another row's", async (
   });
   const user = userOf("user_ada", "ada@journal.test");
   // Row 1 created Ada and her membership in org_1; row 4 (same person) joined org_2.
-  await journal.commit(
-    [
-      outcome(1, {
-        userId: "user_ada",
-        membership: { id: "om_1", organizationId: "org_1", created: true },
-      }),
-      outcome(4, {
-        userId: "user_ada",
-        user: "repeat",
-        membership: { id: "om_2", organizationId: "org_2", created: true },
-      }),
-    ],
-    { recordNumber: 1, byteEnd: 10 },
-    STATE,
-  );
+  await commit(journal, [
+    outcome(1, {
+      userId: "user_ada",
+      membership: { id: "om_1", organizationId: "org_1", created: true },
+    }),
+    outcome(4, {
+      userId: "user_ada",
+      user: "repeat",
+      membership: { id: "om_2", organizationId: "org_2", created: true },
+    }),
+  ], { recordNumber: 1, byteEnd: 10 });
   try {
-    assert.equal(await journal.priorUserOutcome(user, 7), "repeat");
-    assert.equal(await journal.priorUserOutcome(user, 1), "created");
-    assert.equal(await journal.priorUserOutcome({ ...user, id: "user_bob" }, 2), undefined);
+    assert.equal(await priorUserOutcome(journal, user, 7), "repeat");
+    assert.equal(await priorUserOutcome(journal, user, 1), "created");
+    assert.equal(await priorUserOutcome(journal, { ...user, id: "user_bob" }, 2), undefined);
     const membership = membershipOf("om_2", "user_ada", "org_2");
-    assert.equal(await journal.classifyOwnMembership(membership, 4), true);
-    assert.equal(await journal.classifyOwnMembership(membership, 9), false);
+    assert.equal(await classifyOwnMembership(journal, membership, 4), true);
+    assert.equal(await classifyOwnMembership(journal, membership, 9), false);
     assert.equal(
-      await journal.classifyOwnMembership({ ...membership, organizationId: "org_3" }, 9),
+      await classifyOwnMembership(journal, { ...membership, organizationId: "org_3" }, 9),
       true,
       "made since the start and claimed by no row: this row made it before a crash",
     );
     // The import asks only about organizations made while a session was cut off.
     const organization = { id: "org_9", name: "Nine", externalId: "nine", createdAtMs: NaN };
     assert.equal(
-      journal.claimOrganization({
+      claimOrganization(journal, {
         ...organization,
         createdAtMs: Date.parse("2025-01-02T00:00:00Z"),
       }),
       true,
     );
     assert.equal(
-      journal.claimOrganization({
+      claimOrganization(journal, {
         ...organization,
         createdAtMs: Date.parse("2025-01-02T00:00:00Z"),
       }),
@@ -279,7 +298,7 @@ Deno.test("a job's files are owner-only and its journal never holds the API key"
     input: await describeInput(csv),
     options: { apiKey: secret, concurrency: 3, onWarning: () => {}, organizationId: "org_1" },
   });
-  await journal.commit([outcome(1)], { recordNumber: 1, byteEnd: 10 }, STATE);
+  await commit(journal, [outcome(1)], { recordNumber: 1, byteEnd: 10 });
   assert.deepEqual(journal.job.options, { concurrency: 3, organizationId: "org_1" });
   await journal.finish("completed");
   if (Deno.build.os !== "windows") {
@@ -334,7 +353,7 @@ Deno.test("claims of users made in the same second share a value, and each is fo
     })
   );
   try {
-    await journal.commit(outcomes, { recordNumber: 600, byteEnd: 6_000 }, STATE);
+    await commit(journal, outcomes, { recordNumber: 600, byteEnd: 6_000 });
     const kv = await Deno.openKv(`${dir}/buckets/journal.kv`);
     let claimEntries = 0;
     for await (const _ of kv.list({ prefix: ["claims"] })) claimEntries++;
@@ -342,14 +361,14 @@ Deno.test("claims of users made in the same second share a value, and each is fo
     assert.ok(claimEntries <= 2, `${claimEntries} claim values for 600 rows`);
     for (const i of [0, 17, 599]) {
       const user = userOf(ids[i], `user${i + 1}@journal.test`);
-      assert.equal(await journal.priorUserOutcome(user, i + 1), "created");
-      assert.equal(await journal.priorUserOutcome(user, 9_999), "repeat");
+      assert.equal(await priorUserOutcome(journal, user, i + 1), "created");
+      assert.equal(await priorUserOutcome(journal, user, 9_999), "repeat");
       const membership = membershipOf(`om_${i}`, ids[i], `org_${i % 3}`);
-      assert.equal(await journal.classifyOwnMembership(membership, i + 1), true);
-      assert.equal(await journal.classifyOwnMembership(membership, 9_999), false);
+      assert.equal(await classifyOwnMembership(journal, membership, i + 1), true);
+      assert.equal(await classifyOwnMembership(journal, membership, 9_999), false);
     }
     assert.equal(
-      await journal.priorUserOutcome(userOf(sameSecondId(9_999), "none@journal.test"), 1),
+      await priorUserOutcome(journal, userOf(sameSecondId(9_999), "none@journal.test"), 1),
       undefined,
       "a user of the same second that no row claims",
     );
@@ -366,11 +385,10 @@ Deno.test("a resume keeps the claims of a commit a crash cut off, and later comm
     options: {},
     startedAt: Date.parse("2025-01-01T00:00:00Z"),
   });
-  await journal.commit(
-    [outcome(1, { userId: sameSecondId(1) })],
-    { recordNumber: 1, byteEnd: 10 },
-    STATE,
-  );
+  await commit(journal, [outcome(1, { userId: sameSecondId(1) })], {
+    recordNumber: 1,
+    byteEnd: 10,
+  });
   const cutSeq = journal.progress.seq + 1;
   await journal.finish("running");
   // The cut-off commit wrote row 2's claim (it did create the user) but not its progress.
@@ -383,14 +401,14 @@ Deno.test("a resume keeps the claims of a commit a crash cut off, and later comm
 
   const resumed = await resumeJob("keep", { checkpointDir: dir });
   try {
-    await resumed.commit([outcome(3, { userId: sameSecondId(3) })], {
+    await commit(resumed, [outcome(3, { userId: sameSecondId(3) })], {
       recordNumber: 1,
       byteEnd: 10,
-    }, STATE);
+    });
     const user = userOf(sameSecondId(2), "user2@journal.test");
-    assert.equal(await resumed.priorUserOutcome(user, 2), "created", "row 2 made it");
-    assert.equal(await resumed.priorUserOutcome(user, 5), "repeat", "another row of Ada's");
-    assert.equal(await resumed.priorUserOutcome({ ...user, id: sameSecondId(3) }, 3), "created");
+    assert.equal(await priorUserOutcome(resumed, user, 2), "created", "row 2 made it");
+    assert.equal(await priorUserOutcome(resumed, user, 5), "repeat", "another row of Ada's");
+    assert.equal(await priorUserOutcome(resumed, { ...user, id: sameSecondId(3) }, 3), "created");
   } finally {
     await resumed.finish("interrupted");
   }

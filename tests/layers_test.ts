@@ -194,3 +194,26 @@ Deno.test("the script exits 1 and names the import on a tree that breaks a rule"
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("the project's check fails if the journal imports the pipeline again, or the input readers import each other", () => {
+  const graph: ImportGraph = new Map([
+    ["src/journal/journal.ts", ["src/pipeline/import_users.ts", "src/outcome/mod.ts"]],
+    ["src/journal/_records.ts", ["src/pipeline/run_import.ts"]],
+    ["src/outcome/tally.ts", ["src/pipeline/row_processor.ts"]],
+    ["src/pipeline/import_users.ts", ["src/journal/store.ts", "src/outcome/mod.ts"]],
+    ["src/input/_open_reader.ts", ["src/input/open_input.ts"]],
+    ["src/input/open_input.ts", ["src/input/_open_reader.ts"]],
+  ]);
+  // The project's own rules and allowances: none is left for these.
+  const report = checkLayers(graph);
+  assert.deepEqual(report.violations.map((v) => `${v.file} -> ${v.imports}`), [
+    "src/journal/journal.ts -> src/pipeline/import_users.ts",
+    "src/journal/_records.ts -> src/pipeline/run_import.ts",
+    "src/outcome/tally.ts -> src/pipeline/row_processor.ts",
+  ]);
+  assert.deepEqual(report.cycles, [[
+    "src/input/_open_reader.ts",
+    "src/input/open_input.ts",
+    "src/input/_open_reader.ts",
+  ]]);
+});

@@ -132,7 +132,7 @@ export interface JobProgress {
   inFlightSince?: number;
   /**
    * Stretches of earlier sessions a crash cut off, while their rows may
-   * still run (the pipeline's `CutOff`).
+   * still run (`CutOff` in `store.ts`).
    */
   cutOffs?: Array<{ fromMs: number; toMs: number; afterRecord: number; throughRecord: number }>;
 }

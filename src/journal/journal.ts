@@ -2,17 +2,20 @@
  * The checkpoint journal of a job, in Deno KV: {@linkcode createJob} starts
  * one, {@linkcode resumeJob} continues one after any stop (Ctrl+C, SIGKILL,
  * reboot). The {@linkcode Journal} is handed to `importUsers` as its
- * `journal`: it says where to seek, which rows are final or were in flight,
- * how to count what a crashed session made, and commits every outcome.
+ * `journal`: a store that says where to seek, which rows are final or were
+ * in flight, what earlier rows claimed, and keeps every batch it is given.
+ * It decides nothing about what a claim means and counts nothing: the
+ * pipeline does both (`src/pipeline/job_ownership.ts`, `journal_sink.ts`).
  *
  * Exactly once, however the process ends:
  *
- * - A commit writes the batch's failed rows to `errors.jsonl` (synced), then
- *   its entries in as many atomics as Deno KV's limits need, each tagged with
- *   the commit's sequence number, then `["progress"]` (watermark, totals, the
- *   error file's committed length) with that number. A crash before the
- *   progress leaves the batch's rows not final; entries with a newer number
- *   are ignored and the error file is cut back to its committed length.
+ * - The import writes a batch's failed rows to `errors.jsonl` (synced)
+ *   first; a commit then writes the batch's entries in as many atomics as
+ *   Deno KV's limits need, each tagged with the commit's sequence number,
+ *   then `["progress"]` (watermark, totals, the error file's committed
+ *   length) with that number. A crash before the progress leaves the
+ *   batch's rows not final; entries with a newer number are ignored, and
+ *   the next session cuts the error file back to its committed length.
  * - Rows above the watermark that finished are kept in `["done", seq, part]`
  *   so a resume skips them; the watermark's byte offset is where it seeks.
  * - Each row that established a person or created a membership leaves a
@@ -40,29 +43,19 @@
  */
 
 import { ExitCode, UserError } from "../errors.ts";
-import type { ErrorRecord, InputFormat } from "../types.ts";
-import type { ResumePoint } from "../input/open_input.ts";
+import type { InputFormat } from "../types.ts";
+import type { ResumePoint } from "../input/input_options.ts";
 import { countRecords, hashFile } from "../input/file_facts.ts";
 import type { ProviderSpec } from "../input/providers/mod.ts";
+import { emptyTally, type ImportTally, type RowOutcome, type Watermark } from "../outcome/mod.ts";
+import type { CachedOrganization } from "../organizations/organization_resolver.ts";
 import type {
+  CheckpointState,
   CutOff,
   ImportJournal,
-  JournalCommitState,
   JournalTotals,
-} from "../pipeline/import_users.ts";
-import {
-  emptyTally,
-  type ImportTally,
-  type RowOutcome,
-  tallyOutcome,
-  type UserOutcome,
-  type Watermark,
-} from "../outcome/mod.ts";
-import type { CachedOrganization } from "../organizations/organization_resolver.ts";
-import { type ErrorWriter, openErrorWriter } from "../report/error_writer.ts";
-import type { WorkOSMembership } from "../workos/memberships.ts";
-import type { WorkOSOrganization } from "../workos/organizations.ts";
-import type { WorkOSUser } from "../workos/users.ts";
+  OwnershipClaim,
+} from "./store.ts";
 import { commitInOrder, type Mutation } from "./_atomic.ts";
 import { localIoStop } from "../limits/run_stop.ts";
 import { checkJobFiles, checkpointDirProblem, journalDamage } from "./_damage.ts";
@@ -306,9 +299,9 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
       .commit();
     if (!result.ok) throw new JobError(`Cannot start job "${jobId}": it exists already`);
     await restrictFiles(kvFiles(paths));
+    // The job's files, owner-only from the start; the import writes the errors.
     await Deno.writeFile(paths.errors, new Uint8Array(0), { mode: 0o600 });
-    const errors = await openErrors(paths);
-    return new Journal({ kv, lock, paths, job, progress, errors, state: emptyState() });
+    return new Journal({ kv, lock, paths, job, progress, state: emptyState() });
   } catch (error) {
     kv?.close();
     lock.release();
@@ -317,9 +310,9 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
 }
 
 /**
- * Continues a job where it stopped: checks the input's SHA-256, cuts the
- * error file back to what was committed, and loads the rows that are final
- * above the watermark and the organization cache.
+ * Continues a job where it stopped: checks the input's SHA-256, and loads
+ * the rows that are final above the watermark and the organization cache.
+ * (The import cuts the job's error file back to what was committed.)
  *
  * @param jobId The job's id.
  * @param options Checkpoint directory, moved input, changed-input policy.
@@ -403,7 +396,6 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
       loadState(kv, progress),
     ]);
     job.input = input;
-    await restoreErrorFile(paths, progress.errorsBytes, options.onWarning);
     const now = Date.now();
     const reserved = (await kv.get<number>(RESERVED_KEY)).value;
     const resumed: JobProgress = {
@@ -426,8 +418,7 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
       { type: "set", key: RESERVED_KEY, value: floor + ROWS_RESERVED },
     ]);
     await restrictFiles(kvFiles(paths));
-    const errors = await openErrors(paths);
-    return new Journal({ kv, lock, paths, job, progress: resumed, errors, state });
+    return new Journal({ kv, lock, paths, job, progress: resumed, state });
   } catch (error) {
     kv?.close();
     lock.release();
@@ -627,45 +618,6 @@ async function checkInput(
   return await describeInput(absolute, { format: job.input.format });
 }
 
-async function restoreErrorFile(
-  paths: JobPaths,
-  committedBytes: number,
-  onWarning: ((message: string) => void) | undefined,
-): Promise<void> {
-  let size = 0;
-  try {
-    size = (await Deno.stat(paths.errors)).size;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  if (size > committedBytes) {
-    // Lines past the committed length belong to rows a crash cut off: they run again.
-    await Deno.truncate(paths.errors, committedBytes);
-  } else if (size < committedBytes) {
-    onWarning?.(
-      `The job's error file "${paths.errors}" is shorter than its journal says: errors of earlier sessions were lost`,
-    );
-  }
-}
-
-async function openErrors(paths: JobPaths): Promise<ErrorFile> {
-  // With each row's fields (no secrets), so that --errors-out can be a CSV
-  // with the original columns, as outside a job.
-  const writer = await openErrorWriter(paths.errors, {
-    format: "jsonl",
-    append: true,
-    includeRawRow: true,
-  });
-  const file = await Deno.open(paths.errors, { read: true, write: true });
-  return { writer, file };
-}
-
-interface ErrorFile {
-  writer: ErrorWriter;
-  /** A second handle, to sync and measure the file. */
-  file: Deno.FsFile;
-}
-
 interface DoneEntry {
   key: Deno.KvKey;
   /** Once the watermark reaches it, the entry is needless. */
@@ -678,7 +630,6 @@ interface JournalParts {
   paths: JobPaths;
   job: JobRecord;
   progress: JobProgress;
-  errors: ErrorFile;
   state: LoadedState;
 }
 
@@ -718,7 +669,6 @@ export class Journal implements ImportJournal {
   readonly paths: JobPaths;
   readonly #kv: Deno.Kv;
   readonly #lock: JobLock;
-  readonly #errors: ErrorFile;
   #progress: JobProgress;
   readonly #atStart: JobProgress;
   readonly #done: Set<number>;
@@ -746,7 +696,6 @@ export class Journal implements ImportJournal {
     this.#lock = parts.lock;
     this.paths = parts.paths;
     this.job = parts.job;
-    this.#errors = parts.errors;
     this.#progress = parts.progress;
     this.#atStart = parts.progress;
     this.#done = parts.state.done;
@@ -789,13 +738,23 @@ export class Journal implements ImportJournal {
       : undefined;
   }
 
-  /** Counts of the rows earlier sessions committed. */
+  /** Job-wide numbers earlier sessions committed. */
+  get totalsAtStart(): JournalTotals {
+    return { ...this.#atStart.totals };
+  }
+
+  /** The tally of the rows earlier sessions committed (the counts of {@linkcode totalsAtStart}). */
   get tallyAtStart(): ImportTally {
     const tally = emptyTally();
     for (const key of Object.keys(tally) as Array<keyof ImportTally>) {
       tally[key] = this.#atStart.totals[key] ?? 0;
     }
     return tally;
+  }
+
+  /** The job's error file, and how many of its bytes belong to committed rows. */
+  get errorFile(): { path: string; committedBytes: number } {
+    return { path: this.paths.errors, committedBytes: this.#progress.errorsBytes };
   }
 
   /** The organization cache earlier sessions saved. */
@@ -850,137 +809,77 @@ export class Journal implements ImportJournal {
   }
 
   /**
-   * How a committed row already counted this user.
+   * The claims committed rows made of a user: which row established the
+   * person, which rows created a membership of theirs.
    *
-   * @param user The adopted user.
-   * @param recordNumber The row that adopted it.
-   * @returns `"repeat"` when another row established the person, this row's
-   *   own outcome when it did (a commit a crash cut off), else `undefined`.
+   * @param userId The user's id.
+   * @returns The claims, in commit order.
    */
-  async priorUserOutcome(user: WorkOSUser, recordNumber: number): Promise<UserOutcome | undefined> {
-    let other = false;
-    for (const claim of await readClaims(this.#kv, user.id)) {
-      if (claim.userCode === 0) continue;
-      if (claim.recordNumber === recordNumber) return userOutcomeOf(claim.userCode);
-      other = true;
-    }
-    return other ? "repeat" : undefined;
+  async claimsOf(userId: string): Promise<OwnershipClaim[]> {
+    return (await readClaims(this.#kv, userId)).map((claim) => {
+      const found: OwnershipClaim = {
+        recordNumber: claim.recordNumber,
+        membershipCreated: claim.membershipCreated === 1,
+      };
+      if (claim.userCode !== 0) {
+        found.user = userOutcomeOf(claim.userCode) as OwnershipClaim["user"];
+      }
+      if (claim.organizationId !== "") found.organizationId = claim.organizationId;
+      return found;
+    });
   }
 
   /**
-   * Whether a membership the job may have made (a ghost success, or made
-   * while a session was cut off) counts as created by this row.
+   * Records that the job counts an organization as its own (it created it,
+   * or counted one a cut-off session made), committed with the next batch.
    *
-   * @param membership The membership.
-   * @param recordNumber The row that adopted it.
-   * @returns `false` when another row's claim has it, else `true`.
+   * @param organizationId The organization's id.
+   * @returns `false` when the ledger had it already.
    */
-  async classifyOwnMembership(
-    membership: WorkOSMembership,
-    recordNumber: number,
-  ): Promise<boolean> {
-    let other = false;
-    for (const claim of await readClaims(this.#kv, membership.userId)) {
-      if (claim.organizationId !== membership.organizationId || !claim.membershipCreated) continue;
-      if (claim.recordNumber === recordNumber) return true;
-      other = true;
-    }
-    return !other;
-  }
-
-  /**
-   * Counts an organization found by lookup as the job's own, once. The
-   * caller asks only for one made while a session of the job was cut off.
-   *
-   * @param organization The organization found.
-   * @returns `true` when it is to be counted as created now.
-   */
-  claimOrganization(organization: WorkOSOrganization): boolean {
-    if (this.#organizationClaims.has(organization.id)) return false;
-    this.#organizationClaims.add(organization.id);
-    this.#pendingOrganizationClaims.push(organization.id);
+  addOrganizationClaim(organizationId: string): boolean {
+    if (this.#organizationClaims.has(organizationId)) return false;
+    this.#organizationClaims.add(organizationId);
+    this.#pendingOrganizationClaims.push(organizationId);
     return true;
   }
 
   /**
-   * Records an organization this session created, so a later lookup of it
-   * never counts it again.
+   * Commits a batch: the rows, their claims and the new watermark, in as
+   * many atomics as Deno KV's limits need, the progress (with the totals it
+   * is given) last. The batch's errors must be in the job's error file
+   * already.
    *
-   * @param organization The organization.
-   */
-  noteOrganizationCreated(organization: WorkOSOrganization): void {
-    if (this.#organizationClaims.has(organization.id)) return;
-    this.#organizationClaims.add(organization.id);
-    this.#pendingOrganizationClaims.push(organization.id);
-  }
-
-  /**
-   * Commits a batch: failed rows to `errors.jsonl` (synced), then the rows,
-   * their claims and the new watermark to the journal, in as many atomics as
-   * Deno KV's limits need, the progress last.
-   *
-   * @param outcomes Finished rows, in completion order.
-   * @param watermark Every row up to it is final.
-   * @param state The organization cache and counters.
+   * @param outcomes Final rows, in completion order.
+   * @param watermark Every row up to it is final; `undefined` keeps the last one.
+   * @param state The totals, the organization cache, the error file's length.
    */
   async commit(
-    outcomes: RowOutcome[],
+    outcomes: readonly RowOutcome[],
     watermark: Watermark | undefined,
-    state: JournalCommitState,
+    state: CheckpointState,
   ): Promise<void> {
     this.#checkOpen();
     if (state.abandoned) this.#frozen = true;
-    // Requests abandoned by a second Ctrl+C fail their rows; those rows were
-    // cut off, not failed: they stay unfinished and run again on resume.
-    const kept = this.#frozen
-      ? outcomes.filter((outcome) => !outcome.error || outcome.error.errorType === "validation")
-      : outcomes;
     const previous = this.#progress;
     const seq = previous.seq + 1;
-
-    let errorsBytes = previous.errorsBytes;
-    const errors: ErrorRecord[] = [];
-    for (const outcome of kept) if (outcome.error) errors.push(outcome.error);
-    if (errors.length > 0) {
-      try {
-        await this.#errors.writer.write(errors);
-        // On disk before the journal says these rows are final.
-        await this.#errors.file.syncData();
-        errorsBytes = (await this.#errors.file.stat()).size;
-      } catch (error) {
-        throw localIoStop(this.paths.errors, error);
-      }
-    }
-
-    const totals = { ...previous.totals };
-    for (const outcome of kept) {
-      tallyOutcome(totals, outcome);
-      totals.warnings += state.rowWarnings?.get(outcome.recordNumber) ?? 0;
-    }
-    totals.organizationsCreated = state.organizationsCreated;
-    const session = state.session;
-    const start = this.#atStart.totals;
-    if (session) {
-      totals.retries = start.retries + session.retries;
-      totals.rateLimited = start.rateLimited + session.rateLimited;
-      totals.cacheHits = start.cacheHits + session.cacheHits;
-      totals.cacheMisses = start.cacheMisses + session.cacheMisses;
-    }
-    totals.durationMs = this.#durationMs();
-    const next = this.#frozen ? previous.watermark : (watermark ?? previous.watermark);
+    const errorsBytes = state.errorsBytes ?? previous.errorsBytes;
+    const totals: JobTotals = { ...state.totals, durationMs: this.#durationMs() };
+    const next = watermark ?? previous.watermark;
     const floor = next?.recordNumber ?? 0;
 
     const body: Mutation[] = [];
-    packRows(kept).forEach((part, index) => {
+    packRows(outcomes).forEach((part, index) => {
       body.push({ type: "set", key: [ROWS, seq, index], value: part });
     });
     const above: number[] = [];
-    for (const outcome of kept) if (outcome.recordNumber > floor) above.push(outcome.recordNumber);
+    for (const outcome of outcomes) {
+      if (outcome.recordNumber > floor) above.push(outcome.recordNumber);
+    }
     for (const { key, value, highest } of packDone(above, seq)) {
       body.push({ type: "set", key, value });
       this.#doneEntries.push({ key, highest });
     }
-    for (const { key, value } of packClaims(kept, seq)) body.push({ type: "set", key, value });
+    for (const { key, value } of packClaims(outcomes, seq)) body.push({ type: "set", key, value });
     const organizationClaims = this.#pendingOrganizationClaims;
     for (const id of organizationClaims) {
       body.push({ type: "set", key: [ORGANIZATION, id], value: seq });
@@ -1075,8 +974,6 @@ export class Journal implements ImportJournal {
       this.#progress = progress;
     } finally {
       await this.#reserving;
-      await this.#errors.writer.close().catch(() => {});
-      this.#errors.file.close();
       this.#kv.close();
       this.#lock.release();
     }

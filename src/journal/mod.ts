@@ -51,3 +51,10 @@ export {
 } from "./jobs.ts";
 export { checkJobId, DEFAULT_CHECKPOINT_DIR, type JobPaths, jobPaths } from "./job_files.ts";
 export { DamagedJobError } from "./_damage.ts";
+export type {
+  CheckpointState,
+  CutOff,
+  ImportJournal,
+  JournalTotals,
+  OwnershipClaim,
+} from "./store.ts";

@@ -23,3 +23,4 @@
 export type { FactorOutcome, RolesChange, RowOutcome, UserOutcome } from "./row_outcome.ts";
 export { emptyTally, type ImportTally, tallyOutcome } from "./tally.ts";
 export type { Watermark } from "./watermark.ts";
+export { callbackSink, OutcomeFanOut, type OutcomeSink } from "./sink.ts";

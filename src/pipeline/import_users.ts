@@ -7,15 +7,13 @@
  */
 
 import type { ImportSummary, InputFormat, OrganizationRef } from "../types.ts";
-import type { ResumePoint } from "../input/open_input.ts";
 import type { ProviderSpec } from "../input/providers/mod.ts";
 import {
-  type CachedOrganization,
   OrganizationResolutionError,
   OrganizationResolver,
   type OrganizationResolverOptions,
 } from "../organizations/organization_resolver.ts";
-import { openErrorWriter } from "../report/error_writer.ts";
+import { openErrorFileSink } from "../report/error_file_sink.ts";
 import { importStatus } from "../report/summary.ts";
 import {
   currentTrace,
@@ -24,19 +22,23 @@ import {
   traceRequests,
 } from "../workos/client.ts";
 import { findOrganizationById } from "../workos/organizations.ts";
-import { localIoStop, type RunStopError } from "../limits/run_stop.ts";
-import { type AuditEntry, type AuditLog, openAuditLog } from "../report/audit_log.ts";
+import { isRunStop, localIoStop, type RunStopError } from "../limits/run_stop.ts";
+import type { AuditLog } from "../report/audit_log.ts";
+import { organizationAuditEntry } from "../report/audit_entries.ts";
+import { AuditSink } from "../report/audit_sink.ts";
+import { ProgressSink } from "../report/progress_sink.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
-import type { WorkOSMembership } from "../workos/memberships.ts";
-import { auditEntriesOf, organizationAuditEntry } from "./audit_entries.ts";
+import type { ImportJournal } from "../journal/store.ts";
 import { InvitationProcessor } from "./invitation_processor.ts";
-import type { WorkOSUser } from "../workos/users.ts";
+import { claimOrganization, classifyOwnMembership, priorUserOutcome } from "./job_ownership.ts";
+import { type JournalSink, openJournalSink } from "./journal_sink.ts";
 import type { PlanReport } from "./dry_run_plan.ts";
 import {
+  callbackSink,
   emptyTally,
   type ImportTally,
+  OutcomeFanOut,
   type RowOutcome,
-  type UserOutcome,
   type Watermark,
 } from "../outcome/mod.ts";
 import { type OnExisting, type OrganizationMode, RowProcessor, RowTrace } from "./row_processor.ts";
@@ -78,115 +80,7 @@ export interface ImportProgress {
   rateLimited: number;
 }
 
-/**
- * A stretch of an earlier session of a job that a crash (or an abandoned
- * stop) cut off: creates may have landed in it that no commit recorded.
- * What WorkOS made between `fromMs` and `toMs` (local clock, widened by the
- * measured skew) and that a row after `afterRecord` up to `throughRecord`
- * finds counts as that row's, marked uncertain.
- */
-export interface CutOff {
-  /** When the oldest row not yet committed started (ms since epoch). */
-  fromMs: number;
-  /** When the job was resumed (ms since epoch). */
-  toMs: number;
-  /** The watermark then: rows up to it were final. */
-  afterRecord: number;
-  /** The highest row the cut-off session can have started. */
-  throughRecord: number;
-}
-
-/**
- * A checkpoint journal the import reports to (see `src/journal`). The import
- * works without one; with one, it resumes where the journal says and commits
- * every outcome to it.
- */
-export interface ImportJournal {
-  /** When the job first started (ms since epoch). */
-  readonly startedAt: number;
-  /** Stretches of earlier sessions a crash cut off, whose rows may run again. */
-  readonly cutOffs?: readonly CutOff[];
-  /** Where to seek in the input; absent for a new job. */
-  readonly resumeFrom?: ResumePoint;
-  /** Counts of earlier sessions. */
-  readonly tallyAtStart: ImportTally;
-  /** Organization cache entries saved by earlier sessions. */
-  readonly organizationCache: Array<[string, CachedOrganization]>;
-  /** Organizations created by earlier sessions. */
-  readonly organizationsCreatedAtStart: number;
-  /**
-   * Bytes of the audit log that belong to committed rows: entries past them
-   * were written for rows that run again, and are not written twice.
-   */
-  readonly auditCommittedBytes?: number;
-  /** Rows above the watermark that are already final. */
-  isFinal(recordNumber: number): boolean;
-  /** Rows that may have been cut off mid-flight by a crash. */
-  isUncertain(recordNumber: number): boolean;
-  /**
-   * How a committed row of the job already counted this user: `"repeat"`
-   * when another row did, the row's own outcome when this row did (before a
-   * crash), `undefined` when none did.
-   */
-  priorUserOutcome?(user: WorkOSUser, recordNumber: number): Promise<UserOutcome | undefined>;
-  /**
-   * Whether a membership the job may have made (a ghost success, or made
-   * while a session was cut off) was made by this row rather than by
-   * another row of the job that counted it already.
-   */
-  classifyOwnMembership?(membership: WorkOSMembership, recordNumber: number): Promise<boolean>;
-  /**
-   * An organization found by lookup that was made while a session of the
-   * job was cut off: `true` when the job has not counted it yet.
-   */
-  claimOrganization?(organization: WorkOSOrganization): boolean;
-  /** An organization this session created. */
-  noteOrganizationCreated?(organization: WorkOSOrganization): void;
-  /** Commits a batch of outcomes and the new watermark. */
-  commit(
-    outcomes: RowOutcome[],
-    watermark: Watermark | undefined,
-    state: JournalCommitState,
-  ): Promise<void>;
-  /** Job-wide numbers of the committed rows, all sessions summed. */
-  totals?(): JournalTotals;
-}
-
-/** What {@linkcode ImportJournal.commit} gets besides the outcomes. */
-export interface JournalCommitState {
-  /** The organizations resolved so far, by key, for a resume to start from. */
-  organizationCache: Array<[string, CachedOrganization]>;
-  /** Organizations the job created, all sessions. */
-  organizationsCreated: number;
-  /** Warnings of rows, by record number (rows not in the batch are ignored). */
-  rowWarnings?: ReadonlyMap<number, number>;
-  /** Requests were abandoned (a second Ctrl+C): failed rows may have been cut off. */
-  abandoned?: boolean;
-  /** This session's counters so far. */
-  session?: { retries: number; rateLimited: number; cacheHits: number; cacheMisses: number };
-  /**
-   * When the oldest row started that is not in this or an earlier commit
-   * (ms since epoch): a crash after this commit cannot leave anything made
-   * before it unrecorded.
-   */
-  inFlightSince?: number;
-}
-
-/** Job-wide numbers a journal keeps. */
-export interface JournalTotals extends ImportTally {
-  /** Organizations the job created. */
-  organizationsCreated: number;
-  /** Retried requests, any cause. */
-  retries: number;
-  /** 429 answers received. */
-  rateLimited: number;
-  /** Organization lookups the cache answered. */
-  cacheHits: number;
-  /** Organization lookups that went to WorkOS. */
-  cacheMisses: number;
-  /** Sessions' durations summed, in ms. */
-  durationMs: number;
-}
+export type { CutOff, ImportJournal, JournalTotals } from "../journal/store.ts";
 
 /**
  * Options for {@linkcode importUsers}; they mirror the CLI's flags.
@@ -427,26 +321,25 @@ export async function importUsers(
   let mode = input.mode;
   const onExisting = input.onExisting;
 
-  const tally = journal ? { ...journal.tallyAtStart } : emptyTally();
+  const tally = journal ? tallyOf(journal.totalsAtStart) : emptyTally();
   // A path is opened with the error file, once the import is sure to start;
   // an organization created before that (single-org mode) waits in memory.
-  let auditLog = typeof options.auditLog === "string" ? undefined : options.auditLog;
-  const organizationEntriesBefore: AuditEntry[] = [];
+  const audit = options.auditLog === undefined ||
+      (typeof options.auditLog === "string" && options.dryRun)
+    ? undefined
+    : new AuditSink(options.auditLog, {
+      writtenAfter: journal?.auditCommittedBytes,
+      onStop: (stop) => client?.halt(stop),
+    });
   // Organizations are created mid-row, outside the outcome batches: their
   // entries are queued at once and flushed before the next journal commit.
-  const onOrganizationCreated = options.auditLog !== undefined && !options.dryRun
+  const onOrganizationCreated = audit && !options.dryRun
     ? (organization: WorkOSOrganization) => {
       const trace = currentTrace();
-      const entry = organizationAuditEntry(organization, {
+      audit.writeNow(organizationAuditEntry(organization, {
         row: trace instanceof RowTrace ? trace.recordNumber : undefined,
         requestId: trace?.lastRequestId,
-      });
-      if (!auditLog) organizationEntriesBefore.push(entry);
-      else {
-        const log = auditLog;
-        // No write may start once the audit log is known to be incomplete.
-        log.write([entry]).catch((error) => client?.halt(localIoStop(log.path, error)));
-      }
+      }));
     }
     : undefined;
 
@@ -460,16 +353,16 @@ export async function importUsers(
       (client?.madeWithin(createdAtMs, cut.fromMs, cut.toMs) ?? false)
     );
   const resolverOptions: OrganizationResolverOptions = {
-    onCreated: journal?.noteOrganizationCreated
+    onCreated: journal
       ? (organization) => {
-        journal.noteOrganizationCreated?.(organization);
+        // Created by this session: a later lookup of it never counts it again.
+        claimOrganization(journal, organization);
         onOrganizationCreated?.(organization);
       }
       : onOrganizationCreated,
-    isOwn: journal?.claimOrganization && cutOffs.length > 0
+    isOwn: journal && cutOffs.length > 0
       ? (organization) =>
-        madeWhileCutOff(organization.createdAtMs) &&
-        (journal.claimOrganization?.(organization) ?? false)
+        madeWhileCutOff(organization.createdAtMs) && claimOrganization(journal, organization)
       : undefined,
   };
   let resolver: OrganizationResolver;
@@ -520,12 +413,11 @@ export async function importUsers(
       madeWhileCutOff: cutOffs.length > 0
         ? (createdAtMs, row) => madeWhileCutOff(createdAtMs, row.recordNumber)
         : undefined,
-      priorOutcome: journal?.priorUserOutcome
-        ? async (user, row) => await journal.priorUserOutcome?.(user, row.recordNumber)
+      priorOutcome: journal
+        ? (user, row) => priorUserOutcome(journal, user, row.recordNumber)
         : undefined,
-      classifyOwnMembership: journal?.classifyOwnMembership
-        ? async (membership, row) =>
-          await journal.classifyOwnMembership?.(membership, row.recordNumber) ?? false
+      classifyOwnMembership: journal
+        ? (membership, row) => classifyOwnMembership(journal, membership, row.recordNumber)
         : undefined,
       onRowWarning: (recordNumber, message) => warn(`Row ${recordNumber}: ${message}`),
       onRunNotice: warn,
@@ -540,34 +432,61 @@ export async function importUsers(
     upsert: input.upsert,
   });
 
-  const createdAtStart = (journal?.organizationsCreatedAtStart ?? 0) + organizationsCreatedBefore;
-  let rowsDone = tally.totalRows;
-  let usersDone = tally.usersCreated + tally.usersExisting + tally.usersUpdated;
+  const createdAtStart = (journal?.totalsAtStart.organizationsCreated ?? 0) +
+    organizationsCreatedBefore;
+  // Every batch reaches each sink in this order: the error file and the
+  // audit log are on disk before the journal commits the batch's rows.
+  const sinks = new OutcomeFanOut();
+  if (options.onRow) sinks.add(callbackSink(options.onRow));
   // Opened last, so that a failure before the first row leaves no half-written file.
-  const errorWriter = options.errorsOut
-    ? await openErrorWriter(options.errorsOut, { columns: input.columns })
+  const errorsOut = options.errorsOut
+    ? await openErrorFileSink(options.errorsOut, { columns: input.columns })
     : undefined;
-  const ownAuditLog = typeof options.auditLog === "string" && !options.dryRun;
-  // A journal counts a row's warnings when it commits the row, so that a
-  // row that runs again after a crash is not counted twice.
-  const rowWarnings = new Map<number, number>();
+  sinks.add(errorsOut);
+  let journalSink: JournalSink | undefined;
   let result: RunImportResult | undefined;
   try {
-    if (ownAuditLog) {
-      auditLog = await openAuditLog(options.auditLog as string, {
-        writtenAfter: journal?.auditCommittedBytes,
+    sinks.add(audit);
+    await audit?.open();
+    if (journal) {
+      journalSink = await openJournalSink(journal, {
+        onWarning: warn,
+        state: () => {
+          const cache = resolver.cacheStats;
+          return {
+            organizationCache: resolver.entries(),
+            organizationsCreated: createdAtStart + resolver.created,
+            abandoned: options.abort?.aborted ?? false,
+            session: {
+              retries: client?.stats.retries ?? 0,
+              rateLimited: client?.stats.rateLimited ?? 0,
+              cacheHits: cache.hits,
+              cacheMisses: cache.misses,
+            },
+          };
+        },
       });
-      await auditLog.write(organizationEntriesBefore);
+      sinks.add(journalSink);
     }
-    // When each row not yet committed started (insertion order: oldest
-    // first): a crash after a commit can leave unrecorded only what rows
-    // started since the oldest of these made.
-    const uncommitted = new Map<number, number>();
+    if (options.onProgress) {
+      sinks.add(
+        new ProgressSink(options.onProgress, {
+          start: tally,
+          counters: () => ({
+            requests: client?.stats.requests ?? 0,
+            writes: client?.budget.stats.writes ?? 0,
+            retries: client?.stats.retries ?? 0,
+            rateLimited: client?.stats.rateLimited ?? 0,
+          }),
+        }),
+      );
+    }
     const inner = processor;
-    const tracked: RowRunner | undefined = inner && journal
+    const committing = journalSink;
+    const tracked: RowRunner | undefined = inner && committing
       ? {
         process(row) {
-          uncommitted.set(row.recordNumber, Date.now());
+          committing.started(row.recordNumber);
           return inner.process(row);
         },
       }
@@ -581,76 +500,17 @@ export async function importUsers(
       skip: journal ? (n) => journal.isFinal(n) : undefined,
       batchSize: options.chunkSize,
       onWarning: (recordNumber, message) => {
-        if (journal) rowWarnings.set(recordNumber, (rowWarnings.get(recordNumber) ?? 0) + 1);
+        committing?.warned(recordNumber);
         warn(`Row ${recordNumber}: ${message}`);
       },
       onRunStop: (stop) => client?.halt(stop),
-      onOutcomes: async (outcomes, watermark) => {
-        if (options.onRow) { for (const outcome of outcomes) options.onRow(outcome); }
-        const errors = outcomes.flatMap((outcome) => outcome.error ? [outcome.error] : []);
-        if (errorWriter && errors.length > 0) {
-          await writing(options.errorsOut as string, () => errorWriter.write(errors));
-        }
-        if (auditLog) {
-          const log = auditLog;
-          const timestamp = new Date().toISOString();
-          await writing(
-            log.path,
-            () => log.write(outcomes.flatMap((outcome) => auditEntriesOf(outcome, timestamp))),
-          );
-        }
-        if (journal) {
-          const cache = resolver.cacheStats;
-          for (const outcome of outcomes) uncommitted.delete(outcome.recordNumber);
-          await journal.commit(outcomes, watermark, {
-            organizationCache: resolver.entries(),
-            organizationsCreated: createdAtStart + resolver.created,
-            rowWarnings,
-            abandoned: options.abort?.aborted ?? false,
-            inFlightSince: uncommitted.values().next().value,
-            session: {
-              retries: client?.stats.retries ?? 0,
-              rateLimited: client?.stats.rateLimited ?? 0,
-              cacheHits: cache.hits,
-              cacheMisses: cache.misses,
-            },
-          });
-          for (const outcome of outcomes) rowWarnings.delete(outcome.recordNumber);
-        }
-        rowsDone += outcomes.length;
-        for (const outcome of outcomes) {
-          if (outcome.user && outcome.user !== "repeat" && !outcome.deletedUserId) usersDone++;
-        }
-        if (options.onProgress) {
-          options.onProgress({
-            rowsDone,
-            usersDone,
-            requests: client?.stats.requests ?? 0,
-            writes: client?.budget.stats.writes ?? 0,
-            retries: client?.stats.retries ?? 0,
-            rateLimited: client?.stats.rateLimited ?? 0,
-          });
-        }
-      },
+      onOutcomes: (outcomes, watermark) => sinks.write(outcomes, watermark),
     });
-    if (auditLog && !result.stopped) {
-      const log = auditLog;
-      const ran = result;
-      await writing(log.path, () => log.flush()).catch((stop) => ran.stopped = stop);
-    }
   } finally {
-    const closing: Array<[string, Promise<void> | undefined]> = [
-      [options.errorsOut ?? "", errorWriter?.close()],
-      [auditLog?.path ?? "", ownAuditLog ? auditLog?.close() : undefined],
-    ];
-    for (const [path, closed] of closing) {
-      try {
-        await closed;
-      } catch (error) {
-        // A file that cannot be written is a run condition once rows ran;
-        // when the pipeline itself threw, that error is the one to report.
-        if (result) result.stopped ??= localIoStop(path, error);
-      }
+    for (const failure of await sinks.closeAll()) {
+      // A file that cannot be written is a run condition once rows ran;
+      // when the pipeline itself threw, that error is the one to report.
+      if (result) result.stopped ??= isRunStop(failure) ? failure : localIoStop("", failure);
     }
   }
   if (!result) throw new Error("Cannot import: the pipeline ended without a result");
@@ -660,7 +520,7 @@ export async function importUsers(
   for (const key of Object.keys(tally) as Array<keyof ImportTally>) tally[key] += session[key];
   const cache = resolver.cacheStats;
   // With a journal the summary covers the whole job: what every session committed.
-  const job = journal?.totals?.();
+  const job = journal?.totals();
   return {
     status: importStatus(job?.successes ?? tally.successes, job?.failures ?? tally.failures),
     ...tally,
@@ -675,18 +535,9 @@ export async function importUsers(
     plan: result.plan,
     interrupted: result.interrupted,
     watermark: result.watermark,
-    errorsWritten: errorWriter?.count ?? 0,
+    errorsWritten: errorsOut?.count ?? 0,
     stopped: result.stopped,
   };
-}
-
-/** Runs a write to a local file; what it throws becomes a run condition naming the file. */
-async function writing(path: string, write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (error) {
-    throw localIoStop(path, error);
-  }
 }
 
 async function resolveSingleOrganization(
@@ -706,4 +557,11 @@ async function resolveSingleOrganization(
     }
     throw error;
   }
+}
+
+/** The tally part of a job's totals. */
+function tallyOf(totals: ImportTally): ImportTally {
+  const tally = emptyTally();
+  for (const key of Object.keys(tally) as Array<keyof ImportTally>) tally[key] = totals[key] ?? 0;
+  return tally;
 }

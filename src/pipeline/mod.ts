@@ -7,16 +7,12 @@
  */
 
 export {
-  type CutOff,
-  type ImportJournal,
   type ImportProgress,
   type ImportResult,
   type ImportSource,
   type ImportStartInfo,
   importUsers,
   type ImportUsersOptions,
-  type JournalCommitState,
-  type JournalTotals,
 } from "./import_users.ts";
 export type { OnExisting, OrganizationMode } from "./row_processor.ts";
 export type { PlanReport } from "./dry_run_plan.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { AuditEntry } from "../report/audit_log.ts";
+import type { AuditEntry } from "./audit_log.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
 import type { RowOutcome } from "../outcome/mod.ts";
 
