@@ -13,7 +13,6 @@ import {
   OrganizationResolver,
   type OrganizationResolverOptions,
 } from "../organizations/organization_resolver.ts";
-import { openErrorFileSink } from "../report/error_file_sink.ts";
 import { importStatus } from "../report/summary.ts";
 import {
   currentTrace,
@@ -26,21 +25,13 @@ import { isRunStop, localIoStop, type RunStopError } from "../limits/run_stop.ts
 import type { AuditLog } from "../report/audit_log.ts";
 import { organizationAuditEntry } from "../report/audit_entries.ts";
 import { AuditSink } from "../report/audit_sink.ts";
-import { ProgressSink } from "../report/progress_sink.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
 import type { ImportJournal } from "../journal/store.ts";
 import { InvitationProcessor } from "./invitation_processor.ts";
 import { claimOrganization, classifyOwnMembership, priorUserOutcome } from "./job_ownership.ts";
-import { type JournalSink, openJournalSink } from "./journal_sink.ts";
+import { openImportSinks } from "./import_sinks.ts";
 import type { PlanReport } from "./dry_run_plan.ts";
-import {
-  callbackSink,
-  emptyTally,
-  type ImportTally,
-  OutcomeFanOut,
-  type RowOutcome,
-  type Watermark,
-} from "../outcome/mod.ts";
+import { emptyTally, type ImportTally, type RowOutcome, type Watermark } from "../outcome/mod.ts";
 import { type OnExisting, type OrganizationMode, RowProcessor, RowTrace } from "./row_processor.ts";
 import { type RowRunner, runImport, type RunImportResult } from "./run_import.ts";
 
@@ -434,55 +425,44 @@ export async function importUsers(
 
   const createdAtStart = (journal?.totalsAtStart.organizationsCreated ?? 0) +
     organizationsCreatedBefore;
-  // Every batch reaches each sink in this order: the error file and the
-  // audit log are on disk before the journal commits the batch's rows.
-  const sinks = new OutcomeFanOut();
-  if (options.onRow) sinks.add(callbackSink(options.onRow));
-  // Opened last, so that a failure before the first row leaves no half-written file.
-  const errorsOut = options.errorsOut
-    ? await openErrorFileSink(options.errorsOut, { columns: input.columns })
-    : undefined;
-  sinks.add(errorsOut);
-  let journalSink: JournalSink | undefined;
   let result: RunImportResult | undefined;
-  try {
-    sinks.add(audit);
-    await audit?.open();
-    if (journal) {
-      journalSink = await openJournalSink(journal, {
-        onWarning: warn,
-        state: () => {
-          const cache = resolver.cacheStats;
-          return {
-            organizationCache: resolver.entries(),
-            organizationsCreated: createdAtStart + resolver.created,
-            abandoned: options.abort?.aborted ?? false,
-            session: {
-              retries: client?.stats.retries ?? 0,
-              rateLimited: client?.stats.rateLimited ?? 0,
-              cacheHits: cache.hits,
-              cacheMisses: cache.misses,
-            },
-          };
-        },
-      });
-      sinks.add(journalSink);
-    }
-    if (options.onProgress) {
-      sinks.add(
-        new ProgressSink(options.onProgress, {
-          start: tally,
-          counters: () => ({
-            requests: client?.stats.requests ?? 0,
-            writes: client?.budget.stats.writes ?? 0,
+  // Opened last, so that a failure before the first row leaves no half-written file.
+  const sinks = await openImportSinks({
+    onRow: options.onRow,
+    errorsOut: options.errorsOut ? { path: options.errorsOut, columns: input.columns } : undefined,
+    audit,
+    journal: journal && {
+      journal,
+      state: () => {
+        const cache = resolver.cacheStats;
+        return {
+          organizationCache: resolver.entries(),
+          organizationsCreated: createdAtStart + resolver.created,
+          abandoned: options.abort?.aborted ?? false,
+          session: {
             retries: client?.stats.retries ?? 0,
             rateLimited: client?.stats.rateLimited ?? 0,
-          }),
-        }),
-      );
-    }
+            cacheHits: cache.hits,
+            cacheMisses: cache.misses,
+          },
+        };
+      },
+    },
+    progress: options.onProgress && {
+      onProgress: options.onProgress,
+      start: tally,
+      counters: () => ({
+        requests: client?.stats.requests ?? 0,
+        writes: client?.budget.stats.writes ?? 0,
+        retries: client?.stats.retries ?? 0,
+        rateLimited: client?.stats.rateLimited ?? 0,
+      }),
+    },
+    onWarning: warn,
+  });
+  try {
     const inner = processor;
-    const committing = journalSink;
+    const committing = sinks.journal;
     const tracked: RowRunner | undefined = inner && committing
       ? {
         process(row) {
@@ -504,10 +484,10 @@ export async function importUsers(
         warn(`Row ${recordNumber}: ${message}`);
       },
       onRunStop: (stop) => client?.halt(stop),
-      onOutcomes: (outcomes, watermark) => sinks.write(outcomes, watermark),
+      onOutcomes: (outcomes, watermark) => sinks.all.write(outcomes, watermark),
     });
   } finally {
-    for (const failure of await sinks.closeAll()) {
+    for (const failure of await sinks.all.closeAll()) {
       // A file that cannot be written is a run condition once rows ran;
       // when the pipeline itself threw, that error is the one to report.
       if (result) result.stopped ??= isRunStop(failure) ? failure : localIoStop("", failure);
@@ -535,7 +515,7 @@ export async function importUsers(
     plan: result.plan,
     interrupted: result.interrupted,
     watermark: result.watermark,
-    errorsWritten: errorsOut?.count ?? 0,
+    errorsWritten: sinks.errorsOut?.count ?? 0,
     stopped: result.stopped,
   };
 }
