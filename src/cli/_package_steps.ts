@@ -10,6 +10,8 @@
 
 import type { Console } from "./environment.ts";
 import type { ImportUsersOptions } from "../pipeline/import_users.ts";
+import type { ImportJournal } from "../journal/store.ts";
+import { claimOrganization } from "../pipeline/job_ownership.ts";
 import { RateBudget } from "../limits/rate_budget.ts";
 import { openAuditLog } from "../report/audit_log.ts";
 import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
@@ -29,7 +31,6 @@ import {
   readPackageOrganizations,
 } from "../roles/package_organizations.ts";
 import { openSetupLedger } from "../roles/setup_ledger.ts";
-import type { WorkOSOrganization } from "../workos/organizations.ts";
 import { findUserByEmail } from "../workos/users.ts";
 import { findTotpFactor } from "../workos/auth_factors.ts";
 import { roleResultLine } from "./roles_command.ts";
@@ -50,7 +51,7 @@ export interface PackageStepsContext {
    * The job's journal: the organizations the steps made are noted in it, so
    * the rows never count them as made by a session a crash cut off.
    */
-  journal?: { noteOrganizationCreated?(organization: WorkOSOrganization): void };
+  journal?: Pick<ImportJournal, "addOrganizationClaim">;
   /** Where lines go. */
   say(line: string): void;
 }
@@ -209,12 +210,14 @@ async function runPackageSteps(
       const externalId = org.organization.externalId;
       if (org.id === undefined || externalId === undefined) continue;
       if (!recorder?.created.has(organizationKey(externalId))) continue;
-      context.journal?.noteOrganizationCreated?.({
-        id: org.id,
-        name: org.organization.name ?? externalId,
-        externalId,
-        createdAtMs: 0,
-      });
+      if (context.journal) {
+        claimOrganization(context.journal, {
+          id: org.id,
+          name: org.organization.name ?? externalId,
+          externalId,
+          createdAtMs: 0,
+        });
+      }
     }
     const orgFailures = orgResults.filter((org) => org.action === "failed").length;
     result.failures += orgFailures + roles.failures;
