@@ -1,0 +1,69 @@
+/**
+ * A job written by an earlier build resumes with this one: the fixture in
+ * tests/fixtures/jobs/journal_v2 is a job of 30 rows (two invalid among the
+ * first 16) that a build from before the journal became a store
+ * (commit b9b7e77) interrupted after row 16, with a torn error line a crash
+ * left behind.
+ */
+
+import assert from "node:assert/strict";
+import { importUsers, resumeJob } from "../mod.ts";
+import { startFakeWorkOS } from "../testing.ts";
+
+const FIXTURE = new URL("./fixtures/jobs/journal_v2/", import.meta.url).pathname;
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory) await copyDir(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    else await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
+  }
+}
+
+Deno.test("a job an earlier build interrupted resumes where it stopped and ends as one clean run", async () => {
+  const dir = await Deno.makeTempDir();
+  await copyDir(FIXTURE, dir);
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const journal = await resumeJob("compat-v2", {
+    checkpointDir: `${dir}/checkpoints`,
+    inputPath: `${dir}/users.csv`,
+  });
+  let result;
+  try {
+    assert.deepEqual(journal.resumeFrom, { byteOffset: 425, recordNumber: 16 });
+    result = await importUsers(journal.job.input.path, {
+      apiKey: fake.apiKey,
+      apiUrl: fake.url,
+      journal,
+      auditLog: journal.paths.audit,
+      concurrency: 1,
+    });
+    await journal.finish(result.interrupted ? "interrupted" : "completed");
+  } finally {
+    await journal.finish("interrupted");
+  }
+  // The whole job's numbers: the earlier session's 16 rows and this one's 14.
+  assert.equal(result.status, "completed_with_errors");
+  assert.equal(result.totalRows, 30);
+  assert.equal(result.successes, 26);
+  assert.equal(result.failures, 4);
+  assert.equal(result.usersCreated, 26);
+  assert.equal(journal.progress.status, "completed");
+  // The last row ends the file (797 bytes).
+  assert.deepEqual(journal.progress.watermark, { recordNumber: 30, byteEnd: 797 });
+  // Only rows after the watermark ran (this fake never saw the first 16).
+  assert.equal(fake.state.userCount(), 12);
+  for (let i = 1; i <= 16; i++) {
+    assert.equal(fake.state.findUserByEmail(`user${i}@compat.test`), undefined, `row ${i}`);
+  }
+  for (const i of [17, 20, 29, 30]) {
+    assert.ok(fake.state.findUserByEmail(`user${i}@compat.test`), `row ${i}`);
+  }
+  // Every failed row once; the torn line of the cut-off batch is gone.
+  const errors = (await Deno.readTextFile(journal.paths.errors)).trimEnd().split("\n")
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(errors.map((error) => error.recordNumber), [7, 14, 21, 28]);
+  const audit = (await Deno.readTextFile(journal.paths.audit)).trimEnd().split("\n")
+    .map((line) => JSON.parse(line));
+  assert.equal(audit.filter((entry) => entry.action === "user_created").length, 26);
+});
