@@ -15,7 +15,7 @@ import { claimOrganization } from "../pipeline/job_ownership.ts";
 import { RateBudget } from "../limits/rate_budget.ts";
 import { openAuditLog } from "../report/audit_log.ts";
 import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
-import { openCsvFile } from "../input/package/_csv_file.ts";
+import { totpUsers } from "../input/package/totp_users.ts";
 import {
   checkPackage,
   PACKAGE_FILES,
@@ -322,26 +322,6 @@ async function usersWithTotp(client: WorkOSClient, emails: readonly string[]): P
     if (user && await findTotpFactor(client, user.id)) count++;
   }
   return count;
-}
-
-/** Emails of the package's TOTP secrets that are users of users.csv. */
-async function totpUsers(facts: PackageFacts): Promise<string[]> {
-  const secretsPath = facts.paths.totpSecrets;
-  if (secretsPath === undefined || facts.counts.totpSecrets === 0) return [];
-  const secrets = new Set<string>();
-  const secretsFile = await openCsvFile(secretsPath);
-  for await (const row of secretsFile.rows()) {
-    const email = String(row.fields.email ?? "").trim().toLowerCase();
-    const secret = String(row.fields.totp_secret ?? "").trim();
-    if (email !== "" && secret !== "") secrets.add(email);
-  }
-  const joined: string[] = [];
-  const users = await openCsvFile(facts.paths.users as string);
-  for await (const row of users.rows()) {
-    const email = String(row.fields.email ?? "").trim().toLowerCase();
-    if (secrets.delete(email)) joined.push(email);
-  }
-  return joined;
 }
 
 /** What the package holds, before the import starts. */
