@@ -438,3 +438,78 @@ Deno.test("a journal of another format version is refused with what to do", asyn
     },
   );
 });
+
+Deno.test("a commit keeps only packed claims: no row outcomes, about 30 bytes a claim", async () => {
+  const { dir, csv } = await newJob(3);
+  const journal = await createJob("packed", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+    startedAt: Date.parse("2025-01-01T00:00:00Z"),
+  });
+  const outcomes = Array.from({ length: 600 }, (_, i) =>
+    outcome(i + 1, {
+      userId: sameSecondId(i),
+      membership: { id: `om_${i}`, organizationId: `org_01JD8Z3K4M${i % 3}`, created: true },
+      requestIds: { user: crypto.randomUUID(), membership: crypto.randomUUID() },
+    }));
+  try {
+    await commit(journal, outcomes, { recordNumber: 600, byteEnd: 6_000 });
+  } finally {
+    await journal.finish("interrupted");
+  }
+  const kv = await Deno.openKv(`${dir}/packed/journal.kv`);
+  try {
+    for await (const entry of kv.list({ prefix: ["rows"] })) assert.fail(`${entry.key} kept`);
+    let claimBytes = 0;
+    for await (const entry of kv.list<Uint8Array>({ prefix: ["claims"] })) {
+      claimBytes += entry.value.length;
+    }
+    // Version 2 wrote each claim as a JSON line of about 80 bytes.
+    assert.ok(claimBytes > 0 && claimBytes <= 600 * 32, `${claimBytes} bytes of claims`);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("claims of one bucket past one value's size each carry their organizations, and all are found", async () => {
+  const { dir, csv } = await newJob(3);
+  const journal = await createJob("parts", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+    startedAt: Date.parse("2025-01-01T00:00:00Z"),
+  });
+  // 4,000 users of one second, each in an organization of its own: more
+  // than one 60,000-byte value.
+  const rows = 4_000;
+  const ids = Array.from({ length: rows }, (_, i) => sameSecondId(i));
+  const organizationOf = (i: number) => `org_01JD8Z3K4M${String(i).padStart(16, "0")}`;
+  const outcomes = ids.map((id, i) =>
+    outcome(i + 1, {
+      userId: id,
+      user: i % 4 === 3 ? "repeat" : "created",
+      membership: { id: `om_${i}`, organizationId: organizationOf(i), created: true },
+    })
+  );
+  try {
+    await commit(journal, outcomes, { recordNumber: rows, byteEnd: rows * 10 });
+    const kv = await Deno.openKv(`${dir}/parts/journal.kv`);
+    let parts = 0;
+    for await (const _ of kv.list({ prefix: ["claims"] })) parts++;
+    kv.close();
+    assert.ok(parts >= 2, `${parts} values`);
+    for (const i of [0, 1, 3, 1_999, 2_000, 2_001, 3_998, 3_999]) {
+      const claims = await journal.claimsOf(ids[i]);
+      const expected = {
+        recordNumber: i + 1,
+        membershipCreated: true,
+        organizationId: organizationOf(i),
+        ...(i % 4 === 3 ? {} : { user: "created" as const }),
+      };
+      assert.deepEqual(claims, [expected], `row ${i + 1}`);
+    }
+  } finally {
+    await journal.finish("interrupted");
+  }
+});

@@ -67,3 +67,26 @@ Deno.test("a job an earlier build interrupted resumes where it stopped and ends 
     .map((line) => JSON.parse(line));
   assert.equal(audit.filter((entry) => entry.action === "user_created").length, 26);
 });
+
+Deno.test("the claims an earlier build wrote are found, and the job continues in this build's format", async () => {
+  const dir = await Deno.makeTempDir();
+  await copyDir(FIXTURE, dir);
+  const journal = await resumeJob("compat-v2", {
+    checkpointDir: `${dir}/checkpoints`,
+    inputPath: `${dir}/users.csv`,
+  });
+  try {
+    // Rows 1 and 16 created their users in that session (JSON-line claims).
+    assert.deepEqual(await journal.claimsOf("user_01M8S47HKPMHZRB700C4KB9JJV"), [
+      { recordNumber: 1, user: "created", membershipCreated: false },
+    ]);
+    assert.deepEqual(await journal.claimsOf("user_01M8S47HMGMHZRB700C4KB9JK8"), [
+      { recordNumber: 16, user: "created", membershipCreated: false },
+    ]);
+    assert.deepEqual(await journal.claimsOf("user_01M8S47HMGMHZRB700C4KB9JK9"), []);
+    // Version 3 from here on: a build that reads only version 2 must refuse it.
+    assert.equal(journal.job.version, 3);
+  } finally {
+    await journal.finish("interrupted");
+  }
+});

@@ -1,16 +1,22 @@
-// What a job's Deno KV journal holds, and how rows are packed into it.
+// What a job's Deno KV journal holds (format version 3).
 //
 // Keys (each job has its own KV file):
 //   ["job"]                          JobRecord: settings, fixed at start
 //   ["progress"]                     JobProgress: status, watermark, totals (last of every commit)
-//   ["rows", seq, part]              the outcomes of commit `seq`, packed as UTF-8 JSON lines
 //   ["done", seq, part]              record numbers above the watermark that commit `seq` made final
 //   ["claims", bucket, seq, part]    which rows of commit `seq` established a person or created a
-//                                    membership, for users whose id falls in `bucket`, packed as
-//                                    UTF-8 JSON lines [userId, orgId, recordNumber, userCode,
-//                                    membershipCreated]
+//                                    membership, for users whose id falls in `bucket` (see
+//                                    `packClaims` for the packing)
 //   ["org", organizationId]          seq: an organization counted as created by the job
 //   ["orgcache", cacheKey]           organization id: the resolver's cache
+//   ["reserved"]                     the highest row a session may start
+//
+// The journal keeps only what a resume needs and cannot derive: the
+// watermark, the rows final above it, the claims, the organizations. A row's
+// outcome is not kept: its failure is in errors.jsonl, its writes are in
+// the audit log (what undo reads), its numbers are in the totals. Version 2
+// also wrote every row under ["rows", seq, part] and its claims as JSON
+// lines; this build reads its claims, and removes rows of a cut-off commit.
 //
 // A commit writes its entries tagged with its `seq`, then ["progress"] with
 // that `seq`; entries with a larger `seq` belong to a commit a crash cut off
@@ -31,11 +37,18 @@ import {
 } from "../outcome/mod.ts";
 import { utf8Length } from "./_atomic.ts";
 
-/** Format version of the journal. */
-export const JOURNAL_VERSION = 2;
+/** Format version of the journal this build writes. */
+export const JOURNAL_VERSION = 3;
+
+/**
+ * Versions this build resumes: a version 2 job (rows kept, claims as JSON
+ * lines) continues in version 3, its old claims still read.
+ */
+export const READABLE_VERSIONS: readonly number[] = [2, 3];
 
 export const JOB_KEY: Deno.KvKey = ["job"];
 export const PROGRESS_KEY: Deno.KvKey = ["progress"];
+/** Version 2 only: every row's outcome (nothing reads them). */
 export const ROWS = "rows";
 export const DONE = "done";
 export const CLAIM = "claims";
@@ -161,7 +174,6 @@ const USER_OUTCOMES: UserOutcome[] = ["repeat", "created", "existing", "updated"
 const PART_BYTES = 60_000;
 // Record numbers a done value holds: V8 writes each in at most 9 bytes.
 const DONE_PART = 4_000;
-const MESSAGE_CHARS = 300;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -213,9 +225,17 @@ export function claimBucket(userId: string): string {
   return ULID_SUFFIX.test(userId) ? userId.slice(0, -18) : userId;
 }
 
+// A version 3 claims value: a header line, `3` and the JSON array of the
+// organization ids its lines use, then one line a claim:
+// `<id suffix>,<organization index or nothing>,<record number>,<code>`, where
+// the suffix is what the user's id has past its bucket (nothing when the id
+// is its own bucket) and the code is `userCode * 2 + membershipCreated`. A
+// version 2 value is JSON lines (it starts with "[").
+const CLAIMS_V3 = "3";
+
 /**
  * Packs a commit's claims by bucket, each bucket into values of at most
- * 60,000 bytes.
+ * 60,000 bytes (version 3 format: about 30 bytes a claim).
  *
  * @param outcomes The commit's rows.
  * @param seq The commit's sequence number.
@@ -225,34 +245,55 @@ export function packClaims(
   outcomes: readonly RowOutcome[],
   seq: number,
 ): Array<{ key: Deno.KvKey; value: Uint8Array }> {
-  const lines = new Map<string, string[]>();
+  const buckets = new Map<string, Claim[]>();
   for (const outcome of outcomes) {
     const claim = claimOf(outcome);
     if (!claim) continue;
     const bucket = claimBucket(claim.userId);
-    let list = lines.get(bucket);
-    if (!list) lines.set(bucket, list = []);
-    list.push(
-      JSON.stringify([
-        claim.userId,
-        claim.organizationId,
-        claim.recordNumber,
-        claim.userCode,
-        claim.membershipCreated,
-      ]),
-    );
+    let list = buckets.get(bucket);
+    if (!list) buckets.set(bucket, list = []);
+    list.push(claim);
   }
   const entries: Array<{ key: Deno.KvKey; value: Uint8Array }> = [];
-  for (const [bucket, list] of lines) {
-    packLines(list).forEach((value, part) => {
-      entries.push({ key: [CLAIM, bucket, seq, part], value });
-    });
+  for (const [bucket, claims] of buckets) {
+    let part = 0;
+    let organizations = new Map<string, number>();
+    let lines = "";
+    let bytes = 0;
+    const flush = () => {
+      const header = CLAIMS_V3 + JSON.stringify([...organizations.keys()]) + "\n";
+      entries.push({ key: [CLAIM, bucket, seq, part++], value: encoder.encode(header + lines) });
+      organizations = new Map();
+      lines = "";
+      bytes = 0;
+    };
+    for (const claim of claims) {
+      const suffix = claim.userId.slice(bucket.length);
+      // A bound of the line and its organization id, should that be new.
+      const size = utf8Length(suffix) + utf8Length(claim.organizationId) + 40;
+      if (bytes + size > PART_BYTES && lines !== "") flush();
+      const organization = claim.organizationId === ""
+        ? ""
+        : organizationIndex(organizations, claim.organizationId);
+      lines += `${suffix},${organization},${claim.recordNumber},${
+        claim.userCode * 2 + claim.membershipCreated
+      }\n`;
+      bytes += size;
+    }
+    if (lines !== "") flush();
   }
   return entries;
 }
 
+function organizationIndex(organizations: Map<string, number>, organizationId: string): number {
+  let index = organizations.get(organizationId);
+  if (index === undefined) organizations.set(organizationId, index = organizations.size);
+  return index;
+}
+
 /**
- * The claims committed for a user, in commit order.
+ * The claims committed for a user, in commit order (version 3 values and
+ * version 2 ones alike).
  *
  * @param kv The journal.
  * @param userId The user.
@@ -260,18 +301,46 @@ export function packClaims(
  */
 export async function readClaims(kv: Deno.Kv, userId: string): Promise<Claim[]> {
   const claims: Claim[] = [];
+  const bucket = claimBucket(userId);
   // Most lines of a bucket are other users': parse only the ones that start
-  // with this user's id. JSON escapes the quotes of any string, so this text
-  // can only be the start of a line.
-  const lineStart = `[${JSON.stringify(userId)},`;
-  for await (const entry of kv.list<Uint8Array>({ prefix: [CLAIM, claimBucket(userId)] })) {
+  // with this user's id (v2: JSON escapes the quotes of any string, so this
+  // text can only be the start of a line; v3: a suffix holds no comma).
+  const jsonLineStart = `[${JSON.stringify(userId)},`;
+  const lineStart = `\n${userId.slice(bucket.length)},`;
+  for await (const entry of kv.list<Uint8Array>({ prefix: [CLAIM, bucket] })) {
     const text = decoder.decode(entry.value);
-    for (let at = text.indexOf(lineStart); at !== -1; at = text.indexOf(lineStart, at + 1)) {
-      const end = text.indexOf("\n", at);
-      const [, organizationId, recordNumber, userCode, membershipCreated] = JSON.parse(
-        text.slice(at, end === -1 ? undefined : end),
-      ) as [string, string, number, number, number];
-      claims.push({ userId, organizationId, recordNumber, userCode, membershipCreated });
+    if (!text.startsWith(CLAIMS_V3)) {
+      for (
+        let at = text.indexOf(jsonLineStart);
+        at !== -1;
+        at = text.indexOf(jsonLineStart, at + 1)
+      ) {
+        const end = text.indexOf("\n", at);
+        const [, organizationId, recordNumber, userCode, membershipCreated] = JSON.parse(
+          text.slice(at, end === -1 ? undefined : end),
+        ) as [string, string, number, number, number];
+        claims.push({ userId, organizationId, recordNumber, userCode, membershipCreated });
+      }
+      continue;
+    }
+    const headerEnd = text.indexOf("\n");
+    let organizations: string[] | undefined;
+    for (
+      let at = text.indexOf(lineStart, headerEnd);
+      at !== -1;
+      at = text.indexOf(lineStart, at + 1)
+    ) {
+      organizations ??= JSON.parse(text.slice(CLAIMS_V3.length, headerEnd)) as string[];
+      const end = text.indexOf("\n", at + 1);
+      const [, organization, recordNumber, code] = text.slice(at + 1, end).split(",");
+      const codeNumber = Number(code);
+      claims.push({
+        userId,
+        organizationId: organization === "" ? "" : organizations[Number(organization)],
+        recordNumber: Number(recordNumber),
+        userCode: codeNumber >> 1,
+        membershipCreated: codeNumber & 1,
+      });
     }
   }
   return claims;
@@ -295,63 +364,6 @@ export function packDone(
     entries.push({ key: [DONE, seq, part], value, highest: Math.max(...value) });
   }
   return entries;
-}
-
-/** One row as the journal keeps it (short names: a million of them are stored). */
-interface PackedRow {
-  n: number;
-  u?: string;
-  o?: UserOutcome;
-  m?: string;
-  g?: string;
-  c?: 1;
-  d?: string;
-  e?: { t: string; m: string; s?: number; k?: string; r?: string };
-}
-
-function packedRowOf(outcome: RowOutcome): PackedRow {
-  const row: PackedRow = { n: outcome.recordNumber };
-  if (outcome.userId) row.u = outcome.userId;
-  if (outcome.user) row.o = outcome.user;
-  if (outcome.membership) {
-    row.m = outcome.membership.id;
-    row.g = outcome.membership.organizationId;
-    if (outcome.membership.created) row.c = 1;
-  }
-  if (outcome.deletedUserId) row.d = outcome.deletedUserId;
-  const error = outcome.error;
-  if (error) {
-    // The full record (with the row's safe fields) is in errors.jsonl.
-    row.e = { t: error.errorType, m: error.errorMessage.slice(0, MESSAGE_CHARS) };
-    if (error.httpStatus !== undefined) row.e.s = error.httpStatus;
-    if (error.workosCode !== undefined) row.e.k = error.workosCode;
-    if (error.workosRequestId !== undefined) row.e.r = error.workosRequestId;
-  }
-  return row;
-}
-
-/** Packs outcomes into values of at most 60,000 bytes: JSON lines, UTF-8. */
-export function packRows(outcomes: readonly RowOutcome[]): Uint8Array[] {
-  return packLines(outcomes.map((outcome) => JSON.stringify(packedRowOf(outcome))));
-}
-
-/** Joins lines into values of at most 60,000 bytes, UTF-8, each line ending in a newline. */
-function packLines(lines: readonly string[]): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  let text = "";
-  let bytes = 0;
-  for (const line of lines) {
-    const size = utf8Length(line) + 1;
-    if (bytes + size > PART_BYTES && text !== "") {
-      parts.push(encoder.encode(text));
-      text = "";
-      bytes = 0;
-    }
-    text += line + "\n";
-    bytes += size;
-  }
-  if (text !== "") parts.push(encoder.encode(text));
-  return parts;
 }
 
 /** Reads the job's settings and progress; `undefined` when the job record is missing. */

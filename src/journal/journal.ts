@@ -73,8 +73,8 @@ import {
   ORGANIZATION_CACHE,
   packClaims,
   packDone,
-  packRows,
   PROGRESS_KEY,
+  READABLE_VERSIONS,
   readClaims,
   readHeader,
   RESERVED_KEY,
@@ -375,7 +375,7 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
       );
     }
     const { job, progress } = header;
-    if (job.version !== JOURNAL_VERSION) {
+    if (!READABLE_VERSIONS.includes(job.version)) {
       throw new JobError(
         `Cannot resume job "${jobId}": its journal has version ${job.version}, this build reads ${JOURNAL_VERSION}: finish it with the release that started it, or run "workos-importer clean ${jobId}" and start it again`,
       );
@@ -396,6 +396,8 @@ export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): 
       loadState(kv, progress),
     ]);
     job.input = input;
+    // From now on it holds this version's entries, which an older build cannot read.
+    job.version = JOURNAL_VERSION;
     const now = Date.now();
     const reserved = (await kv.get<number>(RESERVED_KEY)).value;
     const resumed: JobProgress = {
@@ -868,9 +870,6 @@ export class Journal implements ImportJournal {
     const floor = next?.recordNumber ?? 0;
 
     const body: Mutation[] = [];
-    packRows(outcomes).forEach((part, index) => {
-      body.push({ type: "set", key: [ROWS, seq, index], value: part });
-    });
     const above: number[] = [];
     for (const outcome of outcomes) {
       if (outcome.recordNumber > floor) above.push(outcome.recordNumber);

@@ -1,0 +1,113 @@
+/**
+ * What a job leaves on disk: the real CLI imports a generated
+ * multi-organization CSV (1 % invalid rows, about 1 % of the people in three
+ * organizations) as a job into the fake WorkOS with its limits off, then the
+ * journal (`journal.kv` with its `-wal` and `-shm`, measured after the
+ * process closed them) and the audit log are weighed, per input row.
+ * Targets: at most 100 bytes a row for the journal, 200 for the audit log.
+ *
+ * Run: `deno run -A bench/job_files_bench.ts [--rows 100000] [--quick]
+ * [--concurrency 50] [--keep]`. `--quick` imports 20,000 rows; the issue's figure is
+ * `--rows 1000000` (about 10 minutes at 1,800 users a second). Progress goes
+ * to stderr; stdout gets exactly one JSON line.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { startFakeWorkOS } from "../testing.ts";
+import { generateCsv } from "../examples/gen_csv.ts";
+import { emit, isQuick, logger, round, runImporter } from "./_harness.ts";
+
+const NAME = "job_files";
+const JOURNAL_TARGET = 100;
+const AUDIT_TARGET = 200;
+const log = logger(NAME);
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return 0;
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      rows: { type: "string" },
+      concurrency: { type: "string", default: "50" },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const rows = Number(values.rows ?? (isQuick() ? 20_000 : 100_000));
+  const dir = await Deno.makeTempDir({ prefix: "job_files_bench_" });
+  try {
+    const csv = `${dir}/users.csv`;
+    const { invalidRows } = await generateCsv(csv, {
+      rows,
+      orgs: 1_000,
+      withErrors: true,
+      personsInOrgs: 3,
+    });
+    await using fake = await startFakeWorkOS({ rateLimits: false });
+    const checkpoints = `${dir}/checkpoints`;
+    log(`importing ${rows} rows as a job (concurrency ${values.concurrency})`);
+    const run = await runImporter([
+      "--csv",
+      csv,
+      "--job-id",
+      "bench",
+      "--checkpoint-dir",
+      checkpoints,
+      "--concurrency",
+      values.concurrency,
+      "--rate-limit",
+      "1000000",
+      "--quiet",
+    ], { api: fake, relay: (line) => log(line) });
+    const summary = run.summary ?? {};
+    if (run.code !== 0 && run.code !== 1) {
+      throw new Error(`The import exited with ${run.code}: ${run.stderrTail.join("\n")}`);
+    }
+    const job = `${checkpoints}/bench`;
+    const kv = await sizeOf(`${job}/journal.kv`);
+    const wal = await sizeOf(`${job}/journal.kv-wal`);
+    const shm = await sizeOf(`${job}/journal.kv-shm`);
+    const audit = await sizeOf(`${job}/audit.jsonl`);
+    const errors = await sizeOf(`${job}/errors.jsonl`);
+    const journalBytesPerRow = round((kv + wal + shm) / rows, 1);
+    const auditBytesPerRow = round(audit / rows, 1);
+    const problems: string[] = [];
+    if (summary.totalRows !== rows) problems.push(`the summary counts ${summary.totalRows} rows`);
+    if (summary.failures !== invalidRows) {
+      problems.push(`${summary.failures} rows failed, ${invalidRows} were invalid`);
+    }
+    emit({
+      name: NAME,
+      journalBytesPerRow,
+      auditBytesPerRow,
+      rows,
+      usersPerSecond: round(rows / (run.wallMs / 1000)),
+      peakRssMiB: run.peakRssMiB,
+      journalBytes: { kv, wal, shm },
+      auditBytes: audit,
+      errorsBytes: errors,
+      usersCreated: summary.usersCreated,
+      membershipsCreated: summary.membershipsCreated,
+      failures: summary.failures,
+      problems,
+      target: { journalBytesPerRow: JOURNAL_TARGET, auditBytesPerRow: AUDIT_TARGET },
+      passed: problems.length === 0 && journalBytesPerRow <= JOURNAL_TARGET &&
+        auditBytesPerRow <= AUDIT_TARGET,
+    });
+  } finally {
+    if (values.keep) log(`the job's files are in ${dir}`);
+    else await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();
