@@ -239,6 +239,40 @@ export async function largeCsvInput(
   return { rows, path, keep: values.keep, invalidRows };
 }
 
+/** What the rate-budget benchmarks (`budget_use`, `budget_overload`) take from their arguments. */
+export interface BudgetArgs {
+  /** Rows to import (`--rows`). */
+  rows: number;
+  /** The CLI's `--concurrency` (`--concurrency`, 64). */
+  concurrency: string;
+  /** Busy processes per CPU core during the run (`--overload`). */
+  overloadPerCore: number;
+}
+
+/**
+ * Reads the rate-budget benchmarks' `--rows`, `--concurrency`,
+ * `--overload` and `--quick`: one parser, each benchmark's own defaults.
+ */
+export function budgetArgs(
+  defaults: { rows: number; quickRows: number; overload: number },
+  args: readonly string[] = Deno.args,
+): BudgetArgs {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      quick: { type: "boolean", default: false },
+      rows: { type: "string" },
+      concurrency: { type: "string", default: "64" },
+      overload: { type: "string", default: String(defaults.overload) },
+    },
+  });
+  return {
+    rows: Number(values.rows ?? (values.quick ? defaults.quickRows : defaults.rows)),
+    concurrency: values.concurrency,
+    overloadPerCore: Number(values.overload),
+  };
+}
+
 /** Rounds to `digits` decimals. */
 export function round(value: number, digits = 0): number {
   const factor = 10 ** digits;

@@ -7,34 +7,23 @@
  * overloaded machine slows the import down, it never trips the limit. The
  * ratio of writes to the limit is reported for what the overload cost.
  *
- * Run: `deno run -A bench/budget_overload_bench.ts [--quick] [--rows 3000] [--overload 4]`.
+ * Run: `deno run -A bench/budget_overload_bench.ts [--quick] [--rows 3000] [--concurrency 64]
+ * [--overload 4]` (`--quick`: 750 rows).
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { isQuick, logger } from "./_harness.ts";
+import { budgetArgs, logger } from "./_harness.ts";
 import { measureBudgetUse } from "./budget_use_bench.ts";
 
 const NAME = "budget_overload";
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      rows: { type: "string" },
-      concurrency: { type: "string", default: "64" },
-      overload: { type: "string", default: "4" },
-    },
-  });
   await measureBudgetUse({
     name: NAME,
-    // Two writes per row at 100/s: 6,000 writes are about 60 s (20 s with --quick).
-    rows: Number(values.rows ?? (isQuick() ? 1_000 : 3_000)),
+    // Two writes per row at 100/s: 3,000 rows are about 60 s (750 with --quick: 15 s).
+    ...budgetArgs({ rows: 3_000, quickRows: 750, overload: 4 }),
     scale: 2,
-    concurrency: values.concurrency,
-    overloadPerCore: Number(values.overload),
     log: logger(NAME),
   });
 }
