@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
-import { parseAuditLine } from "../src/report/audit_log.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 import type { AuditEntry } from "../src/report/audit_log.ts";
 import { createJob, describeInput } from "../src/journal/journal.ts";
 
@@ -16,12 +16,8 @@ function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
 }
 
-async function auditOf(path: string): Promise<AuditEntry[]> {
-  const text = await Deno.readTextFile(path);
-  return text.split("\n").flatMap((line) => {
-    const entry = parseAuditLine(line);
-    return entry ? [entry] : [];
-  });
+function auditOf(path: string): Promise<AuditEntry[]> {
+  return readAuditLog(path);
 }
 
 function summaryOf(stdout: string): Record<string, number | string> {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
 import { runCliInterrupted } from "./_interrupted_cli.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -83,7 +84,7 @@ Deno.test("--invite sends invitations with the row's role instead of creating us
   assert.equal(errors[0].httpStatus, 422);
   assert.match(String(errors[0].errorMessage), /Role 'boss' does not exist/);
 
-  const audit = await readJsonLines(`${dir}/audit.jsonl`);
+  const audit = await readAuditLog(`${dir}/audit.jsonl`);
   const sent = audit.filter((entry) => entry.action === "invitation_sent");
   assert.deepEqual(sent.map((entry) => entry.id).sort(), invitations.map((i) => i.id).sort());
   const annEntry = sent.find((entry) => entry.id === byEmail["ann@invite.test"].id);

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
+import { parseAuditLine } from "../src/report/audit_log.ts";
 
 async function run(command: string, args: string[]): Promise<boolean> {
   try {
@@ -48,11 +49,8 @@ interface AuditLine {
 async function auditLines(path: string): Promise<AuditLine[]> {
   const lines: AuditLine[] = [];
   for (const line of (await Deno.readTextFile(path)).split("\n")) {
-    try {
-      lines.push(JSON.parse(line));
-    } catch {
-      // A line a full disk tore: not an entry.
-    }
+    // A line a full disk tore is not an entry.
+    lines.push(...parseAuditLine(line) ?? []);
   }
   return lines;
 }

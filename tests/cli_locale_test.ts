@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url, NO_COLOR: "1" };
@@ -74,8 +75,7 @@ Deno.test("--on-existing update changes an existing user's locale and undo puts 
   assert.equal(updated.code, 0, updated.stdout + updated.stderr);
   assert.equal(fake.state.findUserByEmail("old@locale.test")?.locale, "en-US");
   assert.equal(fake.state.findUserByEmail("none@locale.test")?.locale, "es-419");
-  const audit = (await Deno.readTextFile(`${checkpoints}/locale/audit.jsonl`)).trim().split("\n")
-    .map((line) => JSON.parse(line));
+  const audit = await readAuditLog(`${checkpoints}/locale/audit.jsonl`);
   const old = audit.find((entry) => entry.email === "old@locale.test");
   assert.deepEqual(old?.previous, { locale: "de" });
   assert.deepEqual(old?.changes, { locale: "en-US" });

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { killRepeatedly, runCli } from "./_cli.ts";
 import { seededRandom } from "./_random.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 
 const FIXTURE = new URL("./fixtures/package", import.meta.url).pathname;
 
@@ -564,8 +565,7 @@ Deno.test({
 
     // Every organization, role and permission the job made is in its audit log once at
     // least, those a SIGKILL cut off before they were recorded too (the setup ledger).
-    const audit = (await Deno.readTextFile(`${dir}/checkpoints/pkg-crash/audit.jsonl`)).trim()
-      .split("\n").map((line) => JSON.parse(line));
+    const audit = await readAuditLog(`${dir}/checkpoints/pkg-crash/audit.jsonl`);
     const made = (action: string) =>
       new Set(audit.filter((entry) => entry.action === action).map((entry) => entry.id)).size;
     assert.equal(made("organization_created"), 6);

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -194,9 +195,7 @@ Deno.test("a re-run keeps an existing membership's other roles; --on-existing up
   assert.equal(updated.code, 0, updated.stdout + updated.stderr);
   assert.match(updated.stdout, /roles member → admin,billing/);
   assert.deepEqual(rolesOf(fake, "ann@roles.test", "acme"), ["admin", "billing"]);
-  const entries = (await Deno.readTextFile(audit)).trim().split("\n").map((line) =>
-    JSON.parse(line)
-  );
+  const entries = await readAuditLog(audit);
   const entry = entries.find((candidate) => candidate.action === "membership_roles_updated");
   assert.deepEqual(entry?.previousRoleSlugs, ["member"]);
   assert.deepEqual(entry?.roleSlugs, ["admin", "billing"]);

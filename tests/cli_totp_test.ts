@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { killRepeatedly, runCli, tempFile } from "./_cli.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -94,9 +95,7 @@ Deno.test("a TOTP factor is enrolled with the row's secret; a re-run enrolls not
     "refused before any request",
   );
   assert.ok(fake.state.findUserByEmail("eve@totp.test"), "no valid row lost");
-  const entries = (await Deno.readTextFile(audit)).trim().split("\n").map((line) =>
-    JSON.parse(line)
-  );
+  const entries = await readAuditLog(audit);
   assert.deepEqual(
     entries.filter((entry) => entry.action === "totp_factor_enrolled").map((entry) => entry.id)
       .sort(),

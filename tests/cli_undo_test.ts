@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
 import { runCliInterrupted } from "./_interrupted_cli.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -180,7 +181,7 @@ Deno.test("undo leaves users --require-membership already deleted, and keeps an 
     { env: envOf(fake) },
   );
   assert.equal(imported.code, 1);
-  const entries = (await Deno.readTextFile(audit)).trim().split("\n").map((l) => JSON.parse(l));
+  const entries = await readAuditLog(audit);
   const rolledBack = entries.filter((entry) => entry.email === "rolled-back@undo.test");
   assert.deepEqual(rolledBack.map((entry) => entry.action), ["user_created", "user_deleted"]);
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { type FakeUser, startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
+import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -69,7 +70,7 @@ Deno.test("--on-existing update changes names, verification, external id and met
   // Adopted or updated, every user joins the organization.
   assert.equal(fake.state.membershipsOfUser(same.id)[0]?.organizationId, acme.id);
 
-  const entries = await readJsonLines(audit);
+  const entries = await readAuditLog(audit);
   const update = entries.find((entry) => entry.action === "user_updated");
   assert.deepEqual(update?.previous, {
     firstName: "A.",
@@ -127,7 +128,7 @@ Deno.test("--on-existing skip (the default) adopts existing users unchanged but 
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.deepEqual(fake.state.getUser(old.id), before);
   assert.equal(fake.state.membershipsOfUser(old.id)[0]?.organizationId, acme.id);
-  const entries = await readJsonLines(`${dir}/audit.jsonl`);
+  const entries = await readAuditLog(`${dir}/audit.jsonl`);
   assert.ok(!entries.some((entry) => entry.action === "user_updated"));
   assert.ok(entries.some((e) => e.action === "membership_created" && e.userId === old.id));
 });

@@ -139,3 +139,20 @@ Deno.test("clean warns that undo is no longer possible once a job's audit log is
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("clean counts every write of the audit log, a row's several included", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const dir = await Deno.makeTempDir();
+  const csv = await tempFile(
+    "email,org_external_id,org_name\na@clean.test,acme,Acme\nb@clean.test,acme,Acme\n",
+  );
+  const run = await runCli(["--csv", csv, "--job-id", "rows", "--checkpoint-dir", dir, "--quiet"], {
+    env: envOf(fake),
+  });
+  assert.equal(run.code, 0, run.stderr);
+  const cleaned = await runCli(["clean", "rows", "--checkpoint-dir", dir]);
+  assert.equal(cleaned.code, 0, cleaned.stderr);
+  // The organization, and each row's user and membership.
+  assert.match(cleaned.stderr, /^Warning: the audit log of 5 changes in WorkOS is gone: /);
+  await Deno.remove(dir, { recursive: true });
+});

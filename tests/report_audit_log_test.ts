@@ -5,7 +5,16 @@
  */
 
 import assert from "node:assert/strict";
-import { type AuditEntry, openAuditLog, readAuditLogBackward } from "../src/report/audit_log.ts";
+import {
+  type AuditEntry,
+  auditRecord,
+  openAuditLog,
+  parseAuditLine,
+  readAuditLog,
+  readAuditLogBackward,
+} from "../src/report/audit_log.ts";
+import { auditEntriesOf, organizationAuditEntry } from "../src/report/audit_entries.ts";
+import type { RowOutcome } from "../src/outcome/mod.ts";
 
 function entry(i: number): AuditEntry {
   return {
@@ -35,8 +44,8 @@ Deno.test("an audit log reads back newest first at any chunk size", async () => 
   for (const chunkSize of [1, 7, 64, 100, 65_536]) {
     assert.deepEqual(await readBack(path, chunkSize), expected, `chunk ${chunkSize}`);
   }
-  const first = (await Deno.readTextFile(path)).split("\n")[0];
-  assert.equal(JSON.parse(first).email, "zoë-😀-0@example.com");
+  const first = parseAuditLine((await Deno.readTextFile(path)).split("\n")[0]);
+  assert.equal(first?.[0].email, "zoë-😀-0@example.com");
 });
 
 Deno.test("an audit log is owner-only, appended to, and keeps only its own fields", async () => {
@@ -57,7 +66,7 @@ Deno.test("an audit log is owner-only, appended to, and keeps only its own field
   const text = await Deno.readTextFile(path);
   assert.doesNotMatch(text, /hunter2|\$2b\$|old-secret|password/i);
   assert.deepEqual(await readBack(path, 64), ["id_2", "id_1"]);
-  assert.deepEqual(JSON.parse(text.split("\n")[0]).previous, { firstName: "A" });
+  assert.deepEqual(parseAuditLine(text.split("\n")[0])?.[0].previous, { firstName: "A" });
 });
 
 Deno.test("a line torn by a crash is skipped and never glued to the next entry", async () => {
@@ -79,4 +88,131 @@ Deno.test("a line torn by a crash is skipped and never glued to the next entry",
   }
   assert.deepEqual(ids, ["id_3", "id_1"]);
   assert.equal(torn.length, 1);
+});
+
+/** Rows of every kind a job writes, as their outcomes. */
+function outcomes(): RowOutcome[] {
+  const base = { byteEnd: 0, requestIds: { user: "req-u", membership: "req-m" } };
+  return [
+    {
+      ...base,
+      recordNumber: 1,
+      email: "ada@example.com",
+      userId: "user_1",
+      user: "created",
+      membership: {
+        id: "om_1",
+        organizationId: "org_1",
+        created: true,
+        roles: { previous: [], roles: ["admin"] },
+      },
+      factor: { id: "auth_factor_1", created: true },
+      uncertain: { user: true },
+    },
+    {
+      ...base,
+      recordNumber: 2,
+      email: "bob@example.com",
+      userId: "user_2",
+      user: "updated",
+      previous: { firstName: "Bob", metadata: { tier: null } },
+      changes: { firstName: "Robert", metadata: { tier: "gold" } },
+    },
+    {
+      ...base,
+      recordNumber: 3,
+      email: "cy@example.com",
+      userId: "user_3",
+      user: "existing",
+      membership: { id: "om_3", organizationId: "org_2", created: true },
+      uncertain: { membership: true },
+    },
+    {
+      ...base,
+      recordNumber: 4,
+      email: "dee@example.com",
+      deletedUserId: "user_4",
+      requestIds: { user: "req-u4", deletion: "req-d4" },
+    },
+    {
+      ...base,
+      recordNumber: 5,
+      email: "eve@example.com",
+      invitation: {
+        id: "invitation_5",
+        organizationId: "org_2",
+        roleSlug: "member",
+        created: true,
+      },
+    },
+  ] as RowOutcome[];
+}
+
+Deno.test("every kind of entry reads back exactly as written, old lines and new in one file", async () => {
+  const timestamp = "2024-01-01T00:00:00.000Z";
+  const entries: AuditEntry[] = [
+    organizationAuditEntry(
+      { id: "org_1", name: "Acme", externalId: "acme", createdAtMs: 0 },
+      { row: 1, requestId: "req-o" },
+    ),
+    ...outcomes().flatMap((outcome) => auditEntriesOf(outcome, timestamp)),
+    { timestamp, action: "role_created", id: "role_1", roleSlug: "admin", requestId: "req-r" },
+    { timestamp, action: "permission_created", id: "users:read" },
+  ];
+  assert.deepEqual(entries.map((entry) => entry.action), [
+    "organization_created",
+    "user_created",
+    "membership_created",
+    "membership_roles_updated",
+    "totp_factor_enrolled",
+    "user_updated",
+    "membership_created",
+    "user_created",
+    "user_deleted",
+    "invitation_sent",
+    "role_created",
+    "permission_created",
+  ]);
+  assert.deepEqual(entries.filter((entry) => entry.uncertain).map((entry) => entry.id), [
+    "user_1",
+    "om_3",
+  ]);
+  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  // A line an earlier build wrote (one entry, long keys) first.
+  const old = { timestamp, action: "user_created", id: "user_0", email: "old@example.com", row: 9 };
+  await Deno.writeTextFile(path, JSON.stringify(old) + "\n");
+  const log = await openAuditLog(path);
+  await log.write(entries);
+  await log.close();
+  const expected = [old, ...entries.map(auditRecord)];
+  assert.deepEqual(await readAuditLog(path), expected);
+  const backward: AuditEntry[] = [];
+  for await (const read of readAuditLogBackward(path, { chunkSize: 50 })) backward.push(read);
+  assert.deepEqual(backward, expected.reverse());
+});
+
+Deno.test("a row's writes share one line that names its time, row, email and user once", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const log = await openAuditLog(path);
+  const userId = "user_01JD8Z3K4M0000000000000001";
+  await log.write(auditEntriesOf({
+    recordNumber: 123_456,
+    byteEnd: 0,
+    email: "grace.hopper@example.com",
+    userId,
+    user: "created",
+    membership: { id: "om_01JD8Z3K4M0000000000000001", organizationId: "org_1", created: true },
+    requestIds: {
+      user: "6f0e1c7a-58e6-4b8e-9f64-0c5d7d1f2a31",
+      membership: "0b7d3c1e-2f4a-4c69-8d3e-5a6b7c8d9e0f",
+    },
+  }, "2024-01-01T00:00:00.000Z"));
+  await log.close();
+  const text = await Deno.readTextFile(path);
+  assert.equal(text.trimEnd().split("\n").length, 1);
+  for (const once of [userId, "grace.hopper@example.com", "2024-01-01T00:00:00.000Z", "123456"]) {
+    assert.equal(text.split(once).length - 1, 1, once);
+  }
+  // One entry a line with long keys took 493 bytes for this row.
+  assert.ok(text.length <= 300, `${text.length} bytes`);
 });

@@ -22,6 +22,7 @@ import {
   resumeJob,
 } from "../journal/journal.ts";
 import { type JobInfo, latestResumableJob, listJobs, readJob, removeJob } from "../journal/jobs.ts";
+import { readAuditLogBackward } from "../report/audit_log.ts";
 
 /** Flags that decide what a job does: fixed at its start. */
 const FIXED_FLAGS: ReadonlyArray<[keyof Flags, keyof ImportUsersOptions]> = [
@@ -593,19 +594,16 @@ export async function runCleanCommand(
   return ExitCode.Success;
 }
 
-/** Lines in an audit log, 0 when there is none. */
+/** Writes an audit log records (a line holds a row's), 0 when there is none. */
 async function auditEntries(path: string): Promise<number> {
+  let entries = 0;
   try {
-    using file = await Deno.open(path, { read: true });
-    let lines = 0;
-    for await (const chunk of file.readable) {
-      for (const byte of chunk) if (byte === 0x0a) lines++;
-    }
-    return lines;
+    for await (const _ of readAuditLogBackward(path)) entries++;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return 0;
     throw error;
   }
+  return entries;
 }
 
 function jobIdOf(command: string, positionals: string[]): string {

@@ -1,9 +1,15 @@
 /**
- * The audit log of a job: one JSON line per write the job made to WorkOS
- * (user created or updated, organization created, membership created,
- * invitation sent, user deleted, roles of a membership changed, factor
- * enrolled, role or permission created), appended as the job goes, in an
- * owner-only file. `undo` reads it back, newest first, to take the job back.
+ * The audit log of a job: every write the job made to WorkOS (user created
+ * or updated, organization created, membership created, invitation sent,
+ * user deleted, roles of a membership changed, factor enrolled, role or
+ * permission created), appended as the job goes, in an owner-only file.
+ * `undo` reads it back, newest first, to take the job back.
+ *
+ * The file is JSON lines in the compact format (docs/audit-log.md): one
+ * line per row holds every write of that row, `{"t", "r", "e", "u", "w"}`,
+ * with what the row's writes share (time, row, email, user) said once and
+ * each write in `w` under short keys; a file written by an earlier build
+ * (one entry a line, long keys) reads the same, and the two may mix.
  *
  * Entries never hold a password or a password hash: they are built field by
  * field from a fixed list, whatever the caller passes.
@@ -194,6 +200,153 @@ export function auditRecord(entry: AuditEntry): Record<string, unknown> {
   return record;
 }
 
+/** The short code of each action in the compact format. */
+const CODES: Readonly<Record<AuditAction, string>> = {
+  user_created: "uc",
+  user_updated: "uu",
+  user_deleted: "ud",
+  organization_created: "oc",
+  membership_created: "mc",
+  membership_roles_updated: "mr",
+  totp_factor_enrolled: "fe",
+  invitation_sent: "is",
+  role_created: "rc",
+  permission_created: "pc",
+};
+const ACTION_OF_CODE: ReadonlyMap<string, AuditAction> = new Map(
+  Object.entries(CODES).map(([action, code]) => [code, action as AuditAction]),
+);
+/** Actions whose id is a user's: left out when it is the line's user. */
+const USER_ACTIONS: ReadonlySet<string> = new Set(["user_created", "user_updated", "user_deleted"]);
+/** Actions that name their user in `userId`: left out when it is the line's user. */
+const MEMBER_ACTIONS: ReadonlySet<string> = new Set([
+  "membership_created",
+  "membership_roles_updated",
+  "totp_factor_enrolled",
+]);
+
+function userOfEntry(entry: AuditEntry): string | undefined {
+  return USER_ACTIONS.has(entry.action) ? entry.id : entry.userId;
+}
+
+function sameContext(a: AuditEntry, b: AuditEntry): boolean {
+  return a.timestamp === b.timestamp && a.row === b.row && a.email === b.email;
+}
+
+/**
+ * One line of the compact format for entries that share their time, row
+ * and email (a row's writes): those, and the user they are about, are said
+ * once; each write keeps only what is its own.
+ */
+function compactLine(entries: readonly AuditEntry[]): Record<string, unknown> {
+  const first = entries[0];
+  const line: Record<string, unknown> = { t: first.timestamp };
+  if (first.row !== undefined) line.r = first.row;
+  if (first.email !== undefined) line.e = first.email;
+  let user: string | undefined;
+  for (const entry of entries) {
+    user = userOfEntry(entry);
+    if (user !== undefined) break;
+  }
+  if (user !== undefined) line.u = user;
+  line.w = entries.map((entry) => {
+    const record = auditRecord(entry);
+    const write: Record<string, unknown> = { a: CODES[entry.action] };
+    if (!(USER_ACTIONS.has(entry.action) && entry.id === user)) write.i = record.id;
+    if (entry.action === "organization_created") {
+      // An organization is its own organization: said only when it is not.
+      if (record.organizationId !== record.id) write.o = record.organizationId ?? null;
+    } else if (record.organizationId !== undefined) write.o = record.organizationId;
+    if (record.organizationExternalId !== undefined) write.x = record.organizationExternalId;
+    if (MEMBER_ACTIONS.has(entry.action)) {
+      if (record.userId !== user) write.u = record.userId ?? null;
+    } else if (record.userId !== undefined) write.u = record.userId;
+    if (record.roleSlug !== undefined) write.s = record.roleSlug;
+    if (record.previousRoleSlugs !== undefined) write.ps = record.previousRoleSlugs;
+    if (record.roleSlugs !== undefined) write.rs = record.roleSlugs;
+    if (record.requestId !== undefined) write.q = record.requestId;
+    if (record.previous !== undefined) write.p = record.previous;
+    if (record.changes !== undefined) write.c = record.changes;
+    if (record.uncertain === true) write.n = 1;
+    return write;
+  });
+  return line;
+}
+
+/**
+ * Entries as the lines of an audit file (the compact format): consecutive
+ * entries of the same time, row and email share a line.
+ *
+ * @param entries The entries, in the order they happened.
+ * @returns The lines, each ending in a line break.
+ *
+ * @example A row's two writes take one line
+ * ```ts
+ * import { formatAuditLines } from "./audit_log.ts";
+ * const text = formatAuditLines([
+ *   { timestamp: "2024-01-01T00:00:00.000Z", action: "user_created", id: "user_1", email: "a@b.co", row: 1 },
+ *   { timestamp: "2024-01-01T00:00:00.000Z", action: "membership_created", id: "om_1", email: "a@b.co", userId: "user_1", organizationId: "org_1", row: 1 },
+ * ]);
+ * console.log(text.trimEnd());
+ * // {"t":"2024-01-01T00:00:00.000Z","r":1,"e":"a@b.co","u":"user_1","w":[{"a":"uc"},{"a":"mc","i":"om_1","o":"org_1"}]}
+ * ```
+ */
+export function formatAuditLines(entries: readonly AuditEntry[]): string {
+  let text = "";
+  for (let start = 0; start < entries.length;) {
+    let end = start + 1;
+    while (end < entries.length && sameContext(entries[start], entries[end])) end++;
+    text += JSON.stringify(compactLine(entries.slice(start, end))) + "\n";
+    start = end;
+  }
+  return text;
+}
+
+function isSlugList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((slug) => typeof slug === "string");
+}
+
+function isValues(value: unknown): value is AuditUserValues {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The entries of a compact line; `undefined` when it is not one. */
+function entriesOfCompactLine(line: Record<string, unknown>): AuditEntry[] | undefined {
+  const { t: timestamp, r: row, e: email, u: user, w: writes } = line;
+  if (typeof timestamp !== "string" || !Array.isArray(writes) || writes.length === 0) {
+    return undefined;
+  }
+  if (row !== undefined && typeof row !== "number") return undefined;
+  if (email !== undefined && typeof email !== "string") return undefined;
+  if (user !== undefined && typeof user !== "string") return undefined;
+  const entries: AuditEntry[] = [];
+  for (const write of writes) {
+    if (typeof write !== "object" || write === null || Array.isArray(write)) return undefined;
+    const fields = write as Record<string, unknown>;
+    const action = ACTION_OF_CODE.get(fields.a as string);
+    if (action === undefined) return undefined;
+    const id = fields.i ?? (USER_ACTIONS.has(action) ? user : undefined);
+    if (typeof id !== "string") return undefined;
+    const entry: AuditEntry = { timestamp, action, id };
+    if (email !== undefined) entry.email = email;
+    const organizationId = action === "organization_created" && !("o" in fields) ? id : fields.o;
+    if (typeof organizationId === "string") entry.organizationId = organizationId;
+    if (typeof fields.x === "string") entry.organizationExternalId = fields.x;
+    const userId = MEMBER_ACTIONS.has(action) && !("u" in fields) ? user : fields.u;
+    if (typeof userId === "string") entry.userId = userId;
+    if (typeof fields.s === "string") entry.roleSlug = fields.s;
+    if (isSlugList(fields.ps)) entry.previousRoleSlugs = fields.ps;
+    if (isSlugList(fields.rs)) entry.roleSlugs = fields.rs;
+    if (row !== undefined) entry.row = row;
+    if (typeof fields.q === "string") entry.requestId = fields.q;
+    if (isValues(fields.p)) entry.previous = fields.p;
+    if (isValues(fields.c)) entry.changes = fields.c;
+    if (fields.n === 1) entry.uncertain = true;
+    entries.push(entry);
+  }
+  return entries;
+}
+
 /** Appends entries to an audit file. */
 export interface AuditLog {
   /**
@@ -243,8 +396,7 @@ class FileAuditLog implements AuditLog {
     }
     if (entries.length === 0) return this.flush();
     // Serialized now, so that overlapping calls keep their order in the file.
-    let text = "";
-    for (const entry of entries) text += JSON.stringify(auditRecord(entry)) + "\n";
+    const text = formatAuditLines(entries);
     this.#count += entries.length;
     return this.#out.write(this.#encoder.encode(text));
   }
@@ -322,8 +474,7 @@ export async function openAuditLog(
         filled += read;
       }
       for (const line of new TextDecoder().decode(tail.subarray(0, filled)).split("\n")) {
-        const entry = parseAuditLine(line);
-        if (entry) already.add(entryKey(entry));
+        for (const entry of parseAuditLine(line) ?? []) already.add(entryKey(entry));
       }
     }
   } catch (error) {
@@ -334,20 +485,24 @@ export async function openAuditLog(
 }
 
 /**
- * Reads one line of an audit file.
+ * Reads one line of an audit file: a compact line (one row's writes), or a
+ * line of the format before it (one entry, long keys).
  *
  * @param line The line, without its line break.
- * @returns The entry, or `undefined` when the line is blank or not an entry.
+ * @returns The entries, in the order they happened, or `undefined` when the
+ *   line is blank or not an audit line.
  *
  * @example Usage
  * ```ts
  * import { parseAuditLine } from "./audit_log.ts";
- * const entry = parseAuditLine('{"timestamp":"2024-01-01T00:00:00Z","action":"user_created","id":"user_1"}');
- * console.log(entry?.id); // user_1
+ * const row = parseAuditLine('{"t":"2024-01-01T00:00:00Z","r":3,"e":"a@b.co","u":"user_1","w":[{"a":"uc"}]}');
+ * console.log(row?.[0].action, row?.[0].id, row?.[0].row); // user_created user_1 3
+ * const old = parseAuditLine('{"timestamp":"2024-01-01T00:00:00Z","action":"user_created","id":"user_1"}');
+ * console.log(old?.[0].id); // user_1
  * console.log(parseAuditLine("{torn")); // undefined
  * ```
  */
-export function parseAuditLine(line: string): AuditEntry | undefined {
+export function parseAuditLine(line: string): AuditEntry[] | undefined {
   if (line.trim() === "") return undefined;
   let value: unknown;
   try {
@@ -357,9 +512,33 @@ export function parseAuditLine(line: string): AuditEntry | undefined {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const entry = value as Record<string, unknown>;
+  if ("w" in entry) return entriesOfCompactLine(entry);
   if (typeof entry.action !== "string" || !ACTIONS.has(entry.action)) return undefined;
   if (typeof entry.id !== "string" || typeof entry.timestamp !== "string") return undefined;
-  return entry as unknown as AuditEntry;
+  return [entry as unknown as AuditEntry];
+}
+
+/**
+ * Reads a whole audit file, oldest entry first (lines that are not entries,
+ * such as one torn by a crash, are skipped). For a log of any size, read it
+ * newest first with {@linkcode readAuditLogBackward}.
+ *
+ * @param path The audit file.
+ * @returns The entries.
+ *
+ * @example Usage
+ * ```ts
+ * import { openAuditLog, readAuditLog } from "./audit_log.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await using log = await openAuditLog(path);
+ * await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
+ * await log.flush();
+ * console.log((await readAuditLog(path)).map((entry) => entry.id)); // ["user_1"]
+ * ```
+ */
+export async function readAuditLog(path: string): Promise<AuditEntry[]> {
+  const text = await Deno.readTextFile(path);
+  return text.split("\n").flatMap((line) => parseAuditLine(line) ?? []);
 }
 
 /** Options for {@linkcode readAuditLogBackward}. */
@@ -395,11 +574,12 @@ export async function* readAuditLogBackward(
   let position = (await file.stat()).size;
   // Bytes of the line that begins before the chunk just read.
   let carry = new Uint8Array(0);
-  const emit = (bytes: Uint8Array): AuditEntry | undefined => {
+  // A line's entries, newest first.
+  const emit = (bytes: Uint8Array): AuditEntry[] => {
     const line = decoder.decode(bytes);
-    const entry = parseAuditLine(line);
-    if (entry === undefined && line.trim() !== "") options.onInvalidLine?.(line);
-    return entry;
+    const entries = parseAuditLine(line);
+    if (entries === undefined && line.trim() !== "") options.onInvalidLine?.(line);
+    return entries?.reverse() ?? [];
   };
   while (position > 0) {
     const start = Math.max(0, position - chunkSize);
@@ -417,16 +597,10 @@ export async function* readAuditLogBackward(
     let end = chunk.length;
     for (let i = chunk.length - 1; i >= 0; i--) {
       if (chunk[i] !== 0x0a) continue;
-      if (end > i + 1) {
-        const entry = emit(chunk.subarray(i + 1, end));
-        if (entry) yield entry;
-      }
+      if (end > i + 1) yield* emit(chunk.subarray(i + 1, end));
       end = i;
     }
     carry = chunk.slice(0, end);
   }
-  if (carry.length > 0) {
-    const entry = emit(carry);
-    if (entry) yield entry;
-  }
+  if (carry.length > 0) yield* emit(carry);
 }
