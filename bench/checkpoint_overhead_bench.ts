@@ -163,7 +163,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
     },
   });
-  const rows = Number(values.rows ?? (values.quick ? 5_000 : 20_000));
+  const rows = Number(values.rows ?? (values.quick ? 3_000 : 20_000));
   // One pair's ratio moves by ±7 % (one standard deviation) on a shared
   // 2-core machine: fifteen pairs put the median within about 2 %.
   const pairs = Number(values.pairs ?? (values.quick ? 1 : 15));

@@ -7,7 +7,7 @@
  * Targets: at most 100 bytes a row for the journal, 200 for the audit log.
  *
  * Run: `deno run -A bench/job_files_bench.ts [--rows 100000] [--quick]
- * [--concurrency 50] [--keep]`. `--quick` imports 20,000 rows; the issue's figure is
+ * [--concurrency 50] [--keep]`. `--quick` imports 10,000 rows; the issue's figure is
  * `--rows 1000000` (about 10 minutes at 1,800 users a second). Progress goes
  * to stderr; stdout gets exactly one JSON line.
  *
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       keep: { type: "boolean", default: false },
     },
   });
-  const rows = Number(values.rows ?? (isQuick() ? 20_000 : 100_000));
+  const rows = Number(values.rows ?? (isQuick() ? 10_000 : 100_000));
   const dir = await Deno.makeTempDir({ prefix: "job_files_bench_" });
   try {
     const csv = `${dir}/users.csv`;
