@@ -6,57 +6,14 @@
  * @module
  */
 
+import { cyrb53, cyrb53High, cyrb53Low } from "./_cyrb53.ts";
+
 /** Shards: each grows on its own, so a doubling copies 1/64 of the set at once. */
 const SHARD_BITS = 6;
 const SHARDS = 1 << SHARD_BITS;
 const INITIAL_SHARD_SLOTS = 16;
 /** Grow a shard past this share of its slots taken. */
 const MAX_LOAD = 0.75;
-
-// The last fingerprint computed, as two 32-bit halves: no allocation per call.
-let hashHigh = 0;
-let hashLow = 0;
-
-/** 64 bits of `text` (cyrb53's two 32-bit lanes, both kept) into hashHigh/hashLow. */
-function fingerprintOf(text: string): void {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  hashHigh = h1 >>> 0;
-  hashLow = h2 >>> 0;
-}
-
-/**
- * {@linkcode fingerprintOf} of `first + "\u0000" + second`, without building
- * that string (the same 64 bits).
- */
-function fingerprintOfPair(first: string, second: string): void {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < first.length; i++) {
-    const code = first.charCodeAt(i);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  // The separator, U+0000: `x ^ 0` is `x`.
-  h1 = Math.imul(h1, 2654435761);
-  h2 = Math.imul(h2, 1597334677);
-  for (let i = 0; i < second.length; i++) {
-    const code = second.charCodeAt(i);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  hashHigh = h1 >>> 0;
-  hashLow = h2 >>> 0;
-}
 
 /** Options for {@linkcode FingerprintSet}. */
 export interface FingerprintSetOptions {
@@ -169,8 +126,8 @@ export class FingerprintSet {
    * ```
    */
   add(text: string): boolean {
-    fingerprintOf(text);
-    return this.addFingerprint(hashHigh, hashLow, 0) < 0;
+    cyrb53(text);
+    return this.addFingerprint(cyrb53High, cyrb53Low, 0) < 0;
   }
 
   /**
@@ -190,8 +147,8 @@ export class FingerprintSet {
    * ```
    */
   addWithValue(text: string, value: number): number {
-    fingerprintOf(text);
-    return this.addFingerprint(hashHigh, hashLow, value);
+    cyrb53(text);
+    return this.addFingerprint(cyrb53High, cyrb53Low, value);
   }
 
   /**
@@ -214,8 +171,8 @@ export class FingerprintSet {
    * ```
    */
   addPairWithValue(first: string, second: string, value: number): number {
-    fingerprintOfPair(first, second);
-    return this.addFingerprint(hashHigh, hashLow, value);
+    cyrb53(first, second);
+    return this.addFingerprint(cyrb53High, cyrb53Low, value);
   }
 
   /**
@@ -233,9 +190,9 @@ export class FingerprintSet {
    * ```
    */
   has(text: string): boolean {
-    fingerprintOf(text);
-    const high = hashHigh;
-    const low = hashLow === 0 && high === 0 ? 1 : hashLow;
+    cyrb53(text);
+    const high = cyrb53High;
+    const low = cyrb53Low === 0 && high === 0 ? 1 : cyrb53Low;
     const keys = this.#keys[high >>> (32 - SHARD_BITS)];
     const mask = (keys.length >>> 1) - 1;
     for (let slot = low & mask;; slot = (slot + 1) & mask) {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { cyrb53, cyrb53High, cyrb53Low } from "./_cyrb53.ts";
+
 /**
  * A 53-bit string hash (cyrb53). A million people collide with a chance of
  * about 1 in 20,000, which a dry-run estimate can bear; storing numbers
@@ -20,14 +22,6 @@
  * ```
  */
 export function hash53(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  cyrb53(text);
+  return 4294967296 * (2097151 & cyrb53Low) + cyrb53High;
 }
