@@ -51,6 +51,12 @@ export interface SourceRecord {
    * so validation need not look for odd characters.
    */
   plain?: boolean;
+  /**
+   * Set by a reader that checked the record's bytes: every field is a
+   * string of an input column with no space to trim at either end, so the
+   * fields are the row's `original` as they are.
+   */
+  tidy?: boolean;
 }
 
 /**

@@ -216,6 +216,7 @@ Deno.test("openInput() normalizes header names and drops columns it ignores", as
     fields: { email: "a@example.com", name: "Ada" },
     byteEnd: bytesOf(csv).length,
     plain: true,
+    tidy: true,
   }]);
 });
 
@@ -364,5 +365,27 @@ Deno.test("openInput() marks a CSV record plain only when every value is printab
     ['"last_name" contains a line break: imported as given'],
     [],
     ['"first_name" contains the control character U+007F: imported as given'],
+  ]);
+});
+
+Deno.test("a record is tidy only when no value has a space to trim, and its original is then its fields", async () => {
+  const csv = "email,first_name,last_name\n" +
+    "ada@example.com,Ada,Lovelace\n" +
+    "bob@example.com, Bob,Baker\n" +
+    '"cy@example.com ",Cy,\n' +
+    "dee@example.com,Dee,Zoë\n";
+  const input = await openInput(chunkedStream(bytesOf(csv)));
+  const records: SourceRecord[] = [];
+  for await (const batch of input.records) records.push(...batch);
+  deepEqual(records.map((record) => record.tidy), [true, undefined, undefined, undefined]);
+  const originals = records.map((record) => {
+    const result = validateRecord(record);
+    return result.ok ? result.row.original : result.original;
+  });
+  deepEqual(originals, [
+    { email: "ada@example.com", first_name: "Ada", last_name: "Lovelace" },
+    { email: "bob@example.com", first_name: "Bob", last_name: "Baker" },
+    { email: "cy@example.com", first_name: "Cy", last_name: "" },
+    { email: "dee@example.com", first_name: "Dee", last_name: "Zoë" },
   ]);
 });

@@ -206,7 +206,7 @@ Deno.test('openInput("-") reads standard input and detects the format', async ()
       fields: { email: "a@example.com" },
       byteEnd: bytesOf(text).length,
       // The CSV reader checked the bytes.
-      ...(format === "csv" ? { plain: true } : {}),
+      ...(format === "csv" ? { plain: true, tidy: true } : {}),
     }]);
   }
 });

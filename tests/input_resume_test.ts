@@ -64,6 +64,7 @@ Deno.test("openInput() resumes by seeking: the rows before the offset are never 
       fields: { email: "x@example.com", name: "X" },
       byteEnd: bytesOf(csv).length,
       plain: true,
+      tidy: true,
     }];
     const resumeFrom = { byteOffset: offset, recordNumber: 41 };
     deepEqual(await readAll(path, { resumeFrom }), expected);

@@ -63,3 +63,51 @@ Deno.test("parseMetadata() enforces WorkOS's documented limits", () => {
   );
   equal(reason({ "": "v" }), "has an empty key: give every value a name");
 });
+
+Deno.test("parseMetadata reads printable ASCII in one pass with the very result JSON.parse gives", () => {
+  const long = "x".repeat(600);
+  const cases = [
+    '{"plan":"pro"}',
+    ' { "plan" : "pro" , "seat" : "3" } ',
+    "{}",
+    "{ }",
+    '{"a":""}',
+    '{"":"x"}',
+    '{"plan":"pro","plan":"team"}',
+    '{"__proto__":"x"}',
+    '{"b":"1","1":"2","a":"3"}',
+    '{"q":"say \\"hi\\""}',
+    '{"path":"a\\\\b"}',
+    '{"seats":5}',
+    '{"ok":true}',
+    '{"n":null}',
+    '{"o":{"p":"q"}}',
+    '{"l":["a"]}',
+    `{"k":"${long}"}`,
+    `{"k":"${long}x"}`,
+    `{"${"k".repeat(40)}":"v"}`,
+    `{"${"k".repeat(41)}":"v"}`,
+    `{${Array.from({ length: 10 }, (_, i) => `"k${i}":"v"`).join(",")}}`,
+    `{${Array.from({ length: 11 }, (_, i) => `"k${i}":"v"`).join(",")}}`,
+    '{"plan":"pro",}',
+    '{"plan":"pro"} x',
+    '{"plan":"pro"}}',
+    '{"plan" "pro"}',
+    '{"plan":"pro"',
+    '{"plan":pro}',
+    "{'plan':'pro'}",
+    '["plan"]',
+    '"plan"',
+    "5",
+    "null",
+    "{",
+    "}",
+  ];
+  for (const text of cases) {
+    deepEqual(parseMetadata(text, { plain: true }), parseMetadata(text), text);
+  }
+  deepEqual(parseMetadata(' {"plan":"pro"} ', { plain: true }), {
+    ok: true,
+    metadata: { plan: "pro" },
+  });
+});

@@ -32,6 +32,8 @@ import {
 } from "./_csv_scanner.ts";
 import { concatBytes, emptyBytes, MAX_RECORD_BYTES, stripBom } from "./_bytes.ts";
 
+const SPACE = 0x20;
+
 // ignoreBOM keeps a U+FEFF inside the data, so string offsets match bytes.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -117,6 +119,8 @@ export class CsvRecordReader extends ChunkedRecordReader {
   readonly #scanned: ScannedRecord;
   /** The input is one of the importer's own CSV error files: its cells are escaped. */
   readonly #escaped: boolean;
+  /** Every column is kept, not only the importer's input columns. */
+  readonly #keepAll: boolean;
   #recordNumber: number;
   /** A broken record waiting for the end of its first line. */
   #skipping: SourceRecord | null = null;
@@ -144,6 +148,7 @@ export class CsvRecordReader extends ChunkedRecordReader {
     );
     this.#recordNumber = lastRecordNumber;
     this.#escaped = isErrorFileHeader(columns);
+    this.#keepAll = keepAll;
   }
 
   protected override process(
@@ -224,11 +229,16 @@ export class CsvRecordReader extends ChunkedRecordReader {
         text = undefined;
       }
     }
+    // Printable ASCII with no space at either end of a value: nothing to trim.
+    let tidy = scanned.plain && !this.#escaped && !this.#keepAll;
     if (text !== undefined) {
       for (let f = 0; f < count; f++) {
         const key = keys[f];
         if (key === null) continue;
         const at = f * 3;
+        if (tidy && bounds[at + 1] > bounds[at]) {
+          tidy = buf[bounds[at]] !== SPACE && buf[bounds[at + 1] - 1] !== SPACE;
+        }
         const value = text.slice(bounds[at] - start, bounds[at + 1] - start);
         const unquoted = bounds[at + 2] & ESCAPED ? value.replaceAll('""', '"') : value;
         fields[key] = this.#escaped ? unescapeErrorFileCell(unquoted) : unquoted;
@@ -263,6 +273,7 @@ export class CsvRecordReader extends ChunkedRecordReader {
       // Unescaping an error file's cells may bring back line breaks.
       plain: scanned.plain && !this.#escaped,
     };
+    if (tidy) record.tidy = true;
     if (fieldCount !== keys.length) {
       const fix = fieldCount > keys.length
         ? this.#scanned.separator === COMMA

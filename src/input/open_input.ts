@@ -68,6 +68,7 @@ export interface OpenedInput {
  *   fields: { email: "bob@example.com", first_name: "Bob" },
  *   byteEnd: csv.length,
  *   plain: true, // every value is printable ASCII
+ *   tidy: true, // and none has a space to trim
  * });
  * ```
  *

@@ -49,6 +49,8 @@ const COMMON_ADDRESS =
  * no spaces or control characters, a domain with a dot and valid labels, and
  * the RFC 5321 length limits (64 octets before the @, 255 after, 254 in all).
  * International addresses (UTF-8 local parts, Unicode domains) are accepted.
+ * `ascii: true` tells it the caller knows the text is ASCII (a reader that
+ * checked the bytes), which spares it looking.
  *
  * @example Normalize an address
  * ```ts
@@ -66,10 +68,10 @@ const COMMON_ADDRESS =
  * });
  * ```
  */
-export function normalizeEmail(raw: string): NormalizedEmail {
+export function normalizeEmail(raw: string, options?: { ascii?: boolean }): NormalizedEmail {
   let email = raw.trim();
   if (email === "") return { ok: false, reason: "the address is empty" };
-  const ascii = isAscii(email);
+  const ascii = options?.ascii === true || isAscii(email);
   if (!ascii) email = email.normalize("NFC");
 
   if (ascii && isCommonAddress(email)) {

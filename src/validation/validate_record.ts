@@ -109,8 +109,9 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
  */
 export function validateRecord(record: SourceRecord): RecordValidation {
   const { recordNumber, fields } = record;
-  const original = toOriginal(fields);
-  const allInputColumns = originalWasFields;
+  // A tidy record (its reader checked) is its own original.
+  const original = record.tidy === true ? fields as Record<string, string> : toOriginal(fields);
+  const allInputColumns = record.tidy === true || originalWasFields;
   if (record.parseError !== undefined) {
     return {
       ok: false,
@@ -135,7 +136,7 @@ export function validateRecord(record: SourceRecord): RecordValidation {
   if (email === undefined) {
     if (!check.failed("email")) check.fail("email", '"email" is missing: add an email address');
   } else {
-    const normalized = normalizeEmail(email);
+    const normalized = normalizeEmail(email, { ascii: check.plain });
     if (normalized.ok) {
       row.email = normalized.email;
       row.emailKey = normalized.key;
@@ -155,9 +156,13 @@ export function validateRecord(record: SourceRecord): RecordValidation {
   if (locale !== undefined) row.locale = locale;
 
   if (fields.metadata !== undefined) {
-    const metadata = parseMetadata(fields.metadata);
+    const metadata = parseMetadata(fields.metadata, { plain: check.plain });
     if (!metadata.ok) check.fail("metadata", `"metadata" ${metadata.reason}`);
-    else if (metadata.metadata !== undefined && checkMetadataValues(check, metadata.metadata)) {
+    else if (
+      metadata.metadata !== undefined &&
+      // Printable ASCII has no character to speak of.
+      (check.plain || checkMetadataValues(check, metadata.metadata))
+    ) {
       row.metadata = metadata.metadata;
     }
   }
@@ -360,6 +365,9 @@ function readBoolean(check: RowCheck, column: string): boolean | undefined {
   if (value === 1 || value === 0) return value === 1;
   const text = check.text(column);
   if (text === undefined) return undefined;
+  // The words exports write, before any case folding.
+  if (text === "true") return true;
+  if (text === "false") return false;
   const word = text.toLowerCase();
   if (TRUE_WORDS.has(word)) return true;
   if (FALSE_WORDS.has(word)) return false;
