@@ -117,6 +117,11 @@ abstract class BaseSource implements ByteSource {
 class FileSource extends BaseSource {
   #file: Deno.FsFile;
   #closed = false;
+  /**
+   * The read of the next chunk, started as soon as the last one arrived, so
+   * that the disk (or page cache) works while the chunk before is parsed.
+   */
+  #ahead: Promise<Uint8Array | null> | undefined;
 
   constructor(file: Deno.FsFile) {
     super();
@@ -124,6 +129,18 @@ class FileSource extends BaseSource {
   }
 
   protected async readRaw(): Promise<Uint8Array | null> {
+    const next = this.#ahead ?? this.#readChunk();
+    this.#ahead = undefined;
+    const chunk = await next;
+    if (chunk !== null && !this.#closed) {
+      this.#ahead = this.#readChunk();
+      // Its failure is told to the read that takes it, not left unhandled.
+      this.#ahead.catch(() => {});
+    }
+    return chunk;
+  }
+
+  async #readChunk(): Promise<Uint8Array | null> {
     if (this.#closed) return null;
     const buffer = new Uint8Array(CHUNK_SIZE);
     const count = await this.#file.read(buffer);
@@ -136,6 +153,10 @@ class FileSource extends BaseSource {
   }
 
   protected async seek(offset: number): Promise<number | undefined> {
+    // A read under way moves the file's position: let it land first.
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    await ahead?.catch(() => {});
     if (this.#closed) return undefined;
     return await this.#file.seek(offset, Deno.SeekMode.Start);
   }

@@ -1,0 +1,146 @@
+/**
+ * A whole dry run of 10M distinct people (2M with `--quick`): the real CLI
+ * runs `--csv - --dry-run` while this process writes a users-only CSV of
+ * that many distinct people into its standard input as fast as it reads
+ * (nothing on disk). Reported: the importer's peak RSS against issue 16's
+ * goal (150 MB), next to its two floors measured in the same run: the peak
+ * RSS of the same dry run of 1,000 people (the runtime and the modules) and
+ * the bytes the people set must hold (a 64-bit fingerprint in a table of
+ * power-of-two slots). Also the wall time, bounded: the run is killed after
+ * `--timeout` seconds (600).
+ *
+ * Run: `deno run -A bench/dry_run_people_bench.ts [--quick] [--people 10000000] [--timeout 600]`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { emit, isQuick, logger, round } from "./_harness.ts";
+
+const NAME = "dry_run_people";
+const TARGET_MB = 150;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const log = logger(NAME);
+
+/** The CSV text of people `from` to `to - 1`: one distinct email each. */
+function rowsOf(from: number, to: number): string {
+  let text = "";
+  for (let i = from; i < to; i++) {
+    text += `person.${i}@example${i % 1_000}.com,Person,Number ${i},p-${i}\n`;
+  }
+  return text;
+}
+
+/** What one dry run on standard input printed and used. */
+interface StdinRun {
+  code: number;
+  plan?: Record<string, number>;
+  peakBytes: number;
+  wallMs: number;
+}
+
+/** Peak resident memory of a process (Linux `VmHWM`), or 0 when unreadable. */
+async function peakOf(pid: number): Promise<number> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const match = status.match(/^VmHWM:\s+(\d+) kB/m);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs the CLI's dry run on `people` generated rows written to its stdin. */
+async function dryRunOnStdin(people: number, timeoutMs: number): Promise<StdinRun> {
+  const started = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "-A", MAIN, "--csv", "-", "--dry-run", "--quiet", "--json"],
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let peak = 0;
+  const poll = setInterval(async () => {
+    peak = Math.max(peak, await peakOf(child.pid));
+  }, 50);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const stdout = new Response(child.stdout).text();
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  try {
+    await writer.write(encoder.encode("email,first_name,last_name,external_id\n"));
+    for (let from = 0; from < people; from += 2_000) {
+      await writer.write(encoder.encode(rowsOf(from, Math.min(people, from + 2_000))));
+    }
+    await writer.close();
+  } catch {
+    // The importer stopped reading (killed at the timeout): its exit code tells.
+  }
+  const status = await child.status;
+  const wallMs = performance.now() - started;
+  clearInterval(poll);
+  clearTimeout(timer);
+  peak = Math.max(peak, await peakOf(child.pid));
+  const last = (await stdout).trim().split("\n").at(-1) ?? "";
+  let plan: Record<string, number> | undefined;
+  try {
+    plan = JSON.parse(last).plan;
+  } catch {
+    plan = undefined;
+  }
+  return { code: status.code, plan, peakBytes: peak, wallMs };
+}
+
+/** Bytes a people set of `people` fingerprints takes: 8 per slot, slots doubling past 3/4 full. */
+function setBytesFor(people: number): number {
+  // 64 shards, each doubling from 16 slots when three-quarters full.
+  let slots = 16;
+  while (people / 64 > slots * 0.75) slots *= 2;
+  return 64 * slots * 8;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      people: { type: "string" },
+      timeout: { type: "string", default: "600" },
+    },
+  });
+  const people = Number(values.people ?? (isQuick() ? 2_000_000 : 10_000_000));
+  const timeoutMs = Number(values.timeout) * 1000;
+
+  const floor = await dryRunOnStdin(1_000, 60_000);
+  log(`floor: a dry run of 1,000 people peaks at ${round(floor.peakBytes / 1e6, 1)} MB`);
+  const run = await dryRunOnStdin(people, timeoutMs);
+  const mb = run.peakBytes / 1e6;
+  const setMb = setBytesFor(people) / 1e6;
+  log(
+    `${people} distinct people on stdin: ${round(run.wallMs / 1000, 1)} s, peak ${
+      round(mb, 1)
+    } MB (the people set alone ${round(setMb, 1)} MB, the runtime ${
+      round(floor.peakBytes / 1e6, 1)
+    } MB), distinct ${run.plan?.distinctUsers ?? "?"}`,
+  );
+  emit({
+    name: NAME,
+    people,
+    peakMB: round(mb, 1),
+    floorPeakMB: round(floor.peakBytes / 1e6, 1),
+    peopleSetMB: round(setMb, 1),
+    floorsMB: round(floor.peakBytes / 1e6 + setMb, 1),
+    ratioToFloors: round(mb / (floor.peakBytes / 1e6 + setMb), 2),
+    seconds: round(run.wallMs / 1000, 1),
+    rowsPerSecond: Math.round(people / (run.wallMs / 1000)),
+    distinctUsers: run.plan?.distinctUsers ?? null,
+    validRows: run.plan?.validRows ?? null,
+    exitCode: run.code,
+    target: { peakMB: TARGET_MB },
+    passed: run.code === 0 && run.plan?.distinctUsers === people &&
+      run.plan?.validRows === people && mb <= TARGET_MB,
+  });
+}
+
+if (import.meta.main) await main();
