@@ -160,8 +160,10 @@ export function validateRecord(record: SourceRecord): RecordValidation {
     if (!metadata.ok) check.fail("metadata", `"metadata" ${metadata.reason}`);
     else if (
       metadata.metadata !== undefined &&
-      // Printable ASCII has no character to speak of.
-      (check.plain || checkMetadataValues(check, metadata.metadata))
+      // Printable ASCII without a JSON escape has no character to speak of.
+      ((check.plain && typeof fields.metadata === "string" &&
+        !fields.metadata.includes("\\")) ||
+        checkMetadataValues(check, metadata.metadata))
     ) {
       row.metadata = metadata.metadata;
     }

@@ -1,0 +1,53 @@
+/**
+ * The memory floor of the offline passes (dry run, validate): the peak RSS
+ * of the same command on the first 1,000 rows of the same file (the
+ * runtime, the modules, the first batches), measured in the same run, and
+ * the bytes the fingerprint sets must hold for the whole file.
+ *
+ * @module
+ */
+
+import { runImporter } from "./_harness.ts";
+
+/**
+ * Writes the header and the first `rows` data rows of a CSV to a temporary
+ * file (rows are one line each in the benchmarks' files).
+ */
+async function headOf(path: string, rows: number): Promise<string> {
+  using file = await Deno.open(path);
+  const buffer = new Uint8Array(1 << 20);
+  const count = (await file.read(buffer)) ?? 0;
+  let lines = 0;
+  let end = 0;
+  while (end < count && lines <= rows) if (buffer[end++] === 0x0a) lines++;
+  const head = await Deno.makeTempFile({ suffix: ".csv" });
+  await Deno.writeFile(head, buffer.subarray(0, end));
+  return head;
+}
+
+/**
+ * Peak RSS in MiB of the importer run with `args`, where `{file}` stands for
+ * the first 1,000 rows of `path`.
+ */
+export async function smallRunPeakMiB(path: string, args: string[]): Promise<number> {
+  const head = await headOf(path, 1_000);
+  try {
+    const run = await runImporter(args.map((arg) => arg === "{file}" ? head : arg), {
+      timeoutMs: 60_000,
+    });
+    return run.peakRssMiB;
+  } finally {
+    await Deno.remove(head).catch(() => {});
+  }
+}
+
+/**
+ * Bytes of a `FingerprintSet` holding `entries` fingerprints: 64 shards of
+ * power-of-two slots (16 at first), each doubling past three-quarters full,
+ * 8 bytes a slot (12 with values).
+ */
+export function fingerprintSetBytes(entries: number, values = false): number {
+  let slots = 16;
+  while (entries / 64 > slots * 0.75) slots *= 2;
+  return 64 * slots * (values ? 12 : 8);
+}
