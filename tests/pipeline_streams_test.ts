@@ -2,13 +2,15 @@
  * The import's chain of web streams keeps the pipeline's guarantees: a run
  * condition a sink throws stops the run and no later batch is handed on; a
  * stop leaves every row it did not finish above the watermark; a dry run's
- * watermark ends at the input's last byte. Real imports against the fake.
+ * watermark ends at the input's last byte; a record is admitted (and so
+ * looked up on resume) only as it starts. Real imports against the fake.
  */
 
 import assert from "node:assert/strict";
 import { importUsers, RunStopError } from "../mod.ts";
 import { startFakeWorkOS } from "../testing.ts";
 import { tempFile } from "./_cli.ts";
+import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
 
 function usersCsv(count: number, domain: string): string {
   const lines = ["email"];
@@ -71,4 +73,51 @@ Deno.test("a dry run's watermark is the input's last record and last byte", asyn
     recordNumber: 3_000,
     byteEnd: new TextEncoder().encode(text).length,
   });
+});
+
+Deno.test("a stopped job's resume looks up only the rows it had admitted: never more than one record ahead of the rows started", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
+  const dir = await Deno.makeTempDir();
+  const csv = `${dir}/users.csv`;
+  // One input batch: a stage admitting whole batches would admit all 300.
+  await Deno.writeTextFile(csv, usersCsv(300, "admit.test"));
+  const concurrency = 3;
+  const journal = await createJob("admit", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: { concurrency },
+  });
+  const stop = new AbortController();
+  let finished = 0;
+  const first = await importUsers(csv, {
+    apiKey: fake.apiKey,
+    apiUrl: fake.url,
+    concurrency,
+    chunkSize: 5,
+    journal,
+    stop: stop.signal,
+    onRow: () => {
+      if (++finished === 20) stop.abort();
+    },
+  });
+  await journal.finish("interrupted");
+  assert.equal(first.interrupted, true);
+  const created = fake.state.userCount();
+  const lookupsBefore = fake.state.requestCounts["GET /user_management/users"] ?? 0;
+
+  const resumed = await resumeJob("admit", { checkpointDir: dir });
+  const second = await importUsers(csv, {
+    apiKey: fake.apiKey,
+    apiUrl: fake.url,
+    concurrency,
+    chunkSize: 5,
+    journal: resumed,
+  });
+  await resumed.finish("completed");
+  assert.equal(fake.state.userCount(), 300, "every row once");
+  assert.equal(second.totalRows, 300, "job-wide");
+  const lookups = (fake.state.requestCounts["GET /user_management/users"] ?? 0) - lookupsBefore;
+  // Rows admitted but not finished before the stop: at most the one that
+  // waited for a slot (rows in flight finish before a stop ends the run).
+  assert.ok(lookups <= concurrency, `${lookups} lookups on resume after ${created} users`);
 });

@@ -2,9 +2,10 @@
  * The import pipeline, as one chain of web streams (see
  * {@linkcode pipeRun}):
  *
- * records → validate → skip final records → run rows (organization → user →
- * membership and roles → TOTP, at most `concurrency` rows in flight) → batch
- * outcomes (500 / 250 ms, with the watermark) → the outcome sink.
+ * records → validate → run rows (each record admitted as it starts: final
+ * ones skipped; then organization → user → membership and roles → TOTP, at
+ * most `concurrency` rows in flight) → batch outcomes (500 / 250 ms, with
+ * the watermark) → the outcome sink.
  *
  * A dry run swaps the concurrency stage for the plan's. Backpressure comes
  * from the streams: each stage takes its next chunk only when the one below
@@ -19,7 +20,7 @@ import type { ImportTally, RowOutcome, Watermark } from "../outcome/mod.ts";
 import type { OrganizationMode } from "./organization_mode.ts";
 import { DryRunPlanner, type PlanReport } from "./dry_run_plan.ts";
 import { readRecords } from "./stages/read_records.ts";
-import { oneByOne, skipFinalRecords } from "./stages/skip_final_records.ts";
+import { recordAdmission } from "./stages/skip_final_records.ts";
 import { type CheckedRecord, validateRecords } from "./stages/validate_records.ts";
 import { type RowRunner, runRows } from "./stages/run_rows.ts";
 import { planRows } from "./stages/plan_rows.ts";
@@ -104,9 +105,11 @@ export async function runImport(
   }
   const planner = options.dryRun ? new DryRunPlanner(options.mode ?? { kind: "none" }) : undefined;
   const state = new RunState({ stop: options.stop, onRunStop: options.onRunStop });
+  // Each record is admitted as the stage below reaches it (see recordAdmission).
+  const admit = recordAdmission(state, { isFinal: options.skip, onWarning: options.onWarning });
   const rows = planner
-    ? planRows(planner)
-    : runRows(options.processor as RowRunner, state, concurrency);
+    ? planRows(planner, admit)
+    : runRows(options.processor as RowRunner, state, { concurrency, admit });
   await pipeRun(records, state, rows, options);
   const sinkError = state.sinkFailure?.error;
   if (state.sinkFailure && !isRunStop(sinkError)) throw sinkError;
@@ -122,8 +125,8 @@ export async function runImport(
 
 /**
  * The chain every run is, top to bottom. `rows` is the concurrency stage
- * (`runRows`), or the plan's (`planRows`) in a dry run; an import admits
- * its records one at a time (see `skipFinalRecords`), a dry run in batches.
+ * (`runRows`), or the plan's (`planRows`) in a dry run; each admits a
+ * record (see `recordAdmission`) as it reaches it.
  */
 function pipeRun(
   records: ReadableStream<SourceRecord[]>,
@@ -131,9 +134,8 @@ function pipeRun(
   rows: TransformStream<CheckedRecord[], OutcomeChunk>,
   options: RunImportOptions,
 ): Promise<void> {
-  const checked = readRecords(records, state).pipeThrough(validateRecords());
-  return (options.dryRun ? checked : checked.pipeThrough(oneByOne()))
-    .pipeThrough(skipFinalRecords(state, { isFinal: options.skip, onWarning: options.onWarning }))
+  return readRecords(records, state)
+    .pipeThrough(validateRecords())
     .pipeThrough(rows)
     .pipeThrough(
       batchOutcomes(state, { size: options.batchSize, intervalMs: options.flushIntervalMs }),

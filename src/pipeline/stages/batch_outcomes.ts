@@ -11,6 +11,14 @@
  * `concurrency: 1` and a batch of one, no row starts before the previous
  * row's batch is committed.
  *
+ * Closed batches wait for the sink in this stage's readable queue, which
+ * the stream does not bound: the slots do. Each batch not yet taken holds
+ * the slot of the row that closed it, so at most `concurrency` batches wait
+ * (one, in a dry run), and the rows that did not close one go on while the
+ * sink commits. (Had the stream's backpressure bounded it, every row ending
+ * while a second batch waited would hold its slot: a slow commit would
+ * stall them all.)
+ *
  * @module
  */
 
@@ -93,26 +101,30 @@ export function batchOutcomes(
     return batch;
   }
 
-  return new TransformStream({
-    transform(chunk, controller) {
-      let closed: OutcomeBatch | undefined;
-      for (const outcome of chunk.outcomes) {
-        tallyOutcome(state.tally, outcome);
-        state.watermarks.settle(outcome.recordNumber);
-        pending.push(outcome);
-        if (pending.length >= size) closed = close(controller) ?? closed;
-      }
-      if (chunk.release) {
-        if (closed) closed.taken.push(chunk.release);
-        else chunk.release();
-      }
-      if (pending.length > 0) timer ??= setTimeout(() => close(controller), intervalMs);
+  return new TransformStream(
+    {
+      transform(chunk, controller) {
+        let closed: OutcomeBatch | undefined;
+        for (const outcome of chunk.outcomes) {
+          tallyOutcome(state.tally, outcome);
+          state.watermarks.settle(outcome.recordNumber);
+          pending.push(outcome);
+          if (pending.length >= size) closed = close(controller) ?? closed;
+        }
+        if (chunk.release) {
+          if (closed) closed.taken.push(chunk.release);
+          else chunk.release();
+        }
+        if (pending.length > 0) timer ??= setTimeout(() => close(controller), intervalMs);
+      },
+      flush(controller) {
+        close(controller);
+      },
+      cancel() {
+        clearTimeout(timer);
+      },
     },
-    flush(controller) {
-      close(controller);
-    },
-    cancel() {
-      clearTimeout(timer);
-    },
-  });
+    undefined,
+    { highWaterMark: Infinity },
+  );
 }

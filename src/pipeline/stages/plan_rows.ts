@@ -3,7 +3,8 @@
  * made; each valid row is counted into the plan (people, organizations,
  * memberships, duplicates) and ends as a success, each invalid row as its
  * failure, so the counts below are the import's. Each batch waits until
- * the one before it is taken, as the concurrency stage's rows do.
+ * the one before it is taken, as the concurrency stage's rows do. Records
+ * are admitted (see `recordAdmission`) a batch at a time: nothing starts.
  *
  * @module
  */
@@ -17,6 +18,8 @@ import type { CheckedRecord } from "./validate_records.ts";
  * The dry-run stage.
  *
  * @param planner Accumulates the plan.
+ * @param admit Admits each record (`false`: final already, left out); every
+ *   record is admitted without it.
  * @returns The stage: batches of checked records in, batches of outcomes out.
  *
  * @example Usage
@@ -37,11 +40,15 @@ import type { CheckedRecord } from "./validate_records.ts";
  * assert.equal(planner.report().validRows, 1);
  * ```
  */
-export function planRows(planner: DryRunPlanner): TransformStream<CheckedRecord[], OutcomeChunk> {
+export function planRows(
+  planner: DryRunPlanner,
+  admit?: (checked: CheckedRecord) => boolean,
+): TransformStream<CheckedRecord[], OutcomeChunk> {
   return new TransformStream({
     async transform(batch, controller) {
       const outcomes: RowOutcome[] = [];
       for (const checked of batch) {
+        if (admit && !admit(checked)) continue;
         if (checked.outcome) {
           planner.addInvalid();
           outcomes.push(checked.outcome);
@@ -51,6 +58,7 @@ export function planRows(planner: DryRunPlanner): TransformStream<CheckedRecord[
         planner.addValid(row);
         outcomes.push({ recordNumber: row.recordNumber, byteEnd: row.byteEnd, email: row.email });
       }
+      if (outcomes.length === 0) return;
       // The next batch waits until this one is taken (a slow sink slows the plan).
       await new Promise<void>((release) => controller.enqueue({ outcomes, release }));
     },

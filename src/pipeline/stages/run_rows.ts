@@ -9,12 +9,18 @@
  * one person or organization coalesce inside the `RowRunner`. Outcomes
  * leave in completion order, so that the watermark below moves as rows end.
  *
+ * Each record is admitted (registered with the watermark, skipped when a
+ * journal holds it final, its warnings told) just before it takes its
+ * slot, so the journal's view of how far reading got is never more than
+ * one record ahead of the rows started.
+ *
  * Backpressure: a row starts only when the semaphore has a slot, and the
- * stage takes its next batch only when the stage below has room. A row's
+ * stage takes its next batch only when it has started the last. A row's
  * slot goes back when its outcome has been handed on — when that outcome
  * closed a batch, once the sink took the batch (see `batchOutcomes`) — so
- * memory holds at most `concurrency` rows in flight plus the batches the
- * streams queue, and a slow sink slows the rows.
+ * memory holds at most `concurrency` rows in flight and `concurrency`
+ * batches not yet taken, and a slow sink slows the rows. Outcomes that
+ * end in the same turn of the event loop travel as one chunk.
  *
  * @module
  */
@@ -37,12 +43,23 @@ export interface RowRunner {
   process(row: UserRow): Promise<RowOutcome>;
 }
 
+/** Options for {@linkcode runRows}. */
+export interface RunRowsOptions {
+  /** Rows in flight at most. */
+  concurrency: number;
+  /**
+   * Admits each record just before it starts (see `recordAdmission`):
+   * `false` when it must not run. Every record is admitted without it.
+   */
+  admit?(checked: CheckedRecord): boolean;
+}
+
 /**
  * The concurrency stage.
  *
  * @param runner Runs each row through its steps.
  * @param state The run's state: its stop signal, and where a run condition is recorded.
- * @param concurrency Rows in flight at most.
+ * @param options Rows in flight at most, and how a record is admitted.
  * @returns The stage: batches of checked records in, outcomes out in completion order.
  *
  * @example Usage
@@ -57,7 +74,7 @@ export interface RowRunner {
  * };
  * const row = { recordNumber: 1, byteEnd: 16, email: "ada@example.com", emailKey: "ada@example.com", original: {} };
  * const input = ReadableStream.from([[{ row, warnings: [] }]]);
- * const out = await Array.fromAsync(input.pipeThrough(runRows(runner, new RunState(), 4)));
+ * const out = await Array.fromAsync(input.pipeThrough(runRows(runner, new RunState(), { concurrency: 4 })));
  * assert.equal(out[0].outcomes[0].email, "ada@example.com");
  * out[0].release?.();
  * ```
@@ -65,21 +82,33 @@ export interface RowRunner {
 export function runRows(
   runner: RowRunner,
   state: RunState,
-  concurrency: number,
+  options: RunRowsOptions,
 ): TransformStream<CheckedRecord[], OutcomeChunk> {
-  const semaphore = new Semaphore(concurrency);
+  const semaphore = new Semaphore(options.concurrency);
+  const admit = options.admit;
   const inFlight = new Set<Promise<void>>();
   let out: TransformStreamDefaultController<OutcomeChunk>;
-  const release = () => semaphore.release();
+  // Outcomes of rows that ended in this turn, handed on together at its end.
+  let ended: RowOutcome[] = [];
 
-  /** Hands a row's outcome on; its slot goes back once the outcome is taken. */
-  function emit(outcome: RowOutcome): void {
+  /** Hands on the outcomes that ended; their slots go back once they are taken. */
+  function handOnEnded(): void {
+    const outcomes = ended;
+    ended = [];
+    const release = () => {
+      for (let i = 0; i < outcomes.length; i++) semaphore.release();
+    };
     try {
-      out.enqueue({ outcomes: [outcome], release });
+      out.enqueue({ outcomes, release });
     } catch {
       // The chain below was torn down; the run's error says why.
       release();
     }
+  }
+
+  /** Collects a row's outcome, to be handed on at the end of this turn. */
+  function emit(outcome: RowOutcome): void {
+    if (ended.push(outcome) === 1) queueMicrotask(handOnEnded);
   }
 
   /** Hands failed rows' outcomes on, and waits until they are taken. */
@@ -94,7 +123,7 @@ export function runRows(
         // The world stopped the run, not the row: it stays unfinished (the
         // watermark stays below it) and a resume runs it again.
         if (isRunStop(error)) {
-          release();
+          semaphore.release();
           return state.stopWith(error);
         }
         // A row task must never reject: anything unexpected fails the row.
@@ -128,6 +157,7 @@ export function runRows(
           state.interrupted = true;
           break;
         }
+        if (admit && !admit(checked)) continue;
         if (checked.outcome) {
           failed.push(checked.outcome);
           continue;
@@ -148,6 +178,7 @@ export function runRows(
     },
     async flush() {
       await Promise.all(inFlight);
+      if (ended.length > 0) handOnEnded();
     },
   });
 }

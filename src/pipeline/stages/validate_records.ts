@@ -2,7 +2,7 @@
  * Stage 1: each record is validated. A valid record goes on as a row to
  * run; an invalid one as its finished, failed outcome (no request is made
  * for it). The stage has no side effect: a row's warnings travel with it
- * and are told once the row is admitted (`skipFinalRecords`), so a row a
+ * and are told once the row is admitted (`recordAdmission`), so a row a
  * resumed job already finished is neither warned about nor run again.
  *
  * @module
