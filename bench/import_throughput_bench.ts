@@ -207,11 +207,8 @@ async function main(): Promise<void> {
           } else if (kind === "compare") {
             runs.compare?.push(await compareUsersPerSecond(values.compare as string, args, fake));
           } else {
-            const run = await runImporter(args, {
-              api: fake,
-              relay: (line) => log(`  ${line}`),
-              timeoutMs: RUN_TIMEOUT_MS,
-            });
+            const run = await runImporter(args, { api: fake, timeoutMs: RUN_TIMEOUT_MS });
+            if (run.code !== 0) { for (const line of run.stderrTail) log(`  ${line}`); }
             const seconds = Number(run.summary?.durationMs ?? run.wallMs) / 1000;
             runs.importer.push(rows / seconds);
             peakRssMiB = Math.max(peakRssMiB, run.peakRssMiB);
