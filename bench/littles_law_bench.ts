@@ -19,6 +19,14 @@
  * both processes share the cores); `vsBaseline` is the importer's share of
  * it, the part of the gap that is the importer's own.
  *
+ * And a second floor: the importer's own WorkOS client (`connectWorkOS`, and
+ * `ensureUser` per row: the budget, retry, deadline and request-id layer,
+ * the official SDK, a Blob body) in a loop at the same concurrency, with no
+ * input, validation, row steps or stream stages. `vsClient` is the
+ * importer's share of it: the part of the gap that is the pipeline's; the
+ * client's own share of the bare loop (`clientVsBaseline`) is what the SDK
+ * and the client layer cost.
+ *
  * @module
  */
 
@@ -33,6 +41,8 @@ import {
   runImporter,
   writeUsersCsv,
 } from "./_harness.ts";
+import { connectWorkOS } from "../src/workos/connect.ts";
+import { ensureUser } from "../src/workos/users.ts";
 
 const NAME = "littles_law";
 const LATENCY_MS = 50;
@@ -48,6 +58,9 @@ interface Point {
   baselineRequestsPerSecond: number;
   baselineRatio: number;
   vsBaseline: number;
+  clientRequestsPerSecond: number;
+  clientVsBaseline: number;
+  vsClient: number;
   exitCode: number;
   peakRssMiB: number;
 }
@@ -80,6 +93,34 @@ async function runBaselineClient(
   await Promise.all(Array.from({ length: concurrency }, loop));
 }
 
+/** Client side: `concurrency` loops creating `total` users through `ensureUser`. */
+async function runClientLoop(
+  url: string,
+  apiKey: string,
+  total: number,
+  concurrency: number,
+): Promise<void> {
+  const client = connectWorkOS({ apiKey, apiUrl: url, rateLimit: 1_000_000 });
+  let issued = 0;
+  async function loop(): Promise<void> {
+    while (issued < total) {
+      const n = ++issued;
+      const email = `client.user${n}@example.com`;
+      await ensureUser(client, {
+        recordNumber: n,
+        byteEnd: n,
+        email,
+        emailKey: email,
+        firstName: "Bench",
+        lastName: `User ${n}`,
+        externalId: `client-${n}`,
+        original: {},
+      });
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, loop));
+}
+
 /** Requests/s at the fake between 10 % and 90 % of `total` arrivals. */
 function steadyRate(sampler: CounterSampler, total: number): number {
   const t10 = sampler.timeOf(total * 0.1) ?? 0;
@@ -88,7 +129,11 @@ function steadyRate(sampler: CounterSampler, total: number): number {
   return t90 > t10 ? counted / ((t90 - t10) / 1000) : 0;
 }
 
-async function baseline(concurrency: number, total: number): Promise<number> {
+async function baseline(
+  concurrency: number,
+  total: number,
+  client: "bare" | "client",
+): Promise<number> {
   await using fake = await startFakeWorkOS({
     rateLimits: false,
     latency: { fixedMs: LATENCY_MS },
@@ -99,7 +144,7 @@ async function baseline(concurrency: number, total: number): Promise<number> {
       "run",
       "-A",
       import.meta.filename as string,
-      `--baseline-client=${fake.url}`,
+      `--${client === "bare" ? "baseline" : "workos"}-client=${fake.url}`,
       `--api-key=${fake.apiKey}`,
       `--requests=${total}`,
       `--concurrency=${concurrency}`,
@@ -108,7 +153,7 @@ async function baseline(concurrency: number, total: number): Promise<number> {
     stderr: "inherit",
   }).output();
   sampler.stop();
-  if (!output.success) throw new Error("The baseline client failed");
+  if (!output.success) throw new Error(`The ${client} loop failed`);
   return steadyRate(sampler, fake.state.totalRequests);
 }
 
@@ -140,7 +185,8 @@ async function measure(concurrency: number, seconds: number, cpuProf?: string): 
     });
     sampler.stop();
     const requestsPerSecond = steadyRate(sampler, fake.state.totalRequests);
-    const baselineRequestsPerSecond = await baseline(concurrency, rows);
+    const baselineRequestsPerSecond = await baseline(concurrency, rows, "bare");
+    const clientRequestsPerSecond = await baseline(concurrency, rows, "client");
     const point: Point = {
       concurrency,
       rows,
@@ -150,6 +196,9 @@ async function measure(concurrency: number, seconds: number, cpuProf?: string): 
       baselineRequestsPerSecond: round(baselineRequestsPerSecond),
       baselineRatio: round(baselineRequestsPerSecond / ideal, 3),
       vsBaseline: round(requestsPerSecond / baselineRequestsPerSecond, 3),
+      clientRequestsPerSecond: round(clientRequestsPerSecond),
+      clientVsBaseline: round(clientRequestsPerSecond / baselineRequestsPerSecond, 3),
+      vsClient: round(requestsPerSecond / clientRequestsPerSecond, 3),
       exitCode: run.code,
       peakRssMiB: run.peakRssMiB,
     };
@@ -173,6 +222,7 @@ async function main(): Promise<void> {
       seconds: { type: "string" },
       "cpu-prof": { type: "string" },
       "baseline-client": { type: "string" },
+      "workos-client": { type: "string" },
       "api-key": { type: "string" },
       requests: { type: "string" },
     },
@@ -180,6 +230,15 @@ async function main(): Promise<void> {
   if (values["baseline-client"]) {
     await runBaselineClient(
       values["baseline-client"],
+      values["api-key"] as string,
+      Number(values.requests),
+      Number(values.concurrency),
+    );
+    return;
+  }
+  if (values["workos-client"]) {
+    await runClientLoop(
+      values["workos-client"],
       values["api-key"] as string,
       Number(values.requests),
       Number(values.concurrency),
@@ -195,7 +254,8 @@ async function main(): Promise<void> {
     log(
       `concurrency ${concurrency}: ${point.requestsPerSecond} requests/s, ratio ${point.ratio}; ` +
         `bare fetch ${point.baselineRequestsPerSecond} requests/s, ratio ${point.baselineRatio}; ` +
-        `importer/bare ${point.vsBaseline}`,
+        `importer/bare ${point.vsBaseline}; client loop ${point.clientRequestsPerSecond} ` +
+        `requests/s, client/bare ${point.clientVsBaseline}, importer/client ${point.vsClient}`,
     );
     points.push(point);
   }
@@ -208,6 +268,10 @@ async function main(): Promise<void> {
       points.map((p) => [String(p.concurrency), p.baselineRatio]),
     ),
     vsBaseline: Object.fromEntries(points.map((p) => [String(p.concurrency), p.vsBaseline])),
+    clientVsBaseline: Object.fromEntries(
+      points.map((p) => [String(p.concurrency), p.clientVsBaseline]),
+    ),
+    vsClient: Object.fromEntries(points.map((p) => [String(p.concurrency), p.vsClient])),
     points,
     target: TARGET,
     passed: points.every((p) => p.ratio >= TARGET),
