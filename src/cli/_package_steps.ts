@@ -12,9 +12,9 @@ import type { Console } from "./environment.ts";
 import type { ImportUsersOptions } from "../pipeline/import_users.ts";
 import type { ImportJournal } from "../journal/store.ts";
 import { claimOrganization } from "../pipeline/job_ownership.ts";
-import { RateBudget } from "../limits/rate_budget.ts";
 import { openAuditLog } from "../report/audit_log.ts";
-import { DEFAULT_API_URL, WorkOSClient } from "../workos/client.ts";
+import type { WorkOSClient } from "../workos/client.ts";
+import { connectWorkOS } from "../workos/connect.ts";
 import { totpUsers } from "../input/package/totp_users.ts";
 import {
   checkPackage,
@@ -157,10 +157,11 @@ async function runPackageSteps(
   }
 
   const planned = context.plan ?? false;
-  const client = new WorkOSClient({
+  // The import's own client settings: its spread budget, retries and timeout.
+  const client = connectWorkOS({
     apiKey: options.apiKey as string,
-    apiUrl: options.apiUrl ?? DEFAULT_API_URL,
-    budget: new RateBudget({ writesPerSecond: options.rateLimit ?? 50 }),
+    apiUrl: options.apiUrl,
+    rateLimit: options.rateLimit,
     maxRetries: options.maxRetries,
     requestTimeoutMs: options.requestTimeoutMs,
   });
