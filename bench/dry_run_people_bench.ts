@@ -1,5 +1,5 @@
 /**
- * A whole dry run of 10M distinct people (2M with `--quick`): the real CLI
+ * A whole dry run of 10M distinct people (1M with `--quick`): the real CLI
  * runs `--csv - --dry-run` while this process writes a users-only CSV of
  * that many distinct people into its standard input as fast as it reads
  * (nothing on disk). Reported: the importer's peak RSS against issue 16's
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       timeout: { type: "string", default: "600" },
     },
   });
-  const people = Number(values.people ?? (isQuick() ? 2_000_000 : 10_000_000));
+  const people = Number(values.people ?? (isQuick() ? 1_000_000 : 10_000_000));
   const timeoutMs = Number(values.timeout) * 1000;
 
   const floor = await dryRunOnStdin(1_000, 60_000);
