@@ -14,6 +14,7 @@ import type { SourceRecord } from "../types.ts";
 import type { ByteSource } from "./_byte_source.ts";
 import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { emptyBytes, MAX_RECORD_BYTES } from "./_bytes.ts";
+import { isPlainJson, PlainStretches } from "./_plain_json.ts";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -368,9 +369,10 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     this.#pendingEnds = [];
     this.#pendingNumbers = [];
     let values: unknown;
+    let text = "";
     if (count > 1) {
       try {
-        const text = strictDecoder.decode(buf.subarray(starts[0] - base, ends[count - 1] - base));
+        text = strictDecoder.decode(buf.subarray(starts[0] - base, ends[count - 1] - base));
         values = JSON.parse(`[${text}]`);
       } catch {
         values = undefined;
@@ -379,11 +381,27 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     if (!Array.isArray(values) || values.length !== count) {
       for (let k = 0; k < count; k++) {
         const bytes = buf.subarray(starts[k] - base, ends[k] - base);
-        batch.push(parseElement(bytes, numbers[k], ends[k]));
+        const record = parseElement(bytes, numbers[k], ends[k]);
+        if (record.parseError === undefined && isPlainJson(bytes)) record.plain = true;
+        batch.push(record);
       }
       return;
     }
-    for (let k = 0; k < count; k++) batch.push(recordOf(values[k], numbers[k], ends[k]));
+    // All ASCII (one character a byte), the text's offsets are the bytes':
+    // each user is plain unless a backslash or DEL falls within it.
+    const ascii = text.length === ends[count - 1] - starts[0];
+    const stretches = ascii ? new PlainStretches(text) : undefined;
+    for (let k = 0; k < count; k++) {
+      const record = recordOf(values[k], numbers[k], ends[k]);
+      if (record.parseError === undefined) {
+        if (stretches !== undefined) {
+          if (stretches.isPlain(starts[k] - starts[0], ends[k] - starts[0])) record.plain = true;
+        } else if (isPlainJson(buf.subarray(starts[k] - base, ends[k] - base))) {
+          record.plain = true;
+        }
+      }
+      batch.push(record);
+    }
   }
 
   /** Reads a wrapper key's bytes from `i`. */
@@ -470,17 +488,27 @@ function recordOf(value: unknown, recordNumber: number, byteEnd: number): Source
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return failed(recordNumber, byteEnd, `user ${recordNumber} is not a JSON object`);
   }
-  const fields: Record<string, unknown> = {};
   const object = value as Record<string, unknown>;
+  // Keys already in lower case (Auth0's are) leave the parsed user as it is.
   for (const key in object) {
-    let lower = lowerKeys.get(key);
-    if (lower === undefined) {
-      lower = key.toLowerCase();
-      if (lowerKeys.size < MAX_LOWER_KEYS) lowerKeys.set(key, lower);
-    }
-    fields[lower] = object[key];
+    if (lowerOf(key) !== key) return { recordNumber, fields: lowered(object), byteEnd };
   }
-  return { recordNumber, fields, byteEnd };
+  return { recordNumber, fields: object, byteEnd };
+}
+
+function lowerOf(key: string): string {
+  let lower = lowerKeys.get(key);
+  if (lower === undefined) {
+    lower = key.toLowerCase();
+    if (lowerKeys.size < MAX_LOWER_KEYS) lowerKeys.set(key, lower);
+  }
+  return lower;
+}
+
+function lowered(object: Record<string, unknown>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key in object) fields[lowerOf(key)] = object[key];
+  return fields;
 }
 
 function failed(recordNumber: number, byteEnd: number, problem: string): SourceRecord {

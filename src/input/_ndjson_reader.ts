@@ -7,6 +7,7 @@ import { normalizeColumnName } from "../validation/columns.ts";
 import type { ByteSource } from "./_byte_source.ts";
 import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { concatBytes, emptyBytes, MAX_RECORD_BYTES, stripBom } from "./_bytes.ts";
+import { isPlainJson, PlainStretches } from "./_plain_json.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -108,14 +109,18 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
   #lineNumber: number;
   /** An over-long line waiting for its end. */
   #skipping: SourceRecord | null = null;
+  readonly #markPlain: boolean;
 
   /**
    * @param source Positioned at the start of a line.
    * @param lastLineNumber Number of the line before the source position.
+   * @param options `markPlain`: set `plain` on each record whose strings
+   *   are all printable ASCII (a provider's mapper passes it on).
    */
-  constructor(source: ByteSource, lastLineNumber: number) {
+  constructor(source: ByteSource, lastLineNumber: number, options: { markPlain?: boolean } = {}) {
     super(source);
     this.#lineNumber = lastLineNumber;
+    this.#markPlain = options.markPlain ?? false;
   }
 
   protected override process(
@@ -143,7 +148,7 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       const newline = buf.indexOf(LF, pos);
       if (newline === -1 && !eof) {
         if (buf.length - pos > MAX_RECORD_BYTES) {
-          parseLines(buf, { starts, ends, numbers, byteEnds }, batch);
+          parseLines(buf, { starts, ends, numbers, byteEnds }, batch, this.#markPlain);
           const lineNumber = ++this.#lineNumber;
           this.recordsFound++;
           this.#skipping = tooLong(lineNumber, 0);
@@ -156,7 +161,7 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       const lineNumber = ++this.#lineNumber;
       if (lineEnd - pos > MAX_RECORD_BYTES) {
         this.recordsFound++;
-        parseLines(buf, { starts, ends, numbers, byteEnds }, batch);
+        parseLines(buf, { starts, ends, numbers, byteEnds }, batch, this.#markPlain);
         batch.push(tooLong(lineNumber, base + next));
       } else if (!isBlank(buf, pos, lineEnd)) {
         this.recordsFound++;
@@ -169,7 +174,7 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       }
       pos = next;
     }
-    parseLines(buf, { starts, ends, numbers, byteEnds }, batch);
+    parseLines(buf, { starts, ends, numbers, byteEnds }, batch, this.#markPlain);
     return pos === 0 ? buf : buf.subarray(pos);
   }
 }
@@ -179,14 +184,25 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
  * one decode of the stretch they span, cut at its line breaks, or a decode
  * per line when the stretch is not UTF-8 (to find the line at fault).
  */
-function parseLines(buf: Uint8Array, lines: PendingLines, batch: SourceRecord[]): void {
+function parseLines(
+  buf: Uint8Array,
+  lines: PendingLines,
+  batch: SourceRecord[],
+  markPlain: boolean,
+): void {
   const { starts, ends, numbers, byteEnds } = lines;
   const count = numbers.length;
   if (count === 0) return;
   let texts: string[] | undefined;
+  let stretches: PlainStretches | undefined;
   if (count > 1) {
     try {
-      texts = strictDecoder.decode(buf.subarray(starts[0], ends[count - 1])).split("\n");
+      const whole = strictDecoder.decode(buf.subarray(starts[0], ends[count - 1]));
+      texts = whole.split("\n");
+      // All ASCII, the text's offsets are the bytes'.
+      if (markPlain && whole.length === ends[count - 1] - starts[0]) {
+        stretches = new PlainStretches(whole);
+      }
     } catch {
       texts = undefined;
     }
@@ -194,11 +210,16 @@ function parseLines(buf: Uint8Array, lines: PendingLines, batch: SourceRecord[])
   for (let k = 0; k < count; k++) {
     // Lines in the stretch are numbered one after another, blank ones included.
     const text = texts?.[numbers[k] - numbers[0]];
-    batch.push(
-      text === undefined
-        ? parseLine(buf.subarray(starts[k], ends[k]), numbers[k], byteEnds[k])
-        : parseText(text, numbers[k], byteEnds[k]),
-    );
+    const record = text === undefined
+      ? parseLine(buf.subarray(starts[k], ends[k]), numbers[k], byteEnds[k])
+      : parseText(text, numbers[k], byteEnds[k]);
+    if (markPlain && record.parseError === undefined) {
+      const plain = stretches !== undefined
+        ? stretches.isPlain(starts[k] - starts[0], ends[k] - starts[0])
+        : isPlainJson(buf.subarray(starts[k], ends[k]));
+      if (plain) record.plain = true;
+    }
+    batch.push(record);
   }
   starts.length = 0;
   ends.length = 0;

@@ -5,7 +5,13 @@
 import { InputError } from "../errors.ts";
 import type { InputFormat, SourceRecord } from "../types.ts";
 import { findUnknownColumns } from "../validation/columns.ts";
-import { type ByteSource, openFileSource, streamSource } from "./_byte_source.ts";
+import {
+  type ByteSource,
+  CHUNK_SIZE,
+  LARGE_READ_SIZE,
+  openFileSource,
+  streamSource,
+} from "./_byte_source.ts";
 import { concatBytes, emptyBytes, hasUtf16Bom } from "./_bytes.ts";
 import type { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { CsvRecordReader, readCsvHeader } from "./_csv_reader.ts";
@@ -41,7 +47,10 @@ export async function openReader(
   if (resumeFrom !== undefined) checkResumePoint(resumeFrom.byteOffset, resumeFrom.recordNumber);
   const path = typeof source === "string" && source !== "-" ? source : undefined;
   const bytes = path !== undefined
-    ? await openFileSource(path)
+    ? await openFileSource(
+      path,
+      options.provider && options.provider.from !== "package" ? LARGE_READ_SIZE : CHUNK_SIZE,
+    )
     : streamSource(source === "-" ? Deno.stdin.readable : source as ReadableStream<Uint8Array>);
   try {
     const label = path === undefined ? "the input" : JSON.stringify(path);

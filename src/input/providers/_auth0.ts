@@ -9,11 +9,13 @@ import {
   leftOutWarning,
   mapped,
   type MappedFields,
+  metadataText,
   type ProviderMapper,
   rowError,
   splitDisplayName,
   textOf,
   USER_COLUMNS,
+  verifiedText,
   whoOf,
 } from "./_mapping.ts";
 
@@ -122,11 +124,11 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       "org_external_id",
       "org_name",
     ],
+    keepsPlain: true,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const userId = textOf(user.user_id) ?? textOf(user.id);
       const email = textOf(user.email);
-      const who = whoOf(userId);
       if (email === undefined) {
         const signsIn = textOf(user.phone_number) !== undefined
           ? "a phone number"
@@ -135,7 +137,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
           : undefined;
         return rowError(
           record,
-          `${who} has no email${
+          `${whoOf(userId)} has no email${
             signsIn ? ` (signs in with ${signsIn})` : ""
           }: a WorkOS user needs one: add it in Auth0 and export again, or leave the user out`,
         );
@@ -151,18 +153,18 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       if (first !== undefined) fields.first_name = first;
       if (last !== undefined) fields.last_name = last;
       const verified = booleanOf(user.email_verified);
-      if (verified !== undefined) fields.email_verified = verified;
+      if (verified !== undefined) fields.email_verified = verifiedText(verified);
 
       const entries: Array<[string, unknown]> = [];
       if (isObject(user.user_metadata)) entries.push(...Object.entries(user.user_metadata));
       if (isObject(user.app_metadata)) entries.push(...Object.entries(user.app_metadata));
       const fitted = fitMetadata(entries);
-      if (fitted.metadata !== undefined) fields.metadata = fitted.metadata;
+      if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
       if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
 
       if (user.blocked === true) {
         warnings.push(
-          `${who} is blocked in Auth0: WorkOS has no blocked users: imported as active`,
+          `${whoOf(userId)} is blocked in Auth0: WorkOS has no blocked users: imported as active`,
         );
       }
       const hash = hashes?.take(userId, email);
@@ -170,7 +172,9 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
         if (!BCRYPT.test(hash)) {
           return rowError(
             record,
-            `the password hash of ${who} is not bcrypt: WorkOS takes Auth0's bcrypt hashes only: ask Auth0 support for them, or import the user with --invite`,
+            `the password hash of ${
+              whoOf(userId)
+            } is not bcrypt: WorkOS takes Auth0's bcrypt hashes only: ask Auth0 support for them, or import the user with --invite`,
             email,
           );
         }

@@ -9,11 +9,13 @@ import {
   leftOutWarning,
   mapped,
   type MappedFields,
+  metadataText,
   type ProviderMapper,
   rowError,
   splitDisplayName,
   textOf,
   USER_COLUMNS,
+  verifiedText,
   whoOf,
 } from "./_mapping.ts";
 
@@ -72,18 +74,22 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
   let hashesLeftOut = 0;
   return {
     columns: USER_COLUMNS,
+    keepsPlain: true,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const uid = textOf(user.localid);
       const email = textOf(user.email);
-      const who = whoOf(uid);
       if (email === undefined) {
         const phone = textOf(user.phonenumber) !== undefined;
         return rowError(
           record,
           phone
-            ? `${who} has a phone number and no email: WorkOS users sign in with an email: add an email in Firebase, or leave the user out`
-            : `${who} has no email (an anonymous user?): a WorkOS user needs one: leave the user out`,
+            ? `${
+              whoOf(uid)
+            } has a phone number and no email: WorkOS users sign in with an email: add an email in Firebase, or leave the user out`
+            : `${
+              whoOf(uid)
+            } has no email (an anonymous user?): a WorkOS user needs one: leave the user out`,
         );
       }
       const warnings: string[] = [];
@@ -93,19 +99,19 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
       if (first !== undefined) fields.first_name = first;
       if (last !== undefined) fields.last_name = last;
       const verified = booleanOf(user.emailverified);
-      if (verified !== undefined) fields.email_verified = verified;
+      if (verified !== undefined) fields.email_verified = verifiedText(verified);
 
       const custom = parseCustomAttributes(user.customattributes);
       if (custom === "invalid") {
-        warnings.push(`"customAttributes" of ${who} is not a JSON object: left out`);
+        warnings.push(`"customAttributes" of ${whoOf(uid)} is not a JSON object: left out`);
       } else if (custom !== undefined) {
         const fitted = fitMetadata(Object.entries(custom));
-        if (fitted.metadata !== undefined) fields.metadata = fitted.metadata;
+        if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
         if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
       }
       if (booleanOf(user.disabled) === true) {
         warnings.push(
-          `${who} is disabled in Firebase: WorkOS has no disabled users: imported as active`,
+          `${whoOf(uid)} is disabled in Firebase: WorkOS has no disabled users: imported as active`,
         );
       }
 
@@ -115,7 +121,9 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
         if (salt === undefined) {
           return rowError(
             record,
-            `${who} has a "passwordHash" but no "salt": export again with "firebase auth:export", or import the user with --invite`,
+            `${
+              whoOf(uid)
+            } has a "passwordHash" but no "salt": export again with "firebase auth:export", or import the user with --invite`,
             email,
           );
         }
@@ -124,7 +132,7 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
         } else {
           const converted = options.convert(hash, salt);
           if ("problem" in converted) {
-            return rowError(record, `the password of ${who}: ${converted.problem}`, email);
+            return rowError(record, `the password of ${whoOf(uid)}: ${converted.problem}`, email);
           }
           fields.password_hash = converted.hash;
           fields.password_hash_type = "firebase-scrypt";

@@ -41,6 +41,29 @@ export interface ProviderMapper {
   readonly expands?: boolean;
   /** Called once after the last record, for file-level warnings. */
   finish?(): void;
+  /**
+   * Every value of a mapped row is a value of the export as it was (trimmed
+   * or split at a space) or text the mapper writes in ASCII, metadata aside
+   * (validation checks it on its own): a record whose values are all
+   * printable ASCII (`plain`) maps to a row that is too.
+   */
+  readonly keepsPlain?: boolean;
+}
+
+/**
+ * The `email_verified` column as the CSV reader would read it: text, so that
+ * a row's values are all strings and validation reads it without a copy.
+ */
+export function verifiedText(verified: boolean): string {
+  return verified ? "true" : "false";
+}
+
+/**
+ * The `metadata` column as JSON text, as the CSV reader would read it (see
+ * {@linkcode verifiedText}).
+ */
+export function metadataText(metadata: Readonly<Record<string, string>>): string {
+  return JSON.stringify(metadata);
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
@@ -153,8 +176,22 @@ export function mapped(
  */
 export function splitDisplayName(name: string | undefined): [string?, string?] {
   if (name === undefined || name.includes("@")) return [];
-  const space = name.search(/\s/);
+  const space = firstSpace(name);
   if (space === -1) return [name];
   const last = name.slice(space + 1).trim();
   return [name.slice(0, space), last === "" ? undefined : last];
+}
+
+/** Where the first character `\s` matches is, or -1; a loop, not a regular expression, per user. */
+function firstSpace(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x20 && c < 0xa0) continue;
+    if (
+      c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 ||
+      (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f ||
+      c === 0x205f || c === 0x3000 || c === 0xfeff
+    ) return i;
+  }
+  return -1;
 }

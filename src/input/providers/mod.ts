@@ -198,7 +198,7 @@ export async function openProviderReader(
   let format: InputFormat = "ndjson";
   switch (layout.kind) {
     case "ndjson":
-      inner = new NdjsonRecordReader(bytes, lastNumber);
+      inner = new NdjsonRecordReader(bytes, lastNumber, { markPlain: mapper.keepsPlain });
       break;
     case "json-list":
       inner = new JsonListRecordReader(
@@ -448,7 +448,10 @@ class MappedReader {
     const mapped = record.parseError !== undefined ? record : this.#mapper.map(record);
     if (!Array.isArray(mapped) && !this.#mapper.expands) {
       // One record, one row: the common case, without a list per record.
-      if (mapped.parseError === undefined) this.#applyMap(record, mapped);
+      if (mapped.parseError === undefined) {
+        this.#applyMap(record, mapped);
+        if (record.plain === true && this.#mapper.keepsPlain === true) mapped.plain = true;
+      }
       rows.push(mapped);
       return;
     }

@@ -1,0 +1,164 @@
+/**
+ * The fast path of provider exports: a user whose strings are all printable
+ * ASCII is marked `plain` (validation then skips its look for odd
+ * characters), one with an escape, a DEL or non-ASCII text is not, however
+ * the users fall into chunks; and a mapped row's values are the text the
+ * CSV reader would give, so validation reads it without a copy.
+ */
+
+import assert from "node:assert/strict";
+import { openInput, type OpenInputOptions } from "../src/input/open_input.ts";
+import { splitDisplayName } from "../src/input/providers/_mapping.ts";
+import type { SourceRecord } from "../src/types.ts";
+import { validateRecord } from "../src/validation/validate_record.ts";
+import { CHUNK_SIZE, LARGE_READ_SIZE, openFileSource } from "../src/input/_byte_source.ts";
+
+async function readAll(
+  source: Uint8Array,
+  options: OpenInputOptions,
+  chunk = source.length,
+): Promise<SourceRecord[]> {
+  let at = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= source.length) return controller.close();
+      controller.enqueue(source.slice(at, at + chunk));
+      at += chunk;
+    },
+  });
+  const input = await openInput(stream, options);
+  const records: SourceRecord[] = [];
+  for await (const batch of input.records) records.push(...batch);
+  return records;
+}
+
+/**
+ * Users 1, 3 and 6 are plain; 2 has an escaped control character, 5 a DEL,
+ * and 4 non-ASCII text unless `ascii` (then every byte of the export is
+ * ASCII, and each user is told apart within one decoded text).
+ */
+function users(ascii: boolean) {
+  return [
+    { localId: "u1", email: "u1@example.com", displayName: "Ada Lovelace", emailVerified: true },
+    { localId: "u2", email: "u2@example.com", displayName: "Bob Br\u0001own" },
+    { localId: "u3", email: "u3@example.com", customAttributes: '{"plan":"pro"}' },
+    { localId: "u4", email: "u4@example.com", displayName: ascii ? "Zoe Nandu" : "Zoë Ñandú" },
+    { localId: "u5", email: "u5@example.com", displayName: "Del\u007fta" },
+    { localId: "u6", email: "u6@example.com", displayName: "Grace Hopper", emailVerified: false },
+  ];
+}
+
+function firebaseExport(ascii: boolean): Uint8Array {
+  // JSON.stringify leaves the DEL raw, as an export may.
+  const lines = users(ascii).map((user) => JSON.stringify(user));
+  return new TextEncoder().encode(`{"users": [\n${lines.join(",\n")}\n]}\n`);
+}
+
+function auth0Export(ascii: boolean): Uint8Array {
+  const lines = users(ascii).map((user) =>
+    JSON.stringify({
+      user_id: `auth0|${user.localId}`,
+      email: user.email,
+      name: user.displayName,
+      email_verified: user.emailVerified,
+      user_metadata: user.customAttributes === undefined ? undefined : { plan: "pro" },
+    })
+  );
+  return new TextEncoder().encode(lines.join("\n") + "\n");
+}
+
+for (
+  const [name, exported, options] of [
+    ["a Firebase export", firebaseExport, { provider: { from: "firebase" } }],
+    ["an Auth0 export", auth0Export, { provider: { from: "auth0" } }],
+  ] as const
+) {
+  Deno.test(`${name}: plain users are marked so, the others not, in any chunks`, async () => {
+    for (const ascii of [true, false]) {
+      const bytes = exported(ascii);
+      for (const chunk of [bytes.length, 1, 7, 64]) {
+        const records = await readAll(bytes, options, chunk);
+        assert.equal(records.length, 6);
+        assert.deepEqual(
+          records.map((record) => record.plain === true),
+          // Firebase's user 3 has its attributes as JSON in a string: escaped quotes.
+          [true, false, !name.startsWith("a Firebase"), ascii, false, true],
+          `chunks of ${chunk}, ${ascii ? "all ASCII" : "not all ASCII"}`,
+        );
+      }
+    }
+  });
+
+  Deno.test(`${name}: the escaped control character and the DEL are still warned of, and rows carry text values`, async () => {
+    for (const ascii of [true, false]) {
+      const records = await readAll(exported(ascii), options);
+      const results = records.map((record) => validateRecord(record));
+      assert.ok(results.every((result) => result.ok));
+      const warnings = results.flatMap((result) => result.ok ? result.warnings : []);
+      for (const [row, code] of [[2, "0001"], [5, "007F"]]) {
+        assert.ok(
+          warnings.some((warning) =>
+            warning.recordNumber === row && warning.message.includes(`control character U+${code}`)
+          ),
+          JSON.stringify(warnings),
+        );
+      }
+      // Every value is a string, as a CSV row's: email_verified and metadata too.
+      for (const record of records) {
+        for (const value of Object.values(record.fields)) assert.equal(typeof value, "string");
+      }
+      assert.equal(records[0].fields.email_verified, "true");
+      assert.equal(records[5].fields.email_verified, "false");
+      assert.equal(records[2].fields.metadata, '{"plan":"pro"}');
+      const rows = results.map((result) => result.ok ? result.row : undefined);
+      assert.equal(rows[0]?.emailVerified, true);
+      assert.deepEqual(rows[2]?.metadata, { plan: "pro" });
+      assert.equal(rows[5]?.emailVerified, false);
+    }
+  });
+}
+
+Deno.test("splitDisplayName splits at the first character \\s matches, whatever it is", () => {
+  for (let code = 0; code < 0x10000; code++) {
+    const space = String.fromCharCode(code);
+    const name = `Ada${space}King Lovelace`;
+    if (name.includes("@")) continue;
+    const at = name.search(/\s/);
+    const expected = at === -1
+      ? [name]
+      : [name.slice(0, at), name.slice(at + 1).trim() || undefined];
+    const [first, last] = splitDisplayName(name);
+    assert.deepEqual([first, last].slice(0, expected.length), expected, `U+${code.toString(16)}`);
+  }
+});
+
+Deno.test("a file read a large buffer at a time is handed on in chunks of the usual size, and seeks drop what is left", async () => {
+  const size = 3 * LARGE_READ_SIZE + 12_345;
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7919) % 251;
+  const path = await Deno.makeTempFile();
+  await Deno.writeFile(path, bytes);
+  const source = await openFileSource(path, LARGE_READ_SIZE);
+  const seen: number[] = [];
+  let at = 0;
+  for (;;) {
+    const chunk = await source.read();
+    if (chunk === null) break;
+    assert.ok(chunk.length <= CHUNK_SIZE);
+    const expected = bytes.subarray(at, at + chunk.length);
+    assert.ok(chunk.every((byte, i) => byte === expected[i]), `the bytes at ${at}`);
+    at += chunk.length;
+    seen.push(chunk.length);
+    // Halfway through the second large read, move on past the third.
+    if (at === LARGE_READ_SIZE + CHUNK_SIZE) {
+      const target = 3 * LARGE_READ_SIZE + 5;
+      await source.skipTo(target);
+      at = target;
+      assert.equal(source.position, target);
+    }
+  }
+  assert.equal(at, size);
+  assert.ok(seen.length > LARGE_READ_SIZE / CHUNK_SIZE);
+  source.close();
+  await Deno.remove(path);
+});
