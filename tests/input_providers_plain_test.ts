@@ -1,9 +1,12 @@
 /**
- * The fast path of provider exports: a user whose strings are all printable
+ * The fast paths of provider exports: a user whose strings are all printable
  * ASCII is marked `plain` (validation then skips its look for odd
  * characters), one with an escape, a DEL or non-ASCII text is not, however
- * the users fall into chunks; and a mapped row's values are the text the
- * CSV reader would give, so validation reads it without a copy.
+ * the users fall into chunks; a mapped row's values are the text the CSV
+ * reader would give, so validation reads it without a copy; users one a line
+ * are read a line at a time, to the same records and offsets as the byte
+ * scanner finds; and a file read in large buffers is handed on in the usual
+ * chunks, joined without copies.
  */
 
 import assert from "node:assert/strict";
@@ -12,6 +15,7 @@ import { splitDisplayName } from "../src/input/providers/_mapping.ts";
 import type { SourceRecord } from "../src/types.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import { CHUNK_SIZE, LARGE_READ_SIZE, openFileSource } from "../src/input/_byte_source.ts";
+import { concatBytes } from "../src/input/_bytes.ts";
 
 async function readAll(
   source: Uint8Array,
@@ -161,4 +165,63 @@ Deno.test("a file read a large buffer at a time is handed on in chunks of the us
   assert.ok(seen.length > LARGE_READ_SIZE / CHUNK_SIZE);
   source.close();
   await Deno.remove(path);
+});
+
+Deno.test("users read a line at a time, and lines that are not one user each, read as the byte scanner reads them", async () => {
+  const user = (n: number, extra = "") => `{"localId":"u${n}","email":"u${n}@example.com"${extra}}`;
+  const text = [
+    `{"users": [`,
+    user(1) + ",",
+    `  ${user(2)}, ${user(3)},`,
+    user(4, ',"displayName":"a }, b"'),
+    `,${user(5)}`,
+    "",
+    "  ,  ",
+    "{",
+    `  "localId": "u6", "email": "u6@example.com"`,
+    "},",
+    `${user(7)}, 17,`,
+    `${user(9)}\r`,
+    `]}`,
+    "",
+  ].join("\n");
+  const bytes = new TextEncoder().encode(text);
+  const options = { provider: { from: "firebase" as const } };
+  const whole = await readAll(bytes, options);
+  assert.deepEqual(
+    whole.map((record) => record.fields.external_id),
+    ["u1", "u2", "u3", "u4", "u5", "u6", "u7", undefined, "u9"],
+  );
+  assert.match(whole[7].parseError ?? "", /row 8: user 8 is not a JSON object/);
+  // Each user's offset is just past its closing brace.
+  for (const record of whole) {
+    const before = text.slice(0, record.byteEnd);
+    assert.ok(before.endsWith("}") || before.endsWith("17"), `row ${record.recordNumber}`);
+  }
+  assert.deepEqual(await readAll(bytes, options, 1), whole);
+  assert.deepEqual(await readAll(bytes, options, 5), whole);
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeFile(path, bytes);
+  for (const [k, at] of whole.entries()) {
+    const input = await openInput(path, {
+      ...options,
+      resumeFrom: { byteOffset: at.byteEnd, recordNumber: at.recordNumber },
+    });
+    const rest: SourceRecord[] = [];
+    for await (const batch of input.records) rest.push(...batch);
+    assert.deepEqual(rest, whole.slice(k + 1), `after row ${at.recordNumber}`);
+  }
+  await Deno.remove(path);
+});
+
+Deno.test("concatBytes joins chunks of one read without a copy, and copies others", () => {
+  const read = new Uint8Array([1, 2, 3, 4, 5, 6]);
+  const joined = concatBytes(read.subarray(1, 3), read.subarray(3, 5));
+  assert.deepEqual([...joined], [2, 3, 4, 5]);
+  assert.equal(joined.buffer, read.buffer);
+  const apart = concatBytes(read.subarray(0, 2), read.subarray(3, 5));
+  assert.deepEqual([...apart], [1, 2, 4, 5]);
+  assert.notEqual(apart.buffer, read.buffer);
+  const other = concatBytes(read.subarray(4, 6), new Uint8Array([7]));
+  assert.deepEqual([...other], [5, 6, 7]);
 });

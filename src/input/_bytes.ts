@@ -9,10 +9,16 @@ export const MAX_RECORD_BYTES = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
-/** `a` followed by `b`, copying only when both hold bytes. */
+/**
+ * `a` followed by `b`, copying only when both hold bytes and `b` does not
+ * follow `a` in the same buffer (chunks handed on from one large read do).
+ */
 export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
   if (b.length === 0) return a;
+  if (a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset) {
+    return new Uint8Array(a.buffer, a.byteOffset, a.length + b.length);
+  }
   const joined = new Uint8Array(a.length + b.length);
   joined.set(a);
   joined.set(b, a.length);

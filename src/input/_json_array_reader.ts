@@ -26,6 +26,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const LF = 0x0a;
 
 /** Bytes that matter inside a value outside strings: 1 quote, 2 opening, 3 closing. */
 const VALUE_BYTES = new Uint8Array(256);
@@ -136,6 +137,7 @@ export class JsonListRecordReader extends ChunkedRecordReader {
   ): Uint8Array {
     let i = this.#pos - base;
     const end = buf.length;
+    const lines: LineRun = { text: undefined, start: 0, retryAt: 0 };
     while (i < end) {
       if (this.#valueStart !== -1) {
         i = this.#scanValue(buf, base, i, batch);
@@ -144,6 +146,16 @@ export class JsonListRecordReader extends ChunkedRecordReader {
       if (this.#key !== null) {
         i = this.#scanKey(buf, i);
         continue;
+      }
+      if (
+        i >= lines.retryAt && !this.countOnly &&
+        (this.#at === At.ListItem || this.#at === At.ListAfterItem)
+      ) {
+        const next = this.#readLines(buf, base, i, batch, lines);
+        if (next > i) {
+          i = next;
+          continue;
+        }
       }
       const c = buf[i];
       if (isSpace(c)) {
@@ -404,6 +416,74 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     }
   }
 
+  /**
+   * Reads the users of whole lines from `from` while each line holds one
+   * user and nothing else but a comma (as exports write them): a line
+   * whose text (between the comma before and the comma after) parses as an
+   * object is exactly one element, since a string holds no line break. No
+   * byte is scanned, and the line's offsets are its bytes' (the lines are
+   * decoded once, and only when all ASCII). Returns where the scanner goes
+   * on: at the first line that is not such a line, which it reads itself.
+   */
+  #readLines(
+    buf: Uint8Array,
+    base: number,
+    from: number,
+    batch: SourceRecord[],
+    lines: LineRun,
+  ): number {
+    if (lines.text === undefined) lines.text = decodeLines(buf, from, lines);
+    const text = lines.text;
+    if (text === null || from < lines.start || from >= lines.start + text.length) {
+      lines.retryAt = Infinity;
+      return from;
+    }
+    const plain = lines.plain as PlainStretches;
+    let at = from - lines.start;
+    while (at < text.length) {
+      const newline = text.indexOf("\n", at);
+      let p = at;
+      while (p < newline && isSpace(text.charCodeAt(p))) p++;
+      let q = newline;
+      while (q > p && isSpace(text.charCodeAt(q - 1))) q--;
+      let state = this.#at;
+      if (p < q && state === At.ListAfterItem && text.charCodeAt(p) === COMMA) {
+        state = At.ListItem;
+        p++;
+        while (p < q && isSpace(text.charCodeAt(p))) p++;
+      }
+      if (p === q) {
+        this.#at = state;
+        at = newline + 1;
+        continue;
+      }
+      if (state !== At.ListItem) break;
+      let after = At.ListAfterItem;
+      if (text.charCodeAt(q - 1) === COMMA) {
+        after = At.ListItem;
+        q--;
+        while (q > p && isSpace(text.charCodeAt(q - 1))) q--;
+      }
+      if (text.charCodeAt(p) !== OPEN_BRACE || text.charCodeAt(q - 1) !== CLOSE_BRACE) break;
+      let value: unknown;
+      try {
+        value = JSON.parse(text.slice(p, q));
+      } catch {
+        break;
+      }
+      // Elements the scanner found before this line come first.
+      this.#flush(buf, base, batch);
+      this.recordsFound++;
+      const record = recordOf(value, ++this.#recordNumber, base + lines.start + q);
+      if (record.parseError === undefined && plain.isPlain(p, q)) record.plain = true;
+      batch.push(record);
+      this.#at = after;
+      at = newline + 1;
+    }
+    if (at < text.length) lines.retryAt = lines.start + text.indexOf("\n", at) + 1;
+    return lines.start + at;
+  }
+
   /** Reads a wrapper key's bytes from `i`. */
   #scanKey(buf: Uint8Array, i: number): number {
     const key = this.#key as number[];
@@ -459,6 +539,33 @@ export class JsonListRecordReader extends ChunkedRecordReader {
       `Cannot read the input as ${this.#shape.label}: expected ${expected} at byte ${offset}`,
     );
   }
+}
+
+/** The whole lines of one buffer, decoded once for {@linkcode JsonListRecordReader}'s line reading. */
+interface LineRun {
+  /** The text of the lines (`undefined`: not decoded yet; `null`: none, or not all ASCII). */
+  text: string | null | undefined;
+  /** Where the text starts in the buffer. */
+  start: number;
+  /** The buffer index before which the lines are not tried again. */
+  retryAt: number;
+  plain?: PlainStretches;
+}
+
+/** The whole lines of `buf` from `from`, when they are all ASCII (one character a byte). */
+function decodeLines(buf: Uint8Array, from: number, lines: LineRun): string | null {
+  const last = buf.lastIndexOf(LF);
+  if (last < from) return null;
+  let text: string;
+  try {
+    text = strictDecoder.decode(buf.subarray(from, last + 1));
+  } catch {
+    return null;
+  }
+  if (text.length !== last + 1 - from) return null;
+  lines.start = from;
+  lines.plain = new PlainStretches(text);
+  return text;
 }
 
 function decodeKey(bytes: number[]): string {
