@@ -16,6 +16,7 @@ import type { SourceRecord } from "../src/types.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import { CHUNK_SIZE, LARGE_READ_SIZE, openFileSource } from "../src/input/_byte_source.ts";
 import { concatBytes } from "../src/input/_bytes.ts";
+import { INPUT_COLUMNS } from "../src/validation/columns.ts";
 
 async function readAll(
   source: Uint8Array,
@@ -224,4 +225,37 @@ Deno.test("concatBytes joins chunks of one read without a copy, and copies other
   assert.notEqual(apart.buffer, read.buffer);
   const other = concatBytes(read.subarray(4, 6), new Uint8Array([7]));
   assert.deepEqual([...other], [5, 6, 7]);
+});
+
+Deno.test("Firebase and Auth0 rows are tidy (text of input columns, nothing to trim), unless --map adds values", async () => {
+  const fixtures = new URL("./fixtures/providers/", import.meta.url).pathname;
+  for (
+    const [file, from] of [
+      ["auth0_users.ndjson", "auth0"],
+      ["firebase_users.json", "firebase"],
+      ["firebase_users.csv", "firebase"],
+    ] as const
+  ) {
+    const input = await openInput(`${fixtures}${file}`, { provider: { from } });
+    let tidy = 0;
+    for await (const batch of input.records) {
+      for (const record of batch) {
+        if (record.parseError !== undefined) continue;
+        assert.equal(record.tidy, true, `${file} row ${record.recordNumber}`);
+        tidy++;
+        for (const [column, value] of Object.entries(record.fields)) {
+          assert.ok(INPUT_COLUMNS.includes(column), `${file}: ${column}`);
+          assert.equal(typeof value, "string");
+          assert.equal((value as string).trim(), value, `${file} row ${record.recordNumber}`);
+        }
+      }
+    }
+    assert.ok(tidy > 200, file);
+  }
+  const mapped = await openInput(`${fixtures}auth0_users.ndjson`, {
+    provider: { from: "auth0", map: { "app_metadata.plan": "org_external_id" } },
+  });
+  for await (const batch of mapped.records) {
+    for (const record of batch) assert.equal(record.tidy, undefined);
+  }
 });

@@ -125,6 +125,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       "org_name",
     ],
     keepsPlain: true,
+    tidy: true,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const userId = textOf(user.user_id) ?? textOf(user.id);

@@ -75,6 +75,7 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
   return {
     columns: USER_COLUMNS,
     keepsPlain: true,
+    tidy: true,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const uid = textOf(user.localid);

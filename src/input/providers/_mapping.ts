@@ -48,6 +48,13 @@ export interface ProviderMapper {
    * printable ASCII (`plain`) maps to a row that is too.
    */
   readonly keepsPlain?: boolean;
+  /**
+   * Every value of a mapped row is a string of an importer input column
+   * with nothing to trim at either end (read through {@linkcode textOf},
+   * split from such a value, or written by the mapper): the row is its own
+   * `original` (`tidy`), unless `--map` copies other values onto it.
+   */
+  readonly tidy?: boolean;
 }
 
 /**

@@ -451,6 +451,7 @@ class MappedReader {
       if (mapped.parseError === undefined) {
         this.#applyMap(record, mapped);
         if (record.plain === true && this.#mapper.keepsPlain === true) mapped.plain = true;
+        if (this.#mapper.tidy === true && this.#map.length === 0) mapped.tidy = true;
       }
       rows.push(mapped);
       return;
