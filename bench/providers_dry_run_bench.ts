@@ -9,12 +9,17 @@
  * for, time within 2× of the plain CSV dry run, peak RSS under 512 MiB
  * (users stream; only the plan's per-person set grows).
  *
+ * One untimed CSV dry run warms the machine up (a first run after the files
+ * are written is up to twice as slow); then `--rounds` rounds each time the
+ * plain CSV, Firebase and Auth0 one after another, and each source's ratio is
+ * the median over the rounds of its time over the CSV's of the same round.
+ *
  * `--same-users` also times the CSV of the same users that `convert` writes
  * from each export (conversion untimed), to split the price of the format
  * from the price of the fields. `--all-sources` also times Clerk, Supabase,
  * Cognito and SuperTokens exports of as many users (reported, not targets).
  *
- * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--same-users] [--all-sources] [--keep]`.
+ * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--rounds 3] [--same-users] [--all-sources] [--keep]`.
  * `--quick` is 200,000 users; `--keep` reuses the generated files in /tmp.
  *
  * @module
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
     options: {
       quick: { type: "boolean", default: false },
       rows: { type: "string" },
+      rounds: { type: "string", default: "3" },
       keep: { type: "boolean", default: false },
       "same-users": { type: "boolean", default: false },
       "all-sources": { type: "boolean", default: false },
@@ -100,19 +106,40 @@ async function main(): Promise<void> {
     await convert("auth0", `${dir}/auth0_users.ndjson`, `${dir}/auth0_package`);
   }
   try {
-    // The floor first and last: the machine's speed drifts under load, and
-    // the ratio uses the mean of the two.
-    const plainBefore = await dryRun(["--csv", csv]);
-    log(`plain csv: ${round(plainBefore.seconds, 1)} s, peak ${plainBefore.peakRssMiB} MiB`);
-    const firebase = await dryRun(["--from", "firebase", "--input", `${dir}/firebase_users.json`]);
-    log(`firebase: ${round(firebase.seconds, 1)} s, peak ${firebase.peakRssMiB} MiB`);
-    const auth0 = await dryRun(["--from", "auth0", "--input", `${dir}/auth0_users.ndjson`]);
-    log(`auth0: ${round(auth0.seconds, 1)} s, peak ${auth0.peakRssMiB} MiB`);
-    const plainAfter = await dryRun(["--csv", csv]);
-    log(`plain csv again: ${round(plainAfter.seconds, 1)} s`);
-    const plainSeconds = (plainBefore.seconds + plainAfter.seconds) / 2;
-    const firebaseRatio = firebase.seconds / plainSeconds;
-    const auth0Ratio = auth0.seconds / plainSeconds;
+    await dryRun(["--csv", csv]);
+    log("warmed up: one untimed plain CSV dry run");
+    const plain: Measured[] = [];
+    const firebaseRuns: Measured[] = [];
+    const auth0Runs: Measured[] = [];
+    const rounds = Math.max(1, Number(values.rounds));
+    for (let round = 1; round <= rounds; round++) {
+      // The floor next to each source in every round: the machine's speed
+      // drifts under load, and each ratio compares runs of one round.
+      const csvRun = await dryRun(["--csv", csv]);
+      log(`round ${round}: plain csv ${round1(csvRun.seconds)} s, peak ${csvRun.peakRssMiB} MiB`);
+      const firebaseRun = await dryRun([
+        "--from",
+        "firebase",
+        "--input",
+        `${dir}/firebase_users.json`,
+      ]);
+      log(
+        `round ${round}: firebase ${
+          round1(firebaseRun.seconds)
+        } s, peak ${firebaseRun.peakRssMiB} MiB`,
+      );
+      const auth0Run = await dryRun(["--from", "auth0", "--input", `${dir}/auth0_users.ndjson`]);
+      log(`round ${round}: auth0 ${round1(auth0Run.seconds)} s, peak ${auth0Run.peakRssMiB} MiB`);
+      plain.push(csvRun);
+      firebaseRuns.push(firebaseRun);
+      auth0Runs.push(auth0Run);
+    }
+    const ratios = (runs: Measured[]) => runs.map((run, i) => run.seconds / plain[i].seconds);
+    const firebaseRatio = median(ratios(firebaseRuns));
+    const auth0Ratio = median(ratios(auth0Runs));
+    const plainSeconds = median(plain.map((run) => run.seconds));
+    const firebase = firebaseRuns[0];
+    const auth0 = auth0Runs[0];
     const otherSources: Record<string, Record<string, number>> = {};
     for (const source of others) {
       const run = await dryRun(["--from", source, "--input", `${dir}/${LARGE_FILES[source]}`]);
@@ -134,30 +161,45 @@ async function main(): Promise<void> {
       same.firebaseRatioToSameUsersCsv = round(perRow(firebase) / perRow(firebaseCsv), 2);
       same.auth0RatioToSameUsersCsv = round(perRow(auth0) / perRow(auth0Csv), 2);
     }
+    const seconds = (runs: Measured[]) => runs.map((run) => round(run.seconds, 2));
+    const peak = (runs: Measured[]) => Math.max(...runs.map((run) => run.peakRssMiB));
     emit({
       name: NAME,
       rows,
-      plainCsvSeconds: [round(plainBefore.seconds, 2), round(plainAfter.seconds, 2)],
-      firebaseSeconds: round(firebase.seconds, 2),
-      auth0Seconds: round(auth0.seconds, 2),
+      rounds,
+      plainCsvSeconds: seconds(plain),
+      firebaseSeconds: seconds(firebaseRuns),
+      auth0Seconds: seconds(auth0Runs),
+      firebaseRatios: ratios(firebaseRuns).map((ratio) => round(ratio, 2)),
+      auth0Ratios: ratios(auth0Runs).map((ratio) => round(ratio, 2)),
       firebaseRatio: round(firebaseRatio, 2),
       auth0Ratio: round(auth0Ratio, 2),
       ...same,
       ...(others.length > 0 ? { otherSources } : {}),
-      firebaseRowsPerSecond: Math.round(rows / firebase.seconds),
-      auth0RowsPerSecond: Math.round(rows / auth0.seconds),
-      plainCsvPeakRssMiB: plainBefore.peakRssMiB,
-      firebasePeakRssMiB: firebase.peakRssMiB,
-      auth0PeakRssMiB: auth0.peakRssMiB,
+      firebaseRowsPerSecond: Math.round(rows / median(firebaseRuns.map((run) => run.seconds))),
+      auth0RowsPerSecond: Math.round(rows / median(auth0Runs.map((run) => run.seconds))),
+      plainCsvPeakRssMiB: peak(plain),
+      firebasePeakRssMiB: peak(firebaseRuns),
+      auth0PeakRssMiB: peak(auth0Runs),
       loadAverage: Deno.loadavg(),
       target: { ratio: TARGET_RATIO, peakRssMiB: TARGET_RSS_MIB, rowsAccounted: rows },
-      passed: [plainBefore, firebase, auth0].every((run) =>
+      passed: [...plain, ...firebaseRuns, ...auth0Runs].every((run) =>
         run.rowsAccounted === rows && run.peakRssMiB < TARGET_RSS_MIB
       ) && firebaseRatio <= TARGET_RATIO && auth0Ratio <= TARGET_RATIO,
     });
   } finally {
     if (!values.keep) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function round1(value: number): number {
+  return round(value, 1);
 }
 
 if (import.meta.main) await main();
