@@ -25,7 +25,10 @@
  * input, validation, row steps or stream stages. `vsClient` is the
  * importer's share of it: the part of the gap that is the pipeline's; the
  * client's own share of the bare loop (`clientVsBaseline`) is what the SDK
- * and the client layer cost.
+ * and the client layer cost. A third floor, the official SDK alone
+ * (`userManagement.createUser` in a loop, with a fetch that sends the body
+ * as a Blob as the client does), splits that once more: `sdkVsBaseline` is
+ * the SDK's and the runtime's share, `clientVsSdk` our client layer's.
  *
  * @module
  */
@@ -41,6 +44,7 @@ import {
   runImporter,
   writeUsersCsv,
 } from "./_harness.ts";
+import { WorkOS } from "@workos-inc/node";
 import { connectWorkOS } from "../src/workos/connect.ts";
 import { ensureUser } from "../src/workos/users.ts";
 
@@ -61,6 +65,9 @@ interface Point {
   clientRequestsPerSecond: number;
   clientVsBaseline: number;
   vsClient: number;
+  sdkRequestsPerSecond: number;
+  sdkVsBaseline: number;
+  clientVsSdk: number;
   exitCode: number;
   peakRssMiB: number;
 }
@@ -121,6 +128,41 @@ async function runClientLoop(
   await Promise.all(Array.from({ length: concurrency }, loop));
 }
 
+/** SDK side: `concurrency` loops creating `total` users with the official SDK alone. */
+async function runSdkLoop(
+  url: string,
+  apiKey: string,
+  total: number,
+  concurrency: number,
+): Promise<void> {
+  const target = new URL(url);
+  const sdk = new WorkOS(apiKey, {
+    apiHostname: target.hostname,
+    port: Number(target.port),
+    https: false,
+    maxRetries: 0,
+    // As the client sends bodies (see unretriedBody in src/workos/client.ts).
+    fetchFn: (input, init) =>
+      fetch(input, {
+        ...init,
+        body: typeof init?.body === "string" ? new Blob([init.body]) : init?.body,
+      }),
+  });
+  let issued = 0;
+  async function loop(): Promise<void> {
+    while (issued < total) {
+      const n = ++issued;
+      await sdk.userManagement.createUser({
+        email: `sdk.user${n}@example.com`,
+        firstName: "Bench",
+        lastName: `User ${n}`,
+        externalId: `sdk-${n}`,
+      });
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, loop));
+}
+
 /** Requests/s at the fake between 10 % and 90 % of `total` arrivals. */
 function steadyRate(sampler: CounterSampler, total: number): number {
   const t10 = sampler.timeOf(total * 0.1) ?? 0;
@@ -132,7 +174,7 @@ function steadyRate(sampler: CounterSampler, total: number): number {
 async function baseline(
   concurrency: number,
   total: number,
-  client: "bare" | "client",
+  client: "bare" | "client" | "sdk",
 ): Promise<number> {
   await using fake = await startFakeWorkOS({
     rateLimits: false,
@@ -144,7 +186,7 @@ async function baseline(
       "run",
       "-A",
       import.meta.filename as string,
-      `--${client === "bare" ? "baseline" : "workos"}-client=${fake.url}`,
+      `--${{ bare: "baseline", client: "workos", sdk: "sdk" }[client]}-client=${fake.url}`,
       `--api-key=${fake.apiKey}`,
       `--requests=${total}`,
       `--concurrency=${concurrency}`,
@@ -187,6 +229,7 @@ async function measure(concurrency: number, seconds: number, cpuProf?: string): 
     const requestsPerSecond = steadyRate(sampler, fake.state.totalRequests);
     const baselineRequestsPerSecond = await baseline(concurrency, rows, "bare");
     const clientRequestsPerSecond = await baseline(concurrency, rows, "client");
+    const sdkRequestsPerSecond = await baseline(concurrency, rows, "sdk");
     const point: Point = {
       concurrency,
       rows,
@@ -199,6 +242,9 @@ async function measure(concurrency: number, seconds: number, cpuProf?: string): 
       clientRequestsPerSecond: round(clientRequestsPerSecond),
       clientVsBaseline: round(clientRequestsPerSecond / baselineRequestsPerSecond, 3),
       vsClient: round(requestsPerSecond / clientRequestsPerSecond, 3),
+      sdkRequestsPerSecond: round(sdkRequestsPerSecond),
+      sdkVsBaseline: round(sdkRequestsPerSecond / baselineRequestsPerSecond, 3),
+      clientVsSdk: round(clientRequestsPerSecond / sdkRequestsPerSecond, 3),
       exitCode: run.code,
       peakRssMiB: run.peakRssMiB,
     };
@@ -223,6 +269,7 @@ async function main(): Promise<void> {
       "cpu-prof": { type: "string" },
       "baseline-client": { type: "string" },
       "workos-client": { type: "string" },
+      "sdk-client": { type: "string" },
       "api-key": { type: "string" },
       requests: { type: "string" },
     },
@@ -230,6 +277,15 @@ async function main(): Promise<void> {
   if (values["baseline-client"]) {
     await runBaselineClient(
       values["baseline-client"],
+      values["api-key"] as string,
+      Number(values.requests),
+      Number(values.concurrency),
+    );
+    return;
+  }
+  if (values["sdk-client"]) {
+    await runSdkLoop(
+      values["sdk-client"],
       values["api-key"] as string,
       Number(values.requests),
       Number(values.concurrency),
@@ -255,7 +311,9 @@ async function main(): Promise<void> {
       `concurrency ${concurrency}: ${point.requestsPerSecond} requests/s, ratio ${point.ratio}; ` +
         `bare fetch ${point.baselineRequestsPerSecond} requests/s, ratio ${point.baselineRatio}; ` +
         `importer/bare ${point.vsBaseline}; client loop ${point.clientRequestsPerSecond} ` +
-        `requests/s, client/bare ${point.clientVsBaseline}, importer/client ${point.vsClient}`,
+        `requests/s, client/bare ${point.clientVsBaseline}, importer/client ${point.vsClient}; ` +
+        `SDK loop ${point.sdkRequestsPerSecond} requests/s, SDK/bare ${point.sdkVsBaseline}, ` +
+        `client/SDK ${point.clientVsSdk}`,
     );
     points.push(point);
   }
@@ -272,6 +330,8 @@ async function main(): Promise<void> {
       points.map((p) => [String(p.concurrency), p.clientVsBaseline]),
     ),
     vsClient: Object.fromEntries(points.map((p) => [String(p.concurrency), p.vsClient])),
+    sdkVsBaseline: Object.fromEntries(points.map((p) => [String(p.concurrency), p.sdkVsBaseline])),
+    clientVsSdk: Object.fromEntries(points.map((p) => [String(p.concurrency), p.clientVsSdk])),
     points,
     target: TARGET,
     passed: points.every((p) => p.ratio >= TARGET),
