@@ -8,8 +8,10 @@
  * the watermark) → the outcome sink.
  *
  * A dry run swaps the concurrency stage for the plan's. Backpressure comes
- * from the streams: each stage takes its next chunk only when the one below
- * has room, so memory stays flat whatever the input's size.
+ * from the streams — each stage takes its next chunk only when the one below
+ * has room — and, for closed batches waiting for the sink, from the slots
+ * of the rows that closed them; so memory stays flat whatever the input's
+ * size.
  *
  * @module
  */
