@@ -11,7 +11,12 @@
 
 import assert from "node:assert/strict";
 import { openInput, type OpenInputOptions } from "../src/input/open_input.ts";
-import { splitDisplayName } from "../src/input/providers/_mapping.ts";
+import {
+  fitMetadata,
+  metadataText,
+  splitDisplayName,
+  wholeMetadataText,
+} from "../src/input/providers/_mapping.ts";
 import type { SourceRecord } from "../src/types.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import { CHUNK_SIZE, LARGE_READ_SIZE, openFileSource } from "../src/input/_byte_source.ts";
@@ -258,4 +263,45 @@ Deno.test("Firebase and Auth0 rows are tidy (text of input columns, nothing to t
   for await (const batch of mapped.records) {
     for (const record of batch) assert.equal(record.tidy, undefined);
   }
+});
+
+Deno.test("wholeMetadataText answers only for objects fitMetadata keeps whole, with the same text", () => {
+  const long = "x".repeat(601);
+  const cases: Array<Record<string, unknown>> = [
+    {},
+    { plan: "pro" },
+    { plan: "pro", seats: "6", region: "eu" },
+    Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, `v${i}`])),
+    Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, `v${i}`])),
+    { seats: 6 },
+    { plan: null },
+    { nested: { a: "b" } },
+    { "": "empty key" },
+    { ["k".repeat(41)]: "long key" },
+    { plan: long },
+    { plän: "non-ASCII key" },
+    { plan: "prö" },
+    { "2": "b", "1": "a", z: "c" },
+    JSON.parse('{"__proto__":"x","plan":"pro"}'),
+  ];
+  for (const object of cases) {
+    const fitted = fitMetadata(Object.entries(object));
+    const whole = wholeMetadataText(object, false);
+    const label = JSON.stringify(object);
+    if (whole === undefined) {
+      const keptWhole = fitted.leftOut.size === 0 && fitted.metadata !== undefined &&
+        Object.keys(fitted.metadata).length === Object.keys(object).length &&
+        Object.values(object).every((value) => typeof value === "string");
+      assert.ok(!keptWhole || label.includes("__proto__"), label);
+      continue;
+    }
+    assert.equal(fitted.leftOut.size, 0, label);
+    assert.equal(
+      whole,
+      fitted.metadata === undefined ? null : metadataText(fitted.metadata),
+      label,
+    );
+  }
+  assert.equal(wholeMetadataText({ plan: "prö" }, false), undefined);
+  assert.equal(wholeMetadataText({ plan: "pro" }, true), '{"plan":"pro"}');
 });

@@ -16,6 +16,7 @@ import {
   textOf,
   USER_COLUMNS,
   verifiedText,
+  wholeMetadataText,
   whoOf,
 } from "./_mapping.ts";
 
@@ -156,12 +157,19 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       const verified = booleanOf(user.email_verified);
       if (verified !== undefined) fields.email_verified = verifiedText(verified);
 
-      const entries: Array<[string, unknown]> = [];
-      if (isObject(user.user_metadata)) entries.push(...Object.entries(user.user_metadata));
-      if (isObject(user.app_metadata)) entries.push(...Object.entries(user.app_metadata));
-      const fitted = fitMetadata(entries);
-      if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
-      if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
+      // Most users have user_metadata alone, and it fits as it is.
+      const whole = isObject(user.user_metadata) && user.app_metadata === undefined
+        ? wholeMetadataText(user.user_metadata, record.plain === true)
+        : undefined;
+      if (typeof whole === "string") fields.metadata = whole;
+      else if (whole === undefined) {
+        const entries: Array<[string, unknown]> = [];
+        if (isObject(user.user_metadata)) entries.push(...Object.entries(user.user_metadata));
+        if (isObject(user.app_metadata)) entries.push(...Object.entries(user.app_metadata));
+        const fitted = fitMetadata(entries);
+        if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
+        if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
+      }
 
       if (user.blocked === true) {
         warnings.push(

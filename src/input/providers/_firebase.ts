@@ -16,6 +16,7 @@ import {
   textOf,
   USER_COLUMNS,
   verifiedText,
+  wholeMetadataText,
   whoOf,
 } from "./_mapping.ts";
 
@@ -106,9 +107,13 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
       if (custom === "invalid") {
         warnings.push(`"customAttributes" of ${whoOf(uid)} is not a JSON object: left out`);
       } else if (custom !== undefined) {
-        const fitted = fitMetadata(Object.entries(custom));
-        if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
-        if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
+        const whole = wholeMetadataText(custom, false);
+        if (typeof whole === "string") fields.metadata = whole;
+        else if (whole === undefined) {
+          const fitted = fitMetadata(Object.entries(custom));
+          if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
+          if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
+        }
       }
       if (booleanOf(user.disabled) === true) {
         warnings.push(

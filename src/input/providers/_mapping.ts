@@ -147,6 +147,33 @@ export function fitMetadata(entries: Iterable<[string, unknown]>): FittedMetadat
 
 const NOTHING_LEFT_OUT: ReadonlyMap<string, string[]> = new Map();
 
+/**
+ * The `metadata` text of an object that fits WorkOS metadata as it is
+ * (only string values, every key and value ASCII and within its length, at
+ * most {@linkcode METADATA_LIMITS}' keys): what {@linkcode fitMetadata}
+ * would keep whole, without building its copy. `null` for an empty object
+ * (no metadata); `undefined` when it does not fit as it is, for
+ * {@linkcode fitMetadata} to sort out.
+ *
+ * @param ascii Every string of the object is known to be ASCII (a plain record's).
+ */
+export function wholeMetadataText(
+  object: Record<string, unknown>,
+  ascii: boolean,
+): string | null | undefined {
+  const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
+  let count = 0;
+  for (const key in object) {
+    const value = object[key];
+    if (
+      typeof value !== "string" || key === "" || key === "__proto__" ||
+      key.length > maxKeyLength || value.length > maxValueLength || ++count > maxKeys
+    ) return undefined;
+    if (!ascii && (NON_ASCII.test(key) || NON_ASCII.test(value))) return undefined;
+  }
+  return count === 0 ? null : JSON.stringify(object);
+}
+
 /** The warning for metadata left out of a row. */
 export function leftOutWarning(leftOut: ReadonlyMap<string, readonly string[]>): string {
   const parts = [...leftOut].map(([why, keys]) => `${keys.join(", ")} (${why})`);
