@@ -14,6 +14,11 @@
  * plain CSV, Firebase and Auth0 one after another, and each source's ratio is
  * the median over the rounds of its time over the CSV's of the same round.
  *
+ * The floor of reading an export at all, timed in this process after the
+ * rounds: the file read in 1 MiB chunks, decoded, and each user's line given
+ * to `JSON.parse` (no mapping, no validation, no plan), as a share of the
+ * plain CSV dry run: what is left of 2× for everything else.
+ *
  * `--same-users` also times the CSV of the same users that `convert` writes
  * from each export (conversion untimed), to split the price of the format
  * from the price of the fields. `--all-sources` also times Clerk, Supabase,
@@ -140,6 +145,13 @@ async function main(): Promise<void> {
     const plainSeconds = median(plain.map((run) => run.seconds));
     const firebase = firebaseRuns[0];
     const auth0 = auth0Runs[0];
+    const firebaseParse = parseFloorSeconds(`${dir}/firebase_users.json`);
+    const auth0Parse = parseFloorSeconds(`${dir}/auth0_users.ndjson`);
+    log(
+      `floor: JSON.parse of each user, firebase ${round1(firebaseParse)} s, auth0 ${
+        round1(auth0Parse)
+      } s`,
+    );
     const otherSources: Record<string, Record<string, number>> = {};
     for (const source of others) {
       const run = await dryRun(["--from", source, "--input", `${dir}/${LARGE_FILES[source]}`]);
@@ -174,6 +186,12 @@ async function main(): Promise<void> {
       auth0Ratios: ratios(auth0Runs).map((ratio) => round(ratio, 2)),
       firebaseRatio: round(firebaseRatio, 2),
       auth0Ratio: round(auth0Ratio, 2),
+      parseFloor: {
+        firebaseSeconds: round(firebaseParse, 2),
+        auth0Seconds: round(auth0Parse, 2),
+        firebaseVsPlainCsv: round(firebaseParse / plainSeconds, 2),
+        auth0VsPlainCsv: round(auth0Parse / plainSeconds, 2),
+      },
       ...same,
       ...(others.length > 0 ? { otherSources } : {}),
       firebaseRowsPerSecond: Math.round(rows / median(firebaseRuns.map((run) => run.seconds))),
@@ -190,6 +208,42 @@ async function main(): Promise<void> {
   } finally {
     if (!values.keep) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Seconds to read a file of one user a line (an NDJSON export, or a JSON
+ * list as `auth:export` writes it) in 1 MiB chunks, decode it, and parse
+ * each user's line: the least any reader of the export does.
+ */
+function parseFloorSeconds(path: string): number {
+  const started = performance.now();
+  using file = Deno.openSync(path, { read: true });
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(1024 * 1024);
+  let pending = "";
+  let users = 0;
+  const parseLine = (line: string) => {
+    let text = line.trim();
+    if (text.endsWith(",")) text = text.slice(0, -1);
+    if (text.startsWith("{") && text.endsWith("}")) {
+      JSON.parse(text);
+      users++;
+    }
+  };
+  for (;;) {
+    const count = file.readSync(buffer);
+    if (count === null) break;
+    const text = pending + decoder.decode(buffer.subarray(0, count), { stream: true });
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", start)) {
+      parseLine(text.slice(start, newline));
+      start = newline + 1;
+    }
+    pending = text.slice(start);
+  }
+  parseLine(pending + decoder.decode());
+  if (users === 0) throw new Error(`No user lines in ${path}`);
+  return (performance.now() - started) / 1000;
 }
 
 function median(values: number[]): number {
