@@ -132,6 +132,12 @@ export interface ImportUsersOptions {
   concurrency?: number;
   /** Outcomes committed to the journal (and the error file) together (500). */
   chunkSize?: number;
+  /**
+   * Estimated bytes the people remembered to recognize a person's later rows
+   * may take (16 MiB, about 80,000 people): past it, a later row of a
+   * forgotten person finds its user through the journal's claims or a lookup.
+   */
+  personCacheBytes?: number;
   /** User-management writes per second (50). */
   rateLimit?: number;
   /** Retries of a transient failure (5). */
@@ -413,6 +419,7 @@ export async function importUsers(
       onRowWarning: (recordNumber, message) => warn(`Row ${recordNumber}: ${message}`),
       onRunNotice: warn,
       totpIssuer: options.totpIssuer,
+      personCacheBytes: options.personCacheBytes,
     });
   }
   options.onStart?.({

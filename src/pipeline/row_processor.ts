@@ -7,7 +7,7 @@
  */
 
 import type { ErrorRecord, ErrorType, UserRow } from "../types.ts";
-import { CoalescingCache } from "../organizations/organization_cache.ts";
+import { PersonCache, type PersonCacheStats, type PersonEntry } from "./person_cache.ts";
 import { isRunStop } from "../limits/run_stop.ts";
 import {
   OrganizationResolutionError,
@@ -174,8 +174,12 @@ export interface RowProcessorOptions {
    * updated since then with nothing left to update was updated by the job.
    */
   startedAt?: number;
-  /** People remembered to recognize repeat rows (100,000). */
-  personCapacity?: number;
+  /**
+   * Estimated bytes the people remembered to recognize repeat rows may take
+   * (16 MiB, about 80,000 people): past it, a repeat row of a forgotten
+   * person finds its user the way an existing user is found.
+   */
+  personCacheBytes?: number;
   /**
    * Rows whose earlier attempt may have been cut off (a crash): look their
    * user up before creating it.
@@ -209,18 +213,12 @@ export interface RowProcessorOptions {
   totpIssuer?: string;
 }
 
-interface Person {
+/** What the row that establishes a person learns; the person cache keeps only its id. */
+interface Established {
   user: WorkOSUser;
   outcome: UserOutcome;
   /** Created by this very call, not found: it cannot have a factor yet. */
   fresh?: boolean;
-  /** Memberships rows of this person asked for, by organization id. */
-  memberships?: Map<
-    string,
-    Promise<{ id: string; created: boolean; roles?: RolesChange }>
-  >;
-  /** The TOTP factor the person's first row with a secret ensured. */
-  factor?: Promise<FactorOutcome>;
 }
 
 /** What one row carries from step to step. */
@@ -230,7 +228,7 @@ interface RowRun {
   /** The row's organization, once resolved (when it has one). */
   organizationId?: string;
   /** The row's person, once established. */
-  person?: Person;
+  person?: PersonEntry;
   /** This row established the person (it is not a repeat). */
   firstRowOfPerson: boolean;
 }
@@ -251,7 +249,7 @@ export class RowProcessor {
   readonly #client: WorkOSClient;
   readonly #resolver: OrganizationResolver;
   readonly #options: RowProcessorOptions;
-  readonly #people: CoalescingCache<Person>;
+  readonly #people: PersonCache;
   readonly #startedAt: number;
   readonly #multipleRoles: MultipleRolesGate;
 
@@ -268,9 +266,14 @@ export class RowProcessor {
     this.#client = client;
     this.#resolver = resolver;
     this.#options = options;
-    this.#people = new CoalescingCache({ capacity: options.personCapacity ?? 100_000 });
+    this.#people = new PersonCache({ maxBytes: options.personCacheBytes });
     this.#startedAt = options.startedAt ?? Date.now();
     this.#multipleRoles = new MultipleRolesGate((line) => options.onRunNotice?.(line));
+  }
+
+  /** How many people the processor remembers, in how many estimated bytes. */
+  get peopleStats(): PersonCacheStats {
+    return this.#people.stats;
   }
 
   /**
@@ -320,13 +323,16 @@ export class RowProcessor {
   /** Step 2: the row's user, created or adopted once per person; later rows repeat it. */
   async #establishPerson(run: RowRun): Promise<void> {
     const { row, outcome } = run;
-    let person: Person;
+    let person: PersonEntry;
+    // Only the row that establishes the person sees its user; the cache keeps its id.
+    let established: Established | undefined;
     const userTrace = new RowTrace(row.recordNumber);
     try {
       person = await traceRequests(userTrace, () =>
-        this.#people.get(row.emailKey, () => {
+        this.#people.get(row.emailKey, async () => {
           run.firstRowOfPerson = true;
-          return this.#establishUser(row, outcome);
+          established = await this.#establishUser(row, outcome);
+          return { userId: established.user.id, fresh: established.fresh === true };
         }));
     } catch (error) {
       if (error instanceof UserUpdateError) {
@@ -337,21 +343,21 @@ export class RowProcessor {
       return;
     }
     run.person = person;
-    outcome.userId = person.user.id;
-    outcome.user = run.firstRowOfPerson ? person.outcome : "repeat";
-    if (run.firstRowOfPerson && (person.outcome === "created" || person.outcome === "updated")) {
+    outcome.userId = person.userId;
+    outcome.user = established?.outcome ?? "repeat";
+    if (established?.outcome === "created" || established?.outcome === "updated") {
       outcome.requestIds = { user: userTrace.lastRequestId };
     }
     // WorkOS's create takes no locale: a user the job made gets it by an update.
     const locale = row.locale;
     if (
-      run.firstRowOfPerson && person.outcome === "created" && locale !== undefined &&
-      (person.user.locale ?? null) !== locale
+      established?.outcome === "created" && locale !== undefined &&
+      (established.user.locale ?? null) !== locale
     ) {
       try {
-        person.user = await traceRequests(
+        await traceRequests(
           new RowTrace(row.recordNumber),
-          () => updateUser(this.#client, person.user.id, { locale }),
+          () => updateUser(this.#client, person.userId, { locale }),
         );
       } catch (error) {
         if (isRunStop(error)) throw error;
@@ -364,7 +370,7 @@ export class RowProcessor {
   /** Step 3: the membership in the row's organization, with its roles, when it has one. */
   async #joinOrganization(run: RowRun): Promise<void> {
     const { row, outcome, organizationId } = run;
-    const person = run.person as Person;
+    const person = run.person as PersonEntry;
     if (organizationId === undefined) return;
     const membershipTrace = new RowTrace(row.recordNumber);
     try {
@@ -385,13 +391,13 @@ export class RowProcessor {
       if (isRunStop(error)) throw error;
       this.#multipleRoles.observe(error);
       if (
-        this.#options.requireMembership && run.firstRowOfPerson && person.outcome === "created"
+        this.#options.requireMembership && run.firstRowOfPerson && outcome.user === "created"
       ) {
         const deletionTrace = new RowTrace(row.recordNumber);
         try {
-          await traceRequests(deletionTrace, () => deleteUser(this.#client, person.user.id));
+          await traceRequests(deletionTrace, () => deleteUser(this.#client, person.userId));
           this.#people.delete(row.emailKey);
-          outcome.deletedUserId = person.user.id;
+          outcome.deletedUserId = person.userId;
           outcome.user = undefined;
           outcome.userId = undefined;
           outcome.requestIds = { ...outcome.requestIds, deletion: deletionTrace.lastRequestId };
@@ -406,26 +412,40 @@ export class RowProcessor {
 
   /** Step 4: the TOTP factor, when the row has a secret. */
   async #enrollFactor(run: RowRun): Promise<void> {
-    await this.#ensureFactor(run.person as Person, run.row, run.outcome);
+    await this.#ensureFactor(run.person as PersonEntry, run.row, run.outcome);
   }
 
   /** The TOTP step, once per person: the first row with a secret enrolls it. */
-  async #ensureFactor(person: Person, row: UserRow, outcome: RowOutcome): Promise<RowOutcome> {
+  async #ensureFactor(
+    person: PersonEntry,
+    row: UserRow,
+    outcome: RowOutcome,
+  ): Promise<RowOutcome> {
     if (!row.totp) return outcome;
     const totp = row.totp;
+    if (typeof person.factor === "string") {
+      outcome.factor = { id: person.factor, created: false };
+      return outcome;
+    }
     const first = person.factor === undefined;
     const trace = new RowTrace(row.recordNumber);
-    person.factor ??= traceRequests(
+    const enrollment: Promise<FactorOutcome> = person.factor ?? traceRequests(
       trace,
       () =>
-        ensureTotpFactor(this.#client, person.user.id, totp, {
+        ensureTotpFactor(this.#client, person.userId, totp, {
           issuer: this.#options.totpIssuer,
           lookupFirst: !person.fresh,
           startedAt: this.#startedAt,
         }),
     );
+    person.factor = enrollment;
     try {
-      const factor = await person.factor;
+      const factor = await enrollment;
+      if (first) {
+        // Later rows need only the id, not the settled promise.
+        person.factor = factor.id;
+        this.#people.changed(row.emailKey, person);
+      }
       // A repeat row of the person reports the factor its first row made.
       const created = first && outcome.user !== "repeat" && factor.created;
       outcome.factor = { id: factor.id, created };
@@ -438,7 +458,7 @@ export class RowProcessor {
     }
   }
 
-  async #establishUser(row: UserRow, outcome: RowOutcome): Promise<Person> {
+  async #establishUser(row: UserRow, outcome: RowOutcome): Promise<Established> {
     if (this.#options.lookupFirst?.(row.recordNumber)) {
       const found = await findUserByEmail(this.#client, row.email);
       if (found) return this.#adopt(found, row, outcome);
@@ -457,13 +477,16 @@ export class RowProcessor {
    * (created once, existing for the others) never races.
    */
   #ensureMembership(
-    person: Person,
+    person: PersonEntry,
     organizationId: string,
     row: UserRow,
     outcome: RowOutcome,
   ): Promise<{ value: { id: string }; created: boolean; roles?: RolesChange }> {
     const memberships = person.memberships ??= new Map();
     const earlier = memberships.get(organizationId);
+    if (typeof earlier === "string") {
+      return Promise.resolve({ value: { id: earlier }, created: false });
+    }
     const attempt = (async (): Promise<
       { id: string; created: boolean; roles?: RolesChange; uncertain?: boolean }
     > => {
@@ -475,7 +498,7 @@ export class RowProcessor {
       this.#multipleRoles.check(roles);
       const { value, created, uncertain } = await ensureMembership(
         this.#client,
-        person.user.id,
+        person.userId,
         { organizationId, roleSlug: row.roleSlug, roleSlugs: row.roleSlugs },
       );
       if (created && !uncertain) return { id: value.id, created };
@@ -497,6 +520,14 @@ export class RowProcessor {
       return { id: value.id, created: own, uncertain: own && cutOff };
     })();
     memberships.set(organizationId, attempt);
+    // Settled, the person keeps only the membership's id; failed, nothing, so a later row tries again.
+    attempt.then(({ id }) => {
+      if (memberships.get(organizationId) !== attempt) return;
+      memberships.set(organizationId, id);
+      this.#people.changed(row.emailKey, person);
+    }, () => {
+      if (memberships.get(organizationId) === attempt) memberships.delete(organizationId);
+    });
     return attempt.then(({ id, created, roles, uncertain }) => {
       if (uncertain) outcome.uncertain = { ...outcome.uncertain, membership: true };
       return { value: { id }, created, roles };
@@ -515,7 +546,7 @@ export class RowProcessor {
     row: UserRow,
     outcome: RowOutcome,
     inWindow = false,
-  ): Promise<Person> {
+  ): Promise<Established> {
     const prior = await this.#options.priorOutcome?.(user, row);
     if (prior !== undefined) return { user, outcome: prior };
     // Inside its own create's window: the job's. Made while a session was
