@@ -1,0 +1,261 @@
+/**
+ * Import memory: the peak RSS of the importer process (the real CLI) while it
+ * imports 100,000, 200,000 and 400,000 distinct users against the fake with
+ * rate limits off at `--concurrency 50`, without and with a job. The fake
+ * runs in a process of its own (`src/fake_workos/serve.ts`), so its memory —
+ * it keeps every user it was sent — is not counted; its peak is reported
+ * beside the importer's. The floor, measured in the same run: a bare fetch
+ * loop (50 in flight, one user create per request, no SDK) against the same
+ * fake. Target: every importer peak at most 150 MiB, and the largest peak
+ * within 10 % of the smallest, job or not.
+ *
+ * Run: `deno run -A bench/import_memory_bench.ts [--quick] [--sizes 100000,200000,400000]
+ * [--rows 1000000] [--modes plain,job] [--floor-requests 50000]`. `--rows N`
+ * measures 100,000 and N rows; `--quick` is a tiny smoke run (its peaks say
+ * nothing about the target).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { emit, isQuick, logger, round, runImporter, writeUsersCsv } from "./_harness.ts";
+
+const NAME = "import_memory";
+const TARGET_PEAK_MIB = 150;
+const TARGET_SPREAD = 1.1;
+const CONCURRENCY = 50;
+const API_KEY = "sk_test_fake_workos";
+const SERVE = new URL("../src/fake_workos/serve.ts", import.meta.url).pathname;
+const log = logger(NAME);
+
+/** The fake in a process of its own, so that its memory is not the importer's. */
+class FakeProcess {
+  readonly url: string;
+  readonly apiKey = API_KEY;
+  readonly #child: Deno.ChildProcess;
+
+  private constructor(child: Deno.ChildProcess, port: number) {
+    this.#child = child;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async start(): Promise<FakeProcess> {
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net=127.0.0.1", "--allow-env", SERVE, "--port", String(port)]
+        .concat(["--no-rate-limits", "--api-key", API_KEY]),
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    const fake = new FakeProcess(child, port);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (await fake.status().catch(() => undefined)) return fake;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await fake.stop();
+    throw new Error("The fake did not start within 30 s");
+  }
+
+  async status(): Promise<{ users: number; totalRequests: number }> {
+    const response = await fetch(`${this.url}/__fake/status`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    if (!response.ok) throw new Error(`The fake answered ${response.status}`);
+    return await response.json();
+  }
+
+  /** The fake's own peak RSS, in MiB. */
+  async peakRssMiB(): Promise<number> {
+    return round((await peakRssOf(this.#child.pid) ?? 0) / 2 ** 20, 1);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.#child.kill("SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    await this.#child.status;
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function peakRssOf(pid: number): Promise<number | undefined> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const match = status.match(/^VmHWM:\s+(\d+) kB/m);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The floor: a bare fetch loop creating `requests` users, 50 at a time, in a process of its own. */
+async function floorPeakMiB(url: string, requests: number): Promise<number> {
+  const script = `
+    const [url, total, concurrency] = [${JSON.stringify(url)}, ${requests}, ${CONCURRENCY}];
+    let next = 0;
+    async function worker() {
+      while (next < total) {
+        const i = ++next;
+        const response = await fetch(url + "/user_management/users", {
+          method: "POST",
+          headers: { authorization: "Bearer ${API_KEY}", "content-type": "application/json" },
+          body: JSON.stringify({ email: "floor.user" + i + "@example.com", first_name: "Floor", last_name: "User " + i }),
+        });
+        await response.json();
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker));`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  let peak = 0;
+  const poll = setInterval(async () => {
+    const rss = await peakRssOf(child.pid);
+    if (rss !== undefined && rss > peak) peak = rss;
+  }, 50);
+  const status = await child.status;
+  clearInterval(poll);
+  if (!status.success) throw new Error("The bare fetch loop failed");
+  return round(peak / 2 ** 20, 1);
+}
+
+interface Measurement {
+  mode: "plain" | "job";
+  rows: number;
+  peakRssMiB: number;
+  fakePeakRssMiB: number;
+  seconds: number;
+  imported: boolean;
+}
+
+async function measure(
+  mode: "plain" | "job",
+  rows: number,
+  csv: string,
+  dir: string,
+): Promise<Measurement> {
+  // A fresh fake for every run: it keeps every user, which would slow the next run.
+  const fake = await FakeProcess.start();
+  try {
+    const args = [
+      "--csv",
+      csv,
+      "--concurrency",
+      String(CONCURRENCY),
+      "--rate-limit",
+      "100000",
+      "--quiet",
+    ];
+    if (mode === "job") {
+      args.push("--job-id", `memory-${rows}`, "--checkpoint-dir", `${dir}/jobs-${rows}`);
+    }
+    const run = await runImporter(args, {
+      api: fake,
+      relay: (line) => log(`  ${line}`),
+      timeoutMs: 3_600_000,
+    });
+    const status = await fake.status();
+    const imported = run.code === 0 && status.users === rows &&
+      run.summary?.usersCreated === rows;
+    const seconds = round(run.wallMs / 1000, 1);
+    const fakePeakRssMiB = await fake.peakRssMiB();
+    log(
+      `${mode} ${rows} rows: importer peak ${run.peakRssMiB} MiB, fake ${fakePeakRssMiB} MiB, ` +
+        `${seconds} s (${round(rows / seconds)} rows/s), exit ${run.code}`,
+    );
+    if (!imported) log(`  not imported: ${run.stderrTail.slice(-5).join(" | ")}`);
+    return { mode, rows, peakRssMiB: run.peakRssMiB, fakePeakRssMiB, seconds, imported };
+  } finally {
+    await fake.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      sizes: { type: "string" },
+      rows: { type: "string" },
+      modes: { type: "string", default: "plain,job" },
+      "floor-requests": { type: "string" },
+    },
+  });
+  const quick = isQuick();
+  const sizes = values.rows !== undefined
+    ? [100_000, Number(values.rows)]
+    : (values.sizes ?? (quick ? "3000,6000" : "100000,200000,400000")).split(",").map(Number);
+  const modes = values.modes.split(",").map((mode) => mode.trim()) as Array<"plain" | "job">;
+  const floorRequests = Number(values["floor-requests"] ?? (quick ? 3_000 : 50_000));
+  const dir = await Deno.makeTempDir({ prefix: "import_memory_bench_" });
+  try {
+    const fake = await FakeProcess.start();
+    let floorMiB: number;
+    try {
+      log(`floor: a bare fetch loop of ${floorRequests} creates, ${CONCURRENCY} in flight`);
+      floorMiB = await floorPeakMiB(fake.url, floorRequests);
+      log(`floor peak ${floorMiB} MiB`);
+    } finally {
+      await fake.stop();
+    }
+    const measurements: Measurement[] = [];
+    for (const rows of sizes) {
+      const csv = `${dir}/users_${rows}.csv`;
+      await writeUsersCsv(csv, rows);
+      // Interleaved, so that a change of load on a shared machine hits both modes alike.
+      for (const mode of modes) measurements.push(await measure(mode, rows, csv, dir));
+      await Deno.remove(csv);
+    }
+    const byMode: Record<string, Record<string, number>> = {};
+    let withinTarget = true;
+    for (const mode of modes) {
+      const runs = measurements.filter((m) => m.mode === mode);
+      const peaks = runs.map((m) => m.peakRssMiB);
+      const spread = round(Math.max(...peaks) / Math.min(...peaks), 3);
+      const largest = Math.max(...peaks);
+      // Four numbers, so that the results table shows them; every run is in `runs`.
+      byMode[mode] = {
+        largestPeakMiB: largest,
+        smallestPeakMiB: Math.min(...peaks),
+        largestToSmallest: spread,
+        largestToFloor: round(largest / floorMiB, 2),
+      };
+      if (largest > TARGET_PEAK_MIB || spread > TARGET_SPREAD) withinTarget = false;
+    }
+    const imported = measurements.every((m) => m.imported);
+    for (const [mode, numbers] of Object.entries(byMode)) {
+      log(
+        `${mode}: largest/smallest ${numbers.largestToSmallest}, largest ${numbers.largestPeakMiB} ` +
+          `MiB = ${numbers.largestToFloor}× the floor (${floorMiB} MiB)`,
+      );
+    }
+    emit({
+      name: NAME,
+      floorPeakMiB: floorMiB,
+      ...byMode,
+      runs: measurements,
+      concurrency: CONCURRENCY,
+      loadAverage: Deno.loadavg().map((n) => round(n, 2)),
+      target: { peakRssMiB: TARGET_PEAK_MIB, largestToSmallest: TARGET_SPREAD },
+      // A quick run is a smoke test: its sizes are too small to say anything about the target.
+      passed: imported && (quick || withinTarget),
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();
