@@ -39,6 +39,7 @@ const QUICK_ARGS: Record<string, string[]> = {
   input: ["--rows", "200000"],
   // Every fault still strikes, for less time: the run waits out each phase.
   fault_storm: "--quick --storm-seconds 5 --outage-seconds 10 --refusal-seconds 2".split(" "),
+  import_memory: ["--quick", "--sizes", "3000"],
 };
 
 /** One benchmark's outcome. */

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
 import { PersonCache, type PersonEntry, stringBytes } from "../src/pipeline/person_cache.ts";
 import { RowProcessor } from "../src/pipeline/row_processor.ts";
+import { InvitationProcessor } from "../src/pipeline/invitation_processor.ts";
+import { CoalescingCache } from "../src/organizations/organization_cache.ts";
 import { OrganizationResolver } from "../src/organizations/organization_resolver.ts";
 import { WorkOSClient } from "../src/workos/client.ts";
 import { RateBudget } from "../src/limits/rate_budget.ts";
@@ -178,4 +180,46 @@ Deno.test("past the person cache's bound, a job counts a forgotten person's late
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a coalescing cache with a byte budget forgets the least recently used entries past it", async () => {
+  const cache = new CoalescingCache<string>({
+    capacity: Infinity,
+    maxBytes: 100,
+    sizeOf: (key, value) => key.length + value.length,
+  });
+  for (let i = 0; i < 10; i++) await cache.get(`key${i}`, () => Promise.resolve(`value-${i}`));
+  // 4 + 7 bytes each: 9 fit in 100.
+  assert.equal(cache.stats.size, 9);
+  assert.deepEqual(cache.entries()[0], ["key1", "value-1"]);
+  cache.delete("key5");
+  await cache.get("kX", () => Promise.resolve("value-X"));
+  assert.equal(cache.stats.size, 9, "the deleted entry's bytes were given back");
+});
+
+Deno.test("past the invitation cache's bound, a repeat row of a forgotten pair sends no second invitation", async () => {
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const client = new WorkOSClient({
+    apiKey: fake.apiKey,
+    apiUrl: fake.url,
+    budget: new RateBudget({ writesPerSecond: 1_000 }),
+  });
+  const resolver = new OrganizationResolver(client);
+  const processor = new InvitationProcessor(client, resolver, {
+    mode: { kind: "multi" },
+    invitesPerSecond: 1_000,
+    cacheBytes: 0,
+  });
+  const rows = [
+    rowOf(1, "ada@cache.test", "org-a"),
+    rowOf(2, "bob@cache.test", "org-a"),
+    rowOf(3, "ada@cache.test", "org-a"),
+    rowOf(4, "ada@cache.test", "org-b"),
+  ];
+  const outcomes = [];
+  for (const row of rows) outcomes.push(await processor.process(row));
+  assert.deepEqual(outcomes.map((o) => o.error?.errorMessage), rows.map(() => undefined));
+  assert.equal(fake.state.invitationCount(), 3);
+  assert.deepEqual(outcomes.map((o) => o.invitation?.created), [true, true, false, true]);
+  assert.equal(outcomes[2].invitation?.id, outcomes[0].invitation?.id);
 });

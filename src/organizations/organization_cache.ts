@@ -15,6 +15,19 @@ export interface CacheStats {
   size: number;
 }
 
+/** Options for {@linkcode CoalescingCache}. */
+export interface CoalescingCacheOptions<V> {
+  /** Entries kept before the least recently used goes (10,000). */
+  capacity?: number;
+  /**
+   * Estimated bytes the entries may take, by `sizeOf`, before the least
+   * recently used goes (no bound).
+   */
+  maxBytes?: number;
+  /** Estimated bytes of one entry (key and value), for `maxBytes`. */
+  sizeOf?(key: string, value: V): number;
+}
+
 /**
  * Least-recently-used cache with request coalescing. Failed loads are not
  * cached, so the next request tries again.
@@ -32,17 +45,22 @@ export interface CacheStats {
  */
 export class CoalescingCache<V> {
   readonly #capacity: number;
+  readonly #maxBytes: number;
+  readonly #sizeOf?: (key: string, value: V) => number;
   // A Map iterates in insertion order: re-inserting on use keeps it in LRU order.
   readonly #entries = new Map<string, V>();
+  #bytes = 0;
   readonly #inFlight = new Map<string, Promise<V>>();
   #hits = 0;
   #misses = 0;
 
   /**
-   * @param options `capacity`: entries kept before the least recently used goes (10,000).
+   * @param options The bound: a count (`capacity`) and, with `sizeOf`, bytes (`maxBytes`).
    */
-  constructor(options: { capacity?: number } = {}) {
+  constructor(options: CoalescingCacheOptions<V> = {}) {
     this.#capacity = options.capacity ?? 10_000;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#sizeOf = options.sizeOf;
     if (!(this.#capacity >= 1)) {
       throw new RangeError(
         `Cannot create cache: capacity must be at least 1, got ${this.#capacity}`,
@@ -111,6 +129,9 @@ export class CoalescingCache<V> {
    * @param key Cache key.
    */
   delete(key: string): void {
+    if (this.#sizeOf && this.#entries.has(key)) {
+      this.#bytes -= this.#sizeOf(key, this.#entries.get(key) as V);
+    }
     this.#entries.delete(key);
   }
 
@@ -140,11 +161,14 @@ export class CoalescingCache<V> {
   }
 
   #touch(key: string, value: V): void {
-    this.#entries.delete(key);
+    this.delete(key);
     this.#entries.set(key, value);
-    if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+    if (this.#sizeOf) this.#bytes += this.#sizeOf(key, value);
+    while (
+      this.#entries.size > this.#capacity ||
+      (this.#bytes > this.#maxBytes && this.#entries.size > 0)
+    ) {
+      this.delete(this.#entries.keys().next().value as string);
     }
   }
 }

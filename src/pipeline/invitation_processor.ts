@@ -17,6 +17,7 @@ import { traceRequests, type WorkOSClient } from "../workos/client.ts";
 import { ensureInvitation } from "../workos/invitations.ts";
 import type { RowOutcome } from "../outcome/mod.ts";
 import { failRow, type OrganizationMode, RowTrace, startRow } from "./row_processor.ts";
+import { stringBytes } from "./person_cache.ts";
 import type { RowRunner } from "./run_import.ts";
 
 /** Options for {@linkcode InvitationProcessor}. */
@@ -26,8 +27,12 @@ export interface InvitationProcessorOptions {
   expiresInDays?: number;
   /** Invitations sent per second at most (10). */
   invitesPerSecond?: number;
-  /** Invitations remembered to recognize repeat rows (100,000). */
-  capacity?: number;
+  /**
+   * Estimated bytes the invitations remembered to recognize repeat rows may
+   * take (16 MiB, about 90,000): past it, a repeat row finds the pending
+   * invitation with a lookup.
+   */
+  cacheBytes?: number;
   /** Time source, for tests. */
   clock?: Clock;
   /** Aborts waits for a send slot. */
@@ -75,6 +80,9 @@ interface Sent {
   requestId?: string;
 }
 
+// A map slot, and an invitation id the cache keeps for each pair.
+const INVITATION_SLOT_BYTES = 40;
+
 /**
  * Sends one invitation per valid row.
  *
@@ -90,7 +98,8 @@ export class InvitationProcessor implements RowRunner {
   readonly #resolver: OrganizationResolver;
   readonly #options: InvitationProcessorOptions;
   readonly #pacer: SendPacer;
-  readonly #sent: CoalescingCache<Sent>;
+  /** The invitation id of each email and organization pair sent or found: nothing else. */
+  readonly #sent: CoalescingCache<string>;
 
   /**
    * @param client The WorkOS client.
@@ -106,7 +115,11 @@ export class InvitationProcessor implements RowRunner {
     this.#resolver = resolver;
     this.#options = options;
     this.#pacer = new SendPacer(options.invitesPerSecond ?? 10, options.clock ?? systemClock);
-    this.#sent = new CoalescingCache({ capacity: options.capacity ?? 100_000 });
+    this.#sent = new CoalescingCache({
+      capacity: Infinity,
+      maxBytes: options.cacheBytes ?? 16 * 2 ** 20,
+      sizeOf: (key, id) => INVITATION_SLOT_BYTES + stringBytes(key) + stringBytes(id),
+    });
   }
 
   /**
@@ -122,19 +135,20 @@ export class InvitationProcessor implements RowRunner {
     if (outcome.error) return outcome;
     // Rows of one person and organization share one invitation; two rows in
     // flight at once must not both find none pending and both send.
-    let first = false;
+    // Only the row that sends (or finds) the invitation learns whether it was sent.
+    let sent: Sent | undefined;
     try {
-      const sent = await this.#sent.get(`${row.emailKey}\u0000${organizationId ?? ""}`, () => {
-        first = true;
-        return this.#send(row, organizationId);
+      const id = await this.#sent.get(`${row.emailKey}\u0000${organizationId ?? ""}`, async () => {
+        sent = await this.#send(row, organizationId);
+        return sent.id;
       });
       outcome.invitation = {
-        id: sent.id,
+        id,
         organizationId,
         roleSlug: row.roleSlug,
-        created: first && sent.created,
+        created: sent?.created === true,
       };
-      if (first && sent.created) outcome.requestIds = { invitation: sent.requestId };
+      if (sent?.created) outcome.requestIds = { invitation: sent.requestId };
       return outcome;
     } catch (error) {
       return failRow(outcome, row, "invitation", error);
