@@ -10,7 +10,7 @@
  * so about 0.993 is the ceiling at 25 ms latency).
  *
  * Run: `deno run -A bench/budget_use_bench.ts [--quick] [--rows 12000] [--concurrency 64] [--overload 4]`
- * (`--quick`: 4,000 rows)
+ * (`--quick`: 6,000 rows)
  * (`--overload N`: N busy processes per core for the whole run; see
  * `budget_overload_bench.ts`).
  *
@@ -182,10 +182,10 @@ export async function measureBudgetUse(options: BudgetUseOptions): Promise<void>
 }
 
 async function main(): Promise<void> {
-  // Two writes per row at 500/s: 12,000 rows are about 48 s (4,000 with --quick: 16 s).
+  // Two writes per row at 500/s: 12,000 rows are about 48 s (6,000 with --quick: 24 s).
   await measureBudgetUse({
     name: NAME,
-    ...budgetArgs({ rows: 12_000, quickRows: 4_000, overload: 0 }),
+    ...budgetArgs({ rows: 12_000, quickRows: 6_000, overload: 0 }),
     log,
   });
 }
