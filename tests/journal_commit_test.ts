@@ -513,3 +513,47 @@ Deno.test("claims of one bucket past one value's size each carry their organizat
     await journal.finish("interrupted");
   }
 });
+
+Deno.test("organizations keep their numbers across sessions, and a cut-off commit's are never reused", async () => {
+  const { dir, csv } = await newJob(3);
+  const journal = await createJob("numbers", {
+    checkpointDir: dir,
+    input: await describeInput(csv),
+    options: {},
+    startedAt: Date.parse("2025-01-01T00:00:00Z"),
+  });
+  const row = (n: number, organizationId: string) =>
+    outcome(n, {
+      userId: sameSecondId(n),
+      membership: { id: `om_${n}`, organizationId, created: true },
+    });
+  await commit(journal, [row(1, "org_a"), row(2, "org_b"), row(3, "org_a")], {
+    recordNumber: 3,
+    byteEnd: 30,
+  });
+  const cutSeq = journal.progress.seq + 1;
+  await journal.finish("running");
+  // A commit a crash cut off numbered org_c and wrote a claim with it, but not its progress.
+  const kv = await Deno.openKv(`${dir}/numbers/journal.kv`);
+  await kv.set(["orgno", 2], "org_c");
+  await kv.set(
+    ["claims", sameSecondId(4).slice(0, -18), cutSeq, 0],
+    new TextEncoder().encode(`4\n${sameSecondId(4).slice(-18)},2,4,3\n`),
+  );
+  kv.close();
+
+  const resumed = await resumeJob("numbers", { checkpointDir: dir });
+  try {
+    await commit(resumed, [row(5, "org_d"), row(6, "org_a")], { recordNumber: 3, byteEnd: 30 });
+    const organizationsOf = async (n: number) =>
+      (await resumed.claimsOf(sameSecondId(n))).map((claim) => claim.organizationId);
+    assert.deepEqual(await organizationsOf(1), ["org_a"]);
+    assert.deepEqual(await organizationsOf(2), ["org_b"]);
+    assert.deepEqual(await organizationsOf(3), ["org_a"]);
+    assert.deepEqual(await organizationsOf(4), ["org_c"], "the cut-off commit's claim");
+    assert.deepEqual(await organizationsOf(5), ["org_d"]);
+    assert.deepEqual(await organizationsOf(6), ["org_a"]);
+  } finally {
+    await resumed.finish("interrupted");
+  }
+});

@@ -85,8 +85,8 @@ Deno.test("the claims an earlier build wrote are found, and the job continues in
       { recordNumber: 16, user: "created", membershipCreated: false },
     ]);
     assert.deepEqual(await journal.claimsOf("user_01M8S47HMGMHZRB700C4KB9JK9"), []);
-    // Version 3 from here on: a build that reads only version 2 must refuse it.
-    assert.equal(journal.job.version, 3);
+    // Version 4 from here on: a build that reads only version 2 must refuse it.
+    assert.equal(journal.job.version, 4);
   } finally {
     await journal.finish("interrupted");
   }

@@ -1,4 +1,4 @@
-// What a job's Deno KV journal holds (format version 3).
+// What a job's Deno KV journal holds (format version 4).
 //
 // Keys (each job has its own KV file):
 //   ["job"]                          JobRecord: settings, fixed at start
@@ -9,6 +9,7 @@
 //                                    `packClaims` for the packing)
 //   ["org", organizationId]          seq: an organization counted as created by the job
 //   ["orgcache", cacheKey]           organization id: the resolver's cache
+//   ["orgno", n]                     organization id: the organization claims call `n`
 //   ["reserved"]                     the highest row a session may start
 //
 // The journal keeps only what a resume needs and cannot derive: the
@@ -38,13 +39,13 @@ import {
 import { utf8Length } from "./_atomic.ts";
 
 /** Format version of the journal this build writes. */
-export const JOURNAL_VERSION = 3;
+export const JOURNAL_VERSION = 4;
 
 /**
  * Versions this build resumes: a version 2 job (rows kept, claims as JSON
  * lines) continues in version 3, its old claims still read.
  */
-export const READABLE_VERSIONS: readonly number[] = [2, 3];
+export const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
 
 export const JOB_KEY: Deno.KvKey = ["job"];
 export const PROGRESS_KEY: Deno.KvKey = ["progress"];
@@ -54,6 +55,8 @@ export const DONE = "done";
 export const CLAIM = "claims";
 export const ORGANIZATION = "org";
 export const ORGANIZATION_CACHE = "orgcache";
+/** Version 4: the job-wide number of an organization its claims name. */
+export const ORGANIZATION_NUMBER = "orgno";
 /** The highest row a session may start before it writes a higher value here. */
 export const RESERVED_KEY: Deno.KvKey = ["reserved"];
 
@@ -225,25 +228,72 @@ export function claimBucket(userId: string): string {
   return ULID_SUFFIX.test(userId) ? userId.slice(0, -18) : userId;
 }
 
-// A version 3 claims value: a header line, `3` and the JSON array of the
-// organization ids its lines use, then one line a claim:
-// `<id suffix>,<organization index or nothing>,<record number>,<code>`, where
-// the suffix is what the user's id has past its bucket (nothing when the id
-// is its own bucket) and the code is `userCode * 2 + membershipCreated`. A
-// version 2 value is JSON lines (it starts with "[").
+// A claims value: a header line, then one line a claim:
+// `<id suffix>,<organization>,<record number>,<code>`, where the suffix is
+// what the user's id has past its bucket (nothing when the id is its own
+// bucket), the organization is nothing when the row had none, and the code
+// is `userCode * 2 + membershipCreated`. Version 4 (header `4`): the
+// organization is its job-wide number (`["orgno", n]`), written before any
+// claim that uses it. Version 3 (header `3` and the JSON array of the
+// organization ids the value uses): its index in that array. A version 2
+// value is JSON lines (it starts with "[").
 const CLAIMS_V3 = "3";
+const CLAIMS_V4 = "4";
+
+/**
+ * Numbers the organizations a job's claims name, for a session: an
+ * organization keeps its number (an organization seen again in a later
+ * session gets a new one; both resolve to it).
+ */
+export class OrganizationNumbers {
+  readonly #numbers = new Map<string, number>();
+  #next: number;
+  /** Numbers given since the last {@linkcode OrganizationNumbers.takeAdded}. */
+  #added: Array<[number, string]> = [];
+
+  /** @param next The lowest number no earlier session used. */
+  constructor(next: number) {
+    this.#next = next;
+  }
+
+  /** The organization's number, a new one the first time. */
+  numberOf(organizationId: string): number {
+    let number = this.#numbers.get(organizationId);
+    if (number === undefined) {
+      number = this.#next++;
+      this.#numbers.set(organizationId, number);
+      this.#added.push([number, organizationId]);
+    }
+    return number;
+  }
+
+  /** The numbers given since the last call, to write before the claims that use them. */
+  takeAdded(): Array<[number, string]> {
+    const added = this.#added;
+    this.#added = [];
+    return added;
+  }
+
+  /** Gives back numbers taken whose commit failed: the next commit writes them. */
+  putBack(added: ReadonlyArray<[number, string]>): void {
+    this.#added = [...added, ...this.#added];
+  }
+}
 
 /**
  * Packs a commit's claims by bucket, each bucket into values of at most
- * 60,000 bytes (version 3 format: about 30 bytes a claim).
+ * 60,000 bytes (about 30 bytes a claim), naming organizations by their
+ * numbers: write the numbers `organizations` gave (`takeAdded`) before these.
  *
  * @param outcomes The commit's rows.
  * @param seq The commit's sequence number.
+ * @param organizations The job's organization numbers.
  * @returns The KV entries to set.
  */
 export function packClaims(
   outcomes: readonly RowOutcome[],
   seq: number,
+  organizations: OrganizationNumbers,
 ): Array<{ key: Deno.KvKey; value: Uint8Array }> {
   const buckets = new Map<string, Claim[]>();
   for (const outcome of outcomes) {
@@ -257,38 +307,32 @@ export function packClaims(
   const entries: Array<{ key: Deno.KvKey; value: Uint8Array }> = [];
   for (const [bucket, claims] of buckets) {
     let part = 0;
-    let organizations = new Map<string, number>();
     let lines = "";
     let bytes = 0;
     const flush = () => {
-      const header = CLAIMS_V3 + JSON.stringify([...organizations.keys()]) + "\n";
-      entries.push({ key: [CLAIM, bucket, seq, part++], value: encoder.encode(header + lines) });
-      organizations = new Map();
+      entries.push({
+        key: [CLAIM, bucket, seq, part++],
+        value: encoder.encode(CLAIMS_V4 + "\n" + lines),
+      });
       lines = "";
       bytes = 0;
     };
     for (const claim of claims) {
       const suffix = claim.userId.slice(bucket.length);
-      // A bound of the line and its organization id, should that be new.
-      const size = utf8Length(suffix) + utf8Length(claim.organizationId) + 40;
-      if (bytes + size > PART_BYTES && lines !== "") flush();
       const organization = claim.organizationId === ""
         ? ""
-        : organizationIndex(organizations, claim.organizationId);
-      lines += `${suffix},${organization},${claim.recordNumber},${
+        : organizations.numberOf(claim.organizationId);
+      const line = `${suffix},${organization},${claim.recordNumber},${
         claim.userCode * 2 + claim.membershipCreated
       }\n`;
+      const size = utf8Length(line);
+      if (bytes + size > PART_BYTES && lines !== "") flush();
+      lines += line;
       bytes += size;
     }
     if (lines !== "") flush();
   }
   return entries;
-}
-
-function organizationIndex(organizations: Map<string, number>, organizationId: string): number {
-  let index = organizations.get(organizationId);
-  if (index === undefined) organizations.set(organizationId, index = organizations.size);
-  return index;
 }
 
 /**
@@ -299,7 +343,12 @@ function organizationIndex(organizations: Map<string, number>, organizationId: s
  * @param userId The user.
  * @returns The claims.
  */
-export async function readClaims(kv: Deno.Kv, userId: string): Promise<Claim[]> {
+export async function readClaims(
+  kv: Deno.Kv,
+  userId: string,
+  organizationOf: (number: number) => Promise<string> = (number) =>
+    organizationNumbered(kv, number),
+): Promise<Claim[]> {
   const claims: Claim[] = [];
   const bucket = claimBucket(userId);
   // Most lines of a bucket are other users': parse only the ones that start
@@ -309,7 +358,7 @@ export async function readClaims(kv: Deno.Kv, userId: string): Promise<Claim[]> 
   const lineStart = `\n${userId.slice(bucket.length)},`;
   for await (const entry of kv.list<Uint8Array>({ prefix: [CLAIM, bucket] })) {
     const text = decoder.decode(entry.value);
-    if (!text.startsWith(CLAIMS_V3)) {
+    if (!text.startsWith(CLAIMS_V3) && !text.startsWith(CLAIMS_V4)) {
       for (
         let at = text.indexOf(jsonLineStart);
         at !== -1;
@@ -324,19 +373,26 @@ export async function readClaims(kv: Deno.Kv, userId: string): Promise<Claim[]> 
       continue;
     }
     const headerEnd = text.indexOf("\n");
+    const numbered = text.startsWith(CLAIMS_V4);
     let organizations: string[] | undefined;
     for (
       let at = text.indexOf(lineStart, headerEnd);
       at !== -1;
       at = text.indexOf(lineStart, at + 1)
     ) {
-      organizations ??= JSON.parse(text.slice(CLAIMS_V3.length, headerEnd)) as string[];
       const end = text.indexOf("\n", at + 1);
       const [, organization, recordNumber, code] = text.slice(at + 1, end).split(",");
+      let organizationId = "";
+      if (organization !== "" && numbered) {
+        organizationId = await organizationOf(Number(organization));
+      } else if (organization !== "") {
+        organizations ??= JSON.parse(text.slice(CLAIMS_V3.length, headerEnd)) as string[];
+        organizationId = organizations[Number(organization)];
+      }
       const codeNumber = Number(code);
       claims.push({
         userId,
-        organizationId: organization === "" ? "" : organizations[Number(organization)],
+        organizationId,
         recordNumber: Number(recordNumber),
         userCode: codeNumber >> 1,
         membershipCreated: codeNumber & 1,
@@ -344,6 +400,40 @@ export async function readClaims(kv: Deno.Kv, userId: string): Promise<Claim[]> 
     }
   }
   return claims;
+}
+
+/**
+ * The organization a claim calls `number`.
+ *
+ * @param kv The journal.
+ * @param number The organization's number.
+ * @returns Its id.
+ * @throws {Error} When the journal has no such number (it is damaged).
+ */
+export async function organizationNumbered(kv: Deno.Kv, number: number): Promise<string> {
+  const entry = await kv.get<string>([ORGANIZATION_NUMBER, number]);
+  if (typeof entry.value !== "string") {
+    throw new Error(
+      `Cannot read the journal: its claims name organization ${number}, which it lacks`,
+    );
+  }
+  return entry.value;
+}
+
+/**
+ * The lowest organization number no session of the job used (a cut-off
+ * commit's included: its claims are kept).
+ *
+ * @param kv The journal.
+ * @returns The number.
+ */
+export async function nextOrganizationNumber(kv: Deno.Kv): Promise<number> {
+  for await (
+    const entry of kv.list({ prefix: [ORGANIZATION_NUMBER] }, { reverse: true, limit: 1 })
+  ) {
+    return (entry.key[1] as number) + 1;
+  }
+  return 0;
 }
 
 /**

@@ -69,8 +69,12 @@ import {
   type JobStatus,
   type JobTotals,
   JOURNAL_VERSION,
+  nextOrganizationNumber,
   ORGANIZATION,
   ORGANIZATION_CACHE,
+  ORGANIZATION_NUMBER,
+  organizationNumbered,
+  OrganizationNumbers,
   packClaims,
   packDone,
   PROGRESS_KEY,
@@ -544,6 +548,8 @@ interface LoadedState {
   organizationCache: Map<string, string>;
   /** Entries of a commit a crash cut off: removed on resume. */
   stale: Mutation[];
+  /** The lowest organization number the job has not used. */
+  nextOrganizationNumber: number;
 }
 
 function emptyState(): LoadedState {
@@ -553,18 +559,21 @@ function emptyState(): LoadedState {
     organizationClaims: new Set(),
     organizationCache: new Map(),
     stale: [],
+    nextOrganizationNumber: 0,
   };
 }
 
 async function loadState(kv: Deno.Kv, progress: JobProgress): Promise<LoadedState> {
   const state = emptyState();
   const floor = progress.watermark?.recordNumber ?? 0;
-  const [done, rows, claims, cache] = await Promise.all([
+  const [done, rows, claims, cache, nextNumber] = await Promise.all([
     collect(kv.list<number[]>({ prefix: [DONE] })),
     collect(kv.list({ start: [ROWS, progress.seq + 1], end: [ROWS, Infinity] })),
     collect(kv.list<number>({ prefix: [ORGANIZATION] })),
     collect(kv.list<string>({ prefix: [ORGANIZATION_CACHE] })),
+    nextOrganizationNumber(kv),
   ]);
+  state.nextOrganizationNumber = nextNumber;
   for (const entry of done) {
     const above = (entry.key[1] as number) <= progress.seq
       ? entry.value.filter((recordNumber) => recordNumber > floor)
@@ -679,6 +688,9 @@ export class Journal implements ImportJournal {
   readonly #organizationClaims: Set<string>;
   #pendingOrganizationClaims: string[] = [];
   readonly #savedCache: Map<string, string>;
+  readonly #organizationNumbers: OrganizationNumbers;
+  // Organization numbers already resolved by a claim lookup.
+  readonly #numberedOrganizations = new Map<number, string>();
   readonly #sessionStart = Date.now();
   #maxSeen = 0;
   #reserved: number;
@@ -704,6 +716,7 @@ export class Journal implements ImportJournal {
     this.#doneEntries = parts.state.doneEntries;
     this.#organizationClaims = parts.state.organizationClaims;
     this.#savedCache = parts.state.organizationCache;
+    this.#organizationNumbers = new OrganizationNumbers(parts.state.nextOrganizationNumber);
     this.#reserved = (parts.progress.watermark?.recordNumber ?? 0) + ROWS_RESERVED;
   }
 
@@ -818,7 +831,15 @@ export class Journal implements ImportJournal {
    * @returns The claims, in commit order.
    */
   async claimsOf(userId: string): Promise<OwnershipClaim[]> {
-    return (await readClaims(this.#kv, userId)).map((claim) => {
+    const organizationOf = async (number: number): Promise<string> => {
+      let id = this.#numberedOrganizations.get(number);
+      if (id === undefined) {
+        id = await organizationNumbered(this.#kv, number);
+        this.#numberedOrganizations.set(number, id);
+      }
+      return id;
+    };
+    return (await readClaims(this.#kv, userId, organizationOf)).map((claim) => {
       const found: OwnershipClaim = {
         recordNumber: claim.recordNumber,
         membershipCreated: claim.membershipCreated === 1,
@@ -878,7 +899,13 @@ export class Journal implements ImportJournal {
       body.push({ type: "set", key, value });
       this.#doneEntries.push({ key, highest });
     }
-    for (const { key, value } of packClaims(outcomes, seq)) body.push({ type: "set", key, value });
+    const claims = packClaims(outcomes, seq, this.#organizationNumbers);
+    // Before the claims that name them: a crash leaves a prefix of a commit.
+    const numbered = this.#organizationNumbers.takeAdded();
+    for (const [number, id] of numbered) {
+      body.push({ type: "set", key: [ORGANIZATION_NUMBER, number], value: id });
+    }
+    for (const { key, value } of claims) body.push({ type: "set", key, value });
     const organizationClaims = this.#pendingOrganizationClaims;
     for (const id of organizationClaims) {
       body.push({ type: "set", key: [ORGANIZATION, id], value: seq });
@@ -937,6 +964,7 @@ export class Journal implements ImportJournal {
         ...tail,
       ]);
     } catch (error) {
+      this.#organizationNumbers.putBack(numbered);
       throw localIoStop(this.paths.journal, error);
     }
     this.#progress = progress;
