@@ -43,7 +43,8 @@ export const JOURNAL_VERSION = 4;
 
 /**
  * Versions this build resumes: a version 2 job (rows kept, claims as JSON
- * lines) continues in version 3, its old claims still read.
+ * lines) or 3 (claims naming organizations in a table per value) continues
+ * in version 4, its old claims still read.
  */
 export const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
 
@@ -336,8 +337,8 @@ export function packClaims(
 }
 
 /**
- * The claims committed for a user, in commit order (version 3 values and
- * version 2 ones alike).
+ * The claims committed for a user, in commit order (version 4, 3 and 2
+ * values alike).
  *
  * @param kv The journal.
  * @param userId The user.
