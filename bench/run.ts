@@ -38,8 +38,11 @@ const QUICK_ARGS: Record<string, string[]> = {
   fake_server: ["--requests", "10000", "--users", "200000"],
   input: ["--rows", "200000"],
   // Every fault still strikes, for less time: the run waits out each phase.
-  fault_storm: "--quick --storm-seconds 5 --outage-seconds 10 --refusal-seconds 2".split(" "),
+  fault_storm: "--quick --storm-seconds 5 --outage-seconds 6 --refusal-seconds 2".split(" "),
   import_memory: ["--quick", "--sizes", "3000"],
+  // The ends of the range (10 and 200 in flight) for 2 s each; the full run also measures 50.
+  littles_law: "--quick --concurrency 10,200 --seconds 2".split(" "),
+  providers_dry_run: "--quick --rows 100000 --rounds 2".split(" "),
 };
 
 /** One benchmark's outcome. */
