@@ -25,6 +25,7 @@ import { isRunStop, localIoStop, type RunStopError } from "../limits/run_stop.ts
 import type { AuditLog } from "../report/audit_log.ts";
 import { organizationAuditEntry } from "../report/audit_entries.ts";
 import { AuditSink } from "../report/audit_sink.ts";
+import type { ProgressFigures } from "../report/progress_sink.ts";
 import type { WorkOSOrganization } from "../workos/organizations.ts";
 import type { ImportJournal } from "../journal/store.ts";
 import { InvitationProcessor } from "./invitation_processor.ts";
@@ -56,20 +57,7 @@ import { type ImportSource, prepareRun } from "./prepare_run.ts";
  * assert.equal(last?.requests, 0);
  * ```
  */
-export interface ImportProgress {
-  /** Rows finished in the whole job (earlier sessions included). */
-  rowsDone: number;
-  /** Users created, adopted or updated in the whole job. */
-  usersDone: number;
-  /** Requests sent in this session. */
-  requests: number;
-  /** Write requests sent in this session. */
-  writes: number;
-  /** Retried requests in this session. */
-  retries: number;
-  /** 429 answers in this session. */
-  rateLimited: number;
-}
+export type ImportProgress = ProgressFigures;
 
 export type { CutOff, ImportJournal, JournalTotals } from "../journal/store.ts";
 
