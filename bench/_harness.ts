@@ -99,7 +99,7 @@ export interface RunImporterOptions {
  * Peak resident memory of a process, from Linux's `VmHWM`; `undefined`
  * when it cannot be read (another OS, or the process is gone).
  */
-async function peakRssOf(pid: number): Promise<number | undefined> {
+export async function peakRssOf(pid: number): Promise<number | undefined> {
   try {
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
     const match = status.match(/^VmHWM:\s+(\d+) kB/m);

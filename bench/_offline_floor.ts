@@ -7,7 +7,7 @@
  * @module
  */
 
-import { runImporter } from "./_harness.ts";
+import { round, runImporter } from "./_harness.ts";
 
 /**
  * Writes the header and the first `rows` data rows of a CSV to a temporary
@@ -50,4 +50,45 @@ export function fingerprintSetBytes(entries: number, values = false): number {
   let slots = 16;
   while (entries / 64 > slots * 0.75) slots *= 2;
   return 64 * slots * (values ? 12 : 8);
+}
+
+/** An offline pass's memory floor, as {@linkcode measureMemoryFloor} found it. */
+export interface MemoryFloor {
+  /** One log line: the floor, its two parts, and the peak as a multiple of it. */
+  line: string;
+  /** The figures a benchmark emits, in the order it emits them. */
+  fields: {
+    memoryFloorMiB: number;
+    smallRunPeakRssMiB: number;
+    fingerprintSetsMiB: number;
+    peakRssRatioToMemoryFloor: number;
+  };
+}
+
+/**
+ * The memory floor of an offline pass over `path`, measured in the same run:
+ * the peak of the same command (`args`, with `{file}` for the file) on the
+ * file's first 1,000 rows, plus `setBytes` for the whole file's fingerprint
+ * sets; set against the pass's own `peakRssMiB`.
+ */
+export async function measureMemoryFloor(
+  path: string,
+  args: string[],
+  options: { setBytes: number; peakRssMiB: number },
+): Promise<MemoryFloor> {
+  const smallPeak = await smallRunPeakMiB(path, args);
+  const setsMiB = options.setBytes / 2 ** 20;
+  const floor = smallPeak + setsMiB;
+  const ratio = round(options.peakRssMiB / floor, 2);
+  return {
+    line: `memory floor ${round(floor, 1)} MiB: ${smallPeak} MiB for 1,000 rows + ${
+      round(setsMiB, 1)
+    } MiB of fingerprints; peak ${ratio}× that`,
+    fields: {
+      memoryFloorMiB: round(floor, 1),
+      smallRunPeakRssMiB: smallPeak,
+      fingerprintSetsMiB: round(setsMiB, 1),
+      peakRssRatioToMemoryFloor: ratio,
+    },
+  };
 }

@@ -16,7 +16,7 @@
  */
 
 import { emit, largeCsvInput, lineScanProcess, logger, round, runImporter } from "./_harness.ts";
-import { fingerprintSetBytes, smallRunPeakMiB } from "./_offline_floor.ts";
+import { fingerprintSetBytes, measureMemoryFloor } from "./_offline_floor.ts";
 
 const NAME = "dry_run";
 // Issue 16's goals: at most 5× a plain line scan of the same file, measured
@@ -47,26 +47,18 @@ async function main(): Promise<void> {
     // The memory floor, measured in the same run: the same command on the
     // file's first 1,000 rows (runtime, modules, first batches), plus the
     // bytes the people set and the pairs set must hold for the whole file.
-    const smallPeak = await smallRunPeakMiB(path, ["--csv", "{file}", "--dry-run", "--quiet"]);
-    const setsMiB = (
-      fingerprintSetBytes(plan?.distinctUsers ?? 0) +
-      fingerprintSetBytes((plan?.validRows ?? 0) - (plan?.duplicateRows ?? 0))
-    ) / 2 ** 20;
-    const memoryFloor = smallPeak + setsMiB;
-    log(
-      `memory floor ${round(memoryFloor, 1)} MiB: ${smallPeak} MiB for 1,000 rows + ${
-        round(setsMiB, 1)
-      } MiB of fingerprints; peak ${round(run.peakRssMiB / memoryFloor, 2)}× that`,
-    );
+    const memory = await measureMemoryFloor(path, ["--csv", "{file}", "--dry-run", "--quiet"], {
+      setBytes: fingerprintSetBytes(plan?.distinctUsers ?? 0) +
+        fingerprintSetBytes((plan?.validRows ?? 0) - (plan?.duplicateRows ?? 0)),
+      peakRssMiB: run.peakRssMiB,
+    });
+    log(memory.line);
     emit({
       name: NAME,
       ratioToLineScan: round(ratio, 2),
       peakRssMiB: run.peakRssMiB,
       cpuRatioToLineScan: round(cpuRatio, 2),
-      memoryFloorMiB: round(memoryFloor, 1),
-      smallRunPeakRssMiB: smallPeak,
-      fingerprintSetsMiB: round(setsMiB, 1),
-      peakRssRatioToMemoryFloor: round(run.peakRssMiB / memoryFloor, 2),
+      ...memory.fields,
       rows,
       lineScanSeconds: round(floor.ms / 1000, 2),
       cpuSeconds: round(run.cpuMs / 1000, 2),

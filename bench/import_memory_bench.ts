@@ -20,7 +20,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { emit, isQuick, logger, round, runImporter, writeUsersCsv } from "./_harness.ts";
+import { emit, isQuick, logger, peakRssOf, round, runImporter, writeUsersCsv } from "./_harness.ts";
 
 const NAME = "import_memory";
 const TARGET_PEAK_MIB = 150;
@@ -88,16 +88,6 @@ function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
-}
-
-async function peakRssOf(pid: number): Promise<number | undefined> {
-  try {
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const match = status.match(/^VmHWM:\s+(\d+) kB/m);
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The floor: a bare fetch loop creating `requests` users, 50 at a time, in a process of its own. */
