@@ -3,6 +3,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { parse } from "csv-parse/stream";
 import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
+import { seededRandom } from "./_random.ts";
 import type { SourceRecord } from "../src/types.ts";
 import {
   BOM,
@@ -388,4 +389,66 @@ Deno.test("a record is tidy only when no value has a space to trim, and its orig
     { email: "cy@example.com", first_name: "Cy", last_name: "" },
     { email: "dee@example.com", first_name: "Dee", last_name: "Zoë" },
   ]);
+});
+
+Deno.test("openInput() unescapes doubled quotes in any value of a row exactly as csv-parse does, among other values, Unicode and broken bytes", async () => {
+  // The reader copies a row with doubled quotes without them before its one
+  // decode: quotes at either end of a value, several escaped values in a row
+  // between plain ones, multibyte text before and after them, and a value
+  // that is only quotes all have to land where csv-parse puts them.
+  const random = seededRandom(16);
+  const pieces = ["a", "zz", "é", "漢", "😀", ",", " ", "\r\n", '""', '""""', "x y"];
+  const value = (): string => {
+    const kind = Math.floor(random() * 4);
+    if (kind === 0) return `u${Math.floor(random() * 1000)}`;
+    if (kind === 1) return random() < 0.5 ? "" : `Zoë${Math.floor(random() * 10)}`;
+    let text = "";
+    for (let n = Math.floor(random() * 6); n > 0; n--) {
+      text += pieces[Math.floor(random() * pieces.length)];
+    }
+    return `"${text}"`;
+  };
+  const lines = ["email,first_name,last_name,metadata,external_id"];
+  for (let i = 0; i < 3000; i++) {
+    lines.push(`u${i}@example.com,${value()},${value()},${value()},${value()}`);
+  }
+  const bytes = bytesOf(lines.join("\n") + "\n");
+  const parser = parse({ info: true }) as unknown as TransformStream<
+    Uint8Array,
+    { record: string[]; info: { bytes: number } }
+  >;
+  const expected: { values: string[]; bytes: number }[] = [];
+  for await (const { record, info } of chunkedStream(bytes, [977]).pipeThrough(parser)) {
+    expected.push({ values: record, bytes: info.bytes });
+  }
+  ok(expected.slice(1).filter(({ values }) => values.some((v) => v.includes('"'))).length > 1000);
+  for (const sizes of [[bytes.length], [977], [1, 7, 64]]) {
+    const ours = await readAll(chunkedStream(bytes, sizes));
+    equal(ours.length, 3000);
+    deepEqual(ours.map((record) => record.byteEnd), expected.slice(1).map(({ bytes }) => bytes));
+    deepEqual(
+      ours.map((record) => Object.values(record.fields)),
+      expected.slice(1).map(({ values }) => values),
+      `chunk sizes ${sizes}`,
+    );
+  }
+
+  // A byte that is not UTF-8 in one value still names that column, and the
+  // escaped values around it are unescaped in the error record.
+  const broken = concat(
+    bytesOf('email,first_name,last_name,metadata\n"a""b@example.com",'),
+    new Uint8Array([0xff]),
+    bytesOf(',"say ""hi""","{""k"":""v""}"\n'),
+  );
+  const [record] = await readAll(chunkedStream(broken));
+  equal(
+    record.parseError,
+    'Cannot parse row 1: "first_name" is not valid UTF-8: save the file as UTF-8',
+  );
+  deepEqual(record.fields, {
+    email: 'a"b@example.com',
+    first_name: "\ufffd",
+    last_name: 'say "hi"',
+    metadata: '{"k":"v"}',
+  });
 });

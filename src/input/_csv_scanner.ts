@@ -45,6 +45,8 @@ export class ScannedRecord {
   fieldCount = 0;
   /** Whether any byte is 0x80 or above (the record is not plain ASCII). */
   nonAscii = false;
+  /** Whether any field has the {@linkcode ESCAPED} flag (doubled quotes to unescape). */
+  escaped = false;
   /**
    * Whether every byte of every value is printable ASCII (0x20–0x7E): then
    * no value holds a control character, a line break or non-ASCII text, and
@@ -95,6 +97,7 @@ export function scanRecord(
   out.fieldCount = 0;
   // Negative once any value byte is outside 0x20–0x7E.
   let odd = 0;
+  let escaped = false;
   let i = start;
   for (;;) {
     let q = i;
@@ -116,6 +119,7 @@ export function scanRecord(
           if (j + 1 >= len && !eof) return NEED_MORE;
           if (j + 1 < len && buf[j + 1] === QUOTE) {
             flags |= ESCAPED;
+            escaped = true;
             j += 2;
             continue;
           }
@@ -168,6 +172,7 @@ export function scanRecord(
     break;
   }
   out.plain = odd >= 0;
+  out.escaped = escaped;
   out.nonAscii = !out.plain && hasHighByte(buf, start, out.contentEnd);
   return RECORD;
 }
