@@ -722,6 +722,52 @@ Deno.test("--map tenant=org_external_id makes the public tenant an organization 
   assert.match(result.stdout + result.stderr, /Column mapping: "tenant" → "org_external_id"/);
 });
 
+Deno.test("a provider's run is per-row only when its rows can name an organization", async () => {
+  const dryRun = async (from: string, file: string, ...args: string[]) => {
+    const result = await runCli([
+      "--from",
+      from,
+      "--input",
+      `${FIXTURES}${file}`,
+      ...args,
+      "--dry-run",
+      "--json",
+      "--quiet",
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const summary = JSON.parse(result.stdout.trim().split("\n").at(-1) as string);
+    return { output: result.stdout + result.stderr, plan: summary.plan };
+  };
+  // Firebase and Auth0 exports name no organization: users only, no pairs to plan.
+  for (
+    const [from, file] of [["firebase", "firebase_users.json"], ["auth0", "auth0_users.ndjson"]]
+  ) {
+    const { output, plan } = await dryRun(from, file);
+    assert.match(output, /User-only mode: no memberships will be created/, from);
+    assert.equal(plan.distinctOrganizations, 0, from);
+    assert.equal(plan.duplicateRows, 0, from);
+  }
+  // --map that fills an organization column makes the run per-row.
+  const auth0 = await dryRun(
+    "auth0",
+    "auth0_users.ndjson",
+    "--map",
+    "app_metadata.tier=org_external_id",
+  );
+  assert.match(auth0.output, /Per-row mode: rows that name an organization join it/);
+  assert.equal(auth0.plan.distinctOrganizations, 1);
+  assert.equal(auth0.plan.membershipsPlanned, 71);
+  // A CSV export too: Clerk's usernames as organizations (a run that used to ignore them).
+  const clerk = await dryRun("clerk", "clerk_users.csv", "--map", "username=org_external_id");
+  assert.match(clerk.output, /Multi-org mode/);
+  assert.ok(clerk.plan.membershipsPlanned > 0);
+  assert.equal(clerk.plan.distinctOrganizations, clerk.plan.membershipsPlanned);
+  // SuperTokens' tenants are organizations without --map.
+  const supertokens = await dryRun("supertokens", "supertokens_users.json");
+  assert.match(supertokens.output, /Per-row mode/);
+  assert.equal(supertokens.plan.distinctOrganizations, 2);
+});
+
 // ------------------------------------------------- --map and template
 
 Deno.test("--map names the columns of any CSV, and the dry run shows the mapping", async () => {

@@ -29,6 +29,8 @@ export interface OpenedReader {
   columns: string[];
   unknownColumns: string[];
   upsert: boolean;
+  /** Whether a record may name an organization, when the reader knows (a provider's). */
+  namesOrganizations?: boolean;
   reader: {
     next(): Promise<SourceRecord[] | null>;
     count(): Promise<number>;

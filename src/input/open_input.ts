@@ -23,6 +23,13 @@ export interface OpenedInput {
   /** Whether the NDJSON input starts with `{"_mode":"upsert"}`. */
   upsert: boolean;
   /**
+   * Whether a record may name an organization (`org_id` or
+   * `org_external_id`), when the reader knows: a provider's export does
+   * when its mapping or `--map` fills one. Absent for CSV and NDJSON, whose
+   * header or records say.
+   */
+  namesOrganizations?: boolean;
+  /**
    * The records in input order, in batches (one per chunk read). Records that
    * cannot be parsed come through with `parseError` set. Cancel the stream
    * to stop early and release the input.
@@ -111,6 +118,9 @@ export async function openInput(
     columns: opened.columns,
     unknownColumns: opened.unknownColumns,
     upsert: opened.upsert,
+    ...(opened.namesOrganizations === undefined
+      ? {}
+      : { namesOrganizations: opened.namesOrganizations }),
     records,
   };
 }

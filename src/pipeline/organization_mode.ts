@@ -44,9 +44,13 @@ export interface OrganizationFlags {
 /**
  * The organization mode of a run: the flags win; otherwise organization
  * columns (or NDJSON, whose records may carry them) mean per-row
- * organizations.
+ * organizations. A reader that knows whether its records can name an
+ * organization says so (`namesOrganizations`: a provider's export, from its
+ * mapping and `--map`), and that decides instead of the format: a Firebase
+ * export names none, so its run creates users only and its plan keeps no
+ * person-and-organization pairs.
  *
- * @param input The input's format and columns.
+ * @param input The input's format and columns, and whether its records may name an organization.
  * @param flags The organization flags.
  * @returns The mode, and whether the input's organization columns are ignored for the flags.
  *
@@ -61,12 +65,25 @@ export interface OrganizationFlags {
  * assert.equal(flagged.mode.kind, "single");
  * assert.equal(flagged.columnsIgnored, true);
  * ```
+ *
+ * @example A provider's export that names no organization
+ * ```ts
+ * import { detectOrganizationMode } from "./organization_mode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const firebase = { format: "ndjson", columns: ["email"], namesOrganizations: false } as const;
+ * assert.equal(detectOrganizationMode(firebase, {}).mode.kind, "none");
+ * const plain = { format: "ndjson", columns: [] } as const;
+ * assert.equal(detectOrganizationMode(plain, {}).mode.kind, "multi");
+ * ```
  */
 export function detectOrganizationMode(
-  input: { format: InputFormat; columns: readonly string[] },
+  input: { format: InputFormat; columns: readonly string[]; namesOrganizations?: boolean },
   flags: OrganizationFlags,
 ): { mode: OrganizationMode; columnsIgnored: boolean } {
-  const hasColumns = input.columns.some((column) => ORGANIZATION_COLUMNS.includes(column));
+  const known = input.namesOrganizations;
+  const hasColumns = known ??
+    input.columns.some((column) => ORGANIZATION_COLUMNS.includes(column));
   if (flags.organizationId !== undefined) {
     return {
       mode: { kind: "single", organization: { kind: "id", id: flags.organizationId } },
@@ -86,7 +103,7 @@ export function detectOrganizationMode(
       columnsIgnored: hasColumns,
     };
   }
-  const multi = hasColumns || input.format === "ndjson";
+  const multi = hasColumns || (known === undefined && input.format === "ndjson");
   return { mode: multi ? { kind: "multi" } : { kind: "none" }, columnsIgnored: false };
 }
 

@@ -212,6 +212,7 @@ async function openSource(
   columns: string[];
   unknownColumns: string[];
   upsert: boolean;
+  namesOrganizations?: boolean;
   records: ReadableStream<SourceRecord[]>;
 }> {
   if (typeof source === "string" || source instanceof ReadableStream) {

@@ -132,6 +132,7 @@ export async function packageMapper(
   return {
     columns: PACKAGE_ROW_COLUMNS,
     expands: true,
+    namesOrganizations: true,
     map(record: SourceRecord): SourceRecord[] {
       const keys = userKeysOf(record);
       const user: Record<string, unknown> = {};

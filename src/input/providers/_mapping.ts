@@ -39,6 +39,13 @@ export interface ProviderMapper {
    * the rows done instead of seeking.
    */
   readonly expands?: boolean;
+  /**
+   * Its rows name an organization (`org_id` or `org_external_id`) without
+   * `--map`: SuperTokens tenants, a package's memberships. The rows of a
+   * source that does not cannot name one unless `--map` fills the column,
+   * so its run creates users only (whatever `columns` lists for error files).
+   */
+  readonly namesOrganizations?: boolean;
   /** Called once after the last record, for file-level warnings. */
   finish?(): void;
   /**

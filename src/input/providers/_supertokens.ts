@@ -58,6 +58,7 @@ export function supertokensMapper(options: SupertokensMapperOptions): ProviderMa
       "role_slugs",
     ],
     expands: true,
+    namesOrganizations: true,
     map(record: SourceRecord): SourceRecord[] {
       const user = record.fields;
       const id = textOf(user.externaluserid);

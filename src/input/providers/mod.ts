@@ -116,6 +116,11 @@ export interface OpenedProviderReader {
   format: InputFormat;
   /** The importer's columns the records use. */
   columns: string[];
+  /**
+   * Whether a record may name an organization (`org_id` or
+   * `org_external_id`): the mapping fills one, or `--map` does.
+   */
+  namesOrganizations: boolean;
   reader: { next(): Promise<SourceRecord[] | null>; count(): Promise<number> };
 }
 
@@ -221,9 +226,14 @@ export async function openProviderReader(
   return {
     format,
     columns: [...mapper.columns],
+    namesOrganizations: mapper.namesOrganizations === true ||
+      Object.values(spec.map ?? {}).some((column) => ORGANIZATION_COLUMNS.includes(column)),
     reader: new MappedReader(inner, mapper, spec.map, skipThrough),
   };
 }
+
+/** The importer columns that name a row's organization. */
+const ORGANIZATION_COLUMNS: readonly string[] = ["org_id", "org_external_id"];
 
 function isGeneric(looks: Looks): boolean {
   return looks.kind === "json" || looks.kind === "csv" || looks.kind === "empty";
