@@ -45,6 +45,8 @@ const log = logger(NAME);
 
 interface Measured {
   seconds: number;
+  /** The child's CPU time (user + system, sampled every 50 ms). */
+  cpuSeconds: number;
   peakRssMiB: number;
   rowsAccounted: number;
 }
@@ -66,6 +68,7 @@ async function dryRun(args: string[]): Promise<Measured> {
   const plan = run.summary?.plan as Record<string, number> | undefined;
   return {
     seconds: run.wallMs / 1000,
+    cpuSeconds: run.cpuMs / 1000,
     peakRssMiB: run.peakRssMiB,
     rowsAccounted: plan ? plan.validRows + plan.invalidRows : 0,
   };
@@ -121,7 +124,11 @@ async function main(): Promise<void> {
       // The floor next to each source in every round: the machine's speed
       // drifts under load, and each ratio compares runs of one round.
       const csvRun = await dryRun(["--csv", csv]);
-      log(`round ${round}: plain csv ${round1(csvRun.seconds)} s, peak ${csvRun.peakRssMiB} MiB`);
+      log(
+        `round ${round}: plain csv ${round1(csvRun.seconds)} s (CPU ${
+          round1(csvRun.cpuSeconds)
+        } s), peak ${csvRun.peakRssMiB} MiB`,
+      );
       const firebaseRun = await dryRun([
         "--from",
         "firebase",
@@ -129,12 +136,16 @@ async function main(): Promise<void> {
         `${dir}/firebase_users.json`,
       ]);
       log(
-        `round ${round}: firebase ${
-          round1(firebaseRun.seconds)
-        } s, peak ${firebaseRun.peakRssMiB} MiB`,
+        `round ${round}: firebase ${round1(firebaseRun.seconds)} s (CPU ${
+          round1(firebaseRun.cpuSeconds)
+        } s), peak ${firebaseRun.peakRssMiB} MiB`,
       );
       const auth0Run = await dryRun(["--from", "auth0", "--input", `${dir}/auth0_users.ndjson`]);
-      log(`round ${round}: auth0 ${round1(auth0Run.seconds)} s, peak ${auth0Run.peakRssMiB} MiB`);
+      log(
+        `round ${round}: auth0 ${round1(auth0Run.seconds)} s (CPU ${
+          round1(auth0Run.cpuSeconds)
+        } s), peak ${auth0Run.peakRssMiB} MiB`,
+      );
       plain.push(csvRun);
       firebaseRuns.push(firebaseRun);
       auth0Runs.push(auth0Run);
@@ -142,6 +153,9 @@ async function main(): Promise<void> {
     const ratios = (runs: Measured[]) => runs.map((run, i) => run.seconds / plain[i].seconds);
     const firebaseRatio = median(ratios(firebaseRuns));
     const auth0Ratio = median(ratios(auth0Runs));
+    // Under load wall times scatter; CPU time is the steadier A/B measure (reported, not the target).
+    const cpuRatios = (runs: Measured[]) =>
+      runs.map((run, i) => run.cpuSeconds / Math.max(0.001, plain[i].cpuSeconds));
     const plainSeconds = median(plain.map((run) => run.seconds));
     const firebase = firebaseRuns[0];
     const auth0 = auth0Runs[0];
@@ -186,6 +200,13 @@ async function main(): Promise<void> {
       auth0Ratios: ratios(auth0Runs).map((ratio) => round(ratio, 2)),
       firebaseRatio: round(firebaseRatio, 2),
       auth0Ratio: round(auth0Ratio, 2),
+      cpuSeconds: {
+        plainCsv: plain.map((run) => round(run.cpuSeconds, 2)),
+        firebase: firebaseRuns.map((run) => round(run.cpuSeconds, 2)),
+        auth0: auth0Runs.map((run) => round(run.cpuSeconds, 2)),
+        firebaseRatio: round(median(cpuRatios(firebaseRuns)), 2),
+        auth0Ratio: round(median(cpuRatios(auth0Runs)), 2),
+      },
       parseFloor: {
         firebaseSeconds: round(firebaseParse, 2),
         auth0Seconds: round(auth0Parse, 2),
