@@ -15,6 +15,7 @@ import type { ByteSource } from "./_byte_source.ts";
 import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { emptyBytes, MAX_RECORD_BYTES } from "./_bytes.ts";
 import { isPlainJson, PlainStretches } from "./_plain_json.ts";
+import { decodeUtf8 } from "./_utf8.ts";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -64,6 +65,11 @@ export interface JsonListShape {
   keys: readonly string[];
   /** Whether a top-level `[…]` is the list itself. */
   topLevelList: boolean;
+  /**
+   * Each user's keys as the export writes them, not lower-cased (its mapper
+   * reads them so): no copy of every user.
+   */
+  keepKeys?: boolean;
   /** Names the format in messages: `a Firebase export`. */
   label: string;
 }
@@ -383,9 +389,9 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     let values: unknown;
     let text = "";
     if (count > 1) {
+      text = decodeUtf8(buf.subarray(starts[0] - base, ends[count - 1] - base)) ?? "";
       try {
-        text = strictDecoder.decode(buf.subarray(starts[0] - base, ends[count - 1] - base));
-        values = JSON.parse(`[${text}]`);
+        values = text === "" ? undefined : JSON.parse(`[${text}]`);
       } catch {
         values = undefined;
       }
@@ -393,7 +399,7 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     if (!Array.isArray(values) || values.length !== count) {
       for (let k = 0; k < count; k++) {
         const bytes = buf.subarray(starts[k] - base, ends[k] - base);
-        const record = parseElement(bytes, numbers[k], ends[k]);
+        const record = parseElement(bytes, numbers[k], ends[k], this.#shape.keepKeys);
         if (record.parseError === undefined && isPlainJson(bytes)) record.plain = true;
         batch.push(record);
       }
@@ -404,7 +410,7 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     const ascii = text.length === ends[count - 1] - starts[0];
     const stretches = ascii ? new PlainStretches(text) : undefined;
     for (let k = 0; k < count; k++) {
-      const record = recordOf(values[k], numbers[k], ends[k]);
+      const record = recordOf(values[k], numbers[k], ends[k], this.#shape.keepKeys);
       if (record.parseError === undefined) {
         if (stretches !== undefined) {
           if (stretches.isPlain(starts[k] - starts[0], ends[k] - starts[0])) record.plain = true;
@@ -474,7 +480,12 @@ export class JsonListRecordReader extends ChunkedRecordReader {
       // Elements the scanner found before this line come first.
       this.#flush(buf, base, batch);
       this.recordsFound++;
-      const record = recordOf(value, ++this.#recordNumber, base + lines.start + q);
+      const record = recordOf(
+        value,
+        ++this.#recordNumber,
+        base + lines.start + q,
+        this.#shape.keepKeys,
+      );
       if (record.parseError === undefined && plain.isPlain(p, q)) record.plain = true;
       batch.push(record);
       this.#at = after;
@@ -556,13 +567,8 @@ interface LineRun {
 function decodeLines(buf: Uint8Array, from: number, lines: LineRun): string | null {
   const last = buf.lastIndexOf(LF);
   if (last < from) return null;
-  let text: string;
-  try {
-    text = strictDecoder.decode(buf.subarray(from, last + 1));
-  } catch {
-    return null;
-  }
-  if (text.length !== last + 1 - from) return null;
+  const text = decodeUtf8(buf.subarray(from, last + 1));
+  if (text === undefined || text.length !== last + 1 - from) return null;
   lines.start = from;
   lines.plain = new PlainStretches(text);
   return text;
@@ -576,7 +582,12 @@ function decodeKey(bytes: number[]): string {
   }
 }
 
-function parseElement(bytes: Uint8Array, recordNumber: number, byteEnd: number): SourceRecord {
+function parseElement(
+  bytes: Uint8Array,
+  recordNumber: number,
+  byteEnd: number,
+  keepKeys: boolean | undefined,
+): SourceRecord {
   let value: unknown;
   try {
     value = JSON.parse(strictDecoder.decode(bytes));
@@ -584,18 +595,24 @@ function parseElement(bytes: Uint8Array, recordNumber: number, byteEnd: number):
     // The parser's message may quote a password hash: only say where.
     return failed(recordNumber, byteEnd, `user ${recordNumber} is not valid JSON or not UTF-8`);
   }
-  return recordOf(value, recordNumber, byteEnd);
+  return recordOf(value, recordNumber, byteEnd, keepKeys);
 }
 
 /** Lower-cased keys, by key: exports repeat the same few keys on every user. */
 const lowerKeys = new Map<string, string>();
 const MAX_LOWER_KEYS = 10_000;
 
-function recordOf(value: unknown, recordNumber: number, byteEnd: number): SourceRecord {
+function recordOf(
+  value: unknown,
+  recordNumber: number,
+  byteEnd: number,
+  keepKeys: boolean | undefined,
+): SourceRecord {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return failed(recordNumber, byteEnd, `user ${recordNumber} is not a JSON object`);
   }
   const object = value as Record<string, unknown>;
+  if (keepKeys === true) return { recordNumber, fields: object, byteEnd };
   // Keys already in lower case (Auth0's are) leave the parsed user as it is.
   for (const key in object) {
     if (lowerOf(key) !== key) return { recordNumber, fields: lowered(object), byteEnd };

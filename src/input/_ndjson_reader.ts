@@ -8,6 +8,7 @@ import type { ByteSource } from "./_byte_source.ts";
 import { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { concatBytes, emptyBytes, MAX_RECORD_BYTES, stripBom } from "./_bytes.ts";
 import { isPlainJson, PlainStretches } from "./_plain_json.ts";
+import { decodeUtf8 } from "./_utf8.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -196,15 +197,13 @@ function parseLines(
   let texts: string[] | undefined;
   let stretches: PlainStretches | undefined;
   if (count > 1) {
-    try {
-      const whole = strictDecoder.decode(buf.subarray(starts[0], ends[count - 1]));
+    const whole = decodeUtf8(buf.subarray(starts[0], ends[count - 1]));
+    if (whole !== undefined) {
       texts = whole.split("\n");
       // All ASCII, the text's offsets are the bytes'.
       if (markPlain && whole.length === ends[count - 1] - starts[0]) {
         stretches = new PlainStretches(whole);
       }
-    } catch {
-      texts = undefined;
     }
   }
   for (let k = 0; k < count; k++) {
