@@ -141,3 +141,60 @@ Deno.test("--map renames CSV columns and NDJSON fields before they are read", as
   });
   assert.deepEqual(lines[0].fields, { email: "ada@example.com", org_external_id: "acme" });
 });
+
+Deno.test("a user whose name holds a real U+FFFD is read as written, next to a line that is not UTF-8", async () => {
+  const encoder = new TextEncoder();
+  const join = (parts: Uint8Array[]) => {
+    const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    return bytes;
+  };
+  // Auth0 NDJSON: the lines of a chunk are decoded together.
+  const auth0 = join([
+    encoder.encode('{"user_id":"auth0|1","email":"u1@example.com","name":"Ada \ufffd Byron"}\n'),
+    encoder.encode('{"user_id":"auth0|2","email":"u2@example.com","name":"Bo'),
+    new Uint8Array([0xff]),
+    encoder.encode('b"}\n{"user_id":"auth0|3","email":"u3@example.com","name":"Cy"}\n'),
+  ]);
+  const lines = await readAll(new Blob([auth0]).stream(), { provider: { from: "auth0" } });
+  assert.deepEqual(lines.map((record) => record.fields.first_name), ["Ada", undefined, "Cy"]);
+  assert.equal(lines[0].fields.last_name, "\ufffd Byron");
+  assert.match(lines[1].parseError ?? "", /line 2: the line is not valid UTF-8/);
+  // A Firebase list, one user a line: the same, through the list reader's lines.
+  const firebase = join([
+    encoder.encode(
+      '{"users":[\n{"localId":"u1","email":"u1@example.com","displayName":"Ada \ufffd"},\n',
+    ),
+    encoder.encode('{"localId":"u2","email":"u2@example.com","displayName":"B'),
+    new Uint8Array([0xff]),
+    encoder.encode('"},\n{"localId":"u3","email":"u3@example.com","displayName":"Cy Young"}\n]}\n'),
+  ]);
+  const users = await readAll(new Blob([firebase]).stream(), { provider: { from: "firebase" } });
+  assert.deepEqual(users.map((record) => record.fields.external_id), ["u1", undefined, "u3"]);
+  assert.deepEqual([users[0].fields.first_name, users[0].fields.last_name], ["Ada", "\ufffd"]);
+  assert.deepEqual([users[2].fields.first_name, users[2].fields.last_name], ["Cy", "Young"]);
+  assert.match(users[1].parseError ?? "", /row 2: user 2 is not valid JSON or not UTF-8/);
+});
+
+Deno.test("--map reads a Firebase user's camelCase field in any case, and says the rows name organizations", async () => {
+  const json = JSON.stringify({
+    users: [
+      { localId: "u1", email: "u1@example.com", tenantId: "acme-x1" },
+      { localId: "u2", email: "u2@example.com" },
+    ],
+  });
+  const input = await openInput(new Blob([json]).stream(), {
+    provider: { from: "firebase", map: { tenantid: "org_external_id" } },
+  });
+  assert.equal(input.namesOrganizations, true);
+  const records: SourceRecord[] = [];
+  for await (const batch of input.records) records.push(...batch);
+  assert.deepEqual(records.map((record) => record.fields.org_external_id), ["acme-x1", undefined]);
+  const plain = await openInput(new Blob([json]).stream(), { provider: { from: "firebase" } });
+  assert.equal(plain.namesOrganizations, false);
+  await plain.records.cancel();
+});

@@ -22,17 +22,18 @@ import {
 
 /**
  * The columns of `firebase auth:export --format=csv`, which writes no header,
- * named like the JSON export's fields (lower case) so that one mapper reads
+ * named like the JSON export's fields (as it writes them: the JSON reader
+ * keeps each user's keys, with no lower-cased copy) so that one mapper reads
  * both.
  */
 export const FIREBASE_CSV_COLUMNS: readonly string[] = Object.freeze([
-  "localid",
+  "localId",
   "email",
-  "emailverified",
-  "passwordhash",
+  "emailVerified",
+  "passwordHash",
   "salt",
-  "displayname",
-  "photourl",
+  "displayName",
+  "photoUrl",
   "google_id",
   "google_email",
   "google_displayname",
@@ -49,9 +50,9 @@ export const FIREBASE_CSV_COLUMNS: readonly string[] = Object.freeze([
   "github_email",
   "github_displayname",
   "github_photourl",
-  "createdat",
-  "lastsignedinat",
-  "phonenumber",
+  "createdAt",
+  "lastSignedInAt",
+  "phoneNumber",
 ]);
 
 /**
@@ -79,10 +80,10 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
     tidy: true,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
-      const uid = textOf(user.localid);
+      const uid = textOf(user.localId);
       const email = textOf(user.email);
       if (email === undefined) {
-        const phone = textOf(user.phonenumber) !== undefined;
+        const phone = textOf(user.phoneNumber) !== undefined;
         return rowError(
           record,
           phone
@@ -97,13 +98,13 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
       const warnings: string[] = [];
       const fields: MappedFields = { email };
       if (uid !== undefined) fields.external_id = uid;
-      const [first, last] = splitDisplayName(textOf(user.displayname));
+      const [first, last] = splitDisplayName(textOf(user.displayName));
       if (first !== undefined) fields.first_name = first;
       if (last !== undefined) fields.last_name = last;
-      const verified = booleanOf(user.emailverified);
+      const verified = booleanOf(user.emailVerified);
       if (verified !== undefined) fields.email_verified = verifiedText(verified);
 
-      const custom = parseCustomAttributes(user.customattributes);
+      const custom = parseCustomAttributes(user.customAttributes);
       if (custom === "invalid") {
         warnings.push(`"customAttributes" of ${whoOf(uid)} is not a JSON object: left out`);
       } else if (custom !== undefined) {
@@ -121,7 +122,7 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
         );
       }
 
-      const hash = textOf(user.passwordhash);
+      const hash = textOf(user.passwordHash);
       const salt = textOf(user.salt);
       if (hash !== undefined) {
         if (salt === undefined) {

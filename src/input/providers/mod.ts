@@ -268,7 +268,8 @@ function layoutOf(from: ProviderSpec["from"], text: string, looks: Looks): Layou
       }
       return {
         kind: "json-list",
-        shape: { keys: ["users"], topLevelList: false },
+        // The mapper reads Firebase's camelCase keys as the export writes them.
+        shape: { keys: ["users"], topLevelList: false, keepKeys: true },
         wrapped: true,
       };
     case "clerk":
@@ -488,12 +489,19 @@ class MappedReader {
   }
 }
 
-/** The value at a dotted path, keys compared in any case (`--map` lower-cases them). */
+/**
+ * The value at a dotted path, keys compared in any case (`--map` lower-cases
+ * them; a Firebase user keeps its camelCase keys).
+ */
 function valueAt(fields: Record<string, unknown>, path: readonly string[]): unknown {
-  let value: unknown = fields[path[0]];
-  for (let i = 1; i < path.length; i++) {
+  let value: unknown = fields;
+  for (let i = 0; i < path.length; i++) {
     if (typeof value !== "object" || value === null) return undefined;
     const object = value as Record<string, unknown>;
+    if (i === 0 && Object.hasOwn(object, path[0])) {
+      value = object[path[0]];
+      continue;
+    }
     const key = Object.keys(object).find((name) => name.toLowerCase() === path[i]);
     value = key === undefined ? undefined : object[key];
   }
