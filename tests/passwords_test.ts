@@ -8,6 +8,7 @@ import {
   WORKOS_HASH_TYPES,
 } from "../src/passwords/mod.ts";
 import { SAMPLE_HASHES } from "./_password_hashes.ts";
+import { type PhcParts, writePhc } from "../src/passwords/_phc.ts";
 
 const HEX32 = "ab".repeat(32);
 const B64_32 = btoa(String.fromCharCode(...new Uint8Array(32).fill(0xab)));
@@ -300,4 +301,69 @@ Deno.test("firebaseScryptHash() writes WorkOS's firebase-scrypt string from an e
   equal(again.ok && again.value.converted, false);
   const bad = firebaseScryptHash({ passwordHash: "not base64!", salt: "c2FsdA==" }, config);
   match(problem(bad).reason, /"passwordHash" is not base64/);
+});
+
+Deno.test("writePhc writes what @phc/format's serialize wrote, without loading an npm package", async () => {
+  // @phc/format is the oracle here only: the importer no longer loads it, so
+  // an offline pass starts no Node compatibility layer for it.
+  const { default: phcFormat } = await import("@phc/format");
+  const { Buffer } = await import("node:buffer");
+  const serialize = (phcFormat as {
+    serialize(options: Record<string, unknown>): string;
+  }).serialize;
+  function oracle(parts: PhcParts): string {
+    try {
+      return serialize({
+        id: parts.id,
+        version: parts.version,
+        params: Object.fromEntries(parts.params),
+        salt: Buffer.from(parts.salt),
+        hash: Buffer.from(parts.hash),
+      });
+    } catch {
+      return "";
+    }
+  }
+  const bytes = (length: number, seed: number) =>
+    Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
+  const cases: PhcParts[] = [
+    {
+      id: "pbkdf2",
+      params: [["i", "600000"], ["d", "sha256"]],
+      salt: bytes(16, 1),
+      hash: bytes(32, 2),
+    },
+    {
+      id: "argon2id",
+      version: 19,
+      params: [["m", "65536"], ["t", "3"], ["p", "4"]],
+      salt: bytes(16, 3),
+      hash: bytes(32, 4),
+    },
+    {
+      id: "scrypt",
+      params: [["n", "16384"], ["r", "8"], ["p", "1"]],
+      salt: bytes(1, 5),
+      hash: bytes(2, 6),
+    },
+    { id: "scrypt", params: [], salt: bytes(0, 0), hash: bytes(0, 0) },
+    {
+      id: "argon2i",
+      version: 0,
+      params: [["m", "1"], ["m", "2"], ["10", "x"], ["a", "b/+.-Z"]],
+      salt: bytes(5, 7),
+      hash: bytes(7, 8),
+    },
+    // Outside PHC's alphabet or ranges: both give "".
+    { id: "Pbkdf2", params: [], salt: bytes(4, 0), hash: bytes(4, 0) },
+    { id: "a".repeat(33), params: [], salt: bytes(4, 0), hash: bytes(4, 0) },
+    { id: "argon2id", version: -1, params: [], salt: bytes(4, 0), hash: bytes(4, 0) },
+    { id: "argon2id", version: 1.5, params: [], salt: bytes(4, 0), hash: bytes(4, 0) },
+    { id: "pbkdf2", params: [["I", "1"]], salt: bytes(4, 0), hash: bytes(4, 0) },
+    { id: "pbkdf2", params: [["i", "1$"]], salt: bytes(4, 0), hash: bytes(4, 0) },
+    { id: "pbkdf2", params: [["i", ""]], salt: bytes(4, 0), hash: bytes(4, 0) },
+  ];
+  for (const parts of cases) equal(writePhc(parts), oracle(parts), JSON.stringify(parts));
+  equal(writePhc(cases[0]), oracle(cases[0]));
+  ok(writePhc(cases[0]).startsWith("$pbkdf2$i=600000,d=sha256$"));
 });

@@ -7,9 +7,7 @@
  * @module
  */
 
-import phcFormat from "@phc/format";
-import { Buffer } from "node:buffer";
-import { decodeBase64, decodeHex } from "./_encoding.ts";
+import { decodeBase64, decodeHex, encodePhcBase64 } from "./_encoding.ts";
 import { type HashPreparation, hashProblem, NO_HASH_FIX, type WorkOSHashType } from "./_types.ts";
 
 /** A PHC string taken apart, with salt and hash as bytes. */
@@ -28,17 +26,16 @@ export type PhcReading = { ok: true; parts: PhcParts } | {
   reason: string;
 };
 
-/** The part of @phc/format used here (the package ships no types; @types/ would bring @types/node). */
-interface PhcFormat {
-  serialize(options: {
-    id: string;
-    version?: number;
-    params?: Record<string, string>;
-    salt?: Buffer;
-    hash?: Buffer;
-  }): string;
-}
-const { serialize } = phcFormat as PhcFormat;
+/**
+ * What PHC allows in an id, a parameter's name and a parameter's value: the
+ * checks of @phc/format's `serialize`, which this module's writer replaces.
+ * Loading an npm package starts Deno's Node compatibility layer, several MiB
+ * that every `validate` and dry run paid for this one function
+ * (`tests/passwords_test.ts` holds the writer to the package's output).
+ */
+const PHC_ID = /^[a-z0-9-]{1,32}$/;
+const PHC_NAME = /^[a-z0-9-]{1,32}$/;
+const PHC_VALUE = /^[a-zA-Z0-9/+.-]+$/;
 
 const PBKDF2_DIGEST_BYTES: Record<string, number> = { sha256: 32, sha512: 64 };
 
@@ -141,18 +138,22 @@ function param(params: [string, string][], name: string): string | undefined {
  * ```
  */
 export function writePhc(parts: PhcParts): string {
-  try {
-    return serialize({
-      id: parts.id,
-      version: parts.version,
-      params: Object.fromEntries(parts.params),
-      salt: Buffer.from(parts.salt),
-      hash: Buffer.from(parts.hash),
-    });
-  } catch {
-    // Names or values outside PHC's alphabet: checkPhc reports them.
-    return "";
+  // Names or values outside PHC's alphabet give "": checkPhc reports them.
+  if (!PHC_ID.test(parts.id)) return "";
+  const fields = ["", parts.id];
+  if (parts.version !== undefined) {
+    if (!Number.isInteger(parts.version) || parts.version < 0) return "";
+    fields.push(`v=${parts.version}`);
   }
+  // Through an object, as @phc/format took them: a repeated name keeps its
+  // last value, in the key order objects have.
+  const params = Object.entries(Object.fromEntries(parts.params));
+  for (const [name, value] of params) {
+    if (!PHC_NAME.test(name) || !PHC_VALUE.test(value)) return "";
+  }
+  fields.push(params.map(([name, value]) => `${name}=${value}`).join(","));
+  fields.push(encodePhcBase64(parts.salt), encodePhcBase64(parts.hash));
+  return fields.join("$");
 }
 
 /**

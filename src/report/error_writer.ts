@@ -26,7 +26,7 @@
  * @module
  */
 
-import { stringify } from "csv-stringify/sync";
+import { type CsvStringify, loadCsvStringify } from "./_csv_stringify.ts";
 import type { ErrorRecord } from "../types.ts";
 import { ERROR_FILE_COLUMNS } from "../validation/columns.ts";
 import { OrderedFileWriter, writeAll } from "./_ordered_file_writer.ts";
@@ -260,6 +260,8 @@ class FileErrorWriter implements ErrorWriter {
   /** The CSV header, once it is in the file. */
   #header: string[] | undefined;
   readonly #includeRawRow: boolean;
+  /** csv-stringify, for a CSV file (loaded by `openErrorWriter`). */
+  readonly #stringify: CsvStringify | undefined;
   #count = 0;
   #closed = false;
 
@@ -268,8 +270,10 @@ class FileErrorWriter implements ErrorWriter {
     format: ErrorFileFormat,
     file: Deno.FsFile,
     header: string[] | undefined,
-    includeRawRow = false,
+    includeRawRow: boolean,
+    stringify: CsvStringify | undefined,
   ) {
+    this.#stringify = stringify;
     this.path = path;
     this.format = format;
     this.#out = new OrderedFileWriter(file);
@@ -358,7 +362,7 @@ class FileErrorWriter implements ErrorWriter {
       }
       rows.push(row);
     }
-    return stringify(rows);
+    return (this.#stringify as CsvStringify)(rows);
   }
 }
 
@@ -428,14 +432,15 @@ export async function openErrorWriter(
   try {
     // `mode` applies only to a new file; an existing one may be readable by others.
     if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
-    const header = format === "csv" && columns !== undefined ? csvErrorHeader(columns) : undefined;
+    const stringify = format === "csv" ? await loadCsvStringify() : undefined;
+    const header = stringify && columns !== undefined ? csvErrorHeader(columns) : undefined;
     // A truncated file is empty; stat would need read access.
     const size = append ? (await file.stat()).size : 0;
     const encoder = new TextEncoder();
     let headerWritten = false;
     if (size > 0 && append) {
       if (header !== undefined) {
-        const expected = encoder.encode(stringify([header]));
+        const expected = encoder.encode((stringify as CsvStringify)([header]));
         const found = new Uint8Array(expected.length);
         const read = await readAt(file, 0, found);
         if (read !== expected.length || !found.every((byte, i) => byte === expected[i])) {
@@ -452,7 +457,7 @@ export async function openErrorWriter(
     }
     if (format === "json") await writeAll(file, encoder.encode("["));
     if (header !== undefined && !headerWritten) {
-      await writeAll(file, encoder.encode(stringify([header])));
+      await writeAll(file, encoder.encode((stringify as CsvStringify)([header])));
     }
     return new FileErrorWriter(
       path,
@@ -460,6 +465,7 @@ export async function openErrorWriter(
       file,
       header,
       format === "jsonl" && options.includeRawRow === true,
+      stringify,
     );
   } catch (error) {
     file.close();

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { stringify } from "csv-stringify/sync";
+import { type CsvStringify, loadCsvStringify } from "./_csv_stringify.ts";
 import type { OrganizationRef, UserRow } from "../types.ts";
 // The reader's contract is the writer's: one list of paths and headers, so the two cannot drift.
 import { PACKAGE_FILES, PACKAGE_HEADERS, PACKAGE_SCHEMA_VERSION } from "../input/package/layout.ts";
@@ -61,8 +61,11 @@ class PackageFile {
   }
 }
 
+/** Set by `MigrationPackageWriter.create`, before any line is written. */
+let stringify: CsvStringify | undefined;
+
 function csvLine(values: Array<string | undefined>): string {
-  return stringify([values.map((value) => value ?? "")]);
+  return (stringify as CsvStringify)([values.map((value) => value ?? "")]);
 }
 
 function organizationColumns(ref: OrganizationRef | undefined): [string?, string?, string?] {
@@ -131,6 +134,7 @@ export class MigrationPackageWriter {
    * @returns The writer.
    */
   static async create(dir: string): Promise<MigrationPackageWriter> {
+    stringify = await loadCsvStringify();
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const files = await Promise.all([
       PackageFile.create(`${dir}/${PACKAGE_FILES.users}`, PACKAGE_HEADERS.users),

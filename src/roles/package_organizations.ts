@@ -8,7 +8,6 @@
  * @module
  */
 
-import { parse } from "csv-parse/sync";
 import type { AuditEntry } from "../report/audit_log.ts";
 import { WorkOSApiError, type WorkOSClient } from "../workos/client.ts";
 import {
@@ -84,6 +83,8 @@ export function organizationKey(externalId: string): string {
  */
 export async function readPackageOrganizations(path: string): Promise<PackageOrganization[]> {
   const text = (await Deno.readTextFile(path)).replace(/^\uFEFF/, "");
+  // Loaded here, not with the module: an npm package costs the CLI's every run memory.
+  const { parse } = await import("csv-parse/sync");
   const rows = parse(text, { skip_empty_lines: true, relax_column_count: true }) as string[][];
   const columns = (rows[0] ?? []).map((column) => column.trim().toLowerCase());
   return rows.slice(1).map((values, index) => {

@@ -10,7 +10,6 @@
  */
 
 import type { OrganizationRef } from "../types.ts";
-import { parse } from "csv-parse/sync";
 import { roleSlugProblem } from "../validation/roles_and_mfa.ts";
 
 /** One role to have in WorkOS. */
@@ -91,6 +90,8 @@ export async function readRoleDefinitions(path: string): Promise<RoleDefinitions
     });
   } else {
     let rows: string[][];
+    // Loaded here, not with the module: an npm package costs the CLI's every run memory.
+    const { parse } = await import("csv-parse/sync");
     try {
       rows = parse(text.replace(/^\uFEFF/, ""), {
         skip_empty_lines: true,

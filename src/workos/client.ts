@@ -9,7 +9,10 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { WorkOS } from "@workos-inc/node";
+// The SDK is loaded when a client is built (see the constructor), not with
+// this module: a dry run or `validate` imports the client's module for its
+// constants and errors but never sends a request.
+import type { WorkOS } from "@workos-inc/node";
 import { type Clock, systemClock } from "../limits/clock.ts";
 import { RateBudget, type RequestKind } from "../limits/rate_budget.ts";
 import { ClockSkew } from "./_clock_skew.ts";
@@ -251,8 +254,10 @@ export function currentTrace(): RequestTrace | undefined {
  * ```
  */
 export class WorkOSClient {
-  /** The official SDK instance every call goes through. */
-  readonly sdk: WorkOS;
+  /** The official SDK instance every call goes through, once loaded. */
+  #sdk: WorkOS | undefined;
+  /** The SDK's module loading and the instance being built; settles once. */
+  readonly #sdkLoaded: Promise<WorkOS>;
   /** The budget every request takes a slot of. */
   readonly budget: RateBudget;
   /** What the client did so far. */
@@ -295,17 +300,21 @@ export class WorkOSClient {
       signal: options.signal,
       maxProbeGapMs: options.maxProbeGapMs,
     });
-    this.sdk = new WorkOS(options.apiKey, {
-      apiHostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      https,
-      // One retry policy governs: ours. The SDK's would multiply attempts and
-      // ignore the shared budget.
-      maxRetries: 0,
-      // Our fetch wrapper enforces the timeout; the SDK's must never fire first.
-      timeout: timeoutMs + 60_000,
-      fetchFn: createFetch(timeoutMs, options.signal, this.#skew),
-    });
+    this.#sdkLoaded = import("@workos-inc/node").then(({ WorkOS }) =>
+      this.#sdk = new WorkOS(options.apiKey, {
+        apiHostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        https,
+        // One retry policy governs: ours. The SDK's would multiply attempts and
+        // ignore the shared budget.
+        maxRetries: 0,
+        // Our fetch wrapper enforces the timeout; the SDK's must never fire first.
+        timeout: timeoutMs + 60_000,
+        fetchFn: createFetch(timeoutMs, options.signal, this.#skew),
+      })
+    );
+    // A failed load is the first request's error, not an unhandled rejection.
+    this.#sdkLoaded.catch(() => {});
   }
 
   /**
@@ -341,6 +350,7 @@ export class WorkOSClient {
     call: (sdk: WorkOS) => Promise<T>,
     options: AttemptOptions = {},
   ): Promise<T> {
+    const sdk = this.#sdk ?? await this.#sdkLoaded;
     if (!options.probe) {
       const down = this.#gate.pass();
       if (down) await down;
@@ -356,7 +366,7 @@ export class WorkOSClient {
     this.stats.requests++;
     const record: RequestRecord = { timeoutMs: options.timeoutMs };
     try {
-      const result = await requestContext.run(record, () => call(this.sdk));
+      const result = await requestContext.run(record, () => call(sdk));
       this.#gate.noteAnswer();
       const trace = traceContext.getStore();
       if (trace && record.requestId !== undefined) trace.lastRequestId = record.requestId;
