@@ -433,22 +433,64 @@ Deno.test("openInput() unescapes doubled quotes in any value of a row exactly as
     );
   }
 
-  // A byte that is not UTF-8 in one value still names that column, and the
-  // escaped values around it are unescaped in the error record.
+  // Rows are decoded a few at a time: a byte that is not UTF-8 in one value
+  // still fails only its row, naming that column, with the escaped values
+  // around it unescaped in the error record; the rows beside it (Unicode,
+  // escaped values, a U+FFFD written as such) read as they are.
   const broken = concat(
-    bytesOf('email,first_name,last_name,metadata\n"a""b@example.com",'),
+    bytesOf('email,first_name,last_name,metadata\nz@example.com,Zoë,"""Z""",\n"a""b@example.com",'),
     new Uint8Array([0xff]),
-    bytesOf(',"say ""hi""","{""k"":""v""}"\n'),
+    bytesOf(',"say ""hi""","{""k"":""v""}"\nr@example.com,\ufffd,"R, ""r""",😀\n'),
   );
-  const [record] = await readAll(chunkedStream(broken));
-  equal(
-    record.parseError,
-    'Cannot parse row 1: "first_name" is not valid UTF-8: save the file as UTF-8',
-  );
-  deepEqual(record.fields, {
-    email: 'a"b@example.com',
-    first_name: "\ufffd",
-    last_name: 'say "hi"',
-    metadata: '{"k":"v"}',
-  });
+  const records = await readAll(chunkedStream(broken));
+  deepEqual(records.map((record) => record.parseError), [
+    undefined,
+    'Cannot parse row 2: "first_name" is not valid UTF-8: save the file as UTF-8',
+    undefined,
+  ]);
+  deepEqual(records.map((record) => record.fields), [
+    { email: "z@example.com", first_name: "Zoë", last_name: '"Z"', metadata: "" },
+    {
+      email: 'a"b@example.com',
+      first_name: "\ufffd",
+      last_name: 'say "hi"',
+      metadata: '{"k":"v"}',
+    },
+    { email: "r@example.com", first_name: "\ufffd", last_name: 'R, "r"', metadata: "😀" },
+  ]);
+  deepEqual(records.map((record) => record.byteEnd), [
+    broken.indexOf(0x0a, 40) + 1,
+    broken.indexOf(0x0a, broken.indexOf(0xff)) + 1,
+    broken.length,
+  ]);
+});
+
+Deno.test("openInput() reads rows longer than the reader's decoding run, and runs of short rows, with exact values and offsets", async () => {
+  // The reader decodes rows together up to about a kilobyte: rows far
+  // longer than that, and long runs of tiny ones, land on the same values
+  // and offsets as csv-parse gives.
+  const lines = ["email,first_name,last_name,metadata"];
+  for (let i = 0; i < 400; i++) {
+    const long = i % 7 === 0 ? `"${"ä".repeat(600 + i)} ""${i}"""` : `n${i}`;
+    const meta = i % 11 === 0 ? `"${"x".repeat(3000)}"` : "";
+    lines.push(`u${i}@e.co,${long},${i % 3 === 0 ? "" : "l"},${meta}`);
+  }
+  const bytes = bytesOf(lines.join("\r\n"));
+  const parser = parse({ info: true }) as unknown as TransformStream<
+    Uint8Array,
+    { record: string[]; info: { bytes: number } }
+  >;
+  const expected: { values: string[]; bytes: number }[] = [];
+  for await (const { record, info } of chunkedStream(bytes, [4096]).pipeThrough(parser)) {
+    expected.push({ values: record, bytes: info.bytes });
+  }
+  for (const sizes of [[bytes.length], [1000], [3, 333]]) {
+    const ours = await readAll(chunkedStream(bytes, sizes));
+    deepEqual(ours.map((record) => record.byteEnd), expected.slice(1).map(({ bytes }) => bytes));
+    deepEqual(
+      ours.map((record) => Object.values(record.fields)),
+      expected.slice(1).map(({ values }) => values),
+      `chunk sizes ${sizes}`,
+    );
+  }
 });

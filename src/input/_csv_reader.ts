@@ -34,6 +34,10 @@ import { concatBytes, emptyBytes, MAX_RECORD_BYTES, stripBom } from "./_bytes.ts
 
 const SPACE = 0x20;
 const QUOTE = 0x22;
+/** The most records decoded together. */
+const RUN_RECORDS = 16;
+/** A run ends once it spans this many bytes. */
+const RUN_BYTES = 1024;
 
 // ignoreBOM keeps a U+FEFF inside the data, so string offsets match bytes.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -125,8 +129,10 @@ export class CsvRecordReader extends ChunkedRecordReader {
   #recordNumber: number;
   /** A broken record waiting for the end of its first line. */
   #skipping: SourceRecord | null = null;
-  /** Where a record with doubled quotes is copied without them. */
-  #scratch = new Uint8Array(1024);
+  /** Records scanned, waiting to be decoded together. */
+  readonly #run = new RecordRun();
+  /** Where a run with doubled quotes is copied without them. */
+  #scratch = new Uint8Array(4096);
 
   /**
    * @param source Positioned at the first byte after the header, or at a
@@ -179,11 +185,12 @@ export class CsvRecordReader extends ChunkedRecordReader {
         if (!isBlankRecord(buf, scanned)) {
           this.recordsFound++;
           if (this.countOnly) this.#recordNumber++;
-          else batch.push(this.#record(buf, base, pos));
+          else if (this.#run.add(scanned, base)) this.#flush(buf, batch);
         }
         pos = scanned.end;
         continue;
       }
+      this.#flush(buf, batch);
       let problem: string;
       if (outcome === NEED_MORE) {
         if (limit === buf.length) break;
@@ -210,50 +217,91 @@ export class CsvRecordReader extends ChunkedRecordReader {
       record.byteEnd = base + pos;
       batch.push(record);
     }
+    this.#flush(buf, batch);
     return pos === 0 ? buf : buf.subarray(pos);
   }
 
-  #record(buf: Uint8Array, base: number, start: number): SourceRecord {
-    const scanned = this.#scanned;
+  /**
+   * Builds the run's records from one decode of their bytes, and empties
+   * the run. A run whose bytes are not all UTF-8 is decoded record by
+   * record, so that only the records at fault fail.
+   */
+  #flush(buf: Uint8Array, batch: SourceRecord[]): void {
+    const run = this.#run;
+    if (run.count === 0) return;
+    const { bounds, fields } = run;
+    let src = buf;
+    let from = bounds[0];
+    let to = bounds[fields * 3 - 2];
+    if (run.escaped) {
+      // A copy without the doubled quotes, so that one decode gives every
+      // value as it is (a replaceAll per value cost more than the rest of a
+      // field): the bounds move into the copy.
+      to = this.#unescape(buf, from, to, run);
+      src = this.#scratch;
+      from = 0;
+    }
+    let text: string | undefined = decoder.decode(src.subarray(from, to));
+    if (run.nonAscii) {
+      // Bytes that are not UTF-8 always decode to U+FFFD; the character
+      // itself is rare enough to settle by the strict decoder, and its
+      // failure by decoding record by record.
+      if (text.includes("\ufffd") && !isUtf8(src.subarray(from, to))) text = undefined;
+      else toCharOffsets(src, run);
+    }
+    for (let r = 0; r < run.count; r++) batch.push(this.#record(src, text, from, r));
+    run.clear();
+  }
+
+  /**
+   * The run's record `r`, its values sliced from `text` (the decoded bytes
+   * of `src` from `textStart` on), or, without `text`, decoded alone.
+   */
+  #record(
+    src: Uint8Array,
+    runText: string | undefined,
+    runStart: number,
+    r: number,
+  ): SourceRecord {
+    const run = this.#run;
     const recordNumber = ++this.#recordNumber;
     const fields: Record<string, unknown> = {};
     const keys = this.#keys;
-    const { bounds, fieldCount } = scanned;
+    const bounds = run.bounds;
+    const first = run.firstField[r];
+    const fieldCount = run.fieldCount[r];
+    const plain = run.plain[r] === 1;
     const count = fieldCount < keys.length ? fieldCount : keys.length;
     let parseError: string | undefined;
-    let text: string | undefined;
-    // The record's bytes, and where they start: with doubled quotes to
-    // unescape, a copy without them, so that one decode gives every value
-    // as it is (a replaceAll per value cost more than the rest of a field).
-    let src = buf;
-    let srcStart = start;
-    let srcEnd = scanned.contentEnd;
-    if (scanned.escaped) {
-      srcEnd = this.#unescape(buf, start, scanned);
-      src = this.#scratch;
-      srcStart = 0;
-    }
-    if (!scanned.nonAscii) {
-      text = decoder.decode(src.subarray(srcStart, srcEnd));
-    } else {
+    let text = runText;
+    let textStart = runStart;
+    if (text === undefined) {
+      // The run holds bytes that are not UTF-8: this record on its own.
+      textStart = bounds[first * 3];
       try {
-        text = strictDecoder.decode(src.subarray(srcStart, srcEnd));
-        toCharOffsets(src, srcStart, scanned);
+        text = strictDecoder.decode(
+          src.subarray(textStart, bounds[(first + fieldCount) * 3 - 2]),
+        );
+        toRecordCharOffsets(src, bounds, first, first + fieldCount, 0);
       } catch {
         text = undefined;
       }
     }
     // Printable ASCII with no space at either end of a value: nothing to trim.
-    let tidy = scanned.plain && !this.#escaped && !this.#keepAll;
+    let tidy = plain && !this.#escaped && !this.#keepAll;
     if (text !== undefined) {
       for (let f = 0; f < count; f++) {
         const key = keys[f];
         if (key === null) continue;
-        const at = f * 3;
-        if (tidy && bounds[at + 1] > bounds[at]) {
-          tidy = src[bounds[at]] !== SPACE && src[bounds[at + 1] - 1] !== SPACE;
+        const at = (first + f) * 3;
+        const start = bounds[at] - textStart;
+        const end = bounds[at + 1] - textStart;
+        // Read from the text: in a run with non-ASCII records the bounds
+        // are offsets into it, not into the bytes.
+        if (tidy && end > start) {
+          tidy = text.charCodeAt(start) !== SPACE && text.charCodeAt(end - 1) !== SPACE;
         }
-        const value = text.slice(bounds[at] - srcStart, bounds[at + 1] - srcStart);
+        const value = text.slice(start, end);
         fields[key] = this.#escaped ? unescapeErrorFileCell(value) : value;
       }
     } else {
@@ -261,7 +309,7 @@ export class CsvRecordReader extends ChunkedRecordReader {
       // best-effort values for the error record.
       for (let f = 0; f < count; f++) {
         const key = keys[f];
-        const at = f * 3;
+        const at = (first + f) * 3;
         const bytes = src.subarray(bounds[at], bounds[at + 1]);
         if (parseError === undefined) {
           try {
@@ -281,9 +329,9 @@ export class CsvRecordReader extends ChunkedRecordReader {
     const record: SourceRecord = {
       recordNumber,
       fields,
-      byteEnd: base + scanned.end,
+      byteEnd: run.byteEnd[r],
       // Unescaping an error file's cells may bring back line breaks.
-      plain: scanned.plain && !this.#escaped,
+      plain: plain && !this.#escaped,
     };
     if (tidy) record.tidy = true;
     if (fieldCount !== keys.length) {
@@ -301,24 +349,23 @@ export class CsvRecordReader extends ChunkedRecordReader {
   }
 
   /**
-   * Copies the record's bytes `buf[start..contentEnd)` into the scratch
-   * buffer with every doubled quote of an escaped value made one, and moves
-   * the field bounds to match (offsets into the scratch buffer).
+   * Copies `buf[from..to)`, the run's bytes, into the scratch buffer with
+   * every doubled quote of an escaped value made one, and moves the run's
+   * field bounds to match (offsets into the scratch buffer).
    *
    * @returns The length of the copy.
    */
-  #unescape(buf: Uint8Array, start: number, scanned: ScannedRecord): number {
-    const length = scanned.contentEnd - start;
+  #unescape(buf: Uint8Array, from: number, to: number, run: RecordRun): number {
+    const length = to - from;
     if (this.#scratch.length < length) {
       this.#scratch = new Uint8Array(Math.max(length, 2 * this.#scratch.length));
     }
     const out = this.#scratch;
-    const { bounds, fieldCount } = scanned;
+    const { bounds, fields } = run;
+    const start = from;
     // Bytes before `from` are copied; `removed` quotes were left out so far.
-    let from = start;
     let removed = 0;
-    for (let f = 0; f < fieldCount; f++) {
-      const at = f * 3;
+    for (let at = 0; at < fields * 3; at += 3) {
       const valueStart = bounds[at];
       const valueEnd = bounds[at + 1];
       bounds[at] = valueStart - start - removed;
@@ -338,7 +385,7 @@ export class CsvRecordReader extends ChunkedRecordReader {
       bounds[at + 1] = o;
       from = valueEnd;
     }
-    out.set(buf.subarray(from, scanned.contentEnd), from - start - removed);
+    out.set(buf.subarray(from, to), from - start - removed);
     return length - removed;
   }
 
@@ -368,23 +415,129 @@ export class CsvRecordReader extends ChunkedRecordReader {
 }
 
 /**
- * Rewrites a scanned record's field bounds from byte offsets into offsets in
- * the UTF-16 string decoded from `buf[start..]` (plus `start`), assuming the
- * bytes are valid UTF-8: every byte that is not a continuation byte starts
- * one code unit, and a 4-byte sequence makes two.
+ * Rewrites the run's field bounds from byte offsets into offsets in the
+ * UTF-16 string decoded from its bytes (plus the offset that string starts
+ * at), assuming the bytes are valid UTF-8. Only records with a byte of 0x80
+ * or above are walked byte by byte: in the others, and between records,
+ * every byte is one code unit.
  */
-function toCharOffsets(buf: Uint8Array, start: number, scanned: ScannedRecord): void {
-  const { bounds } = scanned;
-  const limit = scanned.fieldCount * 3;
-  let units = 0;
-  let byte = start;
-  for (let at = 0; at < limit; at++) {
+function toCharOffsets(buf: Uint8Array, run: RecordRun): void {
+  const { bounds, firstField, fieldCount, nonAsciiRecord } = run;
+  // How many code units fewer than bytes there are so far.
+  let shrink = 0;
+  for (let r = 0; r < run.count; r++) {
+    const first = firstField[r];
+    const end = first + fieldCount[r];
+    if (nonAsciiRecord[r] === 1) {
+      shrink = toRecordCharOffsets(buf, bounds, first, end, shrink);
+    } else if (shrink !== 0) {
+      for (let at = first * 3; at < end * 3; at += 3) {
+        bounds[at] -= shrink;
+        bounds[at + 1] -= shrink;
+      }
+    }
+  }
+}
+
+/**
+ * Rewrites field bounds (the triples `firstField..endField` of `bounds`)
+ * from byte offsets into code unit offsets, `shrink` (code units fewer than
+ * bytes before the first field) included: every byte that is not a
+ * continuation byte starts one code unit, and a 4-byte sequence makes two.
+ *
+ * @returns The shrink at the last field's end.
+ */
+function toRecordCharOffsets(
+  buf: Uint8Array,
+  bounds: Int32Array,
+  firstField: number,
+  endField: number,
+  shrink: number,
+): number {
+  let byte = bounds[firstField * 3];
+  for (let at = firstField * 3; at < endField * 3; at++) {
     if (at % 3 === 2) continue;
     const target = bounds[at];
     for (; byte < target; byte++) {
       const c = buf[byte];
-      if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
+      if ((c & 0xc0) === 0x80) shrink++;
+      else if (c >= 0xf0) shrink--;
     }
-    bounds[at] = start + units;
+    bounds[at] = target - shrink;
+  }
+  return shrink;
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictDecoder.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Records scanned but not built yet, built together from one decode of
+ * their bytes: one `TextDecoder` call per record cost more than the rest of
+ * a record's reading. A run ends at {@linkcode RUN_RECORDS} records or once
+ * it spans {@linkcode RUN_BYTES}: a value longer than 12 characters is a
+ * slice of its run's text, which V8 keeps alive as long as the value, so a
+ * kept value holds at most its run (about a kilobyte), never a chunk.
+ */
+class RecordRun {
+  count = 0;
+  /** Field bounds of every record of the run, one after another (triples). */
+  bounds: Int32Array = new Int32Array(3 * 16 * RUN_RECORDS);
+  /** Triples used in {@linkcode bounds}. */
+  fields = 0;
+  /** Per record: its first triple in {@linkcode bounds}. */
+  readonly firstField: Int32Array = new Int32Array(RUN_RECORDS);
+  /** Per record: how many fields it has. */
+  readonly fieldCount: Int32Array = new Int32Array(RUN_RECORDS);
+  /** Per record: 1 when every value byte is printable ASCII. */
+  readonly plain: Uint8Array = new Uint8Array(RUN_RECORDS);
+  /** Per record: 1 when a byte is 0x80 or above. */
+  readonly nonAsciiRecord: Uint8Array = new Uint8Array(RUN_RECORDS);
+  /** Per record: the absolute offset just past it. */
+  readonly byteEnd: Float64Array = new Float64Array(RUN_RECORDS);
+  /** Any record has a byte of 0x80 or above. */
+  nonAscii = false;
+  /** Any value has doubled quotes. */
+  escaped = false;
+
+  /**
+   * Adds a scanned record (`base`: the absolute offset of its buffer).
+   *
+   * @returns Whether the run is full now.
+   */
+  add(scanned: ScannedRecord, base: number): boolean {
+    const r = this.count++;
+    const n = scanned.fieldCount;
+    if ((this.fields + n) * 3 > this.bounds.length) {
+      const grown = new Int32Array(Math.max(2 * this.bounds.length, (this.fields + n) * 3));
+      grown.set(this.bounds);
+      this.bounds = grown;
+    }
+    const bounds = this.bounds;
+    const from = scanned.bounds;
+    for (let i = 0, at = this.fields * 3; i < n * 3; i++, at++) bounds[at] = from[i];
+    this.firstField[r] = this.fields;
+    this.fieldCount[r] = n;
+    this.fields += n;
+    this.plain[r] = scanned.plain ? 1 : 0;
+    this.byteEnd[r] = base + scanned.end;
+    this.nonAsciiRecord[r] = scanned.nonAscii ? 1 : 0;
+    if (scanned.nonAscii) this.nonAscii = true;
+    if (scanned.escaped) this.escaped = true;
+    return this.count === RUN_RECORDS ||
+      this.bounds[this.fields * 3 - 2] - this.bounds[0] >= RUN_BYTES;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.fields = 0;
+    this.nonAscii = false;
+    this.escaped = false;
   }
 }

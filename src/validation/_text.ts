@@ -7,6 +7,18 @@ export function isAscii(text: string): boolean {
   return true;
 }
 
+/**
+ * `value` as a string of its own, for a value kept after its row (a cache
+ * key): the CSV reader's values longer than 12 characters are slices of the
+ * text of the few rows decoded with theirs, and V8 keeps a slice's whole
+ * parent alive, so a cache of such keys would hold about a kilobyte each.
+ * Trimming a fresh concatenation flattens it into a new string that shares
+ * nothing with `value`'s parent. Shorter values are copies already.
+ */
+export function ownString(value: string): string {
+  return value.length < 13 ? value : (value + " ").trimEnd();
+}
+
 /** Length of a string in UTF-8 bytes, without encoding it. */
 export function utf8Length(text: string): number {
   let bytes = 0;

@@ -10,7 +10,7 @@ import { INPUT_COLUMNS, KNOWN_COLUMNS } from "./columns.ts";
 import { normalizeEmail } from "./email.ts";
 import { parseMetadata } from "./metadata.ts";
 import { readRoles, readTotp } from "./roles_and_mfa.ts";
-import { codePointLength, isAscii, oddCharacter } from "./_text.ts";
+import { codePointLength, isAscii, oddCharacter, ownString } from "./_text.ts";
 import { preparePasswordHash, WORKOS_HASH_TYPES } from "../passwords/mod.ts";
 
 /** The outcome of {@linkcode validateRecord}. */
@@ -407,11 +407,13 @@ function readOrganization(check: RowCheck): OrganizationRef | undefined {
     );
     return undefined;
   }
-  if (orgId !== undefined) return { kind: "id", id: orgId };
+  // The organization's key outlives the row (the dry run's organizations,
+  // the import's organization cache).
+  if (orgId !== undefined) return { kind: "id", id: ownString(orgId) };
   if (orgExternalId !== undefined) {
     return orgName === undefined
-      ? { kind: "external_id", externalId: orgExternalId }
-      : { kind: "external_id", externalId: orgExternalId, name: orgName };
+      ? { kind: "external_id", externalId: ownString(orgExternalId) }
+      : { kind: "external_id", externalId: ownString(orgExternalId), name: orgName };
   }
   if (orgName !== undefined && !check.failed("org_external_id")) {
     check.warn(
