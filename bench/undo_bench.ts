@@ -2,11 +2,12 @@
  * `undo` at scale, in two parts:
  *
  * 1. Reading: `undo --dry-run` over a synthetic 1M-entry audit log (what a
- *    500k-user multi-org job writes). The log is read backwards a chunk at a
- *    time, so memory stays flat: target peak RSS under 256 MiB.
+ *    333k-user multi-org job writes), in the form a job writes it
+ *    (`audit.jsonl.gz`, a gzip member a batch). The log is read backwards a
+ *    member at a time, so memory stays flat: target peak RSS under 256 MiB.
  * 2. Doing: the real CLI imports 3,000 users into 30 new organizations of the
- *    fake WorkOS (no rate limits, `--rate-limit 1000` so the budget is not
- *    what is measured), then undoes it. Target: the fake is back to its exact
+ *    fake WorkOS as a job (no rate limits, `--rate-limit 1000` so the budget
+ *    is not what is measured), then undoes the job. Target: the fake is back to its exact
  *    snapshot from before the import; reported: undo steps per second.
  *
  * Run: `deno run -A bench/undo_bench.ts [--quick] [--entries 1000000] [--users 3000]`.
@@ -17,52 +18,67 @@
 import { parseArgs } from "node:util";
 import { isDeepStrictEqual } from "node:util";
 import { startFakeWorkOS } from "../testing.ts";
+import { type AuditEntry, openAuditLog, readAuditLog } from "../src/report/audit_log.ts";
 import { emit, isQuick, logger, round, runImporter } from "./_harness.ts";
 
 const NAME = "undo";
 const TARGET_RSS_MIB = 256;
 const log = logger(NAME);
 
-/** Writes a plausible audit log: per user a creation and two memberships, some organizations. */
+/**
+ * Writes a plausible audit log the way a job does (through `openAuditLog`,
+ * compressed, one member a batch of 500 rows): per user a creation and two
+ * memberships, each with its request id, and an organization every 1,000
+ * entries.
+ */
 async function writeAuditLog(path: string, entries: number): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
-  const encoder = new TextEncoder();
-  let text = "";
+  await using log = await openAuditLog(path);
   const base = Date.UTC(2024, 0, 1);
+  let batch: AuditEntry[] = [];
   for (let i = 0; i < entries; i++) {
-    const timestamp = new Date(base + i).toISOString();
-    const user = `user_01HZ${String(Math.floor(i / 3)).padStart(22, "0")}`;
-    const email = `person${Math.floor(i / 3)}@example.com`;
+    // A batch's entries share its time, as a job's do.
+    const timestamp = new Date(base + Math.floor(i / 1500) * 250).toISOString();
+    const person = Math.floor(i / 3);
+    const user = `user_01HZ${String(person).padStart(22, "0")}`;
+    const email = `person${person}@example.com`;
+    const row = person + 1;
     if (i % 3 === 0) {
-      text += JSON.stringify({
+      batch.push({
         timestamp,
         action: "user_created",
         id: user,
         email,
-        row: i / 3 + 1,
+        row,
+        requestId: crypto.randomUUID(),
       });
     } else if (i % 1000 === 1) {
       const id = `org_01HZ${String(i).padStart(22, "0")}`;
-      text += JSON.stringify({ timestamp, action: "organization_created", id, organizationId: id });
+      batch.push({
+        timestamp,
+        action: "organization_created",
+        id,
+        organizationId: id,
+        row,
+        requestId: crypto.randomUUID(),
+      });
     } else {
-      text += JSON.stringify({
+      batch.push({
         timestamp,
         action: "membership_created",
         id: `om_01HZ${String(i).padStart(22, "0")}`,
         email,
         userId: user,
         organizationId: `org_01HZ${String(i % 500).padStart(22, "0")}`,
-        row: Math.floor(i / 3) + 1,
+        row,
         requestId: crypto.randomUUID(),
       });
     }
-    text += "\n";
-    if (text.length > 1 << 16) {
-      await file.write(encoder.encode(text));
-      text = "";
+    if (batch.length === 1500) {
+      await log.write(batch);
+      batch = [];
     }
   }
-  await file.write(encoder.encode(text));
+  await log.write(batch);
 }
 
 async function main(): Promise<void> {
@@ -79,7 +95,7 @@ async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "workos_importer_undo_bench_" });
   try {
     // 1. Reading a big log.
-    const audit = `${dir}/big.jsonl`;
+    const audit = `${dir}/big.jsonl.gz`;
     log(`writing a ${entries}-entry audit log`);
     await writeAuditLog(audit, entries);
     const size = (await Deno.stat(audit)).size;
@@ -102,17 +118,17 @@ async function main(): Promise<void> {
     }
     const csv = `${dir}/users.csv`;
     await Deno.writeTextFile(csv, lines.join("\n") + "\n");
-    const jobAudit = `${dir}/audit.jsonl`;
+    const job = ["--checkpoint-dir", `${dir}/checkpoints`];
     const api = { url: fake.url, apiKey: fake.apiKey };
     const flags = ["--rate-limit", "1000", "--concurrency", "20", "--quiet"];
     log(`importing ${users} users`);
-    const imported = await runImporter(["--csv", csv, "--audit-out", jobAudit, ...flags], {
+    const imported = await runImporter(["--csv", csv, "--job-id", "bench", ...job, ...flags], {
       api,
       timeoutMs: 600_000,
     });
-    const steps = (await Deno.readTextFile(jobAudit)).trim().split("\n").length;
+    const steps = (await readAuditLog(`${dir}/checkpoints/bench/audit.jsonl.gz`)).length;
     log(`undoing ${steps} audit entries`);
-    const undone = await runImporter(["undo", "--audit-file", jobAudit, ...flags], {
+    const undone = await runImporter(["undo", "bench", ...job, ...flags], {
       api,
       timeoutMs: 600_000,
     });

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { gunzipSync } from "node:zlib";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** What a CLI run printed and how it ended. */
@@ -184,4 +186,15 @@ export function envOf(
   apiKey: string = fake.apiKey,
 ): Record<string, string> {
   return { WORKOS_SECRET_KEY: apiKey, WORKOS_API_URL: fake.url };
+}
+
+/**
+ * A file's text as its reader sees it: a gzip file (a job's `audit.jsonl.gz`)
+ * decompressed, so that a check for a secret looks at what the file holds,
+ * not at compressed bytes where no string is ever found.
+ */
+export async function readableText(path: string): Promise<string> {
+  const bytes = await Deno.readFile(path);
+  const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return new TextDecoder().decode(gzip ? gunzipSync(bytes) : bytes);
 }

@@ -43,7 +43,9 @@ for (const mode of ["job", "audit-out"] as const) {
     const signedUp = fake.signUpDuring(SIGN_UPS.map((email) => ({ email })), {
       afterUserCreates: 20,
     });
-    const audit = mode === "job" ? `${dir}/checkpoints/signups/audit.jsonl` : `${dir}/audit.jsonl`;
+    const audit = mode === "job"
+      ? `${dir}/checkpoints/signups/audit.jsonl.gz`
+      : `${dir}/audit.jsonl`;
     const target = mode === "job"
       ? ["--job-id", "signups", "--checkpoint-dir", `${dir}/checkpoints`]
       : ["--audit-out", audit];
@@ -132,7 +134,7 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
   assert.ok(Number(a.usersCreated) > 0 && Number(b.usersCreated) > 0, "the jobs really raced");
 
   const logs = await Promise.all(
-    ["first", "second"].map((job) => auditOf(`${dir}/checkpoints/${job}/audit.jsonl`)),
+    ["first", "second"].map((job) => auditOf(`${dir}/checkpoints/${job}/audit.jsonl.gz`)),
   );
   const owners = new Map<string, string[]>();
   logs.forEach((entries, index) => {
@@ -166,7 +168,7 @@ Deno.test("a ghost success, made inside its own create's window, is the job's: u
   );
   assert.equal(imported.code, 0, imported.stderr);
   assert.equal(summaryOf(imported.stdout).usersCreated, 2);
-  const entries = await auditOf(`${dir}/checkpoints/ghosts/audit.jsonl`);
+  const entries = await auditOf(`${dir}/checkpoints/ghosts/audit.jsonl.gz`);
   assert.deepEqual(entries.map((entry) => [entry.email, entry.uncertain]).sort(), [
     ["ann@ghost.test", undefined],
     ["bob@ghost.test", undefined],
@@ -197,7 +199,7 @@ Deno.test("what a resumed row finds made while its session was cut off is uncert
   });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(summaryOf(resumed.stdout).usersCreated, 2, "most likely the job's: counted");
-  const entries = await auditOf(`${dir}/cut/audit.jsonl`);
+  const entries = await auditOf(`${dir}/cut/audit.jsonl.gz`);
   assert.deepEqual(entries.map((entry) => [entry.email, entry.uncertain]).sort(), [
     ["ann@cut.test", true],
     ["bob@cut.test", undefined],

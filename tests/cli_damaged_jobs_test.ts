@@ -83,7 +83,7 @@ Deno.test("a journal gone while its write-ahead log is still there is recognized
   const kv = await Deno.openKv(`${checkpoints}/source/journal.kv`);
   await kv.set(["probe"], "in the write-ahead log");
   await Deno.mkdir(`${checkpoints}/walonly`);
-  for (const name of ["journal.kv-wal", "journal.kv-shm", "errors.jsonl", "audit.jsonl"]) {
+  for (const name of ["journal.kv-wal", "journal.kv-shm", "errors.jsonl", "audit.jsonl.gz"]) {
     await Deno.copyFile(`${checkpoints}/source/${name}`, `${checkpoints}/walonly/${name}`);
   }
   kv.close();

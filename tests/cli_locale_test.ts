@@ -75,7 +75,7 @@ Deno.test("--on-existing update changes an existing user's locale and undo puts 
   assert.equal(updated.code, 0, updated.stdout + updated.stderr);
   assert.equal(fake.state.findUserByEmail("old@locale.test")?.locale, "en-US");
   assert.equal(fake.state.findUserByEmail("none@locale.test")?.locale, "es-419");
-  const audit = await readAuditLog(`${checkpoints}/locale/audit.jsonl`);
+  const audit = await readAuditLog(`${checkpoints}/locale/audit.jsonl.gz`);
   const old = audit.find((entry) => entry.email === "old@locale.test");
   assert.deepEqual(old?.previous, { locale: "de" });
   assert.deepEqual(old?.changes, { locale: "en-US" });

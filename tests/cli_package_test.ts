@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { killRepeatedly, runCli } from "./_cli.ts";
+import { killRepeatedly, readableText, runCli } from "./_cli.ts";
 import { seededRandom } from "./_random.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
@@ -472,7 +472,7 @@ async function textsUnder(dir: string): Promise<Array<[string, string]>> {
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory) texts.push(...await textsUnder(path));
-    else texts.push([path, new TextDecoder().decode(await Deno.readFile(path))]);
+    else texts.push([path, await readableText(path)]);
   }
   return texts;
 }
@@ -565,7 +565,7 @@ Deno.test({
 
     // Every organization, role and permission the job made is in its audit log once at
     // least, those a SIGKILL cut off before they were recorded too (the setup ledger).
-    const audit = await readAuditLog(`${dir}/checkpoints/pkg-crash/audit.jsonl`);
+    const audit = await readAuditLog(`${dir}/checkpoints/pkg-crash/audit.jsonl.gz`);
     const made = (action: string) =>
       new Set(audit.filter((entry) => entry.action === action).map((entry) => entry.id)).size;
     assert.equal(made("organization_created"), 6);

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { readableText, runCli, tempFile } from "./_cli.ts";
 import {
   argon2Hash,
   bcryptHash,
@@ -266,7 +266,7 @@ Deno.test("hashes and their converted forms never reach the journal, audit log o
   await walk(dir);
   assert.ok(files.some((file) => file.endsWith("journal.kv")), files.join(", "));
   for (const file of [...files, csv].filter((file) => file !== csv)) {
-    const text = new TextDecoder().decode(await Deno.readFile(file));
+    const text = await readableText(file);
     for (const secret of secrets) assert.ok(!text.includes(secret), `${secret} in ${file}`);
   }
   for (const secret of secrets) {

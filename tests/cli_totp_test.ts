@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { killRepeatedly, runCli, tempFile } from "./_cli.ts";
+import { killRepeatedly, readableText, runCli, tempFile } from "./_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -30,7 +30,7 @@ async function filesUnder(dir: string): Promise<Map<string, string>> {
     if (entry.isDirectory) {
       for (const [inner, text] of await filesUnder(path)) files.set(inner, text);
     } else if (entry.isFile) {
-      files.set(path, new TextDecoder().decode(await Deno.readFile(path)));
+      files.set(path, await readableText(path));
     }
   }
   return files;

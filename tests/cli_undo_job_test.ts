@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { readableText, runCli, tempFile } from "./_cli.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -19,7 +19,7 @@ async function bytesOfDir(dir: string): Promise<string> {
   let text = "";
   for await (const entry of Deno.readDir(dir)) {
     if (entry.isFile) {
-      text += new TextDecoder().decode(await Deno.readFile(`${dir}/${entry.name}`));
+      text += await readableText(`${dir}/${entry.name}`);
     }
   }
   return text;

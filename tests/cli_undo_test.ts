@@ -209,7 +209,7 @@ Deno.test("undo of an unknown job, or without one, fails in one line", async () 
   assert.equal(unknown.code, 2);
   assert.equal(
     unknown.stderr.trim(),
-    `Error: Cannot undo job "nope": no audit log at "${dir}/nope/audit.jsonl": check the job id and --checkpoint-dir`,
+    `Error: Cannot undo job "nope": no audit log at "${dir}/nope/audit.jsonl.gz": check the job id and --checkpoint-dir`,
   );
   const none = await runCli(["undo"], { env });
   assert.equal(none.code, 2);

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { gunzipSync } from "node:zlib";
 import { startFakeWorkOS } from "../testing.ts";
 import { runCli, tempFile } from "./_cli.ts";
 
@@ -77,12 +78,16 @@ Deno.test({
     const names = [];
     for await (const entry of Deno.readDir(job)) names.push(entry.name);
     // The journal, its error and audit files are all there, whatever SQLite added beside them.
-    for (const expected of ["journal.kv", "errors.jsonl", "audit.jsonl"]) {
+    for (const expected of ["journal.kv", "errors.jsonl", "audit.jsonl.gz"]) {
       assert.ok(names.includes(expected), `${expected} in ${names.join(", ")}`);
     }
     for (const name of names) assert.equal(await modeOf(`${job}/${name}`), "600", name);
     assert.match(await Deno.readTextFile(`${job}/errors.jsonl`), /not-an-email/);
-    assert.match(await Deno.readTextFile(`${job}/audit.jsonl`), /ok@job\.test/);
+    // Compressed, and read by any gzip reader.
+    const audit = new TextDecoder().decode(
+      gunzipSync(await Deno.readFile(`${job}/audit.jsonl.gz`)),
+    );
+    assert.match(audit, /ok@job\.test/);
   },
 });
 

@@ -3,13 +3,14 @@
  * tests/fixtures/jobs/journal_v2 is a job of 30 rows (two invalid among the
  * first 16) that a build from before the journal became a store
  * (commit b9b7e77) interrupted after row 16, with a torn error line a crash
- * left behind.
+ * left behind; its audit log is the plain `audit.jsonl` of that build.
  */
 
 import assert from "node:assert/strict";
 import { importUsers, resumeJob } from "../mod.ts";
 import { startFakeWorkOS } from "../testing.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
+import { envOf, runCli } from "./_cli.ts";
 
 const FIXTURE = new URL("./fixtures/jobs/journal_v2/", import.meta.url).pathname;
 
@@ -90,4 +91,25 @@ Deno.test("the claims an earlier build wrote are found, and the job continues in
   } finally {
     await journal.finish("interrupted");
   }
+});
+
+Deno.test("a job an earlier build started goes on in its plain audit.jsonl, and undo takes back what it holds", async () => {
+  const dir = await Deno.makeTempDir();
+  await copyDir(FIXTURE, dir);
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const where = ["--checkpoint-dir", `${dir}/checkpoints`];
+  const resumed = await runCli(
+    ["--resume", "compat-v2", "--csv", `${dir}/users.csv`, ...where, "--quiet"],
+    { env: envOf(fake) },
+  );
+  assert.equal(resumed.code, 1, resumed.stderr);
+  assert.equal(fake.state.userCount(), 12);
+  const job = `${dir}/checkpoints/compat-v2`;
+  // No second log beside it: the job's whole history stays in one file, in one form.
+  await assert.rejects(Deno.stat(`${job}/audit.jsonl.gz`), Deno.errors.NotFound);
+  const lines = (await Deno.readTextFile(`${job}/audit.jsonl`)).trimEnd().split("\n");
+  assert.equal(lines.filter((line) => line.includes('"uc"')).length, 12, "this build's lines");
+  const undone = await runCli(["undo", "compat-v2", ...where, "--quiet"], { env: envOf(fake) });
+  assert.equal(undone.code, 0, undone.stdout + undone.stderr);
+  assert.equal(fake.state.userCount(), 0);
 });

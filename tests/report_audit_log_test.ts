@@ -1,13 +1,16 @@
 /**
  * The audit log file itself: append-only, owner-only, never a secret, read
  * back newest first whatever the chunk size, and robust to a line torn by a
- * crash.
+ * crash; compressed (`.gz`), one gzip file any gzip reader reads, robust to a
+ * member torn by a crash.
  */
 
 import assert from "node:assert/strict";
+import { gunzipSync } from "node:zlib";
 import {
   type AuditEntry,
   auditRecord,
+  countAuditLines,
   openAuditLog,
   parseAuditLine,
   readAuditLog,
@@ -215,4 +218,104 @@ Deno.test("a row's writes share one line that names its time, row, email and use
   }
   // One entry a line with long keys took 493 bytes for this row.
   assert.ok(text.length <= 300, `${text.length} bytes`);
+});
+
+/** The bytes of a file as any gzip reader sees them (concatenated members are one stream). */
+async function gunzipped(path: string): Promise<string> {
+  return new TextDecoder().decode(gunzipSync(await Deno.readFile(path)));
+}
+
+Deno.test("a .gz log is one gzip file of one member a write, read back newest first at flat memory", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/audit.jsonl.gz`;
+  const entries = Array.from({ length: 60 }, (_, i) => entry(i));
+  const first = await openAuditLog(path);
+  for (let i = 0; i < 40; i += 10) await first.write(entries.slice(i, i + 10));
+  await first.close();
+  // A second session appends members to the same file.
+  const second = await openAuditLog(path);
+  await second.write(entries.slice(40, 41));
+  await second.write(entries.slice(41));
+  await second.close();
+  assert.equal(((await Deno.stat(path)).mode ?? 0) & 0o777, 0o600);
+  const bytes = await Deno.readFile(path);
+  assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b]);
+  // What a standard reader (zcat) prints is the compact lines, every entry once.
+  const text = await gunzipped(path);
+  assert.equal(text.trimEnd().split("\n").length, 60);
+  assert.deepEqual(text.split("\n").flatMap((line) => parseAuditLine(line) ?? []), entries);
+  assert.ok(bytes.length < new TextEncoder().encode(text).length / 2, `${bytes.length} bytes`);
+  assert.deepEqual(await readBack(path, 64), entries.map((e) => e.id).reverse());
+  assert.deepEqual((await readAuditLog(path)).map((e) => e.id), entries.map((e) => e.id));
+  assert.equal(await countAuditLines(path), 60);
+});
+
+Deno.test("a gzip member torn by a crash is skipped, then cut off when the log is opened, so zcat reads every later entry", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/audit.jsonl.gz`;
+  const log = await openAuditLog(path);
+  await log.write([entry(1), entry(2)]);
+  await log.close();
+  const whole = (await Deno.stat(path)).size;
+  // SIGKILL mid-write: only part of the next member reached the disk.
+  const next = await openAuditLog(path);
+  await next.write([entry(3), entry(4)]);
+  await next.close();
+  const grown = await Deno.readFile(path);
+  await Deno.writeFile(path, grown.subarray(0, whole + Math.floor((grown.length - whole) / 2)));
+  const torn: string[] = [];
+  const ids: string[] = [];
+  for await (const read of readAuditLogBackward(path, { onInvalidLine: (l) => torn.push(l) })) {
+    ids.push(read.id);
+  }
+  assert.deepEqual(ids, ["id_2", "id_1"]);
+  assert.equal(torn.length, 1);
+  assert.match(torn[0], /bytes at byte \d+ are not a whole gzip member/);
+  assert.deepEqual((await readAuditLog(path)).map((e) => e.id), ["id_1", "id_2"]);
+  // The resume's session: the torn member goes, the rows it held are written again.
+  const reopened = await openAuditLog(path);
+  await reopened.write([entry(3), entry(4)]);
+  await reopened.close();
+  assert.deepEqual(await readBack(path, 64), ["id_4", "id_3", "id_2", "id_1"]);
+  assert.deepEqual(
+    (await gunzipped(path)).trimEnd().split("\n").map((line) => parseAuditLine(line)?.[0].id),
+    ["id_1", "id_2", "id_3", "id_4"],
+  );
+});
+
+Deno.test("a .gz log of a resumed job does not write again what the cut-off rows wrote past the committed length", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/audit.jsonl.gz`;
+  const log = await openAuditLog(path);
+  await log.write([entry(1)]);
+  await log.flush();
+  const committed = (await Deno.stat(path)).size;
+  await log.write([entry(2)]);
+  await log.close();
+  const resumed = await openAuditLog(path, { writtenAfter: committed });
+  await resumed.write([entry(2), entry(3)]);
+  await resumed.close();
+  assert.deepEqual((await readAuditLog(path)).map((e) => e.id), ["id_1", "id_2", "id_3"]);
+});
+
+Deno.test("a .gz log never holds a secret, and a plain log keeps its form whatever its name", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/audit.jsonl.gz`;
+  const log = await openAuditLog(path);
+  await log.write([{
+    ...entry(1),
+    password: "hunter2",
+    passwordHash: "$2b$10$abc",
+    previous: { firstName: "A", password: "old-secret" },
+  } as AuditEntry]);
+  await log.close();
+  assert.doesNotMatch(await gunzipped(path), /hunter2|\$2b\$|old-secret|password/i);
+  // A plain log renamed .gz (or a job an earlier build started) goes on in plain lines.
+  const plain = `${dir}/plain.gz`;
+  await Deno.writeTextFile(plain, JSON.stringify(auditRecord(entry(1))) + "\n");
+  const more = await openAuditLog(plain);
+  await more.write([entry(2)]);
+  await more.close();
+  assert.equal((await Deno.readTextFile(plain)).trimEnd().split("\n").length, 2);
+  assert.deepEqual(await readBack(plain, 64), ["id_2", "id_1"]);
 });

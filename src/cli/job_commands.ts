@@ -13,7 +13,7 @@ import type { ImportResult, ImportUsersOptions } from "../pipeline/import_users.
 import { openErrorWriter } from "../report/error_writer.ts";
 import { drawBox, formatDuration } from "../report/summary.ts";
 import type { ErrorRecord } from "../types.ts";
-import { DEFAULT_CHECKPOINT_DIR, jobPaths } from "../journal/job_files.ts";
+import { DEFAULT_CHECKPOINT_DIR, jobAuditPath, jobPaths } from "../journal/job_files.ts";
 import {
   createJob,
   describeInput,
@@ -581,7 +581,7 @@ export async function runCleanCommand(
 ): Promise<number> {
   const jobId = jobIdOf("clean", positionals);
   const checkpointDir = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
-  const changes = await auditEntries(jobPaths(checkpointDir, jobId).audit);
+  const changes = await auditEntries(await jobAuditPath(jobPaths(checkpointDir, jobId)));
   const dir = await removeJob(jobId, { checkpointDir });
   console.log(`Removed job "${jobId}": its journal, error file and audit log in "${dir}"`);
   if (changes > 0) {

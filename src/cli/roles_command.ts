@@ -21,7 +21,13 @@ import { DEFAULT_API_URL, withoutCredentials, WorkOSClient } from "../workos/cli
 import { RateBudget } from "../limits/rate_budget.ts";
 import { openAuditLog } from "../report/audit_log.ts";
 import { openSetupLedger, type SetupRecorder } from "../roles/setup_ledger.ts";
-import { createJobDir, DEFAULT_CHECKPOINT_DIR, JobLock, jobPaths } from "../journal/job_files.ts";
+import {
+  createJobDir,
+  DEFAULT_CHECKPOINT_DIR,
+  jobAuditPath,
+  JobLock,
+  jobPaths,
+} from "../journal/job_files.ts";
 
 /** `workos-importer roles apply <file>`. */
 export const rolesCommand: CommandSpec = {
@@ -281,7 +287,7 @@ async function openRolesJob(flags: Flags): Promise<RolesJob | undefined> {
         `Cannot apply roles as job "${jobId}": it is an import job: give roles apply a job id of its own`,
       );
     }
-    const audit = await openAuditLog(paths.audit);
+    const audit = await openAuditLog(await jobAuditPath(paths));
     const recorder = await openSetupLedger(`${paths.dir}/setup.jsonl`, audit);
     const dir = checkpointDir === DEFAULT_CHECKPOINT_DIR
       ? ""

@@ -10,11 +10,12 @@ import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts
 import { type Console, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
-import type { AuditEntry } from "../report/audit_log.ts";
+import { type AuditEntry, countAuditLines } from "../report/audit_log.ts";
 import { drawBox } from "../report/summary.ts";
 import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
 import { colorsFor, paintStatus } from "./_colors.ts";
 import { lockJobForUndo, type UndoLock } from "../journal/journal.ts";
+import { jobAuditPath } from "../journal/job_files.ts";
 import { undoAuditLog, type UndoStep, type UndoSummary } from "../undo/undo_job.ts";
 import { ProgressWiring } from "./_progress_wiring.ts";
 import { withoutCredentials } from "../workos/client.ts";
@@ -49,7 +50,8 @@ export const undoCommand: CommandSpec = {
 };
 
 /**
- * The audit log `undo` reads: `--audit-file`, or the job's `audit.jsonl`.
+ * The audit log `undo` reads: `--audit-file`, or the job's `audit.jsonl.gz`
+ * (`audit.jsonl` for a job an earlier build started: see `runUndoCommand`).
  *
  * @param positionals The arguments after `undo`: the job id.
  * @param flags The parsed flags.
@@ -59,7 +61,7 @@ export const undoCommand: CommandSpec = {
  * @example Usage
  * ```ts
  * import { undoTarget } from "./undo_command.ts";
- * console.log(undoTarget(["nightly"], {}).path); // .workos-checkpoints/nightly/audit.jsonl
+ * console.log(undoTarget(["nightly"], {}).path); // .workos-checkpoints/nightly/audit.jsonl.gz
  * ```
  */
 export function undoTarget(
@@ -85,7 +87,7 @@ export function undoTarget(
   }
   const directory = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
   return {
-    path: `${directory}/${jobId}/audit.jsonl`,
+    path: `${directory}/${jobId}/audit.jsonl.gz`,
     name: `job "${jobId}"`,
     jobId,
     checkpointDir: directory,
@@ -111,6 +113,13 @@ export async function runUndoCommand(
   console: Console,
 ): Promise<number> {
   const target = undoTarget(positionals, flags);
+  if (target.jobId !== undefined) {
+    // A job an earlier build started has its plain `audit.jsonl`.
+    target.path = await jobAuditPath({
+      dir: `${target.checkpointDir}/${target.jobId}`,
+      audit: target.path,
+    });
+  }
   const dryRun = flags["dry-run"] ?? false;
   const quiet = flags.quiet ?? false;
   const json = flags.json ?? false;
@@ -227,10 +236,7 @@ export async function runUndoCommand(
 /** Lines in a file: the audit entries an undo will step through. */
 async function countLines(path: string): Promise<number | undefined> {
   try {
-    using file = await Deno.open(path, { read: true });
-    let lines = 0;
-    for await (const chunk of file.readable) for (const byte of chunk) if (byte === 0x0a) lines++;
-    return lines;
+    return await countAuditLines(path);
   } catch {
     return undefined;
   }

@@ -134,7 +134,7 @@ export interface JobProgress {
   /** Bytes of `errors.jsonl` that belong to committed rows. */
   errorsBytes: number;
   /**
-   * Bytes of `audit.jsonl` at the last commit: entries past it belong to
+   * Bytes of the audit log (`audit.jsonl.gz`) at the last commit: entries past it belong to
    * rows a stop or crash cut off, and are not written again when those
    * rows run again.
    */

@@ -1,7 +1,7 @@
 /**
  * Where a checkpointed job lives on disk and who may touch it: one directory
  * per job (`<checkpoint-dir>/<job-id>/`, owner-only) holding `journal.kv`
- * (Deno KV), `errors.jsonl`, `audit.jsonl` and `job.lock`. The lock is an OS
+ * (Deno KV), `errors.jsonl`, `audit.jsonl.gz` and `job.lock`. The lock is an OS
  * file lock, so a job killed with SIGKILL frees it at once and a second
  * process can never run the same job.
  *
@@ -21,7 +21,11 @@ export interface JobPaths {
   journal: string;
   /** The job's failed rows, one JSON object a line. */
   errors: string;
-  /** Every write the job made (see `src/report/audit_log.ts`). */
+  /**
+   * Every write the job made, gzip-compressed (see `src/report/audit_log.ts`);
+   * a job an earlier build started keeps its plain `audit.jsonl` instead
+   * (see `jobAuditPath`).
+   */
   audit: string;
   /** Held while a process runs the job. */
   lock: string;
@@ -71,9 +75,37 @@ export function jobPaths(checkpointDir: string, jobId: string): JobPaths {
     dir,
     journal: `${dir}/journal.kv`,
     errors: `${dir}/errors.jsonl`,
-    audit: `${dir}/audit.jsonl`,
+    audit: `${dir}/audit.jsonl.gz`,
     lock: `${dir}/job.lock`,
   };
+}
+
+/**
+ * The audit log of a job's directory: `audit.jsonl.gz`, or the plain
+ * `audit.jsonl` of a job an earlier build started (it goes on in that form,
+ * so one file holds the whole job). Either may be missing still.
+ *
+ * @param paths The job's directory and its `audit.jsonl.gz`.
+ * @returns The path of its audit log.
+ *
+ * @example Usage
+ * ```ts
+ * import { jobAuditPath, jobPaths } from "./job_files.ts";
+ * const dir = await Deno.makeTempDir();
+ * console.log(await jobAuditPath(jobPaths(dir, "j1")) === `${dir}/j1/audit.jsonl.gz`); // true
+ * ```
+ */
+export async function jobAuditPath(paths: Pick<JobPaths, "dir" | "audit">): Promise<string> {
+  const plain = `${paths.dir}/audit.jsonl`;
+  for (const path of [paths.audit, plain]) {
+    try {
+      await Deno.lstat(path);
+      return path;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return paths.audit;
 }
 
 const OWNER_ONLY = Deno.build.os !== "windows";

@@ -89,6 +89,7 @@ import {
 import {
   createJobDir,
   DEFAULT_CHECKPOINT_DIR,
+  jobAuditPath,
   JobLock,
   type JobPaths,
   jobPaths,
@@ -242,9 +243,10 @@ export async function describeInput(
  */
 export async function createJob(jobId: string, options: CreateJobOptions): Promise<Journal> {
   const checkpointDir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
-  const paths = jobPaths(checkpointDir, jobId);
+  const given = jobPaths(checkpointDir, jobId);
   const dirProblem = await checkpointDirProblem(checkpointDir);
   if (dirProblem) throw new JobError(dirProblem);
+  const paths = await withAuditOf(given);
   // A journal gone with its write-ahead log left behind is refused before
   // anything is written: a new journal beside that log would throw its data away.
   const hasJournal = await checkJobFiles(jobId, paths);
@@ -350,9 +352,10 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
  */
 export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): Promise<Journal> {
   const checkpointDir = options.checkpointDir ?? DEFAULT_CHECKPOINT_DIR;
-  const paths = jobPaths(checkpointDir, jobId);
+  const given = jobPaths(checkpointDir, jobId);
   const dirProblem = await checkpointDirProblem(checkpointDir);
   if (dirProblem) throw new JobError(dirProblem);
+  const paths = await withAuditOf(given);
   if (!(await checkJobFiles(jobId, paths))) {
     throw new JobError(
       `Cannot resume job "${jobId}": there is no such job in "${checkpointDir}": run "workos-importer jobs" to list them`,
@@ -497,7 +500,7 @@ export interface UndoLock {
  * ```ts ignore
  * const lock = await lockJobForUndo("tenant-42");
  * try {
- *   await undoAuditLog(".workos-checkpoints/tenant-42/audit.jsonl", { apiKey });
+ *   await undoAuditLog(".workos-checkpoints/tenant-42/audit.jsonl.gz", { apiKey });
  *   await lock.markUndone();
  * } finally {
  *   lock.release();
@@ -1041,6 +1044,11 @@ function plainOptions(options: Record<string, unknown>): JobOptions {
     }
   }
   return plain;
+}
+
+/** The paths with the audit log the job has (a job an earlier build started: `audit.jsonl`). */
+async function withAuditOf(paths: JobPaths): Promise<JobPaths> {
+  return { ...paths, audit: await jobAuditPath(paths) };
 }
 
 function kvFiles(paths: JobPaths): string[] {

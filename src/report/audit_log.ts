@@ -11,6 +11,12 @@
  * each write in `w` under short keys; a file written by an earlier build
  * (one entry a line, long keys) reads the same, and the two may mix.
  *
+ * A log whose path ends in `.gz` (a job's own `audit.jsonl.gz`) holds the
+ * same lines gzip-compressed, one gzip member per write (a committed batch):
+ * a quarter of the size, and still one gzip file for `zcat` and `zgrep`.
+ * Whether a log is compressed is read from its first bytes, so a file keeps
+ * the form it was started in.
+ *
  * Entries never hold a password or a password hash: they are built field by
  * field from a fixed list, whatever the caller passes.
  *
@@ -35,6 +41,15 @@
  */
 
 import { OrderedFileWriter, writeAll } from "./_ordered_file_writer.ts";
+import {
+  gunzipMember,
+  gzipMember,
+  isGzip,
+  MEMBER_HEADER_BYTES,
+  memberHeader,
+  readAt,
+  scanMembers,
+} from "./_gzip_members.ts";
 
 /** The writes an audit log records. */
 export type AuditAction =
@@ -372,13 +387,21 @@ class FileAuditLog implements AuditLog {
   readonly #encoder = new TextEncoder();
   /** Entries in the file already that rows running again would write twice. */
   readonly #already: Set<string>;
+  /** A compressed log: the length of its last member (0: none yet); plain: `undefined`. */
+  #lastMember: number | undefined;
   #count = 0;
   #closed = false;
 
-  constructor(path: string, file: Deno.FsFile, already: Set<string>) {
+  constructor(
+    path: string,
+    file: Deno.FsFile,
+    already: Set<string>,
+    lastMember: number | undefined,
+  ) {
     this.path = path;
     this.#out = new OrderedFileWriter(file);
     this.#already = already;
+    this.#lastMember = lastMember;
   }
 
   get count(): number {
@@ -396,9 +419,13 @@ class FileAuditLog implements AuditLog {
     }
     if (entries.length === 0) return this.flush();
     // Serialized now, so that overlapping calls keep their order in the file.
-    const text = formatAuditLines(entries);
+    const bytes = this.#encoder.encode(formatAuditLines(entries));
     this.#count += entries.length;
-    return this.#out.write(this.#encoder.encode(text));
+    if (this.#lastMember === undefined) return this.#out.write(bytes);
+    // One member a call: whole on disk once the call's promise resolves.
+    const member = gzipMember(bytes, this.#lastMember);
+    this.#lastMember = member.length;
+    return this.#out.write(member);
   }
 
   flush(): Promise<void> {
@@ -432,7 +459,9 @@ export interface OpenAuditLogOptions {
 /**
  * Opens an audit log for appending, creating it owner-only (0o600) when
  * missing. An audit log is never truncated: a resumed job, or a second run
- * with the same `--audit-out`, adds to it.
+ * with the same `--audit-out`, adds to it. A new file whose path ends in
+ * `.gz` is written compressed (gzip members); a file that exists keeps its
+ * form, whatever its name.
  *
  * @param path The file.
  * @param options Where entries that must not be written twice begin.
@@ -453,35 +482,47 @@ export async function openAuditLog(
 ): Promise<AuditLog> {
   const file = await Deno.open(path, { read: true, create: true, append: true, mode: 0o600 });
   const already = new Set<string>();
+  let lastMember: number | undefined;
   try {
-    // A torn last line (a crash mid-write) must not glue onto the next entry.
     const size = (await file.stat()).size;
-    if (size > 0) {
-      const last = new Uint8Array(1);
-      await file.seek(size - 1, Deno.SeekMode.Start);
-      await file.read(last);
-      if (last[0] !== 0x0a) await writeAll(file, new Uint8Array([0x0a]));
-    }
     const from = options.writtenAfter;
-    if (from !== undefined && from >= 0 && size > from) {
-      // Only the rows in flight when a session stopped: a batch or two.
-      const tail = new Uint8Array(size - from);
-      await file.seek(from, Deno.SeekMode.Start);
-      let filled = 0;
-      while (filled < tail.length) {
-        const read = await file.read(tail.subarray(filled));
-        if (read === null) break;
-        filled += read;
+    const compressed = size === 0 ? path.endsWith(".gz") : isGzip(await readAt(file, 0, 2));
+    if (compressed) {
+      // A member torn by a crash is cut off (it holds no whole entry, and
+      // `zcat` would stop at it); the rows it held run again.
+      const tail: Array<[number, number]> = [];
+      const scan = await scanMembers(file, size, (start, length) => {
+        if (from !== undefined && from >= 0 && start + length > from) tail.push([start, length]);
+      });
+      if (scan.end < size) await file.truncate(scan.end);
+      lastMember = scan.lastLength;
+      for (const [start, length] of tail) {
+        for (const entry of entriesOfText(gunzipMember(await readAt(file, start, length)))) {
+          already.add(entryKey(entry));
+        }
       }
-      for (const line of new TextDecoder().decode(tail.subarray(0, filled)).split("\n")) {
-        for (const entry of parseAuditLine(line) ?? []) already.add(entryKey(entry));
+    } else {
+      // A torn last line (a crash mid-write) must not glue onto the next entry.
+      if (size > 0) {
+        const last = await readAt(file, size - 1, 1);
+        if (last[0] !== 0x0a) await writeAll(file, new Uint8Array([0x0a]));
+      }
+      if (from !== undefined && from >= 0 && size > from) {
+        // Only the rows in flight when a session stopped: a batch or two.
+        for (const entry of entriesOfText(await readAt(file, from, size - from))) {
+          already.add(entryKey(entry));
+        }
       }
     }
   } catch (error) {
     file.close();
     throw error;
   }
-  return new FileAuditLog(path, file, already);
+  return new FileAuditLog(path, file, already, lastMember);
+}
+
+function entriesOfText(bytes: Uint8Array): AuditEntry[] {
+  return new TextDecoder().decode(bytes).split("\n").flatMap((line) => parseAuditLine(line) ?? []);
 }
 
 /**
@@ -519,9 +560,10 @@ export function parseAuditLine(line: string): AuditEntry[] | undefined {
 }
 
 /**
- * Reads a whole audit file, oldest entry first (lines that are not entries,
- * such as one torn by a crash, are skipped). For a log of any size, read it
- * newest first with {@linkcode readAuditLogBackward}.
+ * Reads a whole audit file, plain or compressed, oldest entry first (lines
+ * that are not entries, such as one torn by a crash, are skipped, and so is
+ * a member torn by one). For a log of any size, read it newest first with
+ * {@linkcode readAuditLogBackward}.
  *
  * @param path The audit file.
  * @returns The entries.
@@ -529,7 +571,7 @@ export function parseAuditLine(line: string): AuditEntry[] | undefined {
  * @example Usage
  * ```ts
  * import { openAuditLog, readAuditLog } from "./audit_log.ts";
- * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl.gz" });
  * await using log = await openAuditLog(path);
  * await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
  * await log.flush();
@@ -537,29 +579,82 @@ export function parseAuditLine(line: string): AuditEntry[] | undefined {
  * ```
  */
 export async function readAuditLog(path: string): Promise<AuditEntry[]> {
-  const text = await Deno.readTextFile(path);
-  return text.split("\n").flatMap((line) => parseAuditLine(line) ?? []);
+  using file = await Deno.open(path, { read: true });
+  const size = (await file.stat()).size;
+  if (!isGzip(await readAt(file, 0, 2))) return entriesOfText(await readAt(file, 0, size));
+  const members: Array<[number, number]> = [];
+  await scanMembers(file, size, (start, length) => members.push([start, length]));
+  const entries: AuditEntry[] = [];
+  for (const [start, length] of members) {
+    entries.push(...entriesOfText(gunzipMember(await readAt(file, start, length))));
+  }
+  return entries;
+}
+
+/**
+ * The lines of an audit file, plain or compressed (a line holds a row's
+ * writes): a cheap total for progress, without parsing a line.
+ *
+ * @param path The audit file.
+ * @returns How many lines it has (a compressed log's torn member not counted).
+ *
+ * @example Usage
+ * ```ts
+ * import { countAuditLines, openAuditLog } from "./audit_log.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl.gz" });
+ * await using log = await openAuditLog(path);
+ * await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
+ * await log.flush();
+ * console.log(await countAuditLines(path)); // 1
+ * ```
+ */
+export async function countAuditLines(path: string): Promise<number> {
+  using file = await Deno.open(path, { read: true });
+  const size = (await file.stat()).size;
+  const count = (bytes: Uint8Array): number => {
+    let lines = 0;
+    for (const byte of bytes) if (byte === 0x0a) lines++;
+    return lines;
+  };
+  if (!isGzip(await readAt(file, 0, 2))) {
+    let lines = 0;
+    for (let start = 0; start < size; start += 1 << 20) {
+      lines += count(await readAt(file, start, Math.min(1 << 20, size - start)));
+    }
+    return lines;
+  }
+  const members: Array<[number, number]> = [];
+  await scanMembers(file, size, (start, length) => members.push([start, length]));
+  let lines = 0;
+  for (const [start, length] of members) {
+    lines += count(gunzipMember(await readAt(file, start, length)));
+  }
+  return lines;
 }
 
 /** Options for {@linkcode readAuditLogBackward}. */
 export interface ReadAuditLogOptions {
-  /** Bytes read at a time (64 KiB). */
+  /** Bytes read at a time from a plain log (64 KiB); a compressed one is read a member at a time. */
   chunkSize?: number;
-  /** Called for each line that is not an entry (e.g. torn by a crash). */
+  /**
+   * Called for each line that is not an entry (e.g. torn by a crash), and
+   * for a compressed log's torn or damaged part (with a line describing it).
+   */
   onInvalidLine?(line: string): void;
 }
 
 /**
- * Reads an audit file newest entry first, a chunk at a time from its end, so
- * that memory stays flat however long the job was.
+ * Reads an audit file newest entry first, a chunk at a time from its end (a
+ * compressed log: a member at a time, found from their headers), so that
+ * memory stays flat however long the job was.
  *
- * @param path The audit file.
+ * @param path The audit file, plain or compressed.
  * @param options Chunk size and a callback for lines that are not entries.
  * @returns The entries, newest first.
  *
  * @example Usage
  * ```ts ignore
- * for await (const entry of readAuditLogBackward(".workos-checkpoints/job-1/audit.jsonl")) {
+ * for await (const entry of readAuditLogBackward(".workos-checkpoints/job-1/audit.jsonl.gz")) {
  *   console.log(entry.action, entry.id);
  * }
  * ```
@@ -568,10 +663,15 @@ export async function* readAuditLogBackward(
   path: string,
   options: ReadAuditLogOptions = {},
 ): AsyncGenerator<AuditEntry> {
+  using file = await Deno.open(path, { read: true });
+  const size = (await file.stat()).size;
+  if (isGzip(await readAt(file, 0, 2))) {
+    yield* readMembersBackward(file, size, options);
+    return;
+  }
   const chunkSize = options.chunkSize ?? 65_536;
   const decoder = new TextDecoder();
-  using file = await Deno.open(path, { read: true });
-  let position = (await file.stat()).size;
+  let position = size;
   // Bytes of the line that begins before the chunk just read.
   let carry = new Uint8Array(0);
   // A line's entries, newest first.
@@ -584,13 +684,7 @@ export async function* readAuditLogBackward(
   while (position > 0) {
     const start = Math.max(0, position - chunkSize);
     const chunk = new Uint8Array(position - start + carry.length);
-    await file.seek(start, Deno.SeekMode.Start);
-    let filled = 0;
-    while (filled < position - start) {
-      const read = await file.read(chunk.subarray(filled, position - start));
-      if (read === null) break;
-      filled += read;
-    }
+    chunk.set(await readAt(file, start, position - start));
     chunk.set(carry, position - start);
     position = start;
     // Lines end at "\n" bytes, which never occur inside a UTF-8 character.
@@ -603,4 +697,44 @@ export async function* readAuditLogBackward(
     carry = chunk.slice(0, end);
   }
   if (carry.length > 0) yield* emit(carry);
+}
+
+/**
+ * A compressed log, newest first: a forward pass over the member headers
+ * finds the last whole member, then each member's header names the length
+ * of the one before it. One member (one batch) in memory at a time.
+ */
+async function* readMembersBackward(
+  file: Deno.FsFile,
+  size: number,
+  options: ReadAuditLogOptions,
+): AsyncGenerator<AuditEntry> {
+  const scan = await scanMembers(file, size);
+  if (scan.end < size) {
+    options.onInvalidLine?.(
+      `${size - scan.end} bytes at byte ${scan.end} are not a whole gzip member of this log`,
+    );
+  }
+  let start = scan.lastStart;
+  let length = scan.lastLength;
+  while (length > 0) {
+    const member = await readAt(file, start, length);
+    let text: Uint8Array | undefined;
+    try {
+      text = gunzipMember(member);
+    } catch {
+      options.onInvalidLine?.(`the gzip member at byte ${start} is damaged`);
+    }
+    if (text !== undefined) {
+      const lines = new TextDecoder().decode(text).split("\n");
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const entries = parseAuditLine(lines[i]);
+        if (entries === undefined && lines[i].trim() !== "") options.onInvalidLine?.(lines[i]);
+        if (entries !== undefined) yield* entries.reverse();
+      }
+    }
+    const previous = memberHeader(member.subarray(0, MEMBER_HEADER_BYTES))?.previous ?? 0;
+    start -= previous;
+    length = previous;
+  }
 }

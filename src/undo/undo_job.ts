@@ -153,7 +153,7 @@ export interface UndoOptions {
 
 /**
  * Where an undo records its finished steps: beside the audit log, named
- * after it (`audit.jsonl` → `audit.undo.jsonl`).
+ * after it (`audit.jsonl.gz` or `audit.jsonl` → `audit.undo.jsonl`).
  *
  * @param auditPath The audit log.
  * @returns The progress file's path.
@@ -161,11 +161,13 @@ export interface UndoOptions {
  * @example Usage
  * ```ts
  * import { undoProgressPath } from "./undo_job.ts";
- * console.log(undoProgressPath(".workos-checkpoints/nightly/audit.jsonl"));
+ * console.log(undoProgressPath(".workos-checkpoints/nightly/audit.jsonl.gz"));
  * // .workos-checkpoints/nightly/audit.undo.jsonl
  * ```
  */
 export function undoProgressPath(auditPath: string): string {
+  // A compressed log's progress is named as the plain log's would be.
+  if (auditPath.endsWith(".gz")) auditPath = auditPath.slice(0, -3);
   const slash = Math.max(auditPath.lastIndexOf("/"), auditPath.lastIndexOf("\\"));
   const dot = auditPath.lastIndexOf(".");
   const stem = dot > slash + 1 ? auditPath.slice(0, dot) : auditPath;
@@ -264,7 +266,7 @@ async function readProgress(path: string): Promise<Set<string>> {
 /**
  * Takes back what an audit log records, newest entry first.
  *
- * @param auditPath The job's audit log (`<checkpoint-dir>/<job-id>/audit.jsonl`).
+ * @param auditPath The job's audit log (`<checkpoint-dir>/<job-id>/audit.jsonl.gz`).
  * @param options Key, dry run, limits and a per-step callback.
  * @returns What was done.
  * @throws {Deno.errors.NotFound} The audit log does not exist.
