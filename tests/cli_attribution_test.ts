@@ -24,6 +24,60 @@ function summaryOf(stdout: string): Record<string, number | string> {
   return JSON.parse(stdout.trim().split("\n").at(-1) as string);
 }
 
+/**
+ * A proxy in front of the fake that can hold requests: while it is shut, a
+ * request waits in it and reaches the fake once it opens. It lets a test stop
+ * one process's traffic while another process starts, however slowly.
+ */
+function startGate(target: string) {
+  let open: Promise<void> = Promise.resolve();
+  let release = () => {};
+  let forwarding = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      await open;
+      const url = new URL(request.url);
+      forwarding++;
+      try {
+        return await fetch(new URL(url.pathname + url.search, target), {
+          method: request.method,
+          headers: request.headers,
+          body: request.body === null ? undefined : await request.arrayBuffer(),
+        });
+      } finally {
+        forwarding--;
+      }
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    /** Requests it forwarded that the fake has not answered yet. */
+    get forwarding(): number {
+      return forwarding;
+    },
+    shut(): void {
+      open = new Promise((resolve) => release = resolve);
+    },
+    open(): void {
+      release();
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      release();
+      await server.shutdown();
+    },
+  };
+}
+
+/** Waits until `done()` holds, polling; fails naming `what` after 60 s. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const ROWS = 120;
 const SIGN_UPS = [60, 80, 100].map((n) => `person${n}@signup.test`);
 
@@ -94,7 +148,7 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
     lines.push(`twin${n}@jobs.test,${organization},${organization.toUpperCase()} Inc.`);
   }
   const csv = await tempFile(lines.join("\n") + "\n");
-  const run = (jobId: string, rateLimit: number) =>
+  const run = (jobId: string, rateLimit: number, apiUrl = fake.url) =>
     runCli(
       [
         "--csv",
@@ -110,15 +164,21 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
         "--json",
         "--quiet",
       ],
-      { env: envOf(fake) },
+      { env: { ...envOf(fake), WORKOS_API_URL: apiUrl } },
     );
-  // The second starts once the first has made users, and overtakes it.
-  const firstRun = run("first", 25);
-  const deadline = Date.now() + 30_000;
-  while (fake.state.userCount() < 3 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const [first, second] = await Promise.all([firstRun, run("second", 250)]);
+  // The second starts once the first has made users, and overtakes it. The
+  // first waits at a gate while the second starts, until the second has made
+  // a user: both make some, however long a loaded machine takes to start it.
+  await using gate = startGate(fake.url);
+  const firstRun = run("first", 25, gate.url);
+  await until("the first job made 3 users", () => fake.state.userCount() >= 3);
+  gate.shut();
+  await until("the first job's requests in flight are answered", () => gate.forwarding === 0);
+  const madeByFirst = fake.state.userCount();
+  const secondRun = run("second", 250);
+  await until("the second job made a user", () => fake.state.userCount() > madeByFirst);
+  gate.open();
+  const [first, second] = await Promise.all([firstRun, secondRun]);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(second.code, 0, second.stderr);
   const a = summaryOf(first.stdout);
