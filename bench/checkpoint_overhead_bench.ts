@@ -115,6 +115,8 @@ function pairedPercent(plain: Run[], job: Run[], of: (run: Run) => number): numb
 async function jobUsPerRow(dir: string, rows: number): Promise<number> {
   const BATCH = 600;
   const ULID_TIME = "01JD8Z3K";
+  // Request ids as WorkOS sends them (UUIDs: what the compressed log has to hold), made untimed.
+  const requestIds = Array.from({ length: 4_096 }, () => crypto.randomUUID());
   let best = Infinity;
   for (let attempt = 0; attempt < 3; attempt++) {
     const input = { path: `${dir}/users.csv`, sha256: "0".repeat(64), bytes: 0 };
@@ -150,7 +152,10 @@ async function jobUsPerRow(dir: string, rows: number): Promise<number> {
             organizationId: organizationCache[n % 50][1].id,
             created: true,
           },
-          requestIds: { user: `req_u${n}`, membership: `req_m${n}` },
+          requestIds: {
+            user: requestIds[(2 * n) % 4_096],
+            membership: requestIds[(2 * n + 1) % 4_096],
+          },
         });
       }
       const timestamp = new Date().toISOString();

@@ -9,7 +9,19 @@
 // a torn last line of a plain log, and a log opened for appending cuts it off
 // first (a torn member in the middle would hide every later one from `zcat`).
 
-import { crc32, deflateRawSync, gunzipSync } from "node:zlib";
+// node:zlib loads only once a compressed log is opened: a dry run or
+// `validate` never does, and keeps the memory it would take.
+let zlib: typeof import("node:zlib") | undefined;
+
+/** Loads the compressor; call (and await) it before the other functions here. */
+export async function loadGzip(): Promise<void> {
+  zlib ??= await import("node:zlib");
+}
+
+function loaded(): typeof import("node:zlib") {
+  if (zlib === undefined) throw new Error("Cannot compress: loadGzip() was not awaited");
+  return zlib;
+}
 
 /** The extra field's subfield id: "WA" (WorkOS audit). */
 const SI1 = 0x57;
@@ -30,6 +42,7 @@ export function isGzip(head: Uint8Array): boolean {
  * `previous`, the length of the member before it (0: it is the first).
  */
 export function gzipMember(data: Uint8Array, previous: number): Uint8Array {
+  const { crc32, deflateRawSync } = loaded();
   const body = deflateRawSync(data, { level: LEVEL });
   const length = MEMBER_HEADER_BYTES + body.length + TRAILER_BYTES;
   const member = new Uint8Array(length);
@@ -66,7 +79,7 @@ export function memberHeader(
 
 /** The data of one whole member (its CRC checked); throws when it is damaged. */
 export function gunzipMember(member: Uint8Array): Uint8Array {
-  return gunzipSync(member);
+  return loaded().gunzipSync(member);
 }
 
 /** Reads exactly `length` bytes at `position`, or fewer at the end of the file. */

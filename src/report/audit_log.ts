@@ -45,6 +45,7 @@ import {
   gunzipMember,
   gzipMember,
   isGzip,
+  loadGzip,
   MEMBER_HEADER_BYTES,
   memberHeader,
   readAt,
@@ -488,6 +489,7 @@ export async function openAuditLog(
     const from = options.writtenAfter;
     const compressed = size === 0 ? path.endsWith(".gz") : isGzip(await readAt(file, 0, 2));
     if (compressed) {
+      await loadGzip();
       // A member torn by a crash is cut off (it holds no whole entry, and
       // `zcat` would stop at it); the rows it held run again.
       const tail: Array<[number, number]> = [];
@@ -582,6 +584,7 @@ export async function readAuditLog(path: string): Promise<AuditEntry[]> {
   using file = await Deno.open(path, { read: true });
   const size = (await file.stat()).size;
   if (!isGzip(await readAt(file, 0, 2))) return entriesOfText(await readAt(file, 0, size));
+  await loadGzip();
   const members: Array<[number, number]> = [];
   await scanMembers(file, size, (start, length) => members.push([start, length]));
   const entries: AuditEntry[] = [];
@@ -623,6 +626,7 @@ export async function countAuditLines(path: string): Promise<number> {
     }
     return lines;
   }
+  await loadGzip();
   const members: Array<[number, number]> = [];
   await scanMembers(file, size, (start, length) => members.push([start, length]));
   let lines = 0;
@@ -666,6 +670,7 @@ export async function* readAuditLogBackward(
   using file = await Deno.open(path, { read: true });
   const size = (await file.stat()).size;
   if (isGzip(await readAt(file, 0, 2))) {
+    await loadGzip();
     yield* readMembersBackward(file, size, options);
     return;
   }
