@@ -499,8 +499,13 @@ class RecordRun {
   readonly plain: Uint8Array = new Uint8Array(RUN_RECORDS);
   /** Per record: 1 when a byte is 0x80 or above. */
   readonly nonAsciiRecord: Uint8Array = new Uint8Array(RUN_RECORDS);
-  /** Per record: the absolute offset just past it. */
-  readonly byteEnd: Float64Array = new Float64Array(RUN_RECORDS);
+  /**
+   * Per record: the absolute offset just past it. A plain array, not a
+   * Float64Array: a number read from one is a double, and records whose
+   * `byteEnd` is a double box it (an allocation per record, and every array
+   * that keeps byte offsets downstream turns from small integers to boxes).
+   */
+  readonly byteEnd: number[] = new Array(RUN_RECORDS).fill(0);
   /** Any record has a byte of 0x80 or above. */
   nonAscii = false;
   /** Any value has doubled quotes. */
