@@ -120,7 +120,7 @@ export function validateRecord(record: SourceRecord): RecordValidation {
       original,
     };
   }
-  const check = new RowCheck(recordNumber, fields, record.plain === true);
+  const check = new RowCheck(recordNumber, fields, record.plain === true, record.tidy === true);
   for (const message of record.warnings ?? []) check.warn("", message);
   // When toOriginal found every field an input column, none can be unknown.
   if (!allInputColumns) {
@@ -251,12 +251,20 @@ class RowCheck {
   readonly recordNumber: number;
   /** Every value is printable ASCII: its reader checked the bytes. */
   readonly plain: boolean;
+  /** No value has a space at either end: its reader checked. */
+  readonly tidy: boolean;
   readonly #fields: Record<string, unknown>;
 
-  constructor(recordNumber: number, fields: Record<string, unknown>, plain: boolean) {
+  constructor(
+    recordNumber: number,
+    fields: Record<string, unknown>,
+    plain: boolean,
+    tidy: boolean,
+  ) {
     this.recordNumber = recordNumber;
     this.#fields = fields;
     this.plain = plain;
+    this.tidy = tidy;
   }
 
   raw(column: string): unknown {
@@ -291,7 +299,8 @@ class RowCheck {
   textOf(column: string, value: unknown): string | undefined {
     if (value === undefined || value === null) return undefined;
     let text: string;
-    if (typeof value === "string") text = value.trim();
+    // A tidy record's values have nothing to trim (its reader checked).
+    if (typeof value === "string") text = this.tidy ? value : value.trim();
     else if (typeof value === "number" && Number.isFinite(value) && column !== "email") {
       text = String(value);
     } else {
