@@ -1,20 +1,33 @@
 // Whether the strings of JSON users are plain (every character printable
 // ASCII), told from their bytes or from their decoded text without looking at
 // each value: validation then need not look for odd characters. In JSON that
-// is all ASCII, only an escape (a backslash) or a DEL can put anything else
-// into a string: a raw control character is not JSON.
+// is all ASCII, only an escape or a DEL can put anything else into a string
+// (a raw control character is not JSON), and of the escapes only `\"`, `\\`
+// and `\/` are sure to stand for printable ASCII. Those are common: a
+// Firebase user's `customAttributes` is JSON in a string, all escaped quotes.
 
+const QUOTE = 0x22;
+const SLASH = 0x2f;
 const BACKSLASH = 0x5c;
 const DEL = 0x7f;
 
+/** Whether the escape `\` + this character stands for a printable ASCII character. */
+function isPlainEscape(c: number): boolean {
+  return c === QUOTE || c === BACKSLASH || c === SLASH;
+}
+
 /**
  * Whether every string of a JSON value's bytes is printable ASCII: no byte
- * of 0x7F or above and no backslash.
+ * of 0x7F or above, and no escape but `\"`, `\\` and `\/`.
  */
 export function isPlainJson(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
-    if (c >= DEL || c === BACKSLASH) return false;
+    if (c >= DEL) return false;
+    if (c === BACKSLASH) {
+      if (!isPlainEscape(bytes[i + 1])) return false;
+      i++;
+    }
   }
   return true;
 }
@@ -35,15 +48,24 @@ export class PlainStretches {
     this.#text = text;
   }
 
-  /** Whether [from, to) holds no backslash and no DEL; `from` never goes down between calls. */
+  /**
+   * Whether [from, to) (a whole JSON value) holds no DEL and no escape but
+   * `\"`, `\\` and `\/`; `from` never goes down between calls.
+   */
   isPlain(from: number, to: number): boolean {
-    if (this.#backslash === -2 || (this.#backslash !== -1 && this.#backslash < from)) {
-      this.#backslash = this.#text.indexOf("\\", from);
-    }
+    const text = this.#text;
     if (this.#del === -2 || (this.#del !== -1 && this.#del < from)) {
-      this.#del = this.#text.indexOf("\x7f", from);
+      this.#del = text.indexOf("\x7f", from);
     }
-    return (this.#backslash === -1 || this.#backslash >= to) &&
-      (this.#del === -1 || this.#del >= to);
+    if (this.#del !== -1 && this.#del < to) return false;
+    if (this.#backslash === -2 || (this.#backslash !== -1 && this.#backslash < from)) {
+      this.#backslash = text.indexOf("\\", from);
+    }
+    while (this.#backslash !== -1 && this.#backslash < to) {
+      if (!isPlainEscape(text.charCodeAt(this.#backslash + 1))) return false;
+      // The escaped character is passed over: `\\` escapes the second backslash.
+      this.#backslash = text.indexOf("\\", this.#backslash + 2);
+    }
+    return true;
   }
 }
