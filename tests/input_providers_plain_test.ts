@@ -235,6 +235,25 @@ Deno.test("concatBytes joins chunks of one read without a copy, and copies other
   assert.deepEqual([...other], [5, 6, 7]);
 });
 
+Deno.test("concatBytes gives a view when the bytes before b in its buffer are a's, so a copy is not carried on", () => {
+  const read = new Uint8Array([9, 1, 2, 3, 4, 5, 6, 7]);
+  // A record carried in a copy (another buffer) whose bytes are those just before b.
+  const joined = concatBytes(new Uint8Array([2, 3]), read.subarray(4, 7));
+  assert.deepEqual([...joined], [2, 3, 4, 5, 6]);
+  assert.equal(joined.buffer, read.buffer);
+  // The chunk after it joins its carry without a copy again.
+  const next = concatBytes(joined.subarray(3), read.subarray(7));
+  assert.deepEqual([...next], [5, 6, 7]);
+  assert.equal(next.buffer, read.buffer);
+  // Other bytes before b, or fewer than a's, mean a copy, as before.
+  const differs = concatBytes(new Uint8Array([7, 3]), read.subarray(4, 7));
+  assert.deepEqual([...differs], [7, 3, 4, 5, 6]);
+  assert.notEqual(differs.buffer, read.buffer);
+  const short = concatBytes(new Uint8Array([9, 1, 2, 3, 4]), read.subarray(4, 6));
+  assert.deepEqual([...short], [9, 1, 2, 3, 4, 4, 5]);
+  assert.notEqual(short.buffer, read.buffer);
+});
+
 Deno.test("Firebase and Auth0 rows are tidy (text of input columns, nothing to trim), unless --map adds values", async () => {
   const fixtures = new URL("./fixtures/providers/", import.meta.url).pathname;
   for (

@@ -11,7 +11,12 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * `a` followed by `b`, copying only when both hold bytes and `b` does not
- * follow `a` in the same buffer (chunks handed on from one large read do).
+ * follow `a` in the same buffer (chunks handed on from one large read do),
+ * nor follow bytes equal to `a`'s: a record carried over from a chunk that
+ * was itself a copy (the first of a large read, joined to the record that
+ * began in the read before) still lies in the read's buffer just before
+ * `b`, and a view of it keeps every later chunk of that read from being
+ * copied too.
  */
 export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
@@ -19,10 +24,22 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset) {
     return new Uint8Array(a.buffer, a.byteOffset, a.length + b.length);
   }
+  if (b.byteOffset >= a.length && a.length <= MAX_RECORD_BYTES) {
+    const start = b.byteOffset - a.length;
+    if (equalBytes(new Uint8Array(b.buffer, start, a.length), a)) {
+      return new Uint8Array(b.buffer, start, a.length + b.length);
+    }
+  }
   const joined = new Uint8Array(a.length + b.length);
   joined.set(a);
   joined.set(b, a.length);
   return joined;
+}
+
+function equalBytes(x: Uint8Array, y: Uint8Array): boolean {
+  // From the end: a carried record's last bytes differ soonest from another's.
+  for (let i = x.length - 1; i >= 0; i--) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** An empty byte array. */
