@@ -210,3 +210,47 @@ Deno.test('openInput("-") reads standard input and detects the format', async ()
     }]);
   }
 });
+
+Deno.test("NDJSON chunks of ASCII lines, of other UTF-8 and of bytes that are not UTF-8 read the same records in any chunks", async () => {
+  const encoder = new TextEncoder();
+  const lines = [
+    '{"email":"a1@example.com","first_name":"Ann"}\r\n',
+    "\n",
+    '{"email":"a2@example.com","first_name":"Zoë"}\n',
+    '{"email":"a3@example.com","note":"tab\\t"}\n',
+    "  \t\n",
+    "{not json}\n",
+    '{"email":"a4@example.com","first_name":"Bo',
+  ];
+  const bytes = concat(
+    ...lines.map((line) => encoder.encode(line)),
+    new Uint8Array([0xff]),
+    encoder.encode('"}\n{"email":"a5@example.com","first_name":"Cy"}\n{"email":"a6@example.com"}'),
+  );
+  const ends = lineEnds(bytes);
+  const expected = [
+    { recordNumber: 1, email: "a1@example.com", byteEnd: ends[0] },
+    { recordNumber: 3, email: "a2@example.com", byteEnd: ends[2] },
+    { recordNumber: 4, email: "a3@example.com", byteEnd: ends[3] },
+    { recordNumber: 6, email: undefined, byteEnd: ends[5] },
+    { recordNumber: 7, email: undefined, byteEnd: ends[6] },
+    { recordNumber: 8, email: "a5@example.com", byteEnd: ends[7] },
+    { recordNumber: 9, email: "a6@example.com", byteEnd: bytes.length },
+  ];
+  for (const sizes of [[bytes.length], [1], [3, 7], [17], [64, 5]]) {
+    const records = await readAll(chunkedStream(bytes, sizes));
+    deepEqual(
+      records.map((record) => ({
+        recordNumber: record.recordNumber,
+        email: record.fields.email,
+        byteEnd: record.byteEnd,
+      })),
+      expected,
+      `chunks of ${sizes}`,
+    );
+    equal(records[1].fields.first_name, "Zoë");
+    equal(records[2].fields.note, "tab\t");
+    equal(records[3].parseError?.includes("not valid JSON"), true);
+    equal(records[4].parseError?.includes("not valid UTF-8"), true);
+  }
+});

@@ -139,17 +139,34 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       batch.push(this.#skipping);
       this.#skipping = null;
     }
-    // The lines to parse, decoded together once the chunk is scanned: one
-    // decode per chunk instead of one per line.
+    // The lines to parse, decoded together: one decode per chunk instead of
+    // one per line. When the chunk's whole lines are ASCII (one character a
+    // byte) they are decoded first and found in the text, whose search for
+    // a line break is far quicker than a byte array's.
     const starts: number[] = [];
     const ends: number[] = [];
     const numbers: number[] = [];
     const byteEnds: number[] = [];
+    const lines: PendingLines = { starts, ends, numbers, byteEnds, textStart: pos };
+    const wholeEnd = eof ? buf.length : buf.lastIndexOf(LF) + 1;
+    if (!this.countOnly && wholeEnd > pos) {
+      const text = decodeUtf8(buf.subarray(pos, wholeEnd));
+      if (text !== undefined && text.length === wholeEnd - pos) lines.text = text;
+      else if (text !== undefined) {
+        // Not ASCII: found in the bytes, but not decoded again.
+        lines.lineTexts = text.split("\n");
+        lines.firstNumber = this.#lineNumber + 1;
+      }
+    }
+    const text = lines.text;
+    const textStart = pos;
     while (pos < buf.length) {
-      const newline = buf.indexOf(LF, pos);
+      const newline = text !== undefined && pos < wholeEnd
+        ? indexOfLineBreak(text, pos - textStart, textStart)
+        : buf.indexOf(LF, pos);
       if (newline === -1 && !eof) {
         if (buf.length - pos > MAX_RECORD_BYTES) {
-          parseLines(buf, { starts, ends, numbers, byteEnds }, batch, this.#markPlain);
+          parseLines(buf, lines, batch, this.#markPlain);
           const lineNumber = ++this.#lineNumber;
           this.recordsFound++;
           this.#skipping = tooLong(lineNumber, 0);
@@ -162,7 +179,7 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       const lineNumber = ++this.#lineNumber;
       if (lineEnd - pos > MAX_RECORD_BYTES) {
         this.recordsFound++;
-        parseLines(buf, { starts, ends, numbers, byteEnds }, batch, this.#markPlain);
+        parseLines(buf, lines, batch, this.#markPlain);
         batch.push(tooLong(lineNumber, base + next));
       } else if (!isBlank(buf, pos, lineEnd)) {
         this.recordsFound++;
@@ -175,7 +192,7 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
       }
       pos = next;
     }
-    parseLines(buf, { starts, ends, numbers, byteEnds }, batch, this.#markPlain);
+    parseLines(buf, lines, batch, this.#markPlain);
     return pos === 0 ? buf : buf.subarray(pos);
   }
 }
@@ -194,9 +211,18 @@ function parseLines(
   const { starts, ends, numbers, byteEnds } = lines;
   const count = numbers.length;
   if (count === 0) return;
+  if (lines.text !== undefined) {
+    parseTextLines(lines, batch, markPlain);
+    return;
+  }
   let texts: string[] | undefined;
+  // The number of the line that is texts[0].
+  let first = numbers[0];
   let stretches: PlainStretches | undefined;
-  if (count > 1) {
+  if (lines.lineTexts !== undefined) {
+    texts = lines.lineTexts;
+    first = lines.firstNumber ?? first;
+  } else if (count > 1) {
     const whole = decodeUtf8(buf.subarray(starts[0], ends[count - 1]));
     if (whole !== undefined) {
       texts = whole.split("\n");
@@ -208,7 +234,7 @@ function parseLines(
   }
   for (let k = 0; k < count; k++) {
     // Lines in the stretch are numbered one after another, blank ones included.
-    const text = texts?.[numbers[k] - numbers[0]];
+    const text = texts?.[numbers[k] - first];
     const record = text === undefined
       ? parseLine(buf.subarray(starts[k], ends[k]), numbers[k], byteEnds[k])
       : parseText(text, numbers[k], byteEnds[k]);
@@ -233,6 +259,43 @@ interface PendingLines {
   numbers: number[];
   /** Absolute offsets just past each line's break. */
   byteEnds: number[];
+  /** The chunk's whole lines decoded, when all ASCII: their offsets are the bytes'. */
+  text?: string;
+  /** Where {@linkcode text} starts in the chunk. */
+  textStart: number;
+  /** Whether {@linkcode text} is plain, by stretch (made on first use). */
+  plain?: PlainStretches;
+  /** The chunk's whole lines decoded, when not all ASCII, line by line. */
+  lineTexts?: string[];
+  /** The number of the line that is `lineTexts[0]`. */
+  firstNumber?: number;
+}
+
+/** The chunk index of the next line break in `text` (which starts at chunk index `start`), or -1. */
+function indexOfLineBreak(text: string, from: number, start: number): number {
+  const at = text.indexOf("\n", from);
+  return at === -1 ? -1 : start + at;
+}
+
+/** {@linkcode parseLines} of lines within the decoded ASCII text: slices, no decode. */
+function parseTextLines(lines: PendingLines, batch: SourceRecord[], markPlain: boolean): void {
+  const { starts, ends, numbers, byteEnds, textStart } = lines;
+  const text = lines.text as string;
+  if (markPlain) lines.plain ??= new PlainStretches(text);
+  const count = numbers.length;
+  for (let k = 0; k < count; k++) {
+    const from = starts[k] - textStart;
+    const to = ends[k] - textStart;
+    const record = parseText(text.slice(from, to), numbers[k], byteEnds[k]);
+    if (markPlain && record.parseError === undefined && lines.plain?.isPlain(from, to)) {
+      record.plain = true;
+    }
+    batch.push(record);
+  }
+  starts.length = 0;
+  ends.length = 0;
+  numbers.length = 0;
+  byteEnds.length = 0;
 }
 
 function parseLine(bytes: Uint8Array, lineNumber: number, byteEnd: number): SourceRecord {
