@@ -350,3 +350,24 @@ Deno.test("only the escapes of a quote, a backslash and a slash keep a user plai
     at += json.length + 1;
   }
 });
+
+Deno.test("a plain Firebase user's customAttributes with an escape inside still has its non-ASCII values left out", async () => {
+  // The attributes' own JSON escapes ü: the export holds only \" and \\ escapes (plain).
+  const attributes = String.raw`{"city":"Z\u00fcrich","plan":"pro","seats":3}`;
+  const json = JSON.stringify({
+    users: [
+      { localId: "u1", email: "u1@example.com", customAttributes: attributes },
+      { localId: "u2", email: "u2@example.com", customAttributes: '{"plan":"pro","seats":3}' },
+    ],
+  });
+  const records = await readAll(new TextEncoder().encode(json), {
+    provider: { from: "firebase" },
+  });
+  assert.deepEqual(records.map((record) => record.plain), [true, true]);
+  assert.equal(records[0].fields.metadata, '{"plan":"pro","seats":"3"}');
+  assert.match(records[0].warnings?.join() ?? "", /"city" \(values must be \d+ ASCII characters/);
+  assert.equal(records[1].fields.metadata, '{"plan":"pro","seats":"3"}');
+  const result = validateRecord(records[0]);
+  assert.ok(result.ok);
+  assert.deepEqual(result.row.metadata, { plan: "pro", seats: "3" });
+});

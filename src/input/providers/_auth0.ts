@@ -166,7 +166,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
         const entries: Array<[string, unknown]> = [];
         if (isObject(user.user_metadata)) entries.push(...Object.entries(user.user_metadata));
         if (isObject(user.app_metadata)) entries.push(...Object.entries(user.app_metadata));
-        const fitted = fitMetadata(entries);
+        const fitted = fitMetadata(entries, record.plain === true);
         if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
         if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
       }

@@ -108,10 +108,14 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
       if (custom === "invalid") {
         warnings.push(`"customAttributes" of ${whoOf(uid)} is not a JSON object: left out`);
       } else if (custom !== undefined) {
-        const whole = wholeMetadataText(custom, false);
+        // A plain user's strings are ASCII; what customAttributes' text parses
+        // to is too unless the text holds an escape (`\u00e9`).
+        const ascii = record.plain === true &&
+          !(typeof user.customAttributes === "string" && user.customAttributes.includes("\\"));
+        const whole = wholeMetadataText(custom, ascii);
         if (typeof whole === "string") fields.metadata = whole;
         else if (whole === undefined) {
-          const fitted = fitMetadata(Object.entries(custom));
+          const fitted = fitMetadata(Object.entries(custom), ascii);
           if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
           if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
         }

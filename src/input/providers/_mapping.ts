@@ -118,8 +118,14 @@ export interface FittedMetadata {
  * values as JSON text, in the order given; keys that are not ASCII or too
  * long, values that are not ASCII or too long, and keys beyond the tenth are
  * left out and named.
+ *
+ * @param ascii Every string of the entries is known to be ASCII (a plain
+ *   record's), so is the JSON text of each value: no look for other characters.
  */
-export function fitMetadata(entries: Iterable<[string, unknown]>): FittedMetadata {
+export function fitMetadata(
+  entries: Iterable<[string, unknown]>,
+  ascii = false,
+): FittedMetadata {
   const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
   // Most users fit: the object and the map are made only when needed.
   let metadata: Record<string, string> | undefined;
@@ -131,9 +137,9 @@ export function fitMetadata(entries: Iterable<[string, unknown]>): FittedMetadat
     ) continue;
     const value = typeof raw === "string" ? raw : JSON.stringify(raw);
     let why: string | undefined;
-    if (key === "" || key.length > maxKeyLength || NON_ASCII.test(key)) {
+    if (key === "" || key.length > maxKeyLength || (!ascii && NON_ASCII.test(key))) {
       why = `keys must be ${maxKeyLength} ASCII characters or fewer`;
-    } else if (value.length > maxValueLength || NON_ASCII.test(value)) {
+    } else if (value.length > maxValueLength || (!ascii && NON_ASCII.test(value))) {
       why = `values must be ${maxValueLength} ASCII characters or fewer`;
     } else if (count >= maxKeys) {
       why = `WorkOS keeps ${maxKeys} keys`;
