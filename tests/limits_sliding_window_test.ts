@@ -82,3 +82,60 @@ Deno.test("SlidingWindow agrees with a brute-force count on random traffic", () 
     }
   }
 });
+
+Deno.test("SlidingWindow with a huge limit holds only what its busiest window needed, and stays exact across growth", () => {
+  // Limits off: millions of slots allowed, a few thousand used. The ring
+  // used to be `limit` slots from the start; every answer wrote one slot
+  // further along it, so the pages touched grew with the run's length.
+  const limit = 6_000_000;
+  const span = 1_000;
+  const window = new SlidingWindow({ limit, windowMs: span });
+  assert.equal(window.capacity, 1_024);
+  const all: number[] = [];
+  // 5,000 answers at 5 a millisecond: about 5,000 in one window at the peak.
+  for (let i = 0; i < 5_000; i++) {
+    const at = Math.floor(i / 5);
+    window.record(at);
+    all.push(at);
+  }
+  assert.equal(window.capacity, 8_192);
+  assert.equal(window.countInWindow(999), 5_000);
+  assert.equal(window.countInWindow(1_000), 4_995);
+  // Then a slow trickle that keeps wrapping the ring: it does not grow again.
+  for (let t = 2_000; t < 40_000; t += 7) {
+    window.record(t);
+    all.push(t);
+  }
+  assert.equal(window.capacity, 8_192);
+  for (const now of [39_996, 40_500, 40_995, 40_996]) {
+    const expected = all.filter((t) => t > now - span && t <= now).length;
+    assert.equal(window.countInWindow(now), expected);
+  }
+  const small = new SlidingWindow({ limit: 3, windowMs: 100 });
+  assert.equal(small.capacity, 3);
+});
+
+Deno.test("SlidingWindow grows its ring while the oldest answers wrap around its end", () => {
+  const limit = 5_000;
+  const span = 100;
+  const window = new SlidingWindow({ limit, windowMs: span });
+  const all: number[] = [];
+  const random = seededRandom(7);
+  let now = 0;
+  for (let i = 0; i < 30_000; i++) {
+    // Bursts and lulls, so that the ring fills while its head is mid-way.
+    now += random() < 0.01 ? 150 : random() < 0.5 ? 0 : 1;
+    const at = Math.max(now, window.earliestGrant(now));
+    window.record(at);
+    all.push(at);
+    now = at;
+    if (i % 997 === 0) {
+      assert.equal(window.countInWindow(now), all.filter((t) => t > now - span && t <= now).length);
+      assert.equal(
+        window.earliestGrant(now),
+        naiveEarliest(all.slice(-limit - 5), limit, span, now),
+      );
+    }
+  }
+  assert.ok(window.capacity <= limit);
+});

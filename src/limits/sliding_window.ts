@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Answers a window's ring holds before it first grows. */
+const INITIAL_RING = 1024;
+
 /** Options for {@linkcode SlidingWindow}. */
 export interface SlidingWindowOptions {
   /** Most grants allowed in any window (a positive integer). */
@@ -64,8 +67,11 @@ export class SlidingWindow {
   readonly limit: number;
   /** The effective window length: `windowMs + marginMs`. */
   readonly spanMs: number;
-  // Answer times of answered requests still in the window, oldest first.
-  readonly #answers: Float64Array;
+  // Answer times of answered requests still in the window, oldest first: a
+  // ring that starts small and doubles up to `limit` as answers pile up, so
+  // a window whose limit is far above what a run sends (limits off: millions)
+  // never holds more memory than its busiest window needed.
+  #answers: Float64Array;
   #head = 0;
   #size = 0;
   #inFlight = 0;
@@ -100,7 +106,25 @@ export class SlidingWindow {
     }
     this.limit = limit;
     this.spanMs = windowMs + marginMs;
-    this.#answers = new Float64Array(limit);
+    this.#answers = new Float64Array(Math.min(limit, INITIAL_RING));
+  }
+
+  /**
+   * How many answers the ring holds before it must grow: it starts at 1,024
+   * (or `limit`, when smaller) and doubles while a window holds more, up to
+   * `limit`.
+   *
+   * @returns The ring's capacity now.
+   *
+   * @example Usage
+   * ```ts
+   * import { SlidingWindow } from "./sliding_window.ts";
+   * const window = new SlidingWindow({ limit: 6_000_000, windowMs: 60_000 });
+   * console.log(window.capacity); // 1024: not 6,000,000 slots of 8 bytes up front
+   * ```
+   */
+  get capacity(): number {
+    return this.#answers.length;
   }
 
   /**
@@ -144,7 +168,7 @@ export class SlidingWindow {
     // The answered requests that must leave before one slot is free.
     const leaving = held - this.limit + 1;
     if (leaving > this.#size) return Infinity;
-    const at = this.#answers[(this.#head + leaving - 1) % this.limit] + this.spanMs;
+    const at = this.#answers[(this.#head + leaving - 1) % this.#answers.length] + this.spanMs;
     return Math.max(now, at);
   }
 
@@ -204,7 +228,8 @@ export class SlidingWindow {
     const answeredAt = Math.max(at, this.#last);
     this.#expire(answeredAt);
     this.#inFlight--;
-    this.#answers[(this.#head + this.#size) % this.limit] = answeredAt;
+    if (this.#size === this.#answers.length) this.#grow();
+    this.#answers[(this.#head + this.#size) % this.#answers.length] = answeredAt;
     this.#size++;
     this.#last = answeredAt;
   }
@@ -259,7 +284,7 @@ export class SlidingWindow {
     let count = this.#inFlight;
     // Newest first: stop at the first answer that has left the window.
     for (let i = this.#size - 1; i >= 0; i--) {
-      const t = this.#answers[(this.#head + i) % this.limit];
+      const t = this.#answers[(this.#head + i) % this.#answers.length];
       // Same arithmetic as earliestGrant, so both agree to the last bit.
       if (t + this.spanMs <= now) break;
       if (t <= now) count++;
@@ -270,8 +295,19 @@ export class SlidingWindow {
   /** Drops answers that have left the window by `now`. */
   #expire(now: number): void {
     while (this.#size > 0 && this.#answers[this.#head] + this.spanMs <= now) {
-      this.#head = (this.#head + 1) % this.limit;
+      this.#head = (this.#head + 1) % this.#answers.length;
       this.#size--;
     }
+  }
+
+  /** Doubles the ring (at most to `limit`: no more answers can be in a window), oldest first again. */
+  #grow(): void {
+    const old = this.#answers;
+    const grown = new Float64Array(Math.min(this.limit, old.length * 2));
+    const tail = old.subarray(this.#head, Math.min(old.length, this.#head + this.#size));
+    grown.set(tail);
+    grown.set(old.subarray(0, this.#size - tail.length), tail.length);
+    this.#answers = grown;
+    this.#head = 0;
   }
 }
