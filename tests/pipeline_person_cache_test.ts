@@ -136,10 +136,21 @@ Deno.test("past the person cache's bound, later rows of a forgotten person creat
     assert.equal(outcomes[2].membership?.id, outcomes[0].membership?.id, label);
     assert.equal(outcomes[4].membership?.id, outcomes[1].membership?.id, label);
     assert.deepEqual(outcomes.map((o) => o.membership?.created), [true, true, false, true, false]);
+    // Forgotten or not, a later row of a person is a repeat: not an existing
+    // user, and its factor is not counted as enrolled a second time.
     assert.deepEqual(outcomes.map((o) => o.user), [
       "created",
       "created",
-      ...(budget === 0 ? ["existing", "existing", "existing"] : ["repeat", "repeat", "repeat"]),
+      "repeat",
+      "repeat",
+      "repeat",
+    ], label);
+    assert.deepEqual(outcomes.map((o) => o.factor?.created), [
+      true,
+      undefined,
+      false,
+      false,
+      undefined,
     ], label);
     assert.equal(processor.peopleStats.size, budget === 0 ? 0 : 2, label);
   }

@@ -1,6 +1,6 @@
 /**
  * A bounded LRU cache whose lookups are coalesced: however many rows ask for
- * one organization at once, its loader runs once.
+ * one organization (or one person) at once, its loader runs once.
  *
  * @module
  */
@@ -24,8 +24,18 @@ export interface CoalescingCacheOptions<V> {
    * recently used goes (no bound).
    */
   maxBytes?: number;
-  /** Estimated bytes of one entry (key and value), for `maxBytes`. */
+  /**
+   * Estimated bytes of one entry (key and value), for `maxBytes`: measured
+   * when the entry is stored and again on {@linkcode CoalescingCache.changed}.
+   */
   sizeOf?(key: string, value: V): number;
+  /**
+   * Whether an entry must stay however old it is (a request of it is still
+   * in flight): the bound skips it, so it may be exceeded by such entries.
+   */
+  keep?(value: V): boolean;
+  /** Told of every entry forgotten to stay within the bound (not of deletions). */
+  onEvict?(key: string, value: V): void;
 }
 
 /**
@@ -47,12 +57,18 @@ export class CoalescingCache<V> {
   readonly #capacity: number;
   readonly #maxBytes: number;
   readonly #sizeOf?: (key: string, value: V) => number;
+  readonly #keep?: (value: V) => boolean;
+  readonly #onEvict?: (key: string, value: V) => void;
   // A Map iterates in insertion order: re-inserting on use keeps it in LRU order.
   readonly #entries = new Map<string, V>();
+  // Each entry's bytes as last measured: a value that changed in place must
+  // give back what it was counted at, not what it measures now.
+  readonly #sizes = new Map<string, number>();
   #bytes = 0;
   readonly #inFlight = new Map<string, Promise<V>>();
   #hits = 0;
   #misses = 0;
+  #evictions = 0;
 
   /**
    * @param options The bound: a count (`capacity`) and, with `sizeOf`, bytes (`maxBytes`).
@@ -61,6 +77,8 @@ export class CoalescingCache<V> {
     this.#capacity = options.capacity ?? 10_000;
     this.#maxBytes = options.maxBytes ?? Infinity;
     this.#sizeOf = options.sizeOf;
+    this.#keep = options.keep;
+    this.#onEvict = options.onEvict;
     if (!(this.#capacity >= 1)) {
       throw new RangeError(
         `Cannot create cache: capacity must be at least 1, got ${this.#capacity}`,
@@ -71,6 +89,38 @@ export class CoalescingCache<V> {
   /** Hits, misses and size so far. */
   get stats(): CacheStats {
     return { hits: this.#hits, misses: this.#misses, size: this.#entries.size };
+  }
+
+  /** Estimated bytes the entries take, by `sizeOf` (0 without it). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Entries forgotten so far to stay within the bound. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /**
+   * The value held for `key`, without counting as a use, a hit or a miss.
+   *
+   * @param key Cache key.
+   * @returns The value, or `undefined` when none is held (a load in flight included).
+   */
+  peek(key: string): V | undefined {
+    return this.#entries.get(key);
+  }
+
+  /**
+   * Measures an entry again after its value changed in place (and
+   * forgets the least recently used entries past the bound); the entry
+   * counts as used.
+   *
+   * @param key Cache key.
+   */
+  changed(key: string): void {
+    if (!this.#entries.has(key)) return;
+    this.#touch(key, this.#entries.get(key) as V);
   }
 
   /**
@@ -129,9 +179,8 @@ export class CoalescingCache<V> {
    * @param key Cache key.
    */
   delete(key: string): void {
-    if (this.#sizeOf && this.#entries.has(key)) {
-      this.#bytes -= this.#sizeOf(key, this.#entries.get(key) as V);
-    }
+    this.#bytes -= this.#sizes.get(key) ?? 0;
+    this.#sizes.delete(key);
     this.#entries.delete(key);
   }
 
@@ -163,12 +212,31 @@ export class CoalescingCache<V> {
   #touch(key: string, value: V): void {
     this.delete(key);
     this.#entries.set(key, value);
-    if (this.#sizeOf) this.#bytes += this.#sizeOf(key, value);
+    if (this.#sizeOf) {
+      const bytes = this.#sizeOf(key, value);
+      this.#sizes.set(key, bytes);
+      this.#bytes += bytes;
+    }
+    this.#evict();
+  }
+
+  #evict(): void {
+    // An entry kept goes to the back of the line; each entry is looked at once at most.
+    let looked = 0;
+    const limit = this.#entries.size;
     while (
-      this.#entries.size > this.#capacity ||
-      (this.#bytes > this.#maxBytes && this.#entries.size > 0)
+      (this.#entries.size > this.#capacity || this.#bytes > this.#maxBytes) &&
+      looked++ < limit
     ) {
-      this.delete(this.#entries.keys().next().value as string);
+      const [key, value] = this.#entries.entries().next().value as [string, V];
+      if (this.#keep?.(value)) {
+        this.#entries.delete(key);
+        this.#entries.set(key, value);
+        continue;
+      }
+      this.delete(key);
+      this.#evictions++;
+      this.#onEvict?.(key, value);
     }
   }
 }

@@ -538,7 +538,8 @@ export class RowProcessor {
    * Takes over a user that exists. It counts as created only when a
    * committed row of the job says so (`priorOutcome`), or when it was made
    * inside the window of one of this row's ambiguous creates (`inWindow`) or
-   * while an earlier session was cut off; otherwise it is existing, however
+   * while an earlier session was cut off; as a repeat when the person cache
+   * forgot an earlier row's person; otherwise it is existing, however
    * recently it appeared (a person who signed up during the run).
    */
   async #adopt(
@@ -552,6 +553,9 @@ export class RowProcessor {
     // Inside its own create's window: the job's. Made while a session was
     // cut off: most likely the job's, marked uncertain for undo.
     if (inWindow) return { user, outcome: "created" };
+    // An earlier row of this person established it and the person cache
+    // forgot it: a repeat, as it would be had the cache kept the person.
+    if (this.#people.wasForgotten(row.emailKey)) return { user, outcome: "repeat" };
     if (this.#options.madeWhileCutOff?.(user.createdAtMs, row)) {
       outcome.uncertain = { ...outcome.uncertain, user: true };
       return { user, outcome: "created" };
