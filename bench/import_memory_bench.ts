@@ -9,8 +9,12 @@
  * fake. Target: every importer peak at most 150 MiB, and the largest peak
  * within 10 % of the smallest, job or not.
  *
+ * The importer runs with the CLI's V8 flags (`src/cli/v8_flags.ts`), as the
+ * `import` task, the installed command and the binary run it;
+ * `--v8-defaults` measures it without them.
+ *
  * Run: `deno run -A bench/import_memory_bench.ts [--quick] [--sizes 100000,200000,400000]
- * [--rows 1000000] [--modes plain,job] [--floor-requests 50000]`. `--rows N`
+ * [--rows 1000000] [--modes plain,job] [--floor-requests 50000] [--v8-defaults]`. `--rows N`
  * measures 100,000 and N rows; `--quick` is a tiny smoke run (its peaks say
  * nothing about the target). The default imports 1.4M rows in all: at about
  * 1,500 users/s on a quiet 2-core machine (the importer's pace; the fake
@@ -21,6 +25,7 @@
 
 import { parseArgs } from "node:util";
 import { emit, isQuick, logger, peakRssOf, round, runImporter, writeUsersCsv } from "./_harness.ts";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 const NAME = "import_memory";
 const TARGET_PEAK_MIB = 150;
@@ -137,8 +142,9 @@ async function measure(
   mode: "plain" | "job",
   rows: number,
   csv: string,
-  dir: string,
+  options: { dir: string; denoFlags: string[] },
 ): Promise<Measurement> {
+  const { dir, denoFlags } = options;
   // A fresh fake for every run: it keeps every user, which would slow the next run.
   const fake = await FakeProcess.start();
   try {
@@ -156,6 +162,7 @@ async function measure(
     }
     const run = await runImporter(args, {
       api: fake,
+      denoFlags,
       relay: (line) => log(`  ${line}`),
       timeoutMs: 3_600_000,
     });
@@ -184,6 +191,7 @@ async function main(): Promise<void> {
       rows: { type: "string" },
       modes: { type: "string", default: "plain,job" },
       "floor-requests": { type: "string" },
+      "v8-defaults": { type: "boolean", default: false },
     },
   });
   const quick = isQuick();
@@ -192,6 +200,7 @@ async function main(): Promise<void> {
     : (values.sizes ?? (quick ? "3000,6000" : "100000,200000,400000")).split(",").map(Number);
   const modes = values.modes.split(",").map((mode) => mode.trim()) as Array<"plain" | "job">;
   const floorRequests = Number(values["floor-requests"] ?? (quick ? 3_000 : 50_000));
+  const denoFlags = values["v8-defaults"] ? [] : [v8FlagsArgument()];
   const dir = await Deno.makeTempDir({ prefix: "import_memory_bench_" });
   try {
     const fake = await FakeProcess.start();
@@ -208,7 +217,9 @@ async function main(): Promise<void> {
       const csv = `${dir}/users_${rows}.csv`;
       await writeUsersCsv(csv, rows);
       // Interleaved, so that a change of load on a shared machine hits both modes alike.
-      for (const mode of modes) measurements.push(await measure(mode, rows, csv, dir));
+      for (const mode of modes) {
+        measurements.push(await measure(mode, rows, csv, { dir, denoFlags }));
+      }
       await Deno.remove(csv);
     }
     const byMode: Record<string, Record<string, number>> = {};
@@ -240,6 +251,7 @@ async function main(): Promise<void> {
       ...byMode,
       runs: measurements,
       concurrency: CONCURRENCY,
+      v8Flags: values["v8-defaults"] ? "defaults" : "cli",
       loadAverage: Deno.loadavg().map((n) => round(n, 2)),
       target: { peakRssMiB: TARGET_PEAK_MIB, largestToSmallest: TARGET_SPREAD },
       // A quick run is a smoke test: its sizes are too small to say anything about the target.

@@ -21,6 +21,7 @@
 
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 /** The targets a release ships. */
 export const TARGETS: readonly string[] = Object.freeze([
@@ -95,6 +96,8 @@ export function compileArgs(options: CompileOptions): string[] {
     // Everything the tool runs is embedded; it never loads code from the network.
     "--deny-import",
     "--unstable-kv",
+    // Baked into the binary: V8 cannot take them once it runs (src/cli/v8_flags.ts).
+    v8FlagsArgument(),
     ...NEVER_EMBEDDED.map((path) => `--exclude=${path}`),
   ];
   if (options.target) args.push(`--target=${options.target}`);

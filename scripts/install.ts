@@ -1,7 +1,8 @@
 /**
  * Puts a `workos-importer` command on the PATH from this checkout, with the
  * narrow permissions of the `import` task (net, env, read, write; no run,
- * ffi or sys), by way of `deno install --global`:
+ * ffi or sys) and its V8 flags (`src/cli/v8_flags.ts`), by way of
+ * `deno install --global`:
  *
  * ```sh
  * deno task install                    # into ~/.deno/bin (or $DENO_INSTALL_ROOT/bin)
@@ -15,6 +16,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 /** The permissions of the `import` task in deno.json, and no more. */
 export const INSTALL_PERMISSIONS: readonly string[] = Object.freeze([
@@ -50,6 +52,8 @@ export function installArgs(options: { checkout: URL; root?: string }): string[]
     "--name=workos-importer",
     `--config=${new URL("deno.json", options.checkout).pathname}`,
     ...INSTALL_PERMISSIONS,
+    // The import task's V8 flags too: the command's memory is the task's.
+    v8FlagsArgument(),
   ];
   if (options.root !== undefined) args.push(`--root=${options.root}`);
   args.push(new URL("main.ts", options.checkout).pathname);

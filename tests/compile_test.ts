@@ -11,6 +11,7 @@
  */
 
 import assert from "node:assert/strict";
+import { V8_FLAGS } from "../src/cli/v8_flags.ts";
 
 const SCRIPT = new URL("../scripts/compile.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -97,6 +98,10 @@ Deno.test("the binary bakes in the narrowest permissions, KV, no prompt and only
     assert.equal(permissions.allow_sys, null);
     assert.deepEqual(permissions.deny_import, []);
     assert.equal(permissions.prompt, false);
+    // The CLI's V8 flags: a binary takes none at run time, so they are baked in.
+    for (const flag of V8_FLAGS) {
+      assert.ok((metadata.v8_flags as string[]).includes(flag), `${flag} in ${metadata.v8_flags}`);
+    }
     const unstable = metadata.unstable_config as { features: string[] };
     assert.ok(unstable.features.includes("kv"));
 
