@@ -7,6 +7,7 @@
  * @module
  */
 
+import { FingerprintSet } from "../src/validation/fingerprint_set.ts";
 import { round, runImporter } from "./_harness.ts";
 
 /**
@@ -42,14 +43,17 @@ export async function smallRunPeakMiB(path: string, args: string[]): Promise<num
 }
 
 /**
- * Bytes of a `FingerprintSet` holding `entries` fingerprints: 64 shards of
- * power-of-two slots (16 at first), each doubling past three-quarters full,
- * 8 bytes a slot (12 with values).
+ * Bytes of a `FingerprintSet` holding `entries` fingerprints (with a value
+ * each, or not): the typed arrays of a set filled with that many distinct
+ * fingerprints, so the figure follows the set's layout as it is.
  */
 export function fingerprintSetBytes(entries: number, values = false): number {
-  let slots = 16;
-  while (entries / 64 > slots * 0.75) slots *= 2;
-  return 64 * slots * (values ? 12 : 8);
+  const set = new FingerprintSet({ values });
+  for (let i = 0; i < entries; i++) {
+    // Distinct lower halves (an odd multiplier is a bijection), spread uppers.
+    set.addFingerprint(Math.imul(i ^ (i >>> 15), 0x85ebca6b), Math.imul(i, 0x9e3779b1), i);
+  }
+  return set.bytes;
 }
 
 /** An offline pass's memory floor, as {@linkcode measureMemoryFloor} found it. */

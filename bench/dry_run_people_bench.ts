@@ -5,8 +5,8 @@
  * (nothing on disk). Reported: the importer's peak RSS against issue 16's
  * goal (150 MB), next to its two floors measured in the same run: the peak
  * RSS of the same dry run of 1,000 people (the runtime and the modules) and
- * the bytes the people set must hold (a 64-bit fingerprint in a table of
- * power-of-two slots). Also the wall time, bounded: the run is killed after
+ * the bytes the people set must hold (`FingerprintSet`'s tables for that
+ * many people, about 8.2 bytes a person). Also the wall time, bounded: the run is killed after
  * `--timeout` seconds (600).
  *
  * Run: `deno run -A bench/dry_run_people_bench.ts [--quick] [--people 10000000] [--timeout 600]`.
@@ -16,6 +16,7 @@
 
 import { parseArgs } from "node:util";
 import { emit, isQuick, logger, round } from "./_harness.ts";
+import { fingerprintSetBytes } from "./_offline_floor.ts";
 
 const NAME = "dry_run_people";
 const TARGET_MB = 150;
@@ -92,14 +93,6 @@ async function dryRunOnStdin(people: number, timeoutMs: number): Promise<StdinRu
   return { code: status.code, plan, peakBytes: peak, wallMs };
 }
 
-/** Bytes a people set of `people` fingerprints takes: 8 per slot, slots doubling past 3/4 full. */
-function setBytesFor(people: number): number {
-  // 64 shards, each doubling from 16 slots when three-quarters full.
-  let slots = 16;
-  while (people / 64 > slots * 0.75) slots *= 2;
-  return 64 * slots * 8;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -116,7 +109,7 @@ async function main(): Promise<void> {
   log(`floor: a dry run of 1,000 people peaks at ${round(floor.peakBytes / 1e6, 1)} MB`);
   const run = await dryRunOnStdin(people, timeoutMs);
   const mb = run.peakBytes / 1e6;
-  const setMb = setBytesFor(people) / 1e6;
+  const setMb = fingerprintSetBytes(people) / 1e6;
   log(
     `${people} distinct people on stdin: ${round(run.wallMs / 1000, 1)} s, peak ${
       round(mb, 1)

@@ -8,12 +8,35 @@
 
 import { cyrb53, cyrb53High, cyrb53Low } from "./_cyrb53.ts";
 
-/** Shards: each grows on its own, so a doubling copies 1/64 of the set at once. */
-const SHARD_BITS = 6;
+/**
+ * Shards, picked by the fingerprint's top 12 bits: each grows on its own, so
+ * growing copies 1/4096 of the set at once, and a slot need not keep the
+ * bits that chose its shard.
+ */
+const SHARD_BITS = 12;
 const SHARDS = 1 << SHARD_BITS;
-const INITIAL_SHARD_SLOTS = 16;
+/** A shard's first table, before the stagger below: 8 slots. */
+const FIRST_SLOTS = 8;
+/** Each growth makes a shard's table this many times larger. */
+const GROWTH = 1.5;
 /** Grow a shard past this share of its slots taken. */
-const MAX_LOAD = 0.75;
+const MAX_LOAD = 0.9;
+/** 2^32, to take a fraction of a 32-bit number. */
+const TWO_32 = 4294967296;
+
+/**
+ * Slots of shard `shard`'s table after `step` growths. Shards start at
+ * sizes spread evenly over one growth (8 to 12 slots), so they grow at
+ * different moments and the whole set's slots per entry stay near their
+ * average instead of jumping by half when every shard grows at once.
+ */
+function slotsAt(shard: number, step: number): number {
+  return Math.round(FIRST_SLOTS * GROWTH ** (step + shard / SHARDS));
+}
+
+/** The table every shard has before its first entry: none. */
+const NO_SLOTS = new Uint16Array(0);
+const NO_VALUES = new Uint32Array(0);
 
 /** Options for {@linkcode FingerprintSet}. */
 export interface FingerprintSetOptions {
@@ -26,18 +49,24 @@ export interface FingerprintSetOptions {
 }
 
 /**
- * Distinct strings, counted by a 64-bit fingerprint of each: an
- * open-addressing table (linear probing) of fingerprints in `Uint32Array`s,
- * split into 64 shards by the fingerprint's top bits, each of which doubles
- * when it is three-quarters full. Memory is 8 bytes per slot (12 with
- * values) and slots are 1⅓–2⅔ times the entries: 10M distinct strings take
- * 2^24 slots, 128 MiB (192 MiB with values), and no doubling ever holds more
- * than 1/64 of the table twice.
+ * Distinct strings, counted by a 64-bit fingerprint of each (cyrb53's two
+ * 32-bit lanes): split into 4,096 shards by the fingerprint's top 12 bits,
+ * each an open-addressing table (linear probing) in one `Uint16Array` that
+ * keeps 48 more of the bits, 6 bytes a slot (10 with values). A shard grows
+ * by half when nine-tenths full, so between 60 % and 90 % of its slots are
+ * taken, and shards start at staggered sizes so that they do not all grow
+ * at once: the set averages about 8.5 bytes an entry (10M distinct strings
+ * take about 85 MB; 14 bytes with values), and growing never holds more
+ * than 1/4096 of the table twice. A shard's table is made at its first
+ * entry, so a small set is small.
  *
- * Counts are exact up to fingerprint collisions: two different strings with
- * the same 64 bits count as one. For `n` strings that happens with a chance
- * of about `n² / 2^65`: 2.7 × 10⁻⁸ at 1M strings, 2.7 × 10⁻⁶ (1 in 370,000)
- * at 10M.
+ * Counts are exact up to fingerprint collisions: two different strings that
+ * agree in the 60 bits kept (the shard's 12 and the slot's 48, whose last 16
+ * bits keep 0 as 1, which changes the figures below by a part in 30,000)
+ * count as one.
+ * For `n` strings that happens with a chance of about `n² / 2^61`:
+ * 4.3 × 10⁻⁷ (1 in 2.3 million) at 1M strings, 4.3 × 10⁻⁵ (1 in 23,000) at
+ * 10M.
  *
  * @example Usage
  * ```ts
@@ -50,10 +79,17 @@ export interface FingerprintSetOptions {
  * ```
  */
 export class FingerprintSet {
-  /** Per shard: [high, low] pairs; [0, 0] is an empty slot. */
-  readonly #keys: Uint32Array[] = [];
+  /**
+   * Per shard, three 16-bit words a slot: the fingerprint's low 16 bits of
+   * its upper half, then its lower half's upper and lower 16 bits (0 kept
+   * as 1). A last word of 0 is an empty slot.
+   */
+  readonly #keys: Uint16Array[] = [];
   readonly #values: Uint32Array[] | undefined;
+  /** Per shard: its slots, its entries, and how often it grew. */
+  readonly #slots = new Int32Array(SHARDS);
   readonly #counts = new Int32Array(SHARDS);
+  readonly #steps = new Uint8Array(SHARDS);
   #size = 0;
 
   /**
@@ -68,10 +104,10 @@ export class FingerprintSet {
    * ```
    */
   constructor(options: FingerprintSetOptions = {}) {
-    for (let s = 0; s < SHARDS; s++) this.#keys.push(new Uint32Array(2 * INITIAL_SHARD_SLOTS));
+    for (let s = 0; s < SHARDS; s++) this.#keys.push(NO_SLOTS);
     if (options.values) {
       this.#values = [];
-      for (let s = 0; s < SHARDS; s++) this.#values.push(new Uint32Array(INITIAL_SHARD_SLOTS));
+      for (let s = 0; s < SHARDS; s++) this.#values.push(NO_VALUES);
     }
   }
 
@@ -102,7 +138,9 @@ export class FingerprintSet {
    * @example Usage
    * ```ts
    * import { FingerprintSet } from "./fingerprint_set.ts";
-   * console.log(new FingerprintSet().bytes); // 8192
+   * const set = new FingerprintSet();
+   * set.add("ada@example.com");
+   * console.log(set.bytes); // 60: one shard's first table, 10 slots of 6 bytes
    * ```
    */
   get bytes(): number {
@@ -192,14 +230,20 @@ export class FingerprintSet {
   has(text: string): boolean {
     cyrb53(text);
     const high = cyrb53High;
-    const low = cyrb53Low === 0 && high === 0 ? 1 : cyrb53Low;
-    const keys = this.#keys[high >>> (32 - SHARD_BITS)];
-    const mask = (keys.length >>> 1) - 1;
-    for (let slot = low & mask;; slot = (slot + 1) & mask) {
-      const h = keys[2 * slot];
-      const l = keys[2 * slot + 1];
-      if (h === high && l === low) return true;
-      if (h === 0 && l === 0) return false;
+    const shard = high >>> (32 - SHARD_BITS);
+    const top = high & 0xffff;
+    const mid = cyrb53Low >>> 16;
+    const bottom = (cyrb53Low & 0xffff) || 1;
+    const keys = this.#keys[shard];
+    const slots = this.#slots[shard];
+    if (slots === 0) return false;
+    for (let slot = Math.floor(((mid * 65536 + bottom) / TWO_32) * slots);;) {
+      const at = 3 * slot;
+      const c = keys[at + 2];
+      if (c === bottom) {
+        if (keys[at + 1] === mid && keys[at] === top) return true;
+      } else if (c === 0) return false;
+      if (++slot === slots) slot = 0;
     }
   }
 
@@ -207,8 +251,9 @@ export class FingerprintSet {
    * Adds a fingerprint given as two 32-bit halves (what {@linkcode add}
    * computes from a string); for tests that need chosen collisions.
    *
-   * @param high The fingerprint's upper 32 bits (its top 6 pick the shard).
-   * @param low The lower 32 bits (its low bits pick the first slot).
+   * @param high The fingerprint's upper 32 bits: its top 12 pick the shard,
+   *   its low 16 are kept (bits 16–19 are not).
+   * @param low The lower 32 bits, kept; they pick the first slot.
    * @param value Kept with a new entry in a set with values.
    * @returns `-1` when new; else the value kept with the entry (0 without values).
    *
@@ -222,50 +267,63 @@ export class FingerprintSet {
   addFingerprint(high: number, low: number, value: number): number {
     high >>>= 0;
     low >>>= 0;
-    // [0, 0] marks an empty slot: that one fingerprint shares [0, 1].
-    if (high === 0 && low === 0) low = 1;
     const shard = high >>> (32 - SHARD_BITS);
+    const top = high & 0xffff;
+    const mid = low >>> 16;
+    // A zero last word marks an empty slot: 0 is kept as 1 (so fingerprints
+    // differing only in that word's 0 and 1 count as one).
+    const bottom = (low & 0xffff) || 1;
     let keys = this.#keys[shard];
-    let slots = keys.length >>> 1;
+    let slots = this.#slots[shard];
     if (this.#counts[shard] + 1 > slots * MAX_LOAD) {
       keys = this.#grow(shard);
-      slots = keys.length >>> 1;
+      slots = this.#slots[shard];
     }
-    const mask = slots - 1;
-    for (let slot = low & mask;; slot = (slot + 1) & mask) {
-      const h = keys[2 * slot];
-      const l = keys[2 * slot + 1];
-      if (h === high && l === low) return this.#values ? this.#values[shard][slot] : 0;
-      if (h === 0 && l === 0) {
-        keys[2 * slot] = high;
-        keys[2 * slot + 1] = low;
+    // The first slot from the lower half's leading bits (a fraction of the
+    // table, as the table's size is no power of two).
+    for (let slot = Math.floor(((mid * 65536 + bottom) / TWO_32) * slots);;) {
+      const at = 3 * slot;
+      const c = keys[at + 2];
+      if (c === bottom) {
+        if (keys[at + 1] === mid && keys[at] === top) {
+          return this.#values ? this.#values[shard][slot] : 0;
+        }
+      } else if (c === 0) {
+        keys[at] = top;
+        keys[at + 1] = mid;
+        keys[at + 2] = bottom;
         if (this.#values) this.#values[shard][slot] = value;
         this.#counts[shard]++;
         this.#size++;
         return -1;
       }
+      if (++slot === slots) slot = 0;
     }
   }
 
-  /** Doubles one shard and puts its entries back in their new slots. */
-  #grow(shard: number): Uint32Array {
+  /** Grows one shard by half (or makes its first table) and puts its entries back. */
+  #grow(shard: number): Uint16Array {
     const old = this.#keys[shard];
     const oldValues = this.#values?.[shard];
-    const slots = old.length; // twice the old slot count
-    const keys = new Uint32Array(2 * slots);
+    const oldSlots = this.#slots[shard];
+    const slots = slotsAt(shard, this.#steps[shard]++);
+    const keys = new Uint16Array(3 * slots);
     const values = oldValues ? new Uint32Array(slots) : undefined;
-    const mask = slots - 1;
-    for (let from = 0; from < old.length >>> 1; from++) {
-      const high = old[2 * from];
-      const low = old[2 * from + 1];
-      if (high === 0 && low === 0) continue;
-      let slot = low & mask;
-      while (keys[2 * slot] !== 0 || keys[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      keys[2 * slot] = high;
-      keys[2 * slot + 1] = low;
+    for (let from = 0; from < oldSlots; from++) {
+      const c = old[3 * from + 2];
+      if (c === 0) continue;
+      const a = old[3 * from];
+      const b = old[3 * from + 1];
+      // The first slot from the kept lower half, as on adding.
+      let slot = Math.floor(((b * 65536 + c) / TWO_32) * slots);
+      while (keys[3 * slot + 2] !== 0) if (++slot === slots) slot = 0;
+      keys[3 * slot] = a;
+      keys[3 * slot + 1] = b;
+      keys[3 * slot + 2] = c;
       if (values && oldValues) values[slot] = oldValues[from];
     }
     this.#keys[shard] = keys;
+    this.#slots[shard] = slots;
     if (this.#values && values) this.#values[shard] = values;
     return keys;
   }
