@@ -53,3 +53,18 @@ Deno.test("the CLI loads no npm package before a command needs it", async () => 
   // when role definitions or a package's organizations are read.
   assert.deepEqual([...graph].filter((specifier) => specifier.startsWith("npm:")), []);
 });
+
+Deno.test("the CLI loads the journal, undo, roles, packages, plans and live progress only when a command uses them", async () => {
+  const graph = await staticGraphOfMain();
+  // What a dry run and validate use is there…
+  for (const module of ["src/cli/import_command.ts", "src/pipeline/validate_file.ts"]) {
+    assert.ok(graph.has(module), module);
+  }
+  // …and none of what only a job, undo, `roles apply`, a migration
+  // package, `--plan`, `convert` or a live import uses.
+  const online = [...graph].filter((module) =>
+    /^src\/(journal\/journal|journal\/jobs|report\/audit_log|report\/progress|cli\/plan_command|cli\/_package_steps|pipeline\/tenant_plan|pipeline\/convert_export|input\/file_facts)\.ts$/
+      .test(module) || /^src\/(undo|roles)\//.test(module)
+  );
+  assert.deepEqual(online, []);
+});

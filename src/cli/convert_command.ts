@@ -10,7 +10,6 @@ import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { delimiterOf, sourceOptionsOf } from "./import_command.ts";
 import { checkInputFile } from "./input_check.ts";
-import { convertToPackage } from "../pipeline/convert_export.ts";
 import { drawBox } from "../report/summary.ts";
 
 /** `workos-importer convert`. */
@@ -76,6 +75,8 @@ export async function runConvertCommand(
   const { format, provider, columnMap } = sourceOptionsOf(flags);
   const delimiter = delimiterOf(flags);
   await checkInputFile(path, { flag: "--input", format, delimiter, provider, columnMap });
+  // Loaded when convert runs, not with the CLI (issue 16: a dry run's memory floor).
+  const { convertToPackage } = await import("../pipeline/convert_export.ts");
   const result = await convertToPackage(path, { out, format, delimiter, provider, columnMap });
   const say = flags.json ? console.error : console.log;
   say(drawBox([

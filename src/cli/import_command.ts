@@ -21,10 +21,9 @@ import type { OnExisting } from "../pipeline/row_processor.ts";
 import type { PlanReport } from "../pipeline/dry_run_plan.ts";
 import { errorFileFormatWarning } from "../report/error_writer.ts";
 import { formatDryRunSummary, formatSummary } from "../report/summary.ts";
-import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
+import type { ProgressReporter } from "../report/progress.ts";
 import { ProgressWiring } from "./_progress_wiring.ts";
 import { colorsFor, paintStatus } from "./_colors.ts";
-import { countRecords } from "../input/file_facts.ts";
 import { describeColumnMap, parseColumnMap } from "../input/column_map.ts";
 import { isProviderName, PROVIDERS, type ProviderSpec } from "../input/providers/mod.ts";
 import { resolve } from "node:path";
@@ -37,15 +36,12 @@ import {
   importPermissions,
   sourceFilesOf,
 } from "./permissions.ts";
-import { runPlanCommand } from "./plan_command.ts";
 import { withoutCredentials } from "../workos/client.ts";
-import {
-  packageDirOf,
-  type PackageSource,
-  packageSource,
-  type PackageStepsResult,
-  sayIntro,
-} from "./_package_steps.ts";
+// What only an import against WorkOS, a tenant plan or a migration package
+// uses (the live progress, the record count, the plan, a package's steps)
+// loads where that run starts, not with the CLI: a dry run loads none of it
+// (issue 16: its memory floor; tests/cli_module_graph_test.ts).
+import type { PackageSource, PackageStepsResult } from "./_package_steps.ts";
 
 /** `workos-importer [--csv <file>] …`: the default command. */
 export const importCommand: CommandSpec = {
@@ -363,6 +359,7 @@ export async function runImportCommand(
         say: flags.json ? console.error : console.log,
       });
     }
+    const { runPlanCommand } = await import("./plan_command.ts");
     return await runPlanCommand(path as string, options, flags, console);
   }
   if (options.errorsOut) {
@@ -397,12 +394,14 @@ export async function runImportCommand(
       options = job.options;
       path = job.inputPath;
       totalRows = job.totalRows;
+      const { packageDirOf, packageSource, sayIntro } = await import("./_package_steps.ts");
       const packageDir = packageSteps ? undefined : packageDirOf(options);
       if (packageDir !== undefined) {
         packageSteps = await packageSource(packageDir);
         sayIntro(packageSteps, console, json);
       }
     } else if (!options.dryRun && path !== "-") {
+      const { countRecords } = await import("../input/file_facts.ts");
       totalRows = await countRecords(path as string, {
         format: options.format,
         provider: options.provider,
@@ -412,7 +411,10 @@ export async function runImportCommand(
       }
     }
     // A resumed job's progress is job-wide; its rates count this session only.
-    if (!options.dryRun) progress = new ProgressReporter(stderrProgressOptions(job?.progressStart));
+    if (!options.dryRun) {
+      const { ProgressReporter, stderrProgressOptions } = await import("../report/progress.ts");
+      progress = new ProgressReporter(stderrProgressOptions(job?.progressStart));
+    }
     writesLimit = options.rateLimit ?? 50;
     wiring = new ProgressWiring(progress, {
       warn: (line) => console.warn(line),
@@ -559,6 +561,7 @@ async function recordsIn(
   options: ImportUsersOptions,
 ): Promise<number | undefined> {
   if (path === undefined || path === "-") return undefined;
+  const { countRecords } = await import("../input/file_facts.ts");
   return await countRecords(path, { format: options.format, delimiter: options.delimiter })
     .catch(() => undefined);
 }

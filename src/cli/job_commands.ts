@@ -10,19 +10,14 @@ import { type CommandSpec, type Flags, integerFlag, RESUME_LATEST } from "./args
 import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import type { ImportResult, ImportUsersOptions } from "../pipeline/import_users.ts";
-import { openErrorWriter } from "../report/error_writer.ts";
 import { drawBox, formatDuration } from "../report/summary.ts";
 import type { ErrorRecord } from "../types.ts";
 import { DEFAULT_CHECKPOINT_DIR, jobAuditPath, jobPaths } from "../journal/job_files.ts";
-import {
-  createJob,
-  describeInput,
-  type JobRecord,
-  type Journal,
-  resumeJob,
-} from "../journal/journal.ts";
-import { type JobInfo, latestResumableJob, listJobs, readJob, removeJob } from "../journal/jobs.ts";
-import { readAuditLogBackward } from "../report/audit_log.ts";
+// The journal (Deno KV), the job listing and the audit log reader load when
+// a job command or a job import runs, not with the CLI: a dry run and
+// `validate` load none of them (issue 16: their memory floor).
+import type { JobRecord, Journal } from "../journal/journal.ts";
+import type { JobInfo } from "../journal/jobs.ts";
 
 /** Flags that decide what a job does: fixed at its start. */
 const FIXED_FLAGS: ReadonlyArray<[keyof Flags, keyof ImportUsersOptions]> = [
@@ -208,6 +203,7 @@ export class JobImport {
 
   async #copyErrors(): Promise<number> {
     if (!this.#errorsOut) return this.journal.progress.totals.failures;
+    const { openErrorWriter } = await import("../report/error_writer.ts");
     const out = await openErrorWriter(this.#errorsOut, { columns: this.#columns });
     const damaged: number[] = [];
     try {
@@ -300,6 +296,7 @@ export async function openJobImport(
 ): Promise<JobImport> {
   const checkpointDir = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
   const chunkSize = integerFlag(flags, "chunk-size", { fallback: 1000, min: 1, max: 100_000 });
+  const { createJob, describeInput, resumeJob } = await import("../journal/journal.ts");
   if (options.dryRun) {
     throw new UsageError("Cannot checkpoint a dry run: drop --dry-run, or --job-id and --resume");
   }
@@ -335,6 +332,7 @@ export async function openJobImport(
       `Cannot use --job-id "${flags["job-id"]}" with --resume "${flags.resume}": name one job`,
     );
   }
+  const { latestResumableJob } = await import("../journal/jobs.ts");
   const jobId = named ?? await latestResumableJob({ checkpointDir });
   const journal = await resumeJob(jobId, {
     checkpointDir,
@@ -468,6 +466,7 @@ export const cleanCommand: CommandSpec = {
  */
 export async function runJobsCommand(flags: Flags, console: Console): Promise<number> {
   const checkpointDir = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
+  const { listJobs } = await import("../journal/jobs.ts");
   const jobs = await listJobs({ checkpointDir });
   if (flags.json) {
     console.log(JSON.stringify(jobs.map(jobJson)));
@@ -582,6 +581,7 @@ export async function runCleanCommand(
   const jobId = jobIdOf("clean", positionals);
   const checkpointDir = flags["checkpoint-dir"] ?? DEFAULT_CHECKPOINT_DIR;
   const changes = await auditEntries(await jobAuditPath(jobPaths(checkpointDir, jobId)));
+  const { removeJob } = await import("../journal/jobs.ts");
   const dir = await removeJob(jobId, { checkpointDir });
   console.log(`Removed job "${jobId}": its journal, error file and audit log in "${dir}"`);
   if (changes > 0) {
@@ -597,6 +597,7 @@ export async function runCleanCommand(
 /** Writes an audit log records (a line holds a row's), 0 when there is none. */
 async function auditEntries(path: string): Promise<number> {
   let entries = 0;
+  const { readAuditLogBackward } = await import("../report/audit_log.ts");
   try {
     for await (const _ of readAuditLogBackward(path)) entries++;
   } catch (error) {
@@ -616,6 +617,7 @@ function jobIdOf(command: string, positionals: string[]): string {
 }
 
 async function readJobOrThrow(jobId: string, checkpointDir: string, verb: string) {
+  const { readJob } = await import("../journal/jobs.ts");
   const job = await readJob(jobId, { checkpointDir });
   if (!job) {
     throw new UsageError(

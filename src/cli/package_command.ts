@@ -14,7 +14,6 @@ import type { CommandSpec, Flags } from "./args.ts";
 import type { Console } from "./environment.ts";
 import { runImportCommand } from "./import_command.ts";
 import { UsageError } from "./usage_error.ts";
-import { packageSource, sayIntro } from "./_package_steps.ts";
 
 /** `workos-importer import-package <dir>`. */
 export const importPackageCommand: CommandSpec = {
@@ -83,6 +82,8 @@ export async function runImportPackageCommand(
   flags: Flags,
   console: Console,
 ): Promise<number> {
+  // Loaded when a package is imported, not with the CLI (issue 16: a dry run's memory floor).
+  const { packageSource, sayIntro } = await import("./_package_steps.ts");
   const source = await packageSource(resolve(dir));
   sayIntro(source, console, flags.json ?? false);
   return await runImportCommand({ ...flags, csv: source.facts.paths.users }, console, {

@@ -15,12 +15,12 @@ import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts
 import { type Console, envFileHint, readSecretKey } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { drawBox } from "../report/summary.ts";
-import { readRoleDefinitions } from "../roles/role_definitions.ts";
-import { applyRoleDefinitions, roleKey, type RoleResult } from "../roles/apply_roles.ts";
+// The roles modules and the audit log load when `roles apply` runs, not
+// with the CLI (issue 16: a dry run's memory floor).
+import type { RoleResult } from "../roles/apply_roles.ts";
 import { DEFAULT_API_URL, withoutCredentials, WorkOSClient } from "../workos/client.ts";
 import { RateBudget } from "../limits/rate_budget.ts";
-import { openAuditLog } from "../report/audit_log.ts";
-import { openSetupLedger, type SetupRecorder } from "../roles/setup_ledger.ts";
+import type { SetupRecorder } from "../roles/setup_ledger.ts";
 import {
   createJobDir,
   DEFAULT_CHECKPOINT_DIR,
@@ -144,6 +144,8 @@ export async function runRolesCommand(
   const quiet = flags.quiet ?? false;
   const say = json ? console.error : console.log;
 
+  const { readRoleDefinitions } = await import("../roles/role_definitions.ts");
+  const { applyRoleDefinitions, roleKey } = await import("../roles/apply_roles.ts");
   let file;
   try {
     file = await readRoleDefinitions(path);
@@ -258,6 +260,8 @@ interface RolesJob {
  * or an audit log alone with `--audit-out`; nothing without either.
  */
 async function openRolesJob(flags: Flags): Promise<RolesJob | undefined> {
+  const { openAuditLog } = await import("../report/audit_log.ts");
+  const { openSetupLedger } = await import("../roles/setup_ledger.ts");
   const jobId = flags["job-id"];
   if (jobId === undefined) {
     const auditOut = flags["audit-out"];

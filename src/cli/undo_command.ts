@@ -10,13 +10,14 @@ import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts
 import { type Console, readSecretKey } from "./environment.ts";
 import { InterruptHandler } from "./interrupt.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
-import { type AuditEntry, countAuditLines } from "../report/audit_log.ts";
+import type { AuditEntry } from "../report/audit_log.ts";
 import { drawBox } from "../report/summary.ts";
-import { ProgressReporter, stderrProgressOptions } from "../report/progress.ts";
 import { colorsFor, paintStatus } from "./_colors.ts";
-import { lockJobForUndo, type UndoLock } from "../journal/journal.ts";
+// The journal, undo and the live progress load when undo runs, not with the
+// CLI (issue 16: a dry run's memory floor).
+import type { UndoLock } from "../journal/journal.ts";
+import type { UndoStep, UndoSummary } from "../undo/undo_job.ts";
 import { jobAuditPath } from "../journal/job_files.ts";
-import { undoAuditLog, type UndoStep, type UndoSummary } from "../undo/undo_job.ts";
 import { ProgressWiring } from "./_progress_wiring.ts";
 import { withoutCredentials } from "../workos/client.ts";
 
@@ -144,6 +145,9 @@ export async function runUndoCommand(
   const givenUrl = flags["api-url"] ?? Deno.env.get("WORKOS_API_URL");
   // Credentials in the URL are never sent or printed.
   const apiUrl = givenUrl === undefined ? undefined : withoutCredentials(givenUrl);
+  const { lockJobForUndo } = await import("../journal/journal.ts");
+  const { undoAuditLog } = await import("../undo/undo_job.ts");
+  const { ProgressReporter, stderrProgressOptions } = await import("../report/progress.ts");
   // The job's lock: no second undo, and no import of the job, meanwhile.
   const lock: UndoLock | undefined = target.jobId !== undefined && !dryRun
     ? await lockJobForUndo(target.jobId, { checkpointDir: target.checkpointDir })
@@ -236,6 +240,7 @@ export async function runUndoCommand(
 /** Lines in a file: the audit entries an undo will step through. */
 async function countLines(path: string): Promise<number | undefined> {
   try {
+    const { countAuditLines } = await import("../report/audit_log.ts");
     return await countAuditLines(path);
   } catch {
     return undefined;

@@ -14,7 +14,6 @@ import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { validateFile, type ValidationReport } from "../pipeline/validate_file.ts";
 import { sourceOptionsOf } from "./import_command.ts";
-import { packageSource } from "./_package_steps.ts";
 import { resolve } from "node:path";
 
 function formatCount(value: number): string {
@@ -97,6 +96,8 @@ export async function runValidateCommand(
   let packageProblems: string[] = [];
   if (positionals.length > 0 && provider === undefined && format === undefined) {
     if (await isPackageDir(path)) {
+      // A package's steps load only for a package (issue 16: validate's memory floor).
+      const { packageSource } = await import("./_package_steps.ts");
       const pkg = await packageSource(resolve(path));
       for (const line of pkg.introLines) say(line);
       packageProblems = await pkg.definitionProblems();

@@ -10,7 +10,9 @@
 import { localIoStop, type RunStopError } from "../limits/run_stop.ts";
 import type { OutcomeSink, RowOutcome } from "../outcome/mod.ts";
 import { auditEntriesOf } from "./audit_entries.ts";
-import { type AuditEntry, type AuditLog, openAuditLog } from "./audit_log.ts";
+// The log's module loads when a log is opened: a dry run has none (issue 16:
+// its memory floor).
+import type { AuditEntry, AuditLog } from "./audit_log.ts";
 
 /** Options for {@linkcode AuditSink}. */
 export interface AuditSinkOptions {
@@ -76,6 +78,7 @@ export class AuditSink implements OutcomeSink {
    */
   async open(): Promise<void> {
     if (!this.#log && this.#path !== undefined) {
+      const { openAuditLog } = await import("./audit_log.ts");
       this.#log = await openAuditLog(this.#path, { writtenAfter: this.#options.writtenAfter });
     }
     const before = this.#before;
