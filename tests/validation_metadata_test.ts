@@ -111,3 +111,29 @@ Deno.test("parseMetadata reads printable ASCII in one pass with the very result 
     metadata: { plan: "pro" },
   });
 });
+
+Deno.test("parseMetadata gives the same objects and answers whether its keys repeat row after row or are new each time", () => {
+  // The one-pass reader remembers the first keys it meets and hands them
+  // out again: rows that share keys, more keys than it remembers, keys that
+  // differ only in length or case, and a key repeated inside one object
+  // must read exactly as JSON.parse and the checks read them.
+  const cells: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    cells.push(`{"plan":"p${i}","seat":"${i % 7}"}`);
+    cells.push(`{"k${i}":"v","K${i}":"w","k${i}x":""}`);
+    cells.push(`{"department":"D${i}","employee_id":"E${i}"}`);
+  }
+  for (const pass of [1, 2]) {
+    for (const cell of cells) {
+      deepEqual(
+        parseMetadata(cell, { plain: true }),
+        { ok: true, metadata: JSON.parse(cell) },
+        `pass ${pass}: ${cell}`,
+      );
+    }
+  }
+  const repeated = parseMetadata('{"plan":"a","seat":"b","plan":"c"}', { plain: true });
+  deepEqual(repeated, parseMetadata('{"plan":"a","seat":"b","plan":"c"}'));
+  equal(repeated.ok, true);
+  deepEqual(repeated.ok && repeated.metadata, { plan: "c", seat: "b" });
+});

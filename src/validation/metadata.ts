@@ -9,7 +9,7 @@
  * @module
  */
 
-import { isAscii } from "./_text.ts";
+import { isAscii, ownString } from "./_text.ts";
 
 /**
  * WorkOS's documented metadata limits.
@@ -121,7 +121,7 @@ function readFlatObject(text: string): Record<string, string> | undefined {
     if (keyEnd < 0) return undefined;
     const keyLength = keyEnd - i - 1;
     if (keyLength === 0 || keyLength > maxKeyLength) return undefined;
-    const key = text.slice(i + 1, keyEnd);
+    const key = knownKey(text, i + 1, keyEnd);
     i = skipSpaces(text, keyEnd + 1);
     if (text.charCodeAt(i) !== 0x3a) return undefined;
     i = skipSpaces(text, i + 1);
@@ -136,6 +136,28 @@ function readFlatObject(text: string): Record<string, string> | undefined {
     if (c !== 0x2c) return undefined;
     i = skipSpaces(text, i + 1);
   }
+}
+
+/**
+ * Metadata keys seen so far (at most {@linkcode MAX_KNOWN_KEYS}): the rows of
+ * a file mostly repeat a few. A key found here is the same string each row,
+ * which V8 has already made a property name; a fresh slice would be hashed
+ * and looked up in the string table for its store and for `Object.hasOwn`.
+ */
+const knownKeys: string[] = [];
+const MAX_KNOWN_KEYS = 32;
+
+/** The key `text[start..end)`, as a known key when it is one. */
+function knownKey(text: string, start: number, end: number): string {
+  const length = end - start;
+  for (let k = 0; k < knownKeys.length; k++) {
+    const key = knownKeys[k];
+    if (key.length === length && text.startsWith(key, start)) return key;
+  }
+  const key = text.slice(start, end);
+  // A string of its own: a slice would keep the reader's text alive.
+  if (knownKeys.length < MAX_KNOWN_KEYS) knownKeys.push(ownString(key));
+  return key;
 }
 
 function skipSpaces(text: string, from: number): number {
