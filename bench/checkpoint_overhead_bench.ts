@@ -8,6 +8,10 @@
  * the drift that moves both of its runs, and the median ignores a pair that
  * another process disturbed. The importer's CPU time (user + system, exact:
  * the kernel's count for a waited-for child) is given beside it the same way.
+ * When the pairs' wall ratios scatter by more than the target itself (their
+ * median absolute deviation above 5 %: a loaded machine), the wall figure
+ * cannot tell 4 % from 6 %, and the verdict is taken from the CPU pairs
+ * instead (`judgedOn` says which).
  *
  * Wall time on a shared 2-core machine moves by ±10 % from run to run, more
  * than the cost measured, so the benchmark also times what a job adds per
@@ -104,6 +108,13 @@ async function runImporter(
 function pairedPercent(plain: Run[], job: Run[], of: (run: Run) => number): number {
   const ratios = job.map((run, i) => of(run) / of(plain[i]));
   return Math.round((median(ratios) - 1) * 1000) / 10;
+}
+
+/** How far the pairs' ratios scatter: their median absolute deviation, in percent. */
+function scatterPercent(plain: Run[], job: Run[], of: (run: Run) => number): number {
+  const ratios = job.map((run, i) => of(run) / of(plain[i]));
+  const middle = median(ratios);
+  return Math.round(median(ratios.map((ratio) => Math.abs(ratio - middle))) * 1000) / 10;
 }
 
 /**
@@ -228,6 +239,12 @@ async function main(): Promise<void> {
     const pairedCpuOverhead = cpuKnown
       ? pairedPercent(plain, checkpointed, (run) => run.cpuMs)
       : undefined;
+    const wallScatter = scatterPercent(plain, checkpointed, (run) => run.wallMs);
+    // Too scattered to place against 5 %: CPU time, which waiting for the other processes does not add to.
+    const judgedOn = wallScatter > TARGET_OVERHEAD * 100 && pairedCpuOverhead !== undefined
+      ? "cpu"
+      : "wall";
+    const verdictPercent = judgedOn === "cpu" ? pairedCpuOverhead as number : pairedOverhead;
     const pairRatios = checkpointed.map((run, i) =>
       Math.round((run.wallMs / plain[i].wallMs - 1) * 1000) / 10
     );
@@ -244,6 +261,8 @@ async function main(): Promise<void> {
       // What journal and audit log add to a row of the plain run: the overhead without the noise.
       jobSharePercent: Math.round((jobCost / plainUsPerRow) * 1000) / 10,
       jobUsPerRow: Math.round(jobCost * 10) / 10,
+      judgedOn,
+      wallScatterPercent: wallScatter,
       // The ratio of the two medians, as earlier versions of this benchmark judged.
       overheadPercent: Math.round((jobMs / plainMs - 1) * 1000) / 10,
       pairs,
@@ -257,8 +276,9 @@ async function main(): Promise<void> {
       medianCheckpointedImportMs: median(checkpointed.map((run) => run.importMs)),
       medianPlainCpuMs: median(plain.map((run) => run.cpuMs)),
       medianCheckpointedCpuMs: median(checkpointed.map((run) => run.cpuMs)),
-      target: "checkpointed at most 5% slower (median of the pairs' wall-time ratios)",
-      passed: pairedOverhead <= TARGET_OVERHEAD * 100,
+      target:
+        "checkpointed at most 5% slower (median of the pairs' wall-time ratios; CPU-time ratios when those scatter by more than 5%)",
+      passed: verdictPercent <= TARGET_OVERHEAD * 100,
     }));
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});

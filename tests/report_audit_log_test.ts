@@ -319,3 +319,22 @@ Deno.test("a .gz log never holds a secret, and a plain log keeps its form whatev
   assert.equal((await Deno.readTextFile(plain)).trimEnd().split("\n").length, 2);
   assert.deepEqual(await readBack(plain, 64), ["id_2", "id_1"]);
 });
+
+Deno.test("a gzip member whose checksum does not match is reported and skipped; the members before it still read", async () => {
+  const path = `${await Deno.makeTempDir()}/audit.jsonl.gz`;
+  const log = await openAuditLog(path);
+  for (const i of [1, 2, 3]) await log.write([entry(i)]);
+  await log.close();
+  const bytes = await Deno.readFile(path);
+  // A byte of the last member's CRC, as a bad disk block would change it.
+  bytes[bytes.length - 6] ^= 0xff;
+  await Deno.writeFile(path, bytes);
+  const damaged: string[] = [];
+  const ids: string[] = [];
+  for await (const read of readAuditLogBackward(path, { onInvalidLine: (l) => damaged.push(l) })) {
+    ids.push(read.id);
+  }
+  assert.deepEqual(ids, ["id_2", "id_1"]);
+  assert.equal(damaged.length, 1);
+  assert.match(damaged[0], /^the gzip member at byte \d+ is damaged$/);
+});

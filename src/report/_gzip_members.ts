@@ -9,19 +9,10 @@
 // a torn last line of a plain log, and a log opened for appending cuts it off
 // first (a torn member in the middle would hide every later one from `zcat`).
 
-// node:zlib loads only once a compressed log is opened: a dry run or
-// `validate` never does, and keeps the memory it would take.
-let zlib: typeof import("node:zlib") | undefined;
-
-/** Loads the compressor; call (and await) it before the other functions here. */
-export async function loadGzip(): Promise<void> {
-  zlib ??= await import("node:zlib");
-}
-
-function loaded(): typeof import("node:zlib") {
-  if (zlib === undefined) throw new Error("Cannot compress: loadGzip() was not awaited");
-  return zlib;
-}
+//
+// The compression itself is the web's CompressionStream (zlib's default
+// level), not node:zlib: importing node:zlib loads Deno's Node
+// compatibility scripts, 15-50 ms of CPU at the start of every job.
 
 /** The extra field's subfield id: "WA" (WorkOS audit). */
 const SI1 = 0x57;
@@ -29,8 +20,41 @@ const SI2 = 0x41;
 /** Header: 10 fixed bytes, XLEN, then one subfield (4 bytes + 8 of data). */
 export const MEMBER_HEADER_BYTES = 24;
 const TRAILER_BYTES = 8;
-/** zlib's default: on audit lines it takes 70 bytes a row where level 1 takes 110. */
-const LEVEL = 6;
+
+/** Where the deflate data of a gzip member starts: past its header's optional fields. */
+function dataOffset(gzip: Uint8Array): number {
+  const flags = gzip[3];
+  let offset = 10;
+  if (flags & 4) offset += 2 + (gzip[10] | (gzip[11] << 8)); // FEXTRA
+  if (flags & 8) offset = gzip.indexOf(0, offset) + 1; // FNAME
+  if (flags & 16) offset = gzip.indexOf(0, offset) + 1; // FCOMMENT
+  if (flags & 2) offset += 2; // FHCRC
+  return offset;
+}
+
+/** All of `data` through a compression or decompression stream. */
+async function through(
+  data: Uint8Array,
+  stream: CompressionStream | DecompressionStream,
+): Promise<Uint8Array> {
+  const writer = stream.writable.getWriter();
+  // Not awaited: the readable side below is what drains it.
+  writer.write(data as Uint8Array<ArrayBuffer>).catch(() => {});
+  writer.close().catch(() => {});
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of stream.readable) {
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
 
 /** Whether bytes begin like a gzip file. */
 export function isGzip(head: Uint8Array): boolean {
@@ -41,10 +65,12 @@ export function isGzip(head: Uint8Array): boolean {
  * One member holding `data`, its header naming its own length and
  * `previous`, the length of the member before it (0: it is the first).
  */
-export function gzipMember(data: Uint8Array, previous: number): Uint8Array {
-  const { crc32, deflateRawSync } = loaded();
-  const body = deflateRawSync(data, { level: LEVEL });
-  const length = MEMBER_HEADER_BYTES + body.length + TRAILER_BYTES;
+export async function gzipMember(data: Uint8Array, previous: number): Promise<Uint8Array> {
+  // The stream's own member, with its CRC and length trailer; its header is
+  // replaced by one that names the lengths.
+  const gzip = await through(data, new CompressionStream("gzip"));
+  const body = gzip.subarray(dataOffset(gzip));
+  const length = MEMBER_HEADER_BYTES + body.length;
   const member = new Uint8Array(length);
   const view = new DataView(member.buffer);
   // ID1 ID2 CM=deflate FLG=FEXTRA, MTIME 0, XFL 0, OS 255 (unknown).
@@ -56,8 +82,6 @@ export function gzipMember(data: Uint8Array, previous: number): Uint8Array {
   view.setUint32(16, length, true);
   view.setUint32(20, previous, true);
   member.set(body, MEMBER_HEADER_BYTES);
-  view.setUint32(length - 8, crc32(data) >>> 0, true);
-  view.setUint32(length - 4, data.length >>> 0, true);
   return member;
 }
 
@@ -77,9 +101,9 @@ export function memberHeader(
   return { length, previous: view.getUint32(20, true) };
 }
 
-/** The data of one whole member (its CRC checked); throws when it is damaged. */
-export function gunzipMember(member: Uint8Array): Uint8Array {
-  return loaded().gunzipSync(member);
+/** The data of one whole member (its CRC and length checked); throws when it is damaged. */
+export function gunzipMember(member: Uint8Array): Promise<Uint8Array> {
+  return through(member, new DecompressionStream("gzip"));
 }
 
 /** Reads exactly `length` bytes at `position`, or fewer at the end of the file. */

@@ -45,7 +45,6 @@ import {
   gunzipMember,
   gzipMember,
   isGzip,
-  loadGzip,
   MEMBER_HEADER_BYTES,
   memberHeader,
   readAt,
@@ -389,7 +388,9 @@ class FileAuditLog implements AuditLog {
   /** Entries in the file already that rows running again would write twice. */
   readonly #already: Set<string>;
   /** A compressed log: the length of its last member (0: none yet); plain: `undefined`. */
-  #lastMember: number | undefined;
+  #lastMember: Promise<number> | undefined;
+  /** Settles once the last write (its compression, then its bytes) has ended. */
+  #tail: Promise<void> = Promise.resolve();
   #count = 0;
   #closed = false;
 
@@ -402,7 +403,7 @@ class FileAuditLog implements AuditLog {
     this.path = path;
     this.#out = new OrderedFileWriter(file);
     this.#already = already;
-    this.#lastMember = lastMember;
+    this.#lastMember = lastMember === undefined ? undefined : Promise.resolve(lastMember);
   }
 
   get count(): number {
@@ -423,19 +424,25 @@ class FileAuditLog implements AuditLog {
     const bytes = this.#encoder.encode(formatAuditLines(entries));
     this.#count += entries.length;
     if (this.#lastMember === undefined) return this.#out.write(bytes);
-    // One member a call: whole on disk once the call's promise resolves.
-    const member = gzipMember(bytes, this.#lastMember);
-    this.#lastMember = member.length;
-    return this.#out.write(member);
+    // One member a call, compressed after the one before it (whose length its
+    // header names) and so handed to the writer in call order; whole on disk
+    // once the call's promise resolves.
+    const member = this.#lastMember.then((previous) => gzipMember(bytes, previous));
+    this.#lastMember = member.then((written) => written.length);
+    const done = member.then((written) => this.#out.write(written));
+    this.#tail = done.catch(() => {});
+    return done;
   }
 
-  flush(): Promise<void> {
-    return this.#out.flush();
+  async flush(): Promise<void> {
+    await this.#tail;
+    await this.#out.flush();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#tail;
     await this.#out.close();
   }
 
@@ -489,7 +496,6 @@ export async function openAuditLog(
     const from = options.writtenAfter;
     const compressed = size === 0 ? path.endsWith(".gz") : isGzip(await readAt(file, 0, 2));
     if (compressed) {
-      await loadGzip();
       // A member torn by a crash is cut off (it holds no whole entry, and
       // `zcat` would stop at it); the rows it held run again.
       const tail: Array<[number, number]> = [];
@@ -499,7 +505,7 @@ export async function openAuditLog(
       if (scan.end < size) await file.truncate(scan.end);
       lastMember = scan.lastLength;
       for (const [start, length] of tail) {
-        for (const entry of entriesOfText(gunzipMember(await readAt(file, start, length)))) {
+        for (const entry of entriesOfText(await gunzipMember(await readAt(file, start, length)))) {
           already.add(entryKey(entry));
         }
       }
@@ -584,12 +590,11 @@ export async function readAuditLog(path: string): Promise<AuditEntry[]> {
   using file = await Deno.open(path, { read: true });
   const size = (await file.stat()).size;
   if (!isGzip(await readAt(file, 0, 2))) return entriesOfText(await readAt(file, 0, size));
-  await loadGzip();
   const members: Array<[number, number]> = [];
   await scanMembers(file, size, (start, length) => members.push([start, length]));
   const entries: AuditEntry[] = [];
   for (const [start, length] of members) {
-    entries.push(...entriesOfText(gunzipMember(await readAt(file, start, length))));
+    entries.push(...entriesOfText(await gunzipMember(await readAt(file, start, length))));
   }
   return entries;
 }
@@ -626,12 +631,11 @@ export async function countAuditLines(path: string): Promise<number> {
     }
     return lines;
   }
-  await loadGzip();
   const members: Array<[number, number]> = [];
   await scanMembers(file, size, (start, length) => members.push([start, length]));
   let lines = 0;
   for (const [start, length] of members) {
-    lines += count(gunzipMember(await readAt(file, start, length)));
+    lines += count(await gunzipMember(await readAt(file, start, length)));
   }
   return lines;
 }
@@ -670,7 +674,6 @@ export async function* readAuditLogBackward(
   using file = await Deno.open(path, { read: true });
   const size = (await file.stat()).size;
   if (isGzip(await readAt(file, 0, 2))) {
-    await loadGzip();
     yield* readMembersBackward(file, size, options);
     return;
   }
@@ -726,7 +729,7 @@ async function* readMembersBackward(
     const member = await readAt(file, start, length);
     let text: Uint8Array | undefined;
     try {
-      text = gunzipMember(member);
+      text = await gunzipMember(member);
     } catch {
       options.onInvalidLine?.(`the gzip member at byte ${start} is damaged`);
     }
