@@ -768,6 +768,43 @@ Deno.test("a provider's run is per-row only when its rows can name an organizati
   assert.equal(supertokens.plan.distinctOrganizations, 2);
 });
 
+Deno.test("membership columns added to a Clerk or Supabase CSV export are read as they are, as the source pages say", async () => {
+  for (const [from, file] of [["clerk", "clerk_users.csv"], ["supabase", "supabase_users.csv"]]) {
+    const lines = (await Deno.readTextFile(`${FIXTURES}${file}`)).trimEnd().split("\n");
+    const path = await tempFile(
+      [
+        `${lines[0]},org_external_id,org_name`,
+        ...lines.slice(1).map((line, i) =>
+          `${line},${i % 2 === 0 ? "acme" : "globex"},${i % 2 === 0 ? "Acme" : "Globex"}`
+        ),
+      ].join("\n") + "\n",
+    );
+    const result = await runCli([
+      "--from",
+      from,
+      "--input",
+      path,
+      "--dry-run",
+      "--json",
+      "--quiet",
+    ]);
+    const summary = JSON.parse(result.stdout.trim().split("\n").at(-1) as string);
+    assert.match(result.stdout + result.stderr, /Multi-org mode/, from);
+    assert.equal(summary.plan.distinctOrganizations, 2, from);
+    assert.equal(summary.plan.membershipsPlanned, summary.plan.validRows, from);
+    // Without the columns the same export names no organization.
+    const bare = await runCli([
+      "--from",
+      from,
+      "--input",
+      `${FIXTURES}${file}`,
+      "--dry-run",
+      "--quiet",
+    ]);
+    assert.match(bare.stdout + bare.stderr, /User-only mode/, from);
+  }
+});
+
 // ------------------------------------------------- --map and template
 
 Deno.test("--map names the columns of any CSV, and the dry run shows the mapping", async () => {

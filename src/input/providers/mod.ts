@@ -223,17 +223,43 @@ export async function openProviderReader(
       break;
   }
   const skipThrough = mapper.expands ? resumeFrom?.recordNumber ?? 0 : 0;
+  const map = spec.from === "package" ? spec.map : withMembershipColumns(columns, spec.map);
   return {
     format,
     columns: [...mapper.columns],
     namesOrganizations: mapper.namesOrganizations === true ||
-      Object.values(spec.map ?? {}).some((column) => ORGANIZATION_COLUMNS.includes(column)),
-    reader: new MappedReader(inner, mapper, spec.map, skipThrough),
+      Object.values(map ?? {}).some((column) => ORGANIZATION_COLUMNS.includes(column)),
+    reader: new MappedReader(inner, mapper, map, skipThrough),
   };
 }
 
 /** The importer columns that name a row's organization. */
 const ORGANIZATION_COLUMNS: readonly string[] = ["org_id", "org_external_id"];
+
+/** The importer's membership columns, read as they are from a CSV export that was given them. */
+const MEMBERSHIP_COLUMNS: readonly string[] = [
+  ...ORGANIZATION_COLUMNS,
+  "org_name",
+  "role_slug",
+  "role_slugs",
+];
+
+/**
+ * `--map` and the membership columns a CSV export's header has (the
+ * source pages suggest adding them to a Clerk or Supabase export): each is
+ * read into itself, unless `--map` fills that column from another.
+ */
+function withMembershipColumns(
+  header: readonly string[],
+  map: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> | undefined {
+  const targets = new Set(Object.values(map ?? {}));
+  const added = header.filter((column) =>
+    MEMBERSHIP_COLUMNS.includes(column) && !targets.has(column) && !Object.hasOwn(map ?? {}, column)
+  );
+  if (added.length === 0) return map;
+  return { ...Object.fromEntries(added.map((column) => [column, column])), ...map };
+}
 
 function isGeneric(looks: Looks): boolean {
   return looks.kind === "json" || looks.kind === "csv" || looks.kind === "empty";
