@@ -13,6 +13,8 @@
  * are written is up to twice as slow); then `--rounds` rounds each time the
  * plain CSV, Firebase and Auth0 one after another, and each source's ratio is
  * the median over the rounds of its time over the CSV's of the same round.
+ * Each run's CPU time (user + system) and the same ratios of it are printed
+ * too: under load they scatter less than wall time (the target is wall's).
  *
  * The floor of reading an export at all, timed in this process after the
  * rounds: the file read in 1 MiB chunks, decoded, and each user's line given
