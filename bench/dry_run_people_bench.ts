@@ -9,7 +9,11 @@
  * many people, about 8.2 bytes a person). Also the wall time, bounded: the run is killed after
  * `--timeout` seconds (600).
  *
- * Run: `deno run -A bench/dry_run_people_bench.ts [--quick] [--people 10000000] [--timeout 600]`.
+ * The CLI runs with its V8 flags (`src/cli/v8_flags.ts`), as every
+ * launcher of it does; `--v8-defaults` measures it without them.
+ *
+ * Run: `deno run -A bench/dry_run_people_bench.ts [--quick] [--people 10000000] [--timeout 600]
+ * [--v8-defaults]`.
  *
  * @module
  */
@@ -17,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { emit, isQuick, logger, round } from "./_harness.ts";
 import { fingerprintSetBytes } from "./_offline_floor.ts";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 const NAME = "dry_run_people";
 const TARGET_MB = 150;
@@ -52,10 +57,25 @@ async function peakOf(pid: number): Promise<number> {
 }
 
 /** Runs the CLI's dry run on `people` generated rows written to its stdin. */
-async function dryRunOnStdin(people: number, timeoutMs: number): Promise<StdinRun> {
+async function dryRunOnStdin(
+  people: number,
+  timeoutMs: number,
+  denoFlags: string[],
+): Promise<StdinRun> {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", MAIN, "--csv", "-", "--dry-run", "--quiet", "--json"],
+    args: [
+      "run",
+      "--quiet",
+      "-A",
+      ...denoFlags,
+      MAIN,
+      "--csv",
+      "-",
+      "--dry-run",
+      "--quiet",
+      "--json",
+    ],
     env: { NO_COLOR: "1" },
     stdin: "piped",
     stdout: "piped",
@@ -100,14 +120,16 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       people: { type: "string" },
       timeout: { type: "string", default: "600" },
+      "v8-defaults": { type: "boolean", default: false },
     },
   });
   const people = Number(values.people ?? (isQuick() ? 1_000_000 : 10_000_000));
   const timeoutMs = Number(values.timeout) * 1000;
 
-  const floor = await dryRunOnStdin(1_000, 60_000);
+  const denoFlags = values["v8-defaults"] ? [] : [v8FlagsArgument()];
+  const floor = await dryRunOnStdin(1_000, 60_000, denoFlags);
   log(`floor: a dry run of 1,000 people peaks at ${round(floor.peakBytes / 1e6, 1)} MB`);
-  const run = await dryRunOnStdin(people, timeoutMs);
+  const run = await dryRunOnStdin(people, timeoutMs, denoFlags);
   const mb = run.peakBytes / 1e6;
   const setMb = fingerprintSetBytes(people) / 1e6;
   log(
@@ -130,6 +152,7 @@ async function main(): Promise<void> {
     distinctUsers: run.plan?.distinctUsers ?? null,
     validRows: run.plan?.validRows ?? null,
     exitCode: run.code,
+    v8Flags: values["v8-defaults"] ? "defaults" : "cli",
     target: { peakMB: TARGET_MB },
     passed: run.code === 0 && run.plan?.distinctUsers === people &&
       run.plan?.validRows === people && mb <= TARGET_MB,

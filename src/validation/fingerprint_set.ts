@@ -9,14 +9,16 @@
 import { cyrb53, cyrb53High, cyrb53Low } from "./_cyrb53.ts";
 
 /**
- * Shards, picked by the fingerprint's top 12 bits: each grows on its own, so
- * growing copies 1/4096 of the set at once, and a slot need not keep the
- * bits that chose its shard.
+ * Shards, picked by the fingerprint's top 10 bits: each grows on its own, so
+ * growing copies 1/1024 of the set at once, and a slot need not keep the
+ * bits that chose its shard. (4,096 shards kept two more bits, but their
+ * many small tables made a dry run's garbage collection cost up to 1.7
+ * times the CPU time with the CLI's V8 flags.)
  */
-const SHARD_BITS = 12;
+const SHARD_BITS = 10;
 const SHARDS = 1 << SHARD_BITS;
-/** A shard's first table, before the stagger below: 8 slots. */
-const FIRST_SLOTS = 8;
+/** A shard's first table, before the stagger below: 32 slots. */
+const FIRST_SLOTS = 32;
 /** Each growth makes a shard's table this many times larger. */
 const GROWTH = 1.5;
 /** Grow a shard past this share of its slots taken. */
@@ -26,7 +28,7 @@ const TWO_32 = 4294967296;
 
 /**
  * Slots of shard `shard`'s table after `step` growths. Shards start at
- * sizes spread evenly over one growth (8 to 12 slots), so they grow at
+ * sizes spread evenly over one growth (32 to 48 slots), so they grow at
  * different moments and the whole set's slots per entry stay near their
  * average instead of jumping by half when every shard grows at once.
  */
@@ -50,23 +52,22 @@ export interface FingerprintSetOptions {
 
 /**
  * Distinct strings, counted by a 64-bit fingerprint of each (cyrb53's two
- * 32-bit lanes): split into 4,096 shards by the fingerprint's top 12 bits,
+ * 32-bit lanes): split into 1,024 shards by the fingerprint's top 10 bits,
  * each an open-addressing table (linear probing) in one `Uint16Array` that
  * keeps 48 more of the bits, 6 bytes a slot (10 with values). A shard grows
  * by half when nine-tenths full, so between 60 % and 90 % of its slots are
  * taken, and shards start at staggered sizes so that they do not all grow
  * at once: the set averages about 8.5 bytes an entry (10M distinct strings
  * take about 85 MB; 14 bytes with values), and growing never holds more
- * than 1/4096 of the table twice. A shard's table is made at its first
+ * than 1/1024 of the table twice. A shard's table is made at its first
  * entry, so a small set is small.
  *
  * Counts are exact up to fingerprint collisions: two different strings that
- * agree in the 60 bits kept (the shard's 12 and the slot's 48, whose last 16
+ * agree in the 58 bits kept (the shard's 10 and the slot's 48, whose last 16
  * bits keep 0 as 1, which changes the figures below by a part in 30,000)
  * count as one.
- * For `n` strings that happens with a chance of about `n² / 2^61`:
- * 4.3 × 10⁻⁷ (1 in 2.3 million) at 1M strings, 4.3 × 10⁻⁵ (1 in 23,000) at
- * 10M.
+ * For `n` strings that happens with a chance of about `n² / 2^59`:
+ * 1.7 × 10⁻⁶ (1 in 580,000) at 1M strings, 1.7 × 10⁻⁴ (1 in 5,800) at 10M.
  *
  * @example Usage
  * ```ts
@@ -140,7 +141,7 @@ export class FingerprintSet {
    * import { FingerprintSet } from "./fingerprint_set.ts";
    * const set = new FingerprintSet();
    * set.add("ada@example.com");
-   * console.log(set.bytes); // 60: one shard's first table, 10 slots of 6 bytes
+   * console.log(set.bytes); // 240: one shard's first table, 40 slots of 6 bytes
    * ```
    */
   get bytes(): number {
@@ -251,8 +252,8 @@ export class FingerprintSet {
    * Adds a fingerprint given as two 32-bit halves (what {@linkcode add}
    * computes from a string); for tests that need chosen collisions.
    *
-   * @param high The fingerprint's upper 32 bits: its top 12 pick the shard,
-   *   its low 16 are kept (bits 16–19 are not).
+   * @param high The fingerprint's upper 32 bits: its top 10 pick the shard,
+   *   its low 16 are kept (bits 16–21 are not).
    * @param low The lower 32 bits, kept; they pick the first slot.
    * @param value Kept with a new entry in a set with values.
    * @returns `-1` when new; else the value kept with the entry (0 without values).
@@ -325,6 +326,13 @@ export class FingerprintSet {
     this.#keys[shard] = keys;
     this.#slots[shard] = slots;
     if (this.#values && values) this.#values[shard] = values;
+    // Frees the old table now: left to the garbage collector, the tables
+    // shards grew out of (twice the set, over its growth) wait for an
+    // old-generation collection, tens of MB at 10M entries.
+    if (oldSlots > 0) {
+      (old.buffer as ArrayBuffer).transfer(0);
+      (oldValues?.buffer as ArrayBuffer | undefined)?.transfer(0);
+    }
     return keys;
   }
 }
