@@ -6,8 +6,8 @@
  * it keeps every user it was sent — is not counted; its peak is reported
  * beside the importer's. The floor, measured in the same run: a bare fetch
  * loop (50 in flight, one user create per request, no SDK) against the same
- * fake. Target: every importer peak at most 150 MiB, and the largest peak
- * within 10 % of the smallest, job or not.
+ * fake, with the same V8 flags. Target: every importer peak at most 150 MiB,
+ * and the largest peak within 10 % of the smallest, job or not.
  *
  * The importer runs with the CLI's V8 flags (`src/cli/v8_flags.ts`), as the
  * `import` task, the installed command and the binary run it;
@@ -95,8 +95,16 @@ function freePort(): number {
   return port;
 }
 
-/** The floor: a bare fetch loop creating `requests` users, 50 at a time, in a process of its own. */
-async function floorPeakMiB(url: string, requests: number): Promise<number> {
+/**
+ * The floor: a bare fetch loop creating `requests` users, 50 at a time, in a
+ * process of its own, with the same V8 flags as the importer (the loop's own
+ * heap is sized by them as much as the importer's is).
+ */
+async function floorPeakMiB(
+  url: string,
+  options: { requests: number; denoFlags: string[] },
+): Promise<number> {
+  const { requests, denoFlags } = options;
   const script = `
     const [url, total, concurrency] = [${JSON.stringify(url)}, ${requests}, ${CONCURRENCY}];
     let next = 0;
@@ -113,7 +121,7 @@ async function floorPeakMiB(url: string, requests: number): Promise<number> {
     }
     await Promise.all(Array.from({ length: concurrency }, worker));`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", script],
+    args: ["eval", ...denoFlags, script],
     stdin: "null",
     stdout: "null",
     stderr: "inherit",
@@ -207,7 +215,7 @@ async function main(): Promise<void> {
     let floorMiB: number;
     try {
       log(`floor: a bare fetch loop of ${floorRequests} creates, ${CONCURRENCY} in flight`);
-      floorMiB = await floorPeakMiB(fake.url, floorRequests);
+      floorMiB = await floorPeakMiB(fake.url, { requests: floorRequests, denoFlags });
       log(`floor peak ${floorMiB} MiB`);
     } finally {
       await fake.stop();

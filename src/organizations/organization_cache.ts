@@ -60,10 +60,11 @@ export class CoalescingCache<V> {
   readonly #keep?: (value: V) => boolean;
   readonly #onEvict?: (key: string, value: V) => void;
   // A Map iterates in insertion order: re-inserting on use keeps it in LRU order.
-  readonly #entries = new Map<string, V>();
-  // Each entry's bytes as last measured: a value that changed in place must
-  // give back what it was counted at, not what it measures now.
-  readonly #sizes = new Map<string, number>();
+  // Each value with its bytes as last measured: a value that changed in
+  // place must give back what it was counted at, not what it measures now.
+  // (Beside the value, not in a second Map: a Map under LRU churn keeps a
+  // table of about 90 bytes an entry, twice what the slot object costs.)
+  readonly #entries = new Map<string, { value: V; bytes: number }>();
   #bytes = 0;
   readonly #inFlight = new Map<string, Promise<V>>();
   #hits = 0;
@@ -108,7 +109,7 @@ export class CoalescingCache<V> {
    * @returns The value, or `undefined` when none is held (a load in flight included).
    */
   peek(key: string): V | undefined {
-    return this.#entries.get(key);
+    return this.#entries.get(key)?.value;
   }
 
   /**
@@ -119,8 +120,8 @@ export class CoalescingCache<V> {
    * @param key Cache key.
    */
   changed(key: string): void {
-    if (!this.#entries.has(key)) return;
-    this.#touch(key, this.#entries.get(key) as V);
+    const slot = this.#entries.get(key);
+    if (slot) this.#touch(key, slot.value);
   }
 
   /**
@@ -131,11 +132,11 @@ export class CoalescingCache<V> {
    * @returns The value.
    */
   get(key: string, load: () => Promise<V>): Promise<V> {
-    if (this.#entries.has(key)) {
+    const slot = this.#entries.get(key);
+    if (slot) {
       this.#hits++;
-      const value = this.#entries.get(key) as V;
-      this.#touch(key, value);
-      return Promise.resolve(value);
+      this.#touch(key, slot.value);
+      return Promise.resolve(slot.value);
     }
     const pending = this.#inFlight.get(key);
     if (pending) {
@@ -157,7 +158,7 @@ export class CoalescingCache<V> {
    */
   async update(key: string, load: (current: V | undefined) => Promise<V>): Promise<V> {
     const pending = this.#inFlight.get(key);
-    const current = pending ? await pending.catch(() => undefined) : this.#entries.get(key);
+    const current = pending ? await pending.catch(() => undefined) : this.#entries.get(key)?.value;
     const again = this.#inFlight.get(key);
     if (again) return again;
     return this.#load(key, () => load(current));
@@ -179,8 +180,9 @@ export class CoalescingCache<V> {
    * @param key Cache key.
    */
   delete(key: string): void {
-    this.#bytes -= this.#sizes.get(key) ?? 0;
-    this.#sizes.delete(key);
+    const slot = this.#entries.get(key);
+    if (!slot) return;
+    this.#bytes -= slot.bytes;
     this.#entries.delete(key);
   }
 
@@ -190,7 +192,7 @@ export class CoalescingCache<V> {
    * @returns A copy of the entries.
    */
   entries(): Array<[string, V]> {
-    return [...this.#entries];
+    return [...this.#entries].map(([key, slot]) => [key, slot.value]);
   }
 
   #load(key: string, load: () => Promise<V>): Promise<V> {
@@ -211,12 +213,9 @@ export class CoalescingCache<V> {
 
   #touch(key: string, value: V): void {
     this.delete(key);
-    this.#entries.set(key, value);
-    if (this.#sizeOf) {
-      const bytes = this.#sizeOf(key, value);
-      this.#sizes.set(key, bytes);
-      this.#bytes += bytes;
-    }
+    const bytes = this.#sizeOf ? this.#sizeOf(key, value) : 0;
+    this.#entries.set(key, { value, bytes });
+    this.#bytes += bytes;
     this.#evict();
   }
 
@@ -228,10 +227,14 @@ export class CoalescingCache<V> {
       (this.#entries.size > this.#capacity || this.#bytes > this.#maxBytes) &&
       looked++ < limit
     ) {
-      const [key, value] = this.#entries.entries().next().value as [string, V];
+      const [key, slot] = this.#entries.entries().next().value as [
+        string,
+        { value: V; bytes: number },
+      ];
+      const value = slot.value;
       if (this.#keep?.(value)) {
         this.#entries.delete(key);
-        this.#entries.set(key, value);
+        this.#entries.set(key, slot);
         continue;
       }
       this.delete(key);
