@@ -14,6 +14,7 @@ import { type CsvStringify, loadCsvStringify } from "./_csv_stringify.ts";
 import type { OrganizationRef, UserRow } from "../types.ts";
 // The reader's contract is the writer's: one list of paths and headers, so the two cannot drift.
 import { PACKAGE_FILES, PACKAGE_HEADERS, PACKAGE_SCHEMA_VERSION } from "../input/package/layout.ts";
+import { KeyIndex } from "./_key_index.ts";
 
 /** Counts of what a package holds, as its manifest lists them. */
 export interface PackageCounts {
@@ -102,10 +103,19 @@ export class MigrationPackageWriter {
   readonly #totp: PackageFile;
   readonly #warnings: PackageFile;
   readonly #skipped: PackageFile;
-  /** Emails written, so that a person is one user; organizations likewise. */
-  readonly #seenUsers = new Set<string>();
-  readonly #seenOrganizations = new Set<string>();
-  readonly #seenMemberships = new Set<string>();
+  /**
+   * Emails written, so that a person is one user, by number: kept for the
+   * whole file, so as bytes in a {@linkcode KeyIndex} (about 60 bytes an
+   * email), not in a `Set` (about 130 a key at its peak, and one `Set` of
+   * emails and another of email and organization pairs grew with every row).
+   */
+  readonly #usersSeen = new KeyIndex();
+  /** Organizations are few: a `Map` (whose string keys V8 copies, so they keep no run text alive). */
+  readonly #organizationNumbers = new Map<string, number>();
+  /** Memberships written, by user number: the first organization's number (-1: none yet). */
+  #firstOrganization = new Int32Array(1024).fill(-1);
+  /** A user's further organizations, for people in more than one. */
+  readonly #moreOrganizations = new Map<number, Set<number>>();
   readonly counts: PackageCounts = {
     users: 0,
     organizations: 0,
@@ -155,8 +165,8 @@ export class MigrationPackageWriter {
    */
   add(row: UserRow): void {
     const roles = row.roleSlugs ?? (row.roleSlug === undefined ? [] : [row.roleSlug]);
-    if (!this.#seenUsers.has(row.emailKey)) {
-      this.#seenUsers.add(row.emailKey);
+    const user = this.#usersSeen.indexOf(row.emailKey);
+    if (this.#usersSeen.isNew) {
       this.counts.users++;
       this.#users.write(csvLine([
         row.email,
@@ -182,14 +192,14 @@ export class MigrationPackageWriter {
     if (organization === undefined) return;
     const [orgId, orgExternalId, orgName] = organizationColumns(organization);
     const orgKey = orgId !== undefined ? `id:${orgId}` : `ext:${orgExternalId}`;
-    if (!this.#seenOrganizations.has(orgKey)) {
-      this.#seenOrganizations.add(orgKey);
+    let organizationNumber = this.#organizationNumbers.get(orgKey);
+    if (organizationNumber === undefined) {
+      organizationNumber = this.#organizationNumbers.size;
+      this.#organizationNumbers.set(orgKey, organizationNumber);
       this.counts.organizations++;
       this.#organizations.write(csvLine([orgId, orgExternalId, orgName, undefined, undefined]));
     }
-    const membershipKey = `${row.emailKey}\u0000${orgKey}`;
-    if (this.#seenMemberships.has(membershipKey)) return;
-    this.#seenMemberships.add(membershipKey);
+    if (!this.#isNewMembership(user, organizationNumber)) return;
     this.counts.memberships++;
     this.#memberships.write(csvLine([
       row.email,
@@ -201,6 +211,29 @@ export class MigrationPackageWriter {
       roles.length > 0 ? roles.join(",") : undefined,
       undefined,
     ]));
+  }
+
+  /** Notes user `user`'s membership of organization `organization`; `false` when noted before. */
+  #isNewMembership(user: number, organization: number): boolean {
+    if (user >= this.#firstOrganization.length) {
+      const grown = new Int32Array(Math.max(user + 1, this.#firstOrganization.length * 2)).fill(-1);
+      grown.set(this.#firstOrganization);
+      this.#firstOrganization = grown;
+    }
+    const first = this.#firstOrganization[user];
+    if (first === -1) {
+      this.#firstOrganization[user] = organization;
+      return true;
+    }
+    if (first === organization) return false;
+    const more = this.#moreOrganizations.get(user);
+    if (more === undefined) {
+      this.#moreOrganizations.set(user, new Set([organization]));
+      return true;
+    }
+    if (more.has(organization)) return false;
+    more.add(organization);
+    return true;
   }
 
   /**
