@@ -1,0 +1,38 @@
+/**
+ * What `validate` keeps to the end, its listed issues, keeps none of the
+ * text the CSV reader decoded their rows from: the reader hands out each
+ * field as a slice of the text of the rows decoded with it (about 1 KiB, or
+ * the row when longer), and a message that quotes a field would keep that
+ * text alive as long as the report.
+ */
+
+import assert from "node:assert/strict";
+
+Deno.test("validate's listed issues keep under 1 KiB each, not the 2 KiB rows they quote", async () => {
+  const script = `
+    import { validateFile } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+    const csvOf = (rows) => {
+      const pad = "n".repeat(2048);
+      const lines = ["email,first_name"];
+      // Each person twice: the second row's warning quotes its email.
+      for (let i = 0; i < rows; i++) lines.push("person." + i + "@example.com," + pad, "person." + i + "@example.com," + pad);
+      return new Blob([lines.join("\\n") + "\\n"]);
+    };
+    // Warm up: what validate loads and makes once is no issue's.
+    await validateFile(csvOf(10).stream(), { fileName: "warm.csv" });
+    gc();
+    const before = Deno.memoryUsage().heapUsed;
+    const report = await validateFile(csvOf(4000).stream(), { fileName: "users.csv" });
+    gc();
+    const after = Deno.memoryUsage().heapUsed;
+    console.log(JSON.stringify({ issues: report.warnings.length, bytes: (after - before) / report.warnings.length }));`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--expose-gc", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const { issues, bytes } = JSON.parse(new TextDecoder().decode(output.stdout));
+  assert.equal(issues, 4000);
+  assert.ok(bytes < 1024, `${Math.round(bytes)} bytes kept an issue`);
+});
