@@ -9,6 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { generateCsv } from "../examples/gen_csv.ts";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -205,10 +206,17 @@ export interface LargeCsv {
   keep: boolean;
   /** Invalid rows generated; `undefined` when a kept file was reused. */
   invalidRows?: number;
+  /**
+   * The Deno flags to run the CLI with: the CLI's V8 flags
+   * (`src/cli/v8_flags.ts`), as every launcher of it passes them, or none
+   * with `--v8-defaults`.
+   */
+  denoFlags: string[];
 }
 
 /**
- * Reads `--rows` (1M; 200,000 with `--quick`), `--file` and `--keep`, and
+ * Reads `--rows` (1M; 200,000 with `--quick`), `--file`, `--keep` and
+ * `--v8-defaults`, and
  * writes the multi-organization CSV with errors and people in three
  * organizations that the dry-run and validate benchmarks read.
  */
@@ -223,12 +231,14 @@ export async function largeCsvInput(
       rows: { type: "string" },
       file: { type: "string" },
       keep: { type: "boolean", default: false },
+      "v8-defaults": { type: "boolean", default: false },
     },
   });
   const rows = Number(values.rows ?? (isQuick() ? 200_000 : 1_000_000));
   const path = values.file ?? `/tmp/workos_importer_${name}_bench_${rows}.csv`;
+  const denoFlags = values["v8-defaults"] ? [] : [v8FlagsArgument()];
   const existing = values.keep ? await Deno.stat(path).catch(() => null) : null;
-  if (existing !== null) return { rows, path, keep: values.keep };
+  if (existing !== null) return { rows, path, keep: values.keep, denoFlags };
   log(`generating ${rows} rows`);
   const { invalidRows } = await generateCsv(path, {
     rows,
@@ -236,7 +246,7 @@ export async function largeCsvInput(
     withErrors: true,
     personsInOrgs: 3,
   });
-  return { rows, path, keep: values.keep, invalidRows };
+  return { rows, path, keep: values.keep, invalidRows, denoFlags };
 }
 
 /** What the rate-budget benchmarks (`budget_use`, `budget_overload`) take from their arguments. */

@@ -30,11 +30,16 @@ async function headOf(path: string, rows: number): Promise<string> {
  * Peak RSS in MiB of the importer run with `args`, where `{file}` stands for
  * the first 1,000 rows of `path`.
  */
-export async function smallRunPeakMiB(path: string, args: string[]): Promise<number> {
+export async function smallRunPeakMiB(
+  path: string,
+  args: string[],
+  options: { denoFlags?: string[] } = {},
+): Promise<number> {
   const head = await headOf(path, 1_000);
   try {
     const run = await runImporter(args.map((arg) => arg === "{file}" ? head : arg), {
       timeoutMs: 60_000,
+      denoFlags: options.denoFlags,
     });
     return run.peakRssMiB;
   } finally {
@@ -78,9 +83,10 @@ export interface MemoryFloor {
 export async function measureMemoryFloor(
   path: string,
   args: string[],
-  options: { setBytes: number; peakRssMiB: number },
+  options: { setBytes: number; peakRssMiB: number; denoFlags?: string[] },
 ): Promise<MemoryFloor> {
-  const smallPeak = await smallRunPeakMiB(path, args);
+  // The small run takes the same Deno flags as the pass it is the floor of.
+  const smallPeak = await smallRunPeakMiB(path, args, { denoFlags: options.denoFlags });
   const setsMiB = options.setBytes / 2 ** 20;
   const floor = smallPeak + setsMiB;
   const ratio = round(options.peakRssMiB / floor, 2);

@@ -10,7 +10,9 @@
  * 100 MiB, and the plan accounts for every row.
  *
  * Run: `deno run -A bench/dry_run_bench.ts [--quick] [--rows 1000000]
- * [--file /tmp/x.csv --keep]`. `--keep` reuses an existing file of that name.
+ * [--file /tmp/x.csv --keep] [--v8-defaults]`. `--keep` reuses an existing file of that
+ * name. The CLI runs with its V8 flags (`src/cli/v8_flags.ts`), as every
+ * launcher of it does; `--v8-defaults` runs it, and its floor, without them.
  *
  * @module
  */
@@ -26,7 +28,7 @@ const TARGET_RSS_MIB = 100;
 const log = logger(NAME);
 
 async function main(): Promise<void> {
-  const { rows, path, keep, invalidRows } = await largeCsvInput(NAME, log);
+  const { rows, path, keep, invalidRows, denoFlags } = await largeCsvInput(NAME, log);
   try {
     const size = (await Deno.stat(path)).size;
     log(`dry run of ${rows} rows (${round(size / 2 ** 20, 1)} MiB)`);
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     const run = await runImporter(["--csv", path, "--dry-run", "--quiet"], {
       relay: (line) => log(`  ${line}`),
       timeoutMs: 600_000,
+      denoFlags,
     });
     const plan = run.summary?.plan as Record<string, number> | undefined;
     const seconds = run.wallMs / 1000;
@@ -51,12 +54,14 @@ async function main(): Promise<void> {
       setBytes: fingerprintSetBytes(plan?.distinctUsers ?? 0) +
         fingerprintSetBytes((plan?.validRows ?? 0) - (plan?.duplicateRows ?? 0)),
       peakRssMiB: run.peakRssMiB,
+      denoFlags,
     });
     log(memory.line);
     emit({
       name: NAME,
       ratioToLineScan: round(ratio, 2),
       peakRssMiB: run.peakRssMiB,
+      v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       cpuRatioToLineScan: round(cpuRatio, 2),
       ...memory.fields,
       rows,

@@ -12,7 +12,9 @@
  * organization pairs are kept, and the lists of issues are capped).
  *
  * Run: `deno run -A bench/validate_bench.ts [--quick] [--rows 1000000]
- * [--file /tmp/x.csv --keep]`. `--keep` reuses an existing file of that name.
+ * [--file /tmp/x.csv --keep] [--v8-defaults]`. `--keep` reuses an existing file of that
+ * name. The CLI runs with its V8 flags (`src/cli/v8_flags.ts`), as every
+ * launcher of it does; `--v8-defaults` runs it, and its floor, without them.
  *
  * @module
  */
@@ -28,7 +30,7 @@ const TARGET_RSS_MIB = 100;
 const log = logger(NAME);
 
 async function main(): Promise<void> {
-  const { rows, path, keep, invalidRows } = await largeCsvInput(NAME, log);
+  const { rows, path, keep, invalidRows, denoFlags } = await largeCsvInput(NAME, log);
   const report = `${path}.report.json`;
   try {
     const size = (await Deno.stat(path)).size;
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     const run = await runImporter(["validate", path, "--report", report], {
       relay: (line) => log(`  ${line}`),
       timeoutMs: 600_000,
+      denoFlags,
     });
     const result = run.summary as Record<string, number> | undefined;
     const seconds = run.wallMs / 1000;
@@ -56,12 +59,14 @@ async function main(): Promise<void> {
         true,
       ),
       peakRssMiB: run.peakRssMiB,
+      denoFlags,
     });
     log(memory.line);
     emit({
       name: NAME,
       ratioToLineScan: round(ratio, 2),
       peakRssMiB: run.peakRssMiB,
+      v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       cpuRatioToLineScan: round(cpuRatio, 2),
       ...memory.fields,
       rows,
