@@ -26,14 +26,17 @@
  * from the price of the fields. `--all-sources` also times Clerk, Supabase,
  * Cognito and SuperTokens exports of as many users (reported, not targets).
  *
- * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--rounds 3] [--same-users] [--all-sources] [--keep]`.
+ * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--rounds 3] [--same-users] [--all-sources] [--keep] [--v8-defaults]`.
  * `--quick` is 200,000 users; `--keep` reuses the generated files in /tmp.
+ * The CLI runs with its V8 flags (`src/cli/v8_flags.ts`), as every launcher
+ * of it does; `--v8-defaults` runs it without them.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { emit, isQuick, logger, round, runImporter, writeUsersCsv } from "./_harness.ts";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 import {
   LARGE_FILES,
   LARGE_SOURCES,
@@ -53,11 +56,15 @@ interface Measured {
   rowsAccounted: number;
 }
 
+/** The Deno flags every run of the CLI takes: its V8 flags, or none with `--v8-defaults`. */
+let denoFlags: string[] = [];
+
 async function convert(from: string, input: string, out: string): Promise<void> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   const run = await runImporter(["convert", "--from", from, "--input", input, "--out", out], {
     relay: () => {},
     timeoutMs: 900_000,
+    denoFlags,
   });
   if (run.code > 1) throw new Error(`convert --from ${from} failed with exit code ${run.code}`);
 }
@@ -66,6 +73,7 @@ async function dryRun(args: string[]): Promise<Measured> {
   const run = await runImporter([...args, "--dry-run", "--quiet"], {
     relay: (line) => log(`  ${line}`),
     timeoutMs: 900_000,
+    denoFlags,
   });
   const plan = run.summary?.plan as Record<string, number> | undefined;
   return {
@@ -86,8 +94,10 @@ async function main(): Promise<void> {
       keep: { type: "boolean", default: false },
       "same-users": { type: "boolean", default: false },
       "all-sources": { type: "boolean", default: false },
+      "v8-defaults": { type: "boolean", default: false },
     },
   });
+  denoFlags = values["v8-defaults"] ? [] : [v8FlagsArgument()];
   const rows = Number(values.rows ?? (isQuick() ? 200_000 : 1_000_000));
   const sameUsers = values["same-users"];
   const dir = `/tmp/workos_importer_${NAME}_${rows}`;
@@ -195,6 +205,7 @@ async function main(): Promise<void> {
       name: NAME,
       rows,
       rounds,
+      v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       plainCsvSeconds: seconds(plain),
       firebaseSeconds: seconds(firebaseRuns),
       auth0Seconds: seconds(auth0Runs),
