@@ -198,3 +198,22 @@ export async function readableText(path: string): Promise<string> {
   const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
   return new TextDecoder().decode(gzip ? gunzipSync(bytes) : bytes);
 }
+
+/**
+ * Runs `script` with `deno eval` in a process of its own (with `flags`, say
+ * `--v8-flags=--expose-gc`, before it) and gives what it printed: how tests
+ * measure a heap that the test runner's own objects would blur.
+ */
+export async function evalScript(script: string, flags: string[] = []): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", ...flags, script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (output.code !== 0) {
+    throw new Error(
+      `deno eval exited with ${output.code}: ${new TextDecoder().decode(output.stderr)}`,
+    );
+  }
+  return new TextDecoder().decode(output.stdout);
+}

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { KeyIndex } from "../src/report/_key_index.ts";
 import { MigrationPackageWriter } from "../src/report/migration_package.ts";
+import { evalScript } from "./_cli.ts";
 
 Deno.test("KeyIndex numbers distinct keys exactly, even when two share a fingerprint", () => {
   // Every key gets the same fingerprint: only the byte comparison tells them apart.
@@ -127,12 +128,6 @@ Deno.test("the package writer keeps under 130 bytes a person written, and none o
     console.log((after.heapUsed + after.external - before.heapUsed - before.external) / rows);
     await writer.close({ provider: "csv" });
     await Deno.remove(dir, { recursive: true });`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--v8-flags=--expose-gc", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const bytesPerRow = Number(new TextDecoder().decode(output.stdout));
+  const bytesPerRow = Number(await evalScript(script, ["--v8-flags=--expose-gc"]));
   assert.ok(bytesPerRow < 130, `${bytesPerRow.toFixed(1)} bytes kept a person`);
 });

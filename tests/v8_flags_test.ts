@@ -8,6 +8,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { V8_FLAGS, v8FlagsArgument } from "../src/cli/v8_flags.ts";
 import { installArgs } from "../scripts/install.ts";
 import { compileArgs } from "../scripts/compile.ts";
+import { evalScript } from "./_cli.ts";
 
 Deno.test("the import task, the installed command and the binary all pass the CLI's V8 flags", () => {
   const flags = v8FlagsArgument();
@@ -40,13 +41,7 @@ async function heapAfterChurn(flags: string[]): Promise<{ limitMiB: number; newS
       limitMiB: v8.getHeapStatistics().heap_size_limit / 2 ** 20,
       newSpaceMiB: sizes[Math.floor(sizes.length / 2)],
     }));`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", ...flags, script],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  return JSON.parse(new TextDecoder().decode(output.stdout));
+  return JSON.parse(await evalScript(script, flags));
 }
 
 Deno.test("V8 takes the CLI's flags (a small young generation), and they cap no heap", async () => {

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { evalScript } from "./_cli.ts";
 
 Deno.test("validate's listed issues keep under 1 KiB each, not the 2 KiB rows they quote", async () => {
   const script = `
@@ -26,13 +27,7 @@ Deno.test("validate's listed issues keep under 1 KiB each, not the 2 KiB rows th
     gc();
     const after = Deno.memoryUsage().heapUsed;
     console.log(JSON.stringify({ issues: report.warnings.length, bytes: (after - before) / report.warnings.length }));`;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--v8-flags=--expose-gc", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const { issues, bytes } = JSON.parse(new TextDecoder().decode(output.stdout));
+  const { issues, bytes } = JSON.parse(await evalScript(script, ["--v8-flags=--expose-gc"]));
   assert.equal(issues, 4000);
   assert.ok(bytes < 1024, `${Math.round(bytes)} bytes kept an issue`);
 });
