@@ -13,6 +13,7 @@
  */
 
 import { CoalescingCache } from "../organizations/organization_cache.ts";
+import { cyrb53, cyrb53High, cyrb53Low } from "../validation/_cyrb53.ts";
 
 /** A membership of a person, once ensured: its id. */
 export type SettledMembership = string;
@@ -128,17 +129,11 @@ class ForgottenPeople {
     return this.#probe(key, (word, bit) => (this.#bits[word] & bit) !== 0);
   }
 
-  /** Double hashing of two 32-bit FNV-1a hashes; `visit` returning false stops it. */
+  /** Double hashing of the two 32-bit lanes of cyrb53; `visit` returning false stops it. */
   #probe(key: string, visit: (word: number, bit: number) => boolean): boolean {
-    let a = 0x811c9dc5;
-    let b = 0x01000193 ^ key.length;
-    for (let i = 0; i < key.length; i++) {
-      const code = key.charCodeAt(i);
-      a = Math.imul(a ^ code, 0x01000193);
-      b = Math.imul(b ^ code, 0x5bd1e995);
-      b ^= b >>> 15;
-    }
-    b |= 1;
+    cyrb53(key);
+    const a = cyrb53Low;
+    const b = cyrb53High | 1;
     const mask = ForgottenPeople.BITS - 1;
     for (let i = 0; i < ForgottenPeople.PROBES; i++) {
       const index = (a + Math.imul(i, b)) & mask;
