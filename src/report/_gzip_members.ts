@@ -167,3 +167,18 @@ export async function scanMembers(
   }
   return { end: position, lastStart, lastLength };
 }
+
+/**
+ * The decompressed bytes of each whole member of a compressed log, first to
+ * last (a torn member at the end is not one).
+ */
+export async function* decompressedMembers(
+  file: Deno.FsFile,
+  size: number,
+): AsyncGenerator<Uint8Array> {
+  const members: Array<[number, number]> = [];
+  await scanMembers(file, size, (start, length) => members.push([start, length]));
+  for (const [start, length] of members) {
+    yield await gunzipMember(await readAt(file, start, length));
+  }
+}

@@ -42,6 +42,7 @@
 
 import { OrderedFileWriter, writeAll } from "./_ordered_file_writer.ts";
 import {
+  decompressedMembers,
   gunzipMember,
   gzipMember,
   isGzip,
@@ -590,12 +591,8 @@ export async function readAuditLog(path: string): Promise<AuditEntry[]> {
   using file = await Deno.open(path, { read: true });
   const size = (await file.stat()).size;
   if (!isGzip(await readAt(file, 0, 2))) return entriesOfText(await readAt(file, 0, size));
-  const members: Array<[number, number]> = [];
-  await scanMembers(file, size, (start, length) => members.push([start, length]));
   const entries: AuditEntry[] = [];
-  for (const [start, length] of members) {
-    entries.push(...entriesOfText(await gunzipMember(await readAt(file, start, length))));
-  }
+  for await (const text of decompressedMembers(file, size)) entries.push(...entriesOfText(text));
   return entries;
 }
 
@@ -631,12 +628,8 @@ export async function countAuditLines(path: string): Promise<number> {
     }
     return lines;
   }
-  const members: Array<[number, number]> = [];
-  await scanMembers(file, size, (start, length) => members.push([start, length]));
   let lines = 0;
-  for (const [start, length] of members) {
-    lines += count(await gunzipMember(await readAt(file, start, length)));
-  }
+  for await (const text of decompressedMembers(file, size)) lines += count(text);
   return lines;
 }
 
