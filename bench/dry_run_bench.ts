@@ -51,8 +51,15 @@ async function main(): Promise<void> {
     // file's first 1,000 rows (runtime, modules, first batches), plus the
     // bytes the people set and the pairs set must hold for the whole file.
     const memory = await measureMemoryFloor(path, ["--csv", "{file}", "--dry-run", "--quiet"], {
-      setBytes: fingerprintSetBytes(plan?.distinctUsers ?? 0) +
-        fingerprintSetBytes((plan?.validRows ?? 0) - (plan?.duplicateRows ?? 0)),
+      // The people set keeps each person's first organization; the pairs
+      // set only the pairs of a person and a later organization.
+      setBytes: fingerprintSetBytes(plan?.distinctUsers ?? 0, true) +
+        fingerprintSetBytes(
+          Math.max(
+            0,
+            (plan?.validRows ?? 0) - (plan?.duplicateRows ?? 0) - (plan?.distinctUsers ?? 0),
+          ),
+        ),
       peakRssMiB: run.peakRssMiB,
       denoFlags,
     });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DryRunPlanner } from "../src/pipeline/dry_run_plan.ts";
 import type { OrganizationRef, UserRow } from "../src/types.ts";
+import { evalScript } from "./_cli.ts";
 
 function row(recordNumber: number, email: string, organization?: OrganizationRef): UserRow {
   const key = email.toLowerCase();
@@ -69,4 +70,84 @@ Deno.test("a multi-organization plan counts a person in two organizations as two
     distinctOrganizations: 2,
     membershipsPlanned: 2,
   });
+});
+
+Deno.test("a multi-organization plan tells a repeat from a person's later organizations, whichever came first", () => {
+  // The people set keeps the organization of a person's first row; rows in
+  // other organizations go to the pairs set: every order of them must count
+  // alike, a row without an organization included.
+  const planner = new DryRunPlanner({ kind: "multi" });
+  const acme: OrganizationRef = { kind: "external_id", externalId: "acme" };
+  const beta: OrganizationRef = { kind: "external_id", externalId: "beta" };
+  // An id that spells the same as an external id is another organization.
+  const acmeId: OrganizationRef = { kind: "id", id: "acme" };
+  const rows: [string, OrganizationRef | undefined][] = [
+    ["ada@example.com", undefined],
+    ["ada@example.com", acme],
+    ["ada@example.com", beta],
+    ["ada@example.com", beta],
+    ["ada@example.com", acme],
+    ["ada@example.com", undefined],
+    ["ada@example.com", acmeId],
+    ["bob@example.com", beta],
+    ["bob@example.com", acme],
+    ["bob@example.com", beta],
+    ["bob@example.com", acme],
+    ["bob@example.com", undefined],
+    ["bob@example.com", undefined],
+  ];
+  rows.forEach(([email, organization], index) =>
+    planner.addValid(row(index + 1, email, organization))
+  );
+  assert.deepEqual(planner.report(), {
+    validRows: 13,
+    invalidRows: 0,
+    distinctUsers: 2,
+    // ada: beta, acme and no organization again; bob: beta, acme, none again.
+    duplicateRows: 6,
+    duplicateMemberships: 4,
+    distinctOrganizations: 3,
+    // ada: acme, beta, id acme; bob: beta, acme.
+    membershipsPlanned: 5,
+  });
+});
+
+Deno.test("a plan keeps each organization in under 1 KiB, not the 2 KiB row it came from", async () => {
+  // The CSV reader hands out each field as a slice of the text of the rows
+  // decoded with it; the plan keeps every organization to the end, so it
+  // must keep a string of its own, not the slice.
+  const module = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  const script = `
+    import { openInput } from ${module("../src/input/open_input.ts")};
+    import { validateRecord } from ${module("../src/validation/validate_record.ts")};
+    import { DryRunPlanner } from ${module("../src/pipeline/dry_run_plan.ts")};
+    const plan = async (planner, rows) => {
+      const pad = "n".repeat(2048);
+      const lines = ["email,org_external_id,first_name"];
+      for (let i = 0; i < rows; i++) {
+        lines.push("person." + i + "@example.com,organization-number-" + i + "," + pad);
+      }
+      const input = await openInput(new Blob([lines.join("\\n") + "\\n"]).stream(), {});
+      for await (const batch of input.records) {
+        for (const record of batch) {
+          const result = validateRecord(record);
+          if (result.ok) planner.addValid(result.row);
+        }
+      }
+    };
+    // Warm up: what reading and planning load and make once is no organization's.
+    await plan(new DryRunPlanner({ kind: "multi" }), 10);
+    gc();
+    const before = Deno.memoryUsage().heapUsed;
+    const planner = new DryRunPlanner({ kind: "multi" });
+    await plan(planner, 4000);
+    gc();
+    const after = Deno.memoryUsage().heapUsed;
+    const { distinctOrganizations } = planner.report();
+    console.log(JSON.stringify({ distinctOrganizations, bytes: (after - before) / distinctOrganizations }));`;
+  const { distinctOrganizations, bytes } = JSON.parse(
+    await evalScript(script, ["--v8-flags=--expose-gc"]),
+  );
+  assert.equal(distinctOrganizations, 4000);
+  assert.ok(bytes < 1024, `${Math.round(bytes)} bytes kept an organization`);
 });

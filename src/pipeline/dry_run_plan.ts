@@ -7,11 +7,12 @@
  * @module
  */
 
-import type { UserRow } from "../types.ts";
+import type { OrganizationRef, UserRow } from "../types.ts";
 import { organizationKey } from "../organizations/organization_key.ts";
 import { DuplicateTracker } from "../validation/duplicate_tracker.ts";
 import { FingerprintSet } from "../validation/fingerprint_set.ts";
-import { type OrganizationMode, organizationOf } from "./organization_mode.ts";
+import { ownString } from "../validation/_text.ts";
+import type { OrganizationMode } from "./organization_mode.ts";
 
 /**
  * The plan a dry run prints: what an import of the same rows would do.
@@ -62,11 +63,24 @@ export interface PlanReport {
  */
 export class DryRunPlanner {
   readonly #mode: OrganizationMode;
-  readonly #people = new FingerprintSet();
-  // Only whether a pair repeats counts here, not its first row.
-  readonly #duplicates = new DuplicateTracker({ rowNumbers: false });
+  /**
+   * Every person seen; in multi-organization mode each with the number of
+   * the organization its first row joined (see {@linkcode addValid}).
+   */
+  readonly #people: FingerprintSet;
+  /**
+   * The pairs of a person and an organization other than the person's first
+   * (only whether a pair repeats counts here, not its first row).
+   */
+  readonly #laterPairs = new DuplicateTracker({ rowNumbers: false });
+  /**
+   * Each organization named, by id and by external id, with its number (from
+   * 1; 0 stands for a row without one): a look-up by the row's own string,
+   * with no key built per row.
+   */
+  readonly #byId = new Map<string, number>();
+  readonly #byExternalId = new Map<string, number>();
   #memberships = 0;
-  readonly #organizations = new Set<string>();
   #valid = 0;
   #invalid = 0;
   #duplicateRows = 0;
@@ -77,7 +91,7 @@ export class DryRunPlanner {
    */
   constructor(mode: OrganizationMode) {
     this.#mode = mode;
-    if (mode.kind === "single") this.#organizations.add(organizationKey(mode.organization));
+    this.#people = new FingerprintSet({ values: mode.kind === "multi" });
   }
 
   /** Counts a row that failed validation. */
@@ -92,11 +106,10 @@ export class DryRunPlanner {
    */
   addValid(row: UserRow): void {
     this.#valid++;
-    const newPerson = this.#people.add(row.emailKey);
     if (this.#mode.kind !== "multi") {
       // Every row has the same organization (or none): a pair repeats
       // exactly when its person does, and the organization is counted.
-      if (newPerson) {
+      if (this.#people.add(row.emailKey)) {
         if (this.#mode.kind === "single") this.#memberships++;
         return;
       }
@@ -104,16 +117,40 @@ export class DryRunPlanner {
       if (this.#mode.kind === "single") this.#duplicateMemberships++;
       return;
     }
-    const ref = organizationOf(this.#mode, row);
-    // One key per row, for both the pair and the organizations.
-    const key = ref === undefined ? "" : organizationKey(ref);
-    const duplicate = this.#duplicates.firstRowOfKey(row.recordNumber, row.emailKey, key) !==
-      undefined;
+    const ref = row.organization;
+    const organization = ref === undefined ? 0 : this.#numberOf(ref);
+    // A person's first row is the first of its pair too, and most rows are
+    // a person's first: the people set keeps that row's organization, so
+    // one hash and one insert settle the row. Only a later row of a person
+    // in another organization than its first asks the pairs set.
+    const first = this.#people.addWithValue(row.emailKey, organization);
+    let duplicate: boolean;
+    if (first === -1) duplicate = false;
+    else if (first === organization) duplicate = true;
+    else {
+      duplicate = this.#laterPairs.firstRowOfKey(
+        row.recordNumber,
+        row.emailKey,
+        ref === undefined ? "" : organizationKey(ref),
+      ) !== undefined;
+    }
     if (duplicate) this.#duplicateRows++;
-    if (!ref) return;
-    this.#organizations.add(key);
+    if (ref === undefined) return;
     if (duplicate) this.#duplicateMemberships++;
     else this.#memberships++;
+  }
+
+  /** The organization's number, given it at its first row. */
+  #numberOf(ref: OrganizationRef): number {
+    const numbers = ref.kind === "id" ? this.#byId : this.#byExternalId;
+    const value = ref.kind === "id" ? ref.id : ref.externalId;
+    const known = numbers.get(value);
+    if (known !== undefined) return known;
+    // A string of its own: the row's value is a slice of the text decoded
+    // with it, which a key kept to the end would keep alive.
+    const number = this.#byId.size + this.#byExternalId.size + 1;
+    numbers.set(ownString(value), number);
+    return number;
   }
 
   /**
@@ -128,7 +165,9 @@ export class DryRunPlanner {
       distinctUsers: this.#people.size,
       duplicateRows: this.#duplicateRows,
       duplicateMemberships: this.#duplicateMemberships,
-      distinctOrganizations: this.#organizations.size,
+      distinctOrganizations: this.#mode.kind === "single"
+        ? 1
+        : this.#byId.size + this.#byExternalId.size,
       membershipsPlanned: this.#memberships,
     };
   }
