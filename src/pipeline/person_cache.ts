@@ -43,12 +43,23 @@ export interface PersonCacheStats {
   evictions: number;
 }
 
-/** The person cache's default budget: 16 MiB, about 80,000 people of one membership each. */
+/** The person cache's default budget: 16 MiB, about 55,000 people of one membership each. */
 export const DEFAULT_PERSON_CACHE_BYTES: number = 16 * 2 ** 20;
 
-// Estimates of V8's layout on a 64-bit build, rounded up: an ordered hash
-// map's slot (key, value, chain) and bucket, an object's header and fields,
-// a sequential string's header.
+// Estimates of V8's layout on a 64-bit build (Deno's V8 has no pointer
+// compression: 8 bytes a field), rounded up, and checked against the heap
+// (tests/pipeline_person_cache_test.ts fills a cache in a process of its
+// own and weighs it):
+// - the cache's own Map: an ordered hash table's entry is three fields (key,
+//   value, chain) plus half a bucket, but a Map under LRU churn keeps the
+//   deleted entries' holes until it rehashes and doubles ahead of its size,
+//   so it settles at about three table entries a live one;
+// - the cache's slot object beside each value ({ value, bytes }: a header
+//   of three fields and two fields);
+// - a person's own small Map of memberships, its entries (no churn), the
+//   entry object, and a sequential string's header.
+const CACHE_MAP_SLOT_BYTES = 84;
+const CACHE_SLOT_BYTES = 40;
 const MAP_SLOT_BYTES = 40;
 const MAP_BYTES = 120;
 const ENTRY_BYTES = 72;
@@ -75,7 +86,8 @@ export function stringBytes(text: string): number {
 }
 
 function entryBytes(key: string, entry: PersonEntry): number {
-  let bytes = MAP_SLOT_BYTES + ENTRY_BYTES + stringBytes(key) + stringBytes(entry.userId);
+  let bytes = CACHE_MAP_SLOT_BYTES + CACHE_SLOT_BYTES + ENTRY_BYTES + stringBytes(key) +
+    stringBytes(entry.userId);
   if (typeof entry.factor === "string") bytes += stringBytes(entry.factor);
   if (entry.memberships) {
     bytes += MAP_BYTES;
