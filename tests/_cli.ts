@@ -101,15 +101,68 @@ export async function outputOf(child: Deno.ChildProcess): Promise<CliResult> {
   };
 }
 
+// Every temporary file and directory a test module makes goes when the
+// module's tests end: a full run made about two thousand, and a CI machine
+// keeps its /tmp. `KEEP_TEST_FILES=1` keeps them to look at after a failure.
+const madeForTests: string[] = [];
+globalThis.addEventListener("unload", removeTestFiles);
+
+function removeTestFiles(): void {
+  if (Deno.env.get("KEEP_TEST_FILES")) return;
+  for (const path of madeForTests.splice(0)) {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch {
+      // Removed by its test already.
+    }
+  }
+}
+
 /**
- * Writes text to a new temporary file.
+ * Makes a temporary directory that is removed when the test module ends.
+ *
+ * @param options As for `Deno.makeTempDir`.
+ * @returns The directory's path.
+ */
+export async function tempDir(options?: Deno.MakeTempOptions): Promise<string> {
+  const path = await Deno.makeTempDir(options);
+  madeForTests.push(path);
+  return path;
+}
+
+/**
+ * Makes a temporary directory that is removed when the test module ends.
+ *
+ * @param options As for `Deno.makeTempDirSync`.
+ * @returns The directory's path.
+ */
+export function tempDirSync(options?: Deno.MakeTempOptions): string {
+  const path = Deno.makeTempDirSync(options);
+  madeForTests.push(path);
+  return path;
+}
+
+/**
+ * Makes an empty temporary file that is removed when the test module ends.
+ *
+ * @param options As for `Deno.makeTempFile`.
+ * @returns The file's path.
+ */
+export async function tempPath(options?: Deno.MakeTempOptions): Promise<string> {
+  const path = await Deno.makeTempFile(options);
+  madeForTests.push(path);
+  return path;
+}
+
+/**
+ * Writes text to a new temporary file, removed when the test module ends.
  *
  * @param text The file's content.
  * @param suffix The file name's ending, e.g. ".csv".
  * @returns The file's path.
  */
 export async function tempFile(text: string, suffix = ".csv"): Promise<string> {
-  const path = await Deno.makeTempFile({ suffix });
+  const path = await tempPath({ suffix });
   await Deno.writeTextFile(path, text);
   return path;
 }

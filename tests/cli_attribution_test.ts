@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 import type { AuditEntry } from "../src/report/audit_log.ts";
 import { createJob, describeInput } from "../src/journal/journal.ts";
@@ -90,7 +90,7 @@ function signUpCsv(): string {
 for (const mode of ["job", "audit-out"] as const) {
   Deno.test(`three people who sign up during an import (${mode}) are existing, not audited, and survive undo`, async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const csv = await tempFile(signUpCsv());
     // They sign up on their own once the import has made 20 users: their
     // rows come later in the file.
@@ -140,7 +140,7 @@ Deno.test("two jobs on one file at once: created counts add up to the truth, eac
     latency: { fixedMs: 1, jitterMs: 4 },
     seed: 3,
   });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const lines = ["email,org_external_id,org_name"];
   const organizations = ["acme", "beta", "gamma"];
   for (let n = 0; n < 150; n++) {
@@ -219,7 +219,7 @@ Deno.test("a ghost success, made inside its own create's window, is the job's: u
     rateLimits: false,
     faults: { ghostRate: 1, ghostStyle: "error" },
   });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile("email\nann@ghost.test\nbob@ghost.test\n");
   const checkpoints = ["--checkpoint-dir", `${dir}/checkpoints`];
   const imported = await runCli(
@@ -241,7 +241,7 @@ Deno.test("a ghost success, made inside its own create's window, is the job's: u
 
 Deno.test("what a resumed row finds made while its session was cut off is uncertain: undo keeps it unless --include-uncertain", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   await Deno.writeTextFile(csv, "email\nann@cut.test\nbob@cut.test\n");
   // A session that died before its first commit (its status is "failed")...

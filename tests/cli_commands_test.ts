@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { type CliResult, runCli, tempFile } from "./_cli.ts";
+import { type CliResult, runCli, tempDir, tempFile } from "./_cli.ts";
 import { runCommandLine } from "../src/cli/main.ts";
 import type { CommandSpec } from "../src/cli/args.ts";
 import { ExitCode, InputError, UsageError, UserError } from "../src/errors.ts";
@@ -133,7 +133,7 @@ Deno.test("flag values are checked by our parser, never by Node's text", async (
 });
 
 Deno.test("files the import cannot use get one line and exit 2: dry run, import and validate alike", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const files: Array<[string, string | Uint8Array, RegExp]> = [
     [
       dir,
@@ -300,7 +300,7 @@ Deno.test("runCommandLine() ends with the exit code the error carries, never one
 });
 
 Deno.test("--json says an unusable input in one JSON object with the one-line message", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     for (const args of [["--csv", dir, "--dry-run", "--json"], ["validate", dir, "--json"]]) {
       const result = await runCli(args);

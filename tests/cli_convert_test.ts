@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { envOf, runCli } from "./_cli.ts";
+import { envOf, runCli, tempDir } from "./_cli.ts";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
 
@@ -34,7 +34,7 @@ function endState(fake: Fake): unknown {
 }
 
 Deno.test("convert --from supertokens writes a package whose rows import to the --from end state", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const out = `${dir}/package`;
   const input = `${FIXTURES}supertokens_users.json`;
   const converted = await runCli([
@@ -108,7 +108,7 @@ Deno.test("convert --from supertokens writes a package whose rows import to the 
 });
 
 Deno.test("convert refuses a directory that holds a package, and needs --out", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const input = `${FIXTURES}auth0_users.ndjson`;
   const first = await runCli(["convert", "--from", "auth0", "--input", input, "--out", dir]);
   assert.equal(first.code, 1, first.stderr);

@@ -14,7 +14,7 @@ import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import type { UserRow } from "../src/types.ts";
 import { seededRandom } from "./_random.ts";
-import { killRepeatedly, runCli } from "./_cli.ts";
+import { killRepeatedly, runCli, tempDir } from "./_cli.ts";
 
 const KILLS = 10;
 const ROWS = 4_000;
@@ -46,7 +46,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const csv = `${dir}/users.csv`;
     // One person in three organizations, on rows a third of the file apart.
     await generateCsv(csv, { rows: ROWS, orgs: 25, withErrors: true, seed: 5, personsInOrgs: 3 });

@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { type CliResult, runCli, tempFile } from "./_cli.ts";
+import { type CliResult, runCli, tempDir, tempFile } from "./_cli.ts";
 import { createJob, describeInput } from "../src/journal/journal.ts";
 import { importUsers } from "../src/pipeline/import_users.ts";
 
@@ -38,7 +38,7 @@ async function filesOf(dir: string): Promise<Record<string, number>> {
 }
 
 async function setUp(fake: FakeWorkOS, ids: string[]) {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const checkpoints = `${dir}/checkpoints`;
   const csv = await tempFile("email\nann@damage.test\nnot-an-email\nbob@damage.test\n");
   for (const id of ids) {
@@ -145,7 +145,7 @@ Deno.test("a checkpoint directory that is a file gets one line naming --checkpoi
 
 Deno.test("garbage in errors.jsonl: every other committed error reaches --errors-out, and the damage is said", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   await Deno.writeTextFile(csv, "email\nbad-one\nbad-two\nbad-three\nann@damage.test\n");
   // A first session commits three failed rows, then stops.

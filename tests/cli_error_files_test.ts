@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -32,7 +32,7 @@ const EXPECTED = {
 for (const mode of ["plain", "job"] as const) {
   Deno.test(`a fixed CSV error file (${mode}) fed back imports the exact original values`, async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false });
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const errors = `${dir}/errors.csv`;
     const job = mode === "job"
       ? ["--job-id", "first", "--checkpoint-dir", `${dir}/checkpoints`]

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { type ProxyStep, startFaultProxy } from "./_fault_proxy.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
@@ -67,7 +67,7 @@ async function importWith(
   errors: ErrorLine[];
 }> {
   const fake = await startFakeWorkOS({ rateLimits: false, ...faults });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const input = await tempFile(csv);
   const errorsOut = `${dir}/errors.jsonl`;
   const result = await runCli(
@@ -152,7 +152,7 @@ Deno.test("--max-retries bounds the attempts before the run waits for WorkOS; no
       "forward",
       ...Array<ProxyStep>(attempts).fill({ status: 500 }),
     ]);
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const input = await tempFile("email\nann@example.com\n");
     const errorsOut = `${dir}/errors.jsonl`;
     const result = await runCli(

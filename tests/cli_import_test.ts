@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 
@@ -111,7 +111,7 @@ Deno.test("multi-org mode creates missing organizations and one user for an emai
 
 Deno.test("a row whose organization is missing and unnamed fails with org_resolution; the others import", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(
     "email,org_external_id,org_name\nok@x.test,acme,Acme\nlost@x.test,ghost,\n",
   );
@@ -158,7 +158,7 @@ Deno.test("--require-membership deletes a user this run created, never an adopte
   const csv = await tempFile(
     "email,role_slug\nfresh@acme.test,boss\nadopted@acme.test,boss\nfine@acme.test,member\n",
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli(
     [
       "--csv",
@@ -208,7 +208,7 @@ Deno.test("a CSV with BOM, CRLF, quoted newlines and stray spaces imports cleanl
 
 Deno.test("invalid rows fail alone: every valid row imports and the error CSV can be fixed and fed back", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(
     [
       "email,first_name,password,metadata,email_verified",
@@ -294,7 +294,7 @@ Deno.test("--dry-run needs no key and no network", async () => {
 });
 
 Deno.test("a missing key is one clear line, not a stack trace", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli(["--csv", `${EXAMPLES}example-input.csv`], { cwd: dir });
   assert.equal(result.code, 2);
   assert.equal(
@@ -305,7 +305,7 @@ Deno.test("a missing key is one clear line, not a stack trace", async () => {
 
 Deno.test("the key is read from .env in the working directory", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await Deno.writeTextFile(`${dir}/.env`, `WORKOS_SECRET_KEY=${fake.apiKey}\n`);
   await Deno.writeTextFile(`${dir}/users.csv`, "email\nenv@file.test\n");
   const result = await runCli(["--csv", "users.csv", "--api-url", fake.url], { cwd: dir });

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { runCliInterrupted } from "./_interrupted_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
@@ -35,7 +35,7 @@ Deno.test("--invite sends invitations with the row's role instead of creating us
       "ann@invite.test,acme,,admin",
     ].join("\n") + "\n",
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli(
     [
       "--csv",
@@ -164,7 +164,7 @@ Deno.test("role_slug sets the membership role in an import; an unknown role fail
   const csv = await tempFile(
     "email,org_external_id,role_slug\nboss@role.test,acme,admin\nodd@role.test,acme,boss\n",
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli(["--csv", csv, "--errors-out", `${dir}/errors.jsonl`], {
     env: envOf(fake),
   });

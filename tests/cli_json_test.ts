@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { runCliInterrupted } from "./_interrupted_cli.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -80,7 +80,7 @@ Deno.test("--json success: one object on stdout, per-row lines and the box on st
 
 Deno.test("--json partial failure: status completed_with_errors, exit 1, errors counted", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile("email\ngood@json.test\nnot-an-email\nalso-good@json.test\n");
   const result = await runCli(
     ["--csv", csv, "--json", "--quiet", "--errors-out", `${dir}/errors.jsonl`],

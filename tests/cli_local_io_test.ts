@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
 async function run(command: string, args: string[]): Promise<boolean> {
@@ -24,7 +24,7 @@ async function run(command: string, args: string[]): Promise<boolean> {
 
 async function canMountTmpfs(): Promise<boolean> {
   if (Deno.build.os !== "linux" || Deno.uid() !== 0) return false;
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const mounted = await run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]);
   if (mounted) await run("umount", [dir]);
   await Deno.remove(dir).catch(() => {});
@@ -66,7 +66,7 @@ Deno.test({
     const rows = 1_500;
     const orgs = 5;
     const csv = await tempFile(usersCsv(rows, orgs));
-    const disk = await Deno.makeTempDir();
+    const disk = await tempDir();
     assert.ok(await run("mount", ["-t", "tmpfs", "-o", "size=320k", "tmpfs", disk]));
     try {
       const env = { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
@@ -58,7 +58,7 @@ Deno.test("--on-existing update changes an existing user's locale and undo puts 
   assert.equal(fake.state.findUserByEmail("old@locale.test")?.locale, "de");
   assert.equal(fake.state.findUserByEmail("none@locale.test")?.locale, undefined);
 
-  const checkpoints = await Deno.makeTempDir();
+  const checkpoints = await tempDir();
   const updated = await runCli(
     [
       "--csv",

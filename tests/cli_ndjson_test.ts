@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -27,7 +27,7 @@ Deno.test("NDJSON with an upsert header updates existing users and reports a mal
     ].join("\n") + "\n",
     ".ndjson",
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli(["--input", ndjson, "--errors-out", `${dir}/errors.jsonl`], {
     env: envOf(fake),
   });

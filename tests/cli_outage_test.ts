@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type OutageMode, startFakeWorkOS } from "../testing.ts";
-import { type CliResult, envOf, runCli, tempFile } from "./_cli.ts";
+import { type CliResult, envOf, runCli, tempDir, tempFile } from "./_cli.ts";
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,7 +102,7 @@ async function outageJob(
   jobId: string,
   csv: { rows: number; orgs: number; invalid?: number },
 ): Promise<OutageJob> {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = await tempFile(multiOrgCsv(csv.rows, csv.orgs, csv.invalid));
   const env = envOf(fake);
   return {
@@ -282,7 +282,7 @@ outageTest(
 
 Deno.test("a wrong key at the start: exit 2 within 10 s, no write sent", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(multiOrgCsv(20, 2));
   const started = performance.now();
   const result = await runCli(
@@ -339,7 +339,7 @@ Deno.test("--org-id that does not exist: the run stops before any user is create
 
 Deno.test("a bad --errors-out path in a job: exit 2 before the first request, naming --errors-out", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(multiOrgCsv(10, 2));
   const bad = `${dir}/no/such/dir/errors.csv`;
   const result = await runCli(

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { killRepeatedly, readableText, runCli } from "./_cli.ts";
+import { killRepeatedly, readableText, runCli, tempDir } from "./_cli.ts";
 import { seededRandom } from "./_random.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
@@ -21,7 +21,7 @@ function envOf(fake: FakeWorkOS): Record<string, string> {
 
 /** A copy of the fixture package to change. */
 async function copyOfFixture(): Promise<string> {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   async function copy(from: string, to: string): Promise<void> {
     for await (const entry of Deno.readDir(from)) {
       if (entry.isDirectory) {
@@ -484,7 +484,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const USERS = 150;
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const pkg = `${dir}/package`;
     await Deno.mkdir(pkg);
     const secrets = await writePackage(pkg, USERS, 14);
@@ -610,7 +610,7 @@ Deno.test("undo of a package job deletes what it created and the factors it enro
   const cat = fake.state.addUser({ email: "cat@pkg.test", createdAt: "2024-01-01" });
   fake.state.addAuthFactor({ userId: cat.id, createdAt: "2024-01-01" });
   const before = tenantOf(fake);
-  const checkpoints = await Deno.makeTempDir();
+  const checkpoints = await tempDir();
 
   const imported = await runCli([
     "import-package",

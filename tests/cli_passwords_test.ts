@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { readableText, runCli, tempFile } from "./_cli.ts";
+import { readableText, runCli, tempDir, tempFile } from "./_cli.ts";
 import {
   argon2Hash,
   bcryptHash,
@@ -153,7 +153,7 @@ Deno.test("an out-of-range argon2 hash is a row error before any request", async
       csvLine(["argon2@example.com", tooLittleMemory, ""]) + "\n" +
       csvLine(["md5@example.com", "5f4dcc3b5aa765d61d8327deb882cf99", ""]) + "\n",
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const errors = `${dir}/errors.csv`;
   const result = await runCli(["--csv", csv, "--errors-out", errors], { env: envOf(fake) });
   assert.equal(result.code, 1, result.stdout + result.stderr);
@@ -239,7 +239,7 @@ Deno.test("hashes and their converted forms never reach the journal, audit log o
     "email,password_hash\n" + csvLine(["kept@example.com", django]) + "\n" +
       csvLine(["refused@example.com", refused]) + "\n",
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli([
     "--csv",
     csv,

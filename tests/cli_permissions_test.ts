@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { SAMPLE_HASHES } from "./_password_hashes.ts";
 
 interface Fake {
@@ -40,10 +40,10 @@ async function cases(fake: Fake): Promise<Case[]> {
   const net = `--allow-net=127.0.0.1:${fake.port}`;
   const csv = await tempFile("email,first_name\nfile1@perm.test,File\nfile2@perm.test,File\n");
   const failing = await tempFile("email\nok@perm.test\nnot-an-email\n");
-  const errorsDir = await Deno.makeTempDir();
+  const errorsDir = await tempDir();
   const errors = `${errorsDir}/errors.csv`;
   const checkpointCsv = await tempFile("email\njob1@perm.test\njob2@perm.test\n");
-  const checkpoints = await Deno.makeTempDir();
+  const checkpoints = await tempDir();
   const oid = "5f7c8ec7c33c6c004bbafe82";
   const auth0Users = await tempFile(
     `{"user_id":"auth0|${oid}","email":"auth0@perm.test","email_verified":true}\n`,
@@ -248,7 +248,7 @@ Deno.test("a dry run needs read of its input and nothing else", async () => {
 
 Deno.test("the key in .env needs read of .env, and no env access beyond the two variables", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   // Other variables in .env must not need --allow-env of their own.
   await Deno.writeTextFile(`${dir}/.env`, `OTHER_TOOL_TOKEN=x\nWORKOS_SECRET_KEY=${fake.apiKey}\n`);
   await Deno.writeTextFile(`${dir}/users.csv`, "email\ndotenv@perm.test\n");
@@ -279,7 +279,7 @@ Deno.test("the key in .env needs read of .env, and no env access beyond the two 
 
 Deno.test("with the key in the environment, .env is never read", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await Deno.writeTextFile(`${dir}/.env`, "WORKOS_SECRET_KEY=sk_wrong\n");
   await Deno.writeTextFile(`${dir}/users.csv`, "email\nenvfirst@perm.test\n");
   const result = await runCli(["--csv", "users.csv", "--quiet"], {
@@ -293,7 +293,7 @@ Deno.test("with the key in the environment, .env is never read", async () => {
 
 Deno.test("the files that say how to read the input are checked up front, named as given", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const oid = "5f7c8ec7c33c6c004bbafe82";
   await Deno.writeTextFile(
     `${dir}/users.ndjson`,

@@ -14,7 +14,7 @@ import {
   type RowOutcome,
   type RowPrediction,
 } from "../mod.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -136,7 +136,7 @@ Deno.test("--plan prints the counts the real import then reports, and writes per
   await using fake = await startFakeWorkOS();
   const { beta } = seed(fake);
   const path = await tempFile(rows(beta));
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const before = fake.state.snapshot();
 
   const planned = await runCli(

@@ -12,7 +12,7 @@ import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import type { UserRow } from "../src/types.ts";
 import { firebaseUsers, random } from "./fixtures/providers/generate.ts";
-import { envOf, killRepeatedly, runCli } from "./_cli.ts";
+import { envOf, killRepeatedly, runCli, tempDir } from "./_cli.ts";
 
 const KILLS = 4;
 const USERS = 2_000;
@@ -24,7 +24,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const path = `${dir}/users.json`;
     const users = [...firebaseUsers({ count: USERS, seed: 3 })].map((user) => JSON.stringify(user));
     await Deno.writeTextFile(path, `{"users": [\n  ${users.join(",\n  ")}\n]}\n`);

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
-import { type CliResult, envOf, runCli, tempFile } from "./_cli.ts";
+import { type CliResult, envOf, runCli, tempDir, tempFile, tempPath } from "./_cli.ts";
 import { CLERK_WEAK_PBKDF2_USER, passwordOf } from "./fixtures/providers/generate.ts";
 import { parse } from "csv-parse/stream";
 
@@ -29,7 +29,7 @@ async function importFixture(
   options: { args?: string[]; fake?: FakeWorkOSOptions } = {},
 ): Promise<Imported> {
   const fake = await startFakeWorkOS({ rateLimits: false, ...options.fake });
-  const errors = `${await Deno.makeTempDir()}/errors.jsonl`;
+  const errors = `${await tempDir()}/errors.jsonl`;
   const result = await runCli([
     "--from",
     from,
@@ -395,7 +395,7 @@ Deno.test("--from names a source the file is not: one line saying what it looks 
 Deno.test("a Firebase export cut off mid-user keeps every whole user and reports the cut one", async () => {
   const text = await Deno.readTextFile(`${FIXTURES}firebase_users.json`);
   const cut = text.slice(0, text.indexOf('"localId"', text.length / 2) + 20);
-  const path = await Deno.makeTempFile({ suffix: ".json" });
+  const path = await tempPath({ suffix: ".json" });
   await Deno.writeTextFile(path, cut);
   const result = await runCli([
     "--from",
@@ -808,12 +808,12 @@ Deno.test("membership columns added to a Clerk or Supabase CSV export are read a
 // ------------------------------------------------- --map and template
 
 Deno.test("--map names the columns of any CSV, and the dry run shows the mapping", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  const path = await tempPath({ suffix: ".csv" });
   await Deno.writeTextFile(
     path,
     "mail,given_name,family_name,tenant_id,role\nada@example.com,Ada,Lovelace,acme,admin\n",
   );
-  const map = await Deno.makeTempFile({ suffix: ".txt" });
+  const map = await tempPath({ suffix: ".txt" });
   await Deno.writeTextFile(
     map,
     "# our HR export\ngiven_name=first_name\nfamily_name = last_name\n",
@@ -861,7 +861,7 @@ Deno.test("template prints the columns the importer reads and a commented exampl
     assert.ok(result.stderr.length > 0, "notes on stderr");
     if (kind === "organizations") continue;
     // The example row, uncommented, is a valid row of the importer.
-    const path = await Deno.makeTempFile({ suffix: ".csv" });
+    const path = await tempPath({ suffix: ".csv" });
     await Deno.writeTextFile(path, `${header}\n${example.slice(2)}\n`);
     const check = await runCli(["validate", path]);
     assert.equal(check.code, 0, check.stdout + check.stderr);

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { outputOf, runCli, spawnCli, tempFile } from "./_cli.ts";
+import { outputOf, runCli, spawnCli, tempDir, tempFile } from "./_cli.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -37,7 +37,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 15 } });
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const csv = await tempFile(usersCsv(600, { invalidEvery: 50, org: true }));
     const checkpoints = `${dir}/jobs dir`;
     const child = spawnCli(
@@ -125,7 +125,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 250 } });
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const csv = await tempFile(usersCsv(200, { invalidEvery: 20, org: true }));
     const child = spawnCli(
       [
@@ -182,7 +182,7 @@ Deno.test({
 
 Deno.test("a failed job resumes once its cause is fixed; flags that change the job are refused", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(usersCsv(20));
   const first = await runCli(
     ["--csv", csv, "--job-id", "fix", "--org-external-id", "acme", "--checkpoint-dir", dir],
@@ -224,7 +224,7 @@ Deno.test("a failed job resumes once its cause is fixed; flags that change the j
 
 Deno.test("a changed input stops the resume unless --allow-changed-input is given", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(usersCsv(10));
   const args = [
     "--csv",
@@ -259,7 +259,7 @@ Deno.test("a changed input stops the resume unless --allow-changed-input is give
 
 Deno.test("bare --resume continues the most recent unfinished job; jobs, status and clean manage them", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const older = await tempFile(usersCsv(3));
   const newer = await tempFile(usersCsv(5).replaceAll("user", "other"));
   for (const [id, csv] of [["older", older], ["newer", newer]]) {
@@ -325,7 +325,7 @@ Deno.test("bare --resume continues the most recent unfinished job; jobs, status 
 
 Deno.test("jobs that cannot be checkpointed are one line with exit code 2", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(usersCsv(2));
   const cases: Array<[string[], RegExp]> = [
     [["--csv", "-", "--job-id", "j"], /Cannot checkpoint standard input/],

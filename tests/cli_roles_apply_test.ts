@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { killRepeatedly, runCli, tempFile } from "./_cli.ts";
+import { killRepeatedly, runCli, tempDir, tempFile } from "./_cli.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
   return { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
@@ -182,7 +182,7 @@ Deno.test({
     for (let i = 1; i <= 12; i++) lines.push(`role-${i},Role ${i},environment,perm:${i},,`);
     for (let i = 1; i <= 4; i++) lines.push(`org-team-${i},Team ${i},organization,team:${i},,acme`);
     const file = await tempFile(lines.join("\n") + "\n");
-    const checkpoints = await Deno.makeTempDir();
+    const checkpoints = await tempDir();
     const args = ["roles", "apply", file, "--job-id", "roles-1", "--checkpoint-dir", checkpoints];
     const created = () => fake.state.requestCounts["POST /authorization/roles"] ?? 0;
     const kills = await killRepeatedly({

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
@@ -77,7 +77,7 @@ Deno.test("without Multiple Roles, WorkOS's refusal is reported once for the run
   const lines = ["email,org_external_id,org_name,role_slugs"];
   for (let i = 1; i <= 6; i++) lines.push(`p${i}@roles.test,acme,Acme,"admin,billing"`);
   lines.push("solo@roles.test,acme,Acme,billing");
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const errorsOut = `${dir}/errors.jsonl`;
   const result = await runCli(
     [
@@ -125,7 +125,7 @@ Deno.test("an unknown role, a malformed slug and both role columns are row error
     "dan@roles.test,acme,Acme,admin,member",
     "eve@roles.test,acme,Acme,admin,",
   ].join("\n") + "\n";
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const errorsOut = `${dir}/errors.jsonl`;
   const result = await runCli(
     ["--csv", await tempFile(csv), "--errors-out", errorsOut, "--quiet"],
@@ -186,7 +186,7 @@ Deno.test("a re-run keeps an existing membership's other roles; --on-existing up
   );
   assert.deepEqual(rolesOf(fake, "ann@roles.test", "acme"), ["member"]);
 
-  const checkpoints = await Deno.makeTempDir();
+  const checkpoints = await tempDir();
   await Deno.mkdir(`${checkpoints}/roles-1`);
   const audit = `${checkpoints}/roles-1/audit.jsonl`;
   const updated = await runCli(["--csv", input, "--on-existing", "update", "--audit-out", audit], {

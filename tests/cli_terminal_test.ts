@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
 import { textWidth } from "../src/report/_text_width.ts";
+import { tempDir, tempPath } from "./_cli.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ESCAPE = "\x1b[";
@@ -63,7 +64,7 @@ async function usersCsv(rows: number): Promise<string> {
   const lines = ["email,first_name"];
   for (let i = 0; i < rows; i++) lines.push(`user${i}@terminal.test,User ${i}`);
   lines.push("not-an-email,Broken");
-  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  const path = await tempPath({ suffix: ".csv" });
   await Deno.writeTextFile(path, lines.join("\n") + "\n");
   return path;
 }
@@ -144,7 +145,7 @@ Deno.test({
   async fn() {
     await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 10 } });
     const csv = await usersCsv(30);
-    const checkpoints = await Deno.makeTempDir();
+    const checkpoints = await tempDir();
     const env = { WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url };
     const imported = await runInTerminal(
       ["--csv", csv, "--job-id", "to-undo", "--checkpoint-dir", checkpoints, "--quiet"],

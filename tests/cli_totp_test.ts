@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { killRepeatedly, readableText, runCli, tempFile } from "./_cli.ts";
+import { killRepeatedly, readableText, runCli, tempDir, tempFile } from "./_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -55,7 +55,7 @@ Deno.test("a TOTP factor is enrolled with the row's secret; a re-run enrolls not
     "eve@totp.test,,,",
   ].join("\n") + "\n";
   const input = await tempFile(csv);
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const errorsOut = `${dir}/errors.csv`;
   const audit = `${dir}/audit.jsonl`;
   const result = await runCli(
@@ -129,7 +129,7 @@ Deno.test("under ghost successes every existing user gets exactly one factor, an
   const kept = fake.state.addAuthFactor({ userId: keeper.id, createdAt: "2024-01-01" });
   lines.push(`keeper@totp.test,${secret()}`);
   fake.configure({ faults: { ghostRate: 0.4, ghostStyle: "both" }, seed: 7 });
-  const checkpoints = await Deno.makeTempDir();
+  const checkpoints = await tempDir();
   const result = await runCli(
     [
       "--csv",
@@ -194,7 +194,7 @@ Deno.test({
       secrets.push(secret());
       lines.push(`u${i}@totp.test,org-${i % 3},Org ${i % 3},${secrets[i - 1]}`);
     }
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     const csv = `${dir}/users.csv`;
     await Deno.writeTextFile(csv, lines.join("\n") + "\n");
     const common = [

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { readableText, runCli, tempFile } from "./_cli.ts";
+import { readableText, runCli, tempDir, tempFile } from "./_cli.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -27,7 +27,7 @@ async function bytesOfDir(dir: string): Promise<string> {
 
 Deno.test("credentials inside --api-url are never stored in the job or printed", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const checkpoints = ["--checkpoint-dir", `${dir}/checkpoints`];
   const url = fake.url.replace("http://", "http://ops:s3cr3t-pw@");
   const csv = await tempFile("email\nann@creds.test\nnot-an-email\n");
@@ -55,7 +55,7 @@ Deno.test("credentials inside --api-url are never stored in the job or printed",
 
 Deno.test("undo holds the job's lock, shows progress, and leaves the job undone", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const checkpoints = ["--checkpoint-dir", `${dir}/checkpoints`];
   const lines = ["email"];
   for (let n = 0; n < 36; n++) lines.push(`person${n}@undo-lock.test`);

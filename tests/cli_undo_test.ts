@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { runCliInterrupted } from "./_interrupted_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
@@ -50,7 +50,7 @@ Deno.test("undo after a multi-org import returns the tenant to its exact prior s
   await using fake = await startFakeWorkOS({ rateLimits: false });
   const seeded = seed(fake);
   const before = fake.state.snapshot();
-  const checkpoints = await Deno.makeTempDir();
+  const checkpoints = await tempDir();
   await Deno.mkdir(`${checkpoints}/migration-1`);
   const audit = `${checkpoints}/migration-1/audit.jsonl`;
 
@@ -113,7 +113,7 @@ Deno.test("undo after an import stopped with Ctrl+C returns the tenant to its pr
     lines.push(`user${i}@undo.test,${organization}`);
   }
   lines.push("member@undo.test,org-1,Org 1");
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const audit = `${dir}/audit.jsonl`;
 
   const stopped = await runCliInterrupted(
@@ -136,7 +136,7 @@ Deno.test("undo stopped with Ctrl+C continues where it stopped when run again", 
   const before = fake.state.snapshot();
   const lines = ["email,org_external_id,org_name"];
   for (let i = 0; i < 120; i++) lines.push(`user${i}@undo.test,org-${i % 4},Org ${i % 4}`);
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const audit = `${dir}/audit.jsonl`;
   const imported = await runCli(
     ["--csv", await tempFile(lines.join("\n") + "\n"), "--audit-out", audit, "--quiet"],
@@ -167,7 +167,7 @@ Deno.test("undo stopped with Ctrl+C continues where it stopped when run again", 
 Deno.test("undo leaves users --require-membership already deleted, and keeps an organization others joined", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
   const { member } = seed(fake);
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const audit = `${dir}/audit.jsonl`;
   const csv = await tempFile(
     [
@@ -203,7 +203,7 @@ Deno.test("undo leaves users --require-membership already deleted, and keeps an 
 });
 
 Deno.test("undo of an unknown job, or without one, fails in one line", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const env = { WORKOS_SECRET_KEY: "sk_test_x", WORKOS_API_URL: "http://127.0.0.1:9" };
   const unknown = await runCli(["undo", "nope", "--checkpoint-dir", dir], { env });
   assert.equal(unknown.code, 2);

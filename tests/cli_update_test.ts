@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeUser, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
@@ -45,7 +45,7 @@ Deno.test("--on-existing update changes names, verification, external id and met
   });
   const same = fake.state.addUser({ email: "same@update.test", firstName: "Same" });
   const before = { old: fake.state.getUser(old.id), same: fake.state.getUser(same.id) };
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const audit = `${dir}/audit.jsonl`;
 
   const result = await runCli(
@@ -120,7 +120,7 @@ Deno.test("--on-existing skip (the default) adopts existing users unchanged but 
   const acme = fake.state.addOrganization({ name: "Acme", externalId: "acme" });
   const old = fake.state.addUser({ email: "old@update.test", firstName: "A." });
   const before = fake.state.getUser(old.id);
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli(
     ["--csv", await tempFile(CSV), "--audit-out", `${dir}/audit.jsonl`],
     { env: envOf(fake) },
@@ -138,7 +138,7 @@ Deno.test("--on-existing error fails the rows of existing users and imports the 
   fake.state.addOrganization({ name: "Acme", externalId: "acme" });
   const old = fake.state.addUser({ email: "old@update.test", firstName: "A." });
   const before = fake.state.getUser(old.id);
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const result = await runCli(
     ["--csv", await tempFile(CSV), "--on-existing", "error", "--errors-out", `${dir}/e.jsonl`],
     { env: envOf(fake) },
@@ -158,7 +158,7 @@ Deno.test("an update WorkOS refuses fails the row as user_update with WorkOS's m
   await using fake = await startFakeWorkOS({ rateLimits: false });
   fake.state.addUser({ email: "holder@update.test", externalId: "taken" });
   const old = fake.state.addUser({ email: "old@update.test", firstName: "A." });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile("email,first_name,external_id\nold@update.test,Ada,taken\n");
   const result = await runCli(
     ["--csv", csv, "--on-existing", "update", "--errors-out", `${dir}/e.jsonl`],

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { validateFile } from "../mod.ts";
 
 const LONG_LOCAL = "a".repeat(65);
@@ -48,7 +48,7 @@ const EVERY_PROBLEM = [
 
 Deno.test("validate reports every kind of error, duplicates and unknown columns, and exits 1", async () => {
   const csv = await tempFile(EVERY_PROBLEM);
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const reportPath = `${dir}/report.json`;
   const result = await runCli(["validate", csv, "--report", reportPath]);
   assert.equal(result.code, 1, result.stdout + result.stderr);
@@ -105,7 +105,7 @@ Deno.test("validate reports every kind of error, duplicates and unknown columns,
 
 Deno.test("validate exits 0 with can_proceed for a clean file, and writes nothing to WorkOS", async () => {
   const csv = await tempFile("email,first_name\nann@example.com,Ann\nbob@example.com,Bob\n");
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   // No key and no API: validate must not need either.
   const result = await runCli(["validate", csv, "--report", `${dir}/report.json`], {
     env: { WORKOS_API_URL: "http://127.0.0.1:9" },

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 import { runCliInterrupted } from "./_interrupted_cli.ts";
 
 function envOf(fake: { url: string; apiKey: string }): Record<string, string> {
@@ -25,7 +25,7 @@ Deno.test("line breaks, tabs and control characters in names import as given, wi
       "nul@values.test,Ed\u0000,Nul,",
     ].join("\n") + "\n",
   );
-  const errors = `${await Deno.makeTempDir()}/errors.jsonl`;
+  const errors = `${await tempDir()}/errors.jsonl`;
   const result = await runCli(["--csv", csv, "--errors-out", errors], { env: envOf(fake) });
   assert.equal(result.code, 1, result.stderr);
   assert.equal(fake.state.findUserByEmail("crm@values.test")?.lastName, "Line1\nLine2");
@@ -122,7 +122,7 @@ Deno.test("after Ctrl+C the box says Interrupted and counts against the whole fi
 
 Deno.test("clean warns that undo is no longer possible once a job's audit log is gone", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile("email\na@clean.test\nb@clean.test\n");
   const run = await runCli(["--csv", csv, "--job-id", "gone", "--checkpoint-dir", dir, "--quiet"], {
     env: envOf(fake),
@@ -142,7 +142,7 @@ Deno.test("clean warns that undo is no longer possible once a job's audit log is
 
 Deno.test("clean counts every write of the audit log, a row's several included", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = await tempFile(
     "email,org_external_id,org_name\na@clean.test,acme,Acme\nb@clean.test,acme,Acme\n",
   );

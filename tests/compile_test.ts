@@ -12,6 +12,7 @@
 
 import assert from "node:assert/strict";
 import { V8_FLAGS } from "../src/cli/v8_flags.ts";
+import { tempDir } from "./_cli.ts";
 
 const SCRIPT = new URL("../scripts/compile.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -80,7 +81,7 @@ async function metadataOf(path: string): Promise<Record<string, unknown>> {
 }
 
 Deno.test("the binary bakes in the narrowest permissions, KV, no prompt and only the tool's own files", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     const output = `${dir}/workos-importer`;
     const run = await compile([`--output=${output}`], { DENORT_BIN: Deno.execPath() });
@@ -131,7 +132,7 @@ Deno.test("the binary bakes in the narrowest permissions, KV, no prompt and only
 });
 
 Deno.test("--api-host, --allow-read and --allow-write change what the binary may touch", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     const output = `${dir}/workos-importer`;
     const run = await compile([
@@ -159,7 +160,7 @@ Deno.test("a failed runtime download is explained with the command that ran, and
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     const run = await compile(
       ["--target=aarch64-apple-darwin", `--output=${dir}/workos-importer`],
@@ -190,7 +191,7 @@ Deno.test("a failed build leaves no empty output directory behind", async () => 
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     const run = await compile(
       ["--target=aarch64-apple-darwin", `--output=${dir}/dist/workos-importer`],

@@ -12,7 +12,7 @@ import { importUsers, planTenant } from "../mod.ts";
 import { startFakeWorkOS } from "../testing.ts";
 import type { FakeWorkOS } from "../testing.ts";
 import { undoAuditLog } from "../src/undo/undo_job.ts";
-import { tempFile } from "./_cli.ts";
+import { tempDir, tempFile } from "./_cli.ts";
 
 function usersCsv(count: number, domain: string): string {
   const lines = ["email"];
@@ -66,7 +66,7 @@ Deno.test("a plan's lookups are spread at the budget's rate, not sent as one win
 Deno.test("an undo's deletes are spread at the budget's rate, not sent as one window's burst", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
   const csv = await tempFile(usersCsv(4, "undo-burst.test"));
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const auditLog = `${dir}/audit.jsonl`;
   await importUsers(csv, { apiKey: fake.apiKey, apiUrl: fake.url, auditLog, rateLimit: 1_000 });
   assert.equal(fake.state.userCount(), 4);

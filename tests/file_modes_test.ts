@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { startFakeWorkOS } from "../testing.ts";
-import { runCli, tempFile } from "./_cli.ts";
+import { runCli, tempDir, tempFile } from "./_cli.ts";
 
 // Windows has no POSIX modes; its ACLs follow the user's profile directory.
 const ignore = Deno.build.os === "windows";
@@ -29,7 +29,7 @@ Deno.test({
   fn: async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false });
     const csv = await tempFile("email\nok@mode.test\nnot-an-email\n");
-    const dir = await Deno.makeTempDir();
+    const dir = await tempDir();
     for (const name of ["errors.csv", "errors.json", "errors.jsonl"]) {
       const path = `${dir}/${name}`;
       const result = await runCli(["--csv", csv, "--quiet", "--errors-out", path], {
@@ -48,7 +48,7 @@ Deno.test({
   fn: async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false });
     const csv = await tempFile("email\nnot-an-email\n");
-    const path = `${await Deno.makeTempDir()}/errors.csv`;
+    const path = `${await tempDir()}/errors.csv`;
     await Deno.writeTextFile(path, "old content\n", { mode: 0o644 });
     await Deno.chmod(path, 0o644);
     const result = await runCli(["--csv", csv, "--quiet", "--errors-out", path], {
@@ -66,7 +66,7 @@ Deno.test({
   fn: async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false });
     const csv = await tempFile("email\nok@job.test\nnot-an-email\nalso@job.test\n");
-    const checkpoints = `${await Deno.makeTempDir()}/checkpoints`;
+    const checkpoints = `${await tempDir()}/checkpoints`;
     const result = await runCli(
       ["--csv", csv, "--quiet", "--job-id", "modes", "--checkpoint-dir", checkpoints],
       { env: envOf(fake) },
@@ -97,7 +97,7 @@ Deno.test({
   fn: async () => {
     await using fake = await startFakeWorkOS({ rateLimits: false });
     const csv = await tempFile("email\naudited@mode.test\n");
-    const path = `${await Deno.makeTempDir()}/audit.jsonl`;
+    const path = `${await tempDir()}/audit.jsonl`;
     const result = await runCli(["--csv", csv, "--quiet", "--audit-out", path], {
       env: envOf(fake),
     });

@@ -23,6 +23,7 @@ import { CHUNK_SIZE, LARGE_READ_SIZE, openFileSource } from "../src/input/_byte_
 import { concatBytes } from "../src/input/_bytes.ts";
 import { isPlainJson, PlainStretches } from "../src/input/_plain_json.ts";
 import { INPUT_COLUMNS } from "../src/validation/columns.ts";
+import { tempPath } from "./_cli.ts";
 
 async function readAll(
   source: Uint8Array,
@@ -149,7 +150,7 @@ Deno.test("a file read a large buffer at a time is handed on in chunks of the us
   const size = 3 * LARGE_READ_SIZE + 12_345;
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = (i * 7919) % 251;
-  const path = await Deno.makeTempFile();
+  const path = await tempPath();
   await Deno.writeFile(path, bytes);
   const source = await openFileSource(path, LARGE_READ_SIZE);
   const seen: number[] = [];
@@ -209,7 +210,7 @@ Deno.test("users read a line at a time, and lines that are not one user each, re
   }
   assert.deepEqual(await readAll(bytes, options, 1), whole);
   assert.deepEqual(await readAll(bytes, options, 5), whole);
-  const path = await Deno.makeTempFile({ suffix: ".json" });
+  const path = await tempPath({ suffix: ".json" });
   await Deno.writeFile(path, bytes);
   for (const [k, at] of whole.entries()) {
     const input = await openInput(path, {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { openInput, type OpenInputOptions } from "../src/input/open_input.ts";
 import { countRecords } from "../src/input/file_facts.ts";
 import type { SourceRecord } from "../src/types.ts";
+import { tempPath } from "./_cli.ts";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
 
@@ -83,7 +84,7 @@ Deno.test("a JSON list in one line, with keys around the list and pages one afte
       nextPageToken: { nested: ["]", "}"] },
     });
   const text = page(0) + "\n" + page(2);
-  const path = await Deno.makeTempFile({ suffix: ".json" });
+  const path = await tempPath({ suffix: ".json" });
   await Deno.writeTextFile(path, text);
   const records = await readAll(path, { provider: { from: "firebase" } });
   assert.deepEqual(records.map((record) => record.fields.external_id), ["u1", "u2", "u3", "u4"]);

@@ -6,13 +6,14 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
+import { tempDir } from "./_cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 
 Deno.test("deno task install puts workos-importer on the PATH; it runs --version and a dry run", async () => {
-  const root = await Deno.makeTempDir();
-  const elsewhere = await Deno.makeTempDir();
+  const root = await tempDir();
+  const elsewhere = await tempDir();
   try {
     const install = await new Deno.Command(Deno.execPath(), {
       args: ["task", "--quiet", "install", "--root", root],

@@ -19,6 +19,7 @@ import {
 } from "../src/pipeline/job_ownership.ts";
 import type { WorkOSMembership } from "../src/workos/memberships.ts";
 import type { WorkOSUser } from "../src/workos/users.ts";
+import { tempDir } from "./_cli.ts";
 
 const STATE: JournalSessionState = { organizationCache: [], organizationsCreated: 0 };
 
@@ -37,7 +38,7 @@ async function commit(
 }
 
 async function newJob(rows: number): Promise<{ dir: string; csv: string }> {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   let text = "email,org_external_id,org_name\n";
   for (let i = 1; i <= rows; i++) text += `user${i}@journal.test,acme,Acme\n`;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { importUsers, resumeJob } from "../mod.ts";
 import { startFakeWorkOS } from "../testing.ts";
 import { readAuditLog } from "../src/report/audit_log.ts";
-import { envOf, runCli } from "./_cli.ts";
+import { envOf, runCli, tempDir } from "./_cli.ts";
 
 const FIXTURE = new URL("./fixtures/jobs/journal_v2/", import.meta.url).pathname;
 
@@ -23,7 +23,7 @@ async function copyDir(from: string, to: string): Promise<void> {
 }
 
 Deno.test("a job an earlier build interrupted resumes where it stopped and ends as one clean run", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await copyDir(FIXTURE, dir);
   await using fake = await startFakeWorkOS({ rateLimits: false });
   const journal = await resumeJob("compat-v2", {
@@ -71,7 +71,7 @@ Deno.test("a job an earlier build interrupted resumes where it stopped and ends 
 });
 
 Deno.test("the claims an earlier build wrote are found, and the job continues in this build's format", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await copyDir(FIXTURE, dir);
   const journal = await resumeJob("compat-v2", {
     checkpointDir: `${dir}/checkpoints`,
@@ -94,7 +94,7 @@ Deno.test("the claims an earlier build wrote are found, and the job continues in
 });
 
 Deno.test("a job an earlier build started goes on in its plain audit.jsonl, and undo takes back what it holds", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await copyDir(FIXTURE, dir);
   await using fake = await startFakeWorkOS({ rateLimits: false });
   const where = ["--checkpoint-dir", `${dir}/checkpoints`];

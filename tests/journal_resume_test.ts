@@ -10,10 +10,11 @@ import { importUsers } from "../src/pipeline/import_users.ts";
 import type { ImportProgress } from "../src/pipeline/import_users.ts";
 import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
 import { ProgressReporter } from "../src/report/progress.ts";
+import { tempDir } from "./_cli.ts";
 
 Deno.test("a resumed import reports job-wide progress, ETA and summary", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   let text = "email,org_external_id,org_name\n";
   for (let i = 1; i <= 60; i++) text += `user${i}@progress.test,org-${i % 4},Org ${i % 4}\n`;

@@ -14,6 +14,7 @@ import {
   readImportGraph,
   SDK_SPECIFIER,
 } from "../scripts/check_layers.ts";
+import { tempDir } from "./_cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SCRIPT = new URL("../scripts/check_layers.ts", import.meta.url).pathname;
@@ -171,7 +172,7 @@ Deno.test("allowed violations pass only while they exist, and no new one passes"
 });
 
 Deno.test("the script exits 1 and names the import on a tree that breaks a rule", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   try {
     await Deno.mkdir(join(root, "src/report"), { recursive: true });
     await Deno.mkdir(join(root, "src/cli"), { recursive: true });

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startFakeWorkOS } from "../testing.ts";
+import { tempPath } from "./_cli.ts";
 
 const MOD = new URL("../mod.ts", import.meta.url).href;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -21,7 +22,7 @@ Deno.test("importUsers without --allow-net fails rows without retrying them", as
     });
     console.log(JSON.stringify({ failures: summary.failures, retries: summary.retries }));
   `;
-  const path = await Deno.makeTempFile({ suffix: ".ts" });
+  const path = await tempPath({ suffix: ".ts" });
   await Deno.writeTextFile(path, script);
   const output = await new Deno.Command(Deno.execPath(), {
     // Everything but net.

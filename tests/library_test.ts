@@ -15,6 +15,7 @@ import {
   validateFile,
 } from "../mod.ts";
 import { startFakeWorkOS } from "../testing.ts";
+import { tempPath } from "./_cli.ts";
 
 const CSV = [
   "email,first_name,last_name,org_external_id,org_name,role_slug",
@@ -26,7 +27,7 @@ const CSV = [
 
 Deno.test("importUsers imports a CSV file into the fake", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  const path = await tempPath({ suffix: ".csv" });
   await Deno.writeTextFile(path, CSV);
   const outcomes: RowOutcome[] = [];
   const progress: ImportProgress[] = [];
@@ -88,7 +89,7 @@ Deno.test("importUsers takes a byte stream and row objects too", async () => {
 
 Deno.test("importing the same CSV twice creates nobody twice", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  const path = await tempPath({ suffix: ".csv" });
   await Deno.writeTextFile(path, CSV);
   const options = { apiKey: fake.apiKey, apiUrl: fake.url };
   await importUsers(path, options);

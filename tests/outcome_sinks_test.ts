@@ -15,6 +15,7 @@ import { openErrorFileSink } from "../src/report/error_file_sink.ts";
 import { ProgressSink } from "../src/report/progress_sink.ts";
 import { createJob, describeInput } from "../src/journal/journal.ts";
 import { totalsOf } from "../src/journal/_records.ts";
+import { tempDir } from "./_cli.ts";
 
 function failed(n: number): RowOutcome {
   return {
@@ -82,7 +83,7 @@ Deno.test("the fan-out writes each batch to its sinks in order, stops at a failu
 });
 
 Deno.test("a job's error file is cut back to its committed length, synced, and measured", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/errors.jsonl`;
   await Deno.writeTextFile(path, '{"recordNumber":1}\n{"recordNumber":2,"torn');
   const warnings: string[] = [];
@@ -149,7 +150,7 @@ Deno.test("progress counts rows and users job-wide, from where the job was", asy
 });
 
 Deno.test("the journal keeps the totals it is given and writes no error file", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await Deno.writeTextFile(`${dir}/users.csv`, "email\nuser1@sinks.test\n");
   const journal = await createJob("store", {
     checkpointDir: dir,

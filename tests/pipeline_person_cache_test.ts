@@ -17,7 +17,7 @@ import { RateBudget } from "../src/limits/rate_budget.ts";
 import { importUsers } from "../src/pipeline/import_users.ts";
 import { createJob, describeInput } from "../src/journal/journal.ts";
 import type { UserRow } from "../src/types.ts";
-import { evalScript } from "./_cli.ts";
+import { evalScript, tempDir } from "./_cli.ts";
 
 const TOTP_SECRET = "JBSWY3DPEHPK3PXP";
 
@@ -197,7 +197,7 @@ Deno.test("past the person cache's bound, later rows of a forgotten person creat
 
 Deno.test("past the person cache's bound, a job counts a forgotten person's later rows as repeats from its claims", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     const csv = `${dir}/users.csv`;
     await Deno.writeTextFile(

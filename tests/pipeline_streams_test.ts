@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { importUsers, RunStopError } from "../mod.ts";
 import { startFakeWorkOS } from "../testing.ts";
-import { tempFile } from "./_cli.ts";
+import { tempDir, tempFile } from "./_cli.ts";
 import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
 
 function usersCsv(count: number, domain: string): string {
@@ -77,7 +77,7 @@ Deno.test("a dry run's watermark is the input's last record and last byte", asyn
 
 Deno.test("a stopped job's resume looks up only the rows it had admitted: never more than one record ahead of the rows started", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 2 } });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   // One input batch: a stage admitting whole batches would admit all 300.
   await Deno.writeTextFile(csv, usersCsv(300, "admit.test"));

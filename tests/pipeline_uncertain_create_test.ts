@@ -10,6 +10,7 @@ import { startFakeWorkOS } from "../testing.ts";
 import { importUsers } from "../src/pipeline/import_users.ts";
 import { createJob, describeInput, resumeJob } from "../src/journal/journal.ts";
 import { startFaultProxy } from "./_fault_proxy.ts";
+import { tempDir } from "./_cli.ts";
 
 const CREATE_USER = "POST /user_management/users";
 const LIST_USERS = "GET /user_management/users";
@@ -20,7 +21,7 @@ Deno.test("a user that was there before is counted as existing when its create f
     email: "old@uncertain.test",
     createdAt: "2020-01-01T00:00:00Z",
   });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   await Deno.writeTextFile(csv, "email\nold@uncertain.test\nnew@uncertain.test\n");
   // After the preflight read, the first create is answered 503 without reaching the fake.
@@ -39,7 +40,7 @@ Deno.test("a user that was there before is counted as existing when its create f
 
 Deno.test("a resumed row whose create failed with a 503 finds its person made by an earlier session's row: a repeat", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   await Deno.writeTextFile(
     csv,
@@ -93,7 +94,7 @@ Deno.test("a membership that was there before is counted as existing when its cr
   const user = fake.state.addUser({ email: "old@uncertain.test", createdAt: old });
   const organization = fake.state.addOrganization({ name: "Acme", createdAt: old });
   fake.state.addMembership({ userId: user.id, organizationId: organization.id, createdAt: old });
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const csv = `${dir}/users.csv`;
   await Deno.writeTextFile(csv, `email,org_id\nold@uncertain.test,${organization.id}\n`);
   // After the preflight read, the user's create is refused (it exists); the

@@ -18,6 +18,7 @@ import {
 } from "../src/report/audit_log.ts";
 import { auditEntriesOf, organizationAuditEntry } from "../src/report/audit_entries.ts";
 import type { RowOutcome } from "../src/outcome/mod.ts";
+import { tempDir, tempPath } from "./_cli.ts";
 
 function entry(i: number): AuditEntry {
   return {
@@ -37,7 +38,7 @@ async function readBack(path: string, chunkSize: number): Promise<string[]> {
 }
 
 Deno.test("an audit log reads back newest first at any chunk size", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const path = await tempPath({ suffix: ".jsonl" });
   const log = await openAuditLog(path);
   const entries = Array.from({ length: 50 }, (_, i) => entry(i));
   await log.write(entries.slice(0, 20));
@@ -52,7 +53,7 @@ Deno.test("an audit log reads back newest first at any chunk size", async () => 
 });
 
 Deno.test("an audit log is owner-only, appended to, and keeps only its own fields", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/audit.jsonl`;
   const first = await openAuditLog(path);
   await first.write([{
@@ -73,7 +74,7 @@ Deno.test("an audit log is owner-only, appended to, and keeps only its own field
 });
 
 Deno.test("a line torn by a crash is skipped and never glued to the next entry", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/audit.jsonl`;
   const log = await openAuditLog(path);
   await log.write([entry(1)]);
@@ -180,7 +181,7 @@ Deno.test("every kind of entry reads back exactly as written, old lines and new 
     "user_1",
     "om_3",
   ]);
-  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const path = await tempPath({ suffix: ".jsonl" });
   // A line an earlier build wrote (one entry, long keys) first.
   const old = { timestamp, action: "user_created", id: "user_0", email: "old@example.com", row: 9 };
   await Deno.writeTextFile(path, JSON.stringify(old) + "\n");
@@ -195,7 +196,7 @@ Deno.test("every kind of entry reads back exactly as written, old lines and new 
 });
 
 Deno.test("a row's writes share one line that names its time, row, email and user once", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const path = await tempPath({ suffix: ".jsonl" });
   const log = await openAuditLog(path);
   const userId = "user_01JD8Z3K4M0000000000000001";
   await log.write(auditEntriesOf({
@@ -226,7 +227,7 @@ async function gunzipped(path: string): Promise<string> {
 }
 
 Deno.test("a .gz log is one gzip file of one member a write, read back newest first at flat memory", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/audit.jsonl.gz`;
   const entries = Array.from({ length: 60 }, (_, i) => entry(i));
   const first = await openAuditLog(path);
@@ -251,7 +252,7 @@ Deno.test("a .gz log is one gzip file of one member a write, read back newest fi
 });
 
 Deno.test("a gzip member torn by a crash is skipped, then cut off when the log is opened, so zcat reads every later entry", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/audit.jsonl.gz`;
   const log = await openAuditLog(path);
   await log.write([entry(1), entry(2)]);
@@ -284,7 +285,7 @@ Deno.test("a gzip member torn by a crash is skipped, then cut off when the log i
 });
 
 Deno.test("a .gz log of a resumed job does not write again what the cut-off rows wrote past the committed length", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/audit.jsonl.gz`;
   const log = await openAuditLog(path);
   await log.write([entry(1)]);
@@ -299,7 +300,7 @@ Deno.test("a .gz log of a resumed job does not write again what the cut-off rows
 });
 
 Deno.test("a .gz log never holds a secret, and a plain log keeps its form whatever its name", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const path = `${dir}/audit.jsonl.gz`;
   const log = await openAuditLog(path);
   await log.write([{
@@ -321,7 +322,7 @@ Deno.test("a .gz log never holds a secret, and a plain log keeps its form whatev
 });
 
 Deno.test("a gzip member whose checksum does not match is reported and skipped; the members before it still read", async () => {
-  const path = `${await Deno.makeTempDir()}/audit.jsonl.gz`;
+  const path = `${await tempDir()}/audit.jsonl.gz`;
   const log = await openAuditLog(path);
   for (const i of [1, 2, 3]) await log.write([entry(i)]);
   await log.close();

@@ -12,6 +12,7 @@ import {
 import { openInput } from "../src/input/open_input.ts";
 import type { ErrorRecord } from "../src/types.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
+import { tempDirSync } from "./_cli.ts";
 
 const SECRET = "Hunter2-secret-password";
 const HASH = "$2b$12$MBhdaPLJ0CBJZbBXza3h.S0phRZpLJuKrqfD4NuIjsWGDbjIbKuh4";
@@ -48,8 +49,7 @@ function record(n: number, overrides: Partial<ErrorRecord> = {}): ErrorRecord {
   };
 }
 
-const tempDir = Deno.makeTempDirSync({ prefix: "report_error_writer_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(tempDir, { recursive: true }));
+const tempDir = tempDirSync({ prefix: "report_error_writer_" });
 let files = 0;
 
 function tempPath(suffix: string): string {

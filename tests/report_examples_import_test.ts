@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
+import { tempDir } from "./_cli.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -12,7 +13,7 @@ interface Run {
 
 /** Imports through the real command line into a fresh fake, as the examples README says. */
 async function importExample(fake: FakeWorkOS, args: string[]): Promise<Run> {
-  const dir = await Deno.makeTempDir({ prefix: "report_examples_import_" });
+  const dir = await tempDir({ prefix: "report_examples_import_" });
   try {
     const errorsOut = `${dir}/errors.csv`;
     const output = await new Deno.Command(Deno.execPath(), {

@@ -3,6 +3,7 @@ import { openInput } from "../src/input/open_input.ts";
 import { validateRecord } from "../src/validation/validate_record.ts";
 import { generateCsv } from "../examples/gen_csv.ts";
 import type { SourceRecord, UserRow } from "../src/types.ts";
+import { tempPath } from "./_cli.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 
@@ -95,7 +96,7 @@ Deno.test("users.ndjson holds metadata objects and validates cleanly", async () 
 });
 
 Deno.test("gen_csv: the validator rejects exactly the rows it counts as invalid", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  const path = await tempPath({ suffix: ".csv" });
   try {
     const result = await generateCsv(path, {
       rows: 10_000,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/stream";
 import { generateCsv } from "../examples/gen_csv.ts";
+import { tempDirSync } from "./_cli.ts";
 
-const tempDir = Deno.makeTempDirSync({ prefix: "report_gen_csv_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(tempDir, { recursive: true }));
+const tempDir = tempDirSync({ prefix: "report_gen_csv_" });
 let files = 0;
 
 function tempPath(): string {

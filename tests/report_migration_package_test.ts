@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { KeyIndex } from "../src/report/_key_index.ts";
 import { MigrationPackageWriter } from "../src/report/migration_package.ts";
-import { evalScript } from "./_cli.ts";
+import { evalScript, tempDir } from "./_cli.ts";
 
 Deno.test("KeyIndex numbers distinct keys exactly, even when two share a fingerprint", () => {
   // Every key gets the same fingerprint: only the byte comparison tells them apart.
@@ -49,7 +49,7 @@ Deno.test("KeyIndex tells keys apart that UTF-8 would not (lone surrogates) and 
 });
 
 Deno.test("the package writer writes a person once, an organization once and a membership once", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const writer = await MigrationPackageWriter.create(dir);
   const acme = { kind: "external_id", externalId: "acme", name: "Acme" } as const;
   const beta = { kind: "id", id: "org_01BETA" } as const;
