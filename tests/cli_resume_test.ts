@@ -180,6 +180,61 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "memberships an abandoned session sent that land after the resume began count as the job's",
+  ignore: Deno.build.os === "windows",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // WorkOS applies a request it received although the client gave up on
+    // it: here each lands 2.5 s after it was sent, after the resume opened
+    // its journal and before the resume looks at its rows.
+    await using fake = await startFakeWorkOS({ rateLimits: false });
+    for (let i = 0; i < 3; i++) {
+      fake.state.addOrganization({ name: `Org ${i}`, externalId: `org-${i}` });
+    }
+    const dir = await tempDir();
+    const csv = await tempFile(usersCsv(40, { org: true }));
+    const child = spawnCli(
+      ["--csv", csv, "--job-id", "late", "--checkpoint-dir", dir, "--concurrency", "8"]
+        .concat(["--rate-limit", "100000", "--quiet", "--json"]),
+      { env: envOf(fake) },
+    );
+    const deadline = Date.now() + 30_000;
+    // A quick preflight; then each request takes 2.5 s.
+    while (fake.state.totalRequests === 0 && Date.now() < deadline) await delay(1);
+    fake.configure({ latency: { fixedMs: 2_500 } });
+    // The first users exist: their memberships are being sent.
+    while (fake.state.userCount() < 1 && Date.now() < deadline) await delay(10);
+    await delay(200);
+    child.kill("SIGINT");
+    await delay(100);
+    child.kill("SIGINT");
+    const stopped = await outputOf(child);
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stderr, /Abandoning requests in flight/);
+    const landedBefore = fake.state.membershipCount();
+
+    // The resume's first answer comes after the abandoned memberships landed.
+    fake.configure({ latency: { fixedMs: 4_000 } });
+    const resume = spawnCli(["--resume", "late", "--checkpoint-dir", dir, "--quiet", "--json"], {
+      env: envOf(fake),
+    });
+    const requestsBefore = fake.state.totalRequests;
+    while (fake.state.totalRequests === requestsBefore && Date.now() < deadline) await delay(10);
+    fake.configure({ latency: { fixedMs: 0 } });
+    const resumed = await outputOf(resume);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const summary = JSON.parse(resumed.stdout);
+    // Some memberships landed only after the first session had gone.
+    assert.ok(landedBefore < 8, `${landedBefore} memberships existed when the first session ended`);
+    assert.equal(fake.state.userCount(), 40);
+    assert.equal(fake.state.membershipCount(), 40);
+    assert.equal(summary.usersCreated, 40);
+    assert.equal(summary.membershipsCreated, 40);
+  },
+});
+
 Deno.test("a failed job resumes once its cause is fixed; flags that change the job are refused", async () => {
   await using fake = await startFakeWorkOS({ rateLimits: false });
   const dir = await tempDir();

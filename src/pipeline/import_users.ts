@@ -17,6 +17,7 @@ import { importStatus } from "../report/summary.ts";
 import {
   currentTrace,
   DEFAULT_MAX_OUTAGE_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   type OutageEvent,
   traceRequests,
 } from "../workos/client.ts";
@@ -330,12 +331,18 @@ export async function importUsers(
 
   const client = input.client;
   const cutOffs = journal?.cutOffs ?? [];
+  // A request the cut-off session sent before it ended can still be applied
+  // after this session began: WorkOS finishes what it received although the
+  // client gave up on it (a resume started at once beat such a membership
+  // by a few milliseconds and counted it as someone else's). The client
+  // gives up after its timeout, so that long past the resume is the window.
+  const lateLandingMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Made while an earlier session was cut off, by a row that may have been in flight then?
   const madeWhileCutOff = (createdAtMs: number, recordNumber?: number): boolean =>
     cutOffs.some((cut) =>
       (recordNumber === undefined ||
         (recordNumber > cut.afterRecord && recordNumber <= cut.throughRecord)) &&
-      (client?.madeWithin(createdAtMs, cut.fromMs, cut.toMs) ?? false)
+      (client?.madeWithin(createdAtMs, cut.fromMs, cut.toMs + lateLandingMs) ?? false)
     );
   const resolverOptions: OrganizationResolverOptions = {
     onCreated: journal

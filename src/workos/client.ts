@@ -36,6 +36,9 @@ export type { OutageEvent } from "./_outage.ts";
 /** How long WorkOS may be down before a run stops, unless told: 15 minutes. */
 export const DEFAULT_MAX_OUTAGE_MS = 15 * 60_000;
 
+/** How long a request may take before the client gives up on it, unless told: 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** How long the preflight read waits for an answer before the run stops. */
 export const PREFLIGHT_WINDOW_MS = 6_000;
 
@@ -275,7 +278,7 @@ export class WorkOSClient {
    */
   constructor(options: WorkOSClientOptions) {
     const url = new URL(options.apiUrl ?? DEFAULT_API_URL);
-    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const https = url.protocol === "https:";
     this.budget = options.budget ?? new RateBudget({ clock: options.clock });
     this.#maxRetries = options.maxRetries ?? 5;
