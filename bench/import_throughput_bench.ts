@@ -20,8 +20,11 @@
  * checkout's users/s to it.
  *
  * Run: `deno run -A bench/import_throughput_bench.ts [--quick] [--rows 5000]
- * [--concurrency 20,50] [--pairs 3] [--compare /tmp/old/main.ts]`.
- * `--quick`: concurrency 20 only, one pair.
+ * [--concurrency 20,50] [--pairs 3] [--compare /tmp/old/main.ts] [--v8-defaults]`.
+ * `--quick`: concurrency 20 only, one pair. The CLI (and `--compare`'s)
+ * runs with its V8 flags (`src/cli/v8_flags.ts`), as every launcher of it
+ * does; `--v8-defaults` runs them with V8's defaults. The bare loop runs
+ * with V8's defaults, as a plain script does.
  *
  * @module
  */
@@ -29,6 +32,7 @@
 import { parseArgs } from "node:util";
 import { startFakeWorkOS } from "../testing.ts";
 import { emit, isQuick, logger, round, runImporter, writeMultiOrgCsv } from "./_harness.ts";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 const NAME = "import_throughput";
 const ORGS = 100;
@@ -125,9 +129,14 @@ async function bareUsersPerSecond(fake: Fake, rows: number, concurrency: number)
 }
 
 /** Another checkout's CLI: users/s from its summary (`durationMs`). */
-async function compareUsersPerSecond(main: string, args: string[], fake: Fake): Promise<number> {
+async function compareUsersPerSecond(
+  main: string,
+  args: string[],
+  fake: Fake,
+  denoFlags: string[],
+): Promise<number> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", main, ...args, "--json"],
+    args: ["run", "--quiet", "-A", ...denoFlags, main, ...args, "--json"],
     env: { NO_COLOR: "1", WORKOS_SECRET_KEY: fake.apiKey, WORKOS_API_URL: fake.url },
     stdin: "null",
     stdout: "piped",
@@ -150,6 +159,7 @@ async function main(): Promise<void> {
       concurrency: { type: "string" },
       pairs: { type: "string" },
       compare: { type: "string" },
+      "v8-defaults": { type: "boolean", default: false },
       "bare-client": { type: "string" },
       "api-key": { type: "string" },
     },
@@ -165,6 +175,7 @@ async function main(): Promise<void> {
   const rows = Number(values.rows ?? (quick ? 3_000 : 5_000));
   const levels = (values.concurrency ?? (quick ? "20" : "20,50")).split(",").map(Number);
   const pairs = Number(values.pairs ?? (quick ? 1 : 3));
+  const denoFlags = values["v8-defaults"] ? [] : [v8FlagsArgument()];
   const path = await Deno.makeTempFile({ suffix: ".csv" });
   try {
     await writeMultiOrgCsv(path, rows, { orgs: ORGS });
@@ -173,10 +184,10 @@ async function main(): Promise<void> {
     // A first run of each CLI warms Deno's module cache and the file cache.
     const warm = ["--csv", path, "--concurrency", "50", "--rate-limit", "1000000", "--quiet"];
     fake.state.reset();
-    await runImporter(warm, { api: fake, timeoutMs: RUN_TIMEOUT_MS });
+    await runImporter(warm, { api: fake, timeoutMs: RUN_TIMEOUT_MS, denoFlags });
     if (values.compare) {
       fake.state.reset();
-      await compareUsersPerSecond(values.compare, warm, fake);
+      await compareUsersPerSecond(values.compare, warm, fake, denoFlags);
     }
     for (const concurrency of levels) {
       const args = [
@@ -205,9 +216,15 @@ async function main(): Promise<void> {
           if (kind === "bare") {
             runs.bare.push(await bareUsersPerSecond(fake, rows, concurrency));
           } else if (kind === "compare") {
-            runs.compare?.push(await compareUsersPerSecond(values.compare as string, args, fake));
+            runs.compare?.push(
+              await compareUsersPerSecond(values.compare as string, args, fake, denoFlags),
+            );
           } else {
-            const run = await runImporter(args, { api: fake, timeoutMs: RUN_TIMEOUT_MS });
+            const run = await runImporter(args, {
+              api: fake,
+              timeoutMs: RUN_TIMEOUT_MS,
+              denoFlags,
+            });
             if (run.code !== 0) { for (const line of run.stderrTail) log(`  ${line}`); }
             const seconds = Number(run.summary?.durationMs ?? run.wallMs) / 1000;
             runs.importer.push(rows / seconds);
@@ -263,6 +280,7 @@ async function main(): Promise<void> {
         }
         : {}),
       peakRssMiB: Math.max(...results.map((l) => l.peakRssMiB)),
+      v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       rows,
       organizations: ORGS,
       pairs,
