@@ -233,8 +233,13 @@ interface RowRun {
   firstRowOfPerson: boolean;
 }
 
-/** One step of a row: fills in its outcome, or fails the row (sets the outcome's error). */
-type RowStep = (run: RowRun) => Promise<void>;
+/**
+ * One step of a row: fills in its outcome, or fails the row (sets the
+ * outcome's error). A step with nothing to do for the row returns at once,
+ * without a promise: at thousands of rows a second, an async call and an
+ * await per step a row skips were a measurable part of a row's CPU.
+ */
+type RowStep = (run: RowRun) => Promise<void> | undefined;
 
 /**
  * Processes valid rows against WorkOS.
@@ -303,21 +308,23 @@ export class RowProcessor {
       firstRowOfPerson: false,
     };
     for (const step of this.#steps) {
-      await step(run);
+      const pending = step(run);
+      if (pending) await pending;
       if (run.outcome.error) break;
     }
     return run.outcome;
   }
 
   /** Step 1: the row's organization, resolved under the mode (shared cache). */
-  async #resolveOrganization(run: RowRun): Promise<void> {
-    const { outcome, organizationId } = await startRow(
-      run.row,
-      this.#options.mode,
-      this.#resolver,
+  #resolveOrganization(run: RowRun): Promise<void> | undefined {
+    // No organization (users only): the outcome `process` began stands.
+    if (!organizationOf(this.#options.mode, run.row)) return undefined;
+    return startRow(run.row, this.#options.mode, this.#resolver).then(
+      ({ outcome, organizationId }) => {
+        run.outcome = outcome;
+        run.organizationId = organizationId;
+      },
     );
-    run.outcome = outcome;
-    run.organizationId = organizationId;
   }
 
   /** Step 2: the row's user, created or adopted once per person; later rows repeat it. */
@@ -368,10 +375,15 @@ export class RowProcessor {
   }
 
   /** Step 3: the membership in the row's organization, with its roles, when it has one. */
-  async #joinOrganization(run: RowRun): Promise<void> {
-    const { row, outcome, organizationId } = run;
+  #joinOrganization(run: RowRun): Promise<void> | undefined {
+    return run.organizationId === undefined
+      ? undefined
+      : this.#joinResolved(run, run.organizationId);
+  }
+
+  async #joinResolved(run: RowRun, organizationId: string): Promise<void> {
+    const { row, outcome } = run;
     const person = run.person as PersonEntry;
-    if (organizationId === undefined) return;
     const membershipTrace = new RowTrace(row.recordNumber);
     try {
       const { value, created, roles } = await traceRequests(
@@ -411,8 +423,9 @@ export class RowProcessor {
   }
 
   /** Step 4: the TOTP factor, when the row has a secret. */
-  async #enrollFactor(run: RowRun): Promise<void> {
-    await this.#ensureFactor(run.person as PersonEntry, run.row, run.outcome);
+  #enrollFactor(run: RowRun): Promise<void> | undefined {
+    if (!run.row.totp) return undefined;
+    return this.#ensureFactor(run.person as PersonEntry, run.row, run.outcome).then(() => {});
   }
 
   /** The TOTP step, once per person: the first row with a secret enrolls it. */

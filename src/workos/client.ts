@@ -648,9 +648,9 @@ function createFetch(
   // One deadline queue instead of a timer and two abort signals per request:
   // at thousands of requests a second those were a tenth of the CPU.
   const deadlines = new Deadlines(timeoutMs, signal);
-  const allowedHosts = new Set<string>();
+  const allowed: AllowedHosts = { hosts: new Set(), origins: [] };
   return async function fetchWithTimeout(input, init) {
-    ensureNetPermission(input, allowedHosts);
+    ensureNetPermission(input, allowed);
     // The SDK's own signal is left out: its timeout is set to fire after ours.
     const deadline = deadlines.start();
     const record = requestContext.getStore();
@@ -675,15 +675,26 @@ function createFetch(
     if (record) record.requestId = response.headers.get("x-request-id") ?? undefined;
     // The deadline covers the answer's body too: it ends once the SDK has
     // read it (the SDK reads every body with text()).
-    const text = response.text.bind(response);
-    const clientError = response.status >= 400 && response.status < 500;
-    response.text = () =>
-      text().then((body) => {
-        if (record && clientError) record.errorBody = body;
+    const text = response.text;
+    const keepBody = record !== undefined && response.status >= 400 && response.status < 500;
+    response.text = async () => {
+      try {
+        const body = await text.call(response);
+        if (keepBody) record.errorBody = body;
         return body;
-      }).finally(() => deadline.finish());
+      } finally {
+        deadline.finish();
+      }
+    };
     return response;
   };
+}
+
+/** Hosts granted net access, and their URL origins as the SDK's URLs begin. */
+interface AllowedHosts {
+  hosts: Set<string>;
+  /** `http://host:port/` of each granted host: a URL that starts so needs no parse. */
+  origins: string[];
 }
 
 /**
@@ -691,9 +702,15 @@ function createFetch(
  * Blob body that is denied net access leaves an operation pending that keeps
  * the process alive (Deno 2.9). Hosts already granted are remembered.
  */
-function ensureNetPermission(input: RequestInfo | URL, allowedHosts: Set<string>): void {
-  const host = new URL(input instanceof Request ? input.url : input).host;
-  if (allowedHosts.has(host)) return;
+function ensureNetPermission(input: RequestInfo | URL, allowed: AllowedHosts): void {
+  // The SDK sends every request to one origin as a string: a prefix test
+  // instead of a URL parse per request.
+  if (typeof input === "string" && allowed.origins.some((origin) => input.startsWith(origin))) {
+    return;
+  }
+  const url = new URL(input instanceof Request ? input.url : input);
+  const host = url.host;
+  if (allowed.hosts.has(host)) return;
   const descriptor = { name: "net", host } as const;
   let state = Deno.permissions.querySync(descriptor).state;
   if (state === "prompt") state = Deno.permissions.requestSync(descriptor).state;
@@ -702,7 +719,9 @@ function ensureNetPermission(input: RequestInfo | URL, allowedHosts: Set<string>
       `Requires net access to "${host}", run again with the --allow-net flag`,
     );
   }
-  allowedHosts.add(host);
+  allowed.hosts.add(host);
+  // Only a URL without credentials begins with its own origin.
+  if (url.origin !== "null") allowed.origins.push(`${url.origin}/`);
 }
 
 /**
