@@ -49,6 +49,9 @@ export const DEFAULT_API_HOST = "api.workos.com";
  */
 const NEVER_EMBEDDED = ["tests", "bench", "examples", "docs", "scripts", "dist", "node_modules"];
 
+/** The read worker's module (src/input/providers/_worker_client.ts starts it). */
+const READ_WORKER_MODULE = "src/input/providers/_read_worker.ts";
+
 /** What to build. */
 export interface CompileOptions {
   /** The API host (and port, when not 443) the binary may connect to. */
@@ -99,6 +102,9 @@ export function compileArgs(options: CompileOptions): string[] {
     // Baked into the binary: V8 cannot take them once it runs (src/cli/v8_flags.ts).
     v8FlagsArgument(),
     ...NEVER_EMBEDDED.map((path) => `--exclude=${path}`),
+    // A large export is read in a worker, whose module deno compile cannot
+    // find from main.ts's imports.
+    `--include=${READ_WORKER_MODULE}`,
   ];
   if (options.target) args.push(`--target=${options.target}`);
   args.push(`--output=${options.output}`, "main.ts");

@@ -71,6 +71,8 @@ export async function checkInputFile(path: string, options: CheckInputOptions = 
     delimiter: options.delimiter,
     provider: options.provider,
     columnMap: options.columnMap,
+    // Only the first batch is read: no read worker for it.
+    firstRecordsOnly: true,
   });
   const reader = input.records.getReader();
   try {

@@ -18,6 +18,7 @@ import { CsvRecordReader, readCsvHeader } from "./_csv_reader.ts";
 import { NdjsonRecordReader, readNdjsonStart } from "./_ndjson_reader.ts";
 import type { InputSource, OpenInputOptions } from "./input_options.ts";
 import { openProviderReader } from "./providers/mod.ts";
+import { openInWorker, wantsReadWorker } from "./providers/_worker_client.ts";
 
 const BOM = [0xef, 0xbb, 0xbf];
 /** How many leading bytes format detection may look at. */
@@ -40,8 +41,26 @@ export interface OpenedReader {
   bytes: ByteSource;
 }
 
-/** Opens `source` and positions a record reader at the first record to read. */
+/**
+ * Opens `source` and positions a record reader at the first record to read:
+ * a large provider export in a read worker (the same reader, run on the
+ * second core; see providers/_worker_client.ts), any other input here.
+ */
 export async function openReader(
+  source: InputSource,
+  options: OpenInputOptions,
+): Promise<OpenedReader> {
+  const { resumeFrom } = options;
+  if (resumeFrom !== undefined) checkResumePoint(resumeFrom.byteOffset, resumeFrom.recordNumber);
+  if (typeof source === "string" && source !== "-" && wantsReadWorker(source, options)) {
+    const opened = await openInWorker(source, options);
+    if (opened !== undefined) return { ...opened, unknownColumns: [], upsert: false };
+  }
+  return await openReaderHere(source, options);
+}
+
+/** {@linkcode openReader} in this thread (the read worker runs it too). */
+export async function openReaderHere(
   source: InputSource,
   options: OpenInputOptions,
 ): Promise<OpenedReader> {

@@ -74,4 +74,10 @@ export interface OpenInputOptions {
   columnMap?: Readonly<Record<string, string>>;
   /** Told about findings on the whole file (a provider's unmatched hashes, say). */
   onWarning?(message: string): void;
+  /**
+   * Only the first records will be read (a check that the input has any):
+   * read a large provider export in this thread too, where the whole of it
+   * would be read in a worker, whose start-up costs more than a few records.
+   */
+  firstRecordsOnly?: boolean;
 }

@@ -1,0 +1,172 @@
+// The compact form a batch of mapped records crosses from the read worker to
+// the main thread in. A structured clone of a batch of records copies each
+// record and each of its fields as an object of its own, which costs about
+// what the JSON.parse that made them did; this form is three flat things: a
+// list of the batch's column names, numbers (typed arrays, moved, not
+// copied) and one text holding every value one after another, which the
+// main thread cuts back into fields (row errors and warnings are text
+// entries too). A record with a value that is not text travels as it is.
+
+import type { SourceRecord } from "../../types.ts";
+
+/** Numbers per record in {@linkcode EncodedBatch.records}. */
+const RECORD_WIDTH = 4;
+const PLAIN = 1;
+const TIDY = 2;
+/** The record is the next of {@linkcode EncodedBatch.others}. */
+const OTHER = 4;
+/** A text entry that is the record's `parseError`, not a field. */
+const PARSE_ERROR_KEY = 0xffffffff;
+/** A text entry that is one of the record's `warnings`, not a field. */
+const WARNING_KEY = 0xfffffffe;
+
+/** A batch of records in the form it crosses a worker boundary. */
+export interface EncodedBatch {
+  /** The column names the batch's text fields use, by index. */
+  keys: string[];
+  /** Per record: its number, its byte end, its flags, its count of text entries. */
+  records: Float64Array;
+  /**
+   * Per text entry (a field, the parse error, a warning): the index of its
+   * name in `keys` (or what it is), the length of its text.
+   */
+  entries: Uint32Array;
+  /** Every text entry, one after another. */
+  text: string;
+  /** The records not in the compact form (a value that is not text), in order. */
+  others: SourceRecord[];
+}
+
+/**
+ * Encodes a batch of records.
+ *
+ * @returns The batch and the buffers to transfer with it.
+ *
+ * @example A round trip
+ * ```ts
+ * import { decodeBatch, encodeBatch } from "./_batch_codec.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const batch = [{ recordNumber: 1, fields: { email: "ada@example.com" }, byteEnd: 30, tidy: true }];
+ * const [encoded, transfer] = encodeBatch(batch);
+ * deepEqual(decodeBatch(structuredClone(encoded, { transfer })), batch);
+ * ```
+ */
+export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, ArrayBuffer[]] {
+  const keys: string[] = [];
+  const keyIndex = new Map<string, number>();
+  const records = new Float64Array(batch.length * RECORD_WIDTH);
+  let entries = new Uint32Array(batch.length * 2 * 8);
+  let used = 0;
+  const texts: string[] = [];
+  const others: SourceRecord[] = [];
+  for (let r = 0; r < batch.length; r++) {
+    const record = batch[r];
+    const at = r * RECORD_WIDTH;
+    records[at] = record.recordNumber;
+    records[at + 1] = record.byteEnd;
+    const first = used;
+    const textCount = texts.length;
+    let compact = true;
+    const fields = record.fields;
+    for (const key in fields) {
+      const value = fields[key];
+      if (typeof value !== "string" || key === "__proto__") {
+        compact = false;
+        break;
+      }
+      let index = keyIndex.get(key);
+      if (index === undefined) {
+        index = keys.length;
+        keys.push(key);
+        keyIndex.set(key, index);
+      }
+      if (used + 2 > entries.length) entries = grown(entries);
+      entries[used] = index;
+      entries[used + 1] = value.length;
+      used += 2;
+      texts.push(value);
+    }
+    if (!compact) {
+      // Undone: the record travels as it is.
+      used = first;
+      texts.length = textCount;
+      records[at + 2] = OTHER;
+      others.push(record);
+      continue;
+    }
+    const { parseError, warnings } = record;
+    if (parseError !== undefined) {
+      if (used + 2 > entries.length) entries = grown(entries);
+      entries[used] = PARSE_ERROR_KEY;
+      entries[used + 1] = parseError.length;
+      used += 2;
+      texts.push(parseError);
+    }
+    if (warnings !== undefined) {
+      for (const warning of warnings) {
+        if (used + 2 > entries.length) entries = grown(entries);
+        entries[used] = WARNING_KEY;
+        entries[used + 1] = warning.length;
+        used += 2;
+        texts.push(warning);
+      }
+    }
+    records[at + 2] = (record.plain === true ? PLAIN : 0) | (record.tidy === true ? TIDY : 0);
+    records[at + 3] = (used - first) / 2;
+  }
+  const kept = entries.slice(0, used);
+  const encoded = { keys, records, entries: kept, text: texts.join(""), others };
+  return [encoded, [records.buffer, kept.buffer]];
+}
+
+function grown(entries: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
+  const larger = new Uint32Array(entries.length * 2);
+  larger.set(entries);
+  return larger;
+}
+
+/**
+ * The records of an {@linkcode encodeBatch}ed batch, as they were.
+ *
+ * @example See {@linkcode encodeBatch}
+ * ```ts
+ * import { decodeBatch, encodeBatch } from "./_batch_codec.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const [encoded] = encodeBatch([{ recordNumber: 7, fields: {}, byteEnd: 9, parseError: "Cannot parse line 7: bad" }]);
+ * equal(decodeBatch(encoded)[0].parseError, "Cannot parse line 7: bad");
+ * ```
+ */
+export function decodeBatch(encoded: EncodedBatch): SourceRecord[] {
+  const { keys, records, entries, text, others } = encoded;
+  const count = records.length / RECORD_WIDTH;
+  const batch: SourceRecord[] = new Array(count);
+  let entry = 0;
+  let pos = 0;
+  let other = 0;
+  for (let r = 0; r < count; r++) {
+    const at = r * RECORD_WIDTH;
+    const flags = records[at + 2];
+    if ((flags & OTHER) !== 0) {
+      batch[r] = others[other++];
+      continue;
+    }
+    const fields: Record<string, unknown> = {};
+    const record: SourceRecord = { recordNumber: records[at], fields, byteEnd: records[at + 1] };
+    const end = entry + records[at + 3] * 2;
+    for (; entry < end; entry += 2) {
+      const key = entries[entry];
+      const length = entries[entry + 1];
+      const value = text.slice(pos, pos + length);
+      pos += length;
+      if (key < WARNING_KEY) fields[keys[key]] = value;
+      else if (key === PARSE_ERROR_KEY) record.parseError = value;
+      else (record.warnings ??= []).push(value);
+    }
+    if ((flags & PLAIN) !== 0) record.plain = true;
+    if ((flags & TIDY) !== 0) record.tidy = true;
+    batch[r] = record;
+  }
+  return batch;
+}

@@ -1,0 +1,413 @@
+// The main thread's side of the read worker: a large provider export is
+// read, parsed and mapped in a worker on the second core (_read_worker.ts
+// runs the very reader `openReader` runs in-thread), and the main thread
+// takes its batches of mapped records, so that it only validates, plans and
+// writes. What comes out is what the in-thread reader gives: the same
+// records, row numbers, byte offsets, row errors and warnings, in order.
+// Batches cross in the compact form of _batch_codec.ts, a few to a message,
+// at most READ_AHEAD_MESSAGES ahead of the batch being taken, so memory
+// stays flat.
+
+import { InputError, UsageError, UserError } from "../../errors.ts";
+import type { InputFormat, SourceRecord } from "../../types.ts";
+import type { ByteSource } from "../_byte_source.ts";
+import type { OpenInputOptions } from "../input_options.ts";
+import { decodeBatch, type EncodedBatch } from "./_batch_codec.ts";
+
+/**
+ * Exports smaller than this are read in-thread: starting a worker and
+ * loading the reader's modules in it takes about as long as reading a few
+ * MiB of users does.
+ */
+export const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The size from which an export is read in a worker, as tests set it:
+ * 0 reads every export file in one, `Infinity` none.
+ */
+export const readWorkerSettings: { minBytes: number } = { minBytes: WORKER_MIN_BYTES };
+
+/** How many exports this process has opened in a worker (tests read it). */
+export const readWorkerStats: { opened: number } = { opened: 0 };
+
+/**
+ * Batches (of one 128 KiB chunk's users each) the worker sends in one
+ * message: each message costs both threads a fixed price (about as much as
+ * encoding a few dozen users), and the main thread still takes them one
+ * batch at a time.
+ */
+export const BATCHES_PER_MESSAGE = 4;
+
+/** Messages of batches the worker may have sent ahead of the batch the reader takes. */
+export const READ_AHEAD_MESSAGES = 3;
+
+/**
+ * `WORKOS_IMPORTER_READ_WORKER`: `off` reads every export in-thread, `on`
+ * reads every export file in a worker whatever its size (tests use it).
+ */
+export const READ_WORKER_VARIABLE = "WORKOS_IMPORTER_READ_WORKER";
+
+/** What the main thread tells the worker. */
+export type ToWorker =
+  | { type: "open"; path: string; options: WorkerOpenOptions }
+  | { type: "pull"; messages: number }
+  | { type: "count" };
+
+/** What the worker tells the main thread. */
+export type FromWorker =
+  | { type: "opened"; format: InputFormat; columns: string[]; namesOrganizations?: boolean }
+  | { type: "batch"; batch: EncodedBatch; sizes: number[] }
+  | { type: "warning"; message: string }
+  | { type: "end" }
+  | { type: "counted"; count: number }
+  | { type: "error"; error: ErrorDescription };
+
+/** The options of `openReader` that can cross to a worker (no callback, no signal). */
+export type WorkerOpenOptions = Omit<OpenInputOptions, "signal" | "onWarning">;
+
+/** An error thrown in the worker, as it crosses to the main thread. */
+export interface ErrorDescription {
+  /** The class to throw it again as. */
+  kind: "InputError" | "UsageError" | "UserError" | "RangeError" | "TypeError" | "Deno" | "Error";
+  /** The error's name (for `Deno`, the name of its class in `Deno.errors`). */
+  name: string;
+  message: string;
+  exitCode?: number;
+}
+
+/**
+ * Whether to read an export in a worker: a provider's (not a migration
+ * package's) file of at least {@linkcode WORKER_MIN_BYTES}, in a run that may
+ * read any file. A worker loads its modules from disk with the run's own
+ * permissions, so a run that may read only some files reads in-thread, and
+ * so does a run without read permission for the file, which then gets the
+ * in-thread reader's one line about it.
+ *
+ * @example A CSV is never read in a worker
+ * ```ts
+ * import { wantsReadWorker } from "./_worker_client.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(wantsReadWorker("users.csv", { format: "csv" }), false);
+ * ```
+ */
+export function wantsReadWorker(path: string, options: OpenInputOptions): boolean {
+  const provider = options.provider;
+  if (provider === undefined || provider.from === "package" || options.firstRecordsOnly) {
+    return false;
+  }
+  if (typeof Worker !== "function") return false;
+  const setting = workerSetting();
+  if (setting === "off") return false;
+  if (Deno.permissions.querySync({ name: "read" }).state !== "granted") return false;
+  if (setting === "on") return true;
+  if (readWorkerSettings.minBytes === Infinity) return false;
+  try {
+    return Deno.statSync(path).size >= readWorkerSettings.minBytes;
+  } catch {
+    return false;
+  }
+}
+
+function workerSetting(): string | undefined {
+  const permission = Deno.permissions.querySync({ name: "env", variable: READ_WORKER_VARIABLE });
+  if (permission.state !== "granted") return undefined;
+  return Deno.env.get(READ_WORKER_VARIABLE)?.trim().toLowerCase();
+}
+
+/** An export opened in a worker, up to its first record. */
+export interface WorkerOpened {
+  format: InputFormat;
+  columns: string[];
+  namesOrganizations?: boolean;
+  reader: { next(): Promise<SourceRecord[] | null>; count(): Promise<number> };
+  /** Stands for the file: closing it ends the worker. */
+  bytes: ByteSource;
+}
+
+/**
+ * Opens a provider's export in a read worker.
+ *
+ * @returns The opened export, or `undefined` when the worker could not
+ *   start (the caller then reads in-thread).
+ * @throws What opening the export in-thread would throw, with its message.
+ *
+ * @example Read a large Firebase export
+ * ```ts ignore
+ * const opened = await openInWorker("users.json", { provider: { from: "firebase" } });
+ * const batch = await opened?.reader.next();
+ * opened?.bytes.close(); // ends the worker
+ * ```
+ */
+export async function openInWorker(
+  path: string,
+  options: OpenInputOptions,
+): Promise<WorkerOpened | undefined> {
+  const { signal: _signal, onWarning, ...rest } = options;
+  const worker = new Worker(new URL("./_read_worker.ts", import.meta.url).href, {
+    type: "module",
+    name: "workos-importer export reader",
+  });
+  const reader = new WorkerRecordReader(worker, onWarning);
+  worker.postMessage({ type: "open", path, options: rest } satisfies ToWorker);
+  const first = await reader.opening();
+  if (first === undefined) {
+    reader.close();
+    return undefined;
+  }
+  if (first.type === "error") {
+    reader.close();
+    throw reviveError(first.error);
+  }
+  readWorkerStats.opened++;
+  return {
+    format: first.format,
+    columns: first.columns,
+    ...(first.namesOrganizations === undefined
+      ? {}
+      : { namesOrganizations: first.namesOrganizations }),
+    reader,
+    bytes: new WorkerBytes(reader),
+  };
+}
+
+/** The records a worker reads, taken batch by batch in order. */
+class WorkerRecordReader {
+  readonly #worker: Worker;
+  readonly #onWarning: ((message: string) => void) | undefined;
+  readonly #queue: FromWorker[] = [];
+  /** The batches of the last message not taken yet. */
+  #ready: SourceRecord[][] = [];
+  #waiting: ((message: FromWorker | undefined) => void) | undefined;
+  #opened = false;
+  #pulling = false;
+  #ended = false;
+  #closed = false;
+
+  constructor(worker: Worker, onWarning: ((message: string) => void) | undefined) {
+    this.#worker = worker;
+    this.#onWarning = onWarning;
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data);
+    worker.onerror = (event: ErrorEvent) => {
+      // Told to the reader, not to the process: the run ends with its one line.
+      event.preventDefault();
+      this.#crashed(event.message);
+    };
+    worker.onmessageerror = () => this.#crashed("a batch could not be read");
+  }
+
+  /**
+   * The worker's answer to "open" (warnings on the way are told), or
+   * `undefined` when the worker failed before it could answer.
+   */
+  async opening(): Promise<Extract<FromWorker, { type: "opened" | "error" }> | undefined> {
+    for (;;) {
+      const message = await this.#take();
+      if (message === undefined) return undefined;
+      if (message.type === "warning") {
+        this.#onWarning?.(message.message);
+        continue;
+      }
+      if (message.type === "opened" || message.type === "error") {
+        this.#opened = true;
+        return message;
+      }
+    }
+  }
+
+  async next(): Promise<SourceRecord[] | null> {
+    const ready = this.#ready.shift();
+    if (ready !== undefined) return ready;
+    if (this.#ended) return null;
+    if (!this.#pulling) {
+      this.#pulling = true;
+      this.#post({ type: "pull", messages: READ_AHEAD_MESSAGES });
+    }
+    for (;;) {
+      const message = await this.#take();
+      if (message === undefined) throw this.#stopped();
+      switch (message.type) {
+        case "batch": {
+          this.#post({ type: "pull", messages: 1 });
+          const records = decodeBatch(message.batch);
+          let at = 0;
+          for (const size of message.sizes) {
+            this.#ready.push(records.slice(at, at + size));
+            at += size;
+          }
+          return this.#ready.shift() ?? [];
+        }
+        case "warning":
+          this.#onWarning?.(message.message);
+          continue;
+        case "end":
+          this.#ended = true;
+          return null;
+        case "error":
+          this.#ended = true;
+          throw reviveError(message.error);
+        default:
+          continue;
+      }
+    }
+  }
+
+  async count(): Promise<number> {
+    this.#post({ type: "count" });
+    for (;;) {
+      const message = await this.#take();
+      if (message === undefined) throw this.#stopped();
+      if (message.type === "counted") return message.count;
+      if (message.type === "error") throw reviveError(message.error);
+    }
+  }
+
+  /** Ends the worker. Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#worker.terminate();
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.(undefined);
+  }
+
+  #post(message: ToWorker): void {
+    if (!this.#closed) this.#worker.postMessage(message);
+  }
+
+  #receive(message: FromWorker): void {
+    const waiting = this.#waiting;
+    if (waiting === undefined) {
+      this.#queue.push(message);
+    } else {
+      this.#waiting = undefined;
+      waiting(message);
+    }
+  }
+
+  #take(): Promise<FromWorker | undefined> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.#closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#waiting = resolve);
+  }
+
+  #crashed(what: string): void {
+    if (!this.#opened) {
+      // Before it opened the export: the caller reads in-thread instead.
+      this.close();
+      return;
+    }
+    this.#receive({
+      type: "error",
+      error: { kind: "Error", name: "Error", message: `The export reader stopped: ${what}` },
+    });
+  }
+
+  #stopped(): Error {
+    return new Error("The export reader was closed before the end of the export");
+  }
+}
+
+/** The byte source that stands for a file read in a worker: its only use is closing it. */
+class WorkerBytes implements ByteSource {
+  readonly #reader: WorkerRecordReader;
+
+  constructor(reader: WorkerRecordReader) {
+    this.#reader = reader;
+  }
+
+  get position(): number {
+    return 0;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    return Promise.reject(new TypeError("An export read in a worker has no bytes to read here"));
+  }
+
+  unread(): void {
+    throw new TypeError("An export read in a worker has no bytes to give back");
+  }
+
+  skipTo(): Promise<void> {
+    return Promise.reject(new TypeError("An export read in a worker cannot move"));
+  }
+
+  close(): void {
+    this.#reader.close();
+  }
+}
+
+/**
+ * An error as it crosses from the worker: its class (the importer's own,
+ * the built-in ones, `Deno.errors`), its message and its exit code.
+ *
+ * @example Across and back
+ * ```ts
+ * import { describeError, reviveError } from "./_worker_client.ts";
+ * import { InputError } from "../../errors.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * const error = reviveError(structuredClone(describeError(new InputError("Cannot read it"))));
+ * ok(error instanceof InputError && error.message === "Cannot read it");
+ * ```
+ */
+export function describeError(error: unknown): ErrorDescription {
+  if (!(error instanceof Error)) {
+    return { kind: "Error", name: "Error", message: String(error) };
+  }
+  const { message } = error;
+  if (error instanceof UserError) {
+    const kind = error instanceof InputError
+      ? "InputError"
+      : error instanceof UsageError
+      ? "UsageError"
+      : "UserError";
+    return { kind, name: error.name, message, exitCode: error.exitCode };
+  }
+  for (const [name, type] of Object.entries(Deno.errors)) {
+    if (error instanceof type) return { kind: "Deno", name, message };
+  }
+  if (error instanceof RangeError) return { kind: "RangeError", name: error.name, message };
+  if (error instanceof TypeError) return { kind: "TypeError", name: error.name, message };
+  return { kind: "Error", name: error.name, message };
+}
+
+/**
+ * The error a {@linkcode describeError} describes, thrown on this side.
+ *
+ * @example A file that is not there
+ * ```ts
+ * import { reviveError } from "./_worker_client.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(reviveError({ kind: "Deno", name: "NotFound", message: "No such file" }) instanceof Deno.errors.NotFound);
+ * ```
+ */
+export function reviveError(description: ErrorDescription): Error {
+  const { kind, name, message, exitCode } = description;
+  switch (kind) {
+    case "InputError":
+      return new InputError(message, exitCode === undefined ? {} : { exitCode });
+    case "UsageError":
+      return new UsageError(message, exitCode === undefined ? {} : { exitCode });
+    case "UserError":
+      return new UserError(message, exitCode === undefined ? {} : { exitCode });
+    case "RangeError":
+      return new RangeError(message);
+    case "TypeError":
+      return new TypeError(message);
+    case "Deno": {
+      const type =
+        (Deno.errors as unknown as Record<string, (new (message: string) => Error) | undefined>)[
+          name
+        ];
+      if (type !== undefined) return new type(message);
+      break;
+    }
+  }
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}

@@ -1,0 +1,202 @@
+/**
+ * A provider export read in the read worker gives exactly what the
+ * in-thread reader gives: the same records (numbers, byte offsets, fields,
+ * flags, row errors), the same warnings in the same place, the same resume
+ * points and counts, the same one-line errors; and no worker outlives its
+ * reader (these tests run with Deno's sanitizers on).
+ */
+
+import assert from "node:assert/strict";
+import { openInput, type OpenInputOptions } from "../src/input/open_input.ts";
+import { countRecords } from "../src/input/file_facts.ts";
+import { InputError } from "../src/errors.ts";
+import {
+  readWorkerSettings,
+  readWorkerStats,
+  WORKER_MIN_BYTES,
+} from "../src/input/providers/_worker_client.ts";
+import { decodeBatch, encodeBatch } from "../src/input/providers/_batch_codec.ts";
+import type { SourceRecord } from "../src/types.ts";
+import { tempDir } from "./_cli.ts";
+
+const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
+
+interface Read {
+  records: SourceRecord[];
+  /** Warnings, each with how many records had been taken when it was told. */
+  warnings: Array<[number, string]>;
+}
+
+/** Reads an input in the worker (`worker`) or in this thread. */
+async function readAll(path: string, options: OpenInputOptions, worker: boolean): Promise<Read> {
+  readWorkerSettings.minBytes = worker ? 0 : Infinity;
+  try {
+    const records: SourceRecord[] = [];
+    const warnings: Array<[number, string]> = [];
+    const opened = readWorkerStats.opened;
+    const input = await openInput(path, {
+      ...options,
+      onWarning: (message) => warnings.push([records.length, message]),
+    });
+    // The worker really read it (it could fall back to this thread).
+    assert.equal(readWorkerStats.opened, worker ? opened + 1 : opened);
+    for await (const batch of input.records) records.push(...batch);
+    return { records, warnings };
+  } finally {
+    readWorkerSettings.minBytes = WORKER_MIN_BYTES;
+  }
+}
+
+/** The error opening and reading an input throws, in the worker or here. */
+async function failure(path: string, options: OpenInputOptions, worker: boolean): Promise<unknown> {
+  try {
+    await readAll(path, options, worker);
+  } catch (error) {
+    return error;
+  }
+  assert.fail(`reading ${path} did not fail`);
+}
+
+const CASES: Array<[string, OpenInputOptions]> = [
+  [
+    "auth0_users.ndjson",
+    { provider: { from: "auth0", passwordHashes: `${FIXTURES}auth0_password_hashes.ndjson` } },
+  ],
+  [
+    "firebase_users.json",
+    { provider: { from: "firebase", hashConfig: `${FIXTURES}firebase_hash_config.txt` } },
+  ],
+  ["firebase_users.json", { provider: { from: "firebase" } }],
+  ["firebase_users.csv", { provider: { from: "firebase" } }],
+  ["clerk_users.csv", { provider: { from: "clerk" } }],
+  ["supabase_users.csv", { provider: { from: "supabase" } }],
+  ["supabase_users.ndjson", { provider: { from: "supabase", map: { id: "org_external_id" } } }],
+  ["cognito_users.json", { provider: { from: "cognito" } }],
+  ["supertokens_users.json", { provider: { from: "supertokens" } }],
+];
+
+for (const [file, options] of CASES) {
+  const flags = JSON.stringify(options.provider);
+  Deno.test(`${file} ${flags}: read in the worker, the records and warnings are the in-thread reader's`, async () => {
+    const path = `${FIXTURES}${file}`;
+    const here = await readAll(path, options, false);
+    const there = await readAll(path, options, true);
+    assert.ok(here.records.length >= 300);
+    assert.deepEqual(there.records, here.records);
+    assert.deepEqual(there.warnings, here.warnings);
+    // Resumed after a record, the worker seeks (or skips) to the same place.
+    const n = here.records.length;
+    for (const k of [1, 7, 150, n - 1]) {
+      const at = here.records[k - 1];
+      const resumeFrom = { byteOffset: at.byteEnd, recordNumber: at.recordNumber };
+      const rest = await readAll(path, { ...options, resumeFrom }, true);
+      assert.deepEqual(rest.records, here.records.slice(k), `after record ${k}`);
+    }
+    readWorkerSettings.minBytes = 0;
+    try {
+      assert.equal(await countRecords(path, { provider: options.provider }), n);
+    } finally {
+      readWorkerSettings.minBytes = WORKER_MIN_BYTES;
+    }
+  });
+}
+
+Deno.test("the worker's records carry every field, flag and row error the reader set", async () => {
+  const path = `${FIXTURES}auth0_users.ndjson`;
+  const { records } = await readAll(path, { provider: { from: "auth0" } }, true);
+  // The fixture has each kind, so the comparison above covers each.
+  assert.ok(records.some((record) => record.parseError !== undefined));
+  assert.ok(records.some((record) => record.warnings !== undefined));
+  assert.ok(records.some((record) => record.plain === true && record.tidy === true));
+});
+
+Deno.test("a file that is not the format --from names gives the same one line from the worker", async () => {
+  const path = `${FIXTURES}clerk_users.csv`;
+  for (const from of ["auth0", "cognito", "supertokens"] as const) {
+    const here = await failure(path, { provider: { from } }, false);
+    const there = await failure(path, { provider: { from } }, true);
+    assert.ok(here instanceof InputError);
+    assert.ok(there instanceof InputError, String(there));
+    assert.equal(there.message, here.message);
+    assert.equal(there.exitCode, here.exitCode);
+  }
+});
+
+Deno.test("an export that goes wrong mid-way fails (or ends) the same way in the worker", async () => {
+  const dir = await tempDir();
+  try {
+    const text = await Deno.readTextFile(`${FIXTURES}firebase_users.json`);
+    // A second document without the list, after the users: an error after
+    // the records before it were handed on.
+    const extra = `${dir}/extra.json`;
+    await Deno.writeTextFile(extra, `${text.trimEnd()}\n{"other":1}\n`);
+    const here = await failure(extra, { provider: { from: "firebase" } }, false);
+    const there = await failure(extra, { provider: { from: "firebase" } }, true);
+    assert.ok(here instanceof InputError);
+    assert.ok(there instanceof InputError, String(there));
+    assert.equal(there.message, here.message);
+    // Cut off inside a user: whatever the reader makes of it, the worker makes too.
+    const cut = `${dir}/cut.json`;
+    await Deno.writeTextFile(cut, text.slice(0, Math.floor(text.length / 2)));
+    const cutHere = await readAll(cut, { provider: { from: "firebase" } }, false);
+    const cutThere = await readAll(cut, { provider: { from: "firebase" } }, true);
+    assert.deepEqual(cutThere, cutHere);
+    const missing = await failure(`${dir}/none.json`, { provider: { from: "firebase" } }, true);
+    assert.ok(missing instanceof Deno.errors.NotFound, String(missing));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a reader cancelled after its first batch, or aborted, ends its worker", async () => {
+  const path = `${FIXTURES}firebase_users.json`;
+  readWorkerSettings.minBytes = 0;
+  try {
+    const input = await openInput(path, { provider: { from: "firebase" } });
+    const reader = input.records.getReader();
+    const first = await reader.read();
+    assert.ok((first.value?.length ?? 0) > 0);
+    await reader.cancel();
+    const controller = new AbortController();
+    const aborted = await openInput(path, {
+      provider: { from: "firebase" },
+      signal: controller.signal,
+    });
+    const records = aborted.records.getReader();
+    await records.read();
+    controller.abort(new Error("stop"));
+    await assert.rejects(records.read(), /stop/);
+  } finally {
+    readWorkerSettings.minBytes = WORKER_MIN_BYTES;
+  }
+  // The sanitizers fail this test if a worker's message op is still pending.
+});
+
+Deno.test("the batch form keeps text records (row errors and warnings too) compact, and every other record as it is", () => {
+  const batch: SourceRecord[] = [
+    {
+      recordNumber: 1,
+      fields: { email: "a@example.com", first_name: "Å" },
+      byteEnd: 10,
+      tidy: true,
+    },
+    { recordNumber: 2, fields: {}, byteEnd: 20, parseError: "Cannot parse line 2: bad" },
+    { recordNumber: 3, fields: { email: "b@example.com", n: 1 }, byteEnd: 2 ** 40 },
+    { recordNumber: 4, fields: { "__proto__": "x", email: "" }, byteEnd: 40 },
+    { recordNumber: 5, fields: { email: "c@example.com" }, byteEnd: 50, plain: true },
+    {
+      recordNumber: 6,
+      fields: { email: "d@example.com", first_name: "" },
+      byteEnd: 60,
+      warnings: ["Left out: a", "Left out: b"],
+    },
+  ];
+  batch[3].fields = JSON.parse('{"__proto__":"x","email":""}');
+  const [encoded, transfer] = encodeBatch(batch);
+  // The record with a number and the one with a "__proto__" key travel as they are.
+  assert.equal(encoded.others.length, 2);
+  assert.equal(transfer.length, 2);
+  const decoded = decodeBatch(structuredClone(encoded));
+  assert.deepEqual(decoded, batch);
+  assert.deepEqual(Object.keys(decoded[0].fields), ["email", "first_name"]);
+});
