@@ -7,7 +7,7 @@ import type { InputFormat, SourceRecord } from "../types.ts";
 import { findUnknownColumns } from "../validation/columns.ts";
 import {
   type ByteSource,
-  CHUNK_SIZE,
+  FILE_READ_SIZE,
   LARGE_READ_SIZE,
   openFileSource,
   streamSource,
@@ -70,7 +70,7 @@ export async function openReaderHere(
   const bytes = path !== undefined
     ? await openFileSource(
       path,
-      options.provider && options.provider.from !== "package" ? LARGE_READ_SIZE : CHUNK_SIZE,
+      options.provider && options.provider.from !== "package" ? LARGE_READ_SIZE : FILE_READ_SIZE,
     )
     : streamSource(source === "-" ? Deno.stdin.readable : source as ReadableStream<Uint8Array>);
   try {
