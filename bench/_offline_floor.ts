@@ -68,6 +68,7 @@ export interface MemoryFloor {
   /** The figures a benchmark emits, in the order it emits them. */
   fields: {
     memoryFloorMiB: number;
+    memoryFloorMB: number;
     smallRunPeakRssMiB: number;
     fingerprintSetsMiB: number;
     peakRssRatioToMemoryFloor: number;
@@ -91,11 +92,14 @@ export async function measureMemoryFloor(
   const floor = smallPeak + setsMiB;
   const ratio = round(options.peakRssMiB / floor, 2);
   return {
-    line: `memory floor ${round(floor, 1)} MiB: ${smallPeak} MiB for 1,000 rows + ${
+    line: `memory floor ${round(floor, 1)} MiB (${
+      round(floor * 2 ** 20 / 1e6, 1)
+    } MB): ${smallPeak} MiB for 1,000 rows + ${
       round(setsMiB, 1)
     } MiB of fingerprints; peak ${ratio}× that`,
     fields: {
       memoryFloorMiB: round(floor, 1),
+      memoryFloorMB: round(floor * 2 ** 20 / 1e6, 1),
       smallRunPeakRssMiB: smallPeak,
       fingerprintSetsMiB: round(setsMiB, 1),
       peakRssRatioToMemoryFloor: ratio,

@@ -7,7 +7,7 @@
  * importer's peak RSS, next to its memory floor measured in the same run
  * (the same command on the file's first 1,000 rows, plus the fingerprint
  * sets' bytes for the whole file). Target (issue 16): at most 5× the line scan, at most
- * 100 MiB, and the plan accounts for every row.
+ * 100 MB (10^8 bytes, 95.4 MiB), and the plan accounts for every row.
  *
  * Run: `deno run -A bench/dry_run_bench.ts [--quick] [--rows 1000000]
  * [--file /tmp/x.csv --keep] [--v8-defaults]`. `--keep` reuses an existing file of that
@@ -22,9 +22,10 @@ import { fingerprintSetBytes, measureMemoryFloor } from "./_offline_floor.ts";
 
 const NAME = "dry_run";
 // Issue 16's goals: at most 5× a plain line scan of the same file, measured
-// in the same run, and 100 MiB.
+// in the same run, and 100 MB: 10^8 bytes, 95.4 MiB (judged in bytes; both
+// units printed).
 const TARGET_RATIO = 5;
-const TARGET_RSS_MIB = 100;
+const TARGET_RSS_BYTES = 100e6;
 const log = logger(NAME);
 
 async function main(): Promise<void> {
@@ -42,7 +43,12 @@ async function main(): Promise<void> {
     const plan = run.summary?.plan as Record<string, number> | undefined;
     const seconds = run.wallMs / 1000;
     const accounted = plan ? plan.validRows + plan.invalidRows : 0;
-    log(`${round(seconds, 1)} s, ${Math.round(rows / seconds)} rows/s, peak ${run.peakRssMiB} MiB`);
+    const peakBytes = run.peakRssMiB * 2 ** 20;
+    log(
+      `${round(seconds, 1)} s, ${Math.round(rows / seconds)} rows/s, peak ${run.peakRssMiB} MiB (${
+        round(peakBytes / 1e6, 1)
+      } MB; goal ${TARGET_RSS_BYTES / 1e6} MB = ${round(TARGET_RSS_BYTES / 2 ** 20, 1)} MiB)`,
+    );
     const ratio = run.wallMs / floor.ms;
     // CPU time against CPU time: what a busy machine's waiting leaves out.
     const cpuRatio = run.cpuMs / floor.cpuMs;
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
       name: NAME,
       ratioToLineScan: round(ratio, 2),
       peakRssMiB: run.peakRssMiB,
+      peakRssMB: round(peakBytes / 1e6, 1),
       v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       cpuRatioToLineScan: round(cpuRatio, 2),
       ...memory.fields,
@@ -84,8 +91,13 @@ async function main(): Promise<void> {
       distinctOrganizations: plan?.distinctOrganizations ?? null,
       fileMiB: round(size / 2 ** 20, 1),
       exitCode: run.code,
-      target: { ratioToLineScan: TARGET_RATIO, peakRssMiB: TARGET_RSS_MIB, rowsAccounted: rows },
-      passed: accounted === rows && run.peakRssMiB <= TARGET_RSS_MIB &&
+      target: {
+        ratioToLineScan: TARGET_RATIO,
+        peakRssMB: TARGET_RSS_BYTES / 1e6,
+        peakRssMiB: round(TARGET_RSS_BYTES / 2 ** 20, 1),
+        rowsAccounted: rows,
+      },
+      passed: accounted === rows && peakBytes <= TARGET_RSS_BYTES &&
         ratio <= TARGET_RATIO &&
         (invalidRows === undefined || plan?.invalidRows === invalidRows),
     });

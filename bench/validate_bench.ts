@@ -7,7 +7,7 @@
  * importer's peak RSS (next to its memory floor measured in the same run:
  * the same command on the file's first 1,000 rows, plus the fingerprint
  * set's bytes for the whole file) and the report's counts. Target (issue 16): at most 5×
- * the line scan, at most 100 MiB, every row accounted for and the generated
+ * the line scan, at most 100 MB (10^8 bytes, 95.4 MiB), every row accounted for and the generated
  * invalid rows all found (rows stream; only the fingerprints of email and
  * organization pairs are kept, and the lists of issues are capped).
  *
@@ -24,9 +24,10 @@ import { fingerprintSetBytes, measureMemoryFloor } from "./_offline_floor.ts";
 
 const NAME = "validate";
 // Issue 16's goals: at most 5× a plain line scan of the same file, measured
-// in the same run, and 100 MiB.
+// in the same run, and 100 MB: 10^8 bytes, 95.4 MiB (judged in bytes; both
+// units printed).
 const TARGET_RATIO = 5;
-const TARGET_RSS_MIB = 100;
+const TARGET_RSS_BYTES = 100e6;
 const log = logger(NAME);
 
 async function main(): Promise<void> {
@@ -45,7 +46,12 @@ async function main(): Promise<void> {
     const result = run.summary as Record<string, number> | undefined;
     const seconds = run.wallMs / 1000;
     const accounted = result ? result.valid_rows + result.error_rows : 0;
-    log(`${round(seconds, 1)} s, ${Math.round(rows / seconds)} rows/s, peak ${run.peakRssMiB} MiB`);
+    const peakBytes = run.peakRssMiB * 2 ** 20;
+    log(
+      `${round(seconds, 1)} s, ${Math.round(rows / seconds)} rows/s, peak ${run.peakRssMiB} MiB (${
+        round(peakBytes / 1e6, 1)
+      } MB; goal ${TARGET_RSS_BYTES / 1e6} MB = ${round(TARGET_RSS_BYTES / 2 ** 20, 1)} MiB)`,
+    );
     const ratio = run.wallMs / floor.ms;
     // CPU time against CPU time: what a busy machine's waiting leaves out.
     const cpuRatio = run.cpuMs / floor.cpuMs;
@@ -66,6 +72,7 @@ async function main(): Promise<void> {
       name: NAME,
       ratioToLineScan: round(ratio, 2),
       peakRssMiB: run.peakRssMiB,
+      peakRssMB: round(peakBytes / 1e6, 1),
       v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       cpuRatioToLineScan: round(cpuRatio, 2),
       ...memory.fields,
@@ -81,8 +88,13 @@ async function main(): Promise<void> {
       generatedInvalidRows: invalidRows ?? null,
       fileMiB: round(size / 2 ** 20, 1),
       exitCode: run.code,
-      target: { ratioToLineScan: TARGET_RATIO, peakRssMiB: TARGET_RSS_MIB, rowsAccounted: rows },
-      passed: accounted === rows && run.peakRssMiB <= TARGET_RSS_MIB &&
+      target: {
+        ratioToLineScan: TARGET_RATIO,
+        peakRssMB: TARGET_RSS_BYTES / 1e6,
+        peakRssMiB: round(TARGET_RSS_BYTES / 2 ** 20, 1),
+        rowsAccounted: rows,
+      },
+      passed: accounted === rows && peakBytes <= TARGET_RSS_BYTES &&
         ratio <= TARGET_RATIO &&
         (invalidRows === undefined || result?.error_rows === invalidRows),
     });
