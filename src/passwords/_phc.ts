@@ -8,6 +8,7 @@
  */
 
 import { decodeBase64, decodeHex, encodePhcBase64 } from "./_encoding.ts";
+import { formatCount } from "../report/_format.ts";
 import { type HashPreparation, hashProblem, NO_HASH_FIX, type WorkOSHashType } from "./_types.ts";
 
 /** A PHC string taken apart, with salt and hash as bytes. */
@@ -221,9 +222,9 @@ function range(
   unit = "",
 ): string | undefined {
   if (value >= min && value <= max) return undefined;
-  const format = (n: number) => n.toLocaleString("en-US");
-  return `with ${name}=${value}: WorkOS accepts ${name} from ${format(min)} to ${
-    format(max)
+  // formatCount, not toLocaleString: no offline pass should map ICU for this.
+  return `with ${name}=${value}: WorkOS accepts ${name} from ${formatCount(min)} to ${
+    formatCount(max)
   }${unit}: ${NO_HASH_FIX}`;
 }
 
