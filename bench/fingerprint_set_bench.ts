@@ -3,7 +3,9 @@
  * {@linkcode FingerprintSet} of 10M distinct emails (2M with `--quick`),
  * with and without row numbers. Reported: the set's bytes as a ratio to its
  * floor, the 6 bytes of fingerprint a slot keeps (10 with a row number), the
- * process's resident memory, and the time per add as a ratio to hashing the
+ * process's resident memory (and what filling the set with
+ * fingerprints alone adds to a process of its own: the tables and what the allocator keeps of
+ * those they grew out of), and the time per add as a ratio to hashing the
  * same emails alone (measured in the same run), and the shared hash
  * (`src/validation/_cyrb53.ts`, which `hash53` and the sets call) as a
  * ratio to a copy of its loop inlined here, interleaved: folding the three
@@ -98,11 +100,55 @@ function doublingBytes(entries: number): number {
   return 64 * slots * 8;
 }
 
-function main(): void {
+/** Resident anonymous memory of this process (Linux), in bytes; 0 elsewhere. */
+function anonymousBytes(): number {
+  try {
+    const text = Deno.readTextFileSync("/proc/self/smaps_rollup");
+    return Number(text.match(/^Anonymous:\s+(\d+) kB/m)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * What filling a set of `entries` fingerprints adds to the process's
+ * resident anonymous memory, with no string made (so no garbage): the
+ * tables, and whatever the allocator keeps of the tables they grew out of.
+ */
+function residentGrowthOfFill(entries: number): { bytes: number; resident: number } {
+  const before = anonymousBytes();
+  const set = new FingerprintSet();
+  for (let i = 0; i < entries; i++) {
+    set.addFingerprint(Math.imul(i ^ (i >>> 15), 0x85ebca6b), Math.imul(i, 0x9e3779b1), i);
+  }
+  return { bytes: set.bytes, resident: anonymousBytes() - before };
+}
+
+/**
+ * {@linkcode residentGrowthOfFill} in a process of its own (this script with
+ * `--fill-only`), so that no other set's tables or garbage are in it.
+ */
+async function fillInOwnProcess(entries: number): Promise<{ bytes: number; resident: number }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--fill-only", String(entries)],
+    stdout: "piped",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
+async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { quick: { type: "boolean", default: false }, people: { type: "string" } },
+    options: {
+      quick: { type: "boolean", default: false },
+      people: { type: "string" },
+      "fill-only": { type: "string" },
+    },
   });
+  if (values["fill-only"] !== undefined) {
+    console.log(JSON.stringify(residentGrowthOfFill(Number(values["fill-only"]))));
+    return;
+  }
   const people = Number(values.people ?? (isQuick() ? 2_000_000 : 10_000_000));
 
   // The floor for time: building and hashing the same strings, nothing kept.
@@ -128,6 +174,8 @@ function main(): void {
   const texts = Array.from({ length: 1_000_000 }, (_, i) => email(i));
   const hashing = sharedAgainstInlined(texts);
 
+  const fill = await fillInOwnProcess(people);
+
   const mb = bytes / 1e6;
   log(
     `${people} people: ${round(mb, 1)} MB = ${round(bytes / 2 ** 20, 1)} MiB (${
@@ -136,6 +184,13 @@ function main(): void {
       `with row numbers ${round(valueBytes / 1e6, 1)} MB; add ${
         round(addMs * 1000 / people, 3)
       } µs (hashing alone ${round(hashMs * 1000 / people, 3)} µs) [${sink & 1}]`,
+  );
+  log(
+    `filling ${people} fingerprints alone: resident memory +${
+      round(fill.resident / 1e6, 1)
+    } MB for ${round(fill.bytes / 1e6, 1)} MB of tables (${
+      round(fill.resident / fill.bytes, 2)
+    }×; the rest: the compiler's code and what the allocator keeps)`,
   );
   log(
     `shared cyrb53 ${round(hashing.shared, 1)} ms, inlined copy ${
@@ -150,6 +205,8 @@ function main(): void {
     megabytesBefore: round(doublingBytes(people) / 1e6, 1),
     megabytesWithRowNumbers: round(valueBytes / 1e6, 1),
     rssGrowthMB: round((rssAfter - rssBefore) / 1e6, 1),
+    fillResidentGrowthMB: round(fill.resident / 1e6, 1),
+    fillResidentRatioToBytes: round(fill.resident / fill.bytes, 2),
     addRatioToHashing: round(addMs / hashMs, 2),
     addMicroseconds: round(addMs * 1000 / people, 3),
     sharedHashRatioToInlined: round(hashing.shared / hashing.inlined, 2),
@@ -161,4 +218,4 @@ function main(): void {
   });
 }
 
-if (import.meta.main) main();
+if (import.meta.main) await main();

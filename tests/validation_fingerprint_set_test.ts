@@ -116,3 +116,76 @@ Deno.test("hash53 and the fingerprints keep the bits the three copies of cyrb53 
   assert.equal(pairs.addFingerprint(108130901, 2732482042, 0), 0, "the pair's fingerprint");
   assert.equal(set.size + pairs.size, 2);
 });
+
+/** The i-th of a sequence of distinct fingerprints (distinct lower halves), spread over the shards. */
+function fingerprint(i: number): [number, number] {
+  return [Math.imul(i ^ (i >>> 15), 0x85ebca6b), Math.imul(i, 0x9e3779b1)];
+}
+
+Deno.test("FingerprintSet counts what a Set counts once its shards grow in place", () => {
+  // About 220,000 distinct strings: past 170 slots a shard, where tables
+  // move into the set's reservation and grow there.
+  const random = seededRandom(42);
+  const set = new FingerprintSet();
+  const truth = new Set<string>();
+  for (let i = 0; i < 400_000; i++) {
+    const email = randomEmail(random, 300_000);
+    const isNew = !truth.has(email);
+    truth.add(email);
+    assert.equal(set.add(email), isNew, email);
+  }
+  assert.ok(truth.size > 200_000, `${truth.size} distinct`);
+  assert.equal(set.size, truth.size);
+  for (const email of truth) assert.ok(set.has(email), email);
+  for (let i = 0; i < 20_000; i++) assert.equal(set.has(`absent.${i}@example.com`), false);
+});
+
+Deno.test("FingerprintSet keeps every first value through growth in place, 3M entries", () => {
+  const set = new FingerprintSet({ values: true });
+  const count = 3_000_000;
+  for (let i = 0; i < count; i++) {
+    const [high, low] = fingerprint(i);
+    assert.equal(set.addFingerprint(high, low, i), -1);
+  }
+  assert.equal(set.size, count);
+  // Each entry found again with the value it came with.
+  for (let i = 0; i < count; i += 7) {
+    const [high, low] = fingerprint(i);
+    if (set.addFingerprint(high, low, 0) !== i) assert.fail(`entry ${i} lost its value`);
+  }
+  assert.equal(set.size, count);
+  // Bytes stay what the tables hold: 10 a slot, 1.1–1.7 slots an entry.
+  const perEntry = set.bytes / count;
+  assert.ok(perEntry >= 11 && perEntry <= 17, `${perEntry} bytes an entry`);
+});
+
+Deno.test("FingerprintSet moves a shard past its region to a table of its own, keeping its entries", () => {
+  // 80,000 entries in one shard: past the 65,536 slots of its region.
+  const set = new FingerprintSet({ values: true });
+  const shard = 9 << 22;
+  const entries = 80_000;
+  for (let i = 0; i < entries; i++) {
+    assert.equal(set.addFingerprint(shard | (i & 0xffff), Math.imul(i, 0x9e3779b1) | 1, i), -1);
+    // A neighbour in the next shard keeps growing in its region meanwhile.
+    if (i % 4 === 0) set.addFingerprint((10 << 22) | (i & 0xffff), Math.imul(i, 0x9e3779b1) | 1, i);
+  }
+  for (let i = 0; i < entries; i++) {
+    if (set.addFingerprint(shard | (i & 0xffff), Math.imul(i, 0x9e3779b1) | 1, 0) !== i) {
+      assert.fail(`entry ${i} lost`);
+    }
+  }
+  for (let i = 0; i < entries; i += 4) {
+    assert.equal(set.addFingerprint((10 << 22) | (i & 0xffff), Math.imul(i, 0x9e3779b1) | 1, 0), i);
+  }
+  assert.equal(set.size, entries + entries / 4);
+});
+
+Deno.test("FingerprintSet of nothing finds nothing, and its first entry takes one small table", () => {
+  const set = new FingerprintSet();
+  assert.equal(set.has(""), false);
+  assert.equal(set.has("ada@example.com"), false);
+  assert.equal(set.size, 0);
+  assert.equal(set.add(""), true);
+  assert.equal(set.has(""), true);
+  assert.ok(set.bytes <= 48 * 6, `${set.bytes} bytes`);
+});
