@@ -123,18 +123,18 @@ function fingerprint(i: number): [number, number] {
 }
 
 Deno.test("FingerprintSet counts what a Set counts once its shards grow in place", () => {
-  // About 220,000 distinct strings: past 170 slots a shard, where tables
+  // About 800,000 distinct strings: past 683 slots a shard, where tables
   // move into the set's reservation and grow there.
   const random = seededRandom(42);
   const set = new FingerprintSet();
   const truth = new Set<string>();
-  for (let i = 0; i < 400_000; i++) {
-    const email = randomEmail(random, 300_000);
+  for (let i = 0; i < 1_200_000; i++) {
+    const email = randomEmail(random, 1_000_000);
     const isNew = !truth.has(email);
     truth.add(email);
     assert.equal(set.add(email), isNew, email);
   }
-  assert.ok(truth.size > 200_000, `${truth.size} distinct`);
+  assert.ok(truth.size > 750_000, `${truth.size} distinct`);
   assert.equal(set.size, truth.size);
   for (const email of truth) assert.ok(set.has(email), email);
   for (let i = 0; i < 20_000; i++) assert.equal(set.has(`absent.${i}@example.com`), false);
@@ -160,7 +160,7 @@ Deno.test("FingerprintSet keeps every first value through growth in place, 3M en
 });
 
 Deno.test("FingerprintSet moves a shard past its region to a table of its own, keeping its entries", () => {
-  // 80,000 entries in one shard: past the 65,536 slots of its region.
+  // 80,000 entries in one shard: past the 32,768 slots of its region.
   const set = new FingerprintSet({ values: true });
   const shard = 9 << 22;
   const entries = 80_000;

@@ -57,10 +57,13 @@ export interface FingerprintSetOptions {
  * keeps 48 more of the bits, 6 bytes a slot (10 with values). A shard grows
  * by half when nine-tenths full, so between 60 % and 90 % of its slots are
  * taken, and shards start at staggered sizes so that they do not all grow
- * at once: the set averages about 8.5 bytes an entry (10M distinct strings
- * take about 85 MB; 14 bytes with values), and growing never holds more
+ * at once: the set averages about 8.2 bytes an entry (10M distinct strings
+ * take 82.3 MB; 13.7 bytes with values), and growing never holds more
  * than 1/1024 of the table twice. A shard's table is made at its first
- * entry, so a small set is small.
+ * entry, so a small set is small; from 4 KiB on it lives in the shard's
+ * region of one reservation (address space that becomes memory as it is
+ * written) and grows there in place, so the process grows by what the
+ * tables hold and not by the tables they grew out of as well.
  *
  * Counts are exact up to fingerprint collisions: two different strings that
  * agree in the 58 bits kept (the shard's 10 and the slot's 48, whose last 16
@@ -345,7 +348,7 @@ export class FingerprintSet {
         }
       }
     } else {
-      // Small tables (and a shard past its region, some 59,000 entries in
+      // Small tables (and a shard past its region, some 29,000 entries in
       // one shard) are buffers of their own.
       keys = new Uint16Array(3 * slots);
       values = oldValues ? new Uint32Array(slots) : undefined;
@@ -379,23 +382,25 @@ export class FingerprintSet {
 
 /**
  * A shard's table moves into its region of the set's reservation once it
- * takes this many bytes (170 slots; the set then holds about 120,000
- * entries). Smaller tables are buffers of their own (a new one at each
- * growth, the old one freed at once), so that a small set stays small: in
- * the reservation, each shard's first entry makes a page resident, 4 MiB
- * for the set. Later, tables of their own would leave the allocator what
- * they grew out of: 11 MB more than the tables' 82.3 MB at 10M entries.
+ * takes this many bytes, a page (683 slots; the set then holds about
+ * 500,000 entries). Smaller tables are buffers of their own (a new one at
+ * each growth, the old one freed at once), so that a small set stays small:
+ * in the reservation, each shard's first entry makes a page resident, 4 MiB
+ * for the set; and V8 counts the whole reservation as external memory
+ * (`Deno.memoryUsage().external`), resident or not. Later, tables of their
+ * own would leave the allocator what they grew out of: 11 MB more than the
+ * tables' 82.3 MB at 10M entries.
  */
-const REGION_FROM_BYTES = 1024;
+const REGION_FROM_BYTES = 4096;
 
 /**
- * Slots in each shard's region of the reservation: 2^16 (384 KiB of keys,
- * 256 KiB of values), room for about 59,000 entries a shard, 60M a set.
+ * Slots in each shard's region of the reservation: 2^15 (192 KiB of keys,
+ * 128 KiB of values), room for about 29,000 entries a shard, 30M a set.
  * The reservation is address space: the system makes a page resident only
  * when it is first written, so a set of 10M entries has about 68 KiB of
  * each region in memory.
  */
-const REGION_SLOTS = 1 << 16;
+const REGION_SLOTS = 1 << 15;
 
 /**
  * One scratch table for all sets: where a shard's entries wait while its
