@@ -1,6 +1,6 @@
 /**
  * The real CLI with every export read in the read worker
- * (`WORKOS_IMPORTER_READ_WORKER=on`, as a file of 4 MiB or more is): a dry
+ * (`WORKOS_IMPORTER_READ_WORKER=on`, as a file of 32 MiB or more is): a dry
  * run prints what the in-thread reader's dry run prints, with the same error
  * file; a file that is not the format `--from` names is the same one line;
  * and a job killed with SIGKILL at random moments and resumed through the
