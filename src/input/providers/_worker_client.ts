@@ -80,10 +80,11 @@ export interface ErrorDescription {
 /**
  * Whether to read an export in a worker: a provider's (not a migration
  * package's) file of at least {@linkcode WORKER_MIN_BYTES}, in a run that may
- * read any file. A worker loads its modules from disk with the run's own
- * permissions, so a run that may read only some files reads in-thread, and
- * so does a run without read permission for the file, which then gets the
- * in-thread reader's one line about it.
+ * read any file, on a machine of two cores or more. A worker loads its
+ * modules from disk with the run's own permissions, so a run that may read
+ * only some files reads in-thread, and so does a run without read
+ * permission for the file, which then gets the in-thread reader's one line
+ * about it.
  *
  * @example A CSV is never read in a worker
  * ```ts
@@ -104,6 +105,8 @@ export function wantsReadWorker(path: string, options: OpenInputOptions): boolea
   if (Deno.permissions.querySync({ name: "read" }).state !== "granted") return false;
   if (setting === "on") return true;
   if (readWorkerSettings.minBytes === Infinity) return false;
+  // One core has no second one to parse on (tests that set 0 read in a worker anyway).
+  if (readWorkerSettings.minBytes > 0 && navigator.hardwareConcurrency < 2) return false;
   try {
     return Deno.statSync(path).size >= readWorkerSettings.minBytes;
   } catch {
