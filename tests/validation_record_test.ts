@@ -417,3 +417,37 @@ Deno.test("validateRecord() fails what WorkOS cannot store: NUL and unpaired sur
     'Cannot import row 7: "metadata" key "note" has a value with a NUL character (U+0000), which WorkOS cannot store: remove it',
   ]);
 });
+
+Deno.test("validateRecord keeps each row's issues and warnings its own, row after row", () => {
+  // Rows are checked one after another with one reused checker: the lists
+  // handed out with a row must stay as they were while later rows are checked.
+  const bad = validateRecord({
+    recordNumber: 1,
+    fields: { email: "nope", locale: "en_GB" },
+    byteEnd: 1,
+  });
+  const warned = validateRecord({
+    recordNumber: 2,
+    fields: { email: "ada@example.com", locale: "en_GB" },
+    byteEnd: 2,
+  });
+  const clean = validateRecord({
+    recordNumber: 3,
+    fields: { email: "bob@example.com" },
+    byteEnd: 3,
+  });
+  const alsoBad = validateRecord({ recordNumber: 4, fields: { email: "" }, byteEnd: 4 });
+  equal(bad.ok, false);
+  equal(alsoBad.ok, false);
+  if (bad.ok || alsoBad.ok || !warned.ok || !clean.ok) throw new Error("unexpected outcome");
+  deepEqual(bad.issues.map((issue) => [issue.recordNumber, issue.column]), [[1, "email"]]);
+  deepEqual(alsoBad.issues.map((issue) => [issue.recordNumber, issue.column]), [[
+    4,
+    "email",
+  ]]);
+  deepEqual(warned.warnings.map((issue) => [issue.recordNumber, issue.column]), [[
+    2,
+    "locale",
+  ]]);
+  deepEqual(clean.warnings, []);
+});
