@@ -20,6 +20,12 @@ export abstract class ChunkedRecordReader {
   protected recordsFound = 0;
   /** Counting mode: {@linkcode process} finds records without decoding them. */
   protected countOnly = false;
+  /**
+   * Whether {@linkcode process} in counting mode keeps no view of its buffer
+   * but the carry it returns, so that {@linkcode count} may copy each chunk
+   * into one work buffer and give the chunk back to the source.
+   */
+  protected countKeepsNoBytes = false;
 
   /** @param source Positioned at the start of a record. */
   constructor(source: ByteSource) {
@@ -70,8 +76,36 @@ export abstract class ChunkedRecordReader {
   async count(): Promise<number> {
     this.countOnly = true;
     const sink: SourceRecord[] = [];
+    if (!this.countKeepsNoBytes) {
+      while (!this.#done) {
+        await this.#step(sink);
+        sink.length = 0;
+      }
+      return this.recordsFound;
+    }
+    // One work buffer for carry + chunk, and each chunk given back once
+    // copied: no allocation per chunk (see FileSource's recycle for why).
+    let work = new Uint8Array(0);
     while (!this.#done) {
-      await this.#step(sink);
+      const carry = this.#carry;
+      const base = this.#source.position - carry.length;
+      const chunk = await this.#source.read();
+      if (chunk === null) {
+        this.#carry = this.process(carry, base, true, sink);
+        this.#done = true;
+        break;
+      }
+      const length = carry.length + chunk.length;
+      if (work.length < length) {
+        const grown = new Uint8Array(Math.max(length, work.length * 2));
+        grown.set(carry);
+        work = grown;
+      } else if (carry.buffer === work.buffer) {
+        work.copyWithin(0, carry.byteOffset, carry.byteOffset + carry.length);
+      } else work.set(carry);
+      work.set(chunk, carry.length);
+      this.#source.recycle?.(chunk);
+      this.#carry = this.process(work.subarray(0, length), base, false, sink);
       sink.length = 0;
     }
     return this.recordsFound;

@@ -133,6 +133,8 @@ export class CsvRecordReader extends ChunkedRecordReader {
   readonly #run = new RecordRun();
   /** Where a run with doubled quotes is copied without them. */
   #scratch = new Uint8Array(4096);
+  // Counting keeps no view of a chunk: a broken record's text is decoded, a copy.
+  protected override countKeepsNoBytes = true;
 
   /**
    * @param source Positioned at the first byte after the header, or at a
