@@ -17,7 +17,7 @@ import { traceRequests, type WorkOSClient } from "../workos/client.ts";
 import { ensureInvitation } from "../workos/invitations.ts";
 import type { RowOutcome } from "../outcome/mod.ts";
 import { failRow, type OrganizationMode, RowTrace, startRow } from "./row_processor.ts";
-import { stringBytes } from "./person_cache.ts";
+import { COALESCING_SLOT_BYTES, stringBytes } from "./person_cache.ts";
 import type { RowRunner } from "./run_import.ts";
 
 /** Options for {@linkcode InvitationProcessor}. */
@@ -80,9 +80,6 @@ interface Sent {
   requestId?: string;
 }
 
-// A map slot, and an invitation id the cache keeps for each pair.
-const INVITATION_SLOT_BYTES = 40;
-
 /**
  * Sends one invitation per valid row.
  *
@@ -118,7 +115,8 @@ export class InvitationProcessor implements RowRunner {
     this.#sent = new CoalescingCache({
       capacity: Infinity,
       maxBytes: options.cacheBytes ?? 16 * 2 ** 20,
-      sizeOf: (key, id) => INVITATION_SLOT_BYTES + stringBytes(key) + stringBytes(id),
+      // The cache's own slot, and the invitation id it keeps for each pair.
+      sizeOf: (key, id) => COALESCING_SLOT_BYTES + stringBytes(key) + stringBytes(id),
     });
   }
 

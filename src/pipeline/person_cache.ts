@@ -60,6 +60,14 @@ export const DEFAULT_PERSON_CACHE_BYTES: number = 16 * 2 ** 20;
 //   entry object, and a sequential string's header.
 const CACHE_MAP_SLOT_BYTES = 84;
 const CACHE_SLOT_BYTES = 40;
+
+/**
+ * What a {@linkcode CoalescingCache} entry costs beyond its key and value,
+ * estimated: its Map's table under LRU churn and its slot object (see above).
+ * Every byte-budgeted cache of the import counts it, so that its budget is
+ * what it takes on the heap.
+ */
+export const COALESCING_SLOT_BYTES: number = CACHE_MAP_SLOT_BYTES + CACHE_SLOT_BYTES;
 const MAP_SLOT_BYTES = 40;
 const MAP_BYTES = 120;
 const ENTRY_BYTES = 72;
@@ -86,8 +94,7 @@ export function stringBytes(text: string): number {
 }
 
 function entryBytes(key: string, entry: PersonEntry): number {
-  let bytes = CACHE_MAP_SLOT_BYTES + CACHE_SLOT_BYTES + ENTRY_BYTES + stringBytes(key) +
-    stringBytes(entry.userId);
+  let bytes = COALESCING_SLOT_BYTES + ENTRY_BYTES + stringBytes(key) + stringBytes(entry.userId);
   if (typeof entry.factor === "string") bytes += stringBytes(entry.factor);
   if (entry.memberships) {
     bytes += MAP_BYTES;
