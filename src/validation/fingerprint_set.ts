@@ -60,8 +60,8 @@ export interface FingerprintSetOptions {
  * at once: the set averages about 8.2 bytes an entry (10M distinct strings
  * take 82.3 MB; 13.7 bytes with values), and growing never holds more
  * than 1/1024 of the table twice. A shard's table is made at its first
- * entry, so a small set is small; from 4 KiB on it lives in the shard's
- * region of one reservation (address space that becomes memory as it is
+ * entry, so a small set is small; in a set without values, from 4 KiB on
+ * it lives in the shard's region of one reservation (address space that becomes memory as it is
  * written) and grows there in place, so the process grows by what the
  * tables hold and not by the tables they grew out of as well.
  *
@@ -96,10 +96,9 @@ export class FingerprintSet {
   readonly #steps = new Uint8Array(SHARDS);
   /**
    * The reservation shards' tables grow in, once one is a page large: a
-   * region of {@linkcode REGION_SLOTS} slots a shard, keys and values.
+   * region of {@linkcode REGION_SLOTS} slots a shard (sets without values).
    */
   #region: Uint16Array | undefined;
-  #valueRegion: Uint32Array | undefined;
   #size = 0;
 
   /**
@@ -325,10 +324,13 @@ export class FingerprintSet {
     const slots = slotsAt(shard, this.#steps[shard]++);
     const wasInRegion = this.#region !== undefined && old.buffer === this.#region.buffer;
     let from = old;
-    let fromValues = oldValues;
     let keys: Uint16Array;
     let values: Uint32Array | undefined;
-    if (6 * slots >= REGION_FROM_BYTES && slots <= REGION_SLOTS) {
+    // Only sets without values grow in the reservation: a shard's two
+    // tables there would round up to a page each, and at 1M entries that
+    // cost more (31.2 MB resident for 13.7 MB of tables) than the allocator
+    // keeps of tables of their own (21.9 MB).
+    if (this.#values === undefined && 6 * slots >= REGION_FROM_BYTES && slots <= REGION_SLOTS) {
       // Pages of the reservation become resident only when first written:
       // the set costs what its tables use, rounded up to a page a shard.
       this.#region ??= new Uint16Array(3 * REGION_SLOTS * SHARDS);
@@ -339,17 +341,9 @@ export class FingerprintSet {
         from.set(old);
         keys.fill(0, 0, 3 * oldSlots);
       }
-      if (oldValues) {
-        this.#valueRegion ??= new Uint32Array(REGION_SLOTS * SHARDS);
-        values = this.#valueRegion.subarray(REGION_SLOTS * shard, REGION_SLOTS * shard + slots);
-        if (wasInRegion) {
-          fromValues = scratchValues(oldSlots);
-          fromValues.set(oldValues);
-        }
-      }
     } else {
-      // Small tables (and a shard past its region, some 29,000 entries in
-      // one shard) are buffers of their own.
+      // Small tables, tables with values, and a shard past its region (some
+      // 29,000 entries in one shard) are buffers of their own.
       keys = new Uint16Array(3 * slots);
       values = oldValues ? new Uint32Array(slots) : undefined;
     }
@@ -364,7 +358,7 @@ export class FingerprintSet {
       keys[3 * slot] = a;
       keys[3 * slot + 1] = b;
       keys[3 * slot + 2] = c;
-      if (values && fromValues) values[slot] = fromValues[at];
+      if (values && oldValues) values[slot] = oldValues[at];
     }
     this.#keys[shard] = keys;
     this.#slots[shard] = slots;
@@ -394,11 +388,10 @@ export class FingerprintSet {
 const REGION_FROM_BYTES = 4096;
 
 /**
- * Slots in each shard's region of the reservation: 2^15 (192 KiB of keys,
- * 128 KiB of values), room for about 29,000 entries a shard, 30M a set.
- * The reservation is address space: the system makes a page resident only
- * when it is first written, so a set of 10M entries has about 68 KiB of
- * each region in memory.
+ * Slots in each shard's region of the reservation: 2^15 (192 KiB), room
+ * for about 29,000 entries a shard, 30M a set. The reservation is address
+ * space: the system makes a page resident only when it is first written,
+ * so a set of 10M entries has about 68 KiB of each region in memory.
  */
 const REGION_SLOTS = 1 << 15;
 
@@ -408,16 +401,9 @@ const REGION_SLOTS = 1 << 15;
  * about 1/1024 of the largest set.
  */
 let scratch = new Uint16Array(0);
-let scratchOfValues = new Uint32Array(0);
 
 /** The scratch table's first `length` words, enlarged first if need be. */
 function scratchKeys(length: number): Uint16Array {
   if (scratch.length < length) scratch = new Uint16Array(Math.ceil(length * 1.5));
   return scratch.subarray(0, length);
-}
-
-/** The scratch values' first `length` entries, enlarged first if need be. */
-function scratchValues(length: number): Uint32Array {
-  if (scratchOfValues.length < length) scratchOfValues = new Uint32Array(Math.ceil(length * 1.5));
-  return scratchOfValues.subarray(0, length);
 }
