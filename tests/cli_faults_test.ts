@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { type FakeWorkOS, type FakeWorkOSOptions, startFakeWorkOS } from "../testing.ts";
-import { runCli, tempDir, tempFile } from "./_cli.ts";
+import { outputOf, runCli, spawnCli, tempDir, tempFile } from "./_cli.ts";
 import { type ProxyStep, startFaultProxy } from "./_fault_proxy.ts";
 
 function envOf(fake: FakeWorkOS): Record<string, string> {
@@ -101,13 +101,20 @@ Deno.test("every valid row is imported exactly once, with its membership, throug
 });
 
 Deno.test("a 429 storm pauses the whole import; its rows are retried, never failed", async () => {
-  await using fake = await startFakeWorkOS({ rateLimits: false });
+  await using fake = await startFakeWorkOS({ rateLimits: false, latency: { fixedMs: 20 } });
   const input = await tempFile(multiOrgCsv(40, 2));
+  const child = spawnCli(["--csv", input, "--quiet", "--json", "--concurrency", "10"], {
+    env: envOf(fake),
+  });
+  // The storm starts with the run's first request (the preflight, answered
+  // 20 ms later), not before the CLI: under load its start-up alone can
+  // outlast a storm started at once, and then no row meets it.
+  const deadline = Date.now() + 30_000;
+  while (fake.state.totalRequests === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
   fake.rateLimitStorm(3_000);
-  const result = await runCli(
-    ["--csv", input, "--quiet", "--json", "--concurrency", "10"],
-    { env: envOf(fake) },
-  );
+  const result = await outputOf(child);
   assert.equal(result.code, 0, result.stderr);
   assertImportedOnce(fake, 40, 2);
   const summary = summaryOf(result.stdout);
