@@ -11,6 +11,31 @@ import { FingerprintSet } from "../src/validation/fingerprint_set.ts";
 import { round, runImporter } from "./_harness.ts";
 
 /**
+ * Issue 16's goals for an offline pass (dry run, validate): at most 5× a
+ * plain line scan of the same file, measured in the same run, and 100 MB of
+ * peak RSS: 10^8 bytes, 95.4 MiB (judged in bytes; both units printed).
+ */
+export const OFFLINE_GOAL = { ratioToLineScan: 5, peakRssBytes: 100e6 } as const;
+
+/** The goal as a benchmark's result states it, with the rows it must account for. */
+export function offlineGoal(rows: number): Record<string, number> {
+  return {
+    ratioToLineScan: OFFLINE_GOAL.ratioToLineScan,
+    peakRssMB: OFFLINE_GOAL.peakRssBytes / 1e6,
+    peakRssMiB: round(OFFLINE_GOAL.peakRssBytes / 2 ** 20, 1),
+    rowsAccounted: rows,
+  };
+}
+
+/** A peak in both units, beside the goal: `(104.0 MB; goal 100 MB = 95.4 MiB)`. */
+export function peakBesideGoal(peakRssMiB: number): string {
+  const goal = OFFLINE_GOAL.peakRssBytes;
+  return `(${round(peakRssMiB * 2 ** 20 / 1e6, 1)} MB; goal ${goal / 1e6} MB = ${
+    round(goal / 2 ** 20, 1)
+  } MiB)`;
+}
+
+/**
  * Writes the header and the first `rows` data rows of a CSV to a temporary
  * file (rows are one line each in the benchmarks' files).
  */
