@@ -8,7 +8,6 @@
 // SIGKILL from someone else's, so undo takes it back. A dry run checks the
 // files; a plan reads the tenant and says what would be created.
 
-// Not toLocaleString: ICU's first call maps about 6 MB (tests/cli_module_graph_test.ts).
 import { formatCount } from "../report/_format.ts";
 import type { Console } from "./environment.ts";
 import type { ImportUsersOptions } from "../pipeline/import_users.ts";

@@ -6,8 +6,7 @@
  * @module
  */
 
-// Not toLocaleString: ICU's first call maps about 6 MB (tests/cli_module_graph_test.ts).
-import { formatCount } from "../report/_format.ts";
+import { formatCount as count } from "../report/_format.ts";
 import type { ImportSummary, InputFormat } from "../types.ts";
 import { type CommandSpec, durationFlag, type Flags, integerFlag, numberFlag } from "./args.ts";
 import { checkInputFile, checkOutputFile } from "./input_check.ts";
@@ -568,10 +567,6 @@ async function recordsIn(
     .catch(() => undefined);
 }
 
-function count(value: number): string {
-  return formatCount(value);
-}
-
 function outageLine(event: OutageEvent): string {
   if (event.state === "up") {
     return `WorkOS answers again after ${shortDuration(event.downForMs ?? 0)} (down since ${
@@ -635,7 +630,7 @@ function rowLine(outcome: RowOutcome, organizationExternalId: string | undefined
 }
 
 function planLines(plan: PlanReport): string {
-  const n = (value: number) => formatCount(value);
+  const n = count;
   return [
     "Plan:",
     `  Rows valid: ${n(plan.validRows)}`,
@@ -652,7 +647,7 @@ function extraLines(
   errorsOut: string | undefined,
 ): Array<[string, string]> {
   const lines: Array<[string, string]> = [];
-  const n = (value: number) => formatCount(value);
+  const n = count;
   if (summary.invitationsSent > 0) lines.push(["Invitations sent", n(summary.invitationsSent)]);
   if (summary.retries > 0) lines.push(["Retries", n(summary.retries)]);
   if (summary.rateLimited > 0) lines.push(["Rate limited (429)", n(summary.rateLimited)]);

@@ -6,8 +6,7 @@
  * @module
  */
 
-// Not toLocaleString: ICU's first call maps about 6 MB (tests/cli_module_graph_test.ts).
-import { formatCount } from "../report/_format.ts";
+import { formatCount as count } from "../report/_format.ts";
 import { type CommandSpec, type Flags, integerFlag, RESUME_LATEST } from "./args.ts";
 import type { Console } from "./environment.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
@@ -402,10 +401,6 @@ function storedOptions(job: JobRecord): ImportUsersOptions {
 
 function shellQuote(value: string): string {
   return /^[A-Za-z0-9._\/-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-function count(value: number): string {
-  return formatCount(value);
 }
 
 function time(iso: string): string {

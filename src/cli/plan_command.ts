@@ -6,7 +6,6 @@
  * @module
  */
 
-// Not toLocaleString: ICU's first call maps about 6 MB (tests/cli_module_graph_test.ts).
 import { formatCount } from "../report/_format.ts";
 import type { Flags } from "./args.ts";
 import { type Console, readSecretKey } from "./environment.ts";
@@ -179,7 +178,7 @@ function organizationLines(plan: TenantPlan, reportPath: string | undefined): st
 }
 
 function planBox(plan: TenantPlan): string {
-  const n = (value: number) => formatCount(value);
+  const n = formatCount;
   return drawBox([
     "PLAN (read-only)",
     `Rows: ${n(plan.totalRows)}`,

@@ -6,7 +6,6 @@
  * @module
  */
 
-// Not toLocaleString: ICU's first call maps about 6 MB (tests/cli_module_graph_test.ts).
 import { formatCount } from "../report/_format.ts";
 import { type CommandSpec, type Flags, integerFlag, numberFlag } from "./args.ts";
 import { type Console, readSecretKey } from "./environment.ts";
@@ -308,7 +307,7 @@ function stepLine(step: UndoStep): string {
 }
 
 function summaryBox(summary: UndoSummary, name: string): string {
-  const number = (value: number) => formatCount(value);
+  const number = formatCount;
   const deleted = summary.dryRun ? "to delete" : "deleted";
   const lines = [
     summary.dryRun ? `UNDO of ${name} (dry run)` : `UNDO of ${name}`,

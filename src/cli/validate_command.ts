@@ -6,7 +6,6 @@
  * @module
  */
 
-// Not toLocaleString: ICU's first call maps about 6 MB (tests/cli_module_graph_test.ts).
 import { formatCount } from "../report/_format.ts";
 import type { OrganizationRef } from "../types.ts";
 import type { CommandSpec, Flags } from "./args.ts";

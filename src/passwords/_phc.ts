@@ -222,7 +222,6 @@ function range(
   unit = "",
 ): string | undefined {
   if (value >= min && value <= max) return undefined;
-  // formatCount, not toLocaleString: no offline pass should map ICU for this.
   return `with ${name}=${value}: WorkOS accepts ${name} from ${formatCount(min)} to ${
     formatCount(max)
   }${unit}: ${NO_HASH_FIX}`;
