@@ -52,6 +52,9 @@ const NEVER_EMBEDDED = ["tests", "bench", "examples", "docs", "scripts", "dist",
 /** The read worker's module (src/input/providers/_worker_client.ts starts it). */
 const READ_WORKER_MODULE = "src/input/providers/_read_worker.ts";
 
+/** The validate worker's module (src/pipeline/_validate_worker_client.ts starts it). */
+const VALIDATE_WORKER_MODULE = "src/pipeline/_validate_worker.ts";
+
 /** What to build. */
 export interface CompileOptions {
   /** The API host (and port, when not 443) the binary may connect to. */
@@ -102,9 +105,10 @@ export function compileArgs(options: CompileOptions): string[] {
     // Baked into the binary: V8 cannot take them once it runs (src/cli/v8_flags.ts).
     v8FlagsArgument(),
     ...NEVER_EMBEDDED.map((path) => `--exclude=${path}`),
-    // A large export is read in a worker, whose module deno compile cannot
-    // find from main.ts's imports.
+    // A large export is read in a worker (and a file may be validated in
+    // one), whose module deno compile cannot find from main.ts's imports.
     `--include=${READ_WORKER_MODULE}`,
+    `--include=${VALIDATE_WORKER_MODULE}`,
   ];
   if (options.target) args.push(`--target=${options.target}`);
   args.push(`--output=${options.output}`, "main.ts");

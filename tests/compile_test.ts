@@ -115,6 +115,8 @@ Deno.test("the binary bakes in the narrowest permissions, KV, no prompt and only
       assert.doesNotMatch(listing, new RegExp(`[─ ]${name}\\b`), `"${name}" is not embedded`);
     }
     assert.doesNotMatch(listing, /[─ ]node_modules\b/, "no node_modules directory");
+    // The validate worker's module, which no import of main.ts names (compile.ts includes it).
+    assert.match(listing, /── _validate_worker\.ts /, "the validate worker is embedded");
     // npm packages: the pinned ones, from the lockfile's snapshot, and nothing else (hash-wasm is
     // the fake's, but deno compile embeds every package of the snapshot).
     const npmTree = listing.split(".deno_compile_node_modules")[1]?.split(/^[├└]/m)[0] ?? "";

@@ -298,6 +298,9 @@ export async function importUsers(
   const input = await prepareRun(source, {
     ...options,
     resumeFrom: journal?.resumeFrom,
+    // A dry run without a job only validates and plans: a large file may be
+    // validated on the second core (see _validate_worker_client.ts).
+    validateInWorker: options.dryRun === true && journal === undefined,
     onWarning: (warning) => warn(warning.message),
     client: options.dryRun ? undefined : {
       ...options,
@@ -429,39 +432,48 @@ export async function importUsers(
     organizationsCreatedBefore;
   let result: RunImportResult | undefined;
   // Opened last, so that a failure before the first row leaves no half-written file.
-  const sinks = await openImportSinks({
-    onRow: options.onRow,
-    errorsOut: options.errorsOut ? { path: options.errorsOut, columns: input.columns } : undefined,
-    audit,
-    journal: journal && {
-      journal,
-      state: () => {
-        const cache = resolver.cacheStats;
-        return {
-          organizationCache: resolver.entries(),
-          organizationsCreated: createdAtStart + resolver.created,
-          abandoned: options.abort?.aborted ?? false,
-          session: {
-            retries: client?.stats.retries ?? 0,
-            rateLimited: client?.stats.rateLimited ?? 0,
-            cacheHits: cache.hits,
-            cacheMisses: cache.misses,
-          },
-        };
+  let sinks: Awaited<ReturnType<typeof openImportSinks>>;
+  try {
+    sinks = await openImportSinks({
+      onRow: options.onRow,
+      errorsOut: options.errorsOut
+        ? { path: options.errorsOut, columns: input.columns }
+        : undefined,
+      audit,
+      journal: journal && {
+        journal,
+        state: () => {
+          const cache = resolver.cacheStats;
+          return {
+            organizationCache: resolver.entries(),
+            organizationsCreated: createdAtStart + resolver.created,
+            abandoned: options.abort?.aborted ?? false,
+            session: {
+              retries: client?.stats.retries ?? 0,
+              rateLimited: client?.stats.rateLimited ?? 0,
+              cacheHits: cache.hits,
+              cacheMisses: cache.misses,
+            },
+          };
+        },
       },
-    },
-    progress: options.onProgress && {
-      onProgress: options.onProgress,
-      start: tally,
-      counters: () => ({
-        requests: client?.stats.requests ?? 0,
-        writes: client?.budget.stats.writes ?? 0,
-        retries: client?.stats.retries ?? 0,
-        rateLimited: client?.stats.rateLimited ?? 0,
-      }),
-    },
-    onWarning: warn,
-  });
+      progress: options.onProgress && {
+        onProgress: options.onProgress,
+        start: tally,
+        counters: () => ({
+          requests: client?.stats.requests ?? 0,
+          writes: client?.budget.stats.writes ?? 0,
+          retries: client?.stats.retries ?? 0,
+          rateLimited: client?.stats.rateLimited ?? 0,
+        }),
+      },
+      onWarning: warn,
+    });
+  } catch (error) {
+    // The run never starts: a validate worker must not outlive it.
+    await input.validated?.cancel().catch(() => {});
+    throw error;
+  }
   try {
     const inner = processor;
     const committing = sinks.journal;
@@ -473,7 +485,7 @@ export async function importUsers(
         },
       }
       : inner;
-    result = await runImport(input.records, {
+    result = await runImport(input.validated ? { validated: input.validated } : input.records, {
       concurrency: options.concurrency,
       dryRun: options.dryRun,
       processor: tracked,

@@ -18,6 +18,8 @@ import {
   type OrganizationMode,
 } from "./organization_mode.ts";
 import type { OnExisting } from "./row_processor.ts";
+import type { ValidatedBatch } from "./_validated_codec.ts";
+import { openValidatedInWorker, wantsValidateWorker } from "./_validate_worker_client.ts";
 
 /**
  * Where rows come from: a path (or `-` for stdin), a byte stream of CSV or
@@ -82,6 +84,12 @@ export interface PrepareRunOptions extends OrganizationFlags {
   limit?: number;
   /** Aborting errors the record stream and releases the input. */
   signal?: AbortSignal;
+  /**
+   * The run only validates and counts (a dry run, `validate`): a large file
+   * may then be read and validated in a worker on the second core, whose
+   * results come as {@linkcode PreparedRun.validated}.
+   */
+  validateInWorker?: boolean;
   /** Told about the input as a whole, in the order found. */
   onWarning?(warning: RunWarning): void;
   /**
@@ -101,8 +109,13 @@ export interface PreparedRun {
   unknownColumns: string[];
   /** Whether the NDJSON input asked for `{"_mode":"upsert"}`. */
   upsert: boolean;
-  /** The records, in input order, in batches. */
+  /** The records, in input order, in batches (none when `validated` has them). */
   records: ReadableStream<SourceRecord[]>;
+  /**
+   * With `validateInWorker`, for a large file: every record, validated in
+   * the worker, in input order; `records` is then empty.
+   */
+  validated?: ReadableStream<ValidatedBatch>;
   /** Where memberships go. */
   mode: OrganizationMode;
   /** The policy for users that exist: the flag, else `update` for an upsert input, else `skip`. */
@@ -165,6 +178,7 @@ export async function prepareRun(
     const { apiKey } = options.client;
     if (!apiKey) {
       await records.cancel().catch(() => {});
+      await input.validated?.cancel().catch(() => {});
       throw new TypeError(
         `Cannot ${verb}: WORKOS_SECRET_KEY is missing: set it or use a dry run`,
       );
@@ -177,6 +191,7 @@ export async function prepareRun(
     unknownColumns: input.unknownColumns,
     upsert: input.upsert,
     records,
+    ...(input.validated === undefined ? {} : { validated: input.validated }),
     mode,
     onExisting: options.onExisting ?? (input.upsert ? "update" : "skip"),
     client,
@@ -214,9 +229,10 @@ async function openSource(
   upsert: boolean;
   namesOrganizations?: boolean;
   records: ReadableStream<SourceRecord[]>;
+  validated?: ReadableStream<ValidatedBatch>;
 }> {
   if (typeof source === "string" || source instanceof ReadableStream) {
-    return await openInput(source as InputSource, {
+    const inputOptions = {
       format: options.format,
       resumeFrom: options.resumeFrom,
       delimiter: options.delimiter,
@@ -224,7 +240,15 @@ async function openSource(
       columnMap: options.columnMap,
       signal: options.signal,
       onWarning,
-    });
+    };
+    if (
+      options.validateInWorker && options.limit === undefined &&
+      typeof source === "string" && wantsValidateWorker(source, inputOptions)
+    ) {
+      const opened = await openValidatedInWorker(source, inputOptions);
+      if (opened !== undefined) return { ...opened, records: ReadableStream.from([]) };
+    }
+    return await openInput(source as InputSource, inputOptions);
   }
   return {
     format: "ndjson",

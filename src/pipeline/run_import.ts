@@ -23,7 +23,8 @@ import type { OrganizationMode } from "./organization_mode.ts";
 import { DryRunPlanner, type PlanReport } from "./dry_run_plan.ts";
 import { readRecords } from "./stages/read_records.ts";
 import { recordAdmission } from "./stages/skip_final_records.ts";
-import { type CheckedRecord, validateRecords } from "./stages/validate_records.ts";
+import { type CheckedRecord, checkValidated, validateRecords } from "./stages/validate_records.ts";
+import type { ValidatedBatch } from "./_validated_codec.ts";
 import { type RowRunner, runRows } from "./stages/run_rows.ts";
 import { planRows } from "./stages/plan_rows.ts";
 import { batchOutcomes, type OutcomeChunk } from "./stages/batch_outcomes.ts";
@@ -65,6 +66,14 @@ export interface RunImportOptions {
   onRunStop?(stop: RunStopError): void;
 }
 
+/**
+ * Records validated already, in the validate worker (a dry run of a large
+ * file): the chain starts after its validate stage.
+ */
+export interface ValidatedRecords {
+  validated: ReadableStream<ValidatedBatch>;
+}
+
 /** What {@linkcode runImport} returns. */
 export interface RunImportResult {
   tally: ImportTally;
@@ -84,7 +93,8 @@ export interface RunImportResult {
 /**
  * Runs records through validation and, unless dry, through WorkOS.
  *
- * @param records Batches of parsed records, in input order.
+ * @param records Batches of parsed records, in input order, or of records
+ *   validated in the validate worker.
  * @param options Concurrency, processor, stop signal and outcome sink.
  * @returns The tally, whether it was interrupted, and the plan of a dry run.
  *
@@ -95,7 +105,7 @@ export interface RunImportResult {
  * ```
  */
 export async function runImport(
-  records: ReadableStream<SourceRecord[]>,
+  records: ReadableStream<SourceRecord[]> | ValidatedRecords,
   options: RunImportOptions,
 ): Promise<RunImportResult> {
   const concurrency = options.concurrency ?? 10;
@@ -131,13 +141,15 @@ export async function runImport(
  * record (see `recordAdmission`) as it reaches it.
  */
 function pipeRun(
-  records: ReadableStream<SourceRecord[]>,
+  records: ReadableStream<SourceRecord[]> | ValidatedRecords,
   state: RunState,
   rows: TransformStream<CheckedRecord[], OutcomeChunk>,
   options: RunImportOptions,
 ): Promise<void> {
-  return readRecords(records, state)
-    .pipeThrough(validateRecords())
+  const checked = records instanceof ReadableStream
+    ? readRecords(records, state).pipeThrough(validateRecords())
+    : readRecords(records.validated, state).pipeThrough(checkValidated());
+  return checked
     .pipeThrough(rows)
     .pipeThrough(
       batchOutcomes(state, { size: options.batchSize, intervalMs: options.flushIntervalMs }),

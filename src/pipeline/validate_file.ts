@@ -17,7 +17,7 @@ import type { InputFormat, OrganizationRef } from "../types.ts";
 import type { InputSource } from "../input/open_input.ts";
 import type { ProviderSpec } from "../input/providers/mod.ts";
 import { DuplicateTracker } from "../validation/duplicate_tracker.ts";
-import { validateRecord } from "../validation/validate_record.ts";
+import { type RecordValidation, validateRecord } from "../validation/validate_record.ts";
 import { ownString } from "../validation/_text.ts";
 import { organizationOf } from "./organization_mode.ts";
 import { prepareRun } from "./prepare_run.ts";
@@ -153,6 +153,7 @@ export async function validateFile(
     format: options.format,
     delimiter: options.delimiter,
     signal: options.signal,
+    validateInWorker: true,
     provider: options.provider,
     columnMap: options.columnMap,
     organizationId: single?.kind === "id" ? single.id : undefined,
@@ -171,45 +172,44 @@ export async function validateFile(
   // First row of each email and organization pair, by hash: a 1M-row file
   // keeps about 16 MiB here.
   const duplicates = new DuplicateTracker();
-  for await (const batch of input.records) {
-    for (const record of batch) {
-      report.total_rows++;
-      const result = validateRecord(record);
-      if (!result.ok) {
-        report.error_rows++;
-        for (const issue of result.issues) {
-          addError({
-            row: record.recordNumber,
-            column: issue.column ?? null,
-            error: issue.message,
-          });
-        }
-        continue;
+  const take = (recordNumber: number, result: RecordValidation) => {
+    report.total_rows++;
+    if (!result.ok) {
+      report.error_rows++;
+      for (const issue of result.issues) {
+        addError({ row: recordNumber, column: issue.column ?? null, error: issue.message });
       }
-      report.valid_rows++;
-      for (const issue of result.warnings) {
-        addWarning({
-          row: record.recordNumber,
-          column: issue.column ?? null,
-          warning: issue.message,
-        });
-      }
-      const row = result.row;
-      const organization = organizationOf(input.mode, row);
-      const first = duplicates.firstRowOf(record.recordNumber, row.emailKey, organization);
-      if (first === undefined) continue;
-      report.duplicate_rows++;
-      const where = organization === undefined
-        ? ""
-        : ` in organization "${
-          organization.kind === "id" ? organization.id : organization.externalId
-        }"`;
-      addWarning({
-        row: record.recordNumber,
-        column: "email",
-        warning:
-          `Duplicate of row ${first}: "${row.email}"${where} appears twice: remove one of the rows`,
-      });
+      return;
+    }
+    report.valid_rows++;
+    for (const issue of result.warnings) {
+      addWarning({ row: recordNumber, column: issue.column ?? null, warning: issue.message });
+    }
+    const row = result.row;
+    const organization = organizationOf(input.mode, row);
+    const first = duplicates.firstRowOf(recordNumber, row.emailKey, organization);
+    if (first === undefined) return;
+    report.duplicate_rows++;
+    const where = organization === undefined
+      ? ""
+      : ` in organization "${
+        organization.kind === "id" ? organization.id : organization.externalId
+      }"`;
+    addWarning({
+      row: recordNumber,
+      column: "email",
+      warning:
+        `Duplicate of row ${first}: "${row.email}"${where} appears twice: remove one of the rows`,
+    });
+  };
+  if (input.validated !== undefined) {
+    // Read and validated in the worker (a large file): the same results.
+    for await (const { positions, results } of input.validated) {
+      for (let i = 0; i < results.length; i++) take(positions[i * 2], results[i]);
+    }
+  } else {
+    for await (const batch of input.records) {
+      for (const record of batch) take(record.recordNumber, validateRecord(record));
     }
   }
   for (const warning of fileWarnings) addWarning({ row: null, column: null, warning });

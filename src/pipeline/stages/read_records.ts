@@ -15,7 +15,8 @@ import type { RunState } from "./run_state.ts";
 /**
  * The records of `input`, up to the stop or the input's end.
  *
- * @param input The input's record batches, in input order.
+ * @param input The input's record batches, in input order (or the validate
+ *   worker's batches of validated records).
  * @param state The run's state: its stop signal, where the interruption and
  *   an input failure are recorded.
  * @returns The records, ending without error.
@@ -35,16 +36,16 @@ import type { RunState } from "./run_state.ts";
  * assert.equal(state.interrupted, true);
  * ```
  */
-export function readRecords(
-  input: ReadableStream<SourceRecord[]>,
+export function readRecords<T = SourceRecord[]>(
+  input: ReadableStream<T>,
   state: RunState,
-): ReadableStream<SourceRecord[]> {
+): ReadableStream<T> {
   const reader = input.getReader();
   function release(): void {
     reader.cancel().catch(() => {});
     reader.releaseLock();
   }
-  return new ReadableStream<SourceRecord[]>({
+  return new ReadableStream<T>({
     async pull(controller) {
       if (state.stop.aborted) {
         state.interrupted = true;
@@ -52,7 +53,7 @@ export function readRecords(
         controller.close();
         return;
       }
-      let read: ReadableStreamReadResult<SourceRecord[]>;
+      let read: ReadableStreamReadResult<T>;
       try {
         read = await reader.read();
       } catch (error) {

@@ -10,7 +10,8 @@
 
 import type { ErrorRecord, SourceRecord, UserRow } from "../../types.ts";
 import type { RowOutcome } from "../../outcome/mod.ts";
-import { validateRecord } from "../../validation/validate_record.ts";
+import { type RecordValidation, validateRecord } from "../../validation/validate_record.ts";
+import type { ValidatedBatch } from "../_validated_codec.ts";
 import { withoutSecrets } from "../row_processor.ts";
 
 /** A record after validation: a row to run, or the outcome of a row that failed. */
@@ -45,35 +46,72 @@ export function validateRecords(): TransformStream<SourceRecord[], CheckedRecord
     transform(batch, controller) {
       const checked: CheckedRecord[] = [];
       for (const record of batch) {
-        const result = validateRecord(record);
-        if (result.ok) {
-          checked.push({
-            row: result.row,
-            warnings: result.warnings.length === 0
-              ? NO_WARNINGS
-              : result.warnings.map((issue) => issue.message),
-          });
-          continue;
-        }
-        const error: ErrorRecord = {
-          recordNumber: record.recordNumber,
-          email: result.email,
-          errorType: "validation",
-          errorMessage: result.issues.map((issue) => issue.message).join("; "),
-          timestamp: new Date().toISOString(),
-          rawRow: withoutSecrets(result.original),
-        };
-        checked.push({
-          outcome: {
-            recordNumber: record.recordNumber,
-            byteEnd: record.byteEnd,
-            email: result.email,
-            error,
-          },
-          warnings: NO_WARNINGS,
-        });
+        checked.push(checkedOf(record.recordNumber, record.byteEnd, validateRecord(record)));
       }
       controller.enqueue(checked);
     },
   });
+}
+
+/**
+ * The validate stage for records validated already, in the validate worker
+ * (see `_validate_worker_client.ts`): each result becomes the checked record
+ * {@linkcode validateRecords} makes of it in-thread.
+ *
+ * @returns The stage: validated batches in, batches of checked records out.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkValidated } from "./validate_records.ts";
+ * import { validateRecord } from "../../validation/validate_record.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const record = { recordNumber: 1, fields: { email: "ada@example.com" }, byteEnd: 16 };
+ * const input = ReadableStream.from([{
+ *   positions: new Float64Array([1, 16]),
+ *   results: [validateRecord(record)],
+ * }]);
+ * const [checked] = await Array.fromAsync(input.pipeThrough(checkValidated()));
+ * assert.equal(checked[0].row?.email, "ada@example.com");
+ * ```
+ */
+export function checkValidated(): TransformStream<ValidatedBatch, CheckedRecord[]> {
+  return new TransformStream({
+    transform(batch, controller) {
+      const { positions, results } = batch;
+      const checked: CheckedRecord[] = [];
+      for (let i = 0; i < results.length; i++) {
+        checked.push(checkedOf(positions[i * 2], positions[i * 2 + 1], results[i]));
+      }
+      controller.enqueue(checked);
+    },
+  });
+}
+
+/** A record's result as the stages take it: a row to run, or its failed outcome. */
+function checkedOf(
+  recordNumber: number,
+  byteEnd: number,
+  result: RecordValidation,
+): CheckedRecord {
+  if (result.ok) {
+    return {
+      row: result.row,
+      warnings: result.warnings.length === 0
+        ? NO_WARNINGS
+        : result.warnings.map((issue) => issue.message),
+    };
+  }
+  const error: ErrorRecord = {
+    recordNumber,
+    email: result.email,
+    errorType: "validation",
+    errorMessage: result.issues.map((issue) => issue.message).join("; "),
+    timestamp: new Date().toISOString(),
+    rawRow: withoutSecrets(result.original),
+  };
+  return {
+    outcome: { recordNumber, byteEnd, email: result.email, error },
+    warnings: NO_WARNINGS,
+  };
 }
