@@ -57,6 +57,14 @@ export interface SourceRecord {
    * fields are the row's `original` as they are.
    */
   tidy?: boolean;
+  /**
+   * Set by a reader that wrote the `metadata` field itself as the JSON text
+   * of this object (`JSON.stringify`), after checking it against WorkOS's
+   * metadata limits: validation takes the object instead of parsing the
+   * text again. A provider's mapper sets it; nothing else may change
+   * `fields.metadata` after.
+   */
+  checkedMetadata?: Record<string, string>;
 }
 
 /**

@@ -288,6 +288,53 @@ Deno.test("Firebase and Auth0 rows are tidy (text of input columns, nothing to t
   }
 });
 
+Deno.test("Firebase and Auth0 rows hand validation the metadata object their text was written from, unless --map may write over it", async () => {
+  const fixtures = new URL("./fixtures/providers/", import.meta.url).pathname;
+  for (
+    const [file, from] of [
+      ["auth0_users.ndjson", "auth0"],
+      // (Firebase's CSV export has no customAttributes.)
+      ["firebase_users.json", "firebase"],
+    ] as const
+  ) {
+    const input = await openInput(`${fixtures}${file}`, { provider: { from } });
+    let handed = 0;
+    for await (const batch of input.records) {
+      for (const record of batch) {
+        const label = `${file} row ${record.recordNumber}`;
+        const text = record.fields.metadata;
+        if (record.parseError !== undefined || text === undefined) {
+          assert.equal(record.checkedMetadata, undefined, label);
+          continue;
+        }
+        assert.deepEqual(record.checkedMetadata, JSON.parse(text as string), label);
+        // Validation takes the object itself, and judges the row as it would the text alone.
+        const taken = validateRecord(record);
+        const parsed = validateRecord({ ...record, checkedMetadata: undefined });
+        assert.deepEqual(taken, parsed, label);
+        if (taken.ok) {
+          assert.equal(taken.row.metadata, record.checkedMetadata, label);
+          handed++;
+        }
+      }
+    }
+    assert.ok(handed > 50, `${file}: ${handed}`);
+  }
+  const mapped = await openInput(`${fixtures}auth0_users.ndjson`, {
+    provider: { from: "auth0", map: { "app_metadata.tier": "metadata" } },
+  });
+  let overwritten = 0;
+  for await (const batch of mapped.records) {
+    for (const record of batch) {
+      assert.equal(record.checkedMetadata, undefined);
+      if (record.fields.metadata !== undefined && !String(record.fields.metadata).startsWith("{")) {
+        overwritten++;
+      }
+    }
+  }
+  assert.ok(overwritten > 0);
+});
+
 Deno.test("wholeMetadataText answers only for objects fitMetadata keeps whole, with the same text", () => {
   const long = "x".repeat(601);
   const cases: Array<Record<string, unknown>> = [

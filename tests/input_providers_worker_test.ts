@@ -200,3 +200,32 @@ Deno.test("the batch form keeps text records (row errors and warnings too) compa
   assert.deepEqual(decoded, batch);
   assert.deepEqual(Object.keys(decoded[0].fields), ["email", "first_name"]);
 });
+
+Deno.test('the batch form carries checked metadata as keys and values, and a record whose metadata has a "__proto__" key as it is', () => {
+  const withMetadata = (recordNumber: number, object: Record<string, string>): SourceRecord => ({
+    recordNumber,
+    fields: {
+      email: `u${recordNumber}@example.com`,
+      metadata: JSON.stringify(object),
+      last_name: "X",
+    },
+    byteEnd: recordNumber * 10,
+    tidy: true,
+    checkedMetadata: object,
+  });
+  const batch: SourceRecord[] = [
+    withMetadata(1, { plan: "pro" }),
+    withMetadata(2, { "2": "b", "1": "a", plan: "", seats: "6" }),
+    { ...withMetadata(3, { plan: "pro" }), warnings: ["Leaving metadata out: x"] },
+    withMetadata(4, { quote: 'say "hi"', roles: '["member"]' }),
+    withMetadata(5, JSON.parse('{"__proto__":"x","plan":"pro"}')),
+    { recordNumber: 6, fields: { email: "u6@example.com" }, byteEnd: 60, parseError: "bad" },
+    withMetadata(7, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, `v${i}`]))),
+  ];
+  const [encoded, transfer] = encodeBatch(batch);
+  assert.deepEqual(encoded.others.map((record) => record.recordNumber), [5]);
+  const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+  assert.deepEqual(decoded, batch);
+  assert.deepEqual(Object.keys(decoded[1].checkedMetadata ?? {}), ["1", "2", "plan", "seats"]);
+  assert.deepEqual(Object.keys(decoded[4].checkedMetadata ?? {}), ["__proto__", "plan"]);
+});

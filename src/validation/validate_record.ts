@@ -169,7 +169,10 @@ export function validateRecord(record: SourceRecord): RecordValidation {
   }
 
   if (fields.metadata !== undefined) {
-    const metadata = parseMetadata(fields.metadata, { plain: check.plain });
+    // A provider's mapper wrote the text from an object it checked: no parse.
+    const metadata = record.checkedMetadata !== undefined
+      ? { ok: true as const, metadata: record.checkedMetadata }
+      : parseMetadata(fields.metadata, { plain: check.plain });
     if (!metadata.ok) check.fail("metadata", `"metadata" ${metadata.reason}`);
     else if (
       metadata.metadata !== undefined &&

@@ -161,13 +161,20 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       const whole = isObject(user.user_metadata) && user.app_metadata === undefined
         ? wholeMetadataText(user.user_metadata, record.plain === true)
         : undefined;
-      if (typeof whole === "string") fields.metadata = whole;
-      else if (whole === undefined) {
+      // The object the metadata text was written from, for validation.
+      let metadata: Record<string, string> | undefined;
+      if (typeof whole === "string") {
+        fields.metadata = whole;
+        metadata = user.user_metadata as Record<string, string>;
+      } else if (whole === undefined) {
         const entries: Array<[string, unknown]> = [];
         if (isObject(user.user_metadata)) entries.push(...Object.entries(user.user_metadata));
         if (isObject(user.app_metadata)) entries.push(...Object.entries(user.app_metadata));
         const fitted = fitMetadata(entries, record.plain === true);
-        if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
+        if (fitted.metadata !== undefined) {
+          fields.metadata = metadataText(fitted.metadata);
+          metadata = fitted.metadata;
+        }
         if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
       }
 
@@ -190,7 +197,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
         fields.password_hash = hash;
         fields.password_hash_type = "bcrypt";
       }
-      return mapped(record, fields, warnings);
+      return mapped(record, fields, warnings, metadata);
     },
     finish(): void {
       if (hashes === undefined) return;

@@ -6,6 +6,9 @@
 // copied) and one text holding every value one after another, which the
 // main thread cuts back into fields (row errors and warnings are text
 // entries too). A record with a value that is not text travels as it is.
+// A record's checked metadata object (`checkedMetadata`) crosses as its
+// keys and values, text entries too, so that the main thread does not
+// parse the metadata text for it.
 
 import type { SourceRecord } from "../../types.ts";
 
@@ -15,6 +18,12 @@ const PLAIN = 1;
 const TIDY = 2;
 /** The record is the next of {@linkcode EncodedBatch.others}. */
 const OTHER = 4;
+/**
+ * The record's `checkedMetadata` follows its text entries: an entry of how
+ * many keys it has, then one per key (the key's index in `keys`, the
+ * value's length), whose values follow the record's other texts.
+ */
+const METADATA = 8;
 /** A text entry that is the record's `parseError`, not a field. */
 const PARSE_ERROR_KEY = 0xffffffff;
 /** A text entry that is one of the record's `warnings`, not a field. */
@@ -28,7 +37,8 @@ export interface EncodedBatch {
   records: Float64Array;
   /**
    * Per text entry (a field, the parse error, a warning): the index of its
-   * name in `keys` (or what it is), the length of its text.
+   * name in `keys` (or what it is), the length of its text; then a record's
+   * checked metadata, if it has some (see `METADATA`).
    */
   entries: Uint32Array;
   /** Every text entry, one after another. */
@@ -87,6 +97,9 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
       used += 2;
       texts.push(value);
     }
+    const metadata = record.checkedMetadata;
+    // A "__proto__" key would be the object's prototype when set again.
+    if (metadata !== undefined && Object.hasOwn(metadata, "__proto__")) compact = false;
     if (!compact) {
       // Undone: the record travels as it is.
       used = first;
@@ -112,8 +125,32 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
         texts.push(warning);
       }
     }
-    records[at + 2] = (record.plain === true ? PLAIN : 0) | (record.tidy === true ? TIDY : 0);
     records[at + 3] = (used - first) / 2;
+    let flags = (record.plain === true ? PLAIN : 0) | (record.tidy === true ? TIDY : 0);
+    if (metadata !== undefined) {
+      flags |= METADATA;
+      if (used + 2 > entries.length) entries = grown(entries);
+      const counted = used;
+      used += 2;
+      let count = 0;
+      for (const key in metadata) {
+        let index = keyIndex.get(key);
+        if (index === undefined) {
+          index = keys.length;
+          keys.push(key);
+          keyIndex.set(key, index);
+        }
+        const value = metadata[key];
+        if (used + 2 > entries.length) entries = grown(entries);
+        entries[used] = index;
+        entries[used + 1] = value.length;
+        used += 2;
+        texts.push(value);
+        count++;
+      }
+      entries[counted] = count;
+    }
+    records[at + 2] = flags;
   }
   const kept = entries.slice(0, used);
   const encoded = { keys, records, entries: kept, text: texts.join(""), others };
@@ -166,6 +203,16 @@ export function decodeBatch(encoded: EncodedBatch): SourceRecord[] {
     }
     if ((flags & PLAIN) !== 0) record.plain = true;
     if ((flags & TIDY) !== 0) record.tidy = true;
+    if ((flags & METADATA) !== 0) {
+      const metadataEnd = entry + 2 + entries[entry] * 2;
+      const metadata: Record<string, string> = {};
+      for (entry += 2; entry < metadataEnd; entry += 2) {
+        const length = entries[entry + 1];
+        metadata[keys[entries[entry]]] = text.slice(pos, pos + length);
+        pos += length;
+      }
+      record.checkedMetadata = metadata;
+    }
     batch[r] = record;
   }
   return batch;

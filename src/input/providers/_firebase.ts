@@ -105,6 +105,8 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
       if (verified !== undefined) fields.email_verified = verifiedText(verified);
 
       const custom = parseCustomAttributes(user.customAttributes);
+      // The object the metadata text was written from, for validation.
+      let metadata: Record<string, string> | undefined;
       if (custom === "invalid") {
         warnings.push(`"customAttributes" of ${whoOf(uid)} is not a JSON object: left out`);
       } else if (custom !== undefined) {
@@ -113,10 +115,15 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
         const ascii = record.plain === true &&
           !(typeof user.customAttributes === "string" && user.customAttributes.includes("\\"));
         const whole = wholeMetadataText(custom, ascii);
-        if (typeof whole === "string") fields.metadata = whole;
-        else if (whole === undefined) {
+        if (typeof whole === "string") {
+          fields.metadata = whole;
+          metadata = custom as Record<string, string>;
+        } else if (whole === undefined) {
           const fitted = fitMetadata(Object.entries(custom), ascii);
-          if (fitted.metadata !== undefined) fields.metadata = metadataText(fitted.metadata);
+          if (fitted.metadata !== undefined) {
+            fields.metadata = metadataText(fitted.metadata);
+            metadata = fitted.metadata;
+          }
           if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
         }
       }
@@ -149,7 +156,7 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
           fields.password_hash_type = "firebase-scrypt";
         }
       }
-      return mapped(record, fields, warnings);
+      return mapped(record, fields, warnings, metadata);
     },
     finish(): void {
       if (hashesLeftOut > 0) {

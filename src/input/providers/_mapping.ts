@@ -206,14 +206,20 @@ export function rowError(record: SourceRecord, problem: string, email?: string):
   };
 }
 
-/** A mapped record. */
+/**
+ * A mapped record. `metadata`: the object whose {@linkcode metadataText} (or
+ * {@linkcode wholeMetadataText}) is `fields.metadata`, checked against the
+ * limits, handed to validation so that it does not parse the text again.
+ */
 export function mapped(
   record: SourceRecord,
   fields: MappedFields,
   warnings: string[],
+  metadata?: Record<string, string>,
 ): SourceRecord {
   const out: SourceRecord = { recordNumber: record.recordNumber, byteEnd: record.byteEnd, fields };
   if (warnings.length > 0) out.warnings = warnings;
+  if (metadata !== undefined) out.checkedMetadata = metadata;
   return out;
 }
 

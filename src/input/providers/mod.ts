@@ -486,6 +486,8 @@ class MappedReader {
     if (!Array.isArray(mapped) && !this.#mapper.expands) {
       // One record, one row: the common case, without a list per record.
       if (mapped.parseError === undefined) {
+        // `--map` may write over the metadata text: validation then parses it.
+        if (this.#map.length > 0) delete mapped.checkedMetadata;
         this.#applyMap(record, mapped);
         if (record.plain === true && this.#mapper.keepsPlain === true) mapped.plain = true;
         if (this.#mapper.tidy === true && this.#map.length === 0) mapped.tidy = true;
@@ -495,7 +497,10 @@ class MappedReader {
     }
     const list = Array.isArray(mapped) ? mapped : [mapped];
     for (const [index, out] of list.entries()) {
-      if (out.parseError === undefined) this.#applyMap(record, out);
+      if (out.parseError === undefined) {
+        if (this.#map.length > 0) delete out.checkedMetadata;
+        this.#applyMap(record, out);
+      }
       if (this.#mapper.expands) {
         // Rows are numbered in order; all but a record's last end inside it.
         out.recordNumber = ++this.#rows;
