@@ -286,6 +286,7 @@ Deno.test("in process: validateFile and a dry run through the worker give the in
     const dryThere = await withWorker(0, () => importUsers(input, { dryRun: true }));
     assert.equal(validateWorkerStats.opened, opened + 2, "planned from the worker");
     assert.deepEqual(rows(dryThere), rows(dryHere));
+    assert.equal(validateWorkerStats.running, 0, "every worker ended with its file");
     assert.ok((dryHere.plan?.duplicateRows ?? 0) > 10);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -377,6 +378,7 @@ for (const how of ["defect", "crash"] as const) {
         assert.equal(error.message.split("\n").length, 1, error.message);
         assert.match(error.message, /the validate worker stopped \(.*worker ran out of luck\)/);
         assert.match(error.message, /WORKOS_IMPORTER_READ_WORKER=off/);
+        assert.equal(validateWorkerStats.running, 0, "the failed worker was ended");
       }
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -430,6 +432,50 @@ Deno.test("in process: a worker that cannot start leaves the file to the in-thre
     const there = await withModule(await failingWorker(dir, "at once"), () => validateFile(input));
     assert.equal(validateWorkerStats.opened, opened, "no worker opened the file");
     assert.deepEqual(there, here);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("in process: a dry run stopped mid-file ends its worker and reports the rows it planned", async () => {
+  const dir = await tempDir();
+  try {
+    const input = `${dir}/users.csv`;
+    await Deno.writeTextFile(input, awkwardCsv(20_000));
+    const stop = new AbortController();
+    let rows = 0;
+    const opened = validateWorkerStats.opened;
+    const result = await withWorker(0, () =>
+      importUsers(input, {
+        dryRun: true,
+        stop: stop.signal,
+        onRow: () => {
+          if (++rows === 300) stop.abort();
+        },
+      }));
+    assert.equal(validateWorkerStats.opened, opened + 1);
+    assert.equal(result.interrupted, true);
+    assert.ok(result.totalRows >= 300 && result.totalRows < 20_000, String(result.totalRows));
+    // A worker left running would keep a library's process alive.
+    assert.equal(validateWorkerStats.running, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("in process: a dry run that fails before its first row ends its worker", async () => {
+  const dir = await tempDir();
+  try {
+    const input = `${dir}/users.csv`;
+    await Deno.writeTextFile(input, awkwardCsv(2_000));
+    const opened = validateWorkerStats.opened;
+    const error = await withWorker(
+      0,
+      () => importUsers(input, { dryRun: true, errorsOut: `${dir}/no/such/dir/errors.csv` }),
+    ).catch((error) => error);
+    assert.ok(error instanceof Error, String(error));
+    assert.equal(validateWorkerStats.opened, opened + 1);
+    assert.equal(validateWorkerStats.running, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

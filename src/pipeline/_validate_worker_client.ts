@@ -47,8 +47,11 @@ export const validateWorkerSettings: { minBytes: number; module: URL } = {
   module: new URL("./_validate_worker.ts", import.meta.url),
 };
 
-/** How many files this process has validated in a worker (tests read it). */
-export const validateWorkerStats: { opened: number } = { opened: 0 };
+/**
+ * How many files this process has validated in a worker, and how many
+ * workers are running now (tests read them).
+ */
+export const validateWorkerStats: { opened: number; running: number } = { opened: 0, running: 0 };
 
 /**
  * Reader batches (32 KiB of a file each) the worker sends in one message:
@@ -295,6 +298,7 @@ class WorkerChannel {
   constructor(worker: Worker, path: string) {
     this.#worker = worker;
     this.#label = JSON.stringify(path);
+    validateWorkerStats.running++;
     worker.onmessage = (event: MessageEvent<FromValidateWorker>) => this.#receive(event.data);
     worker.onerror = (event: ErrorEvent) => {
       // Told to the run, not to the process: the run ends with its one line.
@@ -320,6 +324,7 @@ class WorkerChannel {
     if (this.#closed) return;
     this.#closed = true;
     this.#worker.terminate();
+    validateWorkerStats.running--;
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.(undefined);
