@@ -151,3 +151,56 @@ Deno.test("a plan keeps each organization in under 1 KiB, not the 2 KiB row it c
   assert.equal(distinctOrganizations, 4000);
   assert.ok(bytes < 1024, `${Math.round(bytes)} bytes kept an organization`);
 });
+
+Deno.test("a multi-organization plan numbers thousands of organizations as a Map of their strings would", () => {
+  // Ids and external ids that share strings, differ in one character,
+  // are not ASCII or are long, in a random order with repeats: the plan's
+  // own hash table (grown many times) against plain sets of the strings.
+  let seed = 16;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const names = Array.from(
+    { length: 3_000 },
+    (_, i) =>
+      i % 7 === 0 ? `Zoë-org-${i}` : i % 11 === 0 ? `org-${"x".repeat(60)}-${i}` : `org-${i}`,
+  );
+  const planner = new DryRunPlanner({ kind: "multi" });
+  const organizations = new Set<string>();
+  const people = new Set<string>();
+  const pairs = new Set<string>();
+  let duplicateRows = 0;
+  let duplicateMemberships = 0;
+  for (let n = 1; n <= 20_000; n++) {
+    const email = `p${Math.floor(next() * 8_000)}@example.com`;
+    const pick = next();
+    const name = names[Math.floor(next() * names.length)];
+    const ref: OrganizationRef | undefined = pick < 0.05
+      ? undefined
+      : pick < 0.5
+      ? { kind: "id", id: name }
+      : { kind: "external_id", externalId: name };
+    planner.addValid(row(n, email, ref));
+    people.add(email);
+    const key = ref === undefined
+      ? ""
+      : ref.kind === "id"
+      ? `id:${ref.id}`
+      : `ext:${ref.externalId}`;
+    if (key !== "") organizations.add(key);
+    const pair = `${email}\n${key}`;
+    if (pairs.has(pair)) {
+      duplicateRows++;
+      if (ref !== undefined) duplicateMemberships++;
+    } else pairs.add(pair);
+  }
+  const memberships = [...pairs].filter((pair) => !pair.endsWith("\n")).length;
+  assert.deepEqual(planner.report(), {
+    validRows: 20_000,
+    invalidRows: 0,
+    distinctUsers: people.size,
+    duplicateRows,
+    duplicateMemberships,
+    distinctOrganizations: organizations.size,
+    membershipsPlanned: memberships,
+  });
+  assert.ok(organizations.size > 4_000, "ids and external ids of one string count twice");
+});
