@@ -480,3 +480,29 @@ Deno.test("in process: a dry run that fails before its first row ends its worker
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the worker needs no permission the command lacks: read of everything, or in-thread with read of the input only", async () => {
+  const dir = await tempDir();
+  try {
+    const input = `${dir}/users.csv`;
+    await Deno.writeTextFile(input, awkwardCsv(3_000));
+    const env = "--allow-env=WORKOS_IMPORTER_READ_WORKER";
+    for (const args of [["--csv", input, "--dry-run", "--json"], ["validate", input, "--json"]]) {
+      const reference = await runCli(args, { env: OFF });
+      // May read any file: the worker loads its modules and reads the file with these alone.
+      const everything = await runCli(args, { env: ON, permissions: ["--allow-read", env] });
+      // May read the input only: validated in-thread, as without the variable.
+      const inputOnly = await runCli(args, {
+        env: ON,
+        permissions: [`--allow-read=${input}`, env],
+      });
+      for (const run of [everything, inputOnly]) {
+        assert.equal(run.code, reference.code, run.stderr);
+        assert.equal(steady(run.stdout, dir), steady(reference.stdout, dir));
+        assert.deepEqual(kinds(steady(run.stderr, dir)), kinds(steady(reference.stderr, dir)));
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
