@@ -11,6 +11,7 @@ import { openInput, type OpenInputOptions } from "../src/input/open_input.ts";
 import { countRecords } from "../src/input/file_facts.ts";
 import { InputError } from "../src/errors.ts";
 import {
+  type HandOver,
   readWorkerSettings,
   readWorkerStats,
   WORKER_MIN_BYTES,
@@ -28,8 +29,14 @@ interface Read {
 }
 
 /** Reads an input in the worker (`worker`) or in this thread. */
-async function readAll(path: string, options: OpenInputOptions, worker: boolean): Promise<Read> {
+async function readAll(
+  path: string,
+  options: OpenInputOptions,
+  worker: boolean,
+  handOver: HandOver = "when-idle",
+): Promise<Read> {
   readWorkerSettings.minBytes = worker ? 0 : Infinity;
+  readWorkerSettings.handOver = handOver;
   try {
     const records: SourceRecord[] = [];
     const warnings: Array<[number, string]> = [];
@@ -44,6 +51,7 @@ async function readAll(path: string, options: OpenInputOptions, worker: boolean)
     return { records, warnings };
   } finally {
     readWorkerSettings.minBytes = WORKER_MIN_BYTES;
+    readWorkerSettings.handOver = "when-idle";
   }
 }
 
@@ -100,6 +108,53 @@ for (const [file, options] of CASES) {
     }
   });
 }
+
+Deno.test("lines the worker hands to the main thread read to the records the worker would have read, at any resume point", async () => {
+  const cases: Array<[string, OpenInputOptions, boolean]> = [
+    ["auth0_users.ndjson", { provider: { from: "auth0" } }, true],
+    ["auth0_users.ndjson", {
+      provider: { from: "auth0", map: { "app_metadata.tier": "org_external_id" } },
+    }, true],
+    // The password hashes are matched in one place: nothing is handed over.
+    [
+      "auth0_users.ndjson",
+      { provider: { from: "auth0", passwordHashes: `${FIXTURES}auth0_password_hashes.ndjson` } },
+      false,
+    ],
+    ["supabase_users.ndjson", { provider: { from: "supabase" } }, false],
+  ];
+  for (const [file, options, handsOver] of cases) {
+    const path = `${FIXTURES}${file}`;
+    const label = JSON.stringify(options.provider);
+    const here = await readAll(path, options, false);
+    const before = readWorkerStats.handedOver;
+    const there = await readAll(path, options, true, "every-other");
+    const handedOver = readWorkerStats.handedOver - before;
+    assert.equal(handedOver > 0, handsOver, `${label}: ${handedOver}`);
+    assert.deepEqual(there.records, here.records, label);
+    assert.deepEqual(there.warnings, here.warnings, label);
+    const n = here.records.length;
+    for (const k of [1, 7, 150, n - 1]) {
+      const at = here.records[k - 1];
+      const resumeFrom = { byteOffset: at.byteEnd, recordNumber: at.recordNumber };
+      const rest = await readAll(path, { ...options, resumeFrom }, true, "every-other");
+      assert.deepEqual(rest.records, here.records.slice(k), `${label} after record ${k}`);
+    }
+  }
+  // Blank lines among the handed-over ones are lines, not records.
+  const dir = await tempDir();
+  const blanks = `${dir}/blanks.ndjson`;
+  const lines = (await Deno.readTextFile(`${FIXTURES}auth0_users.ndjson`)).split("\n");
+  await Deno.writeTextFile(
+    blanks,
+    lines.flatMap((line, i) => i % 3 === 0 ? [line, "", " \r"] : [line]).join("\n"),
+  );
+  const options = { provider: { from: "auth0" as const } };
+  assert.deepEqual(
+    (await readAll(blanks, options, true, "every-other")).records,
+    (await readAll(blanks, options, false)).records,
+  );
+});
 
 Deno.test("the worker's records carry every field, flag and row error the reader set", async () => {
   const path = `${FIXTURES}auth0_users.ndjson`;

@@ -105,23 +105,45 @@ function isBlank(buf: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+/**
+ * Offered a chunk's whole lines before they are parsed: `true` takes them
+ * (to be read elsewhere from these bytes, by an {@linkcode NdjsonRecordReader}
+ * that starts after line `lastLineNumber` at offset `base`), and this reader
+ * then only counts them. The bytes are a view of the reader's buffer: the
+ * taker copies what it keeps.
+ */
+export type HandOverLines = (lines: Uint8Array, base: number, lastLineNumber: number) => boolean;
+
+/**
+ * The most bytes of lines handed over at once: a chunk's worth and a line
+ * carried into it, never a line too long to read (those stay here).
+ */
+const MAX_HANDED_OVER = 256 * 1024;
+
 /** Streams NDJSON records in batches. */
 export class NdjsonRecordReader extends ChunkedRecordReader {
   #lineNumber: number;
   /** An over-long line waiting for its end. */
   #skipping: SourceRecord | null = null;
   readonly #markPlain: boolean;
+  readonly #handOver: HandOverLines | undefined;
 
   /**
    * @param source Positioned at the start of a line.
    * @param lastLineNumber Number of the line before the source position.
    * @param options `markPlain`: set `plain` on each record whose strings
-   *   are all printable ASCII (a provider's mapper passes it on).
+   *   are all printable ASCII (a provider's mapper passes it on);
+   *   `handOver`: offered each chunk's whole lines (see {@linkcode HandOverLines}).
    */
-  constructor(source: ByteSource, lastLineNumber: number, options: { markPlain?: boolean } = {}) {
+  constructor(
+    source: ByteSource,
+    lastLineNumber: number,
+    options: { markPlain?: boolean; handOver?: HandOverLines } = {},
+  ) {
     super(source);
     this.#lineNumber = lastLineNumber;
     this.#markPlain = options.markPlain ?? false;
+    this.#handOver = options.handOver;
   }
 
   protected override process(
@@ -149,6 +171,20 @@ export class NdjsonRecordReader extends ChunkedRecordReader {
     const byteEnds: number[] = [];
     const lines: PendingLines = { starts, ends, numbers, byteEnds, textStart: pos };
     const wholeEnd = eof ? buf.length : buf.lastIndexOf(LF) + 1;
+    if (
+      this.#handOver !== undefined && !this.countOnly && !eof && wholeEnd > pos &&
+      wholeEnd - pos <= MAX_HANDED_OVER && buf.length - wholeEnd <= MAX_HANDED_OVER &&
+      this.#handOver(buf.subarray(pos, wholeEnd), base + pos, this.#lineNumber)
+    ) {
+      // Read elsewhere: only counted here, blank lines as lines, not records.
+      while (pos < wholeEnd) {
+        const next = buf.indexOf(LF, pos) + 1;
+        this.#lineNumber++;
+        if (!isBlank(buf, pos, next - 1)) this.recordsFound++;
+        pos = next;
+      }
+      return buf.subarray(pos);
+    }
     if (!this.countOnly && wholeEnd > pos) {
       const text = decodeUtf8(buf.subarray(pos, wholeEnd));
       if (text !== undefined && text.length === wholeEnd - pos) lines.text = text;

@@ -15,7 +15,7 @@ import {
 import { concatBytes, emptyBytes, hasUtf16Bom } from "./_bytes.ts";
 import type { ChunkedRecordReader } from "./_chunked_reader.ts";
 import { CsvRecordReader, readCsvHeader } from "./_csv_reader.ts";
-import { NdjsonRecordReader, readNdjsonStart } from "./_ndjson_reader.ts";
+import { type HandOverLines, NdjsonRecordReader, readNdjsonStart } from "./_ndjson_reader.ts";
 import type { InputSource, OpenInputOptions } from "./input_options.ts";
 import { openProviderReader } from "./providers/mod.ts";
 import { openInWorker, wantsReadWorker } from "./providers/_worker_client.ts";
@@ -59,10 +59,14 @@ export async function openReader(
   return await openReaderHere(source, options);
 }
 
-/** {@linkcode openReader} in this thread (the read worker runs it too). */
+/**
+ * {@linkcode openReader} in this thread (the read worker runs it too, with
+ * `handOverLines` for the lines it may hand to the main thread).
+ */
 export async function openReaderHere(
   source: InputSource,
   options: OpenInputOptions,
+  here: { handOverLines?: HandOverLines } = {},
 ): Promise<OpenedReader> {
   const { resumeFrom } = options;
   if (resumeFrom !== undefined) checkResumePoint(resumeFrom.byteOffset, resumeFrom.recordNumber);
@@ -88,7 +92,7 @@ export async function openReaderHere(
       const provider = await openProviderReader(
         bytes,
         { ...options.provider, map: options.provider.map ?? options.columnMap },
-        { label, resumeFrom, onWarning: options.onWarning },
+        { label, resumeFrom, onWarning: options.onWarning, handOverLines: here.handOverLines },
       );
       return { ...provider, unknownColumns: [], upsert: false, bytes };
     }

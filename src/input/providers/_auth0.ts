@@ -127,6 +127,8 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
     ],
     keepsPlain: true,
     tidy: true,
+    // The password hashes are taken (and their leftovers told) in one place.
+    independent: hashes === undefined,
     map(record: SourceRecord): SourceRecord {
       const user = record.fields;
       const userId = textOf(user.user_id) ?? textOf(user.id);

@@ -49,6 +49,13 @@ export interface ProviderMapper {
   /** Called once after the last record, for file-level warnings. */
   finish?(): void;
   /**
+   * Maps each record by itself: nothing carried from one record to the
+   * next and nothing told at {@linkcode finish}, so that another mapper of
+   * the same spec may map some of the records (the read worker hands lines
+   * to the main thread when it is idle).
+   */
+  readonly independent?: boolean;
+  /**
    * Every value of a mapped row is a value of the export as it was (trimmed
    * or split at a space) or text the mapper writes in ASCII, metadata aside
    * (validation checks it on its own): a record whose values are all

@@ -6,13 +6,18 @@
 // records, row numbers, byte offsets, row errors and warnings, in order.
 // Batches cross in the compact form of _batch_codec.ts, a few to a message,
 // at most READ_AHEAD_MESSAGES ahead of the batch being taken, so memory
-// stays flat.
+// stays flat. When the main thread finds no batch to take, it says so, and
+// the worker hands it the whole lines of its next chunk of an NDJSON export
+// as they are, to parse and map here (HandOver): parsing is most of an
+// export's cost, and a main thread that would only wait parses instead.
 
 import { InputError, UsageError, UserError } from "../../errors.ts";
 import type { InputFormat, SourceRecord } from "../../types.ts";
 import type { ByteSource } from "../_byte_source.ts";
 import type { OpenInputOptions } from "../input_options.ts";
+import type { ProviderSpec } from "./mod.ts";
 import { decodeBatch, type EncodedBatch } from "./_batch_codec.ts";
+import { readHandedOverLines } from "./mod.ts";
 
 /**
  * Exports smaller than this are read in-thread: a worker costs its start
@@ -24,13 +29,33 @@ import { decodeBatch, type EncodedBatch } from "./_batch_codec.ts";
 export const WORKER_MIN_BYTES = 32 * 1024 * 1024;
 
 /**
- * The size from which an export is read in a worker, as tests set it:
- * 0 reads every export file in one, `Infinity` none.
+ * When the worker hands a chunk's lines to the main thread to read itself
+ * (an NDJSON export whose mapper is independent, such as Auth0's without a
+ * password hash file): `when-idle`, the next chunk after the main thread
+ * found no batch ready (it would only wait: parsing is most of an export's
+ * cost, and the two threads' shares of it differ from run to run and with
+ * the machine's load); `every-other` chunk (tests); `never`.
  */
-export const readWorkerSettings: { minBytes: number } = { minBytes: WORKER_MIN_BYTES };
+export type HandOver = "when-idle" | "every-other" | "never";
 
-/** How many exports this process has opened in a worker (tests read it). */
-export const readWorkerStats: { opened: number } = { opened: 0 };
+/**
+ * The size from which an export is read in a worker, as tests set it:
+ * 0 reads every export file in one, `Infinity` none; and when lines are
+ * handed back to the main thread.
+ */
+export const readWorkerSettings: { minBytes: number; handOver: HandOver } = {
+  minBytes: WORKER_MIN_BYTES,
+  handOver: "when-idle",
+};
+
+/**
+ * How many exports this process has opened in a worker, and how many times
+ * it read lines the worker handed over (tests read them).
+ */
+export const readWorkerStats: { opened: number; handedOver: number } = {
+  opened: 0,
+  handedOver: 0,
+};
 
 /**
  * Batches (of one 128 KiB chunk's users each) the worker sends in one
@@ -51,14 +76,26 @@ export const READ_WORKER_VARIABLE = "WORKOS_IMPORTER_READ_WORKER";
 
 /** What the main thread tells the worker. */
 export type ToWorker =
-  | { type: "open"; path: string; options: WorkerOpenOptions }
+  | { type: "open"; path: string; options: WorkerOpenOptions; handOver: HandOver }
   | { type: "pull"; messages: number }
+  /** The main thread has no batch to take: the worker hands it the next lines. */
+  | { type: "idle" }
   | { type: "count" };
+
+/** Lines of an NDJSON export the worker handed to the main thread to read. */
+export interface HandedOverLines {
+  /** Their bytes, whole lines (moved, not copied). */
+  lines: Uint8Array<ArrayBuffer>;
+  /** Where they start in the export. */
+  base: number;
+  /** The number of the line before them. */
+  lastLineNumber: number;
+}
 
 /** What the worker tells the main thread. */
 export type FromWorker =
   | { type: "opened"; format: InputFormat; columns: string[]; namesOrganizations?: boolean }
-  | { type: "batch"; batch: EncodedBatch; sizes: number[] }
+  | { type: "batch"; batches: Array<EncodedBatch | HandedOverLines> }
   | { type: "warning"; message: string }
   | { type: "end" }
   | { type: "counted"; count: number }
@@ -153,8 +190,13 @@ export async function openInWorker(
     type: "module",
     name: "workos-importer export reader",
   });
-  const reader = new WorkerRecordReader(worker, onWarning);
-  worker.postMessage({ type: "open", path, options: rest } satisfies ToWorker);
+  const spec = options.provider === undefined
+    ? undefined
+    : { ...options.provider, map: options.provider.map ?? options.columnMap };
+  const reader = new WorkerRecordReader(worker, onWarning, spec);
+  worker.postMessage(
+    { type: "open", path, options: rest, handOver: readWorkerSettings.handOver } satisfies ToWorker,
+  );
   const first = await reader.opening();
   if (first === undefined) {
     reader.close();
@@ -181,17 +223,29 @@ class WorkerRecordReader {
   readonly #worker: Worker;
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #queue: FromWorker[] = [];
-  /** The batches of the last message not taken yet. */
-  #ready: SourceRecord[][] = [];
+  /** The batches of the last message not taken yet, decoded (or read) one by one as they are. */
+  #ready: Array<EncodedBatch | HandedOverLines> = [];
+  /** The spec the export was opened with, for lines handed over. */
+  readonly #spec: ProviderSpec | undefined;
+  #readLines:
+    | Promise<(lines: Uint8Array, base: number, lastLineNumber: number) => Promise<SourceRecord[]>>
+    | undefined;
+  /** "idle" was told and no batch has come since. */
+  #toldIdle = false;
   #waiting: ((message: FromWorker | undefined) => void) | undefined;
   #opened = false;
   #pulling = false;
   #ended = false;
   #closed = false;
 
-  constructor(worker: Worker, onWarning: ((message: string) => void) | undefined) {
+  constructor(
+    worker: Worker,
+    onWarning: ((message: string) => void) | undefined,
+    spec: ProviderSpec | undefined,
+  ) {
     this.#worker = worker;
     this.#onWarning = onWarning;
+    this.#spec = spec;
     worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data);
     worker.onerror = (event: ErrorEvent) => {
       // Told to the reader, not to the process: the run ends with its one line.
@@ -221,26 +275,32 @@ class WorkerRecordReader {
   }
 
   async next(): Promise<SourceRecord[] | null> {
-    const ready = this.#ready.shift();
-    if (ready !== undefined) return ready;
+    for (;;) {
+      const ready = this.#ready.shift();
+      if (ready === undefined) break;
+      const records = "lines" in ready ? await this.#read(ready) : decodeBatch(ready);
+      // Lines that were all blank give none.
+      if (records.length > 0) return records;
+    }
     if (this.#ended) return null;
     if (!this.#pulling) {
       this.#pulling = true;
       this.#post({ type: "pull", messages: READ_AHEAD_MESSAGES });
+    }
+    if (this.#queue.length === 0 && !this.#toldIdle) {
+      // Nothing to take: the worker hands over the next lines to read here.
+      this.#toldIdle = true;
+      this.#post({ type: "idle" });
     }
     for (;;) {
       const message = await this.#take();
       if (message === undefined) throw this.#stopped();
       switch (message.type) {
         case "batch": {
+          this.#toldIdle = false;
           this.#post({ type: "pull", messages: 1 });
-          const records = decodeBatch(message.batch);
-          let at = 0;
-          for (const size of message.sizes) {
-            this.#ready.push(records.slice(at, at + size));
-            at += size;
-          }
-          return this.#ready.shift() ?? [];
+          for (const batch of message.batches) this.#ready.push(batch);
+          return await this.next();
         }
         case "warning":
           this.#onWarning?.(message.message);
@@ -255,6 +315,16 @@ class WorkerRecordReader {
           continue;
       }
     }
+  }
+
+  /** The records of lines the worker handed over, read here as it would have. */
+  async #read(handed: HandedOverLines): Promise<SourceRecord[]> {
+    const spec = this.#spec;
+    if (spec === undefined) throw new TypeError("Lines were handed over without a provider");
+    this.#readLines ??= readHandedOverLines(spec);
+    const read = await this.#readLines;
+    readWorkerStats.handedOver++;
+    return await read(handed.lines, handed.base, handed.lastLineNumber);
   }
 
   async count(): Promise<number> {

@@ -3,13 +3,14 @@
 // its batches of mapped records on in the compact form, a few batches to a
 // message, as many messages ahead as the main thread has asked for.
 
-import type { SourceRecord } from "../../types.ts";
 import { type OpenedReader, openReaderHere } from "../_open_reader.ts";
-import { encodeBatch } from "./_batch_codec.ts";
+import { encodeBatch, type EncodedBatch } from "./_batch_codec.ts";
+import type { HandOver } from "./_worker_client.ts";
 import {
   BATCHES_PER_MESSAGE,
   describeError,
   type FromWorker,
+  type HandedOverLines,
   type ToWorker,
 } from "./_worker_client.ts";
 
@@ -20,7 +21,8 @@ export interface ReadWorkerScope {
 }
 
 /**
- * Answers the main thread's messages: open, pull batches, count.
+ * Answers the main thread's messages: open, pull batches, idle (hand the
+ * next chunk's lines over), count.
  *
  * @example The worker's entry (_read_worker.ts)
  * ```ts ignore
@@ -34,18 +36,42 @@ export function serveReads(scope: ReadWorkerScope): void {
   let credits = 0;
   let pumping = false;
   let done = false;
-  /** The batches read and not posted yet. */
-  let records: SourceRecord[] = [];
-  let sizes: number[] = [];
+  /**
+   * The batches read and not posted yet, each encoded as it is read: its
+   * records (and the objects the reader parsed them from) are garbage
+   * before the next batch is read, not kept until the message goes.
+   */
+  let batches: Array<EncodedBatch | HandedOverLines> = [];
+  let transfers: ArrayBuffer[] = [];
+  /** How lines are handed to the main thread (see {@linkcode HandOver}). */
+  let handOver: HandOver = "when-idle";
+  /** The main thread waits for a batch: the next chunk's lines go to it to read. */
+  let idle = false;
+  /** Lines were handed over since the last message: post them now, the main thread waits. */
+  let handedOver = false;
+  /** Chunks offered, for `every-other`. */
+  let offered = 0;
+  const handOverLines = (lines: Uint8Array, base: number, lastLineNumber: number) => {
+    const take = handOver === "every-other"
+      ? offered++ % 2 === 1
+      : handOver === "when-idle" && idle;
+    if (!take) return false;
+    idle = false;
+    handedOver = true;
+    const bytes = lines.slice();
+    batches.push({ lines: bytes, base, lastLineNumber });
+    transfers.push(bytes.buffer);
+    return true;
+  };
   const post = (message: FromWorker, transfer?: Transferable[]) =>
     scope.postMessage(message, transfer);
   const flush = () => {
-    if (sizes.length === 0) return;
-    const [batch, transfer] = encodeBatch(records);
-    post({ type: "batch", batch, sizes }, transfer);
+    if (batches.length === 0) return;
+    post({ type: "batch", batches }, transfers);
     credits--;
-    records = [];
-    sizes = [];
+    batches = [];
+    transfers = [];
+    handedOver = false;
   };
   const fail = (error: unknown) => {
     done = true;
@@ -65,9 +91,10 @@ export function serveReads(scope: ReadWorkerScope): void {
           post({ type: "end" });
           break;
         }
-        for (const record of batch) records.push(record);
-        sizes.push(batch.length);
-        if (sizes.length >= BATCHES_PER_MESSAGE) flush();
+        const [encoded, transfer] = encodeBatch(batch);
+        batches.push(encoded);
+        for (const buffer of transfer) transfers.push(buffer);
+        if (batches.length >= BATCHES_PER_MESSAGE || handedOver) flush();
       }
     } catch (error) {
       fail(error);
@@ -80,6 +107,7 @@ export function serveReads(scope: ReadWorkerScope): void {
     switch (message.type) {
       case "open": {
         try {
+          handOver = message.handOver;
           const opened = await openReaderHere(message.path, {
             ...message.options,
             onWarning: (warning) => {
@@ -87,7 +115,7 @@ export function serveReads(scope: ReadWorkerScope): void {
               flush();
               post({ type: "warning", message: warning });
             },
-          });
+          }, { handOverLines });
           reader = opened.reader;
           close = () => opened.bytes.close();
           post({
@@ -106,6 +134,9 @@ export function serveReads(scope: ReadWorkerScope): void {
       case "pull":
         credits += message.messages;
         if (reader !== undefined) await pump(reader);
+        break;
+      case "idle":
+        idle = true;
         break;
       case "count":
         if (reader === undefined) break;

@@ -16,7 +16,7 @@ import type { ByteSource } from "../_byte_source.ts";
 import { concatBytes, emptyBytes, stripBom } from "../_bytes.ts";
 import { CsvRecordReader, readCsvHeader } from "../_csv_reader.ts";
 import { JsonListRecordReader, type JsonListShape } from "../_json_array_reader.ts";
-import { NdjsonRecordReader } from "../_ndjson_reader.ts";
+import { type HandOverLines, NdjsonRecordReader } from "../_ndjson_reader.ts";
 import { auth0Mapper, Auth0PasswordHashes } from "./_auth0.ts";
 import { FIREBASE_CSV_COLUMNS, type FirebaseHashConverter, firebaseMapper } from "./_firebase.ts";
 import { clerkMapper } from "./_clerk.ts";
@@ -109,6 +109,12 @@ export interface ProviderReadOptions {
   resumeFrom?: { byteOffset: number; recordNumber: number };
   /** Told about file-level findings (hash lines that match no user, say). */
   onWarning?(message: string): void;
+  /**
+   * Offered the whole lines of each chunk of an NDJSON export whose mapper
+   * is {@linkcode ProviderMapper.independent}, before they are parsed: what
+   * it takes is read by {@linkcode readHandedOverLines} instead.
+   */
+  handOverLines?: HandOverLines;
 }
 
 /** A provider's export opened up to its first record. */
@@ -203,7 +209,12 @@ export async function openProviderReader(
   let format: InputFormat = "ndjson";
   switch (layout.kind) {
     case "ndjson":
-      inner = new NdjsonRecordReader(bytes, lastNumber, { markPlain: mapper.keepsPlain });
+      inner = new NdjsonRecordReader(bytes, lastNumber, {
+        markPlain: mapper.keepsPlain,
+        handOver: mapper.independent === true && mapper.expands !== true
+          ? options.handOverLines
+          : undefined,
+      });
       break;
     case "json-list":
       inner = new JsonListRecordReader(
@@ -231,6 +242,82 @@ export async function openProviderReader(
       Object.values(map ?? {}).some((column) => ORGANIZATION_COLUMNS.includes(column)),
     reader: new MappedReader(inner, mapper, map, skipThrough),
   };
+}
+
+/**
+ * Reads lines of an NDJSON export that its reader handed over (see
+ * {@linkcode ProviderReadOptions.handOverLines}) into the records that
+ * reader would have given: the same reader on those bytes alone, and
+ * another mapper of the same spec (an independent one).
+ *
+ * @param spec The provider and its options, as the export was opened with.
+ * @returns A reader of handed-over lines: their bytes, the offset they
+ *   start at in the export, the number of the line before them.
+ *
+ * @example Read lines handed over from the start of an export
+ * ```ts
+ * import { readHandedOverLines } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const read = await readHandedOverLines({ from: "auth0" });
+ * const lines = new TextEncoder().encode('{"user_id":"auth0|1","email":"ada@example.com"}\n');
+ * const [record] = await read(lines, 0, 0);
+ * equal(record.fields.email, "ada@example.com");
+ * equal(record.byteEnd, lines.length);
+ * ```
+ */
+export async function readHandedOverLines(
+  spec: ProviderSpec,
+): Promise<(lines: Uint8Array, base: number, lastLineNumber: number) => Promise<SourceRecord[]>> {
+  const mapper = await mapperOf(spec, { fromStart: false });
+  const map = spec.from === "package" ? spec.map : withMembershipColumns([], spec.map);
+  return async (lines, base, lastLineNumber) => {
+    const inner = new NdjsonRecordReader(new BytesAt(lines, base), lastLineNumber, {
+      markPlain: mapper.keepsPlain,
+    });
+    const reader = new MappedReader(inner, mapper, map, 0);
+    const records: SourceRecord[] = [];
+    for (let batch = await reader.next(); batch !== null; batch = await reader.next()) {
+      for (const record of batch) records.push(record);
+    }
+    return records;
+  };
+}
+
+/** Bytes that stood at `base` in an input, as a source. */
+class BytesAt implements ByteSource {
+  #bytes: Uint8Array | null;
+  #position: number;
+
+  constructor(bytes: Uint8Array, base: number) {
+    this.#bytes = bytes.length === 0 ? null : bytes;
+    this.#position = base;
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    const bytes = this.#bytes;
+    this.#bytes = null;
+    if (bytes !== null) this.#position += bytes.length;
+    return Promise.resolve(bytes);
+  }
+
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#bytes = this.#bytes === null ? bytes : concatBytes(bytes, this.#bytes);
+    this.#position -= bytes.length;
+  }
+
+  skipTo(): Promise<void> {
+    return Promise.reject(new TypeError("Handed-over lines are read from their start"));
+  }
+
+  close(): void {
+    this.#bytes = null;
+  }
 }
 
 /** The importer columns that name a row's organization. */
