@@ -5,12 +5,12 @@
 
 import { type OpenedReader, openReaderHere } from "../_open_reader.ts";
 import { encodeBatch, type EncodedBatch } from "./_batch_codec.ts";
-import type { HandOver } from "./_worker_client.ts";
 import {
   BATCHES_PER_MESSAGE,
   describeError,
   type FromWorker,
   type HandedOverLines,
+  type HandOver,
   type ToWorker,
 } from "./_worker_client.ts";
 
