@@ -27,14 +27,16 @@
  * is a floor of that CPU time, no longer of the wall time. `--in-thread`
  * also times each export with the worker off
  * (`WORKOS_IMPORTER_READ_WORKER=off`) in every round: the worker's gain in
- * the same round.
+ * the same round. `--no-hand-over` also times the Auth0 export with the
+ * worker keeping every line (`WORKOS_IMPORTER_HAND_OVER=never`: no lines
+ * handed to an idle main thread) in every round.
  *
  * `--same-users` also times the CSV of the same users that `convert` writes
  * from each export (conversion untimed), to split the price of the format
  * from the price of the fields. `--all-sources` also times Clerk, Supabase,
  * Cognito and SuperTokens exports of as many users (reported, not targets).
  *
- * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--rounds 3] [--same-users] [--all-sources] [--in-thread] [--keep] [--v8-defaults]`.
+ * Run: `deno run -A bench/providers_dry_run_bench.ts [--quick] [--rows 1000000] [--rounds 3] [--same-users] [--all-sources] [--in-thread] [--no-hand-over] [--keep] [--v8-defaults]`.
  * `--quick` is 200,000 users; `--keep` reuses the generated files in /tmp.
  * The CLI runs with its V8 flags (`src/cli/v8_flags.ts`), as every launcher
  * of it does; `--v8-defaults` runs it without them.
@@ -79,11 +81,20 @@ async function convert(from: string, input: string, out: string): Promise<void> 
 
 /** A dry run with the export read in the main thread (the read worker off). */
 async function inThread(args: string[]): Promise<Measured> {
-  Deno.env.set("WORKOS_IMPORTER_READ_WORKER", "off");
+  return await withVariable("WORKOS_IMPORTER_READ_WORKER", "off", args);
+}
+
+/** A dry run with the read worker keeping every line (none handed to the main thread). */
+async function noHandOver(args: string[]): Promise<Measured> {
+  return await withVariable("WORKOS_IMPORTER_HAND_OVER", "never", args);
+}
+
+async function withVariable(name: string, value: string, args: string[]): Promise<Measured> {
+  Deno.env.set(name, value);
   try {
     return await dryRun(args);
   } finally {
-    Deno.env.delete("WORKOS_IMPORTER_READ_WORKER");
+    Deno.env.delete(name);
   }
 }
 
@@ -114,6 +125,7 @@ async function main(): Promise<void> {
       "all-sources": { type: "boolean", default: false },
       "v8-defaults": { type: "boolean", default: false },
       "in-thread": { type: "boolean", default: false },
+      "no-hand-over": { type: "boolean", default: false },
     },
   });
   denoFlags = values["v8-defaults"] ? [] : [v8FlagsArgument()];
@@ -151,6 +163,7 @@ async function main(): Promise<void> {
     const firebaseRuns: Measured[] = [];
     const auth0Runs: Measured[] = [];
     const inThreadRuns: { firebase: Measured[]; auth0: Measured[] } = { firebase: [], auth0: [] };
+    const noHandOverRuns: Measured[] = [];
     const rounds = Math.max(1, Number(values.rounds));
     for (let round = 1; round <= rounds; round++) {
       // The floor next to each source in every round: the machine's speed
@@ -189,6 +202,15 @@ async function main(): Promise<void> {
           );
           inThreadRuns[source].push(run);
         }
+      }
+      if (values["no-hand-over"]) {
+        const run = await noHandOver(["--from", "auth0", "--input", `${dir}/auth0_users.ndjson`]);
+        log(
+          `round ${round}: auth0 without lines handed over ${round1(run.seconds)} s (CPU ${
+            round1(run.cpuSeconds)
+          } s), peak ${run.peakRssMiB} MiB`,
+        );
+        noHandOverRuns.push(run);
       }
       plain.push(csvRun);
       firebaseRuns.push(firebaseRun);
@@ -266,6 +288,15 @@ async function main(): Promise<void> {
             auth0Seconds: seconds(inThreadRuns.auth0),
             firebaseRatio: round(median(ratios(inThreadRuns.firebase)), 2),
             auth0Ratio: round(median(ratios(inThreadRuns.auth0)), 2),
+          },
+        }
+        : {}),
+      ...(values["no-hand-over"]
+        ? {
+          noHandOver: {
+            auth0Seconds: seconds(noHandOverRuns),
+            auth0Ratio: round(median(ratios(noHandOverRuns)), 2),
+            auth0CpuSeconds: noHandOverRuns.map((run) => round(run.cpuSeconds, 2)),
           },
         }
         : {}),

@@ -141,6 +141,16 @@ Deno.test("lines the worker hands to the main thread read to the records the wor
       assert.deepEqual(rest.records, here.records.slice(k), `${label} after record ${k}`);
     }
   }
+  // WORKOS_IMPORTER_HAND_OVER=never keeps every line in the worker.
+  const path = `${FIXTURES}auth0_users.ndjson`;
+  Deno.env.set("WORKOS_IMPORTER_HAND_OVER", "never");
+  try {
+    const before = readWorkerStats.handedOver;
+    await readAll(path, { provider: { from: "auth0" } }, true, "every-other");
+    assert.equal(readWorkerStats.handedOver, before);
+  } finally {
+    Deno.env.delete("WORKOS_IMPORTER_HAND_OVER");
+  }
   // Blank lines among the handed-over ones are lines, not records.
   const dir = await tempDir();
   const blanks = `${dir}/blanks.ndjson`;

@@ -152,9 +152,27 @@ export function wantsReadWorker(path: string, options: OpenInputOptions): boolea
 }
 
 function workerSetting(): string | undefined {
-  const permission = Deno.permissions.querySync({ name: "env", variable: READ_WORKER_VARIABLE });
+  return variable(READ_WORKER_VARIABLE);
+}
+
+/**
+ * `WORKOS_IMPORTER_HAND_OVER`: `never` keeps every line of an export in the
+ * worker, `when-idle` (the default) hands lines to an idle main thread; see
+ * {@linkcode HandOver}.
+ */
+export const HAND_OVER_VARIABLE = "WORKOS_IMPORTER_HAND_OVER";
+
+function handOverSetting(): HandOver {
+  const value = variable(HAND_OVER_VARIABLE);
+  return value === "never" || value === "when-idle" || value === "every-other"
+    ? value
+    : readWorkerSettings.handOver;
+}
+
+function variable(name: string): string | undefined {
+  const permission = Deno.permissions.querySync({ name: "env", variable: name });
   if (permission.state !== "granted") return undefined;
-  return Deno.env.get(READ_WORKER_VARIABLE)?.trim().toLowerCase();
+  return Deno.env.get(name)?.trim().toLowerCase();
 }
 
 /** An export opened in a worker, up to its first record. */
@@ -195,7 +213,7 @@ export async function openInWorker(
     : { ...options.provider, map: options.provider.map ?? options.columnMap };
   const reader = new WorkerRecordReader(worker, onWarning, spec);
   worker.postMessage(
-    { type: "open", path, options: rest, handOver: readWorkerSettings.handOver } satisfies ToWorker,
+    { type: "open", path, options: rest, handOver: handOverSetting() } satisfies ToWorker,
   );
   const first = await reader.opening();
   if (first === undefined) {
