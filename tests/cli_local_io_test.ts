@@ -88,7 +88,7 @@ Deno.test({
       const line = first.stderr.split("\n").find((text) => text.startsWith("Error: "));
       assert.match(
         line ?? "",
-        /^Error: Cannot write "[^"]*\/full\/(journal\.kv|audit\.jsonl|errors\.jsonl)": .*(No space left on device|disk is full).*: the run stopped before its next write to WorkOS/i,
+        /^Error: Cannot write "[^"]*\/full\/(journal\.kv|audit\.jsonl\.gz|errors\.jsonl)": .*(No space left on device|disk is full).*: the run stopped before its next write to WorkOS/i,
       );
       assert.equal(first.stderr.includes("    at "), false, "no stack trace");
       const createdBeforeStop = fake.state.userCount();
