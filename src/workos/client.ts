@@ -17,7 +17,7 @@ import { type Clock, systemClock } from "../limits/clock.ts";
 import { RateBudget, type RequestKind } from "../limits/rate_budget.ts";
 import { ClockSkew } from "./_clock_skew.ts";
 import { Deadlines } from "./_deadlines.ts";
-import { retry, type RetryDecision } from "../limits/retry.ts";
+import { retry, type RetryDecision, type RetryOptions } from "../limits/retry.ts";
 import {
   type ApiFailure,
   describeApiError,
@@ -197,7 +197,16 @@ interface RequestRecord {
   errorBody?: string;
 }
 
-const requestContext = new AsyncLocalStorage<RequestRecord>();
+/**
+ * The record of the attempt whose SDK call is running right now, between
+ * {@linkcode WorkOSClient.attempt} calling into the SDK and the SDK calling
+ * the fetch wrapper, which takes it. Both happen in one synchronous stretch
+ * (every SDK method the client calls runs to its `fetchFn` before its first
+ * `await`; tests/workos_request_record_test.ts pins it for each of them), so
+ * no other attempt can be in between: an `AsyncLocalStorage.run` per attempt
+ * did the same with a context frame per request.
+ */
+let sending: RequestRecord | undefined;
 
 /**
  * Receives the request id of every request that succeeds inside
@@ -272,6 +281,8 @@ export class WorkOSClient {
   readonly #waitsOutOutages: boolean;
   readonly #apiUrl: URL;
   readonly #skew = new ClockSkew();
+  /** One retry policy for every request: built once, not per call. */
+  readonly #retryOptions: RetryOptions;
 
   /**
    * @param options Key, location, limits.
@@ -286,6 +297,13 @@ export class WorkOSClient {
     this.#signal = options.signal;
     this.#apiUrl = url;
     this.#waitsOutOutages = options.maxOutageMs !== undefined;
+    this.#retryOptions = {
+      maxRetries: this.#maxRetries,
+      decide: (error) => this.#decide(error),
+      clock: this.#clock,
+      signal: this.#signal,
+      onRetry: () => this.stats.retries++,
+    };
     this.#gate = new OutageGate({
       maxOutageMs: options.maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS,
       probe: async () => {
@@ -369,7 +387,14 @@ export class WorkOSClient {
     this.stats.requests++;
     const record: RequestRecord = { timeoutMs: options.timeoutMs };
     try {
-      const result = await requestContext.run(record, () => call(sdk));
+      let answer: Promise<T>;
+      sending = record;
+      try {
+        answer = call(sdk);
+      } finally {
+        sending = undefined;
+      }
+      const result = await answer;
       this.#gate.noteAnswer();
       const trace = traceContext.getStore();
       if (trace && record.requestId !== undefined) trace.lastRequestId = record.requestId;
@@ -458,16 +483,16 @@ export class WorkOSClient {
   }
 
   /**
-   * Runs a retry loop to its end, and when it failed for a run reason, waits
-   * for WorkOS to answer again and runs it again: a run condition never
-   * fails the request, only stops the run (the key refused, WorkOS down for
-   * longer than `maxOutageMs`).
+   * Runs `operation` in the client's retry loop to its end, and when it
+   * failed for a run reason, waits for WorkOS to answer again and runs the
+   * loop again: a run condition never fails the request, only stops the run
+   * (the key refused, WorkOS down for longer than `maxOutageMs`).
    */
-  async #persist<T>(run: () => Promise<T>): Promise<T> {
-    if (!this.#waitsOutOutages) return await run();
+  async #persist<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.#waitsOutOutages) return await retry(operation, this.#retryOptions);
     while (true) {
       try {
-        return await run();
+        return await retry(operation, this.#retryOptions);
       } catch (error) {
         if (!(error instanceof WorkOSApiError) || !isRunCondition(error.failure)) throw error;
         if (isKeyRefusal(error.failure)) throw this.#gate.halt(refusedKeyStop(error.failure));
@@ -485,15 +510,7 @@ export class WorkOSClient {
    * @returns What the SDK returned.
    */
   read<T>(kind: RequestKind, call: (sdk: WorkOS) => Promise<T>): Promise<T> {
-    return this.#persist(() =>
-      retry(() => this.attempt(kind, call), {
-        maxRetries: this.#maxRetries,
-        decide: (error) => this.#decide(error),
-        clock: this.#clock,
-        signal: this.#signal,
-        onRetry: () => this.stats.retries++,
-      })
-    );
+    return this.#persist(() => this.attempt(kind, call));
   }
 
   /**
@@ -540,51 +557,43 @@ export class WorkOSClient {
     // Each lookup and create is one attempt of this one retry loop, so
     // --max-retries bounds the whole operation, not each step of it. After
     // an outage the loop starts again, knowing what the earlier one learned.
-    return this.#persist(() =>
-      retry(async (): Promise<Ensured<T>> => {
-        if (windows.length > 0 || existing) {
-          const found = await this.attempt(steps.lookupKind, steps.lookup);
-          if (found !== undefined) return attribute(found);
-          if (existing) throw existing;
-        }
-        const sentAt = Date.now();
-        let value: T;
-        try {
-          value = await this.attempt(steps.kind, steps.create);
-        } catch (error) {
-          const status = error instanceof WorkOSApiError ? error.failure.status ?? 0 : 0;
-          if (status >= 200 && status < 300) {
-            // A 2xx whose body the SDK could not read: applied, but to what?
-            windows.push([sentAt, Date.now()]);
-            throw noIdError(status);
-          }
-          if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) {
-            if (error instanceof WorkOSApiError && mayHaveApplied(error.failure)) {
-              windows.push([sentAt, Date.now()]);
-            }
-            throw error;
-          }
-          // "Exists": ours only if an earlier ambiguous create made it.
-          existing = error;
-          const found = await this.attempt(steps.lookupKind, steps.lookup);
-          if (found === undefined) throw error;
-          return attribute(found);
-        }
-        if (!hasId(value)) {
-          // WorkOS said yes but not to what: whatever the lookup finds is
-          // judged like a ghost success.
+    return this.#persist(async (): Promise<Ensured<T>> => {
+      if (windows.length > 0 || existing) {
+        const found = await this.attempt(steps.lookupKind, steps.lookup);
+        if (found !== undefined) return attribute(found);
+        if (existing) throw existing;
+      }
+      const sentAt = Date.now();
+      let value: T;
+      try {
+        value = await this.attempt(steps.kind, steps.create);
+      } catch (error) {
+        const status = error instanceof WorkOSApiError ? error.failure.status ?? 0 : 0;
+        if (status >= 200 && status < 300) {
+          // A 2xx whose body the SDK could not read: applied, but to what?
           windows.push([sentAt, Date.now()]);
-          throw noIdError();
+          throw noIdError(status);
         }
-        return { value, created: true };
-      }, {
-        maxRetries: this.#maxRetries,
-        decide: (error) => this.#decide(error),
-        clock: this.#clock,
-        signal: this.#signal,
-        onRetry: () => this.stats.retries++,
-      })
-    );
+        if (!(error instanceof WorkOSApiError) || !steps.exists(error.failure)) {
+          if (error instanceof WorkOSApiError && mayHaveApplied(error.failure)) {
+            windows.push([sentAt, Date.now()]);
+          }
+          throw error;
+        }
+        // "Exists": ours only if an earlier ambiguous create made it.
+        existing = error;
+        const found = await this.attempt(steps.lookupKind, steps.lookup);
+        if (found === undefined) throw error;
+        return attribute(found);
+      }
+      if (!hasId(value)) {
+        // WorkOS said yes but not to what: whatever the lookup finds is
+        // judged like a ghost success.
+        windows.push([sentAt, Date.now()]);
+        throw noIdError();
+      }
+      return { value, created: true };
+    });
   }
 
   #decide(error: unknown): RetryDecision {
@@ -653,7 +662,9 @@ function createFetch(
     ensureNetPermission(input, allowed);
     // The SDK's own signal is left out: its timeout is set to fire after ours.
     const deadline = deadlines.start();
-    const record = requestContext.getStore();
+    // Taken, so that a second fetch of the same call (none today) gets none.
+    const record = sending;
+    sending = undefined;
     const shorter = record?.timeoutMs !== undefined && record.timeoutMs < timeoutMs
       ? AbortSignal.timeout(Math.max(1, Math.round(record.timeoutMs)))
       : undefined;
