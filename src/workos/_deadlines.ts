@@ -17,18 +17,35 @@ export interface Deadline {
 }
 
 /**
- * A deadline as the queue keeps it: no signal or closure of its own. A
- * request that finishes leaves the queue at once (it is a linked list in
- * start order, which is deadline order), so the queue holds the requests in
- * flight, not every request of the last `timeoutMs` (at 2,000 requests a
- * second and a 30 s timeout that was 60,000 entries).
+ * A deadline as the queue keeps it, and as `start` hands it out: one object
+ * a request, besides its controller (it was three more: the handle, its
+ * `finish` closure and a `remove` closure). A request that finishes leaves
+ * the queue at once (it is a linked list in start order, which is deadline
+ * order), so the queue holds the requests in flight, not every request of
+ * the last `timeoutMs` (at 2,000 requests a second and a 30 s timeout that
+ * was 60,000 entries).
  */
-interface Entry {
-  due: number;
+class Entry implements Deadline {
+  readonly due: number;
+  readonly signal: AbortSignal;
   controller?: AbortController;
-  timedOut: boolean;
+  timedOut = false;
   previous?: Entry;
   next?: Entry;
+  readonly #remove: (entry: Entry) => void;
+
+  constructor(due: number, controller: AbortController, remove: (entry: Entry) => void) {
+    this.due = due;
+    this.controller = controller;
+    this.signal = controller.signal;
+    this.#remove = remove;
+  }
+
+  finish(): void {
+    if (this.controller === undefined) return;
+    this.controller = undefined;
+    this.#remove(this);
+  }
 }
 
 /**
@@ -58,6 +75,7 @@ export class Deadlines {
   #last?: Entry;
   #size = 0;
   #timer?: ReturnType<typeof setInterval>;
+  readonly #removeEntry = (entry: Entry) => this.#remove(entry);
 
   /**
    * @param timeoutMs How long each request may take, answer body included.
@@ -87,25 +105,14 @@ export class Deadlines {
   start(): Deadline {
     const controller = new AbortController();
     if (this.#abort?.aborted) controller.abort(this.#abort.reason);
-    const entry: Entry = { due: performance.now() + this.#timeoutMs, controller, timedOut: false };
+    const entry = new Entry(performance.now() + this.#timeoutMs, controller, this.#removeEntry);
     this.#append(entry);
     if (this.#timer === undefined) {
       const timer = setInterval(() => this.#sweep(), this.#sweepMs);
       Deno.unrefTimer(timer);
       this.#timer = timer;
     }
-    const remove = (item: Entry) => this.#remove(item);
-    return {
-      signal: controller.signal,
-      get timedOut() {
-        return entry.timedOut;
-      },
-      finish() {
-        if (entry.controller === undefined) return;
-        entry.controller = undefined;
-        remove(entry);
-      },
-    };
+    return entry;
   }
 
   #append(entry: Entry): void {
