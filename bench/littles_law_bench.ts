@@ -19,8 +19,10 @@
  * than wall-clock rates. The fake runs in this process, the importer in its own,
  * so they never share an event loop. Requests/s is measured at the fake,
  * between the moments 10 % and 90 % of the requests had arrived, so start-up
- * and the tail do not count. `--rate-limit` is set far above the load so the
- * budget never binds.
+ * and the tail do not count; each point also shows `importer ÷ bare` per
+ * quarter of that window (`vsBaselineByQuarter`, not judged), which shows a
+ * side still warming up when the window began. `--rate-limit` is set far
+ * above the load so the budget never binds.
  *
  * Each level also runs a baseline: a bare `fetch` loop in its own process
  * sending the same creates at the same concurrency to the same fake. What
@@ -81,6 +83,11 @@ interface Point {
   sdkRequestsPerSecond: number;
   sdkVsBaseline: number;
   clientVsSdk: number;
+  /**
+   * The importer ÷ the bare loop in each quarter of the measured window
+   * (shown, not judged): a rising row means the importer was still warming up.
+   */
+  vsBaselineByQuarter: number[];
   /** The importer with V8's defaults ÷ the bare loop (full run only). */
   vsBaselineV8Defaults?: number;
   /** CPU time per request of each side, in µs (start-up included). */
@@ -194,9 +201,27 @@ function steadyRate(sampler: CounterSampler, total: number): number {
   return t90 > t10 ? counted / ((t90 - t10) / 1000) : 0;
 }
 
+/**
+ * Requests/s at the fake in each quarter of the same window, for the eye
+ * only (the verdict is {@linkcode steadyRate}): a side whose first quarter
+ * is slower than its last was still warming up (V8 compiling its code) when
+ * the window began.
+ */
+function quarterRates(sampler: CounterSampler, total: number): number[] {
+  const t10 = sampler.timeOf(total * 0.1) ?? 0;
+  const t90 = sampler.timeOf(total * 0.9) ?? 0;
+  const quarter = (t90 - t10) / 4;
+  if (!(quarter > 0)) return [0, 0, 0, 0];
+  return [0, 1, 2, 3].map((i) => {
+    const from = t10 + i * quarter;
+    return (sampler.valueAt(from + quarter) - sampler.valueAt(from)) / (quarter / 1000);
+  });
+}
+
 /** What a floor reached: requests/s at the fake, and its process's CPU time. */
 interface Floor {
   requestsPerSecond: number;
+  quarterRates: number[];
   cpuMs: number;
 }
 
@@ -234,6 +259,7 @@ async function baseline(
   const last = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "{}";
   return {
     requestsPerSecond: steadyRate(sampler, fake.state.totalRequests),
+    quarterRates: quarterRates(sampler, fake.state.totalRequests),
     cpuMs: Number(JSON.parse(last).cpuMs ?? 0),
   };
 }
@@ -244,7 +270,9 @@ async function importerRun(
   concurrency: number,
   rows: number,
   options: { denoFlags: string[]; timeoutMs: number },
-): Promise<{ requestsPerSecond: number; run: ImporterRun; imported: boolean }> {
+): Promise<
+  { requestsPerSecond: number; quarterRates: number[]; run: ImporterRun; imported: boolean }
+> {
   const ideal = concurrency / (LATENCY_MS / 1000);
   await using fake = await startFakeWorkOS({
     rateLimits: false,
@@ -272,7 +300,12 @@ async function importerRun(
     log(`run failed: exit ${run.code}, ${fake.state.userCount()}/${rows} users`);
     for (const line of run.stderrTail) log(`  ${line}`);
   }
-  return { requestsPerSecond: steadyRate(sampler, fake.state.totalRequests), run, imported };
+  return {
+    requestsPerSecond: steadyRate(sampler, fake.state.totalRequests),
+    quarterRates: quarterRates(sampler, fake.state.totalRequests),
+    run,
+    imported,
+  };
 }
 
 async function measure(
@@ -309,6 +342,9 @@ async function measure(
       baselineRequestsPerSecond: round(bare.requestsPerSecond),
       baselineRatio: round(bare.requestsPerSecond / ideal, 3),
       vsBaseline: round(requestsPerSecond / bare.requestsPerSecond, 3),
+      vsBaselineByQuarter: judged.quarterRates.map((rate, i) =>
+        round(rate / (bare.quarterRates[i] || Number.NaN), 3)
+      ),
       clientRequestsPerSecond: round(client.requestsPerSecond),
       clientVsBaseline: round(client.requestsPerSecond / bare.requestsPerSecond, 3),
       vsClient: round(requestsPerSecond / client.requestsPerSecond, 3),
@@ -391,7 +427,10 @@ async function main(): Promise<void> {
     log(
       `concurrency ${concurrency}: ${point.requestsPerSecond} requests/s, ratio ${point.ratio}; ` +
         `bare fetch ${point.baselineRequestsPerSecond} requests/s, ratio ${point.baselineRatio}; ` +
-        `importer/bare ${point.vsBaseline}; client loop ${point.clientRequestsPerSecond} ` +
+        `importer/bare ${point.vsBaseline} (by quarter ${
+          point.vsBaselineByQuarter.join(" / ")
+        }); ` +
+        `client loop ${point.clientRequestsPerSecond} ` +
         `requests/s, client/bare ${point.clientVsBaseline}, importer/client ${point.vsClient}; ` +
         `SDK loop ${point.sdkRequestsPerSecond} requests/s, SDK/bare ${point.sdkVsBaseline}, ` +
         `client/SDK ${point.clientVsSdk}` +
