@@ -140,10 +140,11 @@ Deno.test("FingerprintSet counts what a Set counts once its shards grow in place
   for (let i = 0; i < 20_000; i++) assert.equal(set.has(`absent.${i}@example.com`), false);
 });
 
-Deno.test("FingerprintSet finds every entry again through growth in place, 3M entries", () => {
-  // A set without values: the kind whose tables grow in the reservation.
+Deno.test("FingerprintSet finds every entry again through growth in place, 5M entries", () => {
+  // A set without values: the kind whose tables grow in the reservation,
+  // and whose shards all take five-byte slots by 5M entries.
   const set = new FingerprintSet();
-  const count = 3_000_000;
+  const count = 5_000_000;
   for (let i = 0; i < count; i++) {
     const [high, low] = fingerprint(i);
     if (set.addFingerprint(high, low, 0) !== -1) assert.fail(`entry ${i} taken for a repeat`);
@@ -154,9 +155,9 @@ Deno.test("FingerprintSet finds every entry again through growth in place, 3M en
     if (set.addFingerprint(high, low, 0) !== 0) assert.fail(`entry ${i} lost`);
   }
   assert.equal(set.size, count);
-  // Bytes stay what the tables hold: 6 a slot, 1.1–1.7 slots an entry.
+  // Bytes stay what the tables hold: 5 a slot, 1.1–1.7 slots an entry.
   const perEntry = set.bytes / count;
-  assert.ok(perEntry >= 6.6 && perEntry <= 10.2, `${perEntry} bytes an entry`);
+  assert.ok(perEntry >= 5.5 && perEntry <= 8.4, `${perEntry} bytes an entry`);
 });
 
 Deno.test("FingerprintSet moves a shard past its region to a table of its own, keeping its entries", () => {
@@ -194,3 +195,60 @@ Deno.test("FingerprintSet of nothing finds nothing, and its first entry takes on
   assert.equal(set.has(""), true);
   assert.ok(set.bytes <= 48 * 6, `${set.bytes} bytes`);
 });
+
+Deno.test("FingerprintSet keeps a shard's entries exact in five-byte slots, stash and crowding included", () => {
+  // 30,000 random fingerprints in one shard: its table passes 4,096 slots
+  // (five-byte slots, each keeping its lower half as an offset from its
+  // first slot's), then its region (tables of its own).
+  const random = seededRandom(99);
+  const set = new FingerprintSet();
+  const shard = 3 << 22;
+  const truth = new Set<number>();
+  const entries: Array<[number, number]> = [];
+  while (entries.length < 30_000) {
+    const top = Math.floor(random() * 65536);
+    const low = Math.floor(random() * 4294967296);
+    const key = keptLow(low) * 65536 + top;
+    assert.equal(set.addFingerprint(shard | top, low, 0), truth.has(key) ? 0 : -1);
+    if (!truth.has(key)) entries.push([top, low]);
+    truth.add(key);
+  }
+  // Sixty entries with one first slot: more than 14 slots from it go to the stash.
+  for (let i = 0; i < 60; i++) {
+    assert.equal(set.addFingerprint(shard | i, 0x8000_0001, 0), -1);
+    entries.push([i, 0x8000_0001]);
+  }
+  assert.equal(set.size, entries.length);
+  for (const [top, low] of entries) {
+    if (set.addFingerprint(shard | top, low, 0) !== 0) assert.fail(`entry ${top} ${low} lost`);
+  }
+  // The neighbours of those sixty, one slot on either side, are new.
+  assert.equal(set.addFingerprint(shard | 60, 0x8000_0001, 0), -1);
+  assert.equal(set.addFingerprint(shard | 7, 0x8000_0002, 0), -1);
+  assert.equal(set.addFingerprint(shard | 7, 0x8000_0000 + 65536, 0), -1);
+  assert.equal(set.size, entries.length + 3);
+  // A shard whose entries crowd one first slot by the thousand (which
+  // random fingerprints do not) goes back to six-byte slots, keeping them.
+  const crowded = new FingerprintSet();
+  for (let i = 0; i < 6_000; i++) {
+    crowded.addFingerprint((4 << 22) | (i & 0xffff), Math.imul(i, 0x9e3779b1) | 1, 0);
+  }
+  for (let i = 0; i < 3_000; i++) {
+    assert.equal(crowded.addFingerprint((4 << 22) | i, 0x1234_5678, 0), -1);
+  }
+  for (let i = 0; i < 3_000; i++) {
+    assert.equal(crowded.addFingerprint((4 << 22) | i, 0x1234_5678, 0), 0);
+  }
+  for (let i = 0; i < 6_000; i++) {
+    assert.equal(
+      crowded.addFingerprint((4 << 22) | (i & 0xffff), Math.imul(i, 0x9e3779b1) | 1, 0),
+      0,
+    );
+  }
+  assert.equal(crowded.size, 9_000);
+});
+
+/** The lower half as the set keeps it: a last 16 bits of 0 as 1. */
+function keptLow(low: number): number {
+  return (low & 0xffff) === 0 ? low + 1 : low;
+}

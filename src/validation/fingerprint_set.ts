@@ -39,6 +39,26 @@ function slotsAt(shard: number, step: number): number {
 /** The table every shard has before its first entry: none. */
 const NO_SLOTS = new Uint16Array(0);
 const NO_VALUES = new Uint32Array(0);
+const NO_WORDS = new Uint32Array(0);
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * From this many slots on, a shard of a set without values takes five
+ * bytes a slot instead of six: its first slot stands for the lower half's
+ * leading bits, so the slot keeps only their offset from the first lower
+ * half of that slot (20 bits, since a slot stands for fewer than 2^20
+ * lower halves in a table of more than 4,096) and the upper half's 16
+ * bits, with 4 bits for its distance from its first slot. The shards of a
+ * set reach it at about 3.7M to 5.6M entries.
+ */
+const COMPACT_FROM_SLOTS = 4097;
+/**
+ * The farthest a five-byte slot's entry sits from its first slot (its
+ * distance, plus one, takes 4 bits): an entry that would sit farther goes
+ * to its shard's stash, about 1 in 200 of them when the table is
+ * nine-tenths full and fewer below.
+ */
+const MAX_DISTANCE = 14;
 
 /** Options for {@linkcode FingerprintSet}. */
 export interface FingerprintSetOptions {
@@ -53,22 +73,30 @@ export interface FingerprintSetOptions {
 /**
  * Distinct strings, counted by a 64-bit fingerprint of each (cyrb53's two
  * 32-bit lanes): split into 1,024 shards by the fingerprint's top 10 bits,
- * each an open-addressing table (linear probing) in one `Uint16Array` that
- * keeps 48 more of the bits, 6 bytes a slot (10 with values). A shard grows
- * by half when nine-tenths full, so between 60 % and 90 % of its slots are
- * taken, and shards start at staggered sizes so that they do not all grow
- * at once: the set averages about 8.2 bytes an entry (10M distinct strings
- * take 82.3 MB; 13.7 bytes with values), and growing never holds more
- * than 1/1024 of the table twice. A shard's table is made at its first
- * entry, so a small set is small; in a set without values, from 4 KiB on
- * it lives in the shard's region of one reservation (address space that becomes memory as it is
+ * each an open-addressing table that keeps 48 more of the bits. Small
+ * tables, and tables with values, take 6 bytes a slot (10 with values):
+ * linear probing in one `Uint16Array`. From 4,097 slots a shard (the set
+ * at about 4M entries) a table without values takes 5: Robin Hood linear
+ * probing in a `Uint32Array` and a `Uint8Array`, where an entry's first
+ * slot stands for its lower half's leading bits and the slot keeps the
+ * rest and the entry's distance from it (an entry that would sit more than
+ * 14 slots from its first slot waits in its shard's stash, whole). A shard
+ * grows by half when nine-tenths full, so between 60 % and 90 % of its
+ * slots are taken, and shards start at staggered sizes so that they do not
+ * all grow at once: the set averages about 8.2 bytes an entry up to some
+ * 4M entries and 6.9 from some 6M on (10M distinct strings take 68.7 MB;
+ * 13.7 bytes with values), and growing never holds more than 1/1024 of the
+ * table twice. A shard's table is made at its first entry, so a small set
+ * is small; in a set without values, from 4 KiB on it lives in the shard's
+ * region of one reservation (address space that becomes memory as it is
  * written) and grows there in place, so the process grows by what the
  * tables hold and not by the tables they grew out of as well.
  *
  * Counts are exact up to fingerprint collisions: two different strings that
  * agree in the 58 bits kept (the shard's 10 and the slot's 48, whose last 16
- * bits keep 0 as 1, which changes the figures below by a part in 30,000)
- * count as one.
+ * bits keep 0 as 1, which changes the figures below by a part in 30,000;
+ * a five-byte slot keeps the same 48, its position standing for part of
+ * them) count as one.
  * For `n` strings that happens with a chance of about `n² / 2^59`:
  * 1.7 × 10⁻⁶ (1 in 580,000) at 1M strings, 1.7 × 10⁻⁴ (1 in 5,800) at 10M.
  *
@@ -84,21 +112,47 @@ export interface FingerprintSetOptions {
  */
 export class FingerprintSet {
   /**
-   * Per shard, three 16-bit words a slot: the fingerprint's low 16 bits of
-   * its upper half, then its lower half's upper and lower 16 bits (0 kept
-   * as 1). A last word of 0 is an empty slot.
+   * Per shard in six-byte slots (the layout of small tables and of sets
+   * with values), three 16-bit words a slot: the fingerprint's low 16 bits
+   * of its upper half, then its lower half's upper and lower 16 bits (0
+   * kept as 1). A last word of 0 is an empty slot. {@linkcode NO_SLOTS} for
+   * a shard in five-byte slots.
    */
   readonly #keys: Uint16Array[] = [];
+  /**
+   * Per shard in five-byte slots ({@linkcode COMPACT_FROM_SLOTS}), each
+   * slot's first 32 bits: the lower half's offset from the first lower half
+   * its first slot stands for (20 bits), and the upper half's kept bits
+   * 0–11.
+   */
+  readonly #words: Uint32Array[] = [];
+  /**
+   * …and its fifth byte: the upper half's bits 12–15, under one more than
+   * the entry's distance from its first slot (0: an empty slot).
+   */
+  readonly #bytes: Uint8Array[] = [];
+  /**
+   * Per shard in five-byte slots, the entries that would have been more
+   * than {@linkcode MAX_DISTANCE} slots from their first slot, each as its
+   * 48 kept bits (lower half × 2^16 + the upper half's 16); `undefined`
+   * while there are none.
+   */
+  readonly #stash: (number[] | undefined)[] = [];
   readonly #values: Uint32Array[] | undefined;
   /** Per shard: its slots, its entries, and how often it grew. */
   readonly #slots = new Int32Array(SHARDS);
   readonly #counts = new Int32Array(SHARDS);
   readonly #steps = new Uint8Array(SHARDS);
+  /** Per shard: 1 once its stash overflowed, so it keeps six-byte slots. */
+  readonly #crowded = new Uint8Array(SHARDS);
   /**
    * The reservation shards' tables grow in, once one is a page large: a
-   * region of {@linkcode REGION_SLOTS} slots a shard (sets without values).
+   * region of {@linkcode REGION_SLOTS} six-byte slots a shard (sets without
+   * values).
    */
-  #region: Uint16Array | undefined;
+  #region: ArrayBuffer | undefined;
+  /** While a shard's entries go back in: a full stash waits for the end. */
+  #growing = false;
   #size = 0;
 
   /**
@@ -113,7 +167,12 @@ export class FingerprintSet {
    * ```
    */
   constructor(options: FingerprintSetOptions = {}) {
-    for (let s = 0; s < SHARDS; s++) this.#keys.push(NO_SLOTS);
+    for (let s = 0; s < SHARDS; s++) {
+      this.#keys.push(NO_SLOTS);
+      this.#words.push(NO_WORDS);
+      this.#bytes.push(NO_BYTES);
+      this.#stash.push(undefined);
+    }
     if (options.values) {
       this.#values = [];
       for (let s = 0; s < SHARDS; s++) this.#values.push(NO_VALUES);
@@ -140,7 +199,7 @@ export class FingerprintSet {
   }
 
   /**
-   * The bytes the set's typed arrays take.
+   * The bytes the set's typed arrays take (and 8 a stashed entry).
    *
    * @returns The memory of the table itself, in bytes.
    *
@@ -155,6 +214,9 @@ export class FingerprintSet {
   get bytes(): number {
     let total = 0;
     for (const keys of this.#keys) total += keys.byteLength;
+    for (const words of this.#words) total += words.byteLength;
+    for (const bytes of this.#bytes) total += bytes.byteLength;
+    for (const stash of this.#stash) total += 8 * (stash?.length ?? 0);
     for (const values of this.#values ?? []) total += values.byteLength;
     return total;
   }
@@ -241,12 +303,14 @@ export class FingerprintSet {
     const high = cyrb53High;
     const shard = high >>> (32 - SHARD_BITS);
     const top = high & 0xffff;
-    const mid = cyrb53Low >>> 16;
-    const bottom = (cyrb53Low & 0xffff) || 1;
-    const keys = this.#keys[shard];
+    const low = keptLow(cyrb53Low);
     const slots = this.#slots[shard];
     if (slots === 0) return false;
-    for (let slot = Math.floor(((mid * 65536 + bottom) / TWO_32) * slots);;) {
+    const mid = low >>> 16;
+    const bottom = low & 0xffff;
+    if (this.#keys[shard] === NO_SLOTS) return this.#findCompact(shard, top, mid, bottom);
+    const keys = this.#keys[shard];
+    for (let slot = Math.floor((low / TWO_32) * slots);;) {
       const at = 3 * slot;
       const c = keys[at + 2];
       if (c === bottom) {
@@ -275,22 +339,25 @@ export class FingerprintSet {
    */
   addFingerprint(high: number, low: number, value: number): number {
     high >>>= 0;
-    low >>>= 0;
     const shard = high >>> (32 - SHARD_BITS);
     const top = high & 0xffff;
-    const mid = low >>> 16;
-    // A zero last word marks an empty slot: 0 is kept as 1 (so fingerprints
-    // differing only in that word's 0 and 1 count as one).
-    const bottom = (low & 0xffff) || 1;
-    let keys = this.#keys[shard];
+    // A zero last word marks an empty six-byte slot: 0 is kept as 1 (so
+    // fingerprints differing only in that word's 0 and 1 count as one).
+    low = keptLow(low >>> 0);
     let slots = this.#slots[shard];
     if (this.#counts[shard] + 1 > slots * MAX_LOAD) {
-      keys = this.#grow(shard);
+      this.#grow(shard);
       slots = this.#slots[shard];
     }
+    const keys = this.#keys[shard];
+    const mid = low >>> 16;
+    const bottom = low & 0xffff;
+    // The lower half goes on as two 16-bit halves: small integers, where a
+    // number past 2^30 would be a new heap object at each call.
+    if (keys === NO_SLOTS) return this.#addCompact(shard, top, mid, bottom);
     // The first slot from the lower half's leading bits (a fraction of the
     // table, as the table's size is no power of two).
-    for (let slot = Math.floor(((mid * 65536 + bottom) / TWO_32) * slots);;) {
+    for (let slot = Math.floor((low / TWO_32) * slots);;) {
       const at = 3 * slot;
       const c = keys[at + 2];
       if (c === bottom) {
@@ -310,68 +377,252 @@ export class FingerprintSet {
     }
   }
 
+  /** Whether a shard in five-byte slots holds the fingerprint. */
+  #findCompact(shard: number, top: number, mid: number, bottom: number): boolean {
+    const low = mid * 65536 + bottom;
+    const words = this.#words[shard];
+    const bytes = this.#bytes[shard];
+    const slots = this.#slots[shard];
+    const first = Math.floor((low / TWO_32) * slots);
+    const word = (((top & 0xfff) << 20) | (low - firstLow(first, slots))) >>> 0;
+    const nibble = top >>> 12;
+    for (let slot = first, distance = 0;; distance++) {
+      const b = bytes[slot];
+      // Robin Hood order: an entry nearer its own first slot than this
+      // probe is to ours means ours would have taken its place.
+      if (b === 0 || (b >>> 4) - 1 < distance) return false;
+      if ((b >>> 4) - 1 === distance && words[slot] === word && (b & 15) === nibble) return true;
+      if (distance === MAX_DISTANCE) {
+        return this.#stash[shard]?.includes(low * 65536 + top) ?? false;
+      }
+      if (++slot === slots) slot = 0;
+    }
+  }
+
+  /**
+   * Adds a fingerprint to a shard in five-byte slots (Robin Hood linear
+   * probing: an entry takes the slot of one nearer its own first slot, which
+   * moves on), unless it is there.
+   */
+  #addCompact(shard: number, top: number, mid: number, bottom: number): number {
+    const low = mid * 65536 + bottom;
+    const words = this.#words[shard];
+    const bytes = this.#bytes[shard];
+    const slots = this.#slots[shard];
+    const first = Math.floor((low / TWO_32) * slots);
+    let word = (((top & 0xfff) << 20) | (low - firstLow(first, slots))) >>> 0;
+    let nibble = top >>> 12;
+    let slot = first;
+    let distance = 0;
+    for (;; distance++) {
+      const b = bytes[slot];
+      if (b === 0 || (b >>> 4) - 1 < distance) break;
+      if ((b >>> 4) - 1 === distance && words[slot] === word && (b & 15) === nibble) return 0;
+      if (distance === MAX_DISTANCE) {
+        // Every slot this far holds an entry at least as far from its own:
+        // the fingerprint is in the stash or goes there.
+        const kept = low * 65536 + top;
+        const stash = this.#stash[shard];
+        if (stash?.includes(kept)) return 0;
+        this.#stashEntry(shard, kept);
+        return -1;
+      }
+      if (++slot === slots) slot = 0;
+    }
+    this.#counts[shard]++;
+    this.#size++;
+    for (;;) {
+      const b = bytes[slot];
+      if (b === 0) {
+        words[slot] = word;
+        bytes[slot] = nibble | ((distance + 1) << 4);
+        return -1;
+      }
+      if ((b >>> 4) - 1 < distance) {
+        const w = words[slot];
+        words[slot] = word;
+        bytes[slot] = nibble | ((distance + 1) << 4);
+        word = w;
+        nibble = b & 15;
+        distance = (b >>> 4) - 1;
+      }
+      if (++slot === slots) slot = 0;
+      if (++distance > MAX_DISTANCE) {
+        // The entry carried would be too far from its first slot for four
+        // bits: it goes to the stash, whole.
+        let at = slot - distance;
+        if (at < 0) at += slots;
+        const kept = (((word & 0xfffff) + firstLow(at, slots)) * 65536) +
+          ((nibble << 12) | (word >>> 20));
+        this.#stashEntry(shard, kept, true);
+        return -1;
+      }
+    }
+  }
+
+  /**
+   * Keeps an entry in its shard's stash (counted in the shard, unless it
+   * was counted already); a stash past 1/32 of its table's slots (entries
+   * that crowd one place, which random fingerprints do not) makes the shard
+   * go back to six-byte slots.
+   */
+  #stashEntry(shard: number, kept: number, counted = false): void {
+    let stash = this.#stash[shard];
+    if (stash === undefined) this.#stash[shard] = stash = [];
+    stash.push(kept);
+    if (!counted) {
+      this.#counts[shard]++;
+      this.#size++;
+    }
+    if (stash.length > this.#slots[shard] >>> 5 && !this.#growing) {
+      this.#crowded[shard] = 1;
+      this.#grow(shard);
+    }
+  }
+
   /**
    * Grows one shard by half (or makes its first table) and puts its entries
    * back. A table of {@linkcode REGION_FROM_BYTES} or more lives in the
    * shard's region of the set's reservation and grows where it is: its
    * entries wait in one scratch table while it is cleared and grown, so no
-   * table is left behind for the allocator to keep.
+   * table is left behind for the allocator to keep. From
+   * {@linkcode COMPACT_FROM_SLOTS} slots on, a shard of a set without
+   * values takes five bytes a slot instead of six.
    */
-  #grow(shard: number): Uint16Array {
-    const old = this.#keys[shard];
+  #grow(shard: number): void {
+    const oldKeys = this.#keys[shard];
+    const oldWords = this.#words[shard];
+    const oldBytes = this.#bytes[shard];
     const oldValues = this.#values?.[shard];
     const oldSlots = this.#slots[shard];
     const slots = slotsAt(shard, this.#steps[shard]++);
-    const wasInRegion = this.#region !== undefined && old.buffer === this.#region.buffer;
-    let from = old;
-    let keys: Uint16Array;
-    let values: Uint32Array | undefined;
+    const region = this.#region;
+    const wasInRegion = region !== undefined &&
+      (oldKeys.buffer === region || oldWords.buffer === region);
+    const compact = this.#values === undefined && slots >= COMPACT_FROM_SLOTS &&
+      this.#crowded[shard] === 0;
+    // The entries, as (lower half, upper half's kept bits, value) triples.
+    const entries = this.#counts[shard];
+    const held = scratchEntries(3 * entries);
+    let n = 0;
+    if (oldKeys !== NO_SLOTS) {
+      for (let at = 0; at < oldSlots; at++) {
+        const c = oldKeys[3 * at + 2];
+        if (c === 0) continue;
+        held[n++] = oldKeys[3 * at + 1] * 65536 + c;
+        held[n++] = oldKeys[3 * at];
+        held[n++] = oldValues ? oldValues[at] : 0;
+      }
+    } else {
+      for (let at = 0; at < oldSlots; at++) {
+        const b = oldBytes[at];
+        if (b === 0) continue;
+        let first = at - ((b >>> 4) - 1);
+        if (first < 0) first += oldSlots;
+        const w = oldWords[at];
+        held[n++] = (w & 0xfffff) + firstLow(first, oldSlots);
+        held[n++] = ((b & 15) << 12) | (w >>> 20);
+        held[n++] = 0;
+      }
+      for (const kept of this.#stash[shard] ?? []) {
+        held[n++] = Math.floor(kept / 65536);
+        held[n++] = kept % 65536;
+        held[n++] = 0;
+      }
+      this.#stash[shard] = undefined;
+    }
     // Only sets without values grow in the reservation: a shard's two
     // tables there would round up to a page each, and at 1M entries that
     // cost more (31.2 MB resident for 13.7 MB of tables) than the allocator
     // keeps of tables of their own (21.9 MB).
-    if (this.#values === undefined && 6 * slots >= REGION_FROM_BYTES && slots <= REGION_SLOTS) {
+    const inRegion = this.#values === undefined && 6 * slots >= REGION_FROM_BYTES &&
+      slots <= REGION_SLOTS;
+    let keys = NO_SLOTS;
+    let words = NO_WORDS;
+    let bytes = NO_BYTES;
+    let values: Uint32Array | undefined;
+    if (inRegion) {
       // Pages of the reservation become resident only when first written:
       // the set costs what its tables use, rounded up to a page a shard.
-      this.#region ??= new Uint16Array(3 * REGION_SLOTS * SHARDS);
-      const at = 3 * REGION_SLOTS * shard;
-      keys = this.#region.subarray(at, at + 3 * slots);
+      const buffer = this.#region ??= new ArrayBuffer(6 * REGION_SLOTS * SHARDS);
+      const at = 6 * REGION_SLOTS * shard;
       if (wasInRegion) {
-        from = scratchKeys(3 * oldSlots);
-        from.set(old);
-        keys.fill(0, 0, 3 * oldSlots);
+        new Uint8Array(buffer, at, oldKeys.byteLength + oldWords.byteLength + oldBytes.byteLength)
+          .fill(0);
       }
+      if (compact) {
+        words = new Uint32Array(buffer, at, slots);
+        bytes = new Uint8Array(buffer, at + 4 * slots, slots);
+      } else keys = new Uint16Array(buffer, at, 3 * slots);
+    } else if (compact) {
+      // A shard past its region (some 29,000 entries in one shard) takes
+      // tables of its own.
+      words = new Uint32Array(slots);
+      bytes = new Uint8Array(slots);
     } else {
-      // Small tables, tables with values, and a shard past its region (some
-      // 29,000 entries in one shard) are buffers of their own.
+      // Small tables and tables with values are buffers of their own.
       keys = new Uint16Array(3 * slots);
       values = oldValues ? new Uint32Array(slots) : undefined;
     }
-    for (let at = 0; at < oldSlots; at++) {
-      const c = from[3 * at + 2];
-      if (c === 0) continue;
-      const a = from[3 * at];
-      const b = from[3 * at + 1];
-      // The first slot from the kept lower half, as on adding.
-      let slot = Math.floor(((b * 65536 + c) / TWO_32) * slots);
-      while (keys[3 * slot + 2] !== 0) if (++slot === slots) slot = 0;
-      keys[3 * slot] = a;
-      keys[3 * slot + 1] = b;
-      keys[3 * slot + 2] = c;
-      if (values && oldValues) values[slot] = oldValues[at];
-    }
     this.#keys[shard] = keys;
+    this.#words[shard] = words;
+    this.#bytes[shard] = bytes;
     this.#slots[shard] = slots;
     if (this.#values && values) this.#values[shard] = values;
     // A table of its own that the shard grew out of is freed now: left to
     // the garbage collector, the tables shards grew out of (twice the set,
     // over its growth) wait for an old-generation collection.
     if (oldSlots > 0 && !wasInRegion) {
-      (old.buffer as ArrayBuffer).transfer(0);
-      (oldValues?.buffer as ArrayBuffer | undefined)?.transfer(0);
+      for (const old of [oldKeys, oldWords, oldBytes, oldValues]) {
+        if (old !== undefined && old.byteLength > 0) (old.buffer as ArrayBuffer).transfer(0);
+      }
     }
-    return keys;
+    if (compact) {
+      this.#counts[shard] = 0;
+      this.#size -= entries;
+      this.#growing = true;
+      for (let at = 0; at < n; at += 3) {
+        this.#addCompact(shard, held[at + 1], held[at] >>> 16, held[at] & 0xffff);
+      }
+      this.#growing = false;
+      if ((this.#stash[shard]?.length ?? 0) > slots >>> 5) {
+        this.#crowded[shard] = 1;
+        this.#grow(shard);
+      }
+      return;
+    }
+    for (let at = 0; at < n; at += 3) {
+      const low = held[at];
+      const b = low >>> 16;
+      const c = low & 0xffff;
+      // The first slot from the kept lower half, as on adding.
+      let slot = Math.floor((low / TWO_32) * slots);
+      while (keys[3 * slot + 2] !== 0) if (++slot === slots) slot = 0;
+      keys[3 * slot] = held[at + 1];
+      keys[3 * slot + 1] = b;
+      keys[3 * slot + 2] = c;
+      if (values) values[slot] = held[at + 2];
+    }
   }
+}
+
+/**
+ * The lower half as the set keeps it: its last 16 bits' 0 as 1, since a
+ * six-byte slot whose last word is 0 is empty.
+ */
+function keptLow(low: number): number {
+  return (low & 0xffff) === 0 ? low + 1 : low;
+}
+
+/**
+ * The least lower half whose first slot is `slot` in a table of `slots`:
+ * an entry keeps only its lower half's offset from it, which takes 20 bits
+ * in a table of more than 4,096 slots. (`slot × 2^32 / slots` is exact or
+ * at least 1 / slots from a whole number, far beyond a double's rounding,
+ * so the ceiling is exact.)
+ */
+function firstLow(slot: number, slots: number): number {
+  return Math.ceil((slot * TWO_32) / slots);
 }
 
 /**
@@ -397,13 +648,13 @@ const REGION_SLOTS = 1 << 15;
 
 /**
  * One scratch table for all sets: where a shard's entries wait while its
- * table grows in place. It is as large as the largest shard grown so far,
- * about 1/1024 of the largest set.
+ * table grows. It is as large as the largest shard grown so far, about
+ * 1/1024 of the largest set.
  */
-let scratch = new Uint16Array(0);
+let scratch = new Uint32Array(0);
 
-/** The scratch table's first `length` words, enlarged first if need be. */
-function scratchKeys(length: number): Uint16Array {
-  if (scratch.length < length) scratch = new Uint16Array(Math.ceil(length * 1.5));
+/** The scratch table's first `length` numbers, enlarged first if need be. */
+function scratchEntries(length: number): Uint32Array {
+  if (scratch.length < length) scratch = new Uint32Array(Math.ceil(length * 1.5));
   return scratch.subarray(0, length);
 }
