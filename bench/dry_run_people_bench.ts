@@ -6,7 +6,7 @@
  * goal (150 MB), next to its two floors measured in the same run: the peak
  * RSS of the same dry run of 1,000 people (the runtime and the modules) and
  * the bytes the people set must hold (`FingerprintSet`'s tables for that
- * many people, about 6.9 bytes a person at 10M). Also the wall time, bounded: the run is killed after
+ * many people, about 6.2 bytes a person at 10M). Also the wall time, bounded: the run is killed after
  * `--timeout` seconds (600).
  *
  * The CLI runs with its V8 flags (`src/cli/v8_flags.ts`), as every

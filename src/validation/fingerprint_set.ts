@@ -55,10 +55,19 @@ const COMPACT_FROM_SLOTS = 4097;
 /**
  * The farthest a five-byte slot's entry sits from its first slot (its
  * distance, plus one, takes 4 bits): an entry that would sit farther goes
- * to its shard's stash, about 1 in 200 of them when the table is
- * nine-tenths full and fewer below.
+ * to its shard's stash: about 1 in 70 of them by the time the table is
+ * 95 % full.
  */
 const MAX_DISTANCE = 14;
+/**
+ * A table of five-byte slots grows when 95 % full, and by 30 %: Robin Hood
+ * probing keeps its probes short that full, and 73–95 % of its slots are
+ * taken (60–90 % for six-byte slots), about 6.2 bytes an entry. At 10M
+ * entries, 61.6 MB against 68.7 growing by half at nine-tenths, for 25–35 %
+ * more CPU time filling the set and looking each entry up once.
+ */
+const COMPACT_MAX_LOAD = 0.95;
+const COMPACT_GROWTH = 1.3;
 
 /** Options for {@linkcode FingerprintSet}. */
 export interface FingerprintSetOptions {
@@ -81,12 +90,13 @@ export interface FingerprintSetOptions {
  * slot stands for its lower half's leading bits and the slot keeps the
  * rest and the entry's distance from it (an entry that would sit more than
  * 14 slots from its first slot waits in its shard's stash, whole). A shard
- * grows by half when nine-tenths full, so between 60 % and 90 % of its
- * slots are taken, and shards start at staggered sizes so that they do not
- * all grow at once: the set averages about 8.2 bytes an entry up to some
- * 4M entries and 6.9 from some 6M on (10M distinct strings take 68.7 MB;
- * 13.7 bytes with values), and growing never holds more than 1/1024 of the
- * table twice. A shard's table is made at its first entry, so a small set
+ * of six-byte slots grows by half when nine-tenths full, so between 60 %
+ * and 90 % of its slots are taken, one of five-byte slots by 30 % when 95 %
+ * full (73–95 % taken), and shards start at staggered sizes so that they do
+ * not all grow at once: the set averages about 8.2 bytes an entry up to
+ * some 4M entries and 6.2 from some 6M on (10M distinct strings take 61.6
+ * MB; 13.7 bytes an entry with values), and growing never holds more than
+ * 1/1024 of the table twice. A shard's table is made at its first entry, so a small set
  * is small; in a set without values, from 4 KiB on it lives in the shard's
  * region of one reservation (address space that becomes memory as it is
  * written) and grows there in place, so the process grows by what the
@@ -143,6 +153,8 @@ export class FingerprintSet {
   readonly #slots = new Int32Array(SHARDS);
   readonly #counts = new Int32Array(SHARDS);
   readonly #steps = new Uint8Array(SHARDS);
+  /** Per shard: the entries past which it grows. */
+  readonly #limits = new Int32Array(SHARDS);
   /** Per shard: 1 once its stash overflowed, so it keeps six-byte slots. */
   readonly #crowded = new Uint8Array(SHARDS);
   /**
@@ -151,8 +163,6 @@ export class FingerprintSet {
    * values).
    */
   #region: ArrayBuffer | undefined;
-  /** While a shard's entries go back in: a full stash waits for the end. */
-  #growing = false;
   #size = 0;
 
   /**
@@ -345,7 +355,7 @@ export class FingerprintSet {
     // fingerprints differing only in that word's 0 and 1 count as one).
     low = keptLow(low >>> 0);
     let slots = this.#slots[shard];
-    if (this.#counts[shard] + 1 > slots * MAX_LOAD) {
+    if (this.#counts[shard] + 1 > this.#limits[shard]) {
       this.#grow(shard);
       slots = this.#slots[shard];
     }
@@ -393,7 +403,13 @@ export class FingerprintSet {
       if (b === 0 || (b >>> 4) - 1 < distance) return false;
       if ((b >>> 4) - 1 === distance && words[slot] === word && (b & 15) === nibble) return true;
       if (distance === MAX_DISTANCE) {
-        return this.#stash[shard]?.includes(low * 65536 + top) ?? false;
+        const stash = this.#stash[shard];
+        if (stash === undefined) return false;
+        // A loop of our own, not includes(): the number it looks for is no
+        // small integer, and a call would make it a heap object each time.
+        const kept = low * 65536 + top;
+        for (let i = 0; i < stash.length; i++) if (stash[i] === kept) return true;
+        return false;
       }
       if (++slot === slots) slot = 0;
     }
@@ -423,7 +439,9 @@ export class FingerprintSet {
         // the fingerprint is in the stash or goes there.
         const kept = low * 65536 + top;
         const stash = this.#stash[shard];
-        if (stash?.includes(kept)) return 0;
+        if (stash !== undefined) {
+          for (let i = 0; i < stash.length; i++) if (stash[i] === kept) return 0;
+        }
         this.#stashEntry(shard, kept);
         return -1;
       }
@@ -474,7 +492,7 @@ export class FingerprintSet {
       this.#counts[shard]++;
       this.#size++;
     }
-    if (stash.length > this.#slots[shard] >>> 5 && !this.#growing) {
+    if (stash.length > this.#slots[shard] >>> 5) {
       this.#crowded[shard] = 1;
       this.#grow(shard);
     }
@@ -495,7 +513,9 @@ export class FingerprintSet {
     const oldBytes = this.#bytes[shard];
     const oldValues = this.#values?.[shard];
     const oldSlots = this.#slots[shard];
-    const slots = slotsAt(shard, this.#steps[shard]++);
+    const grownCompact = oldKeys === NO_SLOTS && oldSlots > 0 && this.#crowded[shard] === 0;
+    const stepSlots = slotsAt(shard, this.#steps[shard]++);
+    const slots = grownCompact ? Math.round(oldSlots * COMPACT_GROWTH) : stepSlots;
     const region = this.#region;
     const wasInRegion = region !== undefined &&
       (oldKeys.buffer === region || oldWords.buffer === region);
@@ -568,6 +588,7 @@ export class FingerprintSet {
     this.#words[shard] = words;
     this.#bytes[shard] = bytes;
     this.#slots[shard] = slots;
+    this.#limits[shard] = Math.floor(slots * (compact ? COMPACT_MAX_LOAD : MAX_LOAD));
     if (this.#values && values) this.#values[shard] = values;
     // A table of its own that the shard grew out of is freed now: left to
     // the garbage collector, the tables shards grew out of (twice the set,
@@ -578,13 +599,40 @@ export class FingerprintSet {
       }
     }
     if (compact) {
-      this.#counts[shard] = 0;
-      this.#size -= entries;
-      this.#growing = true;
+      // The entries are distinct: each goes straight to its place (the
+      // second half of #addCompact), with no look for itself first.
       for (let at = 0; at < n; at += 3) {
-        this.#addCompact(shard, held[at + 1], held[at] >>> 16, held[at] & 0xffff);
+        const low = held[at];
+        const top = held[at + 1];
+        let slot = Math.floor((low / TWO_32) * slots);
+        let word = (((top & 0xfff) << 20) | (low - firstLow(slot, slots))) >>> 0;
+        let nibble = top >>> 12;
+        for (let distance = 0;;) {
+          const b = bytes[slot];
+          if (b === 0) {
+            words[slot] = word;
+            bytes[slot] = nibble | ((distance + 1) << 4);
+            break;
+          }
+          if ((b >>> 4) - 1 < distance) {
+            const w = words[slot];
+            words[slot] = word;
+            bytes[slot] = nibble | ((distance + 1) << 4);
+            word = w;
+            nibble = b & 15;
+            distance = (b >>> 4) - 1;
+          }
+          if (++slot === slots) slot = 0;
+          if (++distance > MAX_DISTANCE) {
+            let first = slot - distance;
+            if (first < 0) first += slots;
+            const kept = (((word & 0xfffff) + firstLow(first, slots)) * 65536) +
+              ((nibble << 12) | (word >>> 20));
+            (this.#stash[shard] ??= []).push(kept);
+            break;
+          }
+        }
       }
-      this.#growing = false;
       if ((this.#stash[shard]?.length ?? 0) > slots >>> 5) {
         this.#crowded[shard] = 1;
         this.#grow(shard);
