@@ -123,8 +123,9 @@ export interface ImportUsersOptions {
   chunkSize?: number;
   /**
    * Estimated bytes the people remembered to recognize a person's later rows
-   * may take (16 MiB, about 80,000 people): past it, a later row of a
-   * forgotten person finds its user through the journal's claims or a lookup.
+   * may take (8 MiB, about 44,000 people of one membership each): past it,
+   * a later row of a forgotten person finds its user through the journal's
+   * claims or a lookup.
    */
   personCacheBytes?: number;
   /** User-management writes per second (50). */

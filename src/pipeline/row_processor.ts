@@ -176,8 +176,9 @@ export interface RowProcessorOptions {
   startedAt?: number;
   /**
    * Estimated bytes the people remembered to recognize repeat rows may take
-   * (16 MiB, about 80,000 people): past it, a repeat row of a forgotten
-   * person finds its user the way an existing user is found.
+   * (8 MiB, about 44,000 people of one membership each): past it, a repeat
+   * row of a forgotten person finds its user the way an existing user is
+   * found.
    */
   personCacheBytes?: number;
   /**
