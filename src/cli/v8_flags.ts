@@ -7,9 +7,10 @@
  * times what is live before it compacts, and keeps the pages it grew into:
  * an import with 40 MB live peaked at 300 MB. These flags keep the young
  * generation small and let the old one grow by half what is live after each
- * compaction, so the resident memory follows the live heap. None is a hard
- * cap (no `--max-old-space-size`): a larger live heap than expected makes
- * V8 collect more often, never crash an 11-hour run. The price is CPU for
+ * compaction, and hand freed pages back to the OS within a second, so the
+ * resident memory follows the live heap. None is a hard cap (no
+ * `--max-old-space-size`): a larger live heap than expected makes V8
+ * collect more often, never crash an 11-hour run. The price is CPU for
  * the collections; an import is bound by WorkOS's rate limit long before.
  *
  * They cannot be set from inside the program: V8 freezes its flags once it
@@ -28,6 +29,10 @@ export const V8_FLAGS: readonly string[] = Object.freeze([
   "--heap-growing-percent=50",
   // …and the first at 32 MB, not at the machine-sized default.
   "--initial-old-space-size=32",
+  // Pages the heap gave back go to the OS after 1 s in V8's pool, not 8:
+  // at --concurrency 50 the pool held up to 15-28 MB of them at a time, all
+  // resident (the import's peak 10 MiB lower with it, for no CPU measured).
+  "--memory-pool-timeout=1",
 ]);
 
 /**
