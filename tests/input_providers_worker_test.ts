@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { openInput, type OpenInputOptions } from "../src/input/open_input.ts";
 import { countRecords } from "../src/input/file_facts.ts";
-import { InputError } from "../src/errors.ts";
+import { InputError, UserError } from "../src/errors.ts";
 import {
   type HandOver,
   readWorkerSettings,
@@ -294,3 +294,60 @@ Deno.test('the batch form carries checked metadata as keys and values, and a rec
   assert.deepEqual(Object.keys(decoded[1].checkedMetadata ?? {}), ["1", "2", "plan", "seats"]);
   assert.deepEqual(Object.keys(decoded[4].checkedMetadata ?? {}), ["__proto__", "plan"]);
 });
+
+/**
+ * A read worker module that fails after its first batch: `crash` (an error
+ * thrown past the host, which the worker's `onerror` tells) or `defect` (an
+ * error of the worker's own code, told as the host tells what it caught).
+ */
+async function failingReadWorker(dir: string, how: "crash" | "defect"): Promise<URL> {
+  const module = `${dir}/failing_read_worker.js`;
+  const host = new URL("../src/input/providers/_worker_host.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    module,
+    [
+      `import { serveReads } from ${JSON.stringify(host)};`,
+      "let batches = 0;",
+      "let broken = false;",
+      "const post = globalThis.postMessage.bind(globalThis);",
+      "const scope = {",
+      "  onmessage: null,",
+      "  postMessage(message, transfer) {",
+      "    if (broken) return;",
+      "    post(message, transfer);",
+      '    if (message.type === "batch" && ++batches === 1) {',
+      "      broken = true;",
+      how === "crash"
+        ? '      setTimeout(() => { throw new Error("reader ran out of luck\\n    at somewhere.ts:1:1"); });'
+        : '      post({ type: "error", error: { kind: "TypeError", name: "TypeError", message: "reader is not a function\\n    at somewhere.ts:1:1" } });',
+      "    }",
+      "  },",
+      "};",
+      "serveReads(scope);",
+      "globalThis.onmessage = (event) => scope.onmessage?.(event);",
+    ].join("\n"),
+  );
+  return new URL(`file://${module}`);
+}
+
+for (const how of ["crash", "defect"] as const) {
+  Deno.test(`a read worker that fails mid-export (${how}) ends the read with one line and what to do, not its stack`, async () => {
+    const dir = await tempDir();
+    const before = readWorkerSettings.module;
+    try {
+      readWorkerSettings.module = await failingReadWorker(dir, how);
+      const path = `${FIXTURES}firebase_users.json`;
+      const error = await failure(path, { provider: { from: "firebase" } }, true);
+      assert.ok(error instanceof UserError, String((error as Error)?.stack ?? error));
+      assert.equal(error.exitCode, 1);
+      assert.equal(error.message.split("\n").length, 1, error.message);
+      assert.match(
+        error.message,
+        /^Cannot read ".*firebase_users\.json": the export reader stopped \(.*reader (ran out of luck|is not a function)\): run again with WORKOS_IMPORTER_READ_WORKER=off/,
+      );
+    } finally {
+      readWorkerSettings.module = before;
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

@@ -11,7 +11,7 @@
 // as they are, to parse and map here (HandOver): parsing is most of an
 // export's cost, and a main thread that would only wait parses instead.
 
-import { InputError, UsageError, UserError } from "../../errors.ts";
+import { ExitCode, InputError, UsageError, UserError } from "../../errors.ts";
 import type { InputFormat, SourceRecord } from "../../types.ts";
 import type { ByteSource } from "../_byte_source.ts";
 import type { OpenInputOptions } from "../input_options.ts";
@@ -43,9 +43,10 @@ export type HandOver = "when-idle" | "every-other" | "never";
  * 0 reads every export file in one, `Infinity` none; and when lines are
  * handed back to the main thread.
  */
-export const readWorkerSettings: { minBytes: number; handOver: HandOver } = {
+export const readWorkerSettings: { minBytes: number; handOver: HandOver; module: URL } = {
   minBytes: WORKER_MIN_BYTES,
   handOver: "when-idle",
+  module: new URL("./_read_worker.ts", import.meta.url),
 };
 
 /**
@@ -204,14 +205,14 @@ export async function openInWorker(
   options: OpenInputOptions,
 ): Promise<WorkerOpened | undefined> {
   const { signal: _signal, onWarning, ...rest } = options;
-  const worker = new Worker(new URL("./_read_worker.ts", import.meta.url).href, {
+  const worker = new Worker(readWorkerSettings.module.href, {
     type: "module",
     name: "workos-importer export reader",
   });
   const spec = options.provider === undefined
     ? undefined
     : { ...options.provider, map: options.provider.map ?? options.columnMap };
-  const reader = new WorkerRecordReader(worker, onWarning, spec);
+  const reader = new WorkerRecordReader(worker, { path, onWarning, spec });
   worker.postMessage(
     { type: "open", path, options: rest, handOver: handOverSetting() } satisfies ToWorker,
   );
@@ -222,7 +223,7 @@ export async function openInWorker(
   }
   if (first.type === "error") {
     reader.close();
-    throw reviveError(first.error);
+    throw reader.revive(first.error);
   }
   readWorkerStats.opened++;
   return {
@@ -256,12 +257,19 @@ class WorkerRecordReader {
   #ended = false;
   #closed = false;
 
+  /** The export's path, quoted, for the one line a crash ends the run with. */
+  readonly #label: string;
+
   constructor(
     worker: Worker,
-    onWarning: ((message: string) => void) | undefined,
-    spec: ProviderSpec | undefined,
+    { path, onWarning, spec }: {
+      path: string;
+      onWarning: ((message: string) => void) | undefined;
+      spec: ProviderSpec | undefined;
+    },
   ) {
     this.#worker = worker;
+    this.#label = JSON.stringify(path);
     this.#onWarning = onWarning;
     this.#spec = spec;
     worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data);
@@ -328,7 +336,7 @@ class WorkerRecordReader {
           return null;
         case "error":
           this.#ended = true;
-          throw reviveError(message.error);
+          throw this.revive(message.error);
         default:
           continue;
       }
@@ -351,7 +359,7 @@ class WorkerRecordReader {
       const message = await this.#take();
       if (message === undefined) throw this.#stopped();
       if (message.type === "counted") return message.count;
-      if (message.type === "error") throw reviveError(message.error);
+      if (message.type === "error") throw this.revive(message.error);
     }
   }
 
@@ -392,10 +400,26 @@ class WorkerRecordReader {
       this.close();
       return;
     }
-    this.#receive({
-      type: "error",
-      error: { kind: "Error", name: "Error", message: `The export reader stopped: ${what}` },
-    });
+    this.#receive({ type: "error", error: { kind: "Error", name: "Error", message: what } });
+  }
+
+  /**
+   * The error the worker told, thrown here: what the reader throws in-thread
+   * (the importer's own errors, `Deno.errors`) as it is; anything else is a
+   * defect or a crash of the worker, whose stack stayed there (the one on
+   * this side says nothing), so one line and what to do.
+   */
+  revive(description: ErrorDescription): Error {
+    const { kind } = description;
+    if (kind === "InputError" || kind === "UsageError" || kind === "UserError" || kind === "Deno") {
+      return reviveError(description);
+    }
+    const why = description.message.split("\n")[0].trim() || "no reason given";
+    return new UserError(
+      `Cannot read ${this.#label}: the export reader stopped (${why}): ` +
+        `run again with ${READ_WORKER_VARIABLE}=off to read it in one thread`,
+      { exitCode: ExitCode.Failure },
+    );
   }
 
   #stopped(): Error {
