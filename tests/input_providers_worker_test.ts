@@ -296,11 +296,16 @@ Deno.test('the batch form carries checked metadata as keys and values, and a rec
 });
 
 /**
- * A read worker module that fails after its first batch: `crash` (an error
- * thrown past the host, which the worker's `onerror` tells) or `defect` (an
- * error of the worker's own code, told as the host tells what it caught).
+ * A read worker module that fails after its first batch: `uncaught` (an
+ * error nothing in the worker catches, which the host tells), `crash` (the
+ * same error thrown past the host, which the worker's `onerror` tells) or
+ * `defect` (an error of the worker's own code, told as the host tells what
+ * it caught).
  */
-async function failingReadWorker(dir: string, how: "crash" | "defect"): Promise<URL> {
+async function failingReadWorker(
+  dir: string,
+  how: "uncaught" | "crash" | "defect",
+): Promise<URL> {
   const module = `${dir}/failing_read_worker.js`;
   const host = new URL("../src/input/providers/_worker_host.ts", import.meta.url).href;
   await Deno.writeTextFile(
@@ -313,15 +318,18 @@ async function failingReadWorker(dir: string, how: "crash" | "defect"): Promise<
       "const scope = {",
       "  onmessage: null,",
       "  postMessage(message, transfer) {",
-      "    if (broken) return;",
+      '    if (broken && message.type !== "error") return;',
       "    post(message, transfer);",
       '    if (message.type === "batch" && ++batches === 1) {',
       "      broken = true;",
-      how === "crash"
-        ? '      setTimeout(() => { throw new Error("reader ran out of luck\\n    at somewhere.ts:1:1"); });'
-        : '      post({ type: "error", error: { kind: "TypeError", name: "TypeError", message: "reader is not a function\\n    at somewhere.ts:1:1" } });',
+      how === "defect"
+        ? '      post({ type: "error", error: { kind: "TypeError", name: "TypeError", message: "reader is not a function\\n    at somewhere.ts:1:1" } });'
+        : '      setTimeout(() => { throw new Error("reader ran out of luck\\n    at somewhere.ts:1:1"); });',
       "    }",
       "  },",
+      how === "crash"
+        ? "  addEventListener() {},"
+        : "  addEventListener: (type, listener) => globalThis.addEventListener(type, listener),",
       "};",
       "serveReads(scope);",
       "globalThis.onmessage = (event) => scope.onmessage?.(event);",
@@ -330,7 +338,7 @@ async function failingReadWorker(dir: string, how: "crash" | "defect"): Promise<
   return new URL(`file://${module}`);
 }
 
-for (const how of ["crash", "defect"] as const) {
+for (const how of ["uncaught", "crash", "defect"] as const) {
   Deno.test(`a read worker that fails mid-export (${how}) ends the read with one line and what to do, not its stack`, async () => {
     const dir = await tempDir();
     const before = readWorkerSettings.module;

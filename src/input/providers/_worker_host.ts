@@ -18,6 +18,7 @@ import {
 export interface ReadWorkerScope {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  addEventListener(type: "error" | "unhandledrejection", listener: (event: Event) => void): void;
 }
 
 /**
@@ -102,6 +103,17 @@ export function serveReads(scope: ReadWorkerScope): void {
       pumping = false;
     }
   };
+  // An error nothing caught (a defect) is told to the main thread as the
+  // read's error, which ends the run with one line; left alone, the runtime
+  // would print its stack and end the worker without a word to the run.
+  scope.addEventListener("error", (event) => {
+    event.preventDefault();
+    fail((event as ErrorEvent).error ?? new Error((event as ErrorEvent).message));
+  });
+  scope.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    fail((event as PromiseRejectionEvent).reason);
+  });
   scope.onmessage = async (event) => {
     const message = event.data;
     switch (message.type) {
