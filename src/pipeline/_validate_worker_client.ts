@@ -18,6 +18,7 @@ import type { InputFormat } from "../types.ts";
 import type { OpenInputOptions } from "../input/input_options.ts";
 import {
   type ErrorDescription,
+  isReaderError,
   READ_WORKER_VARIABLE,
   reviveError,
 } from "../input/providers/_worker_client.ts";
@@ -345,10 +346,7 @@ class WorkerChannel {
    * defect in the worker, whose stack stayed there: one line.
    */
   revive(description: ErrorDescription): Error {
-    const { kind } = description;
-    if (kind === "InputError" || kind === "UsageError" || kind === "UserError" || kind === "Deno") {
-      return reviveError(description);
-    }
+    if (isReaderError(description)) return reviveError(description);
     return this.stopped(description.message);
   }
 

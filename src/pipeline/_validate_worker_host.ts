@@ -6,7 +6,7 @@
 // asked for.
 
 import { type OpenedReader, openReaderHere } from "../input/_open_reader.ts";
-import { describeError } from "../input/providers/_worker_client.ts";
+import { describeError, tellUncaught } from "../input/providers/_worker_client.ts";
 import { validateRecord } from "../validation/validate_record.ts";
 import { ValidatedEncoder } from "./_validated_codec.ts";
 import {
@@ -81,17 +81,7 @@ export function serveValidation(scope: ValidateWorkerScope): void {
       pumping = false;
     }
   };
-  // An error nothing caught (a defect) is told to the main thread as the
-  // run's error, which ends the run with one line; left alone, the runtime
-  // would print its stack and end the worker without a word to the run.
-  scope.addEventListener("error", (event) => {
-    event.preventDefault();
-    fail((event as ErrorEvent).error ?? new Error((event as ErrorEvent).message));
-  });
-  scope.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    fail((event as PromiseRejectionEvent).reason);
-  });
+  tellUncaught(scope, fail);
   scope.onmessage = async (event) => {
     const message = event.data;
     switch (message.type) {

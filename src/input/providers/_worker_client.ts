@@ -410,10 +410,7 @@ class WorkerRecordReader {
    * this side says nothing), so one line and what to do.
    */
   revive(description: ErrorDescription): Error {
-    const { kind } = description;
-    if (kind === "InputError" || kind === "UsageError" || kind === "UserError" || kind === "Deno") {
-      return reviveError(description);
-    }
+    if (isReaderError(description)) return reviveError(description);
     const why = description.message.split("\n")[0].trim() || "no reason given";
     return new UserError(
       `Cannot read ${this.#label}: the export reader stopped (${why}): ` +
@@ -489,6 +486,52 @@ export function describeError(error: unknown): ErrorDescription {
   if (error instanceof RangeError) return { kind: "RangeError", name: error.name, message };
   if (error instanceof TypeError) return { kind: "TypeError", name: error.name, message };
   return { kind: "Error", name: error.name, message };
+}
+
+/**
+ * Whether a described error is one the reader throws in-thread too (the
+ * importer's own errors, `Deno.errors`), to be thrown as it is; anything else
+ * is a defect or a crash of a worker, whose stack stayed there.
+ *
+ * @example
+ * ```ts
+ * import { isReaderError } from "./_worker_client.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(isReaderError({ kind: "Deno", name: "NotFound", message: "No such file" }));
+ * ok(!isReaderError({ kind: "TypeError", name: "TypeError", message: "x is not a function" }));
+ * ```
+ */
+export function isReaderError(description: ErrorDescription): boolean {
+  const { kind } = description;
+  return kind === "InputError" || kind === "UsageError" || kind === "UserError" || kind === "Deno";
+}
+
+/**
+ * Has a worker tell what nothing in it caught (errors, unhandled
+ * rejections) through `fail`, which ends the run with one line; left alone,
+ * the runtime would print its stack and end the worker without a word to
+ * the run.
+ *
+ * @example A worker's host
+ * ```ts ignore
+ * tellUncaught(scope, (error) => post({ type: "error", error: describeError(error) }));
+ * ```
+ */
+export function tellUncaught(
+  scope: {
+    addEventListener(type: "error" | "unhandledrejection", listener: (event: Event) => void): void;
+  },
+  fail: (error: unknown) => void,
+): void {
+  scope.addEventListener("error", (event) => {
+    event.preventDefault();
+    fail((event as ErrorEvent).error ?? new Error((event as ErrorEvent).message));
+  });
+  scope.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    fail((event as PromiseRejectionEvent).reason);
+  });
 }
 
 /**

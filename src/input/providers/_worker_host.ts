@@ -11,6 +11,7 @@ import {
   type FromWorker,
   type HandedOverLines,
   type HandOver,
+  tellUncaught,
   type ToWorker,
 } from "./_worker_client.ts";
 
@@ -103,17 +104,7 @@ export function serveReads(scope: ReadWorkerScope): void {
       pumping = false;
     }
   };
-  // An error nothing caught (a defect) is told to the main thread as the
-  // read's error, which ends the run with one line; left alone, the runtime
-  // would print its stack and end the worker without a word to the run.
-  scope.addEventListener("error", (event) => {
-    event.preventDefault();
-    fail((event as ErrorEvent).error ?? new Error((event as ErrorEvent).message));
-  });
-  scope.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    fail((event as PromiseRejectionEvent).reason);
-  });
+  tellUncaught(scope, fail);
   scope.onmessage = async (event) => {
     const message = event.data;
     switch (message.type) {
