@@ -19,19 +19,14 @@ import { type HandOverLines, NdjsonRecordReader, readNdjsonStart } from "./_ndjs
 import type { InputSource, OpenInputOptions } from "./input_options.ts";
 import { openProviderReader } from "./providers/mod.ts";
 import { openInWorker, wantsReadWorker } from "./providers/_worker_client.ts";
+import type { OpenedFacts } from "./_worker_protocol.ts";
 
 const BOM = [0xef, 0xbb, 0xbf];
 /** How many leading bytes format detection may look at. */
 const PEEK_LIMIT = 64 * 1024;
 
 /** An input opened up to its first record. */
-export interface OpenedReader {
-  format: InputFormat;
-  columns: string[];
-  unknownColumns: string[];
-  upsert: boolean;
-  /** Whether a record may name an organization, when the reader knows (a provider's). */
-  namesOrganizations?: boolean;
+export interface OpenedReader extends OpenedFacts {
   reader: {
     next(): Promise<SourceRecord[] | null>;
     count(): Promise<number>;
@@ -39,6 +34,31 @@ export interface OpenedReader {
     transform?(): ReadableWritablePair<SourceRecord[], Uint8Array>;
   };
   bytes: ByteSource;
+}
+
+/**
+ * The facts of an opened input, without its reader, in the order `openInput`
+ * gives them (`namesOrganizations` only when the reader knows).
+ *
+ * @example
+ * ```ts
+ * import { openedFacts } from "./_open_reader.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const facts = { format: "ndjson" as const, columns: [], unknownColumns: [], upsert: true };
+ * deepEqual(openedFacts({ ...facts, namesOrganizations: undefined }), facts);
+ * ```
+ */
+export function openedFacts(opened: OpenedFacts): OpenedFacts {
+  return {
+    format: opened.format,
+    columns: opened.columns,
+    unknownColumns: opened.unknownColumns,
+    upsert: opened.upsert,
+    ...(opened.namesOrganizations === undefined
+      ? {}
+      : { namesOrganizations: opened.namesOrganizations }),
+  };
 }
 
 /**
@@ -54,7 +74,7 @@ export async function openReader(
   if (resumeFrom !== undefined) checkResumePoint(resumeFrom.byteOffset, resumeFrom.recordNumber);
   if (typeof source === "string" && source !== "-" && wantsReadWorker(source, options)) {
     const opened = await openInWorker(source, options);
-    if (opened !== undefined) return { ...opened, unknownColumns: [], upsert: false };
+    if (opened !== undefined) return opened;
   }
   return await openReaderHere(source, options);
 }

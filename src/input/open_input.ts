@@ -8,7 +8,8 @@
 
 import type { InputFormat, SourceRecord } from "../types.ts";
 import { chunksOf } from "./_byte_source.ts";
-import { detectFormatOf, type OpenedReader, openReader } from "./_open_reader.ts";
+import { detectFormatOf, openedFacts, openReader } from "./_open_reader.ts";
+import { pulledStream } from "./_pulled_stream.ts";
 import type { InputSource, OpenInputOptions } from "./input_options.ts";
 
 export type { InputSource, OpenInputOptions, ResumePoint } from "./input_options.ts";
@@ -112,17 +113,8 @@ export async function openInput(
   const stage = reader.transform?.();
   const records = stage
     ? chunksOf(bytes).pipeThrough(stage, { signal })
-    : pulledRecords(reader, bytes, signal);
-  return {
-    format: opened.format,
-    columns: opened.columns,
-    unknownColumns: opened.unknownColumns,
-    upsert: opened.upsert,
-    ...(opened.namesOrganizations === undefined
-      ? {}
-      : { namesOrganizations: opened.namesOrganizations }),
-    records,
-  };
+    : pulledStream(() => reader.next(), () => bytes.close(), signal);
+  return { ...openedFacts(opened), records };
 }
 
 /**
@@ -144,45 +136,4 @@ export async function openInput(
  */
 export function detectFormat(path: string | undefined, firstBytes: Uint8Array): InputFormat {
   return detectFormatOf(path, firstBytes);
-}
-
-/** The records of a reader that is not a stream stage (a provider's), pulled batch by batch. */
-function pulledRecords(
-  reader: OpenedReader["reader"],
-  bytes: OpenedReader["bytes"],
-  signal: AbortSignal | undefined,
-): ReadableStream<SourceRecord[]> {
-  let onAbort: (() => void) | undefined;
-  const release = () => {
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
-    bytes.close();
-  };
-  return new ReadableStream<SourceRecord[]>({
-    start(controller) {
-      if (signal === undefined) return;
-      onAbort = () => {
-        release();
-        controller.error(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-    },
-    async pull(controller) {
-      try {
-        const batch = await reader.next();
-        if (signal?.aborted) return;
-        if (batch === null) {
-          release();
-          controller.close();
-        } else {
-          controller.enqueue(batch);
-        }
-      } catch (error) {
-        release();
-        if (!signal?.aborted) controller.error(error);
-      }
-    },
-    cancel() {
-      release();
-    },
-  }, { highWaterMark: 1 });
 }

@@ -8,20 +8,21 @@
 // little, and decoding whole records again here would cost about what
 // reading them does. Batches cross a few to a message, at most
 // VALIDATED_READ_AHEAD messages ahead of the batch being taken, so memory
-// stays flat. The worker shares the provider read worker's setting
-// (`WORKOS_IMPORTER_READ_WORKER`) and its error crossing; unlike that one it
-// runs only when the setting is `on`, for the memory it costs (see
-// VALIDATE_WORKER_MIN_BYTES).
+// stays flat. The worker is the provider read worker's kin: both are
+// served by input/_worker_host_kit.ts and taken through
+// input/_worker_channel.ts, with one setting (`WORKOS_IMPORTER_READ_WORKER`)
+// and one error crossing; unlike that one it runs only when the setting is
+// `on`, for the memory it costs (see VALIDATE_WORKER_MIN_BYTES).
 
-import { ExitCode, UserError } from "../errors.ts";
-import type { InputFormat } from "../types.ts";
 import type { OpenInputOptions } from "../input/input_options.ts";
+import { pulledStream } from "../input/_pulled_stream.ts";
+import { WorkerChannel } from "../input/_worker_channel.ts";
 import {
-  type ErrorDescription,
-  isReaderError,
-  READ_WORKER_VARIABLE,
-  reviveError,
-} from "../input/providers/_worker_client.ts";
+  type OpenedFacts,
+  type PullMessage,
+  type WorkerTells,
+  workerWanted,
+} from "../input/_worker_protocol.ts";
 import { decodeValidated, type EncodedValidated, type ValidatedBatch } from "./_validated_codec.ts";
 
 /**
@@ -68,22 +69,12 @@ export const VALIDATED_READ_AHEAD = 3;
 /** What the main thread tells the worker. */
 export type ToValidateWorker =
   | { type: "open"; path: string; options: ValidateWorkerOptions }
-  | { type: "pull"; messages: number };
+  | PullMessage;
 
 /** What the worker tells the main thread. */
 export type FromValidateWorker =
-  | {
-    type: "opened";
-    format: InputFormat;
-    columns: string[];
-    unknownColumns: string[];
-    upsert: boolean;
-    namesOrganizations?: boolean;
-  }
-  | { type: "batch"; batch: EncodedValidated; sizes: number[] }
-  | { type: "warning"; message: string }
-  | { type: "end" }
-  | { type: "error"; error: ErrorDescription };
+  | WorkerTells
+  | { type: "batch"; batch: EncodedValidated; sizes: number[] };
 
 /** The options of `openInput` the worker takes (what a plain file's reader reads). */
 export type ValidateWorkerOptions = Pick<OpenInputOptions, "format" | "delimiter" | "columnMap">;
@@ -112,36 +103,11 @@ export function wantsValidateWorker(source: unknown, options: OpenInputOptions):
   if (typeof source !== "string" || source === "-") return false;
   if (options.provider !== undefined || options.resumeFrom !== undefined) return false;
   if (options.firstRecordsOnly) return false;
-  if (typeof Worker !== "function") return false;
-  const setting = workerSetting();
-  if (setting === "off") return false;
-  if (Deno.permissions.querySync({ name: "read" }).state !== "granted") return false;
-  if (setting === "on") return true;
-  const { minBytes } = validateWorkerSettings;
-  if (minBytes === Infinity) return false;
-  // One core has no second one to validate on (tests that set 0 use a worker anyway).
-  if (minBytes > 0 && navigator.hardwareConcurrency < 2) return false;
-  try {
-    const info = Deno.statSync(source);
-    return info.isFile && info.size >= minBytes;
-  } catch {
-    return false;
-  }
-}
-
-function workerSetting(): string | undefined {
-  const permission = Deno.permissions.querySync({ name: "env", variable: READ_WORKER_VARIABLE });
-  if (permission.state !== "granted") return undefined;
-  return Deno.env.get(READ_WORKER_VARIABLE)?.trim().toLowerCase();
+  return workerWanted(source, validateWorkerSettings.minBytes);
 }
 
 /** A file opened in a validate worker, up to its first record. */
-export interface ValidatedOpened {
-  format: InputFormat;
-  columns: string[];
-  unknownColumns: string[];
-  upsert: boolean;
-  namesOrganizations?: boolean;
+export interface ValidatedOpened extends OpenedFacts {
   /** The validated records in input order; cancelling it ends the worker. */
   validated: ReadableStream<ValidatedBatch>;
 }
@@ -165,110 +131,50 @@ export async function openValidatedInWorker(
   path: string,
   options: OpenInputOptions,
 ): Promise<ValidatedOpened | undefined> {
-  const worker = new Worker(validateWorkerSettings.module.href, {
-    type: "module",
+  const channel: ValidateChannel = new WorkerChannel({
+    module: validateWorkerSettings.module,
     name: "workos-importer validator",
+    path,
+    stop: { doing: "validate", worker: "the validate worker", instead: "validate in one thread" },
+    closedEarly: () => channel.stopped("it was closed before the end of the file"),
+    readAhead: VALIDATED_READ_AHEAD,
+    onClose: () => validateWorkerStats.running--,
   });
-  const channel = new WorkerChannel(worker, path);
+  validateWorkerStats.running++;
   const workerOptions: ValidateWorkerOptions = {};
   if (options.format !== undefined) workerOptions.format = options.format;
   if (options.delimiter !== undefined) workerOptions.delimiter = options.delimiter;
   if (options.columnMap !== undefined) workerOptions.columnMap = options.columnMap;
-  worker.postMessage({ type: "open", path, options: workerOptions } satisfies ToValidateWorker);
-  let first: FromValidateWorker | undefined;
-  for (;;) {
-    first = await channel.take();
-    if (first?.type !== "warning") break;
-    options.onWarning?.(first.message);
-  }
-  if (first === undefined) {
-    channel.close();
-    return undefined;
-  }
-  if (first.type === "error") {
-    channel.close();
-    throw channel.revive(first.error);
-  }
-  if (first.type !== "opened") {
-    channel.close();
-    throw channel.stopped(`it answered ${first.type} before opening the file`);
-  }
-  channel.opened = true;
+  const facts = await channel.open(
+    { type: "open", path, options: workerOptions },
+    options.onWarning,
+  );
+  if (facts === undefined) return undefined;
   validateWorkerStats.opened++;
-  const { type: _type, ...facts } = first;
   return { ...facts, validated: validatedStream(channel, options) };
 }
 
+type ValidateChannel = WorkerChannel<
+  ToValidateWorker,
+  Extract<FromValidateWorker, { type: "batch" }>
+>;
+
 /** The worker's batches as a stream, one reader batch a chunk. */
 function validatedStream(
-  channel: WorkerChannel,
+  channel: ValidateChannel,
   options: OpenInputOptions,
 ): ReadableStream<ValidatedBatch> {
   const { signal, onWarning } = options;
   const ready: ValidatedBatch[] = [];
-  let pulling = false;
-  let onAbort: (() => void) | undefined;
-  const release = () => {
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
-    channel.close();
-  };
   const next = async (): Promise<ValidatedBatch | null> => {
     const taken = ready.shift();
     if (taken !== undefined) return taken;
-    if (!pulling) {
-      pulling = true;
-      channel.post({ type: "pull", messages: VALIDATED_READ_AHEAD });
-    }
-    for (;;) {
-      const message = await channel.take();
-      if (message === undefined) throw channel.stopped("it was closed before the end of the file");
-      switch (message.type) {
-        case "batch": {
-          channel.post({ type: "pull", messages: 1 });
-          ready.push(...split(decodeValidated(message.batch), message.sizes));
-          return ready.shift() ?? null;
-        }
-        case "warning":
-          onWarning?.(message.message);
-          continue;
-        case "end":
-          return null;
-        case "error":
-          throw channel.revive(message.error);
-        default:
-          continue;
-      }
-    }
+    const message = await channel.nextBatch(onWarning);
+    if (message === null) return null;
+    ready.push(...split(decodeValidated(message.batch), message.sizes));
+    return ready.shift() ?? null;
   };
-  return new ReadableStream<ValidatedBatch>({
-    start(controller) {
-      if (signal === undefined) return;
-      onAbort = () => {
-        release();
-        controller.error(signal.reason);
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    },
-    async pull(controller) {
-      try {
-        const batch = await next();
-        if (signal?.aborted) return;
-        if (batch === null) {
-          release();
-          controller.close();
-        } else {
-          controller.enqueue(batch);
-        }
-      } catch (error) {
-        release();
-        if (!signal?.aborted) controller.error(error);
-      }
-    },
-    cancel() {
-      release();
-    },
-  }, { highWaterMark: 1 });
+  return pulledStream(next, () => channel.close(), signal);
 }
 
 /** A decoded message's records, cut back into the reader's batches. */
@@ -284,92 +190,4 @@ function split(batch: ValidatedBatch, sizes: readonly number[]): ValidatedBatch[
     at += size;
   }
   return batches;
-}
-
-/** The messages of a worker, taken one at a time in order. */
-class WorkerChannel {
-  readonly #worker: Worker;
-  readonly #label: string;
-  readonly #queue: FromValidateWorker[] = [];
-  #waiting: ((message: FromValidateWorker | undefined) => void) | undefined;
-  #closed = false;
-  /** Whether the worker opened the file (a failure before that falls back to in-thread). */
-  opened = false;
-
-  constructor(worker: Worker, path: string) {
-    this.#worker = worker;
-    this.#label = JSON.stringify(path);
-    validateWorkerStats.running++;
-    worker.onmessage = (event: MessageEvent<FromValidateWorker>) => this.#receive(event.data);
-    worker.onerror = (event: ErrorEvent) => {
-      // Told to the run, not to the process: the run ends with its one line.
-      event.preventDefault();
-      this.#crashed(event.message);
-    };
-    worker.onmessageerror = () => this.#crashed("a batch could not be read");
-  }
-
-  post(message: ToValidateWorker): void {
-    if (!this.#closed) this.#worker.postMessage(message);
-  }
-
-  take(): Promise<FromValidateWorker | undefined> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    if (this.#closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.#waiting = resolve);
-  }
-
-  /** Ends the worker. Safe to call more than once. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#worker.terminate();
-    validateWorkerStats.running--;
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.(undefined);
-  }
-
-  /** The error a worker that stopped mid-file ends the run with: one line, what to do. */
-  stopped(why: string): UserError {
-    return new UserError(
-      `Cannot validate ${this.#label}: the validate worker stopped (${oneLine(why)}): ` +
-        `run again with ${READ_WORKER_VARIABLE}=off to validate in one thread`,
-      { exitCode: ExitCode.Failure },
-    );
-  }
-
-  /**
-   * The error the worker told, thrown here: what the reader throws in-thread
-   * (the importer's own errors, `Deno.errors`) as it is; anything else is a
-   * defect in the worker, whose stack stayed there: one line.
-   */
-  revive(description: ErrorDescription): Error {
-    if (isReaderError(description)) return reviveError(description);
-    return this.stopped(description.message);
-  }
-
-  #receive(message: FromValidateWorker): void {
-    const waiting = this.#waiting;
-    if (waiting === undefined) {
-      this.#queue.push(message);
-    } else {
-      this.#waiting = undefined;
-      waiting(message);
-    }
-  }
-
-  #crashed(what: string): void {
-    if (!this.opened) {
-      // Before it opened the file: the caller validates in-thread instead.
-      this.close();
-      return;
-    }
-    this.#receive({ type: "error", error: { kind: "Error", name: "Error", message: what } });
-  }
-}
-
-function oneLine(text: string): string {
-  return text.split("\n")[0].trim() || "no reason given";
 }

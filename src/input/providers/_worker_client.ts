@@ -10,10 +10,21 @@
 // the worker hands it the whole lines of its next chunk of an NDJSON export
 // as they are, to parse and map here (HandOver): parsing is most of an
 // export's cost, and a main thread that would only wait parses instead.
+// The worker's protocol, its host and this side's channel are the ones the
+// validate worker uses too (../_worker_protocol.ts, ../_worker_host_kit.ts,
+// ../_worker_channel.ts); what is the read worker's own is here and in
+// _worker_host.ts.
 
-import { ExitCode, InputError, UsageError, UserError } from "../../errors.ts";
-import type { InputFormat, SourceRecord } from "../../types.ts";
+import type { SourceRecord } from "../../types.ts";
 import type { ByteSource } from "../_byte_source.ts";
+import { WorkerChannel } from "../_worker_channel.ts";
+import {
+  type OpenedFacts,
+  type PullMessage,
+  type WorkerTells,
+  workerVariable,
+  workerWanted,
+} from "../_worker_protocol.ts";
 import type { OpenInputOptions } from "../input_options.ts";
 import type { ProviderSpec } from "./mod.ts";
 import { decodeBatch, type EncodedBatch } from "./_batch_codec.ts";
@@ -69,16 +80,10 @@ export const BATCHES_PER_MESSAGE = 4;
 /** Messages of batches the worker may have sent ahead of the batch the reader takes. */
 export const READ_AHEAD_MESSAGES = 3;
 
-/**
- * `WORKOS_IMPORTER_READ_WORKER`: `off` reads every export in-thread, `on`
- * reads every export file in a worker whatever its size (tests use it).
- */
-export const READ_WORKER_VARIABLE = "WORKOS_IMPORTER_READ_WORKER";
-
 /** What the main thread tells the worker. */
 export type ToWorker =
   | { type: "open"; path: string; options: WorkerOpenOptions; handOver: HandOver }
-  | { type: "pull"; messages: number }
+  | PullMessage
   /** The main thread has no batch to take: the worker hands it the next lines. */
   | { type: "idle" }
   | { type: "count" };
@@ -95,25 +100,15 @@ export interface HandedOverLines {
 
 /** What the worker tells the main thread. */
 export type FromWorker =
-  | { type: "opened"; format: InputFormat; columns: string[]; namesOrganizations?: boolean }
+  | WorkerTells
   | { type: "batch"; batches: Array<EncodedBatch | HandedOverLines> }
-  | { type: "warning"; message: string }
-  | { type: "end" }
-  | { type: "counted"; count: number }
-  | { type: "error"; error: ErrorDescription };
+  | { type: "counted"; count: number };
+
+/** What the read worker tells besides what every worker does. */
+type OwnAnswer = Extract<FromWorker, { type: "batch" | "counted" }>;
 
 /** The options of `openReader` that can cross to a worker (no callback, no signal). */
 export type WorkerOpenOptions = Omit<OpenInputOptions, "signal" | "onWarning">;
-
-/** An error thrown in the worker, as it crosses to the main thread. */
-export interface ErrorDescription {
-  /** The class to throw it again as. */
-  kind: "InputError" | "UsageError" | "UserError" | "RangeError" | "TypeError" | "Deno" | "Error";
-  /** The error's name (for `Deno`, the name of its class in `Deno.errors`). */
-  name: string;
-  message: string;
-  exitCode?: number;
-}
 
 /**
  * Whether to read an export in a worker: a provider's (not a migration
@@ -137,23 +132,7 @@ export function wantsReadWorker(path: string, options: OpenInputOptions): boolea
   if (provider === undefined || provider.from === "package" || options.firstRecordsOnly) {
     return false;
   }
-  if (typeof Worker !== "function") return false;
-  const setting = workerSetting();
-  if (setting === "off") return false;
-  if (Deno.permissions.querySync({ name: "read" }).state !== "granted") return false;
-  if (setting === "on") return true;
-  if (readWorkerSettings.minBytes === Infinity) return false;
-  // One core has no second one to parse on (tests that set 0 read in a worker anyway).
-  if (readWorkerSettings.minBytes > 0 && navigator.hardwareConcurrency < 2) return false;
-  try {
-    return Deno.statSync(path).size >= readWorkerSettings.minBytes;
-  } catch {
-    return false;
-  }
-}
-
-function workerSetting(): string | undefined {
-  return variable(READ_WORKER_VARIABLE);
+  return workerWanted(path, readWorkerSettings.minBytes);
 }
 
 /**
@@ -164,23 +143,14 @@ function workerSetting(): string | undefined {
 export const HAND_OVER_VARIABLE = "WORKOS_IMPORTER_HAND_OVER";
 
 function handOverSetting(): HandOver {
-  const value = variable(HAND_OVER_VARIABLE);
+  const value = workerVariable(HAND_OVER_VARIABLE);
   return value === "never" || value === "when-idle" || value === "every-other"
     ? value
     : readWorkerSettings.handOver;
 }
 
-function variable(name: string): string | undefined {
-  const permission = Deno.permissions.querySync({ name: "env", variable: name });
-  if (permission.state !== "granted") return undefined;
-  return Deno.env.get(name)?.trim().toLowerCase();
-}
-
 /** An export opened in a worker, up to its first record. */
-export interface WorkerOpened {
-  format: InputFormat;
-  columns: string[];
-  namesOrganizations?: boolean;
+export interface WorkerOpened extends OpenedFacts {
   reader: { next(): Promise<SourceRecord[] | null>; count(): Promise<number> };
   /** Stands for the file: closing it ends the worker. */
   bytes: ByteSource;
@@ -205,43 +175,32 @@ export async function openInWorker(
   options: OpenInputOptions,
 ): Promise<WorkerOpened | undefined> {
   const { signal: _signal, onWarning, ...rest } = options;
-  const worker = new Worker(readWorkerSettings.module.href, {
-    type: "module",
+  const channel: WorkerChannel<ToWorker, OwnAnswer> = new WorkerChannel({
+    module: readWorkerSettings.module,
     name: "workos-importer export reader",
+    path,
+    stop: { doing: "read", worker: "the export reader", instead: "read it in one thread" },
+    closedEarly: () => new Error("The export reader was closed before the end of the export"),
+    readAhead: READ_AHEAD_MESSAGES,
+    idle: { type: "idle" },
   });
+  const facts = await channel.open(
+    { type: "open", path, options: rest, handOver: handOverSetting() },
+    onWarning,
+  );
+  if (facts === undefined) return undefined;
+  readWorkerStats.opened++;
   const spec = options.provider === undefined
     ? undefined
     : { ...options.provider, map: options.provider.map ?? options.columnMap };
-  const reader = new WorkerRecordReader(worker, { path, onWarning, spec });
-  worker.postMessage(
-    { type: "open", path, options: rest, handOver: handOverSetting() } satisfies ToWorker,
-  );
-  const first = await reader.opening();
-  if (first === undefined) {
-    reader.close();
-    return undefined;
-  }
-  if (first.type === "error") {
-    reader.close();
-    throw reader.revive(first.error);
-  }
-  readWorkerStats.opened++;
-  return {
-    format: first.format,
-    columns: first.columns,
-    ...(first.namesOrganizations === undefined
-      ? {}
-      : { namesOrganizations: first.namesOrganizations }),
-    reader,
-    bytes: new WorkerBytes(reader),
-  };
+  const reader = new WorkerRecordReader(channel, { onWarning, spec });
+  return { ...facts, reader, bytes: new WorkerBytes(reader) };
 }
 
 /** The records a worker reads, taken batch by batch in order. */
 class WorkerRecordReader {
-  readonly #worker: Worker;
+  readonly #channel: WorkerChannel<ToWorker, OwnAnswer>;
   readonly #onWarning: ((message: string) => void) | undefined;
-  readonly #queue: FromWorker[] = [];
   /** The batches of the last message not taken yet, decoded (or read) one by one as they are. */
   #ready: Array<EncodedBatch | HandedOverLines> = [];
   /** The spec the export was opened with, for lines handed over. */
@@ -249,55 +208,17 @@ class WorkerRecordReader {
   #readLines:
     | Promise<(lines: Uint8Array, base: number, lastLineNumber: number) => Promise<SourceRecord[]>>
     | undefined;
-  /** "idle" was told and no batch has come since. */
-  #toldIdle = false;
-  #waiting: ((message: FromWorker | undefined) => void) | undefined;
-  #opened = false;
-  #pulling = false;
-  #ended = false;
-  #closed = false;
-
-  /** The export's path, quoted, for the one line a crash ends the run with. */
-  readonly #label: string;
 
   constructor(
-    worker: Worker,
-    { path, onWarning, spec }: {
-      path: string;
+    channel: WorkerChannel<ToWorker, OwnAnswer>,
+    { onWarning, spec }: {
       onWarning: ((message: string) => void) | undefined;
       spec: ProviderSpec | undefined;
     },
   ) {
-    this.#worker = worker;
-    this.#label = JSON.stringify(path);
+    this.#channel = channel;
     this.#onWarning = onWarning;
     this.#spec = spec;
-    worker.onmessage = (event: MessageEvent<FromWorker>) => this.#receive(event.data);
-    worker.onerror = (event: ErrorEvent) => {
-      // Told to the reader, not to the process: the run ends with its one line.
-      event.preventDefault();
-      this.#crashed(event.message);
-    };
-    worker.onmessageerror = () => this.#crashed("a batch could not be read");
-  }
-
-  /**
-   * The worker's answer to "open" (warnings on the way are told), or
-   * `undefined` when the worker failed before it could answer.
-   */
-  async opening(): Promise<Extract<FromWorker, { type: "opened" | "error" }> | undefined> {
-    for (;;) {
-      const message = await this.#take();
-      if (message === undefined) return undefined;
-      if (message.type === "warning") {
-        this.#onWarning?.(message.message);
-        continue;
-      }
-      if (message.type === "opened" || message.type === "error") {
-        this.#opened = true;
-        return message;
-      }
-    }
   }
 
   async next(): Promise<SourceRecord[] | null> {
@@ -308,39 +229,10 @@ class WorkerRecordReader {
       // Lines that were all blank give none.
       if (records.length > 0) return records;
     }
-    if (this.#ended) return null;
-    if (!this.#pulling) {
-      this.#pulling = true;
-      this.#post({ type: "pull", messages: READ_AHEAD_MESSAGES });
-    }
-    if (this.#queue.length === 0 && !this.#toldIdle) {
-      // Nothing to take: the worker hands over the next lines to read here.
-      this.#toldIdle = true;
-      this.#post({ type: "idle" });
-    }
-    for (;;) {
-      const message = await this.#take();
-      if (message === undefined) throw this.#stopped();
-      switch (message.type) {
-        case "batch": {
-          this.#toldIdle = false;
-          this.#post({ type: "pull", messages: 1 });
-          for (const batch of message.batches) this.#ready.push(batch);
-          return await this.next();
-        }
-        case "warning":
-          this.#onWarning?.(message.message);
-          continue;
-        case "end":
-          this.#ended = true;
-          return null;
-        case "error":
-          this.#ended = true;
-          throw this.revive(message.error);
-        default:
-          continue;
-      }
-    }
+    const message = await this.#channel.nextBatch(this.#onWarning);
+    if (message === null) return null;
+    for (const batch of message.batches) this.#ready.push(batch);
+    return await this.next();
   }
 
   /** The records of lines the worker handed over, read here as it would have. */
@@ -354,73 +246,21 @@ class WorkerRecordReader {
   }
 
   async count(): Promise<number> {
-    this.#post({ type: "count" });
+    const channel = this.#channel;
+    channel.post({ type: "count" });
     for (;;) {
-      const message = await this.#take();
-      if (message === undefined) throw this.#stopped();
+      const message = await channel.take();
+      if (message === undefined) {
+        throw new Error("The export reader was closed before the end of the export");
+      }
       if (message.type === "counted") return message.count;
-      if (message.type === "error") throw this.revive(message.error);
+      if (message.type === "error") throw channel.revive(message.error);
     }
   }
 
   /** Ends the worker. Safe to call more than once. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#worker.terminate();
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.(undefined);
-  }
-
-  #post(message: ToWorker): void {
-    if (!this.#closed) this.#worker.postMessage(message);
-  }
-
-  #receive(message: FromWorker): void {
-    const waiting = this.#waiting;
-    if (waiting === undefined) {
-      this.#queue.push(message);
-    } else {
-      this.#waiting = undefined;
-      waiting(message);
-    }
-  }
-
-  #take(): Promise<FromWorker | undefined> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    if (this.#closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.#waiting = resolve);
-  }
-
-  #crashed(what: string): void {
-    if (!this.#opened) {
-      // Before it opened the export: the caller reads in-thread instead.
-      this.close();
-      return;
-    }
-    this.#receive({ type: "error", error: { kind: "Error", name: "Error", message: what } });
-  }
-
-  /**
-   * The error the worker told, thrown here: what the reader throws in-thread
-   * (the importer's own errors, `Deno.errors`) as it is; anything else is a
-   * defect or a crash of the worker, whose stack stayed there (the one on
-   * this side says nothing), so one line and what to do.
-   */
-  revive(description: ErrorDescription): Error {
-    if (isReaderError(description)) return reviveError(description);
-    const why = description.message.split("\n")[0].trim() || "no reason given";
-    return new UserError(
-      `Cannot read ${this.#label}: the export reader stopped (${why}): ` +
-        `run again with ${READ_WORKER_VARIABLE}=off to read it in one thread`,
-      { exitCode: ExitCode.Failure },
-    );
-  }
-
-  #stopped(): Error {
-    return new Error("The export reader was closed before the end of the export");
+    this.#channel.close();
   }
 }
 
@@ -451,123 +291,4 @@ class WorkerBytes implements ByteSource {
   close(): void {
     this.#reader.close();
   }
-}
-
-/**
- * An error as it crosses from the worker: its class (the importer's own,
- * the built-in ones, `Deno.errors`), its message and its exit code.
- *
- * @example Across and back
- * ```ts
- * import { describeError, reviveError } from "./_worker_client.ts";
- * import { InputError } from "../../errors.ts";
- * import { ok } from "node:assert/strict";
- *
- * const error = reviveError(structuredClone(describeError(new InputError("Cannot read it"))));
- * ok(error instanceof InputError && error.message === "Cannot read it");
- * ```
- */
-export function describeError(error: unknown): ErrorDescription {
-  if (!(error instanceof Error)) {
-    return { kind: "Error", name: "Error", message: String(error) };
-  }
-  const { message } = error;
-  if (error instanceof UserError) {
-    const kind = error instanceof InputError
-      ? "InputError"
-      : error instanceof UsageError
-      ? "UsageError"
-      : "UserError";
-    return { kind, name: error.name, message, exitCode: error.exitCode };
-  }
-  for (const [name, type] of Object.entries(Deno.errors)) {
-    if (error instanceof type) return { kind: "Deno", name, message };
-  }
-  if (error instanceof RangeError) return { kind: "RangeError", name: error.name, message };
-  if (error instanceof TypeError) return { kind: "TypeError", name: error.name, message };
-  return { kind: "Error", name: error.name, message };
-}
-
-/**
- * Whether a described error is one the reader throws in-thread too (the
- * importer's own errors, `Deno.errors`), to be thrown as it is; anything else
- * is a defect or a crash of a worker, whose stack stayed there.
- *
- * @example
- * ```ts
- * import { isReaderError } from "./_worker_client.ts";
- * import { ok } from "node:assert/strict";
- *
- * ok(isReaderError({ kind: "Deno", name: "NotFound", message: "No such file" }));
- * ok(!isReaderError({ kind: "TypeError", name: "TypeError", message: "x is not a function" }));
- * ```
- */
-export function isReaderError(description: ErrorDescription): boolean {
-  const { kind } = description;
-  return kind === "InputError" || kind === "UsageError" || kind === "UserError" || kind === "Deno";
-}
-
-/**
- * Has a worker tell what nothing in it caught (errors, unhandled
- * rejections) through `fail`, which ends the run with one line; left alone,
- * the runtime would print its stack and end the worker without a word to
- * the run.
- *
- * @example A worker's host
- * ```ts ignore
- * tellUncaught(scope, (error) => post({ type: "error", error: describeError(error) }));
- * ```
- */
-export function tellUncaught(
-  scope: {
-    addEventListener(type: "error" | "unhandledrejection", listener: (event: Event) => void): void;
-  },
-  fail: (error: unknown) => void,
-): void {
-  scope.addEventListener("error", (event) => {
-    event.preventDefault();
-    fail((event as ErrorEvent).error ?? new Error((event as ErrorEvent).message));
-  });
-  scope.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    fail((event as PromiseRejectionEvent).reason);
-  });
-}
-
-/**
- * The error a {@linkcode describeError} describes, thrown on this side.
- *
- * @example A file that is not there
- * ```ts
- * import { reviveError } from "./_worker_client.ts";
- * import { ok } from "node:assert/strict";
- *
- * ok(reviveError({ kind: "Deno", name: "NotFound", message: "No such file" }) instanceof Deno.errors.NotFound);
- * ```
- */
-export function reviveError(description: ErrorDescription): Error {
-  const { kind, name, message, exitCode } = description;
-  switch (kind) {
-    case "InputError":
-      return new InputError(message, exitCode === undefined ? {} : { exitCode });
-    case "UsageError":
-      return new UsageError(message, exitCode === undefined ? {} : { exitCode });
-    case "UserError":
-      return new UserError(message, exitCode === undefined ? {} : { exitCode });
-    case "RangeError":
-      return new RangeError(message);
-    case "TypeError":
-      return new TypeError(message);
-    case "Deno": {
-      const type =
-        (Deno.errors as unknown as Record<string, (new (message: string) => Error) | undefined>)[
-          name
-        ];
-      if (type !== undefined) return new type(message);
-      break;
-    }
-  }
-  const error = new Error(message);
-  error.name = name;
-  return error;
 }

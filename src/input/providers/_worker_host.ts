@@ -1,30 +1,36 @@
-// The worker's side of the read worker (see _worker_client.ts): it opens
-// the export with the in-thread reader itself, `openReaderHere`, and hands
-// its batches of mapped records on in the compact form, a few batches to a
-// message, as many messages ahead as the main thread has asked for.
+// The worker's side of the read worker (see _worker_client.ts): the host of
+// _worker_host_kit.ts, which opens the export with the in-thread reader
+// itself (`openReaderHere`) and hands its batches of mapped records on in
+// the compact form, a few batches to a message, as many messages ahead as
+// the main thread has asked for. Of its own, it hands the next chunk's
+// lines to an idle main thread ("idle") and counts the export ("count").
 
-import { type OpenedReader, openReaderHere } from "../_open_reader.ts";
+import type { SourceRecord } from "../../types.ts";
+import { openReaderHere } from "../_open_reader.ts";
+import { type HostControls, serveWorker, type WorkerScope } from "../_worker_host_kit.ts";
 import { encodeBatch, type EncodedBatch } from "./_batch_codec.ts";
 import {
   BATCHES_PER_MESSAGE,
-  describeError,
   type FromWorker,
   type HandedOverLines,
   type HandOver,
-  tellUncaught,
   type ToWorker,
 } from "./_worker_client.ts";
 
 /** The worker's global scope, as far as the reader uses it. */
-export interface ReadWorkerScope {
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-  postMessage(message: FromWorker, transfer?: Transferable[]): void;
-  addEventListener(type: "error" | "unhandledrejection", listener: (event: Event) => void): void;
-}
+export type ReadWorkerScope = WorkerScope<ToWorker, FromWorker>;
+
+/** The read worker's own messages, besides "open" and "pull". */
+type OwnMessage = Extract<ToWorker, { type: "idle" | "count" }>;
+
+/** What the read worker posts besides what every worker does. */
+type OwnAnswer = Extract<FromWorker, { type: "batch" | "counted" }>;
 
 /**
  * Answers the main thread's messages: open, pull batches, idle (hand the
  * next chunk's lines over), count.
+ *
+ * @param scope The worker's global scope.
  *
  * @example The worker's entry (_read_worker.ts)
  * ```ts ignore
@@ -32,12 +38,6 @@ export interface ReadWorkerScope {
  * ```
  */
 export function serveReads(scope: ReadWorkerScope): void {
-  let reader: OpenedReader["reader"] | undefined;
-  let close: (() => void) | undefined;
-  /** Messages of batches the main thread is ready for. */
-  let credits = 0;
-  let pumping = false;
-  let done = false;
   /**
    * The batches read and not posted yet, each encoded as it is read: its
    * records (and the objects the reader parsed them from) are garbage
@@ -65,92 +65,41 @@ export function serveReads(scope: ReadWorkerScope): void {
     transfers.push(bytes.buffer);
     return true;
   };
-  const post = (message: FromWorker, transfer?: Transferable[]) =>
-    scope.postMessage(message, transfer);
-  const flush = () => {
-    if (batches.length === 0) return;
-    post({ type: "batch", batches }, transfers);
-    credits--;
-    batches = [];
-    transfers = [];
-    handedOver = false;
-  };
-  const fail = (error: unknown) => {
-    done = true;
-    close?.();
-    flush();
-    post({ type: "error", error: describeError(error) });
-  };
-  const pump = async (from: OpenedReader["reader"]) => {
-    if (pumping) return;
-    pumping = true;
+  serveWorker<Extract<ToWorker, { type: "open" }>, OwnMessage, OwnAnswer>(scope, {
+    open(message, onWarning) {
+      handOver = message.handOver;
+      return openReaderHere(message.path, { ...message.options, onWarning }, { handOverLines });
+    },
+    gather(batch: SourceRecord[]) {
+      const [encoded, transfer] = encodeBatch(batch);
+      batches.push(encoded);
+      for (const buffer of transfer) transfers.push(buffer);
+      return batches.length >= BATCHES_PER_MESSAGE || handedOver;
+    },
+    take() {
+      if (batches.length === 0) return undefined;
+      const message: OwnAnswer = { type: "batch", batches };
+      const transfer = transfers;
+      batches = [];
+      transfers = [];
+      handedOver = false;
+      return [message, transfer];
+    },
+    answer,
+  });
+
+  async function answer(message: OwnMessage, host: HostControls<OwnAnswer>): Promise<void> {
+    if (message.type === "idle") {
+      idle = true;
+      return;
+    }
+    if (host.reader === undefined) return;
     try {
-      while (credits > 0 && !done) {
-        const batch = await from.next();
-        if (batch === null) {
-          done = true;
-          flush();
-          post({ type: "end" });
-          break;
-        }
-        const [encoded, transfer] = encodeBatch(batch);
-        batches.push(encoded);
-        for (const buffer of transfer) transfers.push(buffer);
-        if (batches.length >= BATCHES_PER_MESSAGE || handedOver) flush();
-      }
+      const count = await host.reader.count();
+      host.stop();
+      host.post({ type: "counted", count });
     } catch (error) {
-      fail(error);
-    } finally {
-      pumping = false;
+      host.fail(error);
     }
-  };
-  tellUncaught(scope, fail);
-  scope.onmessage = async (event) => {
-    const message = event.data;
-    switch (message.type) {
-      case "open": {
-        try {
-          handOver = message.handOver;
-          const opened = await openReaderHere(message.path, {
-            ...message.options,
-            onWarning: (warning) => {
-              // After the batches read before it, as the reader tells it in-thread.
-              flush();
-              post({ type: "warning", message: warning });
-            },
-          }, { handOverLines });
-          reader = opened.reader;
-          close = () => opened.bytes.close();
-          post({
-            type: "opened",
-            format: opened.format,
-            columns: opened.columns,
-            ...(opened.namesOrganizations === undefined
-              ? {}
-              : { namesOrganizations: opened.namesOrganizations }),
-          });
-        } catch (error) {
-          fail(error);
-        }
-        break;
-      }
-      case "pull":
-        credits += message.messages;
-        if (reader !== undefined) await pump(reader);
-        break;
-      case "idle":
-        idle = true;
-        break;
-      case "count":
-        if (reader === undefined) break;
-        try {
-          const count = await reader.count();
-          done = true;
-          post({ type: "counted", count });
-        } catch (error) {
-          fail(error);
-        }
-        break;
-    }
-  };
+  }
 }
