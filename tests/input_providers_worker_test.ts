@@ -19,6 +19,7 @@ import {
 import { decodeBatch, encodeBatch } from "../src/input/providers/_batch_codec.ts";
 import type { SourceRecord } from "../src/types.ts";
 import { tempDir } from "./_cli.ts";
+import { failingWorkerModule, READ_WORKER_VARIABLE, withVariables } from "./_workers.ts";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
 
@@ -38,17 +39,20 @@ async function readAll(
   readWorkerSettings.minBytes = worker ? 0 : Infinity;
   readWorkerSettings.handOver = handOver;
   try {
-    const records: SourceRecord[] = [];
-    const warnings: Array<[number, string]> = [];
-    const opened = readWorkerStats.opened;
-    const input = await openInput(path, {
-      ...options,
-      onWarning: (message) => warnings.push([records.length, message]),
+    // In the worker or here as `worker` says, whatever the environment says.
+    return await withVariables({ [READ_WORKER_VARIABLE]: worker ? "on" : "off" }, async () => {
+      const records: SourceRecord[] = [];
+      const warnings: Array<[number, string]> = [];
+      const opened = readWorkerStats.opened;
+      const input = await openInput(path, {
+        ...options,
+        onWarning: (message) => warnings.push([records.length, message]),
+      });
+      // The worker really read it (it could fall back to this thread).
+      assert.equal(readWorkerStats.opened, worker ? opened + 1 : opened);
+      for await (const batch of input.records) records.push(...batch);
+      return { records, warnings };
     });
-    // The worker really read it (it could fall back to this thread).
-    assert.equal(readWorkerStats.opened, worker ? opened + 1 : opened);
-    for await (const batch of input.records) records.push(...batch);
-    return { records, warnings };
   } finally {
     readWorkerSettings.minBytes = WORKER_MIN_BYTES;
     readWorkerSettings.handOver = "when-idle";
@@ -100,12 +104,11 @@ for (const [file, options] of CASES) {
       const rest = await readAll(path, { ...options, resumeFrom }, true);
       assert.deepEqual(rest.records, here.records.slice(k), `after record ${k}`);
     }
-    readWorkerSettings.minBytes = 0;
-    try {
-      assert.equal(await countRecords(path, { provider: options.provider }), n);
-    } finally {
-      readWorkerSettings.minBytes = WORKER_MIN_BYTES;
-    }
+    const counted = await withVariables(
+      { [READ_WORKER_VARIABLE]: "on" },
+      () => countRecords(path, { provider: options.provider }),
+    );
+    assert.equal(counted, n);
   });
 }
 
@@ -143,14 +146,11 @@ Deno.test("lines the worker hands to the main thread read to the records the wor
   }
   // WORKOS_IMPORTER_HAND_OVER=never keeps every line in the worker.
   const path = `${FIXTURES}auth0_users.ndjson`;
-  Deno.env.set("WORKOS_IMPORTER_HAND_OVER", "never");
-  try {
+  await withVariables({ WORKOS_IMPORTER_HAND_OVER: "never" }, async () => {
     const before = readWorkerStats.handedOver;
     await readAll(path, { provider: { from: "auth0" } }, true, "every-other");
     assert.equal(readWorkerStats.handedOver, before);
-  } finally {
-    Deno.env.delete("WORKOS_IMPORTER_HAND_OVER");
-  }
+  });
   // Blank lines among the handed-over ones are lines, not records.
   const dir = await tempDir();
   const blanks = `${dir}/blanks.ndjson`;
@@ -215,8 +215,8 @@ Deno.test("an export that goes wrong mid-way fails (or ends) the same way in the
 
 Deno.test("a reader cancelled after its first batch, or aborted, ends its worker", async () => {
   const path = `${FIXTURES}firebase_users.json`;
-  readWorkerSettings.minBytes = 0;
-  try {
+  const opened = readWorkerStats.opened;
+  await withVariables({ [READ_WORKER_VARIABLE]: "on" }, async () => {
     const input = await openInput(path, { provider: { from: "firebase" } });
     const reader = input.records.getReader();
     const first = await reader.read();
@@ -231,9 +231,8 @@ Deno.test("a reader cancelled after its first batch, or aborted, ends its worker
     await records.read();
     controller.abort(new Error("stop"));
     await assert.rejects(records.read(), /stop/);
-  } finally {
-    readWorkerSettings.minBytes = WORKER_MIN_BYTES;
-  }
+  });
+  assert.equal(readWorkerStats.opened, opened + 2, "both were read in a worker");
   // The sanitizers fail this test if a worker's message op is still pending.
 });
 
@@ -302,40 +301,15 @@ Deno.test('the batch form carries checked metadata as keys and values, and a rec
  * `defect` (an error of the worker's own code, told as the host tells what
  * it caught).
  */
-async function failingReadWorker(
-  dir: string,
-  how: "uncaught" | "crash" | "defect",
-): Promise<URL> {
-  const module = `${dir}/failing_read_worker.js`;
-  const host = new URL("../src/input/providers/_worker_host.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    module,
-    [
-      `import { serveReads } from ${JSON.stringify(host)};`,
-      "let batches = 0;",
-      "let broken = false;",
-      "const post = globalThis.postMessage.bind(globalThis);",
-      "const scope = {",
-      "  onmessage: null,",
-      "  postMessage(message, transfer) {",
-      '    if (broken && message.type !== "error") return;',
-      "    post(message, transfer);",
-      '    if (message.type === "batch" && ++batches === 1) {',
-      "      broken = true;",
-      how === "defect"
-        ? '      post({ type: "error", error: { kind: "TypeError", name: "TypeError", message: "reader is not a function\\n    at somewhere.ts:1:1" } });'
-        : '      setTimeout(() => { throw new Error("reader ran out of luck\\n    at somewhere.ts:1:1"); });',
-      "    }",
-      "  },",
-      how === "crash"
-        ? "  addEventListener() {},"
-        : "  addEventListener: (type, listener) => globalThis.addEventListener(type, listener),",
-      "};",
-      "serveReads(scope);",
-      "globalThis.onmessage = (event) => scope.onmessage?.(event);",
-    ].join("\n"),
-  );
-  return new URL(`file://${module}`);
+function failingReadWorker(dir: string, how: "uncaught" | "crash" | "defect"): Promise<URL> {
+  return failingWorkerModule(`${dir}/failing_read_worker.js`, {
+    host: new URL("../src/input/providers/_worker_host.ts", import.meta.url),
+    serve: "serveReads",
+    batches: 1,
+    fails: how === "defect" ? "told" : "thrown",
+    listeners: how !== "crash",
+    who: "reader",
+  });
 }
 
 for (const how of ["uncaught", "crash", "defect"] as const) {

@@ -17,6 +17,7 @@ import {
   validateWorkerStats,
 } from "../src/pipeline/_validate_worker_client.ts";
 import { runCli, tempDir } from "./_cli.ts";
+import { failingWorkerModule, READ_WORKER_VARIABLE, withVariables } from "./_workers.ts";
 
 const ON = { WORKOS_IMPORTER_READ_WORKER: "on" };
 const OFF = { WORKOS_IMPORTER_READ_WORKER: "off" };
@@ -260,7 +261,9 @@ async function withWorker<T>(minBytes: number, fn: () => Promise<T>): Promise<T>
   const before = validateWorkerSettings.minBytes;
   validateWorkerSettings.minBytes = minBytes;
   try {
-    return await fn();
+    // The size decides, whatever the environment says (`on` would validate every file in a worker).
+    const setting = minBytes === Infinity ? "off" : undefined;
+    return await withVariables({ [READ_WORKER_VARIABLE]: setting }, fn);
   } finally {
     validateWorkerSettings.minBytes = before;
   }
@@ -317,33 +320,18 @@ Deno.test("in process: a file the worker cannot open fails with the in-thread me
  */
 async function failingWorker(dir: string, how: "at once" | "defect" | "crash"): Promise<URL> {
   const module = `${dir}/failing_worker.js`;
-  const host = new URL("../src/pipeline/_validate_worker_host.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    module,
-    how === "at once" ? `throw new Error("no worker here");\n` : [
-      `import { serveValidation } from ${JSON.stringify(host)};`,
-      "let batches = 0;",
-      "let broken = false;",
-      "const post = globalThis.postMessage.bind(globalThis);",
-      "const scope = {",
-      "  onmessage: null,",
-      "  postMessage(message, transfer) {",
-      '    if (message.type === "batch" && ++batches === 2) {',
-      "      // From here on the worker is broken: nothing but the error leaves it.",
-      "      broken = true;",
-      '      setTimeout(() => { throw new Error("worker ran out of luck\\n    at somewhere.ts:1:1"); });',
-      "    }",
-      '    if (!broken || message.type === "error") post(message, transfer);',
-      "  },",
-      how === "defect"
-        ? "  addEventListener: (type, listener) => globalThis.addEventListener(type, listener),"
-        : "  addEventListener() {},",
-      "};",
-      "serveValidation(scope);",
-      "globalThis.onmessage = (event) => scope.onmessage?.(event);",
-    ].join("\n"),
-  );
-  return new URL(`file://${module}`);
+  if (how === "at once") {
+    await Deno.writeTextFile(module, `throw new Error("no worker here");\n`);
+    return new URL(`file://${module}`);
+  }
+  return await failingWorkerModule(module, {
+    host: new URL("../src/pipeline/_validate_worker_host.ts", import.meta.url),
+    serve: "serveValidation",
+    batches: 1,
+    fails: "thrown",
+    listeners: how === "defect",
+    who: "worker",
+  });
 }
 
 /** Runs `fn` with the worker module at `module`, for every file. */
@@ -403,11 +391,11 @@ Deno.test("the CLI: a worker defect mid-file is one line on stderr, exit 1, no s
             `import { validateWorkerSettings } from ${JSON.stringify(settings)};`,
             `import { main } from ${JSON.stringify(main)};`,
             `validateWorkerSettings.module = new URL(${JSON.stringify(module.href)});`,
-            "validateWorkerSettings.minBytes = 0;",
             `Deno.exit(await main(${JSON.stringify(args)}));`,
           ].join("\n"),
         ],
-        env: { NO_COLOR: "1" },
+        // In the worker whatever this process's environment says.
+        env: { NO_COLOR: "1", ...ON },
         stdout: "piped",
         stderr: "piped",
       }).output();
