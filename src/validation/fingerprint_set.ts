@@ -426,8 +426,8 @@ export class FingerprintSet {
     const bytes = this.#bytes[shard];
     const slots = this.#slots[shard];
     const first = Math.floor((low / TWO_32) * slots);
-    let word = (((top & 0xfff) << 20) | (low - firstLow(first, slots))) >>> 0;
-    let nibble = top >>> 12;
+    const word = (((top & 0xfff) << 20) | (low - firstLow(first, slots))) >>> 0;
+    const nibble = top >>> 12;
     let slot = first;
     let distance = 0;
     for (;; distance++) {
@@ -449,33 +449,9 @@ export class FingerprintSet {
     }
     this.#counts[shard]++;
     this.#size++;
-    for (;;) {
-      const b = bytes[slot];
-      if (b === 0) {
-        words[slot] = word;
-        bytes[slot] = nibble | ((distance + 1) << 4);
-        return -1;
-      }
-      if ((b >>> 4) - 1 < distance) {
-        const w = words[slot];
-        words[slot] = word;
-        bytes[slot] = nibble | ((distance + 1) << 4);
-        word = w;
-        nibble = b & 15;
-        distance = (b >>> 4) - 1;
-      }
-      if (++slot === slots) slot = 0;
-      if (++distance > MAX_DISTANCE) {
-        // The entry carried would be too far from its first slot for four
-        // bits: it goes to the stash, whole.
-        let at = slot - distance;
-        if (at < 0) at += slots;
-        const kept = (((word & 0xfffff) + firstLow(at, slots)) * 65536) +
-          ((nibble << 12) | (word >>> 20));
-        this.#stashEntry(shard, kept, true);
-        return -1;
-      }
-    }
+    const carried = placeCompact(words, bytes, slots, slot, distance, word, nibble);
+    if (carried !== PLACED) this.#stashEntry(shard, carried, true);
+    return -1;
   }
 
   /**
@@ -604,34 +580,10 @@ export class FingerprintSet {
       for (let at = 0; at < n; at += 3) {
         const low = held[at];
         const top = held[at + 1];
-        let slot = Math.floor((low / TWO_32) * slots);
-        let word = (((top & 0xfff) << 20) | (low - firstLow(slot, slots))) >>> 0;
-        let nibble = top >>> 12;
-        for (let distance = 0;;) {
-          const b = bytes[slot];
-          if (b === 0) {
-            words[slot] = word;
-            bytes[slot] = nibble | ((distance + 1) << 4);
-            break;
-          }
-          if ((b >>> 4) - 1 < distance) {
-            const w = words[slot];
-            words[slot] = word;
-            bytes[slot] = nibble | ((distance + 1) << 4);
-            word = w;
-            nibble = b & 15;
-            distance = (b >>> 4) - 1;
-          }
-          if (++slot === slots) slot = 0;
-          if (++distance > MAX_DISTANCE) {
-            let first = slot - distance;
-            if (first < 0) first += slots;
-            const kept = (((word & 0xfffff) + firstLow(first, slots)) * 65536) +
-              ((nibble << 12) | (word >>> 20));
-            (this.#stash[shard] ??= []).push(kept);
-            break;
-          }
-        }
+        const slot = Math.floor((low / TWO_32) * slots);
+        const word = (((top & 0xfff) << 20) | (low - firstLow(slot, slots))) >>> 0;
+        const carried = placeCompact(words, bytes, slots, slot, 0, word, top >>> 12);
+        if (carried !== PLACED) (this.#stash[shard] ??= []).push(carried);
       }
       if ((this.#stash[shard]?.length ?? 0) > slots >>> 5) {
         this.#crowded[shard] = 1;
@@ -660,6 +612,53 @@ export class FingerprintSet {
  */
 function keptLow(low: number): number {
   return (low & 0xffff) === 0 ? low + 1 : low;
+}
+
+/** What {@linkcode placeCompact} gives when every entry has a slot. */
+const PLACED = -1;
+
+/**
+ * Puts an entry in a table of five-byte slots at `slot`, `distance` slots
+ * past its own first one, where it is not (the second half of adding, and
+ * all of putting a grown shard's entries back): Robin Hood order, an entry
+ * takes the slot of one nearer its own first slot, which moves on.
+ *
+ * @returns {@linkcode PLACED}, or the entry last carried, whole (as the
+ *   stash keeps it), when it would be too far from its first slot for four
+ *   bits.
+ */
+function placeCompact(
+  words: Uint32Array,
+  bytes: Uint8Array,
+  slots: number,
+  slot: number,
+  distance: number,
+  word: number,
+  nibble: number,
+): number {
+  for (;;) {
+    const b = bytes[slot];
+    if (b === 0) {
+      words[slot] = word;
+      bytes[slot] = nibble | ((distance + 1) << 4);
+      return PLACED;
+    }
+    if ((b >>> 4) - 1 < distance) {
+      const w = words[slot];
+      words[slot] = word;
+      bytes[slot] = nibble | ((distance + 1) << 4);
+      word = w;
+      nibble = b & 15;
+      distance = (b >>> 4) - 1;
+    }
+    if (++slot === slots) slot = 0;
+    if (++distance > MAX_DISTANCE) {
+      let first = slot - distance;
+      if (first < 0) first += slots;
+      return (((word & 0xfffff) + firstLow(first, slots)) * 65536) +
+        ((nibble << 12) | (word >>> 20));
+    }
+  }
 }
 
 /**
