@@ -140,7 +140,7 @@ export class WorkerChannel<To, Told extends { type: string }> {
     }
     for (;;) {
       const message = await this.take();
-      if (message === undefined) throw this.#options.closedEarly();
+      if (message === undefined) throw this.closedEarly();
       switch (message.type) {
         case "batch":
           this.#toldIdle = false;
@@ -183,6 +183,11 @@ export class WorkerChannel<To, Told extends { type: string }> {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.(undefined);
+  }
+
+  /** The error a message asked for after the worker was ended is (see {@linkcode WorkerChannelOptions.closedEarly}). */
+  closedEarly(): Error {
+    return this.#options.closedEarly();
   }
 
   /** The error a worker that stopped ends the run with: one line, what to do. */

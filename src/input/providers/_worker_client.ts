@@ -250,9 +250,7 @@ class WorkerRecordReader {
     channel.post({ type: "count" });
     for (;;) {
       const message = await channel.take();
-      if (message === undefined) {
-        throw new Error("The export reader was closed before the end of the export");
-      }
+      if (message === undefined) throw channel.closedEarly();
       if (message.type === "counted") return message.count;
       if (message.type === "error") throw channel.revive(message.error);
     }
