@@ -9,11 +9,13 @@
  * import assert from "node:assert/strict";
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email,first_name\nada@example.com,Ada\n");
  * const summary = await importUsers(path, { apiKey: fake.apiKey, apiUrl: fake.url });
  * assert.equal(summary.status, "success");
  * assert.equal(fake.state.findUserByEmail("ada@example.com")?.firstName, "Ada");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

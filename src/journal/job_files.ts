@@ -93,6 +93,7 @@ export function jobPaths(checkpointDir: string, jobId: string): JobPaths {
  * import { jobAuditPath, jobPaths } from "./job_files.ts";
  * const dir = await Deno.makeTempDir();
  * console.log(await jobAuditPath(jobPaths(dir, "j1")) === `${dir}/j1/audit.jsonl.gz`); // true
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function jobAuditPath(paths: Pick<JobPaths, "dir" | "audit">): Promise<string> {

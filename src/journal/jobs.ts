@@ -80,8 +80,9 @@ export interface JobInfo {
  * import assert from "node:assert/strict";
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const checkpointDir = await Deno.makeTempDir();
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const checkpointDir = `${dir}/checkpoints`;
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  *
  * const input = await describeInput(path);
@@ -92,6 +93,7 @@ export interface JobInfo {
  * assert.equal(job?.status, "completed");
  * assert.equal(job?.rowsDone, 1);
  * assert.equal(await readJob("no-such-job", { checkpointDir }), undefined);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readJob(
@@ -137,13 +139,15 @@ export async function readJob(
  * import { createJob, describeInput, listJobs } from "@workos-importer/cli";
  * import assert from "node:assert/strict";
  *
- * const checkpointDir = await Deno.makeTempDir();
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const checkpointDir = `${dir}/checkpoints`;
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  * const input = await describeInput(path);
  * await (await createJob("nightly", { checkpointDir, input, options: {} })).finish("interrupted");
  * const jobs = await listJobs({ checkpointDir });
  * assert.deepEqual(jobs.map((job) => [job.id, job.status]), [["nightly", "interrupted"]]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function listJobs(options: JobsOptions = {}): Promise<JobInfo[]> {
@@ -234,13 +238,15 @@ export async function latestResumableJob(options: JobsOptions = {}): Promise<str
  * import { createJob, describeInput, listJobs, removeJob } from "@workos-importer/cli";
  * import assert from "node:assert/strict";
  *
- * const checkpointDir = await Deno.makeTempDir();
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const checkpointDir = `${dir}/checkpoints`;
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  * const input = await describeInput(path);
  * await (await createJob("nightly", { checkpointDir, input, options: {} })).finish("completed");
  * await removeJob("nightly", { checkpointDir });
  * assert.deepEqual(await listJobs({ checkpointDir }), []);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function removeJob(jobId: string, options: JobsOptions = {}): Promise<string> {

@@ -112,6 +112,7 @@ export type { JobInput, JobOptions, JobProgress, JobRecord, JobStatus, JobTotals
  *   resumeJob("01J00000000000000000000000", { checkpointDir }),
  *   (error) => error instanceof JobError && error.exitCode === 2,
  * );
+ * await Deno.remove(checkpointDir, { recursive: true });
  * ```
  */
 export class JobError extends UserError {
@@ -189,6 +190,7 @@ export interface DescribeInputOptions {
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  * const input = await describeInput(path);
  * console.log(input.totalRows, input.sha256.length); // 1 64
+ * await Deno.remove(path);
  * ```
  */
 export async function describeInput(
@@ -227,8 +229,9 @@ export async function describeInput(
  * import assert from "node:assert/strict";
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const checkpointDir = await Deno.makeTempDir();
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const checkpointDir = `${dir}/checkpoints`;
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  *
  * const journal = await createJob("tenant-42", {
@@ -239,6 +242,7 @@ export async function describeInput(
  * const result = await importUsers(path, { apiKey: fake.apiKey, apiUrl: fake.url, journal });
  * await journal.finish(result.interrupted ? "interrupted" : "completed");
  * assert.equal(journal.progress.totals.usersCreated, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function createJob(jobId: string, options: CreateJobOptions): Promise<Journal> {
@@ -333,8 +337,9 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
  * import assert from "node:assert/strict";
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const checkpointDir = await Deno.makeTempDir();
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const checkpointDir = `${dir}/checkpoints`;
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  *
  * const input = await describeInput(path);
@@ -348,6 +353,7 @@ export async function createJob(jobId: string, options: CreateJobOptions): Promi
  * });
  * await journal.finish(result.interrupted ? "interrupted" : "completed");
  * assert.equal(fake.state.userCount(), 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function resumeJob(jobId: string, options: ResumeJobOptions = {}): Promise<Journal> {
@@ -664,8 +670,9 @@ export interface FinishOptions {
  * import assert from "node:assert/strict";
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const checkpointDir = await Deno.makeTempDir();
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const checkpointDir = `${dir}/checkpoints`;
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  *
  * const input = await describeInput(path);
@@ -674,6 +681,7 @@ export interface FinishOptions {
  * await journal.finish(result.interrupted ? "interrupted" : "completed");
  * assert.equal(journal.progress.status, "completed");
  * assert.equal(journal.progress.totals.successes, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Journal implements ImportJournal {

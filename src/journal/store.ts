@@ -131,10 +131,11 @@ export interface CheckpointState {
  * import assert from "node:assert/strict";
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
- * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/users.csv`;
  * await Deno.writeTextFile(path, "email\nada@example.com\n");
  * const job = await createJob("tenant-7", {
- *   checkpointDir: await Deno.makeTempDir(),
+ *   checkpointDir: `${dir}/checkpoints`,
  *   input: await describeInput(path),
  *   options: {},
  * });
@@ -143,6 +144,7 @@ export interface CheckpointState {
  * await job.finish("completed");
  * assert.equal(job.progress.watermark?.recordNumber, 1);
  * assert.equal(journal.totals().usersCreated, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export interface ImportJournal {

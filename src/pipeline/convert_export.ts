@@ -45,11 +45,13 @@ export interface ConvertResult extends PackageCounts {
  * import { convertToPackage } from "./convert_export.ts";
  * import { equal } from "node:assert/strict";
  *
- * const input = await Deno.makeTempFile({ suffix: ".csv" });
+ * const dir = await Deno.makeTempDir();
+ * const input = `${dir}/users.csv`;
  * await Deno.writeTextFile(input, "email,org_external_id,org_name\nada@example.com,acme,Acme\nnot-an-email,,\n");
- * const result = await convertToPackage(input, { out: await Deno.makeTempDir() });
+ * const result = await convertToPackage(input, { out: `${dir}/package` });
  * equal(result.users, 1);
  * equal(result.skippedUsers, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function convertToPackage(

@@ -60,6 +60,7 @@ export interface JournalSinkOptions {
  * await sink.close();
  * await journal.finish("completed");
  * assert.equal(journal.progress.totals.usersCreated, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class JournalSink implements OutcomeSink {

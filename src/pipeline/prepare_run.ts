@@ -41,6 +41,7 @@ import { openValidatedInWorker, wantsValidateWorker } from "./_validate_worker_c
  *   const summary = await importUsers(source, { dryRun: true });
  *   assert.equal(summary.successes, 1);
  * }
+ * await Deno.remove(path);
  * ```
  */
 export type ImportSource =

@@ -35,6 +35,7 @@
  * const ids = [];
  * for await (const entry of readAuditLogBackward(path)) ids.push(entry.id);
  * deepEqual(ids, ["om_1", "user_1"]);
+ * await Deno.remove(path);
  * ```
  *
  * @module
@@ -480,9 +481,12 @@ export interface OpenAuditLogOptions {
  * ```ts
  * import { openAuditLog } from "./audit_log.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
- * await using log = await openAuditLog(path);
- * await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
- * console.log(log.count); // 1
+ * {
+ *   await using log = await openAuditLog(path);
+ *   await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
+ *   console.log(log.count); // 1
+ * }
+ * await Deno.remove(path);
  * ```
  */
 export async function openAuditLog(
@@ -581,10 +585,13 @@ export function parseAuditLine(line: string): AuditEntry[] | undefined {
  * ```ts
  * import { openAuditLog, readAuditLog } from "./audit_log.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl.gz" });
- * await using log = await openAuditLog(path);
- * await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
- * await log.flush();
- * console.log((await readAuditLog(path)).map((entry) => entry.id)); // ["user_1"]
+ * {
+ *   await using log = await openAuditLog(path);
+ *   await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
+ *   await log.flush();
+ *   console.log((await readAuditLog(path)).map((entry) => entry.id)); // ["user_1"]
+ * }
+ * await Deno.remove(path);
  * ```
  */
 export async function readAuditLog(path: string): Promise<AuditEntry[]> {
@@ -607,10 +614,13 @@ export async function readAuditLog(path: string): Promise<AuditEntry[]> {
  * ```ts
  * import { countAuditLines, openAuditLog } from "./audit_log.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl.gz" });
- * await using log = await openAuditLog(path);
- * await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
- * await log.flush();
- * console.log(await countAuditLines(path)); // 1
+ * {
+ *   await using log = await openAuditLog(path);
+ *   await log.write([{ timestamp: new Date().toISOString(), action: "user_created", id: "user_1" }]);
+ *   await log.flush();
+ *   console.log(await countAuditLines(path)); // 1
+ * }
+ * await Deno.remove(path);
  * ```
  */
 export async function countAuditLines(path: string): Promise<number> {

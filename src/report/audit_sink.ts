@@ -46,6 +46,7 @@ export interface AuditSinkOptions {
  * }]);
  * await sink.close();
  * console.log(JSON.parse(await Deno.readTextFile(path)).action); // user_created
+ * await Deno.remove(path);
  * ```
  */
 export class AuditSink implements OutcomeSink {

@@ -51,6 +51,7 @@ export interface ErrorFileSinkOptions extends OpenErrorWriterOptions {
  * ]);
  * await sink.close();
  * console.log(sink.count); // 1
+ * await Deno.remove(path);
  * ```
  */
 export class ErrorFileSink implements OutcomeSink {
@@ -140,6 +141,7 @@ export class ErrorFileSink implements OutcomeSink {
  * const sink = await openErrorFileSink(path, { format: "jsonl", append: true, committedBytes: 19 });
  * await sink.close();
  * console.log(await Deno.readTextFile(path)); // {"recordNumber":1}
+ * await Deno.remove(path);
  * ```
  */
 export async function openErrorFileSink(

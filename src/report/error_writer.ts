@@ -12,15 +12,18 @@
  * import { openErrorWriter } from "./error_writer.ts";
  *
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
- * await using errors = await openErrorWriter(path, { columns: ["email", "first_name"] });
- * await errors.write([{
- *   recordNumber: 12,
- *   email: "ada@example",
- *   errorType: "validation",
- *   errorMessage: `Cannot import row 12: "email" is not valid`,
- *   timestamp: new Date().toISOString(),
- *   rawRow: { email: "ada@example", first_name: "Ada" },
- * }]);
+ * {
+ *   await using errors = await openErrorWriter(path, { columns: ["email", "first_name"] });
+ *   await errors.write([{
+ *     recordNumber: 12,
+ *     email: "ada@example",
+ *     errorType: "validation",
+ *     errorMessage: `Cannot import row 12: "email" is not valid`,
+ *     timestamp: new Date().toISOString(),
+ *     rawRow: { email: "ada@example", first_name: "Ada" },
+ *   }]);
+ * }
+ * await Deno.remove(path);
  * ```
  *
  * @module
@@ -397,6 +400,7 @@ class FileErrorWriter implements ErrorWriter {
  *   await errors.write([error]);
  * }
  * assert.equal((await Deno.readTextFile(path)).split("\n").length, 3);
+ * await Deno.remove(path);
  * ```
  *
  * @param path Where to write.

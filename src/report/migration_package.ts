@@ -93,6 +93,7 @@ function organizationColumns(ref: OrganizationRef | undefined): [string?, string
  * const counts = await writer.close({ provider: "auth0" });
  * equal(counts.users, 1);
  * equal(counts.memberships, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class MigrationPackageWriter {

@@ -79,6 +79,7 @@ export function organizationKey(externalId: string): string {
  * await Deno.writeTextFile(path, "org_id,org_external_id,org_name,domains,metadata\n,acme,Acme,,\n");
  * const [acme] = await readPackageOrganizations(path);
  * console.log(acme.externalId, acme.name); // acme Acme
+ * await Deno.remove(path);
  * ```
  */
 export async function readPackageOrganizations(path: string): Promise<PackageOrganization[]> {

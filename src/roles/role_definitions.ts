@@ -61,6 +61,7 @@ const PERMISSION_SLUG = /^[a-z0-9_:.*-]+$/;
  * const { definitions, problems } = await readRoleDefinitions(path);
  * assert.deepEqual(definitions[0].permissions, ["a:read", "a:write"]);
  * assert.equal(problems.length, 0);
+ * await Deno.remove(path);
  * ```
  */
 export async function readRoleDefinitions(path: string): Promise<RoleDefinitionsFile> {

@@ -53,12 +53,14 @@ interface LedgerLine {
  * import { openSetupLedger } from "./setup_ledger.ts";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/setup.jsonl`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/setup.jsonl`;
  * const first = await openSetupLedger(path, undefined);
  * await first.intend("role:-:billing");
  * // A SIGKILL here: the next session sees the create as begun, not recorded.
  * const second = await openSetupLedger(path, undefined);
  * assert.equal(second.isPending("role:-:billing"), true);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openSetupLedger(

@@ -279,7 +279,8 @@ async function readProgress(path: string): Promise<Set<string>> {
  *
  * await using fake = await startFakeWorkOS({ rateLimits: false });
  * const user = fake.state.addUser({ email: "ada@example.com" });
- * const auditPath = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const dir = await Deno.makeTempDir();
+ * const auditPath = `${dir}/audit.jsonl`;
  * const entry = {
  *   timestamp: new Date().toISOString(),
  *   action: "user_created",
@@ -290,6 +291,7 @@ async function readProgress(path: string): Promise<Set<string>> {
  * const summary = await undoAuditLog(auditPath, { apiKey: fake.apiKey, apiUrl: fake.url });
  * assert.equal(summary.usersDeleted, 1);
  * assert.equal(fake.state.userCount(), 0);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function undoAuditLog(
