@@ -11,7 +11,8 @@ import type { OrganizationRef } from "../types.ts";
 import type { CommandSpec, Flags } from "./args.ts";
 import { delimiterOf } from "./import_command.ts";
 import { checkInputFile, checkOutputFile } from "./input_check.ts";
-import type { Console } from "./environment.ts";
+import { type Console, logPieces } from "./environment.ts";
+import { jsonPieces, writePieces } from "../report/_json_pieces.ts";
 import { ExitCode, UsageError } from "./usage_error.ts";
 import { validateFile, type ValidationReport } from "../pipeline/validate_file.ts";
 import { sourceOptionsOf } from "./import_command.ts";
@@ -117,7 +118,7 @@ export async function runValidateCommand(
   if (flags.report !== undefined) await writeReport(flags.report, report);
   for (const line of packageProblems) say(line);
   for (const line of reportLines(report, flags.report)) say(line);
-  if (json) console.log(JSON.stringify(report));
+  if (json) logPieces(console, jsonPieces({ ...report }));
   return report.can_proceed && packageProblems.length === 0 ? ExitCode.Success : ExitCode.Failure;
 }
 
@@ -130,9 +131,18 @@ async function isPackageDir(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Writes the report as `JSON.stringify(report, null, 2)` would, a piece at a
+ * time: built whole, its text and bytes (4 MB at 20,000 issues) came on top
+ * of the pass's peak, at its very end.
+ */
 async function writeReport(path: string, report: ValidationReport): Promise<void> {
   // The report lists emails: owner-only, like error files.
-  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n", { mode: 0o600 });
+  using file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  // A file there already keeps its mode on opening: made owner-only as well.
+  if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
+  await writePieces(file, jsonPieces({ ...report }, { indent: 2 }));
+  await writePieces(file, ["\n"]);
 }
 
 function reportLines(report: ValidationReport, reportPath: string | undefined): string[] {
