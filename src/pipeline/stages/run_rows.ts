@@ -86,7 +86,12 @@ export function runRows(
 ): TransformStream<CheckedRecord[], OutcomeChunk> {
   const semaphore = new Semaphore(options.concurrency);
   const admit = options.admit;
-  const inFlight = new Set<Promise<void>>();
+  // Rows started and not yet ended: a count, not a promise per row kept for
+  // the flush (a row's promises were the stage's largest allocation per row,
+  // issue 16's import memory).
+  let running = 0;
+  // Resolves the flush once the last row running has ended.
+  let idle: (() => void) | undefined;
   let out: TransformStreamDefaultController<OutcomeChunk>;
   // Outcomes of rows that ended in this turn, handed on together at its end.
   let ended: RowOutcome[] = [];
@@ -106,9 +111,40 @@ export function runRows(
     }
   }
 
+  /** Counts a row as ended; the flush goes on once none runs. */
+  function rowEnded(): void {
+    if (--running === 0 && idle) idle();
+  }
+
   /** Collects a row's outcome, to be handed on at the end of this turn. */
   function emit(outcome: RowOutcome): void {
     if (ended.push(outcome) === 1) queueMicrotask(handOnEnded);
+    rowEnded();
+  }
+
+  /** A row's task rejected: the run stopped, or something unexpected failed the row. */
+  function fail(row: UserRow, error: unknown): void {
+    // The world stopped the run, not the row: it stays unfinished (the
+    // watermark stays below it) and a resume runs it again.
+    if (isRunStop(error)) {
+      semaphore.release();
+      rowEnded();
+      state.stopWith(error);
+      return;
+    }
+    // A row task must never reject: anything unexpected fails the row.
+    emit({
+      recordNumber: row.recordNumber,
+      byteEnd: row.byteEnd,
+      email: row.email,
+      error: {
+        recordNumber: row.recordNumber,
+        email: row.email,
+        errorType: "user_create",
+        errorMessage: error instanceof Error ? error.message : String(error),
+        timestamp: new Date().toISOString(),
+      },
+    });
   }
 
   /** Hands failed rows' outcomes on, and waits until they are taken. */
@@ -120,31 +156,8 @@ export function runRows(
     // The import's person cache keeps row.emailKey long after the row. It
     // is a string of its own already (toLowerCase copies; pinned by
     // tests/validate_kept_strings_test.ts), so no copy is made here.
-    const task = runner.process(row).then(
-      (outcome) => emit(outcome),
-      (error) => {
-        // The world stopped the run, not the row: it stays unfinished (the
-        // watermark stays below it) and a resume runs it again.
-        if (isRunStop(error)) {
-          semaphore.release();
-          return state.stopWith(error);
-        }
-        // A row task must never reject: anything unexpected fails the row.
-        emit({
-          recordNumber: row.recordNumber,
-          byteEnd: row.byteEnd,
-          email: row.email,
-          error: {
-            recordNumber: row.recordNumber,
-            email: row.email,
-            errorType: "user_create",
-            errorMessage: error instanceof Error ? error.message : String(error),
-            timestamp: new Date().toISOString(),
-          },
-        });
-      },
-    ).finally(() => inFlight.delete(task));
-    inFlight.add(task);
+    running++;
+    runner.process(row).then(emit, (error) => fail(row, error));
   }
 
   return new TransformStream({
@@ -180,7 +193,7 @@ export function runRows(
       if (failed.length > 0) await handOn(failed);
     },
     async flush() {
-      await Promise.all(inFlight);
+      if (running > 0) await new Promise<void>((resolve) => idle = resolve);
       if (ended.length > 0) handOnEnded();
     },
   });
