@@ -201,12 +201,10 @@ export function auditRecord(entry: AuditEntry): Record<string, unknown> {
   }
   if (entry.userId !== undefined) record.userId = entry.userId;
   if (entry.roleSlug !== undefined) record.roleSlug = entry.roleSlug;
-  const slugs = (list: unknown) =>
-    Array.isArray(list) ? list.filter((slug) => typeof slug === "string") : undefined;
   if (entry.previousRoleSlugs !== undefined) {
-    record.previousRoleSlugs = slugs(entry.previousRoleSlugs);
+    record.previousRoleSlugs = slugList(entry.previousRoleSlugs);
   }
-  if (entry.roleSlugs !== undefined) record.roleSlugs = slugs(entry.roleSlugs);
+  if (entry.roleSlugs !== undefined) record.roleSlugs = slugList(entry.roleSlugs);
   if (entry.row !== undefined) record.row = entry.row;
   if (entry.requestId !== undefined) record.requestId = entry.requestId;
   const previous = cleanValues(entry.previous);
@@ -250,43 +248,65 @@ function sameContext(a: AuditEntry, b: AuditEntry): boolean {
   return a.timestamp === b.timestamp && a.row === b.row && a.email === b.email;
 }
 
+function slugList(list: unknown): string[] | undefined {
+  return Array.isArray(list) ? list.filter((slug) => typeof slug === "string") : undefined;
+}
+
 /**
- * One line of the compact format for entries that share their time, row
- * and email (a row's writes): those, and the user they are about, are said
- * once; each write keeps only what is its own.
+ * One write of a compact line, taken straight from its entry field by field
+ * (what {@linkcode auditRecord} keeps, under short keys): no record is built
+ * in between, since a job writes a line for every row it imports.
  */
-function compactLine(entries: readonly AuditEntry[]): Record<string, unknown> {
-  const first = entries[0];
+function compactWrite(entry: AuditEntry, user: string | undefined): Record<string, unknown> {
+  const action = entry.action;
+  const write: Record<string, unknown> = { a: CODES[action] };
+  if (!(USER_ACTIONS.has(action) && entry.id === user)) write.i = entry.id;
+  const organizationId = entry.organizationId;
+  if (action === "organization_created") {
+    // An organization is its own organization: said only when it is not.
+    if (organizationId !== entry.id) write.o = organizationId ?? null;
+  } else if (organizationId !== undefined) write.o = organizationId;
+  if (entry.organizationExternalId !== undefined) write.x = entry.organizationExternalId;
+  if (MEMBER_ACTIONS.has(action)) {
+    if (entry.userId !== user) write.u = entry.userId ?? null;
+  } else if (entry.userId !== undefined) write.u = entry.userId;
+  if (entry.roleSlug !== undefined) write.s = entry.roleSlug;
+  if (entry.previousRoleSlugs !== undefined) write.ps = slugList(entry.previousRoleSlugs);
+  if (entry.roleSlugs !== undefined) write.rs = slugList(entry.roleSlugs);
+  if (entry.requestId !== undefined) write.q = entry.requestId;
+  if (entry.previous !== undefined) {
+    const previous = cleanValues(entry.previous);
+    if (previous) write.p = previous;
+  }
+  if (entry.changes !== undefined) {
+    const changes = cleanValues(entry.changes);
+    if (changes) write.c = changes;
+  }
+  if (entry.uncertain === true) write.n = 1;
+  return write;
+}
+
+/**
+ * One line of the compact format for entries `start` to `end` (not
+ * included), which share their time, row and email (a row's writes): those,
+ * and the user they are about, are said once; each write keeps only what is
+ * its own.
+ */
+function compactLine(
+  entries: readonly AuditEntry[],
+  start: number,
+  end: number,
+): Record<string, unknown> {
+  const first = entries[start];
   const line: Record<string, unknown> = { t: first.timestamp };
   if (first.row !== undefined) line.r = first.row;
   if (first.email !== undefined) line.e = first.email;
   let user: string | undefined;
-  for (const entry of entries) {
-    user = userOfEntry(entry);
-    if (user !== undefined) break;
-  }
+  for (let i = start; i < end && user === undefined; i++) user = userOfEntry(entries[i]);
   if (user !== undefined) line.u = user;
-  line.w = entries.map((entry) => {
-    const record = auditRecord(entry);
-    const write: Record<string, unknown> = { a: CODES[entry.action] };
-    if (!(USER_ACTIONS.has(entry.action) && entry.id === user)) write.i = record.id;
-    if (entry.action === "organization_created") {
-      // An organization is its own organization: said only when it is not.
-      if (record.organizationId !== record.id) write.o = record.organizationId ?? null;
-    } else if (record.organizationId !== undefined) write.o = record.organizationId;
-    if (record.organizationExternalId !== undefined) write.x = record.organizationExternalId;
-    if (MEMBER_ACTIONS.has(entry.action)) {
-      if (record.userId !== user) write.u = record.userId ?? null;
-    } else if (record.userId !== undefined) write.u = record.userId;
-    if (record.roleSlug !== undefined) write.s = record.roleSlug;
-    if (record.previousRoleSlugs !== undefined) write.ps = record.previousRoleSlugs;
-    if (record.roleSlugs !== undefined) write.rs = record.roleSlugs;
-    if (record.requestId !== undefined) write.q = record.requestId;
-    if (record.previous !== undefined) write.p = record.previous;
-    if (record.changes !== undefined) write.c = record.changes;
-    if (record.uncertain === true) write.n = 1;
-    return write;
-  });
+  const writes: Array<Record<string, unknown>> = [];
+  for (let i = start; i < end; i++) writes.push(compactWrite(entries[i], user));
+  line.w = writes;
   return line;
 }
 
@@ -313,7 +333,7 @@ export function formatAuditLines(entries: readonly AuditEntry[]): string {
   for (let start = 0; start < entries.length;) {
     let end = start + 1;
     while (end < entries.length && sameContext(entries[start], entries[end])) end++;
-    text += JSON.stringify(compactLine(entries.slice(start, end))) + "\n";
+    text += JSON.stringify(compactLine(entries, start, end)) + "\n";
     start = end;
   }
   return text;
