@@ -11,7 +11,11 @@
  * When the pairs' wall ratios scatter by more than the target itself (their
  * median absolute deviation above 5 %: a loaded machine), the wall figure
  * cannot tell 4 % from 6 %, and the verdict is taken from the CPU pairs
- * instead (`judgedOn` says which).
+ * instead (`judgedOn` says which). The judged median comes with a
+ * distribution-free confidence interval of at least 95 % (`intervalPercent`,
+ * from the pairs' order statistics) and `decisive`: whether that interval
+ * lies wholly on one side of 5 %. Fewer than six pairs give no interval, so
+ * a `--quick` run (three pairs) is never decisive, whatever it prints.
  *
  * Wall time on a shared 2-core machine moves by ±10 % from run to run, more
  * than the cost measured, so the benchmark also times what a job adds per
@@ -112,6 +116,41 @@ async function runImporter(
 function pairedPercent(plain: Run[], job: Run[], of: (run: Run) => number): number {
   const ratios = job.map((run, i) => of(run) / of(plain[i]));
   return Math.round((median(ratios) - 1) * 1000) / 10;
+}
+
+/**
+ * A distribution-free confidence interval (at least 95 %) for the median of
+ * the pairs' ratios, minus one, in percent: the k-th smallest and k-th
+ * largest ratios, where fewer than k of n fair coin flips come up heads
+ * with a chance of at most 2.5 %. It needs no assumption about how the
+ * ratios scatter, only that the pairs are independent; below six pairs no
+ * such k exists, and the interval is `undefined` (unbounded).
+ */
+function medianInterval(
+  plain: Run[],
+  job: Run[],
+  of: (run: Run) => number,
+): { lowPercent: number; highPercent: number; coveragePercent: number } | undefined {
+  const ratios = job.map((run, i) => of(run) / of(plain[i])).sort((a, b) => a - b);
+  const n = ratios.length;
+  // Binomial(n, 1/2) tail: P(heads < k), grown one k at a time.
+  let choose = 1;
+  let below = 0;
+  let k = 0;
+  for (let heads = 0; heads < n; heads++) {
+    const next = below + choose / 2 ** n;
+    if (next > 0.025) break;
+    below = next;
+    k = heads + 1;
+    choose = (choose * (n - heads)) / (heads + 1);
+  }
+  if (k === 0) return undefined;
+  const percent = (ratio: number) => Math.round((ratio - 1) * 1000) / 10;
+  return {
+    lowPercent: percent(ratios[k - 1]),
+    highPercent: percent(ratios[n - k]),
+    coveragePercent: Math.round((1 - 2 * below) * 1000) / 10,
+  };
 }
 
 /** How far the pairs' ratios scatter: their median absolute deviation, in percent. */
@@ -254,6 +293,16 @@ async function main(): Promise<void> {
       ? "cpu"
       : "wall";
     const verdictPercent = judgedOn === "cpu" ? pairedCpuOverhead as number : pairedOverhead;
+    const wallInterval = medianInterval(plain, checkpointed, (run) => run.wallMs);
+    const cpuInterval = cpuKnown
+      ? medianInterval(plain, checkpointed, (run) => run.cpuMs)
+      : undefined;
+    const interval = judgedOn === "cpu" ? cpuInterval : wallInterval;
+    // Decisive when the whole interval lies on one side of the target: a
+    // verdict from fewer pairs, or from an interval across 5 %, is a guess.
+    const decisive = interval !== undefined &&
+      (interval.highPercent <= TARGET_OVERHEAD * 100 ||
+        interval.lowPercent > TARGET_OVERHEAD * 100);
     const pairRatios = checkpointed.map((run, i) =>
       Math.round((run.wallMs / plain[i].wallMs - 1) * 1000) / 10
     );
@@ -271,6 +320,14 @@ async function main(): Promise<void> {
       jobSharePercent: Math.round((jobCost / plainUsPerRow) * 1000) / 10,
       jobUsPerRow: Math.round(jobCost * 10) / 10,
       judgedOn,
+      // The judged median's confidence interval, and whether it settles the verdict.
+      intervalPercent: interval ? [interval.lowPercent, interval.highPercent] : null,
+      intervalCoveragePercent: interval?.coveragePercent ?? null,
+      decisive,
+      wallIntervalPercent: wallInterval
+        ? [wallInterval.lowPercent, wallInterval.highPercent]
+        : null,
+      cpuIntervalPercent: cpuInterval ? [cpuInterval.lowPercent, cpuInterval.highPercent] : null,
       v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       wallScatterPercent: wallScatter,
       // The ratio of the two medians, as earlier versions of this benchmark judged.
