@@ -105,7 +105,36 @@ Deno.test("parseMetadata reads printable ASCII in one pass with the very result 
   ];
   for (const text of cases) {
     deepEqual(parseMetadata(text, { plain: true }), parseMetadata(text), text);
+    // Only checked: the same answer, with no object where the one pass read it.
+    const whole = parseMetadata(text, { plain: true });
+    const checked = parseMetadata(text, { plain: true, keep: false });
+    if (!whole.ok || !checked.ok) deepEqual(checked, whole, text);
+    else if (checked.metadata !== undefined) deepEqual(checked.metadata, whole.metadata, text);
   }
+  // What the one pass reads is checked without an object; the rest is read whole.
+  const only = { plain: true, keep: false };
+  deepEqual(parseMetadata('{"plan":"pro","seat":"3"}', only), { ok: true, metadata: undefined });
+  deepEqual(parseMetadata(`{"k":"${long}"}`, only), { ok: true, metadata: undefined });
+  deepEqual(parseMetadata('{"plan":"pro","plan":"team"}', only), {
+    ok: true,
+    metadata: { plan: "team" },
+  });
+  deepEqual(parseMetadata('{"q":"say \\"hi\\""}', only), {
+    ok: true,
+    metadata: { q: 'say "hi"' },
+  });
+  deepEqual(parseMetadata('{"__proto__":"x"}', only), parseMetadata('{"__proto__":"x"}'));
+  deepEqual(parseMetadata('{"seats":5}', only), parseMetadata('{"seats":5}'));
+  deepEqual(
+    parseMetadata(`{"${"k".repeat(41)}":"v"}`, only),
+    parseMetadata(`{"${"k".repeat(41)}":"v"}`),
+  );
+  deepEqual(parseMetadata('{"plan":"pro"', only), parseMetadata('{"plan":"pro"'));
+  // Without plain, keep changes nothing: the cell is read whole.
+  deepEqual(parseMetadata('{"plan":"pro"}', { keep: false }), {
+    ok: true,
+    metadata: { plan: "pro" },
+  });
   deepEqual(parseMetadata(' {"plan":"pro"} ', { plain: true }), {
     ok: true,
     metadata: { plan: "pro" },
@@ -136,4 +165,21 @@ Deno.test("parseMetadata gives the same objects and answers whether its keys rep
   deepEqual(repeated, parseMetadata('{"plan":"a","seat":"b","plan":"c"}'));
   equal(repeated.ok, true);
   deepEqual(repeated.ok && repeated.metadata, { plan: "c", seat: "b" });
+  // Checked only, keys repeated across rows and within one: the same verdicts.
+  for (const cell of [...cells, '{"plan":"a","seat":"b","plan":"c"}', '{"ab":"1","ba":"2"}']) {
+    const checked = parseMetadata(cell, { plain: true, keep: false });
+    const whole = parseMetadata(cell, { plain: true });
+    equal(checked.ok, whole.ok, cell);
+    if (checked.ok && checked.metadata !== undefined) deepEqual(checked.metadata, JSON.parse(cell));
+  }
+  equal(
+    (parseMetadata('{"plan":"a","seat":"b","plan":"c"}', { plain: true, keep: false }) as {
+      metadata?: unknown;
+    }).metadata !== undefined,
+    true,
+  );
+  deepEqual(parseMetadata('{"ab":"1","ba":"2"}', { plain: true, keep: false }), {
+    ok: true,
+    metadata: undefined,
+  });
 });

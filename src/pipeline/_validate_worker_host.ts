@@ -1,14 +1,15 @@
 // The worker's side of the validate worker (see _validate_worker_client.ts):
 // the host of input/_worker_host_kit.ts, which opens the file with the
 // in-thread reader itself (`openReaderHere`); of its own, it validates each
-// record with the in-thread `validateRecord` and hands the results on in
+// record with the in-thread `checkRecord` (what crosses leaves a valid row's
+// metadata out, so it is checked, not kept) and hands the results on in
 // the compact form of _validated_codec.ts, a few reader batches to a
 // message, as many messages ahead as the main thread has asked for.
 
 import { openReaderHere } from "../input/_open_reader.ts";
 import { serveWorker, type WorkerScope } from "../input/_worker_host_kit.ts";
 import type { SourceRecord } from "../types.ts";
-import { validateRecord } from "../validation/validate_record.ts";
+import { checkRecord } from "../validation/validate_record.ts";
 import { ValidatedEncoder } from "./_validated_codec.ts";
 import {
   type FromValidateWorker,
@@ -40,7 +41,7 @@ export function serveValidation(scope: ValidateWorkerScope): void {
     open: (message, onWarning) => openReaderHere(message.path, { ...message.options, onWarning }),
     gather(batch: SourceRecord[]) {
       for (const record of batch) {
-        encoder.add(record.recordNumber, record.byteEnd, validateRecord(record));
+        encoder.add(record.recordNumber, record.byteEnd, checkRecord(record));
       }
       sizes.push(batch.length);
       return sizes.length >= VALIDATED_BATCHES_PER_MESSAGE;

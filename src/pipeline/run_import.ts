@@ -147,7 +147,8 @@ function pipeRun(
   options: RunImportOptions,
 ): Promise<void> {
   const checked = records instanceof ReadableStream
-    ? readRecords(records, state).pipeThrough(validateRecords())
+    // A dry run's plan never reads a row's metadata: it is checked, not kept.
+    ? readRecords(records, state).pipeThrough(validateRecords({ keepMetadata: !options.dryRun }))
     : readRecords(records.validated, state).pipeThrough(checkValidated());
   return checked
     .pipeThrough(rows)

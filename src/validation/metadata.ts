@@ -49,7 +49,11 @@ export type ParsedMetadata =
  *
  * With `plain` (the caller knows the text is printable ASCII, as a CSV
  * reader that checked the bytes does), a flat object of strings is read in
- * one pass instead of through `JSON.parse`; the result is the same.
+ * one pass instead of through `JSON.parse`; the result is the same. With
+ * `keep: false` as well (a dry run or `validate`, which never read a row's
+ * metadata), such an object is only checked, not built: the result is then
+ * `{ ok: true, metadata: undefined }`, as for a blank value, and any other
+ * value gives what it would without `keep`.
  *
  * @example Parse a CSV cell
  * ```ts
@@ -63,18 +67,40 @@ export type ParsedMetadata =
  *   reason: 'key "seats" holds a number: WorkOS metadata values must be strings, write "5"',
  * });
  * ```
+ *
+ * @example Check a cell without keeping its object
+ * ```ts
+ * import { parseMetadata } from "./metadata.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const options = { plain: true, keep: false };
+ * deepEqual(parseMetadata('{"plan":"pro"}', options), { ok: true, metadata: undefined });
+ // A repeated key is left to JSON.parse, whose last value wins.
+ * deepEqual(parseMetadata('{"plan":"pro","plan":"max"}', options), {
+ *   ok: true,
+ *   metadata: { plan: "max" },
+ * });
+ * ```
  */
-export function parseMetadata(value: unknown, options?: { plain?: boolean }): ParsedMetadata {
+export function parseMetadata(
+  value: unknown,
+  options?: { plain?: boolean; keep?: boolean },
+): ParsedMetadata {
   if (value === undefined || value === null) return { ok: true, metadata: undefined };
   let parsed = value;
   if (typeof value === "string") {
     const text = value.trim();
     if (text === "") return { ok: true, metadata: undefined };
-    if (options?.plain) {
-      // Almost every cell is a flat object of short strings: read it in one
-      // pass; anything else goes the whole way below, for its exact message.
-      const flat = readFlatObject(text);
-      if (flat !== undefined) return { ok: true, metadata: flat };
+    // Almost every cell is a flat object of short strings without escapes:
+    // read it in one pass; anything else goes the whole way below, for its
+    // exact message.
+    if (options?.plain && !text.includes("\\")) {
+      if (options.keep === false) {
+        if (isFlatObject(text)) return CHECKED;
+      } else {
+        const flat = readFlatObject(text);
+        if (flat !== undefined) return { ok: true, metadata: flat };
+      }
     }
     try {
       parsed = JSON.parse(text);
@@ -96,13 +122,15 @@ export function parseMetadata(value: unknown, options?: { plain?: boolean }): Pa
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const SPACE = 0x20;
+
+/** What a cell only checked gives: one frozen result, not one a row. */
+const CHECKED: ParsedMetadata = Object.freeze({ ok: true, metadata: undefined });
 
 /**
  * A JSON object of strings within {@linkcode METADATA_LIMITS}, read in one
- * pass from text that is printable ASCII: keys and values without escapes,
- * only spaces between tokens. `undefined` for anything else (an escape, a
+ * pass from text that is printable ASCII without a backslash (so without
+ * escapes), only spaces between tokens. `undefined` for anything else (a
  * non-string value, a limit passed, a repeated or `__proto__` key, text
  * that is not JSON), which the caller then reads with `JSON.parse` and
  * judges as it always has: this answers only when that would say the same.
@@ -139,6 +167,60 @@ function readFlatObject(text: string): Record<string, string> | undefined {
 }
 
 /**
+ * Whether {@linkcode readFlatObject} would read `text` (the same rules),
+ * without building the object or a string: a dry run and `validate` only
+ * ask whether the cell is fine. Keys are compared where they lie in `text`.
+ */
+function isFlatObject(text: string): boolean {
+  const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
+  const end = text.length;
+  if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(end - 1) !== 0x7d) return false;
+  let count = 0;
+  let i = skipSpaces(text, 1);
+  if (i === end - 1) return true;
+  const starts = KEY_STARTS;
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) return false;
+    const keyStart = i + 1;
+    const keyEnd = stringEnd(text, keyStart);
+    if (keyEnd < 0) return false;
+    const keyLength = keyEnd - keyStart;
+    if (keyLength === 0 || keyLength > maxKeyLength || count === maxKeys) return false;
+    if (keyLength === 9 && text.startsWith("__proto__", keyStart)) return false;
+    for (let k = 0; k < count; k++) {
+      if (
+        KEY_LENGTHS[k] === keyLength && sameText(text, starts[k], keyStart, keyLength)
+      ) return false;
+    }
+    starts[count] = keyStart;
+    KEY_LENGTHS[count++] = keyLength;
+    i = skipSpaces(text, keyEnd + 1);
+    if (text.charCodeAt(i) !== 0x3a) return false;
+    i = skipSpaces(text, i + 1);
+    if (text.charCodeAt(i) !== QUOTE) return false;
+    const valueEnd = stringEnd(text, i + 1);
+    if (valueEnd < 0 || valueEnd - i - 1 > maxValueLength) return false;
+    i = skipSpaces(text, valueEnd + 1);
+    const c = text.charCodeAt(i);
+    if (c === 0x7d) return i === end - 1;
+    if (c !== 0x2c) return false;
+    i = skipSpaces(text, i + 1);
+  }
+}
+
+/** Where {@linkcode isFlatObject} found the keys of the cell it reads, and their lengths. */
+const KEY_STARTS = new Int32Array(METADATA_LIMITS.maxKeys);
+const KEY_LENGTHS = new Int32Array(METADATA_LIMITS.maxKeys);
+
+/** Whether `text` holds the same `length` characters at `a` and at `b`. */
+function sameText(text: string, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++) {
+    if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false;
+  }
+  return true;
+}
+
+/**
  * Metadata keys seen so far (at most {@linkcode MAX_KNOWN_KEYS}): the rows of
  * a file mostly repeat a few. A key found here is the same string each row,
  * which V8 has already made a property name; a fresh slice would be hashed
@@ -165,12 +247,13 @@ function skipSpaces(text: string, from: number): number {
   return from;
 }
 
-/** Index of the quote closing a string that starts at `from`; -1 at an escape or the end. */
+/**
+ * Index of the quote closing a string that starts at `from`, or -1 (the
+ * callers' text has no backslash, so no escape).
+ */
 function stringEnd(text: string, from: number): number {
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) return i;
-    if (c === BACKSLASH) return -1;
+  for (let i = from, end = text.length; i < end; i++) {
+    if (text.charCodeAt(i) === QUOTE) return i;
   }
   return -1;
 }

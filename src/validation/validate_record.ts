@@ -106,8 +106,43 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
  *   }],
  * });
  * ```
+ * ```
  */
 export function validateRecord(record: SourceRecord): RecordValidation {
+  return validate(record, true);
+}
+
+/**
+ * {@linkcode validateRecord} for a caller that never reads a valid row's
+ * metadata (a dry run, `validate`): the metadata is checked as ever, with
+ * the same verdict and messages, but a flat object of plain strings is not
+ * built, and the row has no `metadata` then.
+ *
+ * @param record A record from {@linkcode openInput}.
+ * @returns What `validateRecord` gives, without the row's metadata.
+ *
+ * @example Check a row whose metadata nothing will read
+ * ```ts
+ * import { checkRecord } from "./validate_record.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const result = checkRecord({
+ *   recordNumber: 3,
+ *   byteEnd: 90,
+ *   plain: true,
+ *   fields: { email: "ada@example.com", metadata: '{"plan":"pro"}' },
+ * });
+ * equal(result.ok, true);
+ * equal(result.ok && result.row.metadata, undefined);
+ * equal(checkRecord({ recordNumber: 4, byteEnd: 99, fields: { email: "a@b.co", metadata: "{" } }).ok, false);
+ * ```
+ */
+export function checkRecord(record: SourceRecord): RecordValidation {
+  return validate(record, false);
+}
+
+/** Both of the above: `keepMetadata` false for {@linkcode checkRecord}. */
+function validate(record: SourceRecord, keepMetadata: boolean): RecordValidation {
   const { recordNumber, fields } = record;
   // A tidy record (its reader checked) is its own original.
   const original = record.tidy === true ? fields as Record<string, string> : toOriginal(fields);
@@ -172,7 +207,10 @@ export function validateRecord(record: SourceRecord): RecordValidation {
     // A provider's mapper wrote the text from an object it checked: no parse.
     const metadata = record.checkedMetadata !== undefined
       ? { ok: true as const, metadata: record.checkedMetadata }
-      : parseMetadata(fields.metadata, { plain: check.plain });
+      : parseMetadata(fields.metadata, {
+        plain: check.plain,
+        keep: keepMetadata,
+      });
     if (!metadata.ok) check.fail("metadata", `"metadata" ${metadata.reason}`);
     else if (
       metadata.metadata !== undefined &&

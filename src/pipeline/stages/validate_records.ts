@@ -10,7 +10,11 @@
 
 import type { ErrorRecord, SourceRecord, UserRow } from "../../types.ts";
 import type { RowOutcome } from "../../outcome/mod.ts";
-import { type RecordValidation, validateRecord } from "../../validation/validate_record.ts";
+import {
+  checkRecord,
+  type RecordValidation,
+  validateRecord,
+} from "../../validation/validate_record.ts";
 import type { ValidatedBatch } from "../_validated_codec.ts";
 import { withoutSecrets } from "../row_processor.ts";
 
@@ -25,6 +29,8 @@ const NO_WARNINGS: string[] = [];
 /**
  * The validate stage.
  *
+ * @param options How each record is validated (`keepMetadata: false` for a
+ *   dry run, whose plan never reads a row's metadata).
  * @returns The stage: record batches in, batches of checked records out.
  *
  * @example Usage
@@ -41,12 +47,17 @@ const NO_WARNINGS: string[] = [];
  * assert.equal(checked[1].outcome?.error?.errorType, "validation");
  * ```
  */
-export function validateRecords(): TransformStream<SourceRecord[], CheckedRecord[]> {
+export function validateRecords(
+  options: { keepMetadata?: boolean } = {},
+): TransformStream<SourceRecord[], CheckedRecord[]> {
+  const validate = options.keepMetadata === false ? checkRecord : validateRecord;
   return new TransformStream({
     transform(batch, controller) {
       const checked: CheckedRecord[] = [];
       for (const record of batch) {
-        checked.push(checkedOf(record.recordNumber, record.byteEnd, validateRecord(record)));
+        checked.push(
+          checkedOf(record.recordNumber, record.byteEnd, validate(record)),
+        );
       }
       controller.enqueue(checked);
     },
