@@ -6,6 +6,7 @@
  */
 
 import { isAscii, utf8Length } from "./_text.ts";
+import { isCommonAddress } from "./_common_address.ts";
 
 /** The result of {@linkcode normalizeEmail}. */
 export type NormalizedEmail =
@@ -38,8 +39,6 @@ const INVISIBLE = /[\p{Z}\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
 // Characters RFC 5322 only allows inside a quoted local part; quoted local
 // parts are not accepted by common providers, so these cannot be valid.
 const LOCAL_SPECIALS = '"(),:;<>[\\]';
-const COMMON_ADDRESS =
-  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /**
  * Trims an email address, puts it in Unicode NFC, checks that it can be a
@@ -80,17 +79,6 @@ export function normalizeEmail(raw: string, options?: { ascii?: boolean }): Norm
   const problem = findProblem(email, ascii);
   if (problem !== undefined) return { ok: false, reason: problem };
   return { ok: true, email, key: email.toLowerCase() };
-}
-
-/**
- * A fast check that accepts most real addresses: ASCII dot-atom local part,
- * letters/digits/hyphen labels, a top-level domain starting with a letter,
- * and within the length limits. Anything it rejects gets the full check.
- */
-function isCommonAddress(email: string): boolean {
-  if (email.length > MAX_ADDRESS_OCTETS || !COMMON_ADDRESS.test(email)) return false;
-  const at = email.indexOf("@");
-  return at <= MAX_LOCAL_OCTETS;
 }
 
 function findProblem(email: string, ascii: boolean): string | undefined {
