@@ -252,3 +252,15 @@ Deno.test("FingerprintSet keeps a shard's entries exact in five-byte slots, stas
 function keptLow(low: number): number {
   return (low & 0xffff) === 0 ? low + 1 : low;
 }
+
+Deno.test("FingerprintSet keeps values of all 32 bits beside their keys, through growth", () => {
+  // A value is kept as two 16-bit words in its key's slot: both halves,
+  // and the largest value, must come back, also after the shard has grown.
+  const set = new FingerprintSet({ values: true });
+  const values = [0, 1, 0xffff, 0x10000, 0x12345678, 0xfffffffe, 0xffffffff];
+  for (let i = 0; i < values.length; i++) assert.equal(set.addFingerprint(7, i + 1, values[i]), -1);
+  for (let i = 0; i < 500; i++) set.addFingerprint(7, 1000 + i * 7919, i);
+  for (let i = 0; i < values.length; i++) assert.equal(set.addFingerprint(7, i + 1, 3), values[i]);
+  assert.equal(set.size, values.length + 500);
+  assert.equal(set.bytes % 10, 0);
+});
