@@ -11,6 +11,7 @@ import { openInput, type OpenInputOptions } from "../src/input/open_input.ts";
 import { countRecords } from "../src/input/file_facts.ts";
 import { InputError, UserError } from "../src/errors.ts";
 import {
+  BATCHES_PER_MESSAGE,
   type HandOver,
   readWorkerSettings,
   readWorkerStats,
@@ -19,6 +20,7 @@ import {
 import { decodeBatch, encodeBatch } from "../src/input/providers/_batch_codec.ts";
 import type { SourceRecord } from "../src/types.ts";
 import { tempDir } from "./_cli.ts";
+import { LARGE_FILES, writeLargeFixtures } from "./fixtures/providers/generate.ts";
 import { failingWorkerModule, READ_WORKER_VARIABLE, withVariables } from "./_workers.ts";
 
 const FIXTURES = new URL("./fixtures/providers/", import.meta.url).pathname;
@@ -263,6 +265,59 @@ Deno.test("the batch form keeps text records (row errors and warnings too) compa
   const decoded = decodeBatch(structuredClone(encoded));
   assert.deepEqual(decoded, batch);
   assert.deepEqual(Object.keys(decoded[0].fields), ["email", "first_name"]);
+});
+
+Deno.test("decoding batches one after another into one list gives their records in order, others among them", () => {
+  const first: SourceRecord[] = [
+    { recordNumber: 1, fields: { email: "a@example.com" }, byteEnd: 10, plain: true },
+    { recordNumber: 2, fields: { email: "b@example.com", n: 2 }, byteEnd: 20 },
+  ];
+  const second: SourceRecord[] = [
+    { recordNumber: 3, fields: {}, byteEnd: 30, parseError: "Cannot parse row 3: bad" },
+    { recordNumber: 4, fields: { email: "d@example.com", n: 4 }, byteEnd: 40 },
+    { recordNumber: 5, fields: { email: "e@example.com" }, byteEnd: 50, tidy: true },
+  ];
+  const into = decodeBatch(structuredClone(encodeBatch(first)[0]));
+  const same = decodeBatch(structuredClone(encodeBatch(second)[0]), into);
+  assert.equal(same, into);
+  assert.deepEqual(into, [...first, ...second]);
+});
+
+Deno.test("the main thread takes a message's batches as one batch, so the stages see a few hundred users a batch, not one 32 KiB chunk's", async () => {
+  const dir = await tempDir();
+  await writeLargeFixtures(dir, 1_000, ["auth0"]);
+  const path = `${dir}/${LARGE_FILES.auth0}`;
+  const batchSizes = async (worker: boolean) => {
+    readWorkerSettings.minBytes = worker ? 0 : Infinity;
+    readWorkerSettings.handOver = "never";
+    try {
+      return await withVariables({ [READ_WORKER_VARIABLE]: worker ? "on" : "off" }, async () => {
+        let warnings = 0;
+        const input = await openInput(path, {
+          provider: { from: "auth0" },
+          onWarning: () => warnings++,
+        });
+        const sizes: number[] = [];
+        for await (const batch of input.records) sizes.push(batch.length);
+        return { sizes, warnings };
+      });
+    } finally {
+      readWorkerSettings.minBytes = WORKER_MIN_BYTES;
+      readWorkerSettings.handOver = "when-idle";
+    }
+  };
+  const here = await batchSizes(false);
+  const there = await batchSizes(true);
+  const ends = (sizes: number[]) =>
+    sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b));
+  assert.ok(here.sizes.length > 2 * BATCHES_PER_MESSAGE, `${here.sizes.length} chunks`);
+  // Every batch taken ends where a reader batch ends, and the last at the last record…
+  const readerEnds = new Set(ends(here.sizes));
+  for (const end of ends(there.sizes)) assert.ok(readerEnds.has(end), `a batch ends at ${end}`);
+  assert.equal(ends(there.sizes).at(-1), ends(here.sizes).at(-1));
+  // …and a message's reader batches are one (a warning sends a message early).
+  const most = Math.ceil(here.sizes.length / BATCHES_PER_MESSAGE) + here.warnings;
+  assert.ok(there.sizes.length <= most, `${there.sizes.length} batches, at most ${most}`);
 });
 
 Deno.test('the batch form carries checked metadata as keys and values, and a record whose metadata has a "__proto__" key as it is', () => {

@@ -166,6 +166,10 @@ function grown(entries: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
 /**
  * The records of an {@linkcode encodeBatch}ed batch, as they were.
  *
+ * @param encoded The batch as it crossed.
+ * @param into The records to add the batch's to, in order (a new list without it).
+ * @returns `into`, with the batch's records after the ones it held.
+ *
  * @example See {@linkcode encodeBatch}
  * ```ts
  * import { decodeBatch, encodeBatch } from "./_batch_codec.ts";
@@ -175,10 +179,10 @@ function grown(entries: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
  * equal(decodeBatch(encoded)[0].parseError, "Cannot parse line 7: bad");
  * ```
  */
-export function decodeBatch(encoded: EncodedBatch): SourceRecord[] {
+export function decodeBatch(encoded: EncodedBatch, into: SourceRecord[] = []): SourceRecord[] {
   const { keys, records, entries, text, others } = encoded;
   const count = records.length / RECORD_WIDTH;
-  const batch: SourceRecord[] = new Array(count);
+  const batch = into;
   let entry = 0;
   let pos = 0;
   let other = 0;
@@ -186,7 +190,7 @@ export function decodeBatch(encoded: EncodedBatch): SourceRecord[] {
     const at = r * RECORD_WIDTH;
     const flags = records[at + 2];
     if ((flags & OTHER) !== 0) {
-      batch[r] = others[other++];
+      batch.push(others[other++]);
       continue;
     }
     const fields: Record<string, unknown> = {};
@@ -213,7 +217,7 @@ export function decodeBatch(encoded: EncodedBatch): SourceRecord[] {
       }
       record.checkedMetadata = metadata;
     }
-    batch[r] = record;
+    batch.push(record);
   }
   return batch;
 }
