@@ -10,8 +10,11 @@
  * 1,000 rows, each row with its claim, as an import would leave them),
  * rather than by importing 900,000 rows over HTTP.
  *
+ * The CLI runs with its V8 flags (`src/cli/v8_flags.ts`), as the `import`
+ * task and the binary run it; `--v8-defaults` runs it without them.
+ *
  * Run: `deno run -A bench/resume_latency_bench.ts [--rows 1000000]
- * [--stop-at 900000] [--runs 5] [--quick]`. Progress goes to stderr; stdout
+ * [--stop-at 900000] [--runs 5] [--quick] [--v8-defaults]`. Progress goes to stderr; stdout
  * gets exactly one JSON line.
  *
  * @module
@@ -25,6 +28,7 @@ import { createJob, describeInput } from "../src/journal/journal.ts";
 import type { RowOutcome } from "../src/outcome/mod.ts";
 import { openJournalSink } from "../src/pipeline/journal_sink.ts";
 import type { CachedOrganization } from "../src/organizations/organization_resolver.ts";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const TARGET_MS = 1_000;
@@ -71,8 +75,10 @@ async function main(): Promise<void> {
       "stop-at": { type: "string" },
       runs: { type: "string" },
       quick: { type: "boolean", default: false },
+      "v8-defaults": { type: "boolean", default: false },
     },
   });
+  const denoFlags = values["v8-defaults"] ? [] : [v8FlagsArgument()];
   const rows = Number(values.rows ?? (values.quick ? 100_000 : 1_000_000));
   const stopAt = Number(values["stop-at"] ?? Math.floor(rows * 0.9));
   const runs = Number(values.runs ?? (values.quick ? 2 : 5));
@@ -151,6 +157,7 @@ async function main(): Promise<void> {
           "run",
           "--quiet",
           "-A",
+          ...denoFlags,
           MAIN,
           "--resume",
           "big",
@@ -194,6 +201,7 @@ async function main(): Promise<void> {
       rows,
       stoppedAt: stopAt,
       journalMiB: Math.round(kvBytes / 2 ** 20),
+      v8Flags: denoFlags.length > 0 ? "cli" : "defaults",
       runs: latencies.map((ms) => Math.round(ms)),
       medianMs: Math.round(result),
       target: "at most 1000 ms from process start to the first request",
