@@ -33,6 +33,13 @@ export const V8_FLAGS: readonly string[] = Object.freeze([
   // at --concurrency 50 the pool held up to 15-28 MB of them at a time, all
   // resident (the import's peak 10 MiB lower with it, for no CPU measured).
   "--memory-pool-timeout=1",
+  // The optimizing compiler on the main thread, not a thread of its own: its
+  // zones were allocated in that thread's malloc arena, which glibc keeps
+  // resident. 1M-row dry run 105.4 -> 101.2 MB, validate 104.9 -> 100.9,
+  // 10M people 157.8 -> 151.5, import at c = 200 128 -> 124 MB (medians of
+  // 3-7 alternated pairs), for the same CPU time in each and the same
+  // resume latency (BENCHMARKS.md, "Offline memory, 2026-12-02 afternoon").
+  "--no-concurrent-recompilation",
 ]);
 
 /**
