@@ -68,7 +68,11 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
   const records = new Float64Array(batch.length * RECORD_WIDTH);
   let entries = new Uint32Array(batch.length * 2 * 8);
   let used = 0;
-  const texts: string[] = [];
+  // Built by concatenation, not as a list joined at the end: V8 keeps the
+  // pieces as a rope that posting copies flat once, and the batch's
+  // encoding takes about half the time (a list of about 600 strings a
+  // batch, pushed and joined, cost more than the copy).
+  let text = "";
   const others: SourceRecord[] = [];
   for (let r = 0; r < batch.length; r++) {
     const record = batch[r];
@@ -76,7 +80,8 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
     records[at] = record.recordNumber;
     records[at + 1] = record.byteEnd;
     const first = used;
-    const textCount = texts.length;
+    /** The record's texts, added to the batch's once the record is known to be compact. */
+    let own = "";
     let compact = true;
     const fields = record.fields;
     for (const key in fields) {
@@ -95,7 +100,7 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
       entries[used] = index;
       entries[used + 1] = value.length;
       used += 2;
-      texts.push(value);
+      own += value;
     }
     const metadata = record.checkedMetadata;
     // A "__proto__" key would be the object's prototype when set again.
@@ -103,7 +108,6 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
     if (!compact) {
       // Undone: the record travels as it is.
       used = first;
-      texts.length = textCount;
       records[at + 2] = OTHER;
       others.push(record);
       continue;
@@ -114,7 +118,7 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
       entries[used] = PARSE_ERROR_KEY;
       entries[used + 1] = parseError.length;
       used += 2;
-      texts.push(parseError);
+      own += parseError;
     }
     if (warnings !== undefined) {
       for (const warning of warnings) {
@@ -122,7 +126,7 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
         entries[used] = WARNING_KEY;
         entries[used + 1] = warning.length;
         used += 2;
-        texts.push(warning);
+        own += warning;
       }
     }
     records[at + 3] = (used - first) / 2;
@@ -145,15 +149,16 @@ export function encodeBatch(batch: readonly SourceRecord[]): [EncodedBatch, Arra
         entries[used] = index;
         entries[used + 1] = value.length;
         used += 2;
-        texts.push(value);
+        own += value;
         count++;
       }
       entries[counted] = count;
     }
     records[at + 2] = flags;
+    text += own;
   }
   const kept = entries.slice(0, used);
-  const encoded = { keys, records, entries: kept, text: texts.join(""), others };
+  const encoded = { keys, records, entries: kept, text, others };
   return [encoded, [records.buffer, kept.buffer]];
 }
 
