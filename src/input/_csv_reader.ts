@@ -121,15 +121,6 @@ export class CsvRecordReader extends ChunkedRecordReader {
   readonly #columns: readonly string[];
   /** Per column: the field name to store the value under, or null to drop it. */
   readonly #keys: (string | null)[];
-  /**
-   * Every kept column with an empty value, in the header's order: a record
-   * with a value for each column starts as a copy of it (one clone of its
-   * shape) and its values are stored over the copy's. Built field by field
-   * from `{}`, every store added a property, through a keyed store that
-   * sees nine or more names and so looks each one up: a third of the
-   * time of building a record.
-   */
-  readonly #template: Record<string, unknown>;
   readonly #scanned: ScannedRecord;
   /** The input is one of the importer's own CSV error files: its cells are escaped. */
   readonly #escaped: boolean;
@@ -166,8 +157,6 @@ export class CsvRecordReader extends ChunkedRecordReader {
     this.#keys = columns.map((name, index) =>
       (keepAll ? name !== "" : isInputColumn(name)) && columns.indexOf(name) === index ? name : null
     );
-    this.#template = {};
-    for (const key of this.#keys) if (key !== null) this.#template[key] = "";
     this.#recordNumber = lastRecordNumber;
     this.#escaped = isErrorFileHeader(columns);
     this.#keepAll = keepAll;
@@ -278,13 +267,11 @@ export class CsvRecordReader extends ChunkedRecordReader {
   ): SourceRecord {
     const run = this.#run;
     const recordNumber = ++this.#recordNumber;
+    const fields: Record<string, unknown> = {};
     const keys = this.#keys;
     const bounds = run.bounds;
     const first = run.firstField[r];
     const fieldCount = run.fieldCount[r];
-    // Every kept column gets its value below unless values are missing,
-    // when only those there are set, as ever.
-    const fields: Record<string, unknown> = fieldCount >= keys.length ? { ...this.#template } : {};
     const plain = run.plain[r] === 1;
     const count = fieldCount < keys.length ? fieldCount : keys.length;
     let parseError: string | undefined;
