@@ -363,37 +363,31 @@ export class CsvRecordReader extends ChunkedRecordReader {
       this.#scratch = new Uint8Array(Math.max(length, 2 * this.#scratch.length));
     }
     const out = this.#scratch;
-    // The run's bytes in one copy, then each escaped value's doubled quotes
-    // taken out there, the bytes after it moved back over them: no view of
-    // `buf` per value (two a row, when every row's metadata is quoted JSON).
-    out.set(from === 0 && to === buf.length ? buf : buf.subarray(from, to));
     const { bounds, fields } = run;
-    // `removed` quotes were taken out so far; bytes from `moved` on (in the
-    // copy's offsets, before any was taken out) are not moved back yet.
+    const start = from;
+    // Bytes before `from` are copied; `removed` quotes were left out so far.
     let removed = 0;
-    let moved = 0;
     for (let at = 0; at < fields * 3; at += 3) {
-      const valueStart = bounds[at] - from;
-      const valueEnd = bounds[at + 1] - from;
+      const valueStart = bounds[at];
+      const valueEnd = bounds[at + 1];
+      bounds[at] = valueStart - start - removed;
       if ((bounds[at + 2] & ESCAPED) === 0) {
-        bounds[at] = valueStart - removed;
-        bounds[at + 1] = valueEnd - removed;
+        bounds[at + 1] = valueEnd - start - removed;
         continue;
       }
-      if (removed > 0) out.copyWithin(moved - removed, moved, valueStart);
-      let o = valueStart - removed;
-      bounds[at] = o;
+      out.set(buf.subarray(from, valueStart), from - start - removed);
+      let o = bounds[at];
       for (let i = valueStart; i < valueEnd; i++) {
-        const c = out[i];
+        const c = buf[i];
         out[o++] = c;
         // Inside a quoted value a quote is always the first of a pair.
         if (c === QUOTE) i++;
       }
+      removed += valueEnd - valueStart - (o - bounds[at]);
       bounds[at + 1] = o;
-      removed = valueEnd - o;
-      moved = valueEnd;
+      from = valueEnd;
     }
-    if (removed > 0) out.copyWithin(moved - removed, moved, length);
+    out.set(buf.subarray(from, to), from - start - removed);
     return length - removed;
   }
 
