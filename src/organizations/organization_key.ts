@@ -25,35 +25,5 @@ import type { OrganizationRef } from "../types.ts";
  * ```
  */
 export function organizationKey(ref: OrganizationRef): string {
-  return ref.kind === "id" ? ID_KEY_PREFIX + ref.id : EXTERNAL_ID_KEY_PREFIX + ref.externalId;
+  return ref.kind === "id" ? `id:${ref.id}` : `ext:${ref.externalId}`;
 }
-
-/**
- * What {@linkcode organizationKey} puts before an id, for a caller that
- * hashes a key from its two parts without building it.
- *
- * @example Usage
- * ```ts
- * import { ID_KEY_PREFIX, organizationKey } from "./organization_key.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(ID_KEY_PREFIX + "org_1", organizationKey({ kind: "id", id: "org_1" }));
- * ```
- */
-export const ID_KEY_PREFIX = "id:";
-
-/**
- * What {@linkcode organizationKey} puts before an external id.
- *
- * @example Usage
- * ```ts
- * import { EXTERNAL_ID_KEY_PREFIX, organizationKey } from "./organization_key.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(
- *   EXTERNAL_ID_KEY_PREFIX + "acme",
- *   organizationKey({ kind: "external_id", externalId: "acme" }),
- * );
- * ```
- */
-export const EXTERNAL_ID_KEY_PREFIX = "ext:";

@@ -9,11 +9,11 @@ export let cyrb53High = 0;
 export let cyrb53Low = 0;
 
 /**
- * Hashes `first`, or `first + "\u0000" + second + third` when `second` is
- * given (without building that string: the same bits), into
+ * Hashes `first`, or `first + "\u0000" + second` when `second` is given
+ * (without building that string: the same bits), into
  * {@linkcode cyrb53High} and {@linkcode cyrb53Low}.
  */
-export function cyrb53(first: string, second?: string, third?: string): void {
+export function cyrb53(first: string, second?: string): void {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < first.length; i++) {
@@ -29,13 +29,6 @@ export function cyrb53(first: string, second?: string, third?: string): void {
       const code = second.charCodeAt(i);
       h1 = Math.imul(h1 ^ code, 2654435761);
       h2 = Math.imul(h2 ^ code, 1597334677);
-    }
-    if (third !== undefined) {
-      for (let i = 0; i < third.length; i++) {
-        const code = third.charCodeAt(i);
-        h1 = Math.imul(h1 ^ code, 2654435761);
-        h2 = Math.imul(h2 ^ code, 1597334677);
-      }
     }
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);

@@ -10,7 +10,7 @@
  */
 
 import type { OrganizationRef } from "../types.ts";
-import { EXTERNAL_ID_KEY_PREFIX, ID_KEY_PREFIX } from "../organizations/organization_key.ts";
+import { organizationKey } from "../organizations/organization_key.ts";
 import { FingerprintSet } from "./fingerprint_set.ts";
 
 /**
@@ -63,20 +63,11 @@ export class DuplicateTracker {
     emailKey: string,
     organization: OrganizationRef | undefined,
   ): number | undefined {
-    // The fingerprint of `organizationKey(organization)`'s pair, from its two
-    // parts: no key string a row (one of 13 characters or more is a rope
-    // that hashing first flattens into a copy).
-    const first = organization === undefined
-      ? this.#firstRows.addPairWithValue(emailKey, "", recordNumber)
-      : organization.kind === "id"
-      ? this.#firstRows.addPairWithValue(emailKey, ID_KEY_PREFIX, recordNumber, organization.id)
-      : this.#firstRows.addPairWithValue(
-        emailKey,
-        EXTERNAL_ID_KEY_PREFIX,
-        recordNumber,
-        organization.externalId,
-      );
-    return first === -1 ? undefined : first;
+    return this.firstRowOfKey(
+      recordNumber,
+      emailKey,
+      organization === undefined ? "" : organizationKey(organization),
+    );
   }
 
   /**

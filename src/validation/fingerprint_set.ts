@@ -276,13 +276,11 @@ export class FingerprintSet {
 
   /**
    * {@linkcode FingerprintSet.addWithValue} of the pair `first + "\u0000" +
-   * second`, or `first + "\u0000" + second + secondEnd`, without building
-   * that string: the same fingerprint.
+   * second`, without building that string: the same fingerprint.
    *
    * @param first The pair's first string.
-   * @param second Its second string (or that string's start).
+   * @param second Its second string.
    * @param value Kept with a new entry, as in `addWithValue`.
-   * @param secondEnd The rest of the second string, if it comes in two parts.
    * @returns `-1` when the pair is new; else the value kept when it was first added.
    *
    * @example Usage
@@ -293,11 +291,10 @@ export class FingerprintSet {
    * const set = new FingerprintSet({ values: true });
    * set.addWithValue("ada@example.com\u0000ext:acme", 12);
    * assert.equal(set.addPairWithValue("ada@example.com", "ext:acme", 40), 12);
-   * assert.equal(set.addPairWithValue("ada@example.com", "ext:", 41, "acme"), 12);
    * ```
    */
-  addPairWithValue(first: string, second: string, value: number, secondEnd?: string): number {
-    cyrb53(first, second, secondEnd);
+  addPairWithValue(first: string, second: string, value: number): number {
+    cyrb53(first, second);
     return this.addFingerprint(cyrb53High, cyrb53Low, value);
   }
 
