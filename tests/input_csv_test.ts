@@ -129,6 +129,31 @@ Deno.test("openInput() agrees with csv-parse on a generated file larger than a c
   }
 });
 
+Deno.test("openInput() gives a row its columns' values, and a short row only those it has", async () => {
+  // A row with a value for every column starts as a copy of one template;
+  // a short one must not get the missing columns from it, and the columns
+  // keep the header's order (error files and reports list them so).
+  const csv = "email,team,first_name,last_name\n" +
+    "a@example.com,x,Ada,Lovelace\n" +
+    "b@example.com,y\n" +
+    "c@example.com,z,Cy,Young,extra\n";
+  const records = await readAll(chunkedStream(new TextEncoder().encode(csv)));
+  const fields = records.map((record) => record.fields);
+  deepEqual(fields, [
+    { email: "a@example.com", first_name: "Ada", last_name: "Lovelace" },
+    { email: "b@example.com" },
+    { email: "c@example.com", first_name: "Cy", last_name: "Young" },
+  ]);
+  deepEqual(fields.map((row) => Object.keys(row)), [
+    ["email", "first_name", "last_name"],
+    ["email"],
+    ["email", "first_name", "last_name"],
+  ]);
+  // Each row's fields are its own object.
+  fields[0].email = "changed";
+  equal(fields[2].email, "c@example.com");
+});
+
 Deno.test("openInput() turns broken CSV rows into row errors and keeps every other row", async () => {
   const records = await readAll(chunkedStream(BROKEN_CSV));
   deepEqual(
