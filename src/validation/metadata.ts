@@ -96,10 +96,10 @@ export function parseMetadata(
     // exact message.
     if (options?.plain && !text.includes("\\")) {
       if (options.keep === false) {
-        if (isFlatObject(text)) return CHECKED;
+        if (readFlatObject(text)) return CHECKED;
       } else {
-        const flat = readFlatObject(text);
-        if (flat !== undefined) return { ok: true, metadata: flat };
+        const flat: Record<string, string> = {};
+        if (readFlatObject(text, flat)) return { ok: true, metadata: flat };
       }
     }
     try {
@@ -128,50 +128,17 @@ const SPACE = 0x20;
 const CHECKED: ParsedMetadata = Object.freeze({ ok: true, metadata: undefined });
 
 /**
- * A JSON object of strings within {@linkcode METADATA_LIMITS}, read in one
- * pass from text that is printable ASCII without a backslash (so without
- * escapes), only spaces between tokens. `undefined` for anything else (a
- * non-string value, a limit passed, a repeated or `__proto__` key, text
- * that is not JSON), which the caller then reads with `JSON.parse` and
- * judges as it always has: this answers only when that would say the same.
+ * Whether `text` is a JSON object of strings within
+ * {@linkcode METADATA_LIMITS}, read in one pass from text that is printable
+ * ASCII without a backslash (so without escapes), only spaces between
+ * tokens; when `object` is given, its keys and values are stored in it.
+ * `false` for anything else (a non-string value, a limit passed, a repeated
+ * or `__proto__` key, text that is not JSON), which the caller then reads
+ * with `JSON.parse` and judges as it always has: this answers only when that
+ * would say the same. Keys are compared where they lie in `text`, so a cell
+ * only checked (a dry run, `validate`) builds no object and no string.
  */
-function readFlatObject(text: string): Record<string, string> | undefined {
-  const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
-  const end = text.length;
-  if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(end - 1) !== 0x7d) return undefined;
-  const object: Record<string, string> = {};
-  let count = 0;
-  let i = skipSpaces(text, 1);
-  if (i === end - 1) return object;
-  for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) return undefined;
-    const keyEnd = stringEnd(text, i + 1);
-    if (keyEnd < 0) return undefined;
-    const keyLength = keyEnd - i - 1;
-    if (keyLength === 0 || keyLength > maxKeyLength) return undefined;
-    const key = knownKey(text, i + 1, keyEnd);
-    i = skipSpaces(text, keyEnd + 1);
-    if (text.charCodeAt(i) !== 0x3a) return undefined;
-    i = skipSpaces(text, i + 1);
-    if (text.charCodeAt(i) !== QUOTE) return undefined;
-    const valueEnd = stringEnd(text, i + 1);
-    if (valueEnd < 0 || valueEnd - i - 1 > maxValueLength) return undefined;
-    if (++count > maxKeys || key === "__proto__" || Object.hasOwn(object, key)) return undefined;
-    object[key] = text.slice(i + 1, valueEnd);
-    i = skipSpaces(text, valueEnd + 1);
-    const c = text.charCodeAt(i);
-    if (c === 0x7d) return i === end - 1 ? object : undefined;
-    if (c !== 0x2c) return undefined;
-    i = skipSpaces(text, i + 1);
-  }
-}
-
-/**
- * Whether {@linkcode readFlatObject} would read `text` (the same rules),
- * without building the object or a string: a dry run and `validate` only
- * ask whether the cell is fine. Keys are compared where they lie in `text`.
- */
-function isFlatObject(text: string): boolean {
+function readFlatObject(text: string, object?: Record<string, string>): boolean {
   const { maxKeys, maxKeyLength, maxValueLength } = METADATA_LIMITS;
   const end = text.length;
   if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(end - 1) !== 0x7d) return false;
@@ -200,6 +167,9 @@ function isFlatObject(text: string): boolean {
     if (text.charCodeAt(i) !== QUOTE) return false;
     const valueEnd = stringEnd(text, i + 1);
     if (valueEnd < 0 || valueEnd - i - 1 > maxValueLength) return false;
+    if (object !== undefined) {
+      object[knownKey(text, keyStart, keyEnd)] = text.slice(i + 1, valueEnd);
+    }
     i = skipSpaces(text, valueEnd + 1);
     const c = text.charCodeAt(i);
     if (c === 0x7d) return i === end - 1;
@@ -208,7 +178,7 @@ function isFlatObject(text: string): boolean {
   }
 }
 
-/** Where {@linkcode isFlatObject} found the keys of the cell it reads, and their lengths. */
+/** Where {@linkcode readFlatObject} found the keys of the cell it reads, and their lengths. */
 const KEY_STARTS = new Int32Array(METADATA_LIMITS.maxKeys);
 const KEY_LENGTHS = new Int32Array(METADATA_LIMITS.maxKeys);
 
