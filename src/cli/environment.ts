@@ -6,6 +6,7 @@
  */
 
 import { parseEnv } from "node:util";
+import { writePieces } from "../report/_json_pieces.ts";
 
 /** Where the CLI writes lines; tests pass their own. */
 export interface Console {
@@ -29,21 +30,8 @@ export const systemConsole: Console = {
   warn: (line) => console.error(line),
   error: (line) => console.error(line),
   logPieces: (pieces) => {
-    const encoder = new TextEncoder();
-    // Each piece is encoded a buffer at a time (encodeInto never splits a
-    // character), not as bytes of its own.
-    const buffer = new Uint8Array(65_536);
-    const write = (text: string) => {
-      for (let rest = text; rest.length > 0;) {
-        const { read, written } = encoder.encodeInto(rest, buffer);
-        for (let offset = 0; offset < written;) {
-          offset += Deno.stdout.writeSync(buffer.subarray(offset, written));
-        }
-        rest = rest.slice(read);
-      }
-    };
-    for (const piece of pieces) write(piece);
-    write("\n");
+    writePieces(Deno.stdout, pieces);
+    writePieces(Deno.stdout, ["\n"]);
   },
 };
 

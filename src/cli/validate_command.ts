@@ -141,8 +141,8 @@ async function writeReport(path: string, report: ValidationReport): Promise<void
   using file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
   // A file there already keeps its mode on opening: made owner-only as well.
   if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
-  await writePieces(file, jsonPieces({ ...report }, { indent: 2 }));
-  await writePieces(file, ["\n"]);
+  writePieces(file, jsonPieces({ ...report }, { indent: 2 }));
+  writePieces(file, ["\n"]);
 }
 
 function reportLines(report: ValidationReport, reportPath: string | undefined): string[] {

@@ -77,11 +77,18 @@ export function* jsonPieces(
   yield piece;
 }
 
+/** Where {@linkcode writePieces} writes: an open file, or `Deno.stdout`. */
+export interface PieceTarget {
+  /** Writes some of `bytes` at once and says how many. */
+  writeSync(bytes: Uint8Array): number;
+}
+
 /**
- * Writes pieces of text to `file` through one reused buffer (each piece
- * encoded into it, never as bytes of its own).
+ * Writes pieces of text to `target` through one reused buffer (each piece
+ * encoded into it, never as bytes of its own). Synchronous, so that a
+ * report's last line goes out whole before the process moves on.
  *
- * @param file The open file.
+ * @param target The open file, or `Deno.stdout`.
  * @param pieces The text, in pieces of at most 16,384 characters or so (longer ones in several writes).
  *
  * @example Usage
@@ -92,16 +99,13 @@ export function* jsonPieces(
  * const path = await Deno.makeTempFile();
  * {
  *   using file = await Deno.open(path, { write: true });
- *   await writePieces(file, jsonPieces({ a: [1, 2] }));
+ *   writePieces(file, jsonPieces({ a: [1, 2] }));
  * }
  * assert.equal(await Deno.readTextFile(path), '{"a":[1,2]}');
  * await Deno.remove(path);
  * ```
  */
-export async function writePieces(
-  file: Deno.FsFile,
-  pieces: Iterable<string>,
-): Promise<void> {
+export function writePieces(target: PieceTarget, pieces: Iterable<string>): void {
   const encoder = new TextEncoder();
   // Three bytes a UTF-16 unit at most, and a unit more for a split pair.
   const buffer = new Uint8Array(3 * PIECE_CHARS + 4);
@@ -110,7 +114,7 @@ export async function writePieces(
     while (rest.length > 0) {
       const { read, written } = encoder.encodeInto(rest, buffer);
       for (let offset = 0; offset < written;) {
-        offset += await file.write(buffer.subarray(offset, written));
+        offset += target.writeSync(buffer.subarray(offset, written));
       }
       rest = rest.slice(read);
     }
