@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { importUsers } from "../mod.ts";
-import { startFakeWorkOS } from "../testing.ts";
+import { type FakeWorkOS, startFakeWorkOS } from "../testing.ts";
 import { tempFile } from "./_cli.ts";
 
 function usersCsv(count: number, domain: string): string {
@@ -33,15 +33,12 @@ async function withinSeconds<T>(seconds: number, run: Promise<T>): Promise<T> {
   }
 }
 
-Deno.test("every row still running when the input ends is handed on before the run ends", async () => {
-  await using fake = await startFakeWorkOS({
-    rateLimits: false,
-    latency: { fixedMs: 20, jitterMs: 30 },
-  });
-  const rows = 60;
-  // One batch, and a slot for every row: all of them are running when the
-  // input ends, and they end in no particular order.
-  const csv = await tempFile(usersCsv(rows, "flight.test"));
+/**
+ * Imports `csv` with one batch and a slot for every row, so all of them are
+ * running when the input ends; `seen` holds the rows whose outcome was
+ * handed on.
+ */
+async function importAllAtOnce(fake: FakeWorkOS, csv: string, rows: number) {
   const seen = new Set<number>();
   const result = await withinSeconds(
     30,
@@ -53,6 +50,19 @@ Deno.test("every row still running when the input ends is handed on before the r
       onRow: (outcome) => seen.add(outcome.recordNumber),
     }),
   );
+  return { result, seen };
+}
+
+Deno.test("every row still running when the input ends is handed on before the run ends", async () => {
+  await using fake = await startFakeWorkOS({
+    rateLimits: false,
+    latency: { fixedMs: 20, jitterMs: 30 },
+  });
+  const rows = 60;
+  // One batch, and a slot for every row: all of them are running when the
+  // input ends, and they end in no particular order.
+  const csv = await tempFile(usersCsv(rows, "flight.test"));
+  const { result, seen } = await importAllAtOnce(fake, csv, rows);
   assert.equal(fake.state.userCount(), rows);
   assert.equal(seen.size, rows, "each row's outcome was handed on");
   assert.equal(result.usersCreated, rows);
@@ -72,17 +82,7 @@ Deno.test("rows a run condition stops after the input has ended are counted out:
     while (fake.state.userCount() === 0) await new Promise((ok) => setTimeout(ok, 2));
     fake.outage("unauthorized");
   })();
-  const seen = new Set<number>();
-  const result = await withinSeconds(
-    30,
-    importUsers(csv, {
-      apiKey: fake.apiKey,
-      apiUrl: fake.url,
-      concurrency: rows,
-      chunkSize: rows,
-      onRow: (outcome) => seen.add(outcome.recordNumber),
-    }),
-  );
+  const { result, seen } = await importAllAtOnce(fake, csv, rows);
   await refusal;
   assert.equal(result.stopped?.kind, "refused_key");
   assert.equal(fake.state.userCount(), rows, "every row was running");
