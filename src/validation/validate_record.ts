@@ -106,7 +106,6 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "no"]);
  *   }],
  * });
  * ```
- * ```
  */
 export function validateRecord(record: SourceRecord): RecordValidation {
   return validate(record, true);
