@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -52,4 +53,12 @@ Deno.test("every local link in README.md and docs/ resolves, and docs/README.md 
       assert.ok(toc.includes(`](${entry.name})`), `docs/README.md links ${entry.name}`);
     }
   }
+});
+
+Deno.test("docs/permissions.md's narrowest command passes the V8 flags the launchers pass", async () => {
+  const page = await Deno.readTextFile(new URL("docs/permissions.md", ROOT));
+  assert.ok(
+    page.includes(`${v8FlagsArgument()} `),
+    `docs/permissions.md shows ${v8FlagsArgument()}`,
+  );
 });
