@@ -397,6 +397,39 @@ Deno.test("openInput() marks a CSV record plain only when every value is printab
   ]);
 });
 
+Deno.test("a record's plain mark follows its separator: the separator is text inside quotes, and ~ is printable but DEL is not", async () => {
+  async function plainOf(csv: string, delimiter: string): Promise<(boolean | undefined)[]> {
+    const input = await openInput(chunkedStream(bytesOf(csv)), { delimiter });
+    const records: SourceRecord[] = [];
+    for await (const batch of input.records) records.push(...batch);
+    return records.map((record) => record.parseError === undefined && record.plain);
+  }
+  // Tab-separated: a tab inside quotes is a value's tab, not printable.
+  deepEqual(
+    await plainOf(
+      "email\tfirst_name\n" +
+        "ada@example.com\tAda~\n" +
+        'bob@example.com\t"B\tob"\n' +
+        'cy@example.com\t"C,y"\n' +
+        "dee@example.com\tD\x7fee\n",
+      "\t",
+    ),
+    [true, false, true, false],
+  );
+  // Semicolon-separated: a comma and a quoted semicolon are printable text.
+  deepEqual(
+    await plainOf(
+      "email;first_name\n" +
+        "ada@example.com;A,da\n" +
+        'bob@example.com;"B;ob"\n' +
+        'cy@example.com;"C\ny"\n' +
+        "dee@example.com;Dée\n",
+      ";",
+    ),
+    [true, true, false, false],
+  );
+});
+
 Deno.test("a record is tidy only when no value has a space to trim, and its original is then its fields", async () => {
   const csv = "email,first_name,last_name\n" +
     "ada@example.com,Ada,Lovelace\n" +
