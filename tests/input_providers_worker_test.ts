@@ -267,6 +267,27 @@ Deno.test("the batch form keeps text records (row errors and warnings too) compa
   assert.deepEqual(Object.keys(decoded[0].fields), ["email", "first_name"]);
 });
 
+Deno.test("a decoded record has its properties in the order the mapper gave them, so that lines handed over and batches decoded make records of one shape", async () => {
+  for (
+    const [from, file] of [["auth0", "auth0_users.ndjson"], [
+      "firebase",
+      "firebase_users.json",
+    ]] as const
+  ) {
+    const { records } = await readAll(`${FIXTURES}${file}`, { provider: { from } }, false);
+    const [encoded, transfer] = encodeBatch(records);
+    const decoded = decodeBatch(structuredClone(encoded, { transfer }));
+    assert.deepEqual(decoded, records);
+    for (const [i, record] of records.entries()) {
+      assert.deepEqual(Object.keys(decoded[i]), Object.keys(record), `${from} record ${i + 1}`);
+    }
+    // Each kind of record is among them.
+    assert.ok(records.some((record) => record.parseError !== undefined));
+    assert.ok(records.some((record) => record.checkedMetadata !== undefined));
+    assert.ok(records.some((record) => record.plain === true && record.tidy === true));
+  }
+});
+
 Deno.test("decoding batches one after another into one list gives their records in order, others among them", () => {
   const first: SourceRecord[] = [
     { recordNumber: 1, fields: { email: "a@example.com" }, byteEnd: 10, plain: true },

@@ -199,7 +199,11 @@ export function decodeBatch(encoded: EncodedBatch, into: SourceRecord[] = []): S
       continue;
     }
     const fields: Record<string, unknown> = {};
-    const record: SourceRecord = { recordNumber: records[at], fields, byteEnd: records[at + 1] };
+    // Made as the mappers make a record (`mapped`, then MappedReader's
+    // flags): its properties in their order, so that the records of a
+    // message and those of lines handed over share a shape, and validation
+    // reading either stays monomorphic.
+    const record: SourceRecord = { recordNumber: records[at], byteEnd: records[at + 1], fields };
     const end = entry + records[at + 3] * 2;
     for (; entry < end; entry += 2) {
       const key = entries[entry];
@@ -210,8 +214,6 @@ export function decodeBatch(encoded: EncodedBatch, into: SourceRecord[] = []): S
       else if (key === PARSE_ERROR_KEY) record.parseError = value;
       else (record.warnings ??= []).push(value);
     }
-    if ((flags & PLAIN) !== 0) record.plain = true;
-    if ((flags & TIDY) !== 0) record.tidy = true;
     if ((flags & METADATA) !== 0) {
       const metadataEnd = entry + 2 + entries[entry] * 2;
       const metadata: Record<string, string> = {};
@@ -222,6 +224,8 @@ export function decodeBatch(encoded: EncodedBatch, into: SourceRecord[] = []): S
       }
       record.checkedMetadata = metadata;
     }
+    if ((flags & PLAIN) !== 0) record.plain = true;
+    if ((flags & TIDY) !== 0) record.tidy = true;
     batch.push(record);
   }
   return batch;
