@@ -9,11 +9,12 @@ export let cyrb53High = 0;
 export let cyrb53Low = 0;
 
 /**
- * Hashes `first`, or `first + "\u0000" + second` when `second` is given
- * (without building that string: the same bits), into
- * {@linkcode cyrb53High} and {@linkcode cyrb53Low}.
+ * Hashes `first`, or `first + "\u0000" + second` when `second` is given,
+ * or `first + "\u0000" + second + tail` with `tail` too (without building
+ * those strings: the same bits), into {@linkcode cyrb53High} and
+ * {@linkcode cyrb53Low}.
  */
-export function cyrb53(first: string, second?: string): void {
+export function cyrb53(first: string, second?: string, tail?: string): void {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < first.length; i++) {
@@ -29,6 +30,13 @@ export function cyrb53(first: string, second?: string): void {
       const code = second.charCodeAt(i);
       h1 = Math.imul(h1 ^ code, 2654435761);
       h2 = Math.imul(h2 ^ code, 1597334677);
+    }
+    if (tail !== undefined) {
+      for (let i = 0; i < tail.length; i++) {
+        const code = tail.charCodeAt(i);
+        h1 = Math.imul(h1 ^ code, 2654435761);
+        h2 = Math.imul(h2 ^ code, 1597334677);
+      }
     }
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);

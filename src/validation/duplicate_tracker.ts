@@ -10,7 +10,7 @@
  */
 
 import type { OrganizationRef } from "../types.ts";
-import { organizationKey } from "../organizations/organization_key.ts";
+import { cyrb53, cyrb53High, cyrb53Low } from "./_cyrb53.ts";
 import { FingerprintSet } from "./fingerprint_set.ts";
 
 /**
@@ -63,11 +63,15 @@ export class DuplicateTracker {
     emailKey: string,
     organization: OrganizationRef | undefined,
   ): number | undefined {
-    return this.firstRowOfKey(
-      recordNumber,
-      emailKey,
-      organization === undefined ? "" : organizationKey(organization),
-    );
+    // The pair's fingerprint from the key's parts, the same bits as
+    // firstRowOfKey's of organizationKey(): that key was a new joined string
+    // a row, which the hash's first read of it had V8 copy flat (validate of
+    // 1M rows: about a tenth of its samples on that read).
+    if (organization === undefined) cyrb53(emailKey, "");
+    else if (organization.kind === "id") cyrb53(emailKey, "id:", organization.id);
+    else cyrb53(emailKey, "ext:", organization.externalId);
+    const first = this.#firstRows.addFingerprint(cyrb53High, cyrb53Low, recordNumber);
+    return first === -1 ? undefined : first;
   }
 
   /**
