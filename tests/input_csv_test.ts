@@ -324,6 +324,35 @@ Deno.test("openInput() batches records (one batch per chunk, not one per record)
   }
 });
 
+Deno.test("openInput() batches a stream's records a chunk at a time, however large the stream's own chunks", async () => {
+  // stdin gives 64 KiB chunks; a batch of a whole one outlived a scavenge
+  // of the CLI's young generation and most dry runs on stdin promoted every
+  // batch into the old one (BENCHMARKS.md, branch mem7).
+  const rows = ["email"];
+  for (let i = 0; i < 20_000; i++) rows.push(`user${i}@example.com`);
+  const bytes = bytesOf(rows.join("\n") + "\n");
+  const big = 4 * CHUNK_SIZE;
+  const stream = ReadableStream.from(
+    Array.from(
+      { length: Math.ceil(bytes.length / big) },
+      (_, i) => bytes.slice(i * big, (i + 1) * big),
+    ),
+  );
+  const input = await openInput(stream);
+  const emails: string[] = [];
+  let end = 0;
+  let widest = 0;
+  for await (const batch of input.records) {
+    const last = batch.at(-1) as SourceRecord;
+    widest = Math.max(widest, last.byteEnd - end);
+    end = last.byteEnd;
+    for (const record of batch) emails.push(record.fields.email as string);
+  }
+  deepEqual(emails, rows.slice(1));
+  equal(end, bytes.length);
+  ok(widest <= CHUNK_SIZE + 32, `a batch spans ${widest} bytes; chunks are ${CHUNK_SIZE}`);
+});
+
 Deno.test("openInput() releases the file when the consumer stops early", async () => {
   const path = await tempFile("email\na@example.com\nb@example.com\n", ".csv");
   try {
