@@ -121,3 +121,32 @@ Deno.test("a stopped job's resume looks up only the rows it had admitted: never 
   // waited for a slot (rows in flight finish before a stop ends the run).
   assert.ok(lookups <= concurrency, `${lookups} lookups on resume after ${created} users`);
 });
+
+Deno.test("a failed row's timestamp is the time it was validated, to the millisecond, however many rows fail in one", async () => {
+  const { validateRecords } = await import("../src/pipeline/stages/validate_records.ts");
+  const bad = (recordNumber: number) => ({
+    recordNumber,
+    fields: { email: "not-an-email" },
+    byteEnd: recordNumber * 10,
+  });
+  const stamps = async (from: number, count: number) => {
+    const before = Date.now();
+    const batch = Array.from({ length: count }, (_, i) => bad(from + i));
+    const [checked] = await Array.fromAsync(
+      ReadableStream.from([batch]).pipeThrough(validateRecords()),
+    );
+    const after = Date.now();
+    const times = checked.map((record) => record.outcome?.error?.timestamp ?? "");
+    for (const time of times) {
+      const at = Date.parse(time);
+      assert.equal(new Date(at).toISOString(), time);
+      assert.ok(at >= before && at <= after, `${time} is not within the batch's validation`);
+    }
+    return times;
+  };
+  const first = await stamps(1, 1_000);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = await stamps(1_001, 3);
+  const last = first[first.length - 1];
+  assert.ok(second[0] > last, `${second[0]} after ${last}`);
+});

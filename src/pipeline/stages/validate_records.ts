@@ -99,6 +99,25 @@ export function checkValidated(): TransformStream<ValidatedBatch, CheckedRecord[
   });
 }
 
+/** The millisecond {@linkcode now} last wrote, and what it wrote. */
+let stampedAt = Number.NaN;
+let stamp = "";
+
+/**
+ * `new Date().toISOString()`, written once a millisecond: a failed row's
+ * timestamp cost 1.1-1.4 µs of its 1.5-2 µs here, and an export's dry run
+ * fails a tenth of its rows (Firebase's users with no email, 104,114 of the
+ * generated 1M).
+ */
+function now(): string {
+  const at = Date.now();
+  if (at !== stampedAt) {
+    stampedAt = at;
+    stamp = new Date(at).toISOString();
+  }
+  return stamp;
+}
+
 /** A record's result as the stages take it: a row to run, or its failed outcome. */
 function checkedOf(
   recordNumber: number,
@@ -118,7 +137,7 @@ function checkedOf(
     email: result.email,
     errorType: "validation",
     errorMessage: result.issues.map((issue) => issue.message).join("; "),
-    timestamp: new Date().toISOString(),
+    timestamp: now(),
     rawRow: withoutSecrets(result.original),
   };
   return {
