@@ -101,6 +101,23 @@ function largest(mappings: Mapping[], minKiB: number): string[] {
     .map((m) => `${m.start.toString(16)}+${Number(m.end - m.start) >> 10}K:${m.perms}:${m.rssKiB}`);
 }
 
+/**
+ * Anonymous mappings under 1 MiB by size in KiB: resident KiB and count of
+ * each size, so that V8's 256 KiB pages can be told from the allocator's
+ * own mmapped chunks.
+ */
+function smallBySize(mappings: Mapping[]): Record<string, [number, number]> {
+  const sizes: Record<string, [number, number]> = {};
+  for (const m of mappings) {
+    const kib = Number(m.end - m.start) >> 10;
+    if (m.name !== "" || kib >= 1024 || m.rssKiB === 0) continue;
+    const entry = sizes[kib] ??= [0, 0];
+    entry[0] += m.rssKiB;
+    entry[1]++;
+  }
+  return sizes;
+}
+
 function sample(started: number): string {
   const usage = Deno.memoryUsage();
   const spaces: Record<string, number> = {};
@@ -119,6 +136,7 @@ function sample(started: number): string {
     smapsKiB: summarize(mappings),
     mappings: mappings.length,
     big: largest(mappings, 1024),
+    small: smallBySize(mappings),
   });
 }
 
