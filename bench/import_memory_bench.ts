@@ -23,7 +23,9 @@
  * keeps up with twice that) it takes about 15 minutes, `--modes plain` half.
  * `--probe DIR` loads `bench/_memory_probe.ts` into each importer run, which
  * writes a sample of its memory by kind every second to
- * `DIR/<mode>_<rows>.jsonl` (a diagnosis: it costs a little CPU).
+ * `DIR/<mode>_<rows>.jsonl` (a diagnosis: it costs a little CPU), and each
+ * run's line and JSON then give the median RSS of its second half beside
+ * its peak.
  *
  * @module
  */
@@ -154,6 +156,8 @@ interface Measurement {
   mode: "plain" | "job";
   rows: number;
   peakRssMiB: number;
+  /** With `--probe`: the median of the probe's RSS samples over the run's second half. */
+  secondHalfMedianRssMiB?: number;
   peakRssMB: number;
   fakePeakRssMiB: number;
   seconds: number;
@@ -170,6 +174,8 @@ async function measure(
   let denoFlags = options.denoFlags;
   if (probe !== undefined) {
     // The child inherits the environment; the probe reads where to write from it.
+    // The probe appends: a file left by an earlier run would mix into this one's median.
+    await Deno.remove(`${probe}/${mode}_${rows}.jsonl`).catch(() => {});
     Deno.env.set("IMPORT_MEMORY_PROBE", `${probe}/${mode}_${rows}.jsonl`);
     denoFlags = [...denoFlags, "--preload", PROBE];
   }
@@ -199,8 +205,14 @@ async function measure(
       run.summary?.usersCreated === rows;
     const seconds = round(run.wallMs / 1000, 1);
     const fakePeakRssMiB = await fake.peakRssMiB();
+    const secondHalfMedianRssMiB = probe === undefined
+      ? undefined
+      : await secondHalfMedianMiB(`${probe}/${mode}_${rows}.jsonl`);
     log(
       `${mode} ${rows} rows: importer peak ${run.peakRssMiB} MiB (${mb(run.peakRssMiB)} MB), ` +
+        (secondHalfMedianRssMiB === undefined
+          ? ""
+          : `second-half median ${secondHalfMedianRssMiB} MiB, `) +
         `fake ${fakePeakRssMiB} MiB, ` +
         `${seconds} s (${round(rows / seconds)} rows/s), exit ${run.code}`,
     );
@@ -210,6 +222,7 @@ async function measure(
       rows,
       peakRssMiB: run.peakRssMiB,
       peakRssMB: mb(run.peakRssMiB),
+      ...(secondHalfMedianRssMiB === undefined ? {} : { secondHalfMedianRssMiB }),
       fakePeakRssMiB,
       seconds,
       imported,
@@ -217,6 +230,24 @@ async function measure(
   } finally {
     await fake.stop();
   }
+}
+
+/**
+ * The median RSS of a probe file's samples over the run's second half, in
+ * MiB. Why beside the peak: a peak is the largest of a run's V8 excursions,
+ * and a 1M-row run has ten times the chances of a 100K one to catch a large
+ * one, so two peaks can differ by more than what each run keeps (BENCHMARKS.md,
+ * "Import memory, 2026-12-03 (branch impmem7b)").
+ */
+async function secondHalfMedianMiB(path: string): Promise<number | undefined> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  const samples = text.split("\n").filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { t: number; rssKiB: number });
+  if (samples.length < 4) return undefined;
+  const end = samples[samples.length - 1].t;
+  const late = samples.filter((sample) => sample.t >= end / 2).map((sample) => sample.rssKiB)
+    .sort((a, b) => a - b);
+  return round(late[late.length >> 1] / 1024, 1);
 }
 
 async function main(): Promise<void> {
