@@ -204,3 +204,20 @@ Deno.test("a multi-organization plan numbers thousands of organizations as a Map
   });
   assert.ok(organizations.size > 4_000, "ids and external ids of one string count twice");
 });
+
+Deno.test("a plan sized from the input's bytes counts what an unsized plan counts", () => {
+  const mode = { kind: "multi" } as const;
+  const sized = new DryRunPlanner(mode, { inputBytes: 10 * 30_000 });
+  const unsized = new DryRunPlanner(mode);
+  for (let n = 1; n <= 30_000; n++) {
+    // People repeat in their first organization and in others, before and
+    // after the row at which the plan is sized.
+    const person = n % 7 === 0 ? n - 6 : n % 5 === 0 ? n - 4 : n;
+    const organization: OrganizationRef = { kind: "external_id", externalId: `org-${n % 3}` };
+    const r = row(n, `person.${person}@example.com`, organization);
+    sized.addValid(r);
+    unsized.addValid(r);
+  }
+  assert.deepEqual(sized.report(), unsized.report());
+  assert.ok(sized.report().duplicateRows > 0);
+});

@@ -264,3 +264,33 @@ Deno.test("FingerprintSet keeps values of all 32 bits beside their keys, through
   assert.equal(set.size, values.length + 500);
   assert.equal(set.bytes % 10, 0);
 });
+
+Deno.test("FingerprintSet.reserve makes the tables once, keeps entries and values, and grows past it", () => {
+  const set = new FingerprintSet({ values: true });
+  for (let i = 0; i < 3_000; i++) set.addWithValue(`early.${i}@example.com`, i);
+  set.reserve(200_000);
+  const reserved = set.bytes;
+  // About 13.7 bytes an entry with values: room for 200,000, not yet grown.
+  assert.ok(reserved > 200_000 * 10 && reserved < 200_000 * 17, `${reserved}`);
+  for (let i = 0; i < 3_000; i++) assert.equal(set.addWithValue(`early.${i}@example.com`, -1), i);
+  for (let i = 0; i < 150_000; i++) set.addWithValue(`later.${i}@example.com`, i + 7);
+  assert.equal(set.bytes, reserved);
+  assert.equal(set.size, 153_000);
+  for (let i = 0; i < 150_000; i += 997) {
+    assert.equal(set.addWithValue(`later.${i}@example.com`, 0), i + 7);
+  }
+  for (let i = 0; i < 300_000; i++) set.addWithValue(`past.${i}@example.com`, 1);
+  assert.equal(set.size, 453_000);
+  assert.ok(set.bytes > reserved);
+  assert.equal(set.addWithValue("early.2999@example.com", 0), 2_999);
+});
+
+Deno.test("FingerprintSet.reserve of a set without values keeps what it holds, in five-byte slots too", () => {
+  const set = new FingerprintSet();
+  const strings = Array.from({ length: 5_000 }, (_, i) => `p.${i}@example.com`);
+  for (const text of strings) set.add(text);
+  set.reserve(5_000_000);
+  for (const text of strings) assert.equal(set.has(text), true);
+  assert.equal(set.has("nobody@example.com"), false);
+  assert.equal(set.size, 5_000);
+});

@@ -80,6 +80,8 @@ export class DryRunPlanner {
    */
   readonly #byId = new StringNumbers();
   readonly #byExternalId = new StringNumbers();
+  /** The input's bytes; 0 once the people set is sized (or never to be). */
+  #inputBytes: number;
   #memberships = 0;
   #valid = 0;
   #invalid = 0;
@@ -88,10 +90,12 @@ export class DryRunPlanner {
 
   /**
    * @param mode How rows map to organizations.
+   * @param options The input's size, to size the people set from.
    */
-  constructor(mode: OrganizationMode) {
+  constructor(mode: OrganizationMode, options: DryRunPlannerOptions = {}) {
     this.#mode = mode;
     this.#people = new FingerprintSet({ values: mode.kind === "multi" });
+    this.#inputBytes = options.inputBytes ?? 0;
   }
 
   /** Counts a row that failed validation. */
@@ -106,6 +110,7 @@ export class DryRunPlanner {
    */
   addValid(row: UserRow): void {
     this.#valid++;
+    if (this.#inputBytes !== 0 && row.recordNumber >= SIZE_FROM_ROW) this.#sizePeople(row);
     if (this.#mode.kind !== "multi") {
       // Every row has the same organization (or none): a pair repeats
       // exactly when its person does, and the organization is counted.
@@ -138,6 +143,19 @@ export class DryRunPlanner {
     if (ref === undefined) return;
     if (duplicate) this.#duplicateMemberships++;
     else this.#memberships++;
+  }
+
+  /**
+   * Sizes the people set for as many people as the input has rows, by the
+   * bytes a row took so far: grown table by table, the tables its shards
+   * grew out of stay with the allocator, between live ones (the 1M-row
+   * dry run's peak 102 -> 94 MB). A file of fewer people than rows keeps
+   * the larger tables, at most what as many distinct people would take.
+   */
+  #sizePeople(row: UserRow): void {
+    const rows = Math.ceil(this.#inputBytes * row.recordNumber / Math.max(1, row.byteEnd));
+    this.#inputBytes = 0;
+    this.#people.reserve(Math.min(rows, MAX_RESERVED));
   }
 
   /** The organization's number, given it at its first row. */
@@ -173,6 +191,24 @@ export class DryRunPlanner {
     };
   }
 }
+
+/** Options for {@linkcode DryRunPlanner}. */
+export interface DryRunPlannerOptions {
+  /**
+   * The input's size in bytes, when known (a file): the people set is then
+   * sized once, from the bytes the first rows took, instead of growing.
+   */
+  inputBytes?: number;
+}
+
+/**
+ * The row at which the people set is sized from the input's size: far
+ * enough for the bytes a row takes to be a fair mean, early enough that
+ * the set holds a few entries a shard.
+ */
+const SIZE_FROM_ROW = 2_000;
+/** The most people the set is sized for ahead: it grows past it as needed. */
+const MAX_RESERVED = 20_000_000;
 
 /** FNV-1a over a string's UTF-16 code units. */
 function hashOf(value: string): number {

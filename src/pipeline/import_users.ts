@@ -489,6 +489,7 @@ export async function importUsers(
     result = await runImport(input.validated ? { validated: input.validated } : input.records, {
       concurrency: options.concurrency,
       dryRun: options.dryRun,
+      inputBytes: options.dryRun ? await fileSize(source) : undefined,
       processor: tracked,
       mode,
       stop: options.stop,
@@ -559,4 +560,15 @@ function tallyOf(totals: ImportTally): ImportTally {
   const tally = emptyTally();
   for (const key of Object.keys(tally) as Array<keyof ImportTally>) tally[key] = totals[key] ?? 0;
   return tally;
+}
+
+/** The size of an input named by its path, or `undefined` (a stream, rows, no such file). */
+async function fileSize(source: ImportSource): Promise<number | undefined> {
+  if (typeof source !== "string" || source === "-") return undefined;
+  try {
+    const info = await Deno.stat(source);
+    return info.isFile ? info.size : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -43,6 +43,8 @@ export interface RunImportOptions {
   processor?: RowRunner;
   /** Used by the dry-run plan to tell organization modes apart. */
   mode?: OrganizationMode;
+  /** The input's size in bytes, when known: the dry-run plan sizes its sets from it. */
+  inputBytes?: number;
   /** When aborted, no new row is started; rows in flight finish. */
   stop?: AbortSignal;
   /** Rows already final in a journal: not processed again. */
@@ -115,7 +117,11 @@ export async function runImport(
   if (!options.dryRun && !options.processor) {
     throw new TypeError("Cannot import: a row processor is required unless it is a dry run");
   }
-  const planner = options.dryRun ? new DryRunPlanner(options.mode ?? { kind: "none" }) : undefined;
+  const planner = options.dryRun
+    ? new DryRunPlanner(options.mode ?? { kind: "none" }, {
+      inputBytes: options.inputBytes,
+    })
+    : undefined;
   const state = new RunState({ stop: options.stop, onRunStop: options.onRunStop });
   // Each record is admitted as the stage below reaches it (see recordAdmission).
   const admit = recordAdmission(state, { isFinal: options.skip, onWarning: options.onWarning });
