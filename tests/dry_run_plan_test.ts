@@ -207,7 +207,7 @@ Deno.test("a multi-organization plan numbers thousands of organizations as a Map
 
 Deno.test("a plan sized from the input's bytes counts what an unsized plan counts", () => {
   const mode = { kind: "multi" } as const;
-  const sized = new DryRunPlanner(mode, { inputBytes: 10 * 30_000 });
+  const sized = new DryRunPlanner(mode, { inputBytes: 10 * 300_000 });
   const unsized = new DryRunPlanner(mode);
   for (let n = 1; n <= 30_000; n++) {
     // People repeat in their first organization and in others, before and

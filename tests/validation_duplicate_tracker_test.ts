@@ -1,4 +1,5 @@
-import { equal } from "node:assert/strict";
+import { equal, match } from "node:assert/strict";
+import { validateFile } from "../src/pipeline/validate_file.ts";
 import { cyrb53, cyrb53High, cyrb53Low } from "../src/validation/_cyrb53.ts";
 import { DuplicateTracker } from "../src/validation/duplicate_tracker.ts";
 import { organizationKey } from "../src/organizations/organization_key.ts";
@@ -49,4 +50,26 @@ Deno.test("firstRowOf() counts a pair as firstRowOfKey() does with organizationK
     }
   }
   equal(tracker.size, 10);
+});
+
+Deno.test("validate of a file large enough to size its tracker from counts every duplicate and names its first row", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  try {
+    let text = "email,org_external_id\n";
+    for (let n = 1; n <= 60_000; n++) {
+      // From row 30,001 on, each row repeats the pair of the row 30,000
+      // before it: the first rows' pairs were added before the tracker was
+      // sized, the rest after.
+      const person = n > 30_000 ? n - 30_000 : n;
+      text += `p${person}@example.com,org-${person % 5}\n`;
+    }
+    await Deno.writeTextFile(path, text);
+    const report = await validateFile(path, { maxIssues: 100_000 });
+    equal(report.total_rows, 60_000);
+    equal(report.duplicate_rows, 30_000);
+    const last = report.warnings.find((w) => w.row === 60_000);
+    match(last?.warning ?? "", /^Duplicate of row 30000: "p30000@example\.com"/);
+  } finally {
+    await Deno.remove(path);
+  }
 });

@@ -172,6 +172,17 @@ export async function validateFile(
   // First row of each email and organization pair, by hash: a 1M-row file
   // keeps about 16 MiB here.
   const duplicates = new DuplicateTracker();
+  // Sized once for as many pairs as the file has rows, by the bytes its
+  // first rows took: grown table by table, the tables it grew out of stay
+  // with the allocator between live ones.
+  let inputBytes = typeof source === "string" ? await fileSize(source) : 0;
+  const sizeDuplicates = (recordNumber: number, byteEnd: number) => {
+    if (inputBytes === 0 || recordNumber < SIZE_FROM_ROW) return;
+    duplicates.reserve(
+      Math.min(MAX_RESERVED, Math.ceil(inputBytes * recordNumber / Math.max(1, byteEnd))),
+    );
+    inputBytes = 0;
+  };
   const take = (recordNumber: number, result: RecordValidation) => {
     report.total_rows++;
     if (!result.ok) {
@@ -206,6 +217,9 @@ export async function validateFile(
     // Read and validated in the worker (a large file): the same results.
     for await (const { positions, results } of input.validated) {
       for (let i = 0; i < results.length; i++) take(positions[i * 2], results[i]);
+      if (results.length > 0) {
+        sizeDuplicates(positions[results.length * 2 - 2], positions[results.length * 2 - 1]);
+      }
     }
   } else {
     for await (const batch of input.records) {
@@ -213,9 +227,30 @@ export async function validateFile(
       for (const record of batch) {
         take(record.recordNumber, checkRecord(record));
       }
+      const last = batch.at(-1);
+      if (last !== undefined) sizeDuplicates(last.recordNumber, last.byteEnd);
     }
   }
   for (const warning of fileWarnings) addWarning({ row: null, column: null, warning });
   report.can_proceed = report.error_rows === 0 && report.valid_rows > 0;
   return report;
+}
+
+/**
+ * The row from which the duplicate tracker is sized from the file's size:
+ * far enough for the bytes a row takes to be a fair mean.
+ */
+const SIZE_FROM_ROW = 2_000;
+/** The most pairs the tracker is sized for ahead: it grows past it as needed. */
+const MAX_RESERVED = 20_000_000;
+
+/** The size of a file, or 0 when it is not one (standard input, a directory). */
+async function fileSize(path: string): Promise<number> {
+  if (path === "-") return 0;
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile ? info.size : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -44,6 +44,27 @@ export class DuplicateTracker {
     this.#firstRows = new FingerprintSet({ values: options.rowNumbers ?? true });
   }
 
+  /**
+   * Makes room for about `pairs` pairs at once (see
+   * {@linkcode FingerprintSet.reserve}).
+   *
+   * @param pairs How many distinct pairs are expected.
+   *
+   * @example Usage
+   * ```ts
+   * import { DuplicateTracker } from "./duplicate_tracker.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const duplicates = new DuplicateTracker();
+   * duplicates.reserve(10_000);
+   * assert.equal(duplicates.firstRowOf(2, "ada@example.com", undefined), undefined);
+   * assert.equal(duplicates.firstRowOf(3, "ada@example.com", undefined), 2);
+   * ```
+   */
+  reserve(pairs: number): void {
+    this.#firstRows.reserve(pairs);
+  }
+
   /** Distinct person and organization pairs seen. */
   get size(): number {
     return this.#firstRows.size;
