@@ -23,7 +23,6 @@ import { cyrb53, cyrb53Low } from "../validation/_cyrb53.ts";
  */
 const HEADER_BYTES = 16;
 const DEAD = 0x8000_0000 | 0;
-const MIN_ARENA_BYTES = 1024;
 const MIN_SLOTS = 16;
 /** Bytes of index per slot: the record's word offset and the key's hash. */
 const SLOT_BYTES = 8;
@@ -197,65 +196,48 @@ export class PackedPeople {
 
   /**
    * Room for a record of up to `need` bytes and one more index entry:
-   * grows the arrays while the budget allows (the index up to a quarter of
-   * it, the arena into the rest), then drops the oldest entries.
-   * `false` when the budget cannot hold the record at all.
+   * on the first record, makes the arrays at their final sizes (the index
+   * up to a quarter of the budget, the arena the rest); after that, drops
+   * the oldest entries. `false` when the budget cannot hold the record at
+   * all.
+   *
+   * Why not grow by doubling: each array given up was a large block freed,
+   * and glibc answers the free of a block it had mapped on its own by
+   * raising its mmap threshold to the block's size and its trim threshold
+   * to twice that (after the arena's 4 MiB step: 4 and 8 MiB), so that
+   * smaller native allocations came from the main heap and what was freed
+   * at its top stayed resident. Made once, the arrays are never freed nor
+   * copied, and their pages not yet written are not resident.
    */
   #makeRoom(need: number): boolean {
+    if (this.#slots.length === 0) {
+      if (MIN_SLOTS * SLOT_BYTES >= this.#maxBytes) return false;
+      let slots = MIN_SLOTS;
+      while (slots * 2 * SLOT_BYTES <= this.#maxBytes / 4) slots *= 2;
+      this.#slots = new Int32Array(slots);
+      this.#hashes = new Int32Array(slots);
+      this.#arena = new Uint8Array((this.#maxBytes - slots * SLOT_BYTES) & ~3);
+      this.#words = new Int32Array(this.#arena.buffer);
+    }
+    if (need > this.#arena.length) return false;
     if ((this.#count + 1) * 4 > this.#slots.length * 3) {
-      const slots = Math.max(MIN_SLOTS, this.#slots.length * 2);
-      const indexBytes = slots * SLOT_BYTES;
-      if (
-        this.#slots.length === 0 ? indexBytes < this.#maxBytes : indexBytes <= this.#maxBytes / 4
-      ) {
-        const arenaRoom = (this.#maxBytes - indexBytes) & ~3;
-        if (this.#arena.length > arenaRoom) this.#compact(arenaRoom, need, 0);
-        this.#resizeIndex(slots);
-      } else if (this.#slots.length === 0) {
-        return false;
-      } else {
-        // The index is as large as it may be: the oldest quarter of the entries go.
-        this.#compact(this.#arena.length, need, Math.max(1, this.#count >> 2));
-      }
+      // The index is as full as it may be: the oldest quarter of the entries go.
+      this.#compact(need, Math.max(1, this.#count >> 2));
     }
-    if (this.#head + need <= this.#arena.length) return true;
-    const room = (this.#maxBytes - this.#slots.byteLength - this.#hashes.byteLength) & ~3;
-    if (room < need) return false;
-    let size = Math.max(MIN_ARENA_BYTES, this.#arena.length);
-    while (size < this.#head + need) size *= 2;
-    if (size > room) size = room;
-    if (size >= this.#head + need) this.#moveTo(size);
-    else this.#compact(size, need, 0);
+    if (this.#head + need > this.#arena.length) this.#compact(need, 0);
     return this.#head + need <= this.#arena.length;
-  }
-
-  /** The records, moved as they are into an arena of `size` bytes (at least what they take). */
-  #moveTo(size: number): void {
-    const arena = new Uint8Array(size);
-    arena.set(this.#arena.subarray(0, this.#head));
-    this.#arena = arena;
-    this.#words = new Int32Array(arena.buffer);
-  }
-
-  #resizeIndex(size: number): void {
-    const slots = this.#slots;
-    const hashes = this.#hashes;
-    this.#slots = new Int32Array(size);
-    this.#hashes = new Int32Array(size);
-    for (let i = 0; i < slots.length; i++) {
-      if (slots[i] !== 0) this.#insertSlot(hashes[i], slots[i] - 1);
-    }
   }
 
   /**
    * Drops the oldest live entries — at least `entries` of them, and enough
-   * that the rest and `need` bytes fit in an arena of `size` bytes with a
-   * quarter of it to spare — then moves the rest to the front of an arena of
-   * that size and indexes them again. A quarter at a time, so that the copy
-   * is paid once per many entries, not per entry.
+   * that the rest and `need` bytes fit in the arena with a quarter of it to
+   * spare — then moves the rest to its front and indexes them again. A
+   * quarter at a time, so that the copy is paid once per many entries, not
+   * per entry.
    */
-  #compact(size: number, need: number, entries: number): void {
+  #compact(need: number, entries: number): void {
     const words = this.#words;
+    const size = this.#arena.length;
     const keep = Math.min(size - need, size - (size >> 2));
     let offset = 0;
     let dropped = 0;
@@ -272,24 +254,19 @@ export class PackedPeople {
       offset += length;
     }
     // Move the survivors to the front, leaving out the dead, and index them again.
-    const from = this.#arena;
-    const to = size === from.length ? from : new Uint8Array(size);
-    const toWords = to === from ? words : new Int32Array(to.buffer);
+    const arena = this.#arena;
     this.#slots.fill(0);
     let at = 0;
     while (offset < this.#head) {
       const word = offset >> 2;
       const length = words[word + 1] & ~DEAD;
       if ((words[word + 1] & DEAD) === 0) {
-        if (to !== from) to.set(from.subarray(offset, offset + length), at);
-        else if (at !== offset) to.copyWithin(at, offset, offset + length);
-        this.#insertSlot(toWords[at >> 2], at >> 2);
+        if (at !== offset) arena.copyWithin(at, offset, offset + length);
+        this.#insertSlot(words[at >> 2], at >> 2);
         at += length;
       }
       offset += length;
     }
-    this.#arena = to;
-    this.#words = toWords;
     this.#head = at;
   }
 }
