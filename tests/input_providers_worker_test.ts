@@ -17,7 +17,7 @@ import {
   readWorkerStats,
   WORKER_MIN_BYTES,
 } from "../src/input/providers/_worker_client.ts";
-import { decodeBatch, encodeBatch } from "../src/input/providers/_batch_codec.ts";
+import { BatchEncoder, decodeBatch, encodeBatch } from "../src/input/providers/_batch_codec.ts";
 import type { SourceRecord } from "../src/types.ts";
 import { tempDir } from "./_cli.ts";
 import { LARGE_FILES, writeLargeFixtures } from "./fixtures/providers/generate.ts";
@@ -302,6 +302,38 @@ Deno.test("decoding batches one after another into one list gives their records 
   const same = decodeBatch(structuredClone(encodeBatch(second)[0]), into);
   assert.equal(same, into);
   assert.deepEqual(into, [...first, ...second]);
+});
+
+Deno.test("a batch encoder takes reader batches one after another as one encoded batch, and starts afresh after each", () => {
+  const first: SourceRecord[] = [
+    { recordNumber: 1, fields: { email: "a@example.com", first_name: "A" }, byteEnd: 10 },
+    { recordNumber: 2, fields: { email: "b@example.com", n: 2 }, byteEnd: 20 },
+  ];
+  const second: SourceRecord[] = [
+    { recordNumber: 3, fields: {}, byteEnd: 30, parseError: "Cannot parse row 3: bad" },
+    {
+      recordNumber: 4,
+      fields: { last_name: "D", email: "d@example.com" },
+      byteEnd: 40,
+      checkedMetadata: { plan: "pro" },
+      plain: true,
+    },
+  ];
+  const third: SourceRecord[] = [
+    { recordNumber: 5, fields: { external_id: "e5" }, byteEnd: 50, warnings: ["Left out: x"] },
+  ];
+  const encoder = new BatchEncoder(1);
+  encoder.add(first);
+  encoder.add(second);
+  assert.equal(encoder.size, 4);
+  const [both, transfer] = encoder.finish();
+  assert.equal(encoder.size, 0);
+  assert.deepEqual(decodeBatch(structuredClone(both, { transfer })), [...first, ...second]);
+  encoder.add(third);
+  const [alone] = encoder.finish();
+  assert.deepEqual(alone.keys, ["external_id"]);
+  assert.deepEqual(alone.others, []);
+  assert.deepEqual(decodeBatch(structuredClone(alone)), third);
 });
 
 Deno.test("the main thread takes a message's batches as one batch, so the stages see a few hundred users a batch, not one 32 KiB chunk's", async () => {

@@ -71,9 +71,9 @@ export const readWorkerStats: { opened: number; handedOver: number } = {
 
 /**
  * Batches (of one 32 KiB chunk's users each) the worker sends in one
- * message: each message costs both threads a fixed price (about as much as
- * encoding a few dozen users), and the main thread takes a message's
- * batches as one.
+ * message, encoded as one: each message costs both threads a fixed price
+ * (about as much as encoding a few dozen users), and the main thread takes
+ * a message's batches as one.
  */
 export const BATCHES_PER_MESSAGE = 4;
 

@@ -8,7 +8,7 @@
 import type { SourceRecord } from "../../types.ts";
 import { openReaderHere } from "../_open_reader.ts";
 import { type HostControls, serveWorker, type WorkerScope } from "../_worker_host_kit.ts";
-import { encodeBatch, type EncodedBatch } from "./_batch_codec.ts";
+import { BatchEncoder, type EncodedBatch } from "./_batch_codec.ts";
 import {
   BATCHES_PER_MESSAGE,
   type FromWorker,
@@ -39,12 +39,24 @@ type OwnAnswer = Extract<FromWorker, { type: "batch" | "counted" }>;
  */
 export function serveReads(scope: ReadWorkerScope): void {
   /**
-   * The batches read and not posted yet, each encoded as it is read: its
-   * records (and the objects the reader parsed them from) are garbage
-   * before the next batch is read, not kept until the message goes.
+   * The batches read and not posted yet: the reader batches since the last
+   * lines handed over are one encoded batch (`encoder`), each encoded as it
+   * is read, so that its records (and the objects the reader parsed them
+   * from) are garbage before the next batch is read, not kept until the
+   * message goes.
    */
   let batches: Array<EncodedBatch | HandedOverLines> = [];
   let transfers: ArrayBuffer[] = [];
+  const encoder = new BatchEncoder();
+  /** Reader batches in the message being gathered. */
+  let gathered = 0;
+  /** Ends the encoded batch being gathered: it goes before what is added next. */
+  const encoded = () => {
+    if (encoder.size === 0) return;
+    const [batch, transfer] = encoder.finish();
+    batches.push(batch);
+    for (const buffer of transfer) transfers.push(buffer);
+  };
   /** How lines are handed to the main thread (see {@linkcode HandOver}). */
   let handOver: HandOver = "when-idle";
   /** The main thread waits for a batch: the next chunk's lines go to it to read. */
@@ -60,6 +72,7 @@ export function serveReads(scope: ReadWorkerScope): void {
     if (!take) return false;
     idle = false;
     handedOver = true;
+    encoded();
     const bytes = lines.slice();
     batches.push({ lines: bytes, base, lastLineNumber });
     transfers.push(bytes.buffer);
@@ -71,17 +84,17 @@ export function serveReads(scope: ReadWorkerScope): void {
       return openReaderHere(message.path, { ...message.options, onWarning }, { handOverLines });
     },
     gather(batch: SourceRecord[]) {
-      const [encoded, transfer] = encodeBatch(batch);
-      batches.push(encoded);
-      for (const buffer of transfer) transfers.push(buffer);
-      return batches.length >= BATCHES_PER_MESSAGE || handedOver;
+      encoder.add(batch);
+      return ++gathered >= BATCHES_PER_MESSAGE || handedOver;
     },
     take() {
+      encoded();
       if (batches.length === 0) return undefined;
       const message: OwnAnswer = { type: "batch", batches };
       const transfer = transfers;
       batches = [];
       transfers = [];
+      gathered = 0;
       handedOver = false;
       return [message, transfer];
     },
