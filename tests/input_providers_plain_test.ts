@@ -224,6 +224,59 @@ Deno.test("users read a line at a time, and lines that are not one user each, re
   await Deno.remove(path);
 });
 
+Deno.test("an export whose lines are not all ASCII reads to the same records and offsets in any chunks and from any resume point", async () => {
+  // Every third user has a name that is not ASCII (two- and four-byte
+  // characters), runs of them longer than the line reader passes to the
+  // scanner, and padding so that lines after them are decoded a window at a
+  // time; the last user is not ASCII and ends the list.
+  const names = ["Zoë Ñandú", "Ada Lovelace", "Grace 🐝 Hopper"];
+  const lines: string[] = [];
+  let asciiUsers = 0;
+  for (let n = 1; n <= 300; n++) {
+    const nonAscii = n % 3 === 0 || (n > 100 && n <= 130) || n === 300;
+    if (!nonAscii) asciiUsers++;
+    const user = {
+      localId: `u${n}`,
+      email: `u${n}@example.com`,
+      displayName: nonAscii ? names[n % 2 === 0 ? 0 : 2] : names[1],
+      customAttributes: JSON.stringify({ note: "x".repeat(n % 7 === 0 ? 200 : 20) }),
+    };
+    lines.push(JSON.stringify(user));
+  }
+  const bytes = new TextEncoder().encode(`{"users": [\n${lines.join(",\n")}\n]}\n`);
+  const options = { provider: { from: "firebase" as const } };
+  const whole = await readAll(bytes, options);
+  assert.deepEqual(
+    whole.map((record) => record.fields.external_id),
+    lines.map((_, k) => `u${k + 1}`),
+  );
+  assert.equal(whole[2].fields.first_name, "Grace");
+  assert.equal(whole[299].fields.last_name, "Ñandú");
+  // Each offset is a byte offset, just past the user's closing brace.
+  for (const record of whole) {
+    assert.equal(bytes[record.byteEnd - 1], 0x7d, `row ${record.recordNumber}`);
+    const next = bytes[record.byteEnd];
+    assert.ok(next === 0x2c || next === 0x0a, `row ${record.recordNumber}`);
+  }
+  assert.equal(whole.filter((record) => record.plain).length, asciiUsers);
+  for (const chunk of [1, 7, 4096]) {
+    assert.deepEqual(await readAll(bytes, options, chunk), whole, `chunks of ${chunk}`);
+  }
+  const path = await tempPath({ suffix: ".json" });
+  await Deno.writeFile(path, bytes);
+  for (const k of [0, 1, 2, 99, 100, 101, 129, 130, 298]) {
+    const at = whole[k];
+    const input = await openInput(path, {
+      ...options,
+      resumeFrom: { byteOffset: at.byteEnd, recordNumber: at.recordNumber },
+    });
+    const rest: SourceRecord[] = [];
+    for await (const batch of input.records) rest.push(...batch);
+    assert.deepEqual(rest, whole.slice(k + 1), `after row ${at.recordNumber}`);
+  }
+  await Deno.remove(path);
+});
+
 Deno.test("concatBytes joins chunks of one read without a copy, and copies others", () => {
   const read = new Uint8Array([1, 2, 3, 4, 5, 6]);
   const joined = concatBytes(read.subarray(1, 3), read.subarray(3, 5));

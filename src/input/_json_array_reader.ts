@@ -143,7 +143,14 @@ export class JsonListRecordReader extends ChunkedRecordReader {
   ): Uint8Array {
     let i = this.#pos - base;
     const end = buf.length;
-    const lines: LineRun = { text: undefined, start: 0, retryAt: 0 };
+    const lines: LineRun = {
+      text: undefined,
+      start: 0,
+      retryAt: 0,
+      more: false,
+      after: -1,
+      scanned: 0,
+    };
     while (i < end) {
       if (this.#valueStart !== -1) {
         i = this.#scanValue(buf, base, i, batch);
@@ -438,10 +445,26 @@ export class JsonListRecordReader extends ChunkedRecordReader {
     batch: SourceRecord[],
     lines: LineRun,
   ): number {
-    if (lines.text === undefined) lines.text = decodeLines(buf, from, lines);
+    if (
+      lines.more && typeof lines.text === "string" &&
+      from === lines.start + lines.text.length && lines.after > from
+    ) {
+      // The line here is the one not all ASCII that the text stopped at.
+      lines.scanned++;
+      lines.retryAt = lines.scanned <= MAX_SCANNED_LINES ? lines.after : Infinity;
+      return from;
+    }
+    if (
+      lines.text === undefined ||
+      (lines.more && (lines.text === null || from >= lines.start + lines.text.length))
+    ) {
+      lines.text = decodeLines(buf, from, lines);
+    }
     const text = lines.text;
     if (text === null || from < lines.start || from >= lines.start + text.length) {
-      lines.retryAt = Infinity;
+      // A line with a character that is not ASCII: the scanner reads it,
+      // and the lines after it are tried again (a few times a buffer).
+      lines.retryAt = lines.more && lines.scanned <= MAX_SCANNED_LINES ? lines.after : Infinity;
       return from;
     }
     const plain = lines.plain as PlainStretches;
@@ -561,14 +584,70 @@ interface LineRun {
   /** The buffer index before which the lines are not tried again. */
   retryAt: number;
   plain?: PlainStretches;
+  /**
+   * The text stops before the buffer's last whole line (at a line that is
+   * not all ASCII, or at the window's end): the lines after it are decoded
+   * when the reader gets there.
+   */
+  more: boolean;
+  /** Where the line after the first one that is not all ASCII starts (when the text stops at it; else -1). */
+  after: number;
+  /** Lines that were not all ASCII, left to the scanner in this buffer. */
+  scanned: number;
 }
 
-/** The whole lines of `buf` from `from`, when they are all ASCII (one character a byte). */
+/**
+ * Lines not all ASCII that a buffer's line reading passes to the scanner
+ * before the rest of the buffer goes to it: each costs a decode of a
+ * window, and a buffer of such lines is the scanner's anyway.
+ */
+const MAX_SCANNED_LINES = 8;
+
+/** The bytes decoded at a time after a line that was not all ASCII. */
+const LINE_WINDOW = 8 * 1024;
+
+const NOT_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The whole lines of `buf` from `from` up to the first that is not all
+ * ASCII (one character a byte, so that a character's index is its byte's);
+ * `null` when the first is not, or there is no whole line.
+ */
 function decodeLines(buf: Uint8Array, from: number, lines: LineRun): string | null {
-  const last = buf.lastIndexOf(LF);
+  lines.more = false;
+  lines.after = -1;
+  let last = buf.lastIndexOf(LF);
   if (last < from) return null;
-  const text = decodeUtf8(buf.subarray(from, last + 1));
-  if (text === undefined || text.length !== last + 1 - from) return null;
+  // The first text of a buffer goes to its last line; after a line not all
+  // ASCII, a window at a time, so that many such lines cost no more than a
+  // few decodes of the buffer.
+  if (lines.scanned > 0 && last + 1 - from > LINE_WINDOW) {
+    const windowLast = buf.lastIndexOf(LF, from + LINE_WINDOW);
+    if (windowLast >= from) {
+      last = windowLast;
+      lines.more = true;
+    }
+  }
+  let text = decodeUtf8(buf.subarray(from, last + 1));
+  if (text === undefined) {
+    lines.more = false;
+    return null;
+  }
+  if (text.length !== last + 1 - from) {
+    const high = text.search(NOT_ASCII);
+    if (high === -1) {
+      lines.more = false;
+      return null;
+    }
+    lines.more = true;
+    lines.after = buf.indexOf(LF, from + high) + 1;
+    const cut = text.lastIndexOf("\n", high);
+    if (cut === -1) {
+      lines.scanned++;
+      return null;
+    }
+    text = text.slice(0, cut + 1);
+  }
   lines.start = from;
   lines.plain = new PlainStretches(text);
   return text;
