@@ -121,3 +121,24 @@ Deno.test("mod.ts exports the library API and no internals", async () => {
     assert.ok(!values.includes(internal), `mod.ts does not export "${internal}"`);
   }
 });
+
+Deno.test("importUsers's onRow outcomes name the request of each write the row made", async () => {
+  // Without an audit log the request ids are collected for onRow alone: a
+  // caller who reads them gets them.
+  await using fake = await startFakeWorkOS({ rateLimits: false });
+  const path = await tempPath({ suffix: ".csv" });
+  await Deno.writeTextFile(path, CSV);
+  const outcomes: RowOutcome[] = [];
+  await importUsers(path, {
+    apiKey: fake.apiKey,
+    apiUrl: fake.url,
+    onRow: (outcome) => outcomes.push(outcome),
+  });
+  const created = outcomes.filter((outcome) => outcome.user === "created");
+  assert.equal(created.length, 2);
+  for (const outcome of created) {
+    assert.match(outcome.requestIds?.user ?? "", /\S/);
+    assert.match(outcome.requestIds?.membership ?? "", /\S/);
+    assert.notEqual(outcome.requestIds?.user, outcome.requestIds?.membership);
+  }
+});

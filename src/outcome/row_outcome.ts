@@ -127,7 +127,10 @@ export interface RowOutcome {
   deletedUserId?: string;
   /** Set when the row sent (or found pending) an invitation instead of creating a user. */
   invitation?: { id: string; organizationId?: string; roleSlug?: string; created: boolean };
-  /** `X-Request-ID`s of the writes this row made, for the audit log. */
+  /**
+   * `X-Request-ID`s of the writes this row made, for the audit log: set when
+   * the import keeps one or has an `onRow` callback.
+   */
   requestIds?: {
     user?: string;
     membership?: string;

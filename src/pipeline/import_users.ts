@@ -419,6 +419,8 @@ export async function importUsers(
       onRunNotice: warn,
       totpIssuer: options.totpIssuer,
       personCacheBytes: options.personCacheBytes,
+      // Only the audit log and onRow's caller read a row's request ids.
+      requestIds: audit !== undefined || options.onRow !== undefined,
     });
   }
   options.onStart?.({
