@@ -73,8 +73,9 @@ const COMPACT_GROWTH = 1.3;
 export interface FingerprintSetOptions {
   /**
    * Keep a 32-bit number with each entry (the row it was first seen on, say),
-   * read back by {@linkcode FingerprintSet.addWithValue}: 10 bytes per slot
-   * instead of 6 (or 5).
+   * read back by {@linkcode FingerprintSet.addWithValue}: 8 bytes per slot
+   * instead of 6 (or 5) while every value fits in 16 bits, 10 from the
+   * first that does not.
    */
   values?: boolean;
 }
@@ -83,7 +84,8 @@ export interface FingerprintSetOptions {
  * Distinct strings, counted by a 64-bit fingerprint of each (cyrb53's two
  * 32-bit lanes): split into 1,024 shards by the fingerprint's top 10 bits,
  * each an open-addressing table that keeps 48 more of the bits. Small
- * tables, and tables with values, take 6 bytes a slot (10 with values):
+ * tables, and tables with values, take 6 bytes a slot (8 with values to
+ * 65,535, 10 with larger ones):
  * linear probing in one `Uint16Array`. From 4,097 slots a shard (the set
  * at about 4M entries) a table without values takes 5: Robin Hood linear
  * probing in a `Uint32Array` and a `Uint8Array`, where an entry's first
@@ -155,14 +157,15 @@ export class FingerprintSet {
   /** Per shard: the entries in its stash. */
   readonly #stashed = new Int32Array(SHARDS);
   /**
-   * Words a six-byte slot takes in {@linkcode #keys}: 3, or 5 in a set with
-   * values, whose slot keeps its value in two more words (low half first)
+   * Words a six-byte slot takes in {@linkcode #keys}: 3, or in a set with
+   * values 4 (while every value fits in 16 bits; see {@linkcode #widen}) or
+   * 5, whose slot keeps its value in one or two more words (low half first)
    * beside its key, so that a look-up reads one place in memory, not two:
    * the tables of a 1M-row dry run are ten times the processor's second
    * level cache, and a row's look-up of the people set was a tenth of its
    * CPU profile.
    */
-  readonly #stride: number;
+  #stride: number;
   /** Per shard: its slots, its entries, and how often it grew. */
   readonly #slots = new Int32Array(SHARDS);
   readonly #counts = new Int32Array(SHARDS);
@@ -197,7 +200,7 @@ export class FingerprintSet {
       this.#bytes.push(NO_BYTES);
       this.#stash.push(NO_STASH);
     }
-    this.#stride = options.values ? 5 : 3;
+    this.#stride = options.values ? 4 : 3;
   }
 
   /**
@@ -423,15 +426,24 @@ export class FingerprintSet {
       const c = keys[at + 2];
       if (c === bottom) {
         if (keys[at + 1] === mid && keys[at] === top) {
-          return stride === 5 ? keys[at + 4] * 65536 + keys[at + 3] : 0;
+          return stride === 4
+            ? keys[at + 3]
+            : stride === 5
+            ? keys[at + 4] * 65536 + keys[at + 3]
+            : 0;
         }
       } else if (c === 0) {
+        // Only a value kept widens the set, not one a look-up passes.
+        if (stride === 4 && (value > 0xffff || value < 0)) {
+          this.#widen();
+          return this.addFingerprint(high, low, value);
+        }
         keys[at] = top;
         keys[at + 1] = mid;
         keys[at + 2] = bottom;
-        if (stride === 5) {
+        if (stride !== 3) {
           keys[at + 3] = value & 0xffff;
-          keys[at + 4] = value >>> 16;
+          if (stride === 5) keys[at + 4] = value >>> 16;
         }
         this.#counts[shard]++;
         this.#size++;
@@ -526,6 +538,30 @@ export class FingerprintSet {
   }
 
   /**
+   * Gives every slot of a set with values a second word for its value:
+   * values start in one 16-bit word (8-byte slots), enough for a dry run's
+   * organization numbers, and the first value past 65,535 (a row number,
+   * say) widens the set once, shard by shard, each old table freed at once.
+   */
+  #widen(): void {
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const old = this.#keys[shard];
+      const slots = this.#slots[shard];
+      if (old === NO_SLOTS || slots === 0) continue;
+      const keys = new Uint16Array(5 * slots);
+      for (let slot = 0; slot < slots; slot++) {
+        keys[5 * slot] = old[4 * slot];
+        keys[5 * slot + 1] = old[4 * slot + 1];
+        keys[5 * slot + 2] = old[4 * slot + 2];
+        keys[5 * slot + 3] = old[4 * slot + 3];
+      }
+      (old.buffer as ArrayBuffer).transfer(0);
+      this.#keys[shard] = keys;
+    }
+    this.#stride = 5;
+  }
+
+  /**
    * Appends to a shard's stash, doubling its typed array when full (the old
    * one freed at once); returns the entries now in it.
    */
@@ -575,7 +611,11 @@ export class FingerprintSet {
         if (c === 0) continue;
         held[n++] = oldKeys[at + 1] * 65536 + c;
         held[n++] = oldKeys[at];
-        held[n++] = stride === 5 ? oldKeys[at + 4] * 65536 + oldKeys[at + 3] : 0;
+        held[n++] = stride === 5
+          ? oldKeys[at + 4] * 65536 + oldKeys[at + 3]
+          : stride === 4
+          ? oldKeys[at + 3]
+          : 0;
       }
     } else {
       for (let at = 0; at < oldSlots; at++) {
@@ -670,9 +710,9 @@ export class FingerprintSet {
       keys[to] = held[at + 1];
       keys[to + 1] = b;
       keys[to + 2] = c;
-      if (stride === 5) {
+      if (stride !== 3) {
         keys[to + 3] = held[at + 2] & 0xffff;
-        keys[to + 4] = held[at + 2] >>> 16;
+        if (stride === 5) keys[to + 4] = held[at + 2] >>> 16;
       }
     }
   }
