@@ -9,6 +9,7 @@
 
 import type { OrganizationRef, UserRow } from "../types.ts";
 import { organizationKey } from "../organizations/organization_key.ts";
+import { expectedRows, SIZE_FROM_ROW } from "./_input_sizing.ts";
 import { DuplicateTracker } from "../validation/duplicate_tracker.ts";
 import { FingerprintSet } from "../validation/fingerprint_set.ts";
 import { ownString } from "../validation/_text.ts";
@@ -153,9 +154,9 @@ export class DryRunPlanner {
    * the larger tables, at most what as many distinct people would take.
    */
   #sizePeople(row: UserRow): void {
-    const rows = Math.ceil(this.#inputBytes * row.recordNumber / Math.max(1, row.byteEnd));
+    const rows = expectedRows(this.#inputBytes, row.recordNumber, row.byteEnd);
     this.#inputBytes = 0;
-    this.#people.reserve(Math.min(rows, MAX_RESERVED));
+    this.#people.reserve(rows);
   }
 
   /** The organization's number, given it at its first row. */
@@ -200,15 +201,6 @@ export interface DryRunPlannerOptions {
    */
   inputBytes?: number;
 }
-
-/**
- * The row at which the people set is sized from the input's size: far
- * enough for the bytes a row takes to be a fair mean, early enough that
- * the set holds a few entries a shard.
- */
-const SIZE_FROM_ROW = 2_000;
-/** The most people the set is sized for ahead: it grows past it as needed. */
-const MAX_RESERVED = 20_000_000;
 
 /** FNV-1a over a string's UTF-16 code units. */
 function hashOf(value: string): number {

@@ -39,6 +39,7 @@ import { type RowRunner, runImport, type RunImportResult } from "./run_import.ts
 
 export type { ImportSource } from "./prepare_run.ts";
 import { type ImportSource, prepareRun } from "./prepare_run.ts";
+import { inputFileSize } from "./_input_sizing.ts";
 
 /**
  * Progress numbers handed to {@linkcode ImportUsersOptions.onProgress} after
@@ -491,7 +492,7 @@ export async function importUsers(
     result = await runImport(input.validated ? { validated: input.validated } : input.records, {
       concurrency: options.concurrency,
       dryRun: options.dryRun,
-      inputBytes: options.dryRun ? await fileSize(source) : undefined,
+      inputBytes: options.dryRun ? await inputFileSize(source) : undefined,
       processor: tracked,
       mode,
       stop: options.stop,
@@ -562,15 +563,4 @@ function tallyOf(totals: ImportTally): ImportTally {
   const tally = emptyTally();
   for (const key of Object.keys(tally) as Array<keyof ImportTally>) tally[key] = totals[key] ?? 0;
   return tally;
-}
-
-/** The size of an input named by its path, or `undefined` (a stream, rows, no such file). */
-async function fileSize(source: ImportSource): Promise<number | undefined> {
-  if (typeof source !== "string" || source === "-") return undefined;
-  try {
-    const info = await Deno.stat(source);
-    return info.isFile ? info.size : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -21,6 +21,7 @@ import { checkRecord, type RecordValidation } from "../validation/validate_recor
 import { ownString } from "../validation/_text.ts";
 import { organizationOf } from "./organization_mode.ts";
 import { prepareRun } from "./prepare_run.ts";
+import { expectedRows, inputFileSize, SIZE_FROM_ROW } from "./_input_sizing.ts";
 
 /** One problem that keeps a row from being imported. */
 export interface ValidationReportError {
@@ -175,12 +176,10 @@ export async function validateFile(
   // Sized once for as many pairs as the file has rows, by the bytes its
   // first rows took: grown table by table, the tables it grew out of stay
   // with the allocator between live ones.
-  let inputBytes = typeof source === "string" ? await fileSize(source) : 0;
+  let inputBytes = await inputFileSize(source) ?? 0;
   const sizeDuplicates = (recordNumber: number, byteEnd: number) => {
     if (inputBytes === 0 || recordNumber < SIZE_FROM_ROW) return;
-    duplicates.reserve(
-      Math.min(MAX_RESERVED, Math.ceil(inputBytes * recordNumber / Math.max(1, byteEnd))),
-    );
+    duplicates.reserve(expectedRows(inputBytes, recordNumber, byteEnd));
     inputBytes = 0;
   };
   const take = (recordNumber: number, result: RecordValidation) => {
@@ -234,23 +233,4 @@ export async function validateFile(
   for (const warning of fileWarnings) addWarning({ row: null, column: null, warning });
   report.can_proceed = report.error_rows === 0 && report.valid_rows > 0;
   return report;
-}
-
-/**
- * The row from which the duplicate tracker is sized from the file's size:
- * far enough for the bytes a row takes to be a fair mean.
- */
-const SIZE_FROM_ROW = 2_000;
-/** The most pairs the tracker is sized for ahead: it grows past it as needed. */
-const MAX_RESERVED = 20_000_000;
-
-/** The size of a file, or 0 when it is not one (standard input, a directory). */
-async function fileSize(path: string): Promise<number> {
-  if (path === "-") return 0;
-  try {
-    const info = await Deno.stat(path);
-    return info.isFile ? info.size : 0;
-  } catch {
-    return 0;
-  }
 }
