@@ -96,6 +96,8 @@ export function chunksOf(source: ByteSource): ReadableStream<Uint8Array> {
 abstract class BaseSource implements ByteSource {
   #pending: Uint8Array[] = [];
   #position = 0;
+  /** Bytes of the last buffer read and not handed on yet. */
+  #rest: Uint8Array | null = null;
 
   get position(): number {
     return this.#position;
@@ -108,7 +110,7 @@ abstract class BaseSource implements ByteSource {
       return pending;
     }
     for (;;) {
-      const chunk = await this.readRaw();
+      const chunk = await this.#nextChunk();
       if (chunk === null) return null;
       if (chunk.length === 0) continue;
       this.#position += chunk.length;
@@ -132,6 +134,7 @@ abstract class BaseSource implements ByteSource {
     const landed = await this.seek(offset);
     if (landed !== undefined) {
       this.#pending = [];
+      this.#rest = null;
       this.#position = landed;
       return;
     }
@@ -143,8 +146,40 @@ abstract class BaseSource implements ByteSource {
     }
   }
 
-  /** Reads the next raw chunk from the underlying file or stream. */
-  protected abstract readRaw(): Promise<Uint8Array | null>;
+  /**
+   * Hands a buffer on {@linkcode CHUNK_SIZE} at a time, whatever its source
+   * read at once: a file reads {@linkcode FILE_READ_SIZE} and stdin gives
+   * 64 KiB chunks, whose record batches (1,100 rows of a users-only file)
+   * outlived a scavenge, so that most dry runs on stdin promoted what every
+   * batch held into the old generation (1M people: 168–192 MiB promoted in
+   * five runs of six, peaks 109–131 MiB; the sixth 5.9 MiB and 88.7 MiB).
+   */
+  async #nextChunk(): Promise<Uint8Array | null> {
+    let rest = this.#rest;
+    if (rest === null) {
+      rest = await this.readBuffer();
+      if (rest === null) return null;
+    }
+    if (rest.length <= CHUNK_SIZE) {
+      this.#rest = null;
+      return rest;
+    }
+    this.#rest = rest.subarray(CHUNK_SIZE);
+    return rest.subarray(0, CHUNK_SIZE);
+  }
+
+  /** Whether part of the last buffer read is still to be handed on. */
+  protected get holdsRest(): boolean {
+    return this.#rest !== null;
+  }
+
+  /** Forgets the part of the last buffer read not handed on yet. */
+  protected dropRest(): void {
+    this.#rest = null;
+  }
+
+  /** Reads the next buffer, of any size, from the underlying file or stream. */
+  protected abstract readBuffer(): Promise<Uint8Array | null>;
   /** Seeks to an absolute offset, or returns `undefined` when it cannot. */
   protected abstract seek(offset: number): Promise<number | undefined>;
   abstract close(): void;
@@ -154,8 +189,6 @@ class FileSource extends BaseSource {
   #file: Deno.FsFile;
   #closed = false;
   readonly #readSize: number;
-  /** Bytes read and not handed on yet. */
-  #rest: Uint8Array | null = null;
   /**
    * The next read, started as soon as the last one arrived, so that the
    * disk (or page cache) works while the chunks before are parsed.
@@ -170,26 +203,17 @@ class FileSource extends BaseSource {
     this.#readSize = Math.max(CHUNK_SIZE, readSize);
   }
 
-  protected async readRaw(): Promise<Uint8Array | null> {
-    if (this.#rest === null) {
-      const next = this.#ahead ?? this.#readBuffer();
-      this.#ahead = undefined;
-      const buffer = await next;
-      if (buffer === null) return null;
-      if (!this.#closed) {
-        this.#ahead = this.#readBuffer();
-        // Its failure is told to the read that takes it, not left unhandled.
-        this.#ahead.catch(() => {});
-      }
-      this.#rest = buffer;
+  protected async readBuffer(): Promise<Uint8Array | null> {
+    const next = this.#ahead ?? this.#readFile();
+    this.#ahead = undefined;
+    const buffer = await next;
+    if (buffer === null) return null;
+    if (!this.#closed) {
+      this.#ahead = this.#readFile();
+      // Its failure is told to the read that takes it, not left unhandled.
+      this.#ahead.catch(() => {});
     }
-    const rest = this.#rest;
-    if (rest.length <= CHUNK_SIZE) {
-      this.#rest = null;
-      return rest;
-    }
-    this.#rest = rest.subarray(CHUNK_SIZE);
-    return rest.subarray(0, CHUNK_SIZE);
+    return buffer;
   }
 
   /**
@@ -205,12 +229,12 @@ class FileSource extends BaseSource {
   recycle(chunk: Uint8Array): void {
     const size = this.#readSize;
     if (
-      this.#rest === null && chunk.buffer.byteLength === size &&
+      !this.holdsRest && chunk.buffer.byteLength === size &&
       chunk.byteOffset + chunk.length === size
     ) this.#spare = new Uint8Array(chunk.buffer);
   }
 
-  async #readBuffer(): Promise<Uint8Array | null> {
+  async #readFile(): Promise<Uint8Array | null> {
     if (this.#closed) return null;
     const size = this.#readSize;
     const buffer = this.#spare ?? new Uint8Array(size);
@@ -231,7 +255,7 @@ class FileSource extends BaseSource {
     await ahead?.catch(() => {});
     // At the end already, the bytes left are read forward instead.
     if (this.#closed) return undefined;
-    this.#rest = null;
+    this.dropRest();
     return await this.#file.seek(offset, Deno.SeekMode.Start);
   }
 
@@ -245,39 +269,20 @@ class FileSource extends BaseSource {
 class StreamSource extends BaseSource {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #done = false;
-  /** Bytes of the stream's last chunk not handed on yet. */
-  #rest: Uint8Array | null = null;
 
   constructor(reader: ReadableStreamDefaultReader<Uint8Array>) {
     super();
     this.#reader = reader;
   }
 
-  /**
-   * Hands a stream's chunks on {@linkcode CHUNK_SIZE} at a time, as a
-   * file's: stdin gives 64 KiB chunks, whose record batches (1,100 rows of
-   * a users-only file) outlived a scavenge, so that most dry runs on stdin
-   * promoted what every batch held into the old generation (1M people:
-   * 168–192 MiB promoted in five runs of six, peaks 109–131 MiB; the sixth
-   * 5.9 MiB and 88.7 MiB).
-   */
-  protected async readRaw(): Promise<Uint8Array | null> {
-    let rest = this.#rest;
-    if (rest === null) {
-      if (this.#done) return null;
-      const { done, value } = await this.#reader.read();
-      if (done) {
-        this.#done = true;
-        return null;
-      }
-      rest = value;
+  protected async readBuffer(): Promise<Uint8Array | null> {
+    if (this.#done) return null;
+    const { done, value } = await this.#reader.read();
+    if (done) {
+      this.#done = true;
+      return null;
     }
-    if (rest.length <= CHUNK_SIZE) {
-      this.#rest = null;
-      return rest;
-    }
-    this.#rest = rest.subarray(CHUNK_SIZE);
-    return rest.subarray(0, CHUNK_SIZE);
+    return value;
   }
 
   protected seek(): Promise<number | undefined> {
@@ -285,7 +290,7 @@ class StreamSource extends BaseSource {
   }
 
   close(): void {
-    this.#rest = null;
+    this.dropRest();
     if (this.#done) return;
     this.#done = true;
     this.#reader.cancel().catch(() => {});
