@@ -38,7 +38,7 @@
  * client's own share of the bare loop (`clientVsBaseline`) is what the SDK
  * and the client layer cost. A third floor, the official SDK alone
  * (`userManagement.createUser` in a loop, with a fetch that sends the body
- * as a Blob as the client does), splits that once more: `sdkVsBaseline` is
+ * as the client does: `unretriedBody`), splits that once more: `sdkVsBaseline` is
  * the SDK's and the runtime's share, `clientVsSdk` our client layer's.
  *
  * @module
@@ -60,6 +60,7 @@ import {
 import { v8FlagsArgument } from "../src/cli/v8_flags.ts";
 import { WorkOS } from "@workos-inc/node";
 import { connectWorkOS } from "../src/workos/connect.ts";
+import { unretriedBody } from "../src/workos/client.ts";
 import { ensureUser } from "../src/workos/users.ts";
 
 const NAME = "littles_law";
@@ -171,12 +172,8 @@ async function runSdkLoop(
     port: Number(target.port),
     https: false,
     maxRetries: 0,
-    // As the client sends bodies (see unretriedBody in src/workos/client.ts).
-    fetchFn: (input, init) =>
-      fetch(input, {
-        ...init,
-        body: typeof init?.body === "string" ? new Blob([init.body]) : init?.body,
-      }),
+    // As the client sends bodies: never replayed by fetch.
+    fetchFn: (input, init) => fetch(input, { ...init, body: unretriedBody(init?.body) }),
   });
   let issued = 0;
   async function loop(): Promise<void> {
