@@ -101,8 +101,11 @@ export interface FingerprintSetOptions {
  * 1/1024 of the table twice. A shard's table is made at its first entry, so a small set
  * is small; in a set without values, from 4 KiB on it lives in the shard's
  * region of one reservation (address space that becomes memory as it is
- * written) and grows there in place, so the process grows by what the
- * tables hold and not by the tables they grew out of as well.
+ * written) and grows there in place, with its stash after it, and the
+ * smaller tables before are laid one after the other in a second
+ * reservation, given back whole once every shard has left it, so the
+ * process grows by what the tables hold and not by the tables they grew
+ * out of as well.
  *
  * Counts are exact up to fingerprint collisions: two different strings that
  * agree in the 58 bits kept (the shard's 10 and the slot's 48, whose last 16
@@ -148,10 +151,12 @@ export class FingerprintSet {
    * Per shard in five-byte slots, the entries that would have been more
    * than {@linkcode MAX_DISTANCE} slots from their first slot, each as its
    * 48 kept bits (lower half × 2^16 + the upper half's 16), the first
-   * {@linkcode #stashed} of them. A typed array, kept across the shard's
-   * growths: stashes as arrays of numbers lived long enough to be promoted,
-   * and each growth left its shard's old one to V8's old generation, which
-   * grew by 9 MiB over a 10M-people dry run with no collection due.
+   * {@linkcode #stashed} of them. A typed array, after the table in the
+   * shard's region (or one of its own, kept across growths, for a table
+   * outside it): stashes as arrays of numbers lived long enough to be
+   * promoted, and each growth left its shard's old one to V8's old
+   * generation, which grew by 9 MiB over a 10M-people dry run with no
+   * collection due.
    */
   readonly #stash: Float64Array[] = [];
   /** Per shard: the entries in its stash. */
@@ -180,6 +185,19 @@ export class FingerprintSet {
    * values).
    */
   #region: ArrayBuffer | undefined;
+  /**
+   * The reservation a set without values keeps its shards' tables in while
+   * they are under a page ({@linkcode REGION_FROM_BYTES}), one after the
+   * other ({@linkcode #nurseryUsed} bytes of it so far), and frees whole
+   * once every shard has moved on to the region: tables of their own were
+   * freed one by one into the allocator's heap, which kept 3.6 MiB of them
+   * resident to the end of a set of 10M entries (5 MiB in a 10M-person dry
+   * run), between live allocations it cannot give back.
+   */
+  #nursery: ArrayBuffer | undefined;
+  #nurseryUsed = 0;
+  /** Shards whose table is in {@linkcode #nursery}. */
+  #nurseryShards = 0;
   #size = 0;
 
   /**
@@ -555,7 +573,7 @@ export class FingerprintSet {
         keys[5 * slot + 2] = old[4 * slot + 2];
         keys[5 * slot + 3] = old[4 * slot + 3];
       }
-      (old.buffer as ArrayBuffer).transfer(0);
+      if (old.buffer !== this.#nursery) (old.buffer as ArrayBuffer).transfer(0);
       this.#keys[shard] = keys;
     }
     this.#stride = 5;
@@ -571,7 +589,10 @@ export class FingerprintSet {
     if (stashed === stash.length) {
       const grown = new Float64Array(Math.max(8, 2 * stashed));
       grown.set(stash);
-      if (stash.byteLength > 0) (stash.buffer as ArrayBuffer).transfer(0);
+      // (A stash in the region is left there: the shard grows out of it.)
+      if (stash.byteLength > 0 && stash.buffer !== this.#region) {
+        (stash.buffer as ArrayBuffer).transfer(0);
+      }
       this.#stash[shard] = stash = grown;
     }
     stash[stashed] = kept;
@@ -599,6 +620,8 @@ export class FingerprintSet {
     const region = this.#region;
     const wasInRegion = region !== undefined &&
       (oldKeys.buffer === region || oldWords.buffer === region);
+    const nursery = this.#nursery;
+    const wasInNursery = nursery !== undefined && oldKeys.buffer === nursery;
     const compact = stride === 3 && slots >= COMPACT_FROM_SLOTS &&
       this.#crowded[shard] === 0;
     // The entries, as (lower half, upper half's kept bits, value) triples.
@@ -635,7 +658,6 @@ export class FingerprintSet {
         held[n++] = kept % 65536;
         held[n++] = 0;
       }
-      // Emptied, not dropped: the grown table's stash fills it again.
       this.#stashed[shard] = 0;
     }
     // Only sets without values grow in the reservation: a shard's two
@@ -647,37 +669,75 @@ export class FingerprintSet {
     let keys = NO_SLOTS;
     let words = NO_WORDS;
     let bytes = NO_BYTES;
+    const oldStash = this.#stash[shard];
+    // A stash of its own stays with a shard of five-byte slots outside the
+    // region (emptied, not dropped: the grown table's stash fills it again).
+    let stash = compact && oldStash.buffer !== region ? oldStash : NO_STASH;
     if (inRegion) {
       // Pages of the reservation become resident only when first written:
       // the set costs what its tables use, rounded up to a page a shard.
       const buffer = this.#region ??= new ArrayBuffer(6 * REGION_SLOTS * SHARDS);
       const at = 6 * REGION_SLOTS * shard;
       if (wasInRegion) {
-        new Uint8Array(buffer, at, oldKeys.byteLength + oldWords.byteLength + oldBytes.byteLength)
-          .fill(0);
+        // The old table, and the room its stash had after it (whatever
+        // the stash wrote there), which the grown table covers.
+        const used = oldKeys !== NO_SLOTS
+          ? oldKeys.byteLength
+          : stashOffset(oldSlots) + 8 * stashCapacity(oldSlots);
+        new Uint8Array(buffer, at, used).fill(0);
       }
       if (compact) {
         words = new Uint32Array(buffer, at, slots);
         bytes = new Uint8Array(buffer, at + 4 * slots, slots);
+        // The stash right after the table, with room for as many entries
+        // as keep the shard in five-byte slots: in pages the table's end
+        // has made resident already, or next to them, and never left
+        // behind (stashes of their own, doubled as they filled, grew the
+        // allocator's heap by 2.6 MiB over a 10M-person dry run).
+        stash = new Float64Array(buffer, at + stashOffset(slots), stashCapacity(slots));
       } else keys = new Uint16Array(buffer, at, 3 * slots);
     } else if (compact) {
       // A shard past its region (some 29,000 entries in one shard) takes
       // tables of its own.
       words = new Uint32Array(slots);
       bytes = new Uint8Array(slots);
+    } else if (
+      stride === 3 && 6 * slots < REGION_FROM_BYTES &&
+      this.#nurseryUsed + 6 * slots <= NURSERY_BYTES
+    ) {
+      // A table under a page of a set without values: the next bytes of
+      // the nursery (never more than NURSERY_BYTES, the sum of every
+      // shard's tables under a page; one more is a buffer of its own).
+      const buffer = this.#nursery ??= new ArrayBuffer(NURSERY_BYTES);
+      keys = new Uint16Array(buffer, this.#nurseryUsed, 3 * slots);
+      this.#nurseryUsed += 6 * slots;
+      if (!wasInNursery) this.#nurseryShards++;
     } else {
-      // Small tables and tables with values are buffers of their own.
+      // Tables with values are buffers of their own.
       keys = new Uint16Array(stride * slots);
     }
     this.#keys[shard] = keys;
     this.#words[shard] = words;
     this.#bytes[shard] = bytes;
+    this.#stash[shard] = stash;
+    if (oldStash !== stash && oldStash.byteLength > 0 && oldStash.buffer !== region) {
+      (oldStash.buffer as ArrayBuffer).transfer(0);
+    }
     this.#slots[shard] = slots;
     this.#limits[shard] = Math.floor(slots * (compact ? COMPACT_MAX_LOAD : MAX_LOAD));
     // A table of its own that the shard grew out of is freed now: left to
     // the garbage collector, the tables shards grew out of (twice the set,
     // over its growth) wait for an old-generation collection.
-    if (oldSlots > 0 && !wasInRegion) {
+    if (wasInNursery) {
+      // The nursery goes back to the system whole once no shard is in it
+      // (a shard growing out of the region's reach after that gets a new
+      // one).
+      if (keys.buffer !== nursery && --this.#nurseryShards === 0) {
+        nursery.transfer(0);
+        this.#nursery = undefined;
+        this.#nurseryUsed = 0;
+      }
+    } else if (oldSlots > 0 && !wasInRegion) {
       for (const old of [oldKeys, oldWords, oldBytes]) {
         if (old.byteLength > 0) (old.buffer as ArrayBuffer).transfer(0);
       }
@@ -796,6 +856,40 @@ function firstLow(slot: number, slots: number): number {
  * tables' 82.3 MB at 10M entries.
  */
 const REGION_FROM_BYTES = 4096;
+
+/**
+ * Where a shard's stash starts in its region, after a table of `slots`
+ * five-byte slots (at a multiple of 8 bytes), and how many entries it has
+ * room for: one more than a shard keeps before it goes back to six-byte
+ * slots. The largest table in a region (2^15 slots) and its stash take
+ * 172 KiB of the region's 192.
+ */
+function stashOffset(slots: number): number {
+  return Math.ceil((5 * slots) / 8) * 8;
+}
+
+function stashCapacity(slots: number): number {
+  return (slots >>> 5) + 1;
+}
+
+/**
+ * The bytes of a set's nursery: every table under
+ * {@linkcode REGION_FROM_BYTES} each shard takes on its way to the region
+ * (9.3 MB), but at least 33 MiB of address space: glibc serves an
+ * allocation that large from a mapping of its own (its threshold for that
+ * rises with what is freed, to 32 MiB at most), whose pages become
+ * resident only when written and go back to the system when freed. A set
+ * of 1,000 entries writes 240 KB of it.
+ */
+const NURSERY_BYTES = (() => {
+  let bytes = 0;
+  for (let shard = 0; shard < SHARDS; shard++) {
+    for (let step = 0; 6 * slotsAt(shard, step) < REGION_FROM_BYTES; step++) {
+      bytes += 6 * slotsAt(shard, step);
+    }
+  }
+  return Math.max(bytes, 33 * 2 ** 20);
+})();
 
 /**
  * Slots in each shard's region of the reservation: 2^15 (192 KiB), room
