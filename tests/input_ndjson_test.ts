@@ -108,6 +108,24 @@ Deno.test("openInput() normalizes NDJSON keys and rejects keys that collide", as
   );
 });
 
+Deno.test("openInput() normalizes an NDJSON line's keys after lines whose keys were already normalized", async () => {
+  // The reader compares each key with the line before's at its place: a
+  // key that differs there (in case, or a new one) is checked again.
+  const text = '{"email":"a@example.com","first_name":"A"}\n' +
+    '{"email":"b@example.com","first_name":"B"}\n' +
+    '{"email":"c@example.com","First_Name":"C"}\n' +
+    '{"Email":"d@example.com","first_name":"D","Last_Name":"E"}\n' +
+    '{"email":"f@example.com","first_name":"F","Last_Name":"G"}\n';
+  const records = await readAll(chunkedStream(bytesOf(text)));
+  deepEqual(records.map((record) => record.fields), [
+    { email: "a@example.com", first_name: "A" },
+    { email: "b@example.com", first_name: "B" },
+    { email: "c@example.com", first_name: "C" },
+    { email: "d@example.com", first_name: "D", last_name: "E" },
+    { email: "f@example.com", first_name: "F", last_name: "G" },
+  ]);
+});
+
 Deno.test("openInput() keeps passwords out of NDJSON parse errors", async () => {
   const text = '{"email":"a@example.com","password":"hunter2"\n' +
     '{"email":"b@example.com","password":"hunter2",}\n' +

@@ -18,6 +18,10 @@ const NORMALIZED_KEY = /^[a-z0-9_]*$/;
 const normalizedKeys = new Set<string>();
 const MAX_NORMALIZED_KEYS = 10_000;
 
+/** The normalized keys of the last line read, in order (see `parseText`). */
+const lastKeys: string[] = [];
+const MAX_LAST_KEYS = 64;
+
 function isNormalized(key: string): boolean {
   if (normalizedKeys.has(key)) return true;
   if (!NORMALIZED_KEY.test(key)) return false;
@@ -368,15 +372,23 @@ function parseText(text: string, lineNumber: number, byteEnd: number): SourceRec
     );
   }
   let fields = value as Record<string, unknown>;
+  // Lines of an export mostly have the keys of the line before, in its
+  // order, and JSON.parse gives each key as one string kept for all: one
+  // comparison a key, not a look-up.
+  let k = 0;
   for (const key in fields) {
-    if (!isNormalized(key)) {
-      const normalized = normalizeKeys(fields);
-      if (typeof normalized === "string") {
-        return failed(lineNumber, byteEnd, normalized);
+    if (key !== lastKeys[k]) {
+      if (!isNormalized(key)) {
+        const normalized = normalizeKeys(fields);
+        if (typeof normalized === "string") {
+          return failed(lineNumber, byteEnd, normalized);
+        }
+        fields = normalized;
+        break;
       }
-      fields = normalized;
-      break;
+      if (k < MAX_LAST_KEYS) lastKeys[k] = key;
     }
+    k++;
   }
   if ("_mode" in fields && Object.keys(fields).length === 1) {
     return failed(
