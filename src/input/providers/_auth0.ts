@@ -4,12 +4,13 @@
 import type { SourceRecord } from "../../types.ts";
 import {
   booleanOf,
-  fitMetadata,
+  fitMetadataOf,
   isObject,
   leftOutWarning,
   mapped,
   type MappedFields,
   metadataText,
+  NO_WARNINGS,
   type ProviderMapper,
   rowError,
   splitDisplayName,
@@ -146,7 +147,8 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
           }: a WorkOS user needs one: add it in Auth0 and export again, or leave the user out`,
         );
       }
-      const warnings: string[] = [];
+      // Made for the few users that warn.
+      let warnings: string[] | undefined;
       const fields: MappedFields = { email };
       if (userId !== undefined) fields.external_id = userId;
       let first = textOf(user.given_name);
@@ -159,29 +161,29 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       const verified = booleanOf(user.email_verified);
       if (verified !== undefined) fields.email_verified = verifiedText(verified);
 
+      const userMetadata = isObject(user.user_metadata) ? user.user_metadata : undefined;
+      const appMetadata = isObject(user.app_metadata) ? user.app_metadata : undefined;
+      const ascii = record.plain === true;
       // Most users have user_metadata alone, and it fits as it is.
-      const whole = isObject(user.user_metadata) && user.app_metadata === undefined
-        ? wholeMetadataText(user.user_metadata, record.plain === true)
+      const whole = userMetadata !== undefined && user.app_metadata === undefined
+        ? wholeMetadataText(userMetadata, ascii)
         : undefined;
       // The object the metadata text was written from, for validation.
       let metadata: Record<string, string> | undefined;
       if (typeof whole === "string") {
         fields.metadata = whole;
-        metadata = user.user_metadata as Record<string, string>;
+        metadata = userMetadata as Record<string, string>;
       } else if (whole === undefined) {
-        const entries: Array<[string, unknown]> = [];
-        if (isObject(user.user_metadata)) entries.push(...Object.entries(user.user_metadata));
-        if (isObject(user.app_metadata)) entries.push(...Object.entries(user.app_metadata));
-        const fitted = fitMetadata(entries, record.plain === true);
+        const fitted = fitMetadataOf(userMetadata, appMetadata, ascii);
         if (fitted.metadata !== undefined) {
           fields.metadata = metadataText(fitted.metadata);
           metadata = fitted.metadata;
         }
-        if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
+        if (fitted.leftOut.size > 0) (warnings ??= []).push(leftOutWarning(fitted.leftOut));
       }
 
       if (user.blocked === true) {
-        warnings.push(
+        (warnings ??= []).push(
           `${whoOf(userId)} is blocked in Auth0: WorkOS has no blocked users: imported as active`,
         );
       }
@@ -199,7 +201,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
         fields.password_hash = hash;
         fields.password_hash_type = "bcrypt";
       }
-      return mapped(record, fields, warnings, metadata);
+      return mapped(record, fields, warnings ?? NO_WARNINGS, metadata);
     },
     finish(): void {
       if (hashes === undefined) return;
