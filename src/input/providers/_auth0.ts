@@ -4,20 +4,16 @@
 import type { SourceRecord } from "../../types.ts";
 import {
   booleanOf,
-  fitMetadataOf,
   isObject,
-  leftOutWarning,
   mapped,
   type MappedFields,
-  metadataText,
-  NO_WARNINGS,
+  metadataOf,
   type ProviderMapper,
   rowError,
   splitDisplayName,
   textOf,
   USER_COLUMNS,
   verifiedText,
-  wholeMetadataText,
   whoOf,
 } from "./_mapping.ts";
 
@@ -161,26 +157,14 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
       const verified = booleanOf(user.email_verified);
       if (verified !== undefined) fields.email_verified = verifiedText(verified);
 
-      const userMetadata = isObject(user.user_metadata) ? user.user_metadata : undefined;
-      const appMetadata = isObject(user.app_metadata) ? user.app_metadata : undefined;
-      const ascii = record.plain === true;
       // Most users have user_metadata alone, and it fits as it is.
-      const whole = userMetadata !== undefined && user.app_metadata === undefined
-        ? wholeMetadataText(userMetadata, ascii)
-        : undefined;
-      // The object the metadata text was written from, for validation.
-      let metadata: Record<string, string> | undefined;
-      if (typeof whole === "string") {
-        fields.metadata = whole;
-        metadata = userMetadata as Record<string, string>;
-      } else if (whole === undefined) {
-        const fitted = fitMetadataOf(userMetadata, appMetadata, ascii);
-        if (fitted.metadata !== undefined) {
-          fields.metadata = metadataText(fitted.metadata);
-          metadata = fitted.metadata;
-        }
-        if (fitted.leftOut.size > 0) (warnings ??= []).push(leftOutWarning(fitted.leftOut));
-      }
+      const kept = metadataOf(
+        isObject(user.user_metadata) ? user.user_metadata : undefined,
+        isObject(user.app_metadata) ? user.app_metadata : undefined,
+        record.plain === true,
+      );
+      if (kept.text !== undefined) fields.metadata = kept.text;
+      if (kept.warning !== undefined) (warnings ??= []).push(kept.warning);
 
       if (user.blocked === true) {
         (warnings ??= []).push(
@@ -201,7 +185,7 @@ export function auth0Mapper(options: Auth0MapperOptions): ProviderMapper {
         fields.password_hash = hash;
         fields.password_hash_type = "bcrypt";
       }
-      return mapped(record, fields, warnings ?? NO_WARNINGS, metadata);
+      return mapped(record, fields, warnings, kept.metadata);
     },
     finish(): void {
       if (hashes === undefined) return;

@@ -4,19 +4,16 @@
 import type { SourceRecord } from "../../types.ts";
 import {
   booleanOf,
-  fitMetadata,
   isObject,
-  leftOutWarning,
   mapped,
   type MappedFields,
-  metadataText,
+  metadataOf,
   type ProviderMapper,
   rowError,
   splitDisplayName,
   textOf,
   USER_COLUMNS,
   verifiedText,
-  wholeMetadataText,
   whoOf,
 } from "./_mapping.ts";
 
@@ -114,18 +111,10 @@ export function firebaseMapper(options: FirebaseMapperOptions): ProviderMapper {
         // to is too unless the text holds an escape (`\u00e9`).
         const ascii = record.plain === true &&
           !(typeof user.customAttributes === "string" && user.customAttributes.includes("\\"));
-        const whole = wholeMetadataText(custom, ascii);
-        if (typeof whole === "string") {
-          fields.metadata = whole;
-          metadata = custom as Record<string, string>;
-        } else if (whole === undefined) {
-          const fitted = fitMetadata(Object.entries(custom), ascii);
-          if (fitted.metadata !== undefined) {
-            fields.metadata = metadataText(fitted.metadata);
-            metadata = fitted.metadata;
-          }
-          if (fitted.leftOut.size > 0) warnings.push(leftOutWarning(fitted.leftOut));
-        }
+        const kept = metadataOf(custom, undefined, ascii);
+        if (kept.text !== undefined) fields.metadata = kept.text;
+        if (kept.warning !== undefined) warnings.push(kept.warning);
+        metadata = kept.metadata;
       }
       if (booleanOf(user.disabled) === true) {
         warnings.push(

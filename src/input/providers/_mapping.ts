@@ -144,7 +144,8 @@ export function fitMetadata(
  * users whose `user_metadata` does not fit as it is, or who have
  * `app_metadata` too, are about half of an export.
  *
- * @param objects Objects parsed from JSON (no keys inherited), or `undefined`.
+ * @param first An object parsed from JSON (no keys inherited), or `undefined`.
+ * @param second Another, whose keys come after the first's.
  * @param ascii See {@linkcode fitMetadata}.
  */
 export function fitMetadataOf(
@@ -231,6 +232,47 @@ export function wholeMetadataText(
   return count === 0 ? null : JSON.stringify(object);
 }
 
+/** A user's metadata as its mapped record carries it (see {@linkcode metadataOf}). */
+export interface MappedMetadata {
+  /** `fields.metadata`, when anything is kept. */
+  text?: string;
+  /** The object `text` was written from, for validation. */
+  metadata?: Record<string, string>;
+  /** The warning for what was left out, if anything was. */
+  warning?: string;
+}
+
+const NO_METADATA: MappedMetadata = Object.freeze({});
+
+/**
+ * The metadata of a user's first object, then a second's (Auth0's
+ * `user_metadata` and `app_metadata`, Firebase's custom attributes alone):
+ * the first as it is when it fits alone ({@linkcode wholeMetadataText}, no
+ * copy: most users), else what {@linkcode fitMetadataOf} keeps and leaves out.
+ *
+ * @param first An object parsed from JSON, or `undefined`.
+ * @param second Another, whose keys come after the first's.
+ * @param ascii See {@linkcode fitMetadata}.
+ */
+export function metadataOf(
+  first: Record<string, unknown> | undefined,
+  second: Record<string, unknown> | undefined,
+  ascii = false,
+): MappedMetadata {
+  if (first !== undefined && second === undefined) {
+    const whole = wholeMetadataText(first, ascii);
+    if (whole === null) return NO_METADATA;
+    if (whole !== undefined) return { text: whole, metadata: first as Record<string, string> };
+  }
+  const fitted = fitMetadataOf(first, second, ascii);
+  if (fitted.metadata === undefined && fitted.leftOut.size === 0) return NO_METADATA;
+  return {
+    text: fitted.metadata === undefined ? undefined : metadataText(fitted.metadata),
+    metadata: fitted.metadata,
+    warning: fitted.leftOut.size > 0 ? leftOutWarning(fitted.leftOut) : undefined,
+  };
+}
+
 /** The warning for metadata left out of a row. */
 export function leftOutWarning(leftOut: ReadonlyMap<string, readonly string[]>): string {
   const parts = [...leftOut].map(([why, keys]) => `${keys.join(", ")} (${why})`);
@@ -258,17 +300,14 @@ export function rowError(record: SourceRecord, problem: string, email?: string):
 export function mapped(
   record: SourceRecord,
   fields: MappedFields,
-  warnings: readonly string[],
+  warnings: string[] | undefined,
   metadata?: Record<string, string>,
 ): SourceRecord {
   const out: SourceRecord = { recordNumber: record.recordNumber, byteEnd: record.byteEnd, fields };
-  if (warnings.length > 0) out.warnings = warnings as string[];
+  if (warnings !== undefined && warnings.length > 0) out.warnings = warnings;
   if (metadata !== undefined) out.checkedMetadata = metadata;
   return out;
 }
-
-/** The warnings of a row that has none, for {@linkcode mapped} (never added to). */
-export const NO_WARNINGS: readonly string[] = Object.freeze([]);
 
 /**
  * First and last name from a display name: the first word, then the rest;
